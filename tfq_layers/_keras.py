@@ -1,0 +1,21 @@
+"""The one place that decides which Keras this package builds on.
+
+TensorFlow 2.18 makes ``tf.keras`` Keras 3 unless ``TF_USE_LEGACY_KERAS`` is set, in which case it
+is the legacy ``tf_keras`` package.  We follow exactly the same rule, so a layer from this package
+always belongs to the same Keras as the user's ``tf.keras`` model.
+"""
+import os
+
+LEGACY = os.environ.get("TF_USE_LEGACY_KERAS", "").strip().lower() in ("1", "true", "yes")
+
+if LEGACY:  # pragma: no cover - exercised by the legacy test lane
+    import tf_keras as keras  # noqa: F401
+else:
+    import keras  # noqa: F401
+
+KERAS3 = not LEGACY
+
+
+def register(name):
+    """Register a class for Keras (de)serialization under the ``tfq_layers`` package."""
+    return keras.saving.register_keras_serializable(package="tfq_layers", name=name)

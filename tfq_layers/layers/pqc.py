@@ -1,0 +1,261 @@
+"""``PQC``: a parameterized quantum circuit as a Keras layer."""
+import math
+
+import cirq
+import tensorflow as tf
+
+from tfq_layers import serialization
+from tfq_layers._keras import keras, register
+from tfq_layers.backends import TFQExpectation
+from tfq_layers.expressions import ParameterMap
+from tfq_layers.program import Program
+
+
+def default_initializer():
+    """Uniform angles in ``[0, 2*pi)``: the default for circuit weights."""
+    return keras.initializers.RandomUniform(minval=0.0, maxval=2.0 * math.pi)
+
+
+@register("PQC")
+class PQC(keras.layers.Layer):
+    """Expectation values of a parameterized Cirq circuit, as a Keras layer.
+
+    The circuit's free sympy symbols are split in two: ``input_symbols`` take their values from the
+    input features, column by column; every other symbol is a trainable weight. Gate angles may be
+    any sympy expression of these symbols (``w*x + b``, ``atan(x)``, ``2*pi*x``, ``x0*x1``): the
+    layer compiles them to TensorFlow once, and the whole batch is simulated by one TFQ op call.
+    Gradients reach the weights and, through the expressions, the inputs (so layers before this one
+    train too).
+
+    Args:
+        circuit: ``cirq.Circuit`` on ``cirq.GridQubit``/``cirq.LineQubit`` qubits. Terminal
+            measurements are ignored.
+        observables: a ``cirq.PauliSum``/``cirq.PauliString`` or a list of them; one output
+            column each.
+        input_symbols: symbols (or their names) fed from the input features, in column order.
+            ``None`` when the layer's input is quantum data only.
+        differentiator: ``"adjoint"`` (default, exact), ``"parameter_shift"``,
+            ``"finite_difference"``/``"central_difference"``, ``"forward_difference"``, or a
+            ``tfq.differentiators`` instance. With ``repetitions`` the default is parameter shift.
+        repetitions: ``None`` for exact expectation values; an int for sampled expectations with
+            that many shots per observable (as on hardware).
+        initializer: Keras initializer of the circuit weights; default uniform in ``[0, 2*pi)``.
+        regularizer: Keras regularizer of the circuit weights.
+        constraint: Keras constraint of the circuit weights.
+        weight_symbols: optional explicit order of the trainable symbols; default natural order
+            (``w2`` before ``w10``).
+        **kwargs: ``name``, ``trainable``, ``dtype`` as for any Keras layer.
+
+    Input shape:
+        ``(batch, len(input_symbols))`` float features; or a ``(batch,)`` ``tf.string`` tensor of
+        circuits from ``tfq.convert_to_tensor`` (quantum data, the model circuit is appended to each);
+        or ``[circuits, features]`` for both.
+
+    Output shape:
+        ``(batch, len(observables))`` float32.
+
+    Example:
+        >>> import cirq, sympy, keras
+        >>> q = cirq.GridQubit.rect(1, 2)
+        >>> x0, x1, w0, w1 = sympy.symbols("x0 x1 w0 w1")
+        >>> circuit = cirq.Circuit(cirq.rx(sympy.atan(x0)).on(q[0]), cirq.rx(w0 * x1 + w1).on(q[1]),
+        ...                        cirq.CNOT(q[0], q[1]))
+        >>> layer = PQC(circuit, [cirq.Z(q[0]), cirq.Z(q[1])], input_symbols=["x0", "x1"])
+        >>> layer(tf.zeros((3, 2))).shape
+        TensorShape([3, 2])
+    """
+
+    def __init__(self, circuit, observables, input_symbols=None, differentiator=None,
+                 repetitions=None, initializer=None, regularizer=None, constraint=None,
+                 weight_symbols=None, **kwargs):
+        super().__init__(**kwargs)
+        if repetitions is not None:
+            if isinstance(repetitions, bool) or not isinstance(repetitions, int) or repetitions < 1:
+                raise ValueError(f"repetitions must be a positive int or None; got {repetitions!r}.")
+        self._program = Program(circuit, observables, input_symbols, weight_symbols)
+        self.repetitions = repetitions
+        self._backend = TFQExpectation(self._program.compiled_circuit,
+                                       self._program.placeholder_names,
+                                       self._program.observables, differentiator, repetitions)
+        self._values = ParameterMap(self._program)
+        self.initializer = keras.initializers.get(initializer or default_initializer())
+        self.regularizer = keras.regularizers.get(regularizer)
+        self.constraint = keras.constraints.get(constraint)
+        self.circuit_weights = None
+
+    # -- introspection ------------------------------------------------------------------------
+    @property
+    def circuit(self):
+        """The user's circuit (terminal measurements removed)."""
+        return self._program.circuit
+
+    @property
+    def observables(self):
+        """The observables, as a list of ``cirq.PauliSum``."""
+        return list(self._program.observables)
+
+    @property
+    def input_symbols(self):
+        return list(self._program.input_symbols)
+
+    @property
+    def weight_symbols(self):
+        """Trainable symbols, in the order of ``circuit_weights``."""
+        return list(self._program.weight_symbols)
+
+    @property
+    def program(self):
+        """The compiled :class:`~tfq_layers.program.Program`."""
+        return self._program
+
+    @property
+    def differentiator(self):
+        """The differentiator spec ``{"name": ..., "config": ...}``."""
+        return dict(self._backend.spec)
+
+    def symbol_values(self):
+        """Current weights as a ``{symbol name: float}`` dict (for ``cirq.resolve_parameters``)."""
+        if self.circuit_weights is None:
+            return {}
+        values = keras.ops.convert_to_numpy(self.circuit_weights) if hasattr(keras, "ops") else \
+            self.circuit_weights.numpy()
+        return {s.name: float(v) for s, v in zip(self._program.weight_symbols, values)}
+
+    # -- Keras --------------------------------------------------------------------------------
+    def _split_shapes(self, shapes):
+        """``shapes`` from :func:`_as_shape_list` -> ``(circuits_shape, features_shape)``."""
+        if isinstance(shapes, list):
+            if len(shapes) != 2:
+                raise ValueError(
+                    f"{self.name} takes one input or [circuits, features]; got {len(shapes)} inputs.")
+            return shapes[0], shapes[1]
+        if self._program.n_inputs:
+            return None, shapes
+        return shapes, None
+
+    def build(self, input_shape):
+        _, features_shape = self._split_shapes(_as_shape_list(input_shape))
+        if features_shape is not None:
+            self._check_feature_shape(features_shape)
+        if self._program.n_weights:
+            self.circuit_weights = self.add_weight(
+                name="circuit_weights", shape=(self._program.n_weights,),
+                initializer=self.initializer, regularizer=self.regularizer,
+                constraint=self.constraint, trainable=True, dtype="float32")
+        self.built = True
+
+    def _check_feature_shape(self, shape):
+        n = self._program.n_inputs
+        names = [s.name for s in self._program.input_symbols]
+        if len(shape) != 2 or (shape[-1] is not None and shape[-1] != n):
+            if n == 0:
+                raise ValueError(
+                    f"{self.name} has no input_symbols, so it takes quantum data (a tf.string "
+                    f"tensor of circuits) and no features, but got features of shape {shape}. "
+                    "Pass input_symbols=[...] naming the circuit symbols the features feed.")
+            raise ValueError(
+                f"{self.name} expects inputs of shape (batch, {n}), one feature per input symbol "
+                f"{names}, but got shape {shape}. Make the previous layer output {n} features "
+                "or change input_symbols.")
+
+    def compute_output_shape(self, input_shape):
+        circuits_shape, features_shape = self._split_shapes(_as_shape_list(input_shape))
+        batch = (features_shape or circuits_shape)[0]
+        return (batch, len(self._program.observables))
+
+    def call(self, inputs):
+        circuits, features = self._split_inputs(inputs)
+        if features is not None:
+            features = tf.cast(features, tf.float32)
+            features = tf.debugging.check_numerics(
+                features, f"{self.name}: input features contain NaN or Inf; clean or impute the "
+                          "data before the quantum layer")
+            batch = tf.shape(features)[0]
+        else:
+            batch = tf.shape(circuits)[0]
+        weights = None
+        if self.circuit_weights is not None:
+            weights = tf.convert_to_tensor(self.circuit_weights)
+        values = self._values(features, weights, batch)
+        out = self._backend(values, circuits)
+        if self.compute_dtype not in (None, "float32"):
+            out = tf.cast(out, self.compute_dtype)
+        return out
+
+    def _split_inputs(self, inputs):
+        if isinstance(inputs, (list, tuple)):
+            if len(inputs) != 2:
+                raise ValueError(f"{self.name} takes one input or [circuits, features]; got "
+                                 f"{len(inputs)} inputs.")
+            circuits, features = inputs
+            circuits = tf.convert_to_tensor(circuits)
+            if circuits.dtype != tf.string:
+                raise TypeError(
+                    f"{self.name}: the first of [circuits, features] must be a tf.string tensor "
+                    f"from tfq.convert_to_tensor; got dtype {circuits.dtype.name}.")
+            return circuits, tf.convert_to_tensor(features)
+        inputs = tf.convert_to_tensor(inputs)
+        if inputs.dtype == tf.string:
+            if self._program.n_inputs:
+                raise ValueError(
+                    f"{self.name} has input_symbols {[s.name for s in self.input_symbols]}, so "
+                    "with quantum data it takes [circuits, features].")
+            return inputs, None
+        if not self._program.n_inputs:
+            raise TypeError(
+                f"{self.name} has no input_symbols, so its input must be quantum data: a tf.string "
+                "tensor from tfq.convert_to_tensor(circuits). To feed features, pass "
+                "input_symbols=[...].")
+        if inputs.shape.rank != 2 or (inputs.shape[-1] is not None and
+                                      inputs.shape[-1] != self._program.n_inputs):
+            self._check_feature_shape(tuple(inputs.shape))
+        return None, inputs
+
+    def get_config(self):
+        config = super().get_config()
+        config.update({
+            "circuit": serialization.dumps(self._program.circuit),
+            "observables": serialization.dumps(self._program.observables),
+            "input_symbols": [s.name for s in self._program.input_symbols],
+            "weight_symbols": [s.name for s in self._program.weight_symbols],
+            "differentiator": dict(self._backend.spec),
+            "repetitions": self.repetitions,
+            "initializer": keras.initializers.serialize(self.initializer),
+            "regularizer": keras.regularizers.serialize(self.regularizer)
+            if self.regularizer is not None else None,
+            "constraint": keras.constraints.serialize(self.constraint)
+            if self.constraint is not None else None,
+        })
+        return config
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        config["circuit"] = _load_circuit(config["circuit"])
+        config["observables"] = serialization.loads(config["observables"])
+        for key, module in (("initializer", keras.initializers),
+                            ("regularizer", keras.regularizers),
+                            ("constraint", keras.constraints)):
+            if config.get(key) is not None:
+                config[key] = module.deserialize(config[key])
+        return cls(**config)
+
+
+def _load_circuit(text):
+    circuit = serialization.loads(text)
+    if not isinstance(circuit, cirq.Circuit):
+        raise serialization.SerializationError(
+            f"saved 'circuit' is a {type(circuit).__name__}, not a cirq.Circuit; the file was "
+            "altered or is not a tfq_layers model.")
+    return circuit
+
+
+def _as_shape_list(input_shape):
+    """Normalize Keras 3 / tf_keras shapes (tuples, TensorShapes, lists of them) to tuples."""
+    if isinstance(input_shape, tf.TensorShape):
+        return tuple(input_shape.as_list()) if input_shape.rank is not None else (None,)
+    if isinstance(input_shape, (list, tuple)) and input_shape and all(
+            isinstance(s, (list, tuple, tf.TensorShape)) or s is None for s in input_shape) and \
+            any(isinstance(s, (list, tuple, tf.TensorShape)) for s in input_shape):
+        return [_as_shape_list(s) if s is not None else None for s in input_shape]
+    return tuple(input_shape)

@@ -1,0 +1,378 @@
+"""Compile a Cirq circuit with sympy expressions into something a simulator backend can run.
+
+TFQ accepts a gate angle only as a bare symbol or ``number * symbol``.  We lift that limit once, at
+layer construction: every symbolic gate parameter (an EigenGate's ``exponent``, a PhasedXPowGate's
+``phase_exponent`` ...) is replaced by a fresh *placeholder* symbol, and the parameter's expression
+is compiled into TensorFlow.  At call time the whole batch of placeholder values is computed in one
+shot from ``(features, weights)``; gradients flow through the expression by autodiff and through the
+circuit by the backend's differentiator.
+
+Placeholders are deduplicated (two gates with the same expression share one) and ordered so that
+every *affine* expression comes first: those are evaluated together as a single matrix product,
+which is all the work a plain ``c*symbol`` circuit ever needs.  Non-affine expressions (``atan(x)``,
+``x0*x1``) are evaluated elementwise after it.
+"""
+import os
+
+import cirq
+import numpy as np
+import sympy
+
+from tfq_layers import _symbols
+
+PLACEHOLDER_PREFIX = "_tfql_p"
+
+# Gates TFQ 0.7.6 serializes, with the names of their (possibly symbolic) parameters.  Order
+# matters: subclasses (Rx is an XPowGate) are matched through their TFQ base class.
+_EIGEN_BASES = (
+    cirq.XPowGate, cirq.YPowGate, cirq.ZPowGate, cirq.HPowGate, cirq.CZPowGate, cirq.CXPowGate,
+    cirq.SwapPowGate, cirq.ISwapPowGate, cirq.XXPowGate, cirq.YYPowGate, cirq.ZZPowGate,
+)
+_CHANNELS = (
+    cirq.DepolarizingChannel, cirq.AsymmetricDepolarizingChannel, cirq.AmplitudeDampingChannel,
+    cirq.GeneralizedAmplitudeDampingChannel, cirq.PhaseDampingChannel, cirq.PhaseFlipChannel,
+    cirq.BitFlipChannel, cirq.ResetChannel,
+)
+SUPPORTED_GATES_TEXT = (
+    "rx/ry/rz, X/Y/Z/H/CZ/CNOT/SWAP/ISWAP/XX/YY/ZZ (any power), PhasedXPowGate, "
+    "PhasedISwapPowGate, FSimGate, IdentityGate, .controlled_by(...) of those, and the noise "
+    "channels depolarize, asymmetric_depolarize, (generalized_)amplitude_damp, phase_damp, "
+    "phase_flip, bit_flip, reset")
+
+# Bytes of simulator state per amplitude (complex64) times the states the adjoint method keeps.
+_BYTES_PER_AMPLITUDE = 8
+_STATES_KEPT = 4
+
+
+class CircuitError(ValueError):
+    """A circuit, observable or symbol list that cannot be compiled; the message says how to fix it."""
+
+
+def _is_symbolic(value):
+    return isinstance(value, sympy.Basic) and bool(value.free_symbols)
+
+
+def _as_number(value, what):
+    """A numeric gate parameter as a Python float (sympy numbers included)."""
+    if isinstance(value, sympy.Basic):
+        return float(value)
+    if isinstance(value, (int, float, np.integer, np.floating)):
+        return float(value)
+    raise CircuitError(f"{what} has a parameter {value!r} that is neither a number nor a sympy "
+                       "expression.")
+
+
+def physical_memory_bytes():
+    """Total physical memory of this machine, or ``None`` when it cannot be read."""
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):  # pragma: no cover - non-POSIX
+        return None
+
+
+def check_memory(n_qubits, batch=1, states_kept=_STATES_KEPT, what="this circuit"):
+    """Raise ``MemoryError`` naming qubits, batch and bytes when the state cannot fit in memory.
+
+    Nothing is allocated: the check is arithmetic on ``2**n_qubits`` amplitudes.
+    """
+    need = _BYTES_PER_AMPLITUDE * (2 ** n_qubits) * states_kept * max(int(batch), 1)
+    have = physical_memory_bytes()
+    if have is not None and need > have:
+        raise MemoryError(
+            f"{what} acts on {n_qubits} qubits: simulating a batch of {batch} needs about "
+            f"{need / 2**30:.1f} GiB of state ({states_kept} complex64 vectors of 2**{n_qubits} "
+            f"amplitudes each), but this machine has {have / 2**30:.1f} GiB. Use fewer qubits "
+            "or a smaller batch.")
+    return need
+
+
+def _check_qubits(qubits, what):
+    bad = [q for q in qubits if not isinstance(q, (cirq.GridQubit, cirq.LineQubit))]
+    if bad:
+        raise CircuitError(
+            f"{what} uses qubit {bad[0]!r} of type {type(bad[0]).__name__}; TFQ simulates only "
+            "cirq.GridQubit and cirq.LineQubit. Replace it, e.g. with "
+            "circuit.transform_qubits({q: cirq.LineQubit(i) for i, q in "
+            "enumerate(sorted(circuit.all_qubits()))}).")
+
+
+def as_pauli_sums(observables):
+    """Normalize one or a list of ``cirq.PauliSum``/``cirq.PauliString`` into a list of PauliSums."""
+    if isinstance(observables, (cirq.PauliSum, cirq.PauliString)) or not isinstance(
+            observables, (list, tuple)):
+        observables = [observables]
+    if not observables:
+        raise CircuitError("observables is empty: give at least one cirq.PauliSum, e.g. "
+                           "cirq.Z(q) for a qubit q of the circuit.")
+    out = []
+    for i, ob in enumerate(observables):
+        if isinstance(ob, cirq.PauliString):
+            ob = cirq.PauliSum.from_pauli_strings([ob])
+        elif isinstance(ob, cirq.GateOperation) and isinstance(ob.gate, cirq.Pauli):
+            ob = cirq.PauliSum.from_pauli_strings([cirq.PauliString(ob)])
+        if not isinstance(ob, cirq.PauliSum):
+            raise CircuitError(
+                f"observables[{i}] is {ob!r} of type {type(ob).__name__}; observables must be "
+                "cirq.PauliSum or cirq.PauliString (e.g. cirq.Z(q), 0.5 * cirq.X(a) * cirq.X(b)). "
+                "Write other Hermitian operators as a sum of Pauli strings.")
+        for ps in ob:
+            if abs(complex(ps.coefficient).imag) > 1e-12:
+                raise CircuitError(
+                    f"observables[{i}] has a complex coefficient {ps.coefficient} in {ps}; an "
+                    "observable must be Hermitian, so use real coefficients.")
+        _check_qubits(ob.qubits, f"observables[{i}]")
+        out.append(ob)
+    return out
+
+
+class _ExpressionTable:
+    """Placeholders for symbolic gate parameters, deduplicated by expression."""
+
+    def __init__(self, reserved_names):
+        self.expressions = []
+        self._index = {}
+        prefix = PLACEHOLDER_PREFIX
+        while any(name.startswith(prefix) for name in reserved_names):
+            prefix = "_" + prefix
+        self.prefix = prefix
+
+    def placeholder(self, expression):
+        key = sympy.srepr(expression)
+        if key not in self._index:
+            self._index[key] = len(self.expressions)
+            self.expressions.append(expression)
+        return self._index[key]
+
+
+def _compile_gate(gate, param, where):
+    """Return a TFQ-serializable copy of ``gate`` whose symbolic parameters go through ``param``."""
+    def p(value, name):
+        if _is_symbolic(value):
+            return param(value)
+        return _as_number(value, f"{where} ({name})")
+
+    if isinstance(gate, _EIGEN_BASES):
+        base = next(b for b in _EIGEN_BASES if isinstance(gate, b))
+        if _is_symbolic(gate.global_shift):
+            raise CircuitError(f"{where} has a symbolic global_shift; only exponents may be "
+                               "symbolic. Use a numeric global_shift.")
+        return base(exponent=p(gate.exponent, "exponent"), global_shift=float(gate.global_shift))
+    if isinstance(gate, cirq.PhasedXPowGate):
+        return cirq.PhasedXPowGate(phase_exponent=p(gate.phase_exponent, "phase_exponent"),
+                                   exponent=p(gate.exponent, "exponent"),
+                                   global_shift=float(gate.global_shift))
+    if isinstance(gate, cirq.PhasedISwapPowGate):
+        return cirq.PhasedISwapPowGate(phase_exponent=p(gate.phase_exponent, "phase_exponent"),
+                                       exponent=p(gate.exponent, "exponent"))
+    if isinstance(gate, cirq.FSimGate):
+        return cirq.FSimGate(theta=p(gate.theta, "theta"), phi=p(gate.phi, "phi"))
+    if isinstance(gate, cirq.IdentityGate):
+        return gate
+    if isinstance(gate, _CHANNELS):
+        if cirq.is_parameterized(gate):
+            raise CircuitError(f"{where} is a noise channel with a symbolic probability; TFQ needs "
+                               "numeric channel probabilities.")
+        return gate
+    raise CircuitError(
+        f"{where}: gate {gate!r} ({type(gate).__name__}) is not supported by the TFQ backend. "
+        f"Supported: {SUPPORTED_GATES_TEXT}. Decompose it first, e.g. with "
+        "cirq.optimize_for_target_gateset(circuit, gateset=cirq.CZTargetGateset()) "
+        "(replaces MatrixGate, PhasedXZGate, TOFFOLI, CCZ, CSWAP).")
+
+
+def _strip_terminal_measurements(circuit):
+    """Drop terminal measurements; refuse a measurement that is followed by a gate on its qubits."""
+    if not circuit.has_measurements():
+        return circuit
+    if not circuit.are_all_measurements_terminal():
+        for i, moment in enumerate(circuit):
+            for op in moment:
+                if cirq.is_measurement(op) and circuit.next_moment_operating_on(op.qubits, i + 1) \
+                        is not None:
+                    raise CircuitError(
+                        f"the circuit measures {op.qubits} in moment {i} and then acts on them "
+                        "again; mid-circuit measurements cannot be simulated here. Remove the "
+                        "measurement (outputs are expectation values; terminal measurements are "
+                        "dropped automatically).")
+    return cirq.Circuit(cirq.Moment(op for op in m if not cirq.is_measurement(op))
+                        for m in circuit)
+
+
+class Program:
+    """A circuit compiled for a batched simulator: placeholders plus their expressions.
+
+    Args:
+        circuit: ``cirq.Circuit`` whose gate parameters may be any sympy expression.
+        observables: ``cirq.PauliSum``/``cirq.PauliString`` or a list of them.
+        input_symbols: symbols (or names) fed column by column from the input features.
+        weight_symbols: optional explicit order of the trainable symbols; defaults to every other
+            free symbol of the circuit in natural order (``w2`` before ``w10``).
+
+    Attributes:
+        circuit: the user's circuit with terminal measurements removed.
+        compiled_circuit: the same circuit, every symbolic parameter a bare placeholder symbol.
+        placeholder_names: names of those placeholders, affine ones first.
+        expressions: sympy expression of each placeholder in terms of input and weight symbols.
+        n_affine: how many leading placeholders are affine in the symbols.
+        qubits: sorted qubits of the circuit and the observables.
+    """
+
+    def __init__(self, circuit, observables=None, input_symbols=None, weight_symbols=None,
+                 require_observables=True):
+        if not isinstance(circuit, cirq.Circuit):
+            if isinstance(circuit, cirq.FrozenCircuit):
+                circuit = circuit.unfreeze()
+            else:
+                raise CircuitError(
+                    f"circuit must be a cirq.Circuit; got {type(circuit).__name__}. Build one with "
+                    "cirq.Circuit(...) or a tfq_layers.circuits builder.")
+        circuit = _strip_terminal_measurements(circuit)
+        _check_qubits(circuit.all_qubits(), "the circuit")
+        self.circuit = circuit
+        if observables is None:
+            if require_observables:
+                raise CircuitError("observables is required: pass e.g. "
+                                   "tfq_layers.circuits.z_observables(qubits).")
+            self.observables = []
+        else:
+            self.observables = as_pauli_sums(observables)
+
+        free = set()
+        for op in circuit.all_operations():
+            free |= set(cirq.parameter_symbols(op))
+        free_names = {s.name for s in free}
+        self.input_symbols = _symbols.as_symbols(input_symbols, "input_symbols")
+        missing = [s.name for s in self.input_symbols if s.name not in free_names]
+        if missing:
+            raise CircuitError(
+                f"input symbols {missing} do not appear in the circuit (its symbols are "
+                f"{[s.name for s in _symbols.natural_sorted(free)]}). Remove them from "
+                "input_symbols or use them in a gate.")
+        input_names = {s.name for s in self.input_symbols}
+        trainable = [s for s in free if s.name not in input_names]
+        if weight_symbols is None:
+            self.weight_symbols = _symbols.natural_sorted(trainable)
+        else:
+            self.weight_symbols = _symbols.as_symbols(weight_symbols, "weight_symbols")
+            if {s.name for s in self.weight_symbols} != {s.name for s in trainable}:
+                raise CircuitError(
+                    f"weight_symbols {[s.name for s in self.weight_symbols]} must list exactly "
+                    f"the circuit's trainable symbols {[s.name for s in _symbols.natural_sorted(trainable)]}.")
+
+        qubits = set(circuit.all_qubits())
+        for ob in self.observables:
+            qubits |= set(ob.qubits)
+        if not qubits:
+            raise CircuitError("the circuit acts on no qubits; add gates (or cirq.I on each qubit).")
+        self.qubits = sorted(qubits)
+        check_memory(len(self.qubits), what="the circuit")
+        self._compile(free_names)
+
+    # -- compile ------------------------------------------------------------------------------
+    def _rebuild(self, param):
+        """The circuit with every symbolic gate parameter replaced by ``param(expression)``."""
+        moments = []
+        for m_index, moment in enumerate(self.circuit):
+            ops = []
+            for op in moment:
+                where = f"moment {m_index}, operation {op}"
+                controls, control_values, sub = None, None, op
+                if isinstance(op, cirq.ControlledOperation):
+                    controls, control_values, sub = op.controls, op.control_values, op.sub_operation
+                gate = getattr(sub, "gate", None)
+                if gate is None:
+                    raise CircuitError(
+                        f"{where} has no gate ({type(sub).__name__}); flatten it first "
+                        "(e.g. cirq.unroll_circuit_op(circuit)).")
+                new_op = _compile_gate(gate, param, where).on(*sub.qubits)
+                if controls is not None:
+                    new_op = new_op.controlled_by(*controls, control_values=control_values)
+                ops.append(new_op)
+            moments.append(cirq.Moment(ops))
+        return cirq.Circuit(moments)
+
+    def _compile(self, free_names):
+        # Pass 1: collect the distinct symbolic parameter expressions (and validate every gate).
+        table = _ExpressionTable(free_names)
+
+        def collect(expr):
+            _check_supported_expression(expr)
+            table.placeholder(expr)
+            return 0.0
+
+        self._rebuild(collect)
+        # Affine placeholders first: they are computed together by one matrix product.
+        exprs = table.expressions
+        affine = [_is_affine(e) for e in exprs]
+        self.expressions = [e for e, a in zip(exprs, affine) if a] + \
+                           [e for e, a in zip(exprs, affine) if not a]
+        self.n_affine = sum(affine)
+        self.placeholder_names = [f"{table.prefix}{i}" for i in range(len(exprs))]
+        by_key = {sympy.srepr(e): sympy.Symbol(name)
+                  for e, name in zip(self.expressions, self.placeholder_names)}
+        # Pass 2: the circuit the backend runs, each symbolic parameter a bare placeholder.
+        self.compiled_circuit = self._rebuild(lambda expr: by_key[sympy.srepr(expr)])
+
+    # -- introspection ------------------------------------------------------------------------
+    @property
+    def n_inputs(self):
+        return len(self.input_symbols)
+
+    @property
+    def n_weights(self):
+        return len(self.weight_symbols)
+
+    @property
+    def n_qubits(self):
+        return len(self.qubits)
+
+    def affine_coefficients(self):
+        """``(A_in, A_w, b)``: the affine placeholders equal ``features @ A_in + weights @ A_w + b``."""
+        n_aff = self.n_affine
+        a_in = np.zeros((self.n_inputs, n_aff), dtype=np.float64)
+        a_w = np.zeros((self.n_weights, n_aff), dtype=np.float64)
+        b = np.zeros((n_aff,), dtype=np.float64)
+        pos_in = {s: i for i, s in enumerate(self.input_symbols)}
+        pos_w = {s: i for i, s in enumerate(self.weight_symbols)}
+        for j, e in enumerate(self.expressions[:n_aff]):
+            e = sympy.expand(e)
+            zero = {s: 0 for s in e.free_symbols}
+            b[j] = float(e.subs(zero))
+            for s in e.free_symbols:
+                c = float(sympy.diff(e, s))
+                if s in pos_in:
+                    a_in[pos_in[s], j] = c
+                else:
+                    a_w[pos_w[s], j] = c
+        return a_in, a_w, b
+
+
+def _is_affine(expr):
+    expr = sympy.expand(expr)
+    return all(not sympy.diff(expr, s).free_symbols for s in expr.free_symbols) and \
+        not expr.has(sympy.zoo, sympy.nan)
+
+
+# Sympy functions the TensorFlow evaluator understands (see tfq_layers.expressions).
+SUPPORTED_FUNCTIONS = (
+    "sin", "cos", "tan", "asin", "acos", "atan", "atan2", "sinh", "cosh", "tanh", "asinh",
+    "acosh", "atanh", "exp", "log", "Abs", "sign", "erf", "sec", "csc", "cot", "Min", "Max",
+    "floor", "ceiling",
+)
+
+
+def _check_supported_expression(expr):
+    for node in sympy.preorder_traversal(expr):
+        if isinstance(node, (sympy.Symbol, sympy.Number, sympy.NumberSymbol, sympy.Add,
+                             sympy.Mul, sympy.Pow)):
+            continue
+        if isinstance(node, sympy.Basic) and type(node).__name__ in SUPPORTED_FUNCTIONS:
+            continue
+        if node is sympy.I:
+            raise CircuitError(f"gate parameter {expr} is complex; gate angles must be real.")
+        raise CircuitError(
+            f"gate parameter {expr} uses {type(node).__name__}, which cannot be compiled to "
+            f"TensorFlow. Supported: + - * / ** and {', '.join(SUPPORTED_FUNCTIONS)}.")
+
+
+__all__ = ["Program", "CircuitError", "as_pauli_sums", "check_memory", "SUPPORTED_GATES_TEXT"]
