@@ -124,6 +124,8 @@ class PQC(keras.layers.Layer):
     # -- Keras --------------------------------------------------------------------------------
     def _split_shapes(self, shapes):
         """``shapes`` from :func:`_as_shape_list` -> ``(circuits_shape, features_shape)``."""
+        if shapes is None:
+            return None, None
         if isinstance(shapes, list):
             if len(shapes) != 2:
                 raise ValueError(
@@ -160,7 +162,7 @@ class PQC(keras.layers.Layer):
 
     def compute_output_shape(self, input_shape):
         circuits_shape, features_shape = self._split_shapes(_as_shape_list(input_shape))
-        batch = (features_shape or circuits_shape)[0]
+        batch = (features_shape or circuits_shape or (None,))[0]
         return (batch, len(self._program.observables))
 
     def call(self, inputs):
@@ -252,6 +254,8 @@ def _load_circuit(text):
 
 def _as_shape_list(input_shape):
     """Normalize Keras 3 / tf_keras shapes (tuples, TensorShapes, lists of them) to tuples."""
+    if input_shape is None:
+        return None
     if isinstance(input_shape, tf.TensorShape):
         return tuple(input_shape.as_list()) if input_shape.rank is not None else (None,)
     if isinstance(input_shape, (list, tuple)) and input_shape and all(

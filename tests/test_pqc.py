@@ -1,0 +1,192 @@
+"""PQC layer numbers against Cirq's simulator, and gradients against finite differences."""
+import cirq
+import numpy as np
+import pytest
+import sympy
+import tensorflow as tf
+import tensorflow_quantum as tfq
+
+import reference
+from tfq_layers import PQC
+from tfq_layers._keras import keras
+
+
+def _weights_of(layer):
+    return layer.symbol_values()
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_random_circuits_match_cirq(seed):
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(2, 5))
+    qubits = cirq.GridQubit.rect(1, n) if seed % 2 else cirq.LineQubit.range(n)
+    inputs = list(sympy.symbols(f"x0:{n}"))
+    weights = list(sympy.symbols("w0:12"))
+    circuit = reference.random_circuit(rng, qubits, 14, inputs, weights)
+    used_inputs = [s for s in inputs if s in cirq.parameter_symbols(circuit)]
+    observables = reference.random_observables(rng, qubits, 3)
+    layer = PQC(circuit, observables, input_symbols=used_inputs,
+                initializer=keras.initializers.RandomUniform(-2, 2, seed=seed))
+    features = rng.uniform(-1.5, 1.5, size=(5, len(used_inputs))).astype(np.float32)
+    out = layer(features).numpy() if used_inputs else None
+    if out is None:
+        pytest.skip("random circuit drew no input symbol")
+    expected = reference.batch_expectations(circuit, observables, used_inputs, features,
+                                            _weights_of(layer))
+    assert out.shape == (5, 3) and out.dtype == np.float32
+    np.testing.assert_allclose(out, expected, atol=1e-5)
+
+
+def test_expression_angles_and_natural_weight_order():
+    q = cirq.LineQubit.range(2)
+    x0, x1 = sympy.symbols("x0 x1")
+    ws = sympy.symbols("w0:12")
+    circuit = cirq.Circuit(
+        cirq.rx(ws[10] * x0 + ws[2]).on(q[0]), cirq.ry(sympy.atan(x1)).on(q[1]),
+        cirq.rz(2 * sympy.pi * x0).on(q[1]), cirq.CNOT(*q), cirq.ry(x0 * x1 + ws[1]).on(q[0]),
+        cirq.rx(ws[0]).on(q[1]))
+    layer = PQC(circuit, [cirq.Z(q[0]), cirq.X(q[1])], input_symbols=["x0", "x1"])
+    assert [s.name for s in layer.weight_symbols] == ["w0", "w1", "w2", "w10"]
+    feats = np.array([[0.3, -0.8], [1.2, 0.4], [0.0, 0.0]], np.float32)
+    out = layer(feats).numpy()
+    expected = reference.batch_expectations(circuit, layer.observables, [x0, x1], feats,
+                                            layer.symbol_values())
+    np.testing.assert_allclose(out, expected, atol=1e-5)
+    assert layer.circuit_weights.shape == (4,)
+
+
+def _grad_setup(differentiator, repetitions=None):
+    q = cirq.GridQubit.rect(1, 3)
+    x0, x1 = sympy.symbols("x0 x1")
+    w = sympy.symbols("w0:6")
+    circuit = cirq.Circuit(
+        cirq.rx(w[0] * x0 + w[1]).on(q[0]), cirq.ry(sympy.atan(x1) + w[2]).on(q[1]),
+        cirq.H(q[2]), cirq.CNOT(q[0], q[1]), cirq.CZPowGate(exponent=w[3]).on(q[1], q[2]),
+        cirq.rz(x0 * x1).on(q[2]), cirq.ry(w[4]).on(q[2]), cirq.XXPowGate(exponent=w[5]).on(q[0], q[2]))
+    observables = [cirq.Z(q[0]) + 0.5 * cirq.X(q[1]) * cirq.Z(q[2]), cirq.Y(q[2])]
+    layer = PQC(circuit, observables, input_symbols=["x0", "x1"], differentiator=differentiator,
+                repetitions=repetitions,
+                initializer=keras.initializers.RandomUniform(-1.5, 1.5, seed=3))
+    return circuit, observables, layer
+
+
+@pytest.mark.parametrize("differentiator,atol", [
+    ("adjoint", 2e-4), ("parameter_shift", 2e-4), ("finite_difference", 2e-2),
+    (tfq.differentiators.ForwardDifference(grid_spacing=1e-3), 3e-2)])
+def test_gradients_match_finite_differences(differentiator, atol):
+    circuit, observables, layer = _grad_setup(differentiator)
+    feats = np.array([[0.4, -0.3], [-1.1, 0.9]], np.float32)
+    cot = np.array([[1.0, -0.5], [0.3, 2.0]])  # a fixed cotangent: loss = sum(cot * out)
+    layer(feats)
+    x = tf.Variable(feats)
+    with tf.GradientTape(persistent=True) as tape:
+        loss = tf.reduce_sum(tf.constant(cot, tf.float32) * layer(x))
+    g_w = tape.gradient(loss, layer.circuit_weights).numpy()
+    g_x = tape.gradient(loss, x).numpy()
+
+    names = [s.name for s in layer.weight_symbols]
+    w0 = np.array([layer.symbol_values()[n] for n in names])
+
+    def loss_of(wv, xv):
+        out = reference.batch_expectations(circuit, observables, ["x0", "x1"], xv,
+                                           dict(zip(names, wv)))
+        return float(np.sum(cot * out))
+
+    ref_w = reference.central_difference(lambda wv: loss_of(wv, feats.astype(np.float64)), w0)
+    ref_x = reference.central_difference(
+        lambda xv: loss_of(w0, xv.reshape(feats.shape)), feats.astype(np.float64).ravel())
+    np.testing.assert_allclose(g_w, ref_w, atol=atol)
+    np.testing.assert_allclose(g_x.ravel(), ref_x, atol=atol)
+
+
+def test_sampled_expectations_are_unbiased_and_differentiable():
+    circuit, observables, exact_layer = _grad_setup("adjoint")
+    _, _, layer = _grad_setup(None, repetitions=4000)
+    assert layer.differentiator["name"] == "parameter_shift"
+    feats = np.array([[0.4, -0.3]] * 4, np.float32)
+    exact_layer(feats)
+    layer(feats)
+    layer.circuit_weights.assign(exact_layer.circuit_weights)
+    out = layer(feats).numpy()
+    exact = exact_layer(feats).numpy()
+    # Var of a +-1 outcome is <= 1 per Pauli term; observable 0 has terms weighted 1 and 0.5.
+    sigma = np.sqrt(1.25 / 4000)
+    assert np.all(np.abs(out.mean(0) - exact[0]) < 5 * sigma)
+    with tf.GradientTape() as tape:
+        loss = tf.reduce_sum(layer(feats))
+    assert np.all(np.isfinite(tape.gradient(loss, layer.circuit_weights).numpy()))
+
+
+def test_quantum_data_inputs_are_prepended():
+    q = cirq.GridQubit.rect(1, 2)
+    w0, w1, x0 = sympy.symbols("w0 w1 x0")
+    model_circuit = cirq.Circuit(cirq.ry(w0).on(q[0]), cirq.CNOT(*q), cirq.rx(w1 + x0).on(q[1]))
+    data = [cirq.Circuit(cirq.X(q[0])), cirq.Circuit(cirq.H(q[1]), cirq.rz(0.3).on(q[1])),
+            cirq.Circuit(cirq.ry(1.1).on(q[0]))]
+    obs = [cirq.Z(q[0]), cirq.Z(q[1])]
+    circuits = tfq.convert_to_tensor(data)
+
+    both = PQC(model_circuit, obs, input_symbols=["x0"])
+    feats = np.array([[0.2], [-0.4], [1.3]], np.float32)
+    out = both([circuits, feats]).numpy()
+    vals = both.symbol_values()
+    expected = [reference.expectations(d + model_circuit, obs, {**vals, "x0": float(f[0])})
+                for d, f in zip(data, feats)]
+    np.testing.assert_allclose(out, expected, atol=1e-5)
+
+    only_quantum = PQC(cirq.Circuit(cirq.ry(w0).on(q[0]), cirq.CNOT(*q)), obs)
+    out = only_quantum(circuits).numpy()
+    vals = only_quantum.symbol_values()
+    expected = [reference.expectations(d + only_quantum.circuit, obs, vals) for d in data]
+    np.testing.assert_allclose(out, expected, atol=1e-5)
+
+
+def test_quantum_data_in_a_functional_model_trains():
+    q = cirq.GridQubit.rect(1, 1)
+    w = sympy.Symbol("w")
+    data = tfq.convert_to_tensor([cirq.Circuit(cirq.X(q[0])), cirq.Circuit()] * 8)
+    labels = np.array([[1.0], [-1.0]] * 8, np.float32)
+    inp = keras.Input(shape=(), dtype="string")
+    out = PQC(cirq.Circuit(cirq.rx(w).on(q[0])), cirq.Z(q[0]),
+              initializer=keras.initializers.Constant(2.0))(inp)
+    model = keras.Model(inp, out)
+    model.compile(keras.optimizers.Adam(0.1), "mse")
+    hist = model.fit(data, labels, epochs=15, batch_size=16, verbose=0)
+    assert hist.history["loss"][-1] < 0.5 * hist.history["loss"][0]
+
+
+def test_hybrid_model_fit_lowers_loss_and_trains_classical_layers():
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(64, 4)).astype(np.float32)
+    y = (x[:, 0] * x[:, 1] > 0).astype(np.float32)
+    q = cirq.GridQubit.rect(1, 2)
+    xs = sympy.symbols("x0:2")
+    ws = sympy.symbols("w0:4")
+    circuit = cirq.Circuit(cirq.rx(xs[0]).on(q[0]), cirq.rx(xs[1]).on(q[1]),
+                           cirq.ry(ws[0]).on(q[0]), cirq.ry(ws[1]).on(q[1]), cirq.CZ(*q),
+                           cirq.ry(ws[2]).on(q[0]), cirq.ry(ws[3]).on(q[1]))
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential([
+        keras.Input((4,)), keras.layers.Dense(2, activation="tanh"),
+        PQC(circuit, [cirq.Z(q[0]), cirq.Z(q[0]) * cirq.Z(q[1])], input_symbols=xs),
+        keras.layers.Dense(1, activation="sigmoid")])
+    dense_before = model.layers[0].get_weights()[0].copy()
+    model.compile(keras.optimizers.Adam(0.05), "binary_crossentropy")
+    hist = model.fit(x, y, epochs=8, batch_size=16, verbose=0)
+    assert hist.history["loss"][-1] < hist.history["loss"][0]
+    assert not np.allclose(model.layers[0].get_weights()[0], dense_before)
+    assert model.layers[1].compute_output_shape((None, 2)) == (None, 2)
+
+
+def test_keras_weight_arguments_are_honoured():
+    q = cirq.LineQubit.range(1)
+    w = sympy.symbols("w0:3")
+    circuit = cirq.Circuit(cirq.rx(w[0]).on(q[0]), cirq.ry(w[1]).on(q[0]), cirq.rz(w[2]).on(q[0]))
+    layer = PQC(circuit, cirq.Z(q[0]), initializer="zeros",
+                regularizer=keras.regularizers.L2(0.5),
+                constraint=keras.constraints.NonNeg())
+    layer.build(None)
+    np.testing.assert_array_equal(layer.circuit_weights.numpy(), np.zeros(3))
+    layer.circuit_weights.assign([1.0, -2.0, 3.0])
+    assert np.isclose(float(sum(layer.losses)), 0.5 * (1 + 4 + 9))
+    assert layer.constraint(tf.constant([-1.0, 2.0])).numpy().tolist() == [0.0, 2.0]
