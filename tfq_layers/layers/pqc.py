@@ -155,10 +155,12 @@ class PQC(keras.layers.Layer):
                     f"{self.name} has no input_symbols, so it takes quantum data (a tf.string "
                     f"tensor of circuits) and no features, but got features of shape {shape}. "
                     "Pass input_symbols=[...] naming the circuit symbols the features feed.")
+            hint = (" If this input is quantum data (a tf.string tensor of circuits), the layer "
+                    "takes [circuits, features]." if len(shape) == 1 else "")
             raise ValueError(
                 f"{self.name} expects inputs of shape (batch, {n}), one feature per input symbol "
                 f"{names}, but got shape {shape}. Make the previous layer output {n} features "
-                "or change input_symbols.")
+                f"or change input_symbols.{hint}")
 
     def compute_output_shape(self, input_shape):
         circuits_shape, features_shape = self._split_shapes(_as_shape_list(input_shape))

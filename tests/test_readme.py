@@ -1,0 +1,20 @@
+"""The README's quick start works when pasted: run it in a fresh process in an empty folder."""
+import os
+import re
+
+import reference
+
+
+def _blocks_after(heading):
+    text = open(os.path.join(reference.ROOT, "README.md")).read()
+    section = text.split(heading, 1)[1]
+    return re.findall(r"```python\n(.*?)```", section, flags=re.S)
+
+
+def test_quick_start_runs_and_reloads(tmp_path):
+    train, reload = _blocks_after("## Quick start")[:2]
+    code = f"import os; os.chdir({str(tmp_path)!r})\n" + train.replace("epochs=5", "epochs=1")
+    reference.run_python(code)
+    assert (tmp_path / "quantum_model.keras").exists()
+    out = reference.run_python(f"import os; os.chdir({str(tmp_path)!r})\n" + reload)
+    assert "[[" in out

@@ -1,0 +1,144 @@
+"""Side-by-side step-time benchmarks: ``python -m tfq_layers.benchmarks`` (``make bench``).
+
+Workload (issue "The PQC layer"): n qubits, RX angle encoding of n features, L layers of RY, RZ on
+every qubit + a CNOT ring, <Z> on every qubit. One *step* is forward + gradient of the batch's summed
+output with respect to the weights and the inputs, inside a ``tf.function``.
+
+Contenders, timed interleaved in one process (round-robin, so drifting machine load hits all alike):
+* ``raw``: TFQ's expectation op wrapped by ``tfq.differentiators.Adjoint`` called directly, with
+  ``symbol_values = concat(inputs, tile(weights))``: the floor our layer is compared against.
+* ``pqc``: ``tfq_layers.PQC`` on the same circuit.
+The median over repeats is reported, with the ratio ``pqc / raw``.
+"""
+import argparse
+import platform
+import statistics
+import time
+
+import cirq
+import numpy as np
+import sympy
+import tensorflow as tf
+import tensorflow_quantum as tfq
+
+from tfq_layers import PQC
+
+DEFAULT_CASES = ((4, 2, 32), (8, 4, 64), (12, 4, 64), (16, 4, 32))
+
+
+def workload(n, layers):
+    """The benchmark circuit, its input and weight symbols, and <Z_i> observables."""
+    qubits = cirq.GridQubit.rect(1, n)
+    xs = sympy.symbols(f"x0:{n}")
+    ws = sympy.symbols(f"w0:{2 * n * layers}")
+    circuit = cirq.Circuit(cirq.rx(xs[i]).on(q) for i, q in enumerate(qubits))
+    k = 0
+    for _ in range(layers):
+        for q in qubits:
+            circuit.append([cirq.ry(ws[k]).on(q), cirq.rz(ws[k + 1]).on(q)])
+            k += 2
+        circuit.append(cirq.CNOT(qubits[i], qubits[(i + 1) % n]) for i in range(n))
+    return circuit, list(xs), list(ws), [cirq.Z(q) for q in qubits]
+
+
+def raw_step_fn(circuit, xs, ws, observables):
+    """A step that calls TFQ's op directly: the reference floor."""
+    op = tfq.differentiators.Adjoint().generate_differentiable_op(
+        analytic_op=tfq.get_expectation_op())
+    program = tfq.convert_to_tensor([circuit])
+    names = tf.constant([s.name for s in xs + ws])
+    pauli = tfq.convert_to_tensor([observables])
+    weights = tf.Variable(np.random.default_rng(0).uniform(0, 6.28, len(ws)).astype(np.float32))
+
+    @tf.function
+    def step(inputs):
+        batch = tf.shape(inputs)[0]
+        with tf.GradientTape() as tape:
+            tape.watch(inputs)
+            values = tf.concat([inputs, tf.tile(weights[None, :], [batch, 1])], axis=1)
+            out = op(tf.tile(program, [batch]), names, values, tf.tile(pauli, [batch, 1]))
+            loss = tf.reduce_sum(out)
+        return tape.gradient(loss, [weights, inputs])
+
+    return step
+
+
+def layer_step_fn(circuit, xs, ws, observables, **layer_kwargs):
+    """The same step through ``tfq_layers.PQC``."""
+    layer = PQC(circuit, observables, input_symbols=xs, **layer_kwargs)
+    layer.build((None, len(xs)))
+
+    @tf.function
+    def step(inputs):
+        with tf.GradientTape() as tape:
+            tape.watch(inputs)
+            loss = tf.reduce_sum(layer(inputs))
+        return tape.gradient(loss, [layer.circuit_weights, inputs])
+
+    return step
+
+
+def time_interleaved(steps, inputs, repeats, warmup=2):
+    """Median seconds per call of each step, calls interleaved round-robin."""
+    for fn in steps.values():
+        for _ in range(warmup):
+            _block(fn(inputs))
+    times = {name: [] for name in steps}
+    for _ in range(repeats):
+        for name, fn in steps.items():
+            t0 = time.perf_counter()
+            _block(fn(inputs))
+            times[name].append(time.perf_counter() - t0)
+    return {name: statistics.median(ts) for name, ts in times.items()}
+
+
+def _block(result):
+    for t in tf.nest.flatten(result):
+        t.numpy()
+
+
+def machine_summary():
+    import os
+    cpu = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    cpu = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    return f"{cpu}, {os.cpu_count()} cores, TF {tf.__version__}, TFQ {tfq.__version__}"
+
+
+def run(cases=DEFAULT_CASES, budget_s=4.0, min_repeats=5, max_repeats=50):
+    print(f"machine: {machine_summary()}")
+    print(f"{'n':>3} {'L':>2} {'batch':>5} | {'raw TFQ op':>11} {'PQC layer':>11} {'ratio':>6}")
+    rows = []
+    for n, layers, batch in cases:
+        circuit, xs, ws, obs = workload(n, layers)
+        steps = {"raw": raw_step_fn(circuit, xs, ws, obs),
+                 "pqc": layer_step_fn(circuit, xs, ws, obs)}
+        inputs = tf.constant(np.random.default_rng(1).uniform(0, 3, (batch, n)).astype(np.float32))
+        probe = time_interleaved(steps, inputs, repeats=1)
+        repeats = int(min(max_repeats, max(min_repeats, budget_s / max(sum(probe.values()), 1e-6))))
+        t = time_interleaved(steps, inputs, repeats, warmup=0)
+        ratio = t["pqc"] / t["raw"]
+        rows.append((n, layers, batch, t["raw"], t["pqc"], ratio))
+        print(f"{n:>3} {layers:>2} {batch:>5} | {t['raw'] * 1e3:9.2f}ms {t['pqc'] * 1e3:9.2f}ms "
+              f"{ratio:6.3f}   ({repeats} repeats)", flush=True)
+    return rows
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--budget", type=float, default=4.0,
+                        help="seconds of timing per case (more repeats = less noise)")
+    parser.add_argument("--quick", action="store_true", help="only the two smallest cases")
+    args = parser.parse_args(argv)
+    cases = DEFAULT_CASES[:2] if args.quick else DEFAULT_CASES
+    run(cases, budget_s=args.budget)
+
+
+if __name__ == "__main__":
+    main()
