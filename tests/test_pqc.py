@@ -190,3 +190,28 @@ def test_keras_weight_arguments_are_honoured():
     layer.circuit_weights.assign([1.0, -2.0, 3.0])
     assert np.isclose(float(sum(layer.losses)), 0.5 * (1 + 4 + 9))
     assert layer.constraint(tf.constant([-1.0, 2.0])).numpy().tolist() == [0.0, 2.0]
+
+
+def test_noise_channels_average_trajectories_like_the_density_matrix():
+    q = cirq.GridQubit.rect(1, 2)
+    w0, w1, x = sympy.symbols("w0 w1 x")
+    circuit = cirq.Circuit(
+        cirq.rx(x + w0).on(q[0]), cirq.depolarize(0.1).on(q[0]), cirq.CNOT(*q),
+        cirq.amplitude_damp(0.2).on(q[1]), cirq.ry(w1).on(q[1]), cirq.bit_flip(0.05).on(q[0]))
+    obs = [cirq.Z(q[0]), cirq.Z(q[1]), cirq.X(q[1])]
+    with pytest.raises(ValueError, match="noise channels.*repetitions=N"):
+        PQC(circuit, obs, input_symbols=["x"])
+    layer = PQC(circuit, obs, input_symbols=["x"], repetitions=3000,
+                initializer=keras.initializers.Constant(0.7))
+    feats = np.array([[0.2], [1.4]], np.float32)
+    out = layer(feats).numpy()
+    sim = cirq.DensityMatrixSimulator(dtype=np.complex128)
+    for row, f in zip(out, feats):
+        rho = sim.simulate(cirq.resolve_parameters(circuit, {"w0": 0.7, "w1": 0.7, "x": float(f[0])}),
+                           qubit_order=q).final_density_matrix
+        exact = [o.expectation_from_density_matrix(rho, {q[0]: 0, q[1]: 1}).real for o in obs]
+        # Each trajectory's expectation lies in [-1, 1]: standard error <= 1/sqrt(3000).
+        np.testing.assert_allclose(row, exact, atol=5 / np.sqrt(3000))
+    with tf.GradientTape() as tape:
+        loss = tf.reduce_sum(layer(feats))
+    assert np.all(np.isfinite(tape.gradient(loss, layer.circuit_weights).numpy()))

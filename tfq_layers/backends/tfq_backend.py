@@ -6,6 +6,7 @@ to the batch and runs one TFQ op over the whole batch.
 import importlib
 import pkgutil
 
+import cirq
 import numpy as np
 import tensorflow as tf
 import tensorflow_quantum as tfq
@@ -94,6 +95,12 @@ def differentiator_spec(differentiator, sampled):
     return {"name": name, "config": config}
 
 
+def has_channels(circuit):
+    """Whether ``circuit`` contains a noise channel (an operation with no unitary)."""
+    return any(not cirq.has_unitary(op) for op in circuit.all_operations()
+               if not cirq.is_parameterized(op))
+
+
 class TFQExpectation:
     """Batched expectation values of one compiled circuit through TFQ's qsim ops.
 
@@ -102,7 +109,8 @@ class TFQExpectation:
         placeholder_names: names of those placeholders, in the column order of ``symbol_values``.
         observables: list of ``cirq.PauliSum``.
         differentiator: spec from :func:`differentiator_spec`.
-        repetitions: ``None`` for exact expectations, else shots per observable.
+        repetitions: ``None`` for exact expectations, else shots per observable. For a circuit
+            with noise channels it is the number of quantum trajectories averaged (required).
     """
 
     def __init__(self, compiled_circuit, placeholder_names, observables, differentiator,
@@ -116,7 +124,11 @@ class TFQExpectation:
         self._observables = tfq.convert_to_tensor([observables]).numpy()
         self._names = np.array(placeholder_names, dtype=object).astype(bytes)
         diff = DIFFERENTIATORS[spec["name"]](**spec["config"])
-        if repetitions is None:
+        self.noisy = has_channels(compiled_circuit)
+        if self.noisy:
+            # Trajectories: each of `repetitions` runs samples one Kraus branch per channel.
+            self._op = diff.generate_differentiable_op(sampled_op=tfq.noise.expectation)
+        elif repetitions is None:
             self._op = diff.generate_differentiable_op(analytic_op=tfq.get_expectation_op())
         else:
             self._op = diff.generate_differentiable_op(

@@ -7,6 +7,7 @@ import tensorflow as tf
 from tfq_layers import serialization
 from tfq_layers._keras import keras, register
 from tfq_layers.backends import TFQExpectation
+from tfq_layers.backends.tfq_backend import has_channels
 from tfq_layers.expressions import ParameterMap
 from tfq_layers.program import Program
 
@@ -38,7 +39,8 @@ class PQC(keras.layers.Layer):
             ``"finite_difference"``/``"central_difference"``, ``"forward_difference"``, or a
             ``tfq.differentiators`` instance. With ``repetitions`` the default is parameter shift.
         repetitions: ``None`` for exact expectation values; an int for sampled expectations with
-            that many shots per observable (as on hardware).
+            that many shots per observable (as on hardware). A circuit with noise channels
+            (``cirq.depolarize`` ...) needs it: the number of quantum trajectories averaged.
         initializer: Keras initializer of the circuit weights; default uniform in ``[0, 2*pi)``.
         regularizer: Keras regularizer of the circuit weights.
         constraint: Keras constraint of the circuit weights.
@@ -73,6 +75,10 @@ class PQC(keras.layers.Layer):
             if isinstance(repetitions, bool) or not isinstance(repetitions, int) or repetitions < 1:
                 raise ValueError(f"repetitions must be a positive int or None; got {repetitions!r}.")
         self._program = Program(circuit, observables, input_symbols, weight_symbols)
+        if repetitions is None and has_channels(self._program.compiled_circuit):
+            raise ValueError(
+                f"the circuit has noise channels, which are simulated by sampling quantum "
+                "trajectories; pass repetitions=N (e.g. 1000) to set how many are averaged.")
         self.repetitions = repetitions
         self._backend = TFQExpectation(self._program.compiled_circuit,
                                        self._program.placeholder_names,
