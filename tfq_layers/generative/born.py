@@ -1,0 +1,347 @@
+"""``BornMachine``: a quantum circuit Born machine (QCBM) as a Keras model.
+
+A parameterized circuit ``U(θ)`` on ``n`` qubits defines the distribution
+``p_θ(x) = |<x|U(θ)|0...0>|²`` over n-bit strings (Born's rule; Benedetti et al. 2019,
+npj Quantum Inf. 5, 45; Liu & Wang 2018, PRA 98, 062324). ``model.fit(bitstrings)`` learns it.
+
+Two training modes:
+
+* **analytic** (default): the exact, differentiable probability vector comes from the simulator,
+  and any loss of :class:`~tfq_layers.generative.base.GenerativeModel` (``"kl"``, ``"nll"``,
+  ``"mmd"``) is minimized by autodiff. TFQ's state op has no gradient (TFQ issue #298); the
+  ``"tfq"`` backend therefore computes the amplitudes ``<x|U(θ)|0>`` with
+  ``tfq.math.inner_product`` against every basis state, which *is* differentiable. The
+  ``"statevector"`` backend (pure TensorFlow) differentiates the state directly.
+* **shots** (``repetitions=N``): only samples are used, as on hardware. The gradient of the squared
+  MMD is estimated from N samples of the circuit at ``θ`` and at ``θ ± shift`` for every gate
+  parameter (the parameter-shift rule), following Liu & Wang 2018 (Eq. 5):
+  ``∂MMD²/∂t = π (E_{x~p⁺}[φ(x)] - E_{x~p⁻}[φ(x)])`` with ``φ(x) = E_{x'~p}k(x,x') - E_{y~data}k(x,y)``
+  for a gate ``exp(iπ t Π)`` whose exponent ``t`` is shifted by ``±1/2``. All shifted circuits run
+  in one batched sampling call.
+"""
+import numbers
+
+import cirq
+import numpy as np
+import sympy
+import tensorflow as tf
+
+from tfq_layers import serialization
+from tfq_layers._keras import keras, register
+from tfq_layers.expressions import ParameterMap
+from tfq_layers.generative.base import GenerativeModel
+from tfq_layers.program import CircuitError, Program
+
+__all__ = ["BornMachine", "born_ansatz", "default_layers"]
+
+# Gates whose exponent ``t`` enters as exp(iπ t Π) with one projector Π (two eigenvalues one
+# half-turn apart): the ±1/2 parameter-shift rule is exact for them.
+_SHIFTABLE = (cirq.XPowGate, cirq.YPowGate, cirq.ZPowGate, cirq.CZPowGate, cirq.CXPowGate,
+              cirq.XXPowGate, cirq.YYPowGate, cirq.ZZPowGate)
+
+
+def default_layers(n_qubits):
+    """The default depth of :func:`born_ansatz` for ``n_qubits``: grows slowly with ``n``."""
+    return int(max(2, min(6, (n_qubits + 1) // 2)))
+
+
+def born_ansatz(qubits, layers, prefix="w"):
+    """The default Born-machine ansatz: rotations and all-to-all Ising couplings.
+
+    Per layer: ``rx(w)`` then ``rz(w)`` on every qubit, then ``ZZ**w`` on every pair ``(i, j)``
+    (``exp(-iπ w Z_i Z_j / 2)`` up to phase: the all-to-all couplings of Benedetti et al. 2019, who
+    used Mølmer-Sørensen XX gates, equal to ZZ up to basis rotations). A last ``rx``/``rz`` layer
+    closes the circuit, so the couplings of the final layer act on the measured distribution.
+    Every gate parameter is one symbol, so the ±1/2 parameter-shift rule applies (shot mode).
+
+    Args:
+        qubits: int ``n`` (``cirq.GridQubit.rect(1, n)``) or a list of GridQubit/LineQubit.
+        layers: number of entangling layers (>= 1).
+        prefix: symbol prefix.
+
+    Returns:
+        ``(circuit, symbols)`` with symbols in natural order.
+
+    Example:
+        >>> circuit, symbols = born_ansatz(3, layers=2)
+        >>> len(symbols)   # 2 * (2 * 3 + 3) + 2 * 3
+        24
+    """
+    if isinstance(qubits, numbers.Integral):
+        qubits = cirq.GridQubit.rect(1, int(qubits))
+    qubits = list(qubits)
+    if isinstance(layers, bool) or not isinstance(layers, numbers.Integral) or layers < 1:
+        raise ValueError(f"layers must be a positive int; got {layers!r}.")
+    symbols = []
+
+    def new():
+        s = sympy.Symbol(f"{prefix}{len(symbols)}")
+        symbols.append(s)
+        return s
+
+    circuit = cirq.Circuit()
+    n = len(qubits)
+    for _ in range(layers):
+        circuit.append(cirq.rx(new()).on(q) for q in qubits)
+        circuit.append(cirq.rz(new()).on(q) for q in qubits)
+        for i in range(n):
+            for j in range(i + 1, n):
+                circuit.append(cirq.ZZPowGate(exponent=new()).on(qubits[i], qubits[j]))
+    circuit.append(cirq.rx(new()).on(q) for q in qubits)
+    circuit.append(cirq.rz(new()).on(q) for q in qubits)
+    return circuit, symbols
+
+
+def z_strings(qubits):
+    """The ``2**n - 1`` non-identity Z-strings, mask ``m`` at index ``m - 1`` (qubit 0 = MSB)."""
+    n = len(qubits)
+    out = []
+    for mask in range(1, 2 ** n):
+        out.append(cirq.PauliString({qubits[i]: cirq.Z for i in range(n)
+                                     if (mask >> (n - 1 - i)) & 1}))
+    return out
+
+
+def hadamard_matrix(n):
+    """Sylvester-Hadamard matrix ``H[x, m] = (-1)**popcount(x & m)`` of size ``2**n``."""
+    h = np.array([[1.0]])
+    for _ in range(n):
+        h = np.block([[h, h], [h, -h]])
+    return h
+
+
+@register("BornMachine")
+class BornMachine(GenerativeModel):
+    """Quantum circuit Born machine: ``p(x) = |<x|U(θ)|0>|²`` as a trainable Keras model.
+
+    Args:
+        n_qubits: number of qubits = bits per sample.
+        circuit: optional ``cirq.Circuit`` on ``n_qubits`` GridQubit/LineQubit qubits whose free
+            symbols are the trainable weights (any sympy expressions allowed). Default:
+            :func:`born_ansatz` with ``layers`` layers.
+        layers: depth of the default ansatz; default :func:`default_layers`.
+        repetitions: ``None`` for analytic training; an int N for shot-based MMD training with N
+            samples per circuit (``compile(loss="mmd")`` only).
+        backend: ``"tfq"`` (TFQ's qsim ops) or ``"statevector"`` (pure TensorFlow); ``"auto"``
+            (default) picks the faster for this size.
+        initializer: Keras initializer of the weights; default ``RandomNormal(0, 0.5)``.
+        seed: seed of the default initializer.
+        **kwargs: ``name``, ``dtype``, ``trainable``.
+
+    Example:
+        >>> from tfq_layers.datasets import bars_and_stripes
+        >>> model = BornMachine(4)
+        >>> model.compile(keras.optimizers.Adam(0.05), loss="kl")
+        >>> _ = model.fit(bars_and_stripes(2, 2), epochs=2, batch_size=6, verbose=0)
+        >>> model.probabilities().shape
+        TensorShape([16])
+    """
+
+    def __init__(self, n_qubits, circuit=None, layers=None, repetitions=None, backend="auto",
+                 initializer=None, seed=None, **kwargs):
+        super().__init__(n_bits=n_qubits, **kwargs)
+        if circuit is None:
+            self.layers_ = int(layers or default_layers(self.n_bits))
+            circuit, _ = born_ansatz(self.n_bits, self.layers_)
+            self._default_circuit = True
+        else:
+            if layers is not None:
+                raise ValueError("pass either circuit= or layers= (the depth of the default "
+                                 "ansatz), not both.")
+            self.layers_ = None
+            self._default_circuit = False
+        if repetitions is not None and (isinstance(repetitions, bool) or
+                                        not isinstance(repetitions, numbers.Integral) or
+                                        repetitions < 2):
+            raise ValueError(f"repetitions must be an int >= 2 or None; got {repetitions!r}.")
+        self.repetitions = None if repetitions is None else int(repetitions)
+        self._program = Program(circuit, require_observables=False)
+        qubits = self._program.qubits
+        if len(qubits) != self.n_bits:
+            raise CircuitError(
+                f"the circuit acts on {len(qubits)} qubits {qubits}, but n_qubits={self.n_bits}. "
+                "Every bit needs a qubit: add cirq.I on unused qubits or change n_qubits.")
+        self.qubits = qubits
+        if backend not in ("auto", "tfq", "statevector"):
+            raise ValueError(f"backend must be 'auto', 'tfq' or 'statevector'; got {backend!r}.")
+        self.backend_name = backend
+        self._backend = self._resolve_backend(backend)
+        self._values = ParameterMap(self._program)
+        self.seed = seed
+        self.initializer = keras.initializers.get(
+            initializer or keras.initializers.RandomNormal(0.0, 0.5, seed=seed))
+        self._shift_plan = self._build_shift_plan() if self.repetitions else None
+        self.circuit_weights = None
+
+    # -- backends ---------------------------------------------------------------------------
+    def _resolve_backend(self, name):
+        if name == "auto":
+            name = "statevector" if _statevector_available() else "tfq"
+        if name == "statevector":
+            from tfq_layers.backends.statevector import StatevectorSimulator
+            self._sv = StatevectorSimulator(self._program.compiled_circuit,
+                                            self._program.placeholder_names, qubits=self.qubits)
+        else:
+            import tensorflow_quantum as tfq
+            from tfq_layers.backends import TFQExpectation
+            self._tfq = tfq
+            self._program_tensor = tfq.convert_to_tensor([self._program.compiled_circuit]).numpy()
+            self._z_expectation = TFQExpectation(
+                self._program.compiled_circuit, self._program.placeholder_names,
+                [cirq.PauliSum.from_pauli_strings([z]) for z in z_strings(self.qubits)],
+                "adjoint")
+            self._hadamard = (hadamard_matrix(self.n_bits) / 2 ** self.n_bits).astype(np.float32)
+        return name
+
+    @property
+    def backend(self):
+        """The simulator in use: ``"tfq"`` or ``"statevector"``."""
+        return self._backend
+
+    @property
+    def circuit(self):
+        return self._program.circuit
+
+    @property
+    def weight_symbols(self):
+        return list(self._program.weight_symbols)
+
+    def _placeholder_values(self, batch=1):
+        weights = tf.convert_to_tensor(self.circuit_weights) if self.circuit_weights is not None \
+            else None
+        return self._values(None, weights, tf.constant(batch))
+
+    def _probabilities_from_values(self, values):
+        """``(batch, 2**n)`` float32 probabilities for placeholder values ``(batch, P)``."""
+        if self._backend == "statevector":
+            return tf.cast(self._sv.probabilities(values), tf.float32)
+        z = self._z_expectation(values)  # (batch, 2**n - 1)
+        z = tf.concat([tf.ones_like(z[:, :1]), z], axis=1)  # the identity string: <I> = 1
+        return tf.matmul(z, tf.constant(self._hadamard))  # H is symmetric
+
+    # -- GenerativeModel ---------------------------------------------------------------------
+    def build(self, input_shape=None):
+        if self._program.n_weights and self.circuit_weights is None:
+            self.circuit_weights = self.add_weight(
+                name="circuit_weights", shape=(self._program.n_weights,),
+                initializer=self.initializer, trainable=True, dtype="float32")
+        super().build(input_shape)
+
+    def probabilities(self):
+        """All ``2**n`` probabilities, qubit 0 the most significant bit; differentiable."""
+        if not self.built:
+            self.build()
+        probs = self._probabilities_from_values(self._placeholder_values())[0]
+        return probs / tf.reduce_sum(probs)
+
+    def _check_loss_supported(self, loss):
+        if self.repetitions and loss != "mmd":
+            raise ValueError(
+                f"a Born machine with repetitions={self.repetitions} learns from samples only, "
+                f"which estimates the MMD loss but not {loss!r}; compile(loss='mmd'), or drop "
+                "repetitions for analytic training with any loss.")
+
+    # -- shot-based MMD gradient -------------------------------------------------------------
+    def _build_shift_plan(self):
+        """One entry per (gate occurrence, placeholder) to shift by ±1/2."""
+        names = self._program.placeholder_names
+        index = {n: i for i, n in enumerate(names)}
+        counts = {}
+        for op in self._program.compiled_circuit.all_operations():
+            for s in cirq.parameter_symbols(op):
+                gate = getattr(op, "gate", None)
+                if not isinstance(gate, _SHIFTABLE) or gate.exponent != s:
+                    raise CircuitError(
+                        f"shot-based training shifts gate exponents by ±1/2, which is exact only "
+                        f"for X/Y/Z/CZ/CNOT/XX/YY/ZZ powers (rx/ry/rz); {op} is not one. Use "
+                        "analytic training (repetitions=None) for this circuit.")
+                counts[index[s.name]] = counts.get(index[s.name], 0) + 1
+        shared = [names[i] for i, c in counts.items() if c > 1]
+        if shared:
+            raise CircuitError(
+                f"shot-based training needs each gate parameter in one gate, but {shared[:3]} "
+                "appear in several gates (the same expression twice). Use distinct symbols per "
+                "gate, or analytic training.")
+        return np.array(sorted(counts), dtype=np.int32)
+
+    def _sample_from_values(self, values, repetitions, seed=None):
+        """``(batch, repetitions, n)`` int32 samples of the circuit at each row of ``values``."""
+        if self._backend == "statevector":
+            return tf.cast(self._sv.sample(values, repetitions, seed=seed), tf.int32)
+        tfq = self._tfq
+        batch = tf.shape(values)[0]
+        programs = tf.tile(tf.constant(self._program_tensor), tf.reshape(batch, [1]))
+        names = tf.constant(self._program.placeholder_names, tf.string)
+        samples = tfq.get_sampling_op()(programs, names, values, [repetitions])
+        return tf.cast(samples.to_tensor() if isinstance(samples, tf.RaggedTensor) else samples,
+                       tf.int32)
+
+    def _kernel_mean(self, a, b):
+        """Mean multi-bandwidth Gaussian kernel between sample sets ``a (..., M, n)``, ``b (K, n)``."""
+        a = tf.cast(a, tf.float32)
+        b = tf.cast(b, tf.float32)
+        sq = (tf.reduce_sum(a, -1)[..., :, None] + tf.reduce_sum(b, -1)[None, :]
+              - 2.0 * tf.einsum("...mn,kn->...mk", a, b))
+        k = tf.add_n([tf.exp(-sq / (2.0 * s)) for s in self.mmd_bandwidths]) / len(
+            self.mmd_bandwidths)
+        return tf.reduce_mean(k, axis=[-2, -1])
+
+    def loss_and_gradients(self, bitstrings, empirical):
+        if not self.repetitions:
+            return super().loss_and_gradients(bitstrings, empirical)
+        plan = tf.constant(self._shift_plan)
+        n_shift = len(self._shift_plan)
+        weights = tf.convert_to_tensor(self.circuit_weights)
+        with tf.GradientTape() as tape:
+            tape.watch(weights)
+            values = self._values(None, weights, tf.constant(1))  # (1, P)
+        base = tf.stop_gradient(values)
+        eye = tf.one_hot(plan, tf.shape(base)[1], dtype=tf.float32)  # (S, P)
+        batch_values = tf.concat([base, base + 0.5 * eye, base - 0.5 * eye], axis=0)
+        samples = self._sample_from_values(batch_values, self.repetitions)  # (1+2S, M, n)
+        data = tf.cast(bitstrings, tf.int32)
+        x0 = samples[0]
+        # φ(x) = E_{x'~p} k(x, x') - E_{y~data} k(x, y), averaged over x from each shifted circuit.
+        phi = self._kernel_mean(samples[1:], x0) - self._kernel_mean(samples[1:], data)
+        g_placeholder = np.pi * (phi[:n_shift] - phi[n_shift:])  # (S,)
+        grad_values = tf.scatter_nd(plan[:, None], g_placeholder, tf.shape(base)[1:])[None, :]
+        grad_w = tape.gradient(values, weights, output_gradients=grad_values)
+        loss = (self._kernel_mean(x0[None], x0) - 2.0 * self._kernel_mean(x0[None], data)
+                + self._kernel_mean(data[None], data))[0]
+        return tf.cast(loss, tf.float64), [grad_w], None
+
+    # -- saving ------------------------------------------------------------------------------
+    def get_config(self):
+        config = super().get_config()
+        config.pop("n_bits", None)
+        config.update({
+            "n_qubits": self.n_bits,
+            "circuit": None if self._default_circuit else serialization.dumps(self.circuit),
+            "layers": self.layers_,
+            "repetitions": self.repetitions,
+            "backend": self.backend_name,
+            "initializer": keras.initializers.serialize(self.initializer),
+            "seed": self.seed,
+        })
+        return config
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        if config.get("circuit") is not None:
+            circuit = serialization.loads(config["circuit"])
+            if not isinstance(circuit, cirq.Circuit):
+                raise serialization.SerializationError(
+                    "saved 'circuit' is not a cirq.Circuit; the file was altered.")
+            config["circuit"] = circuit
+        if config.get("initializer") is not None:
+            config["initializer"] = keras.initializers.deserialize(config["initializer"])
+        return cls(**config)
+
+
+def _statevector_available():
+    try:
+        from tfq_layers.backends import statevector  # noqa: F401
+    except Exception:  # pragma: no cover - the module is optional during development
+        return False
+    return True
