@@ -21,6 +21,8 @@ from tfq_layers.circuits.observables import parity, pauli_observables, total_z, 
 from tfq_layers.circuits.qcnn import (CONV_PARAMS, POOL_PARAMS, cluster_state_circuit, qcnn,
                                      qcnn_shape, quantum_conv, quantum_pool, two_qubit_pool,
                                      two_qubit_unitary)
+from tfq_layers.circuits.qnn import (bits_to_circuits, readout_layer, readout_qnn,
+                                     readout_qnn_shape)
 
 __all__ = [
     # encoders
@@ -54,4 +56,9 @@ __all__ = [
     "quantum_pool",
     "two_qubit_pool",
     "two_qubit_unitary",
+    # Farhi-Neven readout QNN
+    "bits_to_circuits",
+    "readout_layer",
+    "readout_qnn",
+    "readout_qnn_shape",
 ]

@@ -1,0 +1,9 @@
+"""The tfq_layers model zoo: small, complete hybrid quantum-classical recipes.
+
+Each module trains with ``python -m models.<name>``, evaluates on a held-out split and prints
+``test accuracy: ...``; each also offers ``load_data(seed=...)``, ``build_model(...)`` and
+``main(argv=None)``. ``python -m models.zoo`` runs them all and prints the results table.
+
+Classifiers: ``hybrid_classifier``, ``iris``, ``reuploading``, ``digits_qnn``, ``qcnn``.
+"""
+CLASSIFIERS = ("hybrid_classifier", "iris", "reuploading", "digits_qnn", "qcnn")

@@ -1,0 +1,369 @@
+"""Helpers shared by the model-zoo recipes: command line, seeding, results, plots and export.
+
+Every recipe module (``models/<name>.py``) exposes ``load_data(seed=...)``, ``build_model(...)`` and
+``main(argv=None)``; ``main`` parses the common flags below, trains, evaluates on a held-out split,
+prints the result on its own line (``test accuracy: 0.953``) and returns a :class:`Result`.
+
+Common flags: ``--epochs N``, ``--seed S``, ``--export DIR`` (SavedModel in ``DIR`` plus
+``DIR/model.keras``), ``--plots DIR`` (PNG training curves and model-specific figures) and
+``--quick`` (a few steps on a small subset, for tests).
+"""
+import argparse
+import dataclasses
+import os
+import subprocess
+import sys
+import tempfile
+import time
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import numpy as np  # noqa: E402
+import tensorflow as tf  # noqa: E402
+
+from tfq_layers._keras import LEGACY, keras  # noqa: E402
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+__all__ = [
+    "Result", "make_parser", "set_seed", "Timer", "count_params", "binary_accuracy",
+    "sign_accuracy", "hinge_accuracy", "report", "plot_history", "save_figure", "export_model",
+    "serve_export", "serve_export_in_fresh_process", "command", "KERAS_FILE",
+]
+
+#: Name of the ``.keras`` file written next to the SavedModel by :func:`export_model`.
+KERAS_FILE = "model.keras"
+
+
+@dataclasses.dataclass
+class Result:
+    """What one recipe run reached, for the zoo table.
+
+    Args:
+        name: module name (``"iris"``).
+        task: one-line task description.
+        qubits: number of qubits simulated.
+        quantum_params: trainable circuit parameters.
+        classical_params: trainable classical (Keras) parameters.
+        epochs: epochs trained.
+        metric: metric name, e.g. ``"test accuracy"``.
+        value: the held-out value of ``metric``.
+        wall_time: seconds for data + training + evaluation (not imports, export or plots).
+        command: the command that reproduces the run.
+        extra: further numbers (e.g. a classical baseline), ``{label: value}``.
+        history: the ``keras.callbacks.History`` of the run (``history.model`` is the trained
+            model), or ``None``.
+
+    Example:
+        >>> r = Result("iris", "Iris", 4, 36, 15, 60, "test accuracy", 0.96, 30.0, "python -m x")
+        >>> r.line()
+        'test accuracy: 0.960'
+    """
+    name: str
+    task: str
+    qubits: int
+    quantum_params: int
+    classical_params: int
+    epochs: int
+    metric: str
+    value: float
+    wall_time: float
+    command: str
+    extra: dict = dataclasses.field(default_factory=dict)
+    history: object = dataclasses.field(default=None, repr=False, compare=False)
+
+    def formatted_value(self):
+        """``value`` as printed: 3 decimals for accuracies, 4 significant digits otherwise."""
+        return f"{self.value:.3f}" if "accuracy" in self.metric else f"{self.value:.4g}"
+
+    def line(self):
+        """The result line every run ends with, e.g. ``test accuracy: 0.953``."""
+        return f"{self.metric}: {self.formatted_value()}"
+
+
+def make_parser(prog, description, epochs, seed=0):
+    """The common argument parser of a recipe.
+
+    Args:
+        prog: program name shown in ``--help`` (``"python -m models.iris"``).
+        description: one paragraph for ``--help``.
+        epochs: default number of epochs of the full recipe.
+        seed: default random seed.
+
+    Returns:
+        An ``argparse.ArgumentParser`` with ``--epochs``, ``--seed``, ``--export``, ``--plots`` and
+        ``--quick``; add recipe-specific flags to it before parsing.
+
+    Example:
+        >>> args = make_parser("p", "d", epochs=10).parse_args(["--quick"])
+        >>> args.quick, args.epochs
+        (True, None)
+    """
+    parser = argparse.ArgumentParser(prog=prog, description=description)
+    parser.add_argument("--epochs", type=_positive_int, default=None,
+                        help=f"training epochs (default {epochs}; fewer with --quick)")
+    parser.add_argument("--seed", type=int, default=seed, help=f"random seed (default {seed})")
+    parser.add_argument("--export", metavar="DIR", default=None,
+                        help=f"write a SavedModel to DIR (model.export) and DIR/{KERAS_FILE}")
+    parser.add_argument("--plots", metavar="DIR", default=None,
+                        help="write PNG figures (training curves, model-specific plots) to DIR")
+    parser.add_argument("--quick", action="store_true",
+                        help="a few steps on a small subset (smoke test; numbers meaningless)")
+    return parser
+
+
+def _positive_int(text):
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
+    return value
+
+
+def set_seed(seed):
+    """Seed Python, NumPy and TensorFlow (``keras.utils.set_random_seed``).
+
+    Args:
+        seed: int.
+
+    Example:
+        >>> set_seed(0)
+    """
+    keras.utils.set_random_seed(int(seed))
+
+
+class Timer:
+    """Wall-clock stopwatch: ``with Timer() as t: ...; t.seconds``.
+
+    Example:
+        >>> with Timer() as t:
+        ...     pass
+        >>> t.seconds >= 0
+        True
+    """
+
+    def __enter__(self):
+        self._start = time.perf_counter()
+        self.seconds = 0.0
+        return self
+
+    def __exit__(self, *exc):
+        self.seconds = time.perf_counter() - self._start
+        return False
+
+
+def count_params(model):
+    """Trainable parameters of ``model`` split into ``(quantum, classical)``.
+
+    Quantum parameters are the ``circuit_weights`` of every layer that has them (PQC layers);
+    everything else trainable is classical.
+
+    Args:
+        model: a built Keras model.
+
+    Returns:
+        ``(quantum, classical)`` ints.
+
+    Example:
+        >>> m = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2)])
+        >>> count_params(m)
+        (0, 8)
+    """
+    quantum = 0
+    for layer in _all_layers(model):
+        w = getattr(layer, "circuit_weights", None)
+        if w is not None and layer.trainable:
+            quantum += int(np.prod(w.shape))
+    total = int(sum(np.prod(v.shape) for v in model.trainable_weights))
+    return quantum, total - quantum
+
+
+def _all_layers(model):
+    for layer in model.layers:
+        yield layer
+        if hasattr(layer, "layers"):
+            yield from _all_layers(layer)
+
+
+def binary_accuracy(probabilities, labels):
+    """Accuracy of probabilities of class 1 (threshold 0.5) against 0/1 labels.
+
+    Example:
+        >>> binary_accuracy(np.array([[0.9], [0.2]]), np.array([1, 1]))
+        0.5
+    """
+    p = np.asarray(probabilities).reshape(-1)
+    y = np.asarray(labels).reshape(-1)
+    return float(np.mean((p > 0.5).astype(np.int64) == y))
+
+
+def sign_accuracy(outputs, labels):
+    """Accuracy of real outputs against +-1 labels (the hinge-loss convention): ``sign`` agrees.
+
+    Example:
+        >>> sign_accuracy(np.array([0.3, -0.1, 0.2]), np.array([1, 1, 1]))
+        0.6666666666666666
+    """
+    out = np.asarray(outputs).reshape(-1)
+    y = np.asarray(labels).reshape(-1)
+    return float(np.mean(np.where(out > 0, 1, -1) == np.where(y > 0, 1, -1)))
+
+
+@keras.saving.register_keras_serializable(package="tfq_layers_models", name="hinge_accuracy")
+def hinge_accuracy(y_true, y_pred):
+    """Keras metric: fraction of examples where ``y_pred`` has the sign of the +-1 ``y_true``.
+
+    Args:
+        y_true: labels in ``{-1, +1}``.
+        y_pred: real predictions (e.g. ``<Z>`` in ``[-1, 1]``).
+
+    Returns:
+        A scalar float32 tensor.
+
+    Example:
+        >>> float(hinge_accuracy(tf.constant([1.0, -1.0]), tf.constant([0.2, 0.3])))
+        0.5
+    """
+    y_true = tf.reshape(tf.cast(y_true, tf.float32), [-1])
+    y_pred = tf.reshape(tf.cast(y_pred, tf.float32), [-1])
+    return tf.reduce_mean(tf.cast(tf.equal(y_true > 0.0, y_pred > 0.0), tf.float32))
+
+
+def report(result):
+    """Print ``result``'s extra numbers, then its result line (last, on a line of its own)."""
+    for label, value in result.extra.items():
+        print(f"{label}: {value:.3f}" if isinstance(value, float) else f"{label}: {value}")
+    print(f"wall time: {result.wall_time:.1f} s; trainable parameters: "
+          f"{result.quantum_params} quantum / {result.classical_params} classical")
+    print(result.line(), flush=True)
+
+
+def plot_history(history, path, title):
+    """Training curves (every metric in ``history.history``, train and validation) as a PNG.
+
+    Args:
+        history: the ``keras.callbacks.History`` returned by ``fit``.
+        path: output file (``.png``); parent directories are created.
+        title: figure title.
+
+    Returns:
+        ``path``.
+    """
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    hist = history.history
+    names = [k for k in hist if not k.startswith("val_")]
+    fig, axes = plt.subplots(1, len(names), figsize=(4.5 * len(names), 3.4), squeeze=False)
+    for ax, name in zip(axes[0], names):
+        epochs = np.arange(1, len(hist[name]) + 1)
+        ax.plot(epochs, hist[name], label="train")
+        if f"val_{name}" in hist:
+            ax.plot(epochs, hist[f"val_{name}"], label="validation")
+        ax.set_xlabel("epoch")
+        ax.set_ylabel(name)
+        ax.grid(alpha=0.3)
+        ax.legend()
+    fig.suptitle(title)
+    fig.tight_layout()
+    save_figure(fig, path)
+    return path
+
+
+def save_figure(fig, path):
+    """Save a Matplotlib figure as PNG (creating directories), close it and print the path."""
+    import matplotlib.pyplot as plt
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    print(f"wrote {path}")
+
+
+_save_figure = save_figure  # older name, used by some recipes
+
+
+def export_model(model, export_dir):
+    """Export ``model`` as a SavedModel in ``export_dir`` and save ``export_dir/model.keras``.
+
+    Keras 3 uses ``model.export`` (endpoint ``serve``); tf_keras saves a ``tf.Module`` with an
+    equivalent ``serve`` function through ``tf.saved_model.save``. A fresh process must
+    ``import tfq_layers`` before ``tf.saved_model.load`` (that registers the TFQ ops).
+
+    Args:
+        model: a built functional/sequential Keras model with one input.
+        export_dir: directory (created; existing files are overwritten).
+
+    Returns:
+        ``(export_dir, keras_path)``.
+    """
+    os.makedirs(export_dir, exist_ok=True)
+    if LEGACY:
+        spec = model.inputs[0]
+        serve = tf.function(lambda t: model(t, training=False),
+                            input_signature=[tf.TensorSpec(spec.shape, spec.dtype)])
+        module = tf.Module()
+        module.model = model
+        module.serve = serve
+        tf.saved_model.save(module, export_dir)
+    else:
+        model.export(export_dir, verbose=False)
+    keras_path = os.path.join(export_dir, KERAS_FILE)
+    model.save(keras_path)
+    print(f"exported SavedModel to {export_dir} and saved {keras_path}")
+    return export_dir, keras_path
+
+
+def serve_export(export_dir, inputs):
+    """Load the SavedModel in this process and run its ``serve`` endpoint on ``inputs``.
+
+    Returns:
+        ``(outputs, loaded)``: a NumPy array and the loaded object (keep it alive while you use
+        the outputs of further calls: it owns the variables).
+    """
+    loaded = tf.saved_model.load(export_dir)
+    return loaded.serve(tf.constant(inputs)).numpy(), loaded
+
+
+def serve_export_in_fresh_process(export_dir, inputs, timeout=600):
+    """Run the exported ``serve`` endpoint on ``inputs`` in a FRESH Python process.
+
+    The child does only ``import tfq_layers`` (registers the TFQ ops) and ``tf.saved_model.load``;
+    inputs and outputs travel as serialized tensors, so string (circuit) inputs survive exactly.
+
+    Args:
+        export_dir: the SavedModel directory.
+        inputs: array-like or tensor accepted by the ``serve`` endpoint.
+        timeout: seconds before the child is killed.
+
+    Returns:
+        The outputs as a NumPy array.
+    """
+    with tempfile.TemporaryDirectory() as tmp:
+        x_path, y_path = os.path.join(tmp, "x.tfrec"), os.path.join(tmp, "y.tfrec")
+        x = tf.constant(inputs)
+        tf.io.write_file(x_path, tf.io.serialize_tensor(x))
+        code = (
+            "import tensorflow as tf\n"
+            "import tfq_layers  # registers the TFQ ops the SavedModel calls\n"
+            f"loaded = tf.saved_model.load({os.path.abspath(export_dir)!r})\n"
+            f"x = tf.io.parse_tensor(tf.io.read_file({x_path!r}), out_type=tf.{x.dtype.name})\n"
+            f"tf.io.write_file({y_path!r}, tf.io.serialize_tensor(loaded.serve(x)))\n"
+        )
+        env = dict(os.environ)
+        env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+        env["PYTHONPATH"] = ROOT + os.pathsep + env.get("PYTHONPATH", "")
+        proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                              timeout=timeout, env=env, cwd=ROOT)
+        if proc.returncode != 0:
+            raise RuntimeError(f"reloading {export_dir} in a fresh process failed "
+                               f"(exit {proc.returncode}):\n{proc.stderr[-3000:]}")
+        return tf.io.parse_tensor(tf.io.read_file(y_path), out_type=tf.float32).numpy()
+
+
+def command(module, argv):
+    """The reproduce command of a run: ``python -m models.NAME [args]``."""
+    argv = sys.argv[1:] if argv is None else argv
+    return " ".join(["python -m", module] + list(argv))

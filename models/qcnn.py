@@ -1,0 +1,191 @@
+"""QCNN (Cong, Choi & Lukin 2019) detecting excitations of an 8-qubit cluster state.
+
+Data (generated locally, no download): the circuits of ``tfq.datasets.excited_cluster_states`` on
+8 qubits, the 8-qubit ring cluster state with an ``X`` excitation on one qubit (label +1) or
+without (label -1), each followed by a random ``rx(eps)`` on one qubit, ``eps`` uniform in
+``[-pi/2, pi/2]``: on the excited qubit for an excited state, on a random qubit otherwise. Classes
+are balanced (half the examples are the unexcited circuit). Since ``rx(eps) X = rx(eps + pi)`` up
+to a global phase, this is the data of TensorFlow Quantum's QCNN tutorial, a cluster state with
+``rx(theta)`` on one qubit, ``theta`` uniform in a circle, with the tutorial's labels negated (+1
+here means ``|theta| > pi/2``). Near ``|theta| = pi/2`` the two classes become indistinguishable,
+which bounds the attainable accuracy below 1.
+
+Model: the data circuits are quantum-data inputs of a PQC whose circuit is the full QCNN of
+:func:`tfq_layers.circuits.qcnn` (conv + pool, 8 -> 4 -> 2 -> 1 qubits, 63 shared parameters);
+prediction ``<Z>`` of the last qubit; hinge loss on the +-1 labels.
+
+Run ``python -m models.qcnn``; it prints ``test accuracy: ...`` (sign of ``<Z>`` vs label).
+
+Example:
+    >>> from models import qcnn
+    >>> qcnn.build_model().count_params()
+    63
+"""
+import os
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import cirq  # noqa: E402
+import numpy as np  # noqa: E402
+import tensorflow_quantum as tfq  # noqa: E402
+
+from models import _common  # noqa: E402
+from tfq_layers import PQC, circuits  # noqa: E402
+from tfq_layers._keras import keras  # noqa: E402
+
+NAME = "qcnn"
+TASK = "excited 8-qubit cluster states (quantum data)"
+EPOCHS = 25
+QUICK_EPOCHS = 2
+N_QUBITS = 8
+QUBITS = cirq.GridQubit.rect(1, N_QUBITS)
+
+
+def make_examples(n, rng, qubits=QUBITS):
+    """``n`` perturbed circuits of ``tfq.datasets.excited_cluster_states(qubits)`` and labels.
+
+    Args:
+        n: number of examples (int >= 1).
+        rng: ``numpy.random.Generator``.
+        qubits: the ``cirq.GridQubit`` register (at least 3 qubits).
+
+    Returns:
+        ``(circuits, labels, angles)``: a list of ``cirq.Circuit``, float32 labels +-1, and the
+        equivalent excitation angle ``theta`` of each example (``eps`` or ``eps + pi``).
+
+    Example:
+        >>> cs, ys, _ = make_examples(4, np.random.default_rng(0))
+        >>> len(cs), set(ys.tolist()) <= {-1.0, 1.0}
+        (4, True)
+    """
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
+        raise ValueError(f"n must be a positive int; got {n!r}.")
+    qubits = list(qubits)
+    base, base_labels = tfq.datasets.excited_cluster_states(qubits)
+    excited = [i for i, y in enumerate(base_labels) if y == 1]   # X on qubits[i]
+    unexcited = [i for i, y in enumerate(base_labels) if y == -1][0]
+    out, labels, angles = [], [], []
+    for _ in range(n):
+        eps = rng.uniform(-np.pi / 2, np.pi / 2)
+        if rng.random() < 0.5:
+            k = int(rng.choice(excited))
+            circuit, label, theta = base[k], 1.0, eps + np.pi
+        else:
+            k = int(rng.integers(len(qubits)))
+            circuit, label, theta = base[unexcited], -1.0, eps
+        out.append(circuit + cirq.Circuit(cirq.rx(eps).on(qubits[k])))
+        labels.append(label)
+        angles.append(theta)
+    return out, np.array(labels, np.float32), np.array(angles, np.float32)
+
+
+def load_data(seed=0, n_train=160, n_test=80, quick=False):
+    """Train and test sets of perturbed excited cluster states (independent draws).
+
+    Args:
+        seed: NumPy seed.
+        n_train: training examples.
+        n_test: held-out examples.
+        quick: 32 training and 16 test examples.
+
+    Returns:
+        dict with ``circuits_train, circuits_test`` (``tf.string`` tensors), ``y_train, y_test``
+        (float32 +-1) and ``theta_train, theta_test`` (equivalent excitation angles).
+
+    Example:
+        >>> d = load_data(seed=0, quick=True)
+        >>> d["circuits_train"].shape, d["y_train"].shape
+        (TensorShape([32]), (32,))
+    """
+    if quick:
+        n_train, n_test = 32, 16
+    rng = np.random.default_rng(seed)
+    train, y_train, t_train = make_examples(n_train, rng)
+    test, y_test, t_test = make_examples(n_test, rng)
+    return {"circuits_train": tfq.convert_to_tensor(train), "y_train": y_train,
+            "theta_train": t_train, "circuits_test": tfq.convert_to_tensor(test),
+            "y_test": y_test, "theta_test": t_test}
+
+
+def build_model(learning_rate=0.05):
+    """The compiled QCNN on quantum data: ``<Z>`` of the last qubit after conv/pool levels.
+
+    Args:
+        learning_rate: Adam learning rate.
+
+    Returns:
+        A compiled ``keras.Model`` with a ``(batch,)`` ``tf.string`` input and ``(batch, 1)``
+        output in ``[-1, 1]``; hinge loss.
+
+    Example:
+        >>> build_model().output_shape
+        (None, 1)
+    """
+    circuit, _, readout = circuits.qcnn(QUBITS)
+    inputs = keras.Input(shape=(), dtype="string", name="cluster_states")
+    outputs = PQC(circuit, cirq.Z(readout), name="quantum")(inputs)
+    model = keras.Model(inputs, outputs, name=NAME)
+    model.compile(keras.optimizers.Adam(learning_rate), keras.losses.Hinge(),
+                  metrics=[_common.hinge_accuracy])
+    return model
+
+
+def plot_predictions(model, data, path):
+    """``<Z>`` of the readout against the equivalent excitation angle, test set, as a PNG."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    out = model.predict(data["circuits_test"], verbose=0).reshape(-1)
+    theta = (data["theta_test"] + np.pi) % (2 * np.pi) - np.pi
+    fig, ax = plt.subplots(figsize=(5.5, 3.4))
+    for label, colour in ((1.0, "darkred"), (-1.0, "navy")):
+        mask = data["y_test"] == label
+        ax.scatter(theta[mask], out[mask], s=12, c=colour,
+                   label="excited (+1)" if label > 0 else "not excited (-1)")
+    for x in (-np.pi / 2, np.pi / 2):
+        ax.axvline(x, color="gray", ls=":")
+    ax.axhline(0.0, color="k", lw=0.8)
+    ax.set_xlabel("equivalent excitation angle theta")
+    ax.set_ylabel("QCNN output <Z>")
+    ax.legend(fontsize=7)
+    ax.set_title("QCNN test predictions")
+    fig.tight_layout()
+    _common.save_figure(fig, path)
+    return path
+
+
+def main(argv=None):
+    """Train, evaluate, optionally export/plot; return a :class:`models._common.Result`.
+
+    Args:
+        argv: command-line arguments (default ``sys.argv[1:]``); see ``--help``.
+    """
+    parser = _common.make_parser(f"python -m models.{NAME}", __doc__.split("\n")[0], EPOCHS)
+    args = parser.parse_args(argv)
+    epochs = args.epochs or (QUICK_EPOCHS if args.quick else EPOCHS)
+    _common.set_seed(args.seed)
+    with _common.Timer() as timer:
+        data = load_data(seed=args.seed, quick=args.quick)
+        model = build_model()
+        history = model.fit(data["circuits_train"], data["y_train"], epochs=epochs, batch_size=16,
+                            validation_data=(data["circuits_test"], data["y_test"]), verbose=2)
+        accuracy = _common.sign_accuracy(model.predict(data["circuits_test"], verbose=0),
+                                         data["y_test"])
+    quantum, classical = _common.count_params(model)
+    result = _common.Result(NAME, TASK, N_QUBITS, quantum, classical, epochs, "test accuracy",
+                            accuracy, timer.seconds, _common.command(f"models.{NAME}", argv),
+                            {"final training loss": float(history.history["loss"][-1])})
+    result.history = history
+    if args.plots:
+        _common.plot_history(history, os.path.join(args.plots, f"{NAME}_training.png"),
+                             f"{NAME}: {TASK} (validation = held-out test split)")
+        plot_predictions(model, data, os.path.join(args.plots, f"{NAME}_predictions.png"))
+    if args.export:
+        _common.export_model(model, args.export)
+    _common.report(result)
+    return result
+
+
+if __name__ == "__main__":
+    main()
