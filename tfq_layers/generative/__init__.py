@@ -1,0 +1,23 @@
+"""Generative models: Keras models of distributions over n-bit strings, trained with ``fit``.
+
+* :class:`GenerativeModel`: the base class (losses ``"kl"``, ``"nll"``, ``"mmd"``, metrics that read
+  the probability vector, sampling, data validation, saving).
+* :class:`QuantumBoltzmannMachine`: exact quantum Boltzmann machine (Amin et al. 2018).
+* :class:`BornMachine`: quantum circuit Born machine (probabilities of a parameterized circuit).
+
+Example:
+    >>> from tfq_layers.generative import QuantumBoltzmannMachine
+    >>> QuantumBoltzmannMachine(n_visible=4, n_hidden=2).n_units
+    6
+"""
+from tfq_layers.generative.base import LOSSES, GenerativeModel, default_mmd_bandwidths
+from tfq_layers.generative.born import BornMachine
+from tfq_layers.generative.qbm import QuantumBoltzmannMachine
+
+__all__ = [
+    "GenerativeModel",
+    "LOSSES",
+    "BornMachine",
+    "QuantumBoltzmannMachine",
+    "default_mmd_bandwidths",
+]
