@@ -119,8 +119,17 @@ def main(argv=None):
             print(f"BAS {rows}x{cols}: KL <= 0.01 in {sum(k <= 0.01 for k in kls)} of "
                   f"{len(kls)} seeds (median {np.median(kls):.4f})")
         last = results[-1]
-    print(f"KL: {last['kl']:.3f}")
-    return last
+    from models._common import Result
+    grid = last["grid"]
+    result = Result(
+        name="born_machine_bas", task=f"bars and stripes {grid}, Born machine (KL to target)",
+        qubits=int(np.prod([int(v) for v in grid.split("x")])), quantum_params=last["params"],
+        classical_params=0, epochs=last["epochs"], metric="KL", value=last["kl"],
+        wall_time=last["seconds"],
+        command=f"python -m models.born_machine_bas --grids {grid}",
+        extra={"valid mass": round(last["valid_mass"], 3), "coverage": last["coverage"]})
+    print(result.line())
+    return result
 
 
 if __name__ == "__main__":
