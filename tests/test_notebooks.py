@@ -1,0 +1,185 @@
+"""The tutorial notebooks in ``notebooks/`` run top to bottom, render plots, and are committed clean.
+
+* Every committed ``.ipynb`` has no outputs and no execution counts (no stale results), and is
+  byte-for-byte what ``notebooks/_build.py`` writes (the notebooks are generated from that file).
+* The Colab install cell is valid Python, installs from the project's git URL only under Colab,
+  and its Colab branch runs without error when the package is already importable (no network).
+* Each notebook is executed with nbclient in a temporary directory (its files land there, not in
+  the repository) by an IPython kernel started from THIS interpreter (``sys.executable``, the
+  project's virtualenv; a cell added in front checks it), with ``TFQL_NOTEBOOK_QUICK=1``. Any cell
+  error fails the test. The notebooks contain their own numerical checks (PQC layer vs.
+  ``cirq.Simulator``, input gradient vs. finite differences, QBM vs. ``scipy.linalg.expm``,
+  reloaded/exported outputs bitwise equal, a tampered ``.keras`` file refused), which run here.
+* Plots render: each notebook shows at least its expected number of ``image/png`` outputs and of
+  Cirq SVG circuit diagrams, and writes its named PNG file, which must be a real, non-trivial image.
+"""
+import json
+import os
+import shutil
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+nbformat = pytest.importorskip("nbformat")
+nbclient = pytest.importorskip("nbclient")
+pytest.importorskip("ipykernel")
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+NB_DIR = os.path.join(ROOT, "notebooks")
+QUICK_ENV = "TFQL_NOTEBOOK_QUICK"
+GIT_URL = "git+https://github.com/OWNER/tfq_layers"
+
+# notebook -> (minimum number of image/png outputs, of SVG circuit diagrams, PNG file it writes
+# relative to its working directory)
+NOTEBOOKS = {
+    "01_quickstart.ipynb": (1, 1, "01_training_curves.png"),
+    "02_data_reuploading.ipynb": (1, 1, "02_decision_boundary.png"),
+    "03_qcnn.ipynb": (1, 2, "03_qcnn_predictions.png"),
+    "04_generators.ipynb": (3, 1, "04_histograms.png"),
+    "05_save_export_serve.ipynb": (1, 1, os.path.join("tfq_layers_artifacts", "05_outputs.png")),
+}
+CELL_TIMEOUT = 240  # seconds per cell, generous for a loaded 2-core machine
+
+
+def _read(name):
+    with open(os.path.join(NB_DIR, name), encoding="utf-8") as f:
+        return nbformat.read(f, as_version=4)
+
+
+def _code_cells(nb):
+    return [c for c in nb.cells if c.cell_type == "code"]
+
+
+def test_every_notebook_is_listed():
+    found = sorted(f for f in os.listdir(NB_DIR) if f.endswith(".ipynb"))
+    assert found == sorted(NOTEBOOKS), f"notebooks on disk {found} != tested {sorted(NOTEBOOKS)}"
+
+
+@pytest.mark.parametrize("name", sorted(NOTEBOOKS))
+def test_committed_notebook_has_no_outputs(name):
+    nb = _read(name)
+    nbformat.validate(nb)
+    for i, cell in enumerate(_code_cells(nb)):
+        assert cell.outputs == [], f"{name}: code cell {i} has committed outputs"
+        assert cell.execution_count is None, f"{name}: code cell {i} has an execution count"
+    assert nb.metadata["kernelspec"]["name"] == "python3"
+
+
+def test_committed_notebooks_are_what_build_script_writes(tmp_path):
+    proc = subprocess.run([sys.executable, os.path.join(NB_DIR, "_build.py"), str(tmp_path)],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    for name in NOTEBOOKS:
+        with open(tmp_path / name, "rb") as f:
+            built = f.read()
+        with open(os.path.join(NB_DIR, name), "rb") as f:
+            committed = f.read()
+        assert built == committed, (f"notebooks/{name} differs from what notebooks/_build.py "
+                                    "writes; run `python notebooks/_build.py`")
+
+
+@pytest.mark.parametrize("name", sorted(NOTEBOOKS))
+def test_first_cell_installs_only_in_colab_and_params_cell_reads_quick(name):
+    cells = _code_cells(_read(name))
+    install, params = cells[0].source, cells[1].source
+    compile(install, f"{name}:install", "exec")          # valid Python, no `!pip` magics
+    assert '"google.colab" in sys.modules' in install
+    assert f"tfq_layers[models] @ {GIT_URL}" in install
+    assert "pip" in install and "!" not in install.replace("!=", "")
+    assert QUICK_ENV in params and "EPOCHS" in params
+
+
+def test_install_cell_outside_and_inside_colab(tmp_path):
+    """Outside Colab the cell does nothing; under a (stub) Colab with the package importable, the
+    Colab branch runs to the end without calling pip (no network is touched either way)."""
+    install = _code_cells(_read("01_quickstart.ipynb"))[0].source
+    script = tmp_path / "install_cell.py"
+    driver = textwrap.dedent("""
+        import subprocess, sys, types
+        calls = []
+        subprocess.run = lambda *a, **k: calls.append(a)      # would be a pip call: record it
+        if sys.argv[1] == "colab":
+            sys.modules["google.colab"] = types.ModuleType("google.colab")
+        exec(compile(open(sys.argv[2]).read(), "install", "exec"), {})
+        print(len(calls))
+    """)
+    script.write_text(install)
+    for mode in ("local", "colab"):
+        proc = subprocess.run([sys.executable, "-c", driver, mode, str(script)],
+                              capture_output=True, text=True, timeout=120,
+                              env={**os.environ, "PYTHONPATH": ROOT})
+        assert proc.returncode == 0, proc.stderr
+        assert proc.stdout.strip() == "0", f"{mode}: pip would have run: {proc.stdout}"
+
+
+def _kernel_manager(tmp_path):
+    """A KernelManager whose only ``python3`` kernelspec runs ``sys.executable``."""
+    from jupyter_client.kernelspec import KernelSpecManager
+    from jupyter_client.manager import KernelManager
+
+    spec_dir = tmp_path / "kernels" / "python3"
+    spec_dir.mkdir(parents=True)
+    (spec_dir / "kernel.json").write_text(json.dumps({
+        "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+        "display_name": "tfq_layers venv", "language": "python"}))
+    ksm = KernelSpecManager(kernel_dirs=[str(tmp_path / "kernels")])
+    assert ksm.get_kernel_spec("python3").argv[0] == sys.executable
+    return KernelManager(kernel_name="python3", kernel_spec_manager=ksm)
+
+
+@pytest.fixture
+def notebook_env(monkeypatch):
+    monkeypatch.setenv(QUICK_ENV, "1")
+    monkeypatch.setenv("TF_CPP_MIN_LOG_LEVEL", "2")
+    monkeypatch.setenv("PYTHONPATH", ROOT + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    monkeypatch.delenv("MPLBACKEND", raising=False)       # the kernel's inline backend draws PNGs
+    monkeypatch.delenv("TF_USE_LEGACY_KERAS", raising=False)
+
+
+def _outputs(nb, mime):
+    return [o["data"][mime] for c in _code_cells(nb) for o in c.outputs
+            if o.output_type in ("display_data", "execute_result") and mime in o.get("data", {})]
+
+
+@pytest.mark.parametrize("name", sorted(NOTEBOOKS))
+def test_notebook_executes(name, tmp_path, notebook_env):
+    min_images, min_svgs, png = NOTEBOOKS[name]
+    work = tmp_path / "run"
+    work.mkdir()
+    shutil.copy(os.path.join(NB_DIR, name), work / name)
+    nb = _read(name)
+    probe = nbformat.v4.new_code_cell("import os, sys\nprint(sys.executable)\nprint(os.getcwd())\n"
+                                      f"print(os.environ.get({QUICK_ENV!r}))")
+    probe["id"] = "test-probe"
+    nb.cells.insert(0, probe)
+
+    client = nbclient.NotebookClient(
+        nb, km=_kernel_manager(tmp_path), timeout=CELL_TIMEOUT, allow_errors=False,
+        resources={"metadata": {"path": str(work)}})
+    client.execute()                                  # raises CellExecutionError on any error
+
+    kernel_python, cwd, quick = nb.cells[0].outputs[0]["text"].split("\n")[:3]
+    assert kernel_python == sys.executable, "the notebook did not run on this virtualenv's Python"
+    assert os.path.realpath(cwd) == os.path.realpath(work)
+    assert quick == "1"
+    assert "quick mode" in "".join(o.get("text", "") for o in _code_cells(nb)[2].outputs)
+    for cell in _code_cells(nb):
+        for out in cell.outputs:
+            assert out.output_type != "error", f"{name}: {out.get('ename')}: {out.get('evalue')}"
+
+    images = _outputs(nb, "image/png")
+    assert len(images) >= min_images, f"{name}: {len(images)} PNG outputs, want >= {min_images}"
+    svgs = [s for s in _outputs(nb, "image/svg+xml") if "<svg" in s and "<text" in s]
+    assert len(svgs) >= min_svgs, f"{name}: {len(svgs)} SVG circuit diagrams, want >= {min_svgs}"
+    path = work / png
+    assert path.exists(), f"{name} did not write {png}"
+    with open(path, "rb") as f:
+        head = f.read(24)
+    assert head[:8] == b"\x89PNG\r\n\x1a\n"
+    width, height = int.from_bytes(head[16:20], "big"), int.from_bytes(head[20:24], "big")
+    assert width >= 300 and height >= 200, (width, height)
+    assert path.stat().st_size > 10_000, "suspiciously small plot"
+    # Nothing was written next to the committed notebooks.
+    assert not os.path.exists(os.path.join(NB_DIR, png.split(os.sep)[0]))
