@@ -109,7 +109,39 @@ def make_parser(prog, description, epochs, seed=0):
                         help="write PNG figures (training curves, model-specific plots) to DIR")
     parser.add_argument("--quick", action="store_true",
                         help="a few steps on a small subset (smoke test; numbers meaningless)")
+    parser.add_argument("--workers", type=_positive_int, default=1,
+                        help="train data-parallel on N local worker processes "
+                             "(tf.distribute.MultiWorkerMirroredStrategy; batch = global batch)")
     return parser
+
+
+def strategy_scope(args):
+    """Where to build the model: a ``MultiWorkerMirroredStrategy`` scope when ``--workers N > 1``.
+
+    With ``--workers N`` and not yet inside a worker, this relaunches the same command as N local
+    workers (see ``tfq_layers.distribute``) and exits with their status; inside a worker it
+    returns the strategy's scope; otherwise a no-op context.
+
+    Example:
+        >>> args = make_parser("p", "d", epochs=1).parse_args([])
+        >>> with strategy_scope(args):
+        ...     pass
+    """
+    import contextlib
+    import sys
+
+    from tfq_layers import distribute
+    if distribute.is_worker():
+        return distribute.multi_worker_strategy().scope()
+    if getattr(args, "workers", 1) > 1:
+        sys.exit(distribute.relaunch(args.workers))
+    return contextlib.nullcontext()
+
+
+def is_chief():
+    """True unless this process is a non-chief worker of a multi-worker run."""
+    from tfq_layers import distribute
+    return not distribute.is_worker() or distribute.is_chief()
 
 
 def _positive_int(text):

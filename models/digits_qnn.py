@@ -212,7 +212,8 @@ def main(argv=None):
         print(f"training examples: {data['n_train_before']} -> {len(data['y_train'])} after "
               f"removing {data['n_contradicting']} contradictory; test examples: "
               f"{len(data['y_test'])}")
-        model = build_model()
+        with _common.strategy_scope(args):
+            model = build_model()
         history = model.fit(data["circuits_train"], data["y_train"], epochs=epochs, batch_size=16,
                             validation_data=(data["circuits_test"], data["y_test"]), verbose=2)
         accuracy = _common.sign_accuracy(model.predict(data["circuits_test"], verbose=0),
@@ -237,7 +238,7 @@ def main(argv=None):
         _common.plot_history(history, os.path.join(args.plots, f"{NAME}_training.png"),
                              f"{NAME}: {TASK} (validation = held-out test split)")
         plot_examples(data, os.path.join(args.plots, f"{NAME}_examples.png"))
-    if args.export:
+    if args.export and _common.is_chief():
         _common.export_model(model, args.export)
     _common.report(result)
     return result

@@ -109,7 +109,8 @@ def main(argv=None):
     _common.set_seed(args.seed)
     with _common.Timer() as timer:
         data = load_data(seed=args.seed, quick=args.quick)
-        model = build_model()
+        with _common.strategy_scope(args):
+            model = build_model()
         history = model.fit(data["x_train"], data["y_train"], epochs=epochs, batch_size=16,
                             validation_data=(data["x_test"], data["y_test"]), verbose=2)
         probs = model.predict(data["x_test"], verbose=0)
@@ -122,7 +123,7 @@ def main(argv=None):
     if args.plots:
         _common.plot_history(history, os.path.join(args.plots, f"{NAME}_training.png"),
                              f"{NAME}: {TASK} (validation = held-out test split)")
-    if args.export:
+    if args.export and _common.is_chief():
         _common.export_model(model, args.export)
     _common.report(result)
     return result

@@ -18,3 +18,9 @@ def test_quick_start_runs_and_reloads(tmp_path):
     assert (tmp_path / "quantum_model.keras").exists()
     out = reference.run_python(f"import os; os.chdir({str(tmp_path)!r})\n" + reload)
     assert "[[" in out
+
+
+def test_generators_example_runs():
+    (code,) = _blocks_after("## Generators")[:1]
+    out = reference.run_python(code.replace("epochs=200", "epochs=2"))
+    assert "[[" in out

@@ -65,7 +65,7 @@ runs the target program, in which :func:`multi_worker_strategy` returns that str
 started by other means (a cluster scheduler) must create it first itself; see
 :func:`multi_worker_strategy`.
 
-How the batch is split (measured; see ``docs/scaling_out.md``)
+How the batch is split (measured; see "Scaling out" in README.md)
 --------------------------------------------------------------
 ``batch_size`` in ``fit`` is the **global** batch. Keras batches the data with it, and
 ``experimental_distribute_dataset`` splits every global batch between the replicas (one per worker
