@@ -11,7 +11,7 @@ from tfq_layers._keras import keras
 from tfq_layers.datasets import bars_and_stripes
 from tfq_layers.generative.born import BornMachine, born_ansatz
 
-BACKENDS = ["tfq"]
+BACKENDS = ["tfq", "statevector"]
 
 
 def _cirq_probabilities(model):

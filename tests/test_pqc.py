@@ -7,7 +7,7 @@ import tensorflow as tf
 import tensorflow_quantum as tfq
 
 import reference
-from tfq_layers import PQC
+from tfq_layers import PQC, CircuitError
 from tfq_layers._keras import keras
 
 
@@ -15,8 +15,9 @@ def _weights_of(layer):
     return layer.symbol_values()
 
 
+@pytest.mark.parametrize("backend", ["tfq", "statevector"])
 @pytest.mark.parametrize("seed", range(6))
-def test_random_circuits_match_cirq(seed):
+def test_random_circuits_match_cirq(seed, backend):
     rng = np.random.default_rng(seed)
     n = int(rng.integers(2, 5))
     qubits = cirq.GridQubit.rect(1, n) if seed % 2 else cirq.LineQubit.range(n)
@@ -25,7 +26,7 @@ def test_random_circuits_match_cirq(seed):
     circuit = reference.random_circuit(rng, qubits, 14, inputs, weights)
     used_inputs = [s for s in inputs if s in cirq.parameter_symbols(circuit)]
     observables = reference.random_observables(rng, qubits, 3)
-    layer = PQC(circuit, observables, input_symbols=used_inputs,
+    layer = PQC(circuit, observables, input_symbols=used_inputs, backend=backend,
                 initializer=keras.initializers.RandomUniform(-2, 2, seed=seed))
     features = rng.uniform(-1.5, 1.5, size=(5, len(used_inputs))).astype(np.float32)
     out = layer(features).numpy() if used_inputs else None
@@ -35,6 +36,74 @@ def test_random_circuits_match_cirq(seed):
                                             _weights_of(layer))
     assert out.shape == (5, 3) and out.dtype == np.float32
     np.testing.assert_allclose(out, expected, atol=1e-5)
+    assert layer.backend == backend
+
+
+def test_statevector_backend_runs_gates_tfq_rejects():
+    q = cirq.LineQubit.range(3)
+    x, a, b = sympy.symbols("x a b")
+    rng = np.random.default_rng(7)
+    unitary = cirq.testing.random_unitary(4, random_state=np.random.RandomState(7))
+    circuit = cirq.Circuit(
+        cirq.H.on_each(*q), cirq.MatrixGate(unitary).on(q[0], q[1]), cirq.TOFFOLI(*q),
+        cirq.PhasedXZGate(x_exponent=a * x, z_exponent=0.3, axis_phase_exponent=b).on(q[2]),
+        cirq.CCZPowGate(exponent=sympy.atan(x) + a).on(*q), cirq.CSWAP(*q), cirq.ry(b).on(q[0]))
+    observables = [cirq.X(q[0]) * cirq.Z(q[2]), cirq.Y(q[1]), cirq.Z(q[2])]
+    with pytest.raises(CircuitError, match="not supported by the TFQ backend"):
+        PQC(circuit, observables, input_symbols=["x"], backend="tfq")
+    layer = PQC(circuit, observables, input_symbols=["x"],
+                initializer=keras.initializers.RandomUniform(-1, 1, seed=1))
+    feats = np.array([[0.3], [-1.2], [2.0]], np.float32)
+    out = layer(feats).numpy()
+    assert layer.backend == "statevector"
+    expected = reference.batch_expectations(circuit, observables, ["x"], feats,
+                                            layer.symbol_values())
+    np.testing.assert_allclose(out, expected, atol=1e-5)
+
+
+def test_statevector_gradients_and_hessian_match_finite_differences():
+    circuit, observables, layer = _grad_setup(None)
+    feats = np.array([[0.4, -0.3], [-1.1, 0.9]], np.float32)
+    cot = np.array([[1.0, -0.5], [0.3, 2.0]])
+    layer(feats)
+    assert layer.backend == "statevector"
+    names = [s.name for s in layer.weight_symbols]
+    w0 = np.array([layer.symbol_values()[n] for n in names])
+    with tf.GradientTape() as outer:
+        with tf.GradientTape() as inner:
+            loss = tf.reduce_sum(tf.constant(cot, tf.float32) * layer(feats))
+        g = inner.gradient(loss, layer.circuit_weights)
+    hessian = outer.jacobian(g, layer.circuit_weights).numpy()
+
+    def loss_of(wv):
+        out = reference.batch_expectations(circuit, observables, ["x0", "x1"], feats,
+                                           dict(zip(names, wv)))
+        return float(np.sum(cot * out))
+
+    np.testing.assert_allclose(g.numpy(), reference.central_difference(loss_of, w0), atol=2e-4)
+    ref_h = np.stack([reference.central_difference(
+        lambda wv, i=i: reference.central_difference(loss_of, wv, h=1e-3)[i], w0, h=1e-3)
+        for i in range(len(w0))])
+    np.testing.assert_allclose(hessian, ref_h, atol=2e-3)
+
+
+def test_statevector_layer_trains_under_xla():
+    q = cirq.GridQubit.rect(1, 2)
+    xs, ws = sympy.symbols("x0:2"), sympy.symbols("w0:4")
+    circuit = cirq.Circuit(cirq.rx(xs[0]).on(q[0]), cirq.rx(xs[1] * ws[3]).on(q[1]),
+                           cirq.ry(ws[0]).on(q[0]), cirq.ry(ws[1]).on(q[1]), cirq.CZ(*q),
+                           cirq.ry(ws[2]).on(q[0]))
+    x = np.random.default_rng(0).normal(size=(64, 2)).astype(np.float32)
+    y = (x[:, 0] > 0).astype(np.float32)
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential([keras.Input((2,)),
+                              PQC(circuit, [cirq.Z(q[0])], input_symbols=xs, backend="statevector"),
+                              keras.layers.Dense(1, activation="sigmoid")])
+    model.compile(keras.optimizers.Adam(0.1), "binary_crossentropy", jit_compile=True)
+    hist = model.fit(x, y, epochs=6, batch_size=16, verbose=0)
+    assert hist.history["loss"][-1] < hist.history["loss"][0]
+    eager = model(x[:5]).numpy()
+    np.testing.assert_allclose(model.predict(x[:5], verbose=0), eager, atol=1e-5)
 
 
 def test_expression_angles_and_natural_weight_order():
@@ -102,10 +171,10 @@ def test_gradients_match_finite_differences(differentiator, atol):
 def test_sampled_expectations_are_unbiased_and_differentiable():
     circuit, observables, exact_layer = _grad_setup("adjoint")
     _, _, layer = _grad_setup(None, repetitions=4000)
-    assert layer.differentiator["name"] == "parameter_shift"
     feats = np.array([[0.4, -0.3]] * 4, np.float32)
     exact_layer(feats)
     layer(feats)
+    assert layer.backend == "tfq" and layer.differentiator["name"] == "parameter_shift"
     layer.circuit_weights.assign(exact_layer.circuit_weights)
     out = layer(feats).numpy()
     exact = exact_layer(feats).numpy()

@@ -48,9 +48,30 @@ def test_input_symbols_of_wrong_type_or_duplicated():
     cirq.CCZ(*Q),
     cirq.GlobalPhaseGate(1j).on(),
 ])
-def test_unsupported_gate(op):
-    with pytest.raises(CircuitError, match="not supported by the TFQ backend.*Decompose"):
-        PQC(_circuit() + cirq.Circuit(op), cirq.Z(Q[0]), input_symbols=["x0", "x1"])
+def test_gate_unsupported_by_tfq(op):
+    with pytest.raises(CircuitError, match="not supported by the TFQ backend.*Decompose.*"
+                                           "backend='statevector'"):
+        PQC(_circuit() + cirq.Circuit(op), cirq.Z(Q[0]), input_symbols=["x0", "x1"],
+            backend="tfq")
+
+
+def test_gate_without_unitary_is_refused_by_every_backend():
+    class Mystery(cirq.Gate):
+        def _num_qubits_(self):
+            return 1
+
+    for backend in ("auto", "statevector"):
+        with pytest.raises(CircuitError, match="Mystery.*cannot be simulated.*Decompose"):
+            PQC(_circuit() + Mystery().on(Q[0]), cirq.Z(Q[0]), input_symbols=["x0", "x1"],
+                backend=backend)
+
+
+def test_auto_backend_needs_tfq_gates_for_quantum_data():
+    import tensorflow_quantum as tfq
+    layer = PQC(_circuit() + cirq.TOFFOLI(*Q), cirq.Z(Q[0]), input_symbols=["x0", "x1"])
+    with pytest.raises(CircuitError, match="TOFFOLI|CCX.*needs the TFQ backend because it takes "
+                                           "quantum data"):
+        layer([tfq.convert_to_tensor([cirq.Circuit()]), np.zeros((1, 2), np.float32)])
 
 
 def test_named_qubits_are_refused_with_a_fix():
@@ -102,6 +123,18 @@ def test_unsupported_expression_function():
     c = cirq.Circuit(cirq.rx(sympy.I * W0).on(Q[0]))
     with pytest.raises(CircuitError, match="complex"):
         PQC(c, cirq.Z(Q[0]))
+
+
+def test_bad_backend_arguments():
+    with pytest.raises(ValueError, match="backend must be one of"):
+        PQC(_circuit(), cirq.Z(Q[0]), input_symbols=["x0", "x1"], backend="gpu")
+    with pytest.raises(ValueError, match="differentiator applies to backend='tfq'"):
+        PQC(_circuit(), cirq.Z(Q[0]), input_symbols=["x0", "x1"], backend="statevector",
+            differentiator="adjoint")
+    layer = PQC(_circuit(), cirq.Z(Q[0]), input_symbols=["x0", "x1"], backend="statevector")
+    import tensorflow_quantum as tfq
+    with pytest.raises(TypeError, match="cannot read quantum data.*backend='tfq'"):
+        layer([tfq.convert_to_tensor([cirq.Circuit()]), np.zeros((1, 2), np.float32)])
 
 
 def test_bad_differentiator_and_repetitions():

@@ -144,8 +144,12 @@ class _ExpressionTable:
         return self._index[key]
 
 
-def _compile_gate(gate, param, where):
-    """Return a TFQ-serializable copy of ``gate`` whose symbolic parameters go through ``param``."""
+def _compile_gate(gate, param, where, gate_set="tfq"):
+    """A copy of ``gate`` whose symbolic parameters go through ``param``.
+
+    ``gate_set="tfq"`` accepts only what TFQ serializes; ``"any"`` (the statevector backend) also
+    keeps every constant gate with a unitary and parameterized ``EigenGate``s/``PhasedXZGate``.
+    """
     def p(value, name):
         if _is_symbolic(value):
             return param(value)
@@ -173,11 +177,28 @@ def _compile_gate(gate, param, where):
             raise CircuitError(f"{where} is a noise channel with a symbolic probability; TFQ needs "
                                "numeric channel probabilities.")
         return gate
+    if gate_set == "any":
+        if not cirq.is_parameterized(gate):
+            if cirq.has_unitary(gate) or cirq.has_kraus(gate):
+                return gate
+        elif isinstance(gate, cirq.EigenGate) and not _is_symbolic(gate.global_shift) and \
+                cirq.parameter_names(gate) == cirq.parameter_names(gate.exponent):
+            return gate._with_exponent(p(gate.exponent, "exponent"))
+        elif isinstance(gate, cirq.PhasedXZGate):
+            return cirq.PhasedXZGate(x_exponent=p(gate.x_exponent, "x_exponent"),
+                                     z_exponent=p(gate.z_exponent, "z_exponent"),
+                                     axis_phase_exponent=p(gate.axis_phase_exponent,
+                                                           "axis_phase_exponent"))
+        raise CircuitError(
+            f"{where}: gate {gate!r} ({type(gate).__name__}) cannot be simulated: it has no "
+            "unitary (or its parameters are not exponents). Decompose it, e.g. with "
+            "cirq.decompose(circuit).")
     raise CircuitError(
         f"{where}: gate {gate!r} ({type(gate).__name__}) is not supported by the TFQ backend. "
         f"Supported: {SUPPORTED_GATES_TEXT}. Decompose it first, e.g. with "
         "cirq.optimize_for_target_gateset(circuit, gateset=cirq.CZTargetGateset()) "
-        "(replaces MatrixGate, PhasedXZGate, TOFFOLI, CCZ, CSWAP).")
+        "(replaces MatrixGate, PhasedXZGate, TOFFOLI, CCZ, CSWAP), or use "
+        "backend='statevector', which simulates any gate with a unitary.")
 
 
 def _strip_terminal_measurements(circuit):
@@ -207,6 +228,9 @@ class Program:
         input_symbols: symbols (or names) fed column by column from the input features.
         weight_symbols: optional explicit order of the trainable symbols; defaults to every other
             free symbol of the circuit in natural order (``w2`` before ``w10``).
+        require_observables: raise when ``observables`` is None (generators need none).
+        gate_set: ``"tfq"`` (only gates TFQ serializes) or ``"any"`` (any gate with a unitary,
+            for the statevector backend).
 
     Attributes:
         circuit: the user's circuit with terminal measurements removed.
@@ -218,7 +242,7 @@ class Program:
     """
 
     def __init__(self, circuit, observables=None, input_symbols=None, weight_symbols=None,
-                 require_observables=True):
+                 require_observables=True, gate_set="tfq"):
         if not isinstance(circuit, cirq.Circuit):
             if isinstance(circuit, cirq.FrozenCircuit):
                 circuit = circuit.unfreeze()
@@ -266,6 +290,9 @@ class Program:
             raise CircuitError("the circuit acts on no qubits; add gates (or cirq.I on each qubit).")
         self.qubits = sorted(qubits)
         check_memory(len(self.qubits), what="the circuit")
+        if gate_set not in ("tfq", "any"):
+            raise ValueError(f"gate_set must be 'tfq' or 'any'; got {gate_set!r}.")
+        self.gate_set = gate_set
         self._compile(free_names)
 
     # -- compile ------------------------------------------------------------------------------
@@ -284,7 +311,7 @@ class Program:
                     raise CircuitError(
                         f"{where} has no gate ({type(sub).__name__}); flatten it first "
                         "(e.g. cirq.unroll_circuit_op(circuit)).")
-                new_op = _compile_gate(gate, param, where).on(*sub.qubits)
+                new_op = _compile_gate(gate, param, where, self.gate_set).on(*sub.qubits)
                 if controls is not None:
                     new_op = new_op.controlled_by(*controls, control_values=control_values)
                 ops.append(new_op)

@@ -1,5 +1,69 @@
-"""Simulator backends. ``tfq``: TensorFlow Quantum's qsim ops (CPU)."""
-from tfq_layers.backends.tfq_backend import (DIFFERENTIATORS, TFQExpectation,
-                                             differentiator_spec, load_tfq_ops)
+"""Simulator backends behind one interface.
 
-__all__ = ["DIFFERENTIATORS", "TFQExpectation", "differentiator_spec", "load_tfq_ops"]
+* ``"tfq"``: TensorFlow Quantum's qsim ops (CPU; quantum-data inputs; TFQ's differentiators).
+* ``"statevector"``: a pure-TensorFlow batched simulator (:mod:`.statevector`): any gate with a
+  unitary, exact autodiff gradients (Hessians too), XLA- and GPU-ready, and SavedModels that load
+  with TensorFlow alone.
+* ``"auto"``: picks per layer with :func:`choose_backend`.
+"""
+from tfq_layers.backends.tfq_backend import (DIFFERENTIATORS, TFQExpectation, differentiator_spec,
+                                             has_channels, load_tfq_ops)
+
+BACKENDS = ("auto", "tfq", "statevector")
+# Measured crossover (BENCHMARKS.md): the statevector backend was faster than TFQ's op at every
+# size measured (4 to 20 qubits); above 20 qubits we have no measurement, so "auto" keeps TFQ.
+STATEVECTOR_MAX_QUBITS = 20
+
+
+def choose_backend(n_qubits, quantum_data=False, differentiator=None, repetitions=None,
+                   noisy=False):
+    """The backend ``"auto"`` resolves to.
+
+    TFQ when the layer takes quantum data (serialized circuits only TFQ can read), when a TFQ
+    differentiator was asked for, for sampled expectations of a noiseless circuit (TFQ samples
+    shots and differentiates them by parameter shift, as on hardware), or above
+    ``STATEVECTOR_MAX_QUBITS``; the statevector backend otherwise.
+    """
+    if quantum_data or differentiator is not None or (repetitions and not noisy) or \
+            n_qubits > STATEVECTOR_MAX_QUBITS:
+        return "tfq"
+    return "statevector"
+
+
+class StatevectorExpectation:
+    """Batched expectation values through the pure-TF statevector simulator.
+
+    Args:
+        compiled_circuit: circuit whose parameters are numbers or bare placeholder symbols.
+        placeholder_names: placeholder names, in the column order of ``symbol_values``.
+        observables: list of ``cirq.PauliSum``.
+        qubits: the register (qubit 0 = most significant bit).
+        repetitions: ``None`` for exact values; for a noisy circuit the number of trajectories
+            averaged; for a noiseless one, shots per Pauli term (binomial sampling of the exact
+            value; the gradient is then the exact one).
+    """
+
+    spec = {"name": "autodiff", "config": {}}
+
+    def __init__(self, compiled_circuit, placeholder_names, observables, qubits, repetitions=None):
+        from tfq_layers.backends.statevector import StatevectorSimulator
+        self._sim = StatevectorSimulator(compiled_circuit, placeholder_names, qubits=qubits,
+                                         observables=observables)
+        self.repetitions = repetitions
+        self.noisy = self._sim.has_noise
+        self.simulator = self._sim
+
+    def __call__(self, symbol_values, circuits=None):
+        if circuits is not None:
+            raise TypeError("the statevector backend cannot read quantum data (serialized "
+                            "circuits); use backend='tfq' (or 'auto') for quantum-data inputs.")
+        if self.noisy:
+            return self._sim.expectation(symbol_values, trajectories=self.repetitions)
+        if self.repetitions:
+            return self._sim.sampled_expectation(symbol_values, repetitions=self.repetitions)
+        return self._sim.expectation(symbol_values)
+
+
+__all__ = ["BACKENDS", "DIFFERENTIATORS", "STATEVECTOR_MAX_QUBITS", "StatevectorExpectation",
+           "TFQExpectation", "choose_backend", "differentiator_spec", "has_channels",
+           "load_tfq_ops"]

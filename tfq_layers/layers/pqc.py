@@ -6,10 +6,10 @@ import tensorflow as tf
 
 from tfq_layers import serialization
 from tfq_layers._keras import keras, register
-from tfq_layers.backends import TFQExpectation
-from tfq_layers.backends.tfq_backend import has_channels
+from tfq_layers.backends import (BACKENDS, StatevectorExpectation, TFQExpectation, choose_backend,
+                                 differentiator_spec, has_channels)
 from tfq_layers.expressions import ParameterMap
-from tfq_layers.program import Program
+from tfq_layers.program import CircuitError, Program
 
 
 def default_initializer():
@@ -46,6 +46,13 @@ class PQC(keras.layers.Layer):
         constraint: Keras constraint of the circuit weights.
         weight_symbols: optional explicit order of the trainable symbols; default natural order
             (``w2`` before ``w10``).
+        backend: ``"auto"`` (default), ``"tfq"`` or ``"statevector"``. ``"tfq"`` runs TFQ's qsim
+            ops (needed for quantum-data inputs and TFQ differentiators); ``"statevector"`` is a
+            pure-TensorFlow simulator: any gate with a unitary (``MatrixGate``, ``TOFFOLI`` ...),
+            exact autodiff gradients (Hessians too), ``jit_compile=True``, GPU, and exports that
+            load with TensorFlow alone. ``"auto"`` picks per layer in ``build`` (see
+            ``tfq_layers.backends.choose_backend``): statevector unless the layer takes quantum
+            data, asks for a TFQ differentiator or sampled expectations, or has > 20 qubits.
         **kwargs: ``name``, ``trainable``, ``dtype`` as for any Keras layer.
 
     Input shape:
@@ -69,25 +76,57 @@ class PQC(keras.layers.Layer):
 
     def __init__(self, circuit, observables, input_symbols=None, differentiator=None,
                  repetitions=None, initializer=None, regularizer=None, constraint=None,
-                 weight_symbols=None, **kwargs):
+                 weight_symbols=None, backend="auto", **kwargs):
         super().__init__(**kwargs)
         if repetitions is not None:
             if isinstance(repetitions, bool) or not isinstance(repetitions, int) or repetitions < 1:
                 raise ValueError(f"repetitions must be a positive int or None; got {repetitions!r}.")
-        self._program = Program(circuit, observables, input_symbols, weight_symbols)
+        if backend not in BACKENDS:
+            raise ValueError(f"backend must be one of {BACKENDS}; got {backend!r}.")
+        if backend == "statevector" and differentiator is not None:
+            raise ValueError(
+                "differentiator applies to backend='tfq'; the statevector backend differentiates "
+                "exactly by TensorFlow autodiff. Drop differentiator or use backend='tfq'.")
+        self._args = dict(circuit=circuit, observables=observables, input_symbols=input_symbols,
+                          weight_symbols=weight_symbols)
+        self._program = Program(gate_set="tfq" if backend == "tfq" else "any", **self._args)
+        self.repetitions = repetitions
+        self.backend_request = backend
+        self._differentiator_arg = None if differentiator is None else differentiator_spec(
+            differentiator, repetitions is not None)
         if repetitions is None and has_channels(self._program.compiled_circuit):
             raise ValueError(
                 f"the circuit has noise channels, which are simulated by sampling quantum "
                 "trajectories; pass repetitions=N (e.g. 1000) to set how many are averaged.")
-        self.repetitions = repetitions
-        self._backend = TFQExpectation(self._program.compiled_circuit,
-                                       self._program.placeholder_names,
-                                       self._program.observables, differentiator, repetitions)
-        self._values = ParameterMap(self._program)
+        self._backend = None
+        if backend != "auto":
+            self._set_backend(backend)
+        elif not self._program.n_inputs:  # no features: the input is quantum data
+            self._set_backend("tfq")
         self.initializer = keras.initializers.get(initializer or default_initializer())
         self.regularizer = keras.regularizers.get(regularizer)
         self.constraint = keras.constraints.get(constraint)
         self.circuit_weights = None
+
+    def _set_backend(self, name):
+        """Create the simulator backend ``name`` ("tfq" or "statevector")."""
+        if name == "tfq" and self._program.gate_set != "tfq":
+            try:  # the TFQ backend needs the strict gate set: recompile (same symbols, order)
+                self._program = Program(gate_set="tfq", **self._args)
+            except CircuitError as err:
+                raise CircuitError(
+                    f"{err} (This layer needs the TFQ backend because it takes quantum data, a "
+                    "TFQ differentiator or sampled expectations.)") from None
+        if name == "tfq":
+            self._backend = TFQExpectation(
+                self._program.compiled_circuit, self._program.placeholder_names,
+                self._program.observables, self._differentiator_arg, self.repetitions)
+        else:
+            self._backend = StatevectorExpectation(
+                self._program.compiled_circuit, self._program.placeholder_names,
+                self._program.observables, self._program.qubits, self.repetitions)
+        self._values = ParameterMap(self._program)
+        self.backend = name
 
     # -- introspection ------------------------------------------------------------------------
     @property
@@ -116,8 +155,9 @@ class PQC(keras.layers.Layer):
 
     @property
     def differentiator(self):
-        """The differentiator spec ``{"name": ..., "config": ...}``."""
-        return dict(self._backend.spec)
+        """The differentiator in use, ``{"name": ..., "config": ...}`` (``"autodiff"`` for the
+        statevector backend); ``None`` before an ``"auto"`` backend is resolved in ``build``."""
+        return None if self._backend is None else dict(self._backend.spec)
 
     def symbol_values(self):
         """Current weights as a ``{symbol name: float}`` dict (for ``cirq.resolve_parameters``)."""
@@ -142,9 +182,14 @@ class PQC(keras.layers.Layer):
         return shapes, None
 
     def build(self, input_shape):
-        _, features_shape = self._split_shapes(_as_shape_list(input_shape))
+        circuits_shape, features_shape = self._split_shapes(_as_shape_list(input_shape))
         if features_shape is not None:
             self._check_feature_shape(features_shape)
+        if self._backend is None:
+            self._set_backend(choose_backend(
+                self._program.n_qubits, quantum_data=circuits_shape is not None,
+                differentiator=self._differentiator_arg, repetitions=self.repetitions,
+                noisy=has_channels(self._program.compiled_circuit)))
         if self._program.n_weights:
             self.circuit_weights = self.add_weight(
                 name="circuit_weights", shape=(self._program.n_weights,),
@@ -228,8 +273,9 @@ class PQC(keras.layers.Layer):
             "observables": serialization.dumps(self._program.observables),
             "input_symbols": [s.name for s in self._program.input_symbols],
             "weight_symbols": [s.name for s in self._program.weight_symbols],
-            "differentiator": dict(self._backend.spec),
+            "differentiator": self._differentiator_arg,
             "repetitions": self.repetitions,
+            "backend": self.backend_request,
             "initializer": keras.initializers.serialize(self.initializer),
             "regularizer": keras.regularizers.serialize(self.regularizer)
             if self.regularizer is not None else None,
