@@ -1,14 +1,18 @@
 """Side-by-side step-time benchmarks: ``python -m tfq_layers.benchmarks`` (``make bench``).
 
-Workload (issue "The PQC layer"): n qubits, RX angle encoding of n features, L layers of RY, RZ on
-every qubit + a CNOT ring, <Z> on every qubit. One *step* is forward + gradient of the batch's summed
-output with respect to the weights and the inputs, inside a ``tf.function``.
+Workload: n qubits, RX angle encoding of n features, L layers of RY, RZ on every qubit + a CNOT
+ring, <Z> on every qubit. One *step* is forward + gradient of the batch's summed output with respect
+to the weights and the inputs, inside a ``tf.function``.
 
 Contenders, timed interleaved in one process (round-robin, so drifting machine load hits all alike):
 * ``raw``: TFQ's expectation op wrapped by ``tfq.differentiators.Adjoint`` called directly, with
-  ``symbol_values = concat(inputs, tile(weights))``: the floor our layer is compared against.
-* ``pqc``: ``tfq_layers.PQC`` on the same circuit.
-The median over repeats is reported, with the ratio ``pqc / raw``.
+  ``symbol_values = concat(inputs, tile(weights))``: the floor the TFQ-backend layer is compared to.
+* ``pqc tfq``: ``tfq_layers.PQC(..., backend="tfq")`` on the same circuit (overhead = tfq / raw).
+* ``pqc sv``: ``backend="statevector"`` (pure TensorFlow).
+* ``pqc auto``: the default ``backend="auto"``.
+The median over repeats is reported. ``--memory`` then measures the peak memory of one step of
+each backend in fresh processes (TF allocator peak for the statevector backend, process RSS growth
+for both, since TFQ's simulator allocates outside TensorFlow's allocator).
 """
 import argparse
 import platform
@@ -23,7 +27,7 @@ import tensorflow_quantum as tfq
 
 from tfq_layers import PQC
 
-DEFAULT_CASES = ((4, 2, 32), (8, 4, 64), (12, 4, 64), (16, 4, 32))
+DEFAULT_CASES = ((4, 2, 32), (8, 4, 64), (12, 4, 64), (16, 4, 32), (20, 2, 8))
 
 
 def workload(n, layers):
@@ -79,13 +83,17 @@ def layer_step_fn(circuit, xs, ws, observables, **layer_kwargs):
 
 
 def time_interleaved(steps, inputs, repeats, warmup=2):
-    """Median seconds per call of each step, calls interleaved round-robin."""
+    """Median seconds per call of each step, calls interleaved in a fresh random order per round."""
     for fn in steps.values():
         for _ in range(warmup):
             _block(fn(inputs))
     times = {name: [] for name in steps}
+    order = list(steps)
+    rng = np.random.default_rng(0)
     for _ in range(repeats):
-        for name, fn in steps.items():
+        rng.shuffle(order)  # no contender always runs first (cache and frequency effects)
+        for name in order:
+            fn = steps[name]
             t0 = time.perf_counter()
             _block(fn(inputs))
             times[name].append(time.perf_counter() - t0)
@@ -111,23 +119,70 @@ def machine_summary():
     return f"{cpu}, {os.cpu_count()} cores, TF {tf.__version__}, TFQ {tfq.__version__}"
 
 
-def run(cases=DEFAULT_CASES, budget_s=4.0, min_repeats=5, max_repeats=50):
+def run(cases=DEFAULT_CASES, budget_s=4.0, min_repeats=3, max_repeats=50):
     print(f"machine: {machine_summary()}")
-    print(f"{'n':>3} {'L':>2} {'batch':>5} | {'raw TFQ op':>11} {'PQC layer':>11} {'ratio':>6}")
+    head = (f"{'n':>3} {'L':>2} {'batch':>5} | {'raw TFQ op':>10} {'pqc tfq':>10} {'pqc sv':>10} "
+            f"{'pqc auto':>10} | {'tfq/raw':>7} {'raw/sv':>7} {'auto/best':>9} auto=")
+    print(head)
     rows = []
     for n, layers, batch in cases:
         circuit, xs, ws, obs = workload(n, layers)
         steps = {"raw": raw_step_fn(circuit, xs, ws, obs),
-                 "pqc": layer_step_fn(circuit, xs, ws, obs)}
+                 "tfq": layer_step_fn(circuit, xs, ws, obs, backend="tfq"),
+                 "sv": layer_step_fn(circuit, xs, ws, obs, backend="statevector"),
+                 "auto": layer_step_fn(circuit, xs, ws, obs)}
         inputs = tf.constant(np.random.default_rng(1).uniform(0, 3, (batch, n)).astype(np.float32))
         probe = time_interleaved(steps, inputs, repeats=1)
         repeats = int(min(max_repeats, max(min_repeats, budget_s / max(sum(probe.values()), 1e-6))))
         t = time_interleaved(steps, inputs, repeats, warmup=0)
-        ratio = t["pqc"] / t["raw"]
-        rows.append((n, layers, batch, t["raw"], t["pqc"], ratio))
-        print(f"{n:>3} {layers:>2} {batch:>5} | {t['raw'] * 1e3:9.2f}ms {t['pqc'] * 1e3:9.2f}ms "
-              f"{ratio:6.3f}   ({repeats} repeats)", flush=True)
+        auto_name = PQC(circuit, obs, input_symbols=xs)
+        auto_name.build((None, n))
+        row = dict(n=n, layers=layers, batch=batch, **t, auto_backend=auto_name.backend,
+                   overhead=t["tfq"] / t["raw"], speedup=t["raw"] / t["sv"],
+                   auto_vs_best=t["auto"] / min(t["tfq"], t["sv"]), repeats=repeats)
+        rows.append(row)
+        print(f"{n:>3} {layers:>2} {batch:>5} | {_ms(t['raw'])} {_ms(t['tfq'])} {_ms(t['sv'])} "
+              f"{_ms(t['auto'])} | {row['overhead']:7.3f} {row['speedup']:6.1f}x "
+              f"{row['auto_vs_best']:9.3f} {auto_name.backend}  ({repeats} repeats)", flush=True)
     return rows
+
+
+def _ms(seconds):
+    return f"{seconds * 1e3:8.2f}ms"
+
+
+def memory_probe(n, layers, batch, backend):
+    """One step of the PQC layer with ``backend`` in this (fresh) process; print peak memory."""
+    import resource
+    circuit, xs, ws, obs = workload(n, layers)
+    step = layer_step_fn(circuit, xs, ws, obs, backend=backend)
+    inputs = tf.constant(np.random.default_rng(1).uniform(0, 3, (batch, n)).astype(np.float32))
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    _block(step(inputs))
+    try:
+        tf.config.experimental.reset_memory_stats("CPU:0")
+        _block(step(inputs))
+        peak = tf.config.experimental.get_memory_info("CPU:0")["peak"] / 2 ** 20
+    except (ValueError, RuntimeError):
+        peak = float("nan")
+    after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"MEMORY n={n} L={layers} batch={batch} backend={backend}: TF allocator peak "
+          f"{peak:.0f} MiB, process RSS growth during the steps {after - before:.0f} MiB, "
+          f"process peak RSS {after:.0f} MiB", flush=True)
+
+
+def run_memory(cases):
+    import os
+    import subprocess
+    import sys
+    env = {**os.environ, "TF_CPU_ALLOCATOR_USE_BFC": "true"}
+    for n, layers, batch in cases:
+        for backend in ("tfq", "statevector"):
+            out = subprocess.run([sys.executable, "-m", "tfq_layers.benchmarks", "--memory-probe",
+                                  f"{n},{layers},{batch},{backend}"], capture_output=True,
+                                 text=True, env=env)
+            lines = [ln for ln in out.stdout.splitlines() if ln.startswith("MEMORY")]
+            print(lines[-1] if lines else out.stderr[-1500:], flush=True)
 
 
 def main(argv=None):
@@ -135,9 +190,17 @@ def main(argv=None):
     parser.add_argument("--budget", type=float, default=4.0,
                         help="seconds of timing per case (more repeats = less noise)")
     parser.add_argument("--quick", action="store_true", help="only the two smallest cases")
+    parser.add_argument("--no-memory", action="store_true", help="skip the memory probes")
+    parser.add_argument("--memory-probe", default=None, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.memory_probe:
+        n, layers, batch, backend = args.memory_probe.split(",")
+        memory_probe(int(n), int(layers), int(batch), backend)
+        return
     cases = DEFAULT_CASES[:2] if args.quick else DEFAULT_CASES
     run(cases, budget_s=args.budget)
+    if not args.no_memory:
+        run_memory([(16, 4, 32)] if not args.quick else [(8, 4, 64)])
 
 
 if __name__ == "__main__":

@@ -90,6 +90,8 @@ class ParameterMap:
 
     def __init__(self, program):
         self.program = program
+        if program.direct:
+            return
         a_in, a_w, b = program.affine_coefficients()
         self._a_in = a_in.astype(np.float32)
         self._a_w = a_w.astype(np.float32)
@@ -107,6 +109,15 @@ class ParameterMap:
             batch_size: scalar int tensor, the batch size.
         """
         prog = self.program
+        if prog.direct:  # values are the symbols themselves
+            parts = []
+            if prog.n_inputs:
+                parts.append(features)
+            if prog.n_weights:
+                parts.append(tf.tile(weights[None, :], tf.stack([batch_size, 1])))
+            if not parts:
+                return tf.zeros(tf.stack([batch_size, 0]), tf.float32)
+            return parts[0] if len(parts) == 1 else tf.concat(parts, axis=1)
         parts = []
         if prog.n_affine:
             row = tf.constant(self._b)[None, :]

@@ -231,6 +231,8 @@ class Program:
         require_observables: raise when ``observables`` is None (generators need none).
         gate_set: ``"tfq"`` (only gates TFQ serializes) or ``"any"`` (any gate with a unitary,
             for the statevector backend).
+        allow_direct: allow direct mode (see ``direct``); ``False`` makes every symbolic gate
+            parameter a placeholder equal to that parameter (e.g. for parameter-shift rules).
 
     Attributes:
         circuit: the user's circuit with terminal measurements removed.
@@ -238,11 +240,14 @@ class Program:
         placeholder_names: names of those placeholders, affine ones first.
         expressions: sympy expression of each placeholder in terms of input and weight symbols.
         n_affine: how many leading placeholders are affine in the symbols.
+        direct: every gate parameter is ``c * symbol``: the placeholders are the input and weight
+            symbols themselves (``placeholder_names == input names + weight names``) and the
+            compiled circuit keeps the ``c * symbol`` parameters, which TFQ takes natively.
         qubits: sorted qubits of the circuit and the observables.
     """
 
     def __init__(self, circuit, observables=None, input_symbols=None, weight_symbols=None,
-                 require_observables=True, gate_set="tfq"):
+                 require_observables=True, gate_set="tfq", allow_direct=True):
         if not isinstance(circuit, cirq.Circuit):
             if isinstance(circuit, cirq.FrozenCircuit):
                 circuit = circuit.unfreeze()
@@ -293,6 +298,7 @@ class Program:
         if gate_set not in ("tfq", "any"):
             raise ValueError(f"gate_set must be 'tfq' or 'any'; got {gate_set!r}.")
         self.gate_set = gate_set
+        self.allow_direct = allow_direct
         self._compile(free_names)
 
     # -- compile ------------------------------------------------------------------------------
@@ -328,6 +334,18 @@ class Program:
             return 0.0
 
         self._rebuild(collect)
+        symbols = self.input_symbols + self.weight_symbols
+        if self.allow_direct and all(_scaled_symbol(e) is not None for e in table.expressions):
+            # Direct mode: every parameter is c*symbol, which both backends take natively, so the
+            # backend gets the symbols themselves: values = concat(features, weights), nothing
+            # computed in between (the layer then costs nothing over TFQ's raw op).
+            self.direct = True
+            self.expressions = list(symbols)
+            self.n_affine = len(symbols)
+            self.placeholder_names = [s.name for s in symbols]
+            self.compiled_circuit = self._rebuild(lambda expr: expr)
+            return
+        self.direct = False
         # Affine placeholders first: they are computed together by one matrix product.
         exprs = table.expressions
         affine = [_is_affine(e) for e in exprs]
@@ -372,6 +390,17 @@ class Program:
                 else:
                     a_w[pos_w[s], j] = c
         return a_in, a_w, b
+
+
+def _scaled_symbol(expr):
+    """``(c, symbol)`` when ``expr`` is ``c * symbol`` with a numeric ``c``, else ``None``."""
+    if isinstance(expr, sympy.Symbol):
+        return 1.0, expr
+    if isinstance(expr, sympy.Mul) and len(expr.free_symbols) == 1:
+        coeff, rest = expr.as_independent(*expr.free_symbols, as_Add=False)
+        if isinstance(rest, sympy.Symbol) and coeff.is_number and coeff.is_extended_real:
+            return float(coeff), rest
+    return None
 
 
 def _is_affine(expr):

@@ -28,6 +28,7 @@ import tensorflow as tf
 
 from tfq_layers import serialization
 from tfq_layers._keras import keras, register
+from tfq_layers.backends import STATEVECTOR_MAX_QUBITS
 from tfq_layers.expressions import ParameterMap
 from tfq_layers.generative.base import GenerativeModel, mmd_kernel_apply
 from tfq_layers.program import CircuitError, Program
@@ -122,8 +123,9 @@ class BornMachine(GenerativeModel):
         layers: depth of the default ansatz; default :func:`default_layers`.
         repetitions: ``None`` for analytic training; an int N for shot-based MMD training with N
             samples per circuit (``compile(loss="mmd")`` only).
-        backend: ``"tfq"`` (TFQ's qsim ops) or ``"statevector"`` (pure TensorFlow); ``"auto"``
-            (default) picks the faster for this size.
+        backend: ``"tfq"`` (TFQ's qsim ops) or ``"statevector"`` (pure TensorFlow, any gate
+            with a unitary); ``"auto"`` (default) takes the statevector backend up to 20 qubits
+            (faster at every size measured, see BENCHMARKS.md) and TFQ above.
         initializer: Keras initializer of the weights; default ``RandomNormal(0, 0.5)``.
         seed: seed of the default initializer.
         **kwargs: ``name``, ``dtype``, ``trainable``.
@@ -155,17 +157,23 @@ class BornMachine(GenerativeModel):
                                         repetitions < 2):
             raise ValueError(f"repetitions must be an int >= 2 or None; got {repetitions!r}.")
         self.repetitions = None if repetitions is None else int(repetitions)
-        self._program = Program(circuit, require_observables=False)
+        if backend not in ("auto", "tfq", "statevector"):
+            raise ValueError(f"backend must be 'auto', 'tfq' or 'statevector'; got {backend!r}.")
+        resolved = backend
+        if backend == "auto":
+            resolved = "statevector" if self.n_bits <= STATEVECTOR_MAX_QUBITS else "tfq"
+        # Shot mode shifts each gate exponent by ±1/2: placeholders must be the exponents.
+        self._program = Program(circuit, require_observables=False,
+                                gate_set="tfq" if resolved == "tfq" else "any",
+                                allow_direct=repetitions is None)
         qubits = self._program.qubits
         if len(qubits) != self.n_bits:
             raise CircuitError(
                 f"the circuit acts on {len(qubits)} qubits {qubits}, but n_qubits={self.n_bits}. "
                 "Every bit needs a qubit: add cirq.I on unused qubits or change n_qubits.")
         self.qubits = qubits
-        if backend not in ("auto", "tfq", "statevector"):
-            raise ValueError(f"backend must be 'auto', 'tfq' or 'statevector'; got {backend!r}.")
         self.backend_name = backend
-        self._backend = self._resolve_backend(backend)
+        self._backend = self._resolve_backend(resolved)
         self._values = ParameterMap(self._program)
         self.seed = seed
         self.initializer = keras.initializers.get(
@@ -175,8 +183,6 @@ class BornMachine(GenerativeModel):
 
     # -- backends ---------------------------------------------------------------------------
     def _resolve_backend(self, name):
-        if name == "auto":
-            name = "statevector" if _statevector_available() else "tfq"
         if name == "statevector":
             from tfq_layers.backends.statevector import StatevectorSimulator
             self._sv = StatevectorSimulator(self._program.compiled_circuit,
@@ -333,11 +339,3 @@ class BornMachine(GenerativeModel):
         if config.get("initializer") is not None:
             config["initializer"] = keras.initializers.deserialize(config["initializer"])
         return cls(**config)
-
-
-def _statevector_available():
-    try:
-        from tfq_layers.backends import statevector  # noqa: F401
-    except Exception:  # pragma: no cover - the module is optional during development
-        return False
-    return True
