@@ -10,9 +10,11 @@ Contenders, timed interleaved in one process (round-robin, so drifting machine l
 * ``pqc tfq``: ``tfq_layers.PQC(..., backend="tfq")`` on the same circuit (overhead = tfq / raw).
 * ``pqc sv``: ``backend="statevector"`` (pure TensorFlow).
 * ``pqc auto``: the default ``backend="auto"``.
-The median over repeats is reported. ``--memory`` then measures the peak memory of one step of
-each backend in fresh processes (TF allocator peak for the statevector backend, process RSS growth
-for both, since TFQ's simulator allocates outside TensorFlow's allocator).
+* up to 12 qubits also the statevector layer with the whole step XLA-compiled
+  (``model.compile(jit_compile=True)``).
+The median over repeats is reported. Then the peak memory of a step of each backend at (16, 4, 32)
+is measured in fresh processes: the process peak RSS (TFQ's simulator allocates outside
+TensorFlow's allocator) and, for the statevector backend, TensorFlow's allocator peak.
 """
 import argparse
 import platform
@@ -67,12 +69,13 @@ def raw_step_fn(circuit, xs, ws, observables):
     return step
 
 
-def layer_step_fn(circuit, xs, ws, observables, **layer_kwargs):
-    """The same step through ``tfq_layers.PQC``."""
+def layer_step_fn(circuit, xs, ws, observables, jit_compile=False, **layer_kwargs):
+    """The same step through ``tfq_layers.PQC`` (``jit_compile=True``: the whole step under XLA,
+    as ``model.compile(jit_compile=True)`` does; statevector backend only)."""
     layer = PQC(circuit, observables, input_symbols=xs, **layer_kwargs)
     layer.build((None, len(xs)))
 
-    @tf.function
+    @tf.function(jit_compile=jit_compile)
     def step(inputs):
         with tf.GradientTape() as tape:
             tape.watch(inputs)
@@ -131,6 +134,9 @@ def run(cases=DEFAULT_CASES, budget_s=4.0, min_repeats=3, max_repeats=50):
                  "tfq": layer_step_fn(circuit, xs, ws, obs, backend="tfq"),
                  "sv": layer_step_fn(circuit, xs, ws, obs, backend="statevector"),
                  "auto": layer_step_fn(circuit, xs, ws, obs)}
+        if n <= 12:  # XLA compile time grows with the unrolled circuit; the step gains little above
+            steps["sv_xla"] = layer_step_fn(circuit, xs, ws, obs, backend="statevector",
+                                            jit_compile=True)
         inputs = tf.constant(np.random.default_rng(1).uniform(0, 3, (batch, n)).astype(np.float32))
         probe = time_interleaved(steps, inputs, repeats=1)
         repeats = int(min(max_repeats, max(min_repeats, budget_s / max(sum(probe.values()), 1e-6))))
@@ -141,9 +147,12 @@ def run(cases=DEFAULT_CASES, budget_s=4.0, min_repeats=3, max_repeats=50):
                    overhead=t["tfq"] / t["raw"], speedup=t["raw"] / t["sv"],
                    auto_vs_best=t["auto"] / min(t["tfq"], t["sv"]), repeats=repeats)
         rows.append(row)
+        xla = (f"; sv with the whole step under XLA {_ms(t['sv_xla'])}, raw/that "
+               f"{t['raw'] / t['sv_xla']:.1f}x" if "sv_xla" in t else "")
         print(f"{n:>3} {layers:>2} {batch:>5} | {_ms(t['raw'])} {_ms(t['tfq'])} {_ms(t['sv'])} "
               f"{_ms(t['auto'])} | {row['overhead']:7.3f} {row['speedup']:6.1f}x "
-              f"{row['auto_vs_best']:9.3f} {auto_name.backend}  ({repeats} repeats)", flush=True)
+              f"{row['auto_vs_best']:9.3f} {auto_name.backend}  ({repeats} repeats{xla})",
+              flush=True)
     return rows
 
 
@@ -151,13 +160,22 @@ def _ms(seconds):
     return f"{seconds * 1e3:8.2f}ms"
 
 
+def _vm_kib(field):
+    """``VmHWM``/``VmRSS`` of this process in KiB (Linux). Unlike ``ru_maxrss``, ``VmHWM`` starts
+    afresh at ``execve``, so a probe started by a large parent is not charged the parent's peak."""
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+    return 0
+
+
 def memory_probe(n, layers, batch, backend):
     """One step of the PQC layer with ``backend`` in this (fresh) process; print peak memory."""
-    import resource
     circuit, xs, ws, obs = workload(n, layers)
     step = layer_step_fn(circuit, xs, ws, obs, backend=backend)
     inputs = tf.constant(np.random.default_rng(1).uniform(0, 3, (batch, n)).astype(np.float32))
-    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    before = _vm_kib("VmHWM") / 1024
     _block(step(inputs))
     try:
         tf.config.experimental.reset_memory_stats("CPU:0")
@@ -165,10 +183,10 @@ def memory_probe(n, layers, batch, backend):
         peak = tf.config.experimental.get_memory_info("CPU:0")["peak"] / 2 ** 20
     except (ValueError, RuntimeError):
         peak = float("nan")
-    after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"MEMORY n={n} L={layers} batch={batch} backend={backend}: TF allocator peak "
-          f"{peak:.0f} MiB, process RSS growth during the steps {after - before:.0f} MiB, "
-          f"process peak RSS {after:.0f} MiB", flush=True)
+    after = _vm_kib("VmHWM") / 1024
+    print(f"MEMORY n={n} L={layers} batch={batch} backend={backend}: process peak RSS "
+          f"{after:.0f} MiB (of which {before:.0f} MiB before the first step: TF, TFQ, Cirq and "
+          f"the model), TF allocator peak {peak:.0f} MiB", flush=True)
 
 
 def run_memory(cases):
