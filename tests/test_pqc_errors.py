@@ -161,3 +161,13 @@ def test_wrong_input_kind():
 def test_not_a_circuit():
     with pytest.raises(CircuitError, match="must be a cirq.Circuit"):
         PQC([cirq.H(Q[0])], cirq.Z(Q[0]))
+
+
+def test_batch_too_large_is_refused_in_graph_mode_before_simulating():
+    qubits = cirq.LineQubit.range(22)
+    layer = PQC(cirq.Circuit(cirq.rx(X0).on(q) for q in qubits), cirq.Z(qubits[0]),
+                input_symbols=["x0"], backend="statevector")
+    fn = tf.function(layer, input_signature=[tf.TensorSpec((None, 1), tf.float32)])
+    with pytest.raises(tf.errors.InvalidArgumentError, match="batch too large for memory.*22 qubits"
+                                                             ".*smaller batch_size"):
+        fn(tf.zeros((200000, 1)))

@@ -53,15 +53,49 @@ class StatevectorExpectation:
         self.noisy = self._sim.has_noise
         self.simulator = self._sim
 
+    def memory_message(self, batch):
+        need = self._sim.memory_estimate_bytes(batch)
+        return (f"simulating a batch of {batch} on {self._sim.n_qubits} qubits needs about "
+                f"{need / 2**30:.1f} GiB of state vectors, but this machine has "
+                f"{_memory_gib():.1f} GiB. Use a smaller batch_size or fewer qubits.")
+
+    def _guard_memory(self, symbol_values):
+        """Refuse a batch whose states cannot fit in memory, before any state is allocated."""
+        from tfq_layers.program import physical_memory_bytes
+        import tensorflow as tf
+        have = physical_memory_bytes()
+        if have is None:
+            return symbol_values
+        batch = symbol_values.shape[0]
+        if batch is not None:  # known now: refuse in Python
+            if self._sim.memory_estimate_bytes(int(batch)) > have:
+                raise MemoryError(self.memory_message(int(batch)))
+            return symbol_values
+        per_sample = self._sim.memory_estimate_bytes(1)
+        max_batch = max(1, have // max(per_sample, 1))
+        check = tf.debugging.assert_less_equal(
+            tf.shape(symbol_values)[0], tf.constant(int(min(max_batch, 2**31 - 1)), tf.int32),
+            message=f"batch too large for memory: each sample on {self._sim.n_qubits} qubits "
+                    f"needs about {per_sample / 2**20:.1f} MiB, at most {max_batch} fit in "
+                    f"{have / 2**30:.1f} GiB; use a smaller batch_size")
+        with tf.control_dependencies([check]):
+            return tf.identity(symbol_values)
+
     def __call__(self, symbol_values, circuits=None):
         if circuits is not None:
             raise TypeError("the statevector backend cannot read quantum data (serialized "
                             "circuits); use backend='tfq' (or 'auto') for quantum-data inputs.")
+        symbol_values = self._guard_memory(symbol_values)
         if self.noisy:
             return self._sim.expectation(symbol_values, trajectories=self.repetitions)
         if self.repetitions:
             return self._sim.sampled_expectation(symbol_values, repetitions=self.repetitions)
         return self._sim.expectation(symbol_values)
+
+
+def _memory_gib():
+    from tfq_layers.program import physical_memory_bytes
+    return (physical_memory_bytes() or 0) / 2**30
 
 
 __all__ = ["BACKENDS", "DIFFERENTIATORS", "STATEVECTOR_MAX_QUBITS", "StatevectorExpectation",
