@@ -38,9 +38,6 @@ from tfq_layers._keras import keras  # noqa: E402
 from tfq_layers.circuits import qnn  # noqa: E402
 
 NAME = "digits_qnn"
-TASK = "digits 3 vs 6, 4x4 binarized (quantum data)"
-EPOCHS = 8
-QUICK_EPOCHS = 2
 CLASSICAL_EPOCHS = 100
 DATA_QUBITS = cirq.GridQubit.rect(4, 4)
 READOUT = cirq.GridQubit(-1, -1)
@@ -112,17 +109,12 @@ def load_data(seed=0, test_fraction=0.25, threshold=0.5, quick=False):
         True
     """
     from sklearn.datasets import load_digits
-    from sklearn.model_selection import train_test_split
 
-    if not 0.0 < test_fraction < 1.0:
-        raise ValueError(f"test_fraction must be in (0, 1); got {test_fraction!r}.")
     digits = load_digits()
     keep = np.isin(digits.target, (3, 6))
     images, labels = digits.images[keep], np.where(digits.target[keep] == 3, 1.0, -1.0)
-    x_train, x_test, y_train, y_test = train_test_split(
-        images, labels, test_size=test_fraction, random_state=seed, stratify=labels)
-    if quick:
-        x_train, y_train, x_test, y_test = x_train[:48], y_train[:48], x_test[:24], y_test[:24]
+    x_train, y_train, x_test, y_test = _common.stratified_split(
+        images, labels, test_fraction, seed, keep=(48, 24) if quick else None)
     bits_train = (downsample(x_train) > threshold).astype(np.int64)
     bits_test = (downsample(x_test) > threshold).astype(np.int64)
     n_before = len(bits_train)
@@ -197,51 +189,46 @@ def plot_examples(data, path, n=8):
     return path
 
 
+def _print_data_sizes(run):
+    """Training examples before/after removing contradictions, and test examples."""
+    data = run.data
+    print(f"training examples: {data['n_train_before']} -> {len(data['y_train'])} after "
+          f"removing {data['n_contradicting']} contradictory; test examples: "
+          f"{len(data['y_test'])}")
+
+
+def _classical_baseline(run):
+    """Train the classical baseline on the same images (timed on its own); its extra numbers."""
+    data = run.data
+    with _common.Timer() as timer:
+        classical = build_classical_model()
+        epochs = RECIPE.quick_epochs if run.args.quick else CLASSICAL_EPOCHS
+        classical.fit(data["bits_train"].astype(np.float32), (data["y_train"] > 0).astype(
+            np.float32), epochs=epochs, batch_size=16, verbose=0)
+        logits = classical.predict(data["bits_test"].astype(np.float32), verbose=0)
+        accuracy = _common.sign_accuracy(logits, data["y_test"])
+    return {
+        f"classical baseline ({classical.count_params()} params, {epochs} epochs, "
+        f"{timer.seconds:.1f} s) test accuracy": accuracy,
+        "contradictory training examples removed": data["n_contradicting"],
+    }
+
+
+RECIPE = _common.Recipe(
+    NAME, "digits 3 vs 6, 4x4 binarized (quantum data)", __doc__, qubits=len(DATA_QUBITS) + 1,
+    epochs=8, batch_size=16, load_data=load_data, build=lambda data: build_model(),
+    inputs="circuits", accuracy=_common.sign_accuracy, after_load=_print_data_sizes,
+    after_training=_classical_baseline,
+    figures={"examples": lambda run, path: plot_examples(run.data, path)})
+
+
 def main(argv=None):
     """Train the QNN and the classical baseline; return a :class:`models._common.Result`.
 
     Args:
         argv: command-line arguments (default ``sys.argv[1:]``); see ``--help``.
     """
-    parser = _common.make_parser(f"python -m models.{NAME}", __doc__.split("\n")[0], EPOCHS)
-    args = parser.parse_args(argv)
-    epochs = args.epochs or (QUICK_EPOCHS if args.quick else EPOCHS)
-    _common.set_seed(args.seed)
-    with _common.Timer() as timer:
-        data = load_data(seed=args.seed, quick=args.quick)
-        print(f"training examples: {data['n_train_before']} -> {len(data['y_train'])} after "
-              f"removing {data['n_contradicting']} contradictory; test examples: "
-              f"{len(data['y_test'])}")
-        with _common.strategy_scope(args):
-            model = build_model()
-        history = model.fit(data["circuits_train"], data["y_train"], epochs=epochs, batch_size=16,
-                            validation_data=(data["circuits_test"], data["y_test"]), verbose=2)
-        accuracy = _common.sign_accuracy(model.predict(data["circuits_test"], verbose=0),
-                                         data["y_test"])
-    with _common.Timer() as classical_timer:
-        classical = build_classical_model()
-        c_epochs = QUICK_EPOCHS if args.quick else CLASSICAL_EPOCHS
-        classical.fit(data["bits_train"].astype(np.float32), (data["y_train"] > 0).astype(
-            np.float32), epochs=c_epochs, batch_size=16, verbose=0)
-        c_logits = classical.predict(data["bits_test"].astype(np.float32), verbose=0)
-        c_accuracy = _common.sign_accuracy(c_logits, data["y_test"])
-    quantum, classical_params = _common.count_params(model)
-    result = _common.Result(
-        NAME, TASK, len(DATA_QUBITS) + 1, quantum, classical_params, epochs, "test accuracy",
-        accuracy, timer.seconds, _common.command(f"models.{NAME}", argv), {
-            f"classical baseline ({classical.count_params()} params, {c_epochs} epochs, "
-            f"{classical_timer.seconds:.1f} s) test accuracy": c_accuracy,
-            "contradictory training examples removed": data["n_contradicting"],
-        })
-    result.history = history
-    if args.plots:
-        _common.plot_history(history, os.path.join(args.plots, f"{NAME}_training.png"),
-                             f"{NAME}: {TASK} (validation = held-out test split)")
-        plot_examples(data, os.path.join(args.plots, f"{NAME}_examples.png"))
-    if args.export and _common.is_chief():
-        _common.export_model(model, args.export)
-    _common.report(result)
-    return result
+    return _common.train_and_report(RECIPE, argv)
 
 
 if __name__ == "__main__":

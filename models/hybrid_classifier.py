@@ -29,10 +29,8 @@ from tfq_layers import PQC, circuits  # noqa: E402
 from tfq_layers._keras import keras  # noqa: E402
 
 NAME = "hybrid_classifier"
-TASK = "breast cancer (569 x 30, binary)"
-EPOCHS = 20
-QUICK_EPOCHS = 2
 N_QUBITS = 4
+DEMO_EXPORT = os.path.join("artifacts", "demo_export")
 
 
 def load_data(seed=0, test_fraction=0.2, quick=False):
@@ -55,24 +53,13 @@ def load_data(seed=0, test_fraction=0.2, quick=False):
         ((455, 30), (114, 30))
     """
     from sklearn.datasets import load_breast_cancer
-    from sklearn.model_selection import train_test_split
     from sklearn.preprocessing import StandardScaler
 
-    if not 0.0 < test_fraction < 1.0:
-        raise ValueError(f"test_fraction must be in (0, 1); got {test_fraction!r}.")
     data = load_breast_cancer()
-    x_train, x_test, y_train, y_test = train_test_split(
-        data.data, data.target, test_size=test_fraction, random_state=seed, stratify=data.target)
-    if quick:
-        x_train, y_train, x_test, y_test = x_train[:64], y_train[:64], x_test[:32], y_test[:32]
-    scaler = StandardScaler().fit(x_train)
-    return {
-        "x_train": scaler.transform(x_train).astype(np.float32),
-        "y_train": y_train.astype(np.int64),
-        "x_test": scaler.transform(x_test).astype(np.float32),
-        "y_test": y_test.astype(np.int64),
-        "feature_names": list(data.feature_names),
-    }
+    split = _common.stratified_split(data.data, data.target, test_fraction, seed,
+                                     keep=(64, 32) if quick else None)
+    return {**_common.scaled_split(StandardScaler(), *split),
+            "feature_names": list(data.feature_names)}
 
 
 def quantum_circuit(n_qubits=N_QUBITS, layers=2):
@@ -124,50 +111,18 @@ def build_model(n_features=30, n_qubits=N_QUBITS, layers=2, learning_rate=0.01):
     return model
 
 
-def main(argv=None):
-    """Train, evaluate and (optionally) export/plot/demo; return a :class:`models._common.Result`.
-
-    Args:
-        argv: command-line arguments (default ``sys.argv[1:]``); see ``--help``.
-    """
-    parser = _common.make_parser(f"python -m models.{NAME}", __doc__.split("\n")[0], EPOCHS)
-    parser.add_argument("--demo", action="store_true",
-                        help="progress bars, then export (default artifacts/demo_export) and "
-                             "check the export in a fresh process")
-    args = parser.parse_args(argv)
-    epochs = args.epochs or (QUICK_EPOCHS if args.quick else EPOCHS)
-    if args.demo and args.export is None:
-        args.export = os.path.join("artifacts", "demo_export")
-    _common.set_seed(args.seed)
-    with _common.Timer() as timer:
-        data = load_data(seed=args.seed, quick=args.quick)
-        with _common.strategy_scope(args):
-            model = build_model(n_features=data["x_train"].shape[1])
-        history = model.fit(data["x_train"], data["y_train"], epochs=epochs, batch_size=32,
-                            validation_data=(data["x_test"], data["y_test"]),
-                            verbose=1 if args.demo else 2)
-        probs = model.predict(data["x_test"], verbose=0)
-        accuracy = _common.binary_accuracy(probs, data["y_test"])
-    if args.demo:
-        print(f"test accuracy: {accuracy:.3f}", flush=True)
-    quantum, classical = _common.count_params(model)
-    result = _common.Result(
-        NAME, TASK, N_QUBITS, quantum, classical, epochs, "test accuracy", accuracy,
-        timer.seconds, _common.command(f"models.{NAME}", argv),
-        {"final training loss": float(history.history["loss"][-1])}, history=history)
-    if args.plots:
-        _common.plot_history(history, os.path.join(args.plots, f"{NAME}_training.png"),
-                             f"{NAME}: {TASK} (validation = held-out test split)")
-    if args.export and _common.is_chief():
-        _common.export_model(model, args.export)
-        if args.demo:
-            _check_export(args.export, data, probs)
-    _common.report(result)
-    return result
+def _print_demo_accuracy(run):
+    """``--demo``: show the accuracy right after training, before the export chatter."""
+    if run.args.demo:
+        print(f"test accuracy: {run.accuracy:.3f}", flush=True)
+    return _common.final_training_loss(run)
 
 
-def _check_export(export_dir, data, probs):
-    """Reload the export here and in a fresh process; print accuracy and output differences."""
+def _check_export(run):
+    """``--demo``: reload the export here and in a fresh process; print accuracy and differences."""
+    if not run.args.demo:
+        return
+    export_dir, data, probs = run.args.export, run.data, run.outputs
     served_here, loaded = _common.serve_export(export_dir, data["x_test"])
     print(f"export served in this process: max |diff| vs model.predict = "
           f"{np.abs(served_here - probs).max():.2e}")
@@ -180,6 +135,29 @@ def _check_export(export_dir, data, probs):
     del loaded
     if diff != 0.0:
         raise SystemExit(f"the export reloaded in a fresh process differs (max |diff| {diff}).")
+
+
+RECIPE = _common.Recipe(
+    NAME, "breast cancer (569 x 30, binary)", __doc__, qubits=N_QUBITS, epochs=20, batch_size=32,
+    load_data=load_data, build=lambda data: build_model(n_features=data["x_train"].shape[1]),
+    accuracy=_common.binary_accuracy, after_training=_print_demo_accuracy,
+    after_export=_check_export)
+
+
+def main(argv=None):
+    """Train, evaluate and (optionally) export/plot/demo; return a :class:`models._common.Result`.
+
+    Args:
+        argv: command-line arguments (default ``sys.argv[1:]``); see ``--help``.
+    """
+    parser = RECIPE.parser()
+    parser.add_argument("--demo", action="store_true",
+                        help="progress bars, then export (default artifacts/demo_export) and "
+                             "check the export in a fresh process")
+    args = parser.parse_args(argv)
+    if args.demo and args.export is None:
+        args.export = DEMO_EXPORT
+    return _common.train_and_report(RECIPE, argv, args=args, verbose=1 if args.demo else 2)
 
 
 if __name__ == "__main__":

@@ -23,9 +23,6 @@ from tfq_layers import PQC, circuits  # noqa: E402
 from tfq_layers._keras import keras  # noqa: E402
 
 NAME = "iris"
-TASK = "Iris (150 x 4, 3 classes)"
-EPOCHS = 30
-QUICK_EPOCHS = 2
 N_QUBITS = 4
 LAYERS = 3
 
@@ -51,24 +48,13 @@ def load_data(seed=0, test_fraction=0.3, quick=False):
         ((105, 4), (45, 4))
     """
     from sklearn.datasets import load_iris
-    from sklearn.model_selection import train_test_split
     from sklearn.preprocessing import MinMaxScaler
 
-    if not 0.0 < test_fraction < 1.0:
-        raise ValueError(f"test_fraction must be in (0, 1); got {test_fraction!r}.")
     data = load_iris()
-    x_train, x_test, y_train, y_test = train_test_split(
-        data.data, data.target, test_size=test_fraction, random_state=seed, stratify=data.target)
-    if quick:
-        x_train, y_train, x_test, y_test = x_train[:32], y_train[:32], x_test[:16], y_test[:16]
-    scaler = MinMaxScaler(feature_range=(0.0, np.pi)).fit(x_train)
-    return {
-        "x_train": scaler.transform(x_train).astype(np.float32),
-        "y_train": y_train.astype(np.int64),
-        "x_test": scaler.transform(x_test).astype(np.float32),
-        "y_test": y_test.astype(np.int64),
-        "class_names": list(data.target_names),
-    }
+    split = _common.stratified_split(data.data, data.target, test_fraction, seed,
+                                     keep=(32, 16) if quick else None)
+    return {**_common.scaled_split(MinMaxScaler(feature_range=(0.0, np.pi)), *split),
+            "class_names": list(data.target_names)}
 
 
 def build_model(layers=LAYERS, learning_rate=0.05):
@@ -97,36 +83,18 @@ def build_model(layers=LAYERS, learning_rate=0.05):
     return model
 
 
+RECIPE = _common.Recipe(
+    NAME, "Iris (150 x 4, 3 classes)", __doc__, qubits=N_QUBITS, epochs=30, batch_size=16,
+    load_data=load_data, build=lambda data: build_model(), accuracy=_common.argmax_accuracy)
+
+
 def main(argv=None):
     """Train, evaluate, optionally export/plot; return a :class:`models._common.Result`.
 
     Args:
         argv: command-line arguments (default ``sys.argv[1:]``); see ``--help``.
     """
-    parser = _common.make_parser(f"python -m models.{NAME}", __doc__.split("\n")[0], EPOCHS)
-    args = parser.parse_args(argv)
-    epochs = args.epochs or (QUICK_EPOCHS if args.quick else EPOCHS)
-    _common.set_seed(args.seed)
-    with _common.Timer() as timer:
-        data = load_data(seed=args.seed, quick=args.quick)
-        with _common.strategy_scope(args):
-            model = build_model()
-        history = model.fit(data["x_train"], data["y_train"], epochs=epochs, batch_size=16,
-                            validation_data=(data["x_test"], data["y_test"]), verbose=2)
-        probs = model.predict(data["x_test"], verbose=0)
-        accuracy = float(np.mean(probs.argmax(axis=1) == data["y_test"]))
-    quantum, classical = _common.count_params(model)
-    result = _common.Result(NAME, TASK, N_QUBITS, quantum, classical, epochs, "test accuracy",
-                            accuracy, timer.seconds, _common.command(f"models.{NAME}", argv),
-                            {"final training loss": float(history.history["loss"][-1])})
-    result.history = history
-    if args.plots:
-        _common.plot_history(history, os.path.join(args.plots, f"{NAME}_training.png"),
-                             f"{NAME}: {TASK} (validation = held-out test split)")
-    if args.export and _common.is_chief():
-        _common.export_model(model, args.export)
-    _common.report(result)
-    return result
+    return _common.train_and_report(RECIPE, argv)
 
 
 if __name__ == "__main__":

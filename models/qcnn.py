@@ -34,9 +34,6 @@ from tfq_layers import PQC, circuits  # noqa: E402
 from tfq_layers._keras import keras  # noqa: E402
 
 NAME = "qcnn"
-TASK = "excited 8-qubit cluster states (quantum data)"
-EPOCHS = 25
-QUICK_EPOCHS = 2
 N_QUBITS = 8
 QUBITS = cirq.GridQubit.rect(1, N_QUBITS)
 
@@ -155,37 +152,20 @@ def plot_predictions(model, data, path):
     return path
 
 
+RECIPE = _common.Recipe(
+    NAME, "excited 8-qubit cluster states (quantum data)", __doc__, qubits=N_QUBITS, epochs=25,
+    batch_size=16, load_data=load_data, build=lambda data: build_model(), inputs="circuits",
+    accuracy=_common.sign_accuracy,
+    figures={"predictions": lambda run, path: plot_predictions(run.model, run.data, path)})
+
+
 def main(argv=None):
     """Train, evaluate, optionally export/plot; return a :class:`models._common.Result`.
 
     Args:
         argv: command-line arguments (default ``sys.argv[1:]``); see ``--help``.
     """
-    parser = _common.make_parser(f"python -m models.{NAME}", __doc__.split("\n")[0], EPOCHS)
-    args = parser.parse_args(argv)
-    epochs = args.epochs or (QUICK_EPOCHS if args.quick else EPOCHS)
-    _common.set_seed(args.seed)
-    with _common.Timer() as timer:
-        data = load_data(seed=args.seed, quick=args.quick)
-        with _common.strategy_scope(args):
-            model = build_model()
-        history = model.fit(data["circuits_train"], data["y_train"], epochs=epochs, batch_size=16,
-                            validation_data=(data["circuits_test"], data["y_test"]), verbose=2)
-        accuracy = _common.sign_accuracy(model.predict(data["circuits_test"], verbose=0),
-                                         data["y_test"])
-    quantum, classical = _common.count_params(model)
-    result = _common.Result(NAME, TASK, N_QUBITS, quantum, classical, epochs, "test accuracy",
-                            accuracy, timer.seconds, _common.command(f"models.{NAME}", argv),
-                            {"final training loss": float(history.history["loss"][-1])})
-    result.history = history
-    if args.plots:
-        _common.plot_history(history, os.path.join(args.plots, f"{NAME}_training.png"),
-                             f"{NAME}: {TASK} (validation = held-out test split)")
-        plot_predictions(model, data, os.path.join(args.plots, f"{NAME}_predictions.png"))
-    if args.export and _common.is_chief():
-        _common.export_model(model, args.export)
-    _common.report(result)
-    return result
+    return _common.train_and_report(RECIPE, argv)
 
 
 if __name__ == "__main__":

@@ -157,7 +157,7 @@ class PQC(keras.layers.Layer):
     def differentiator(self):
         """The differentiator in use, ``{"name": ..., "config": ...}`` (``"autodiff"`` for the
         statevector backend); ``None`` before an ``"auto"`` backend is resolved in ``build``."""
-        return None if self._backend is None else dict(self._backend.spec)
+        return None if self._backend is None else _plain_spec(self._backend.spec)
 
     def symbol_values(self):
         """Current weights as a ``{symbol name: float}`` dict (for ``cirq.resolve_parameters``)."""
@@ -273,7 +273,7 @@ class PQC(keras.layers.Layer):
             "observables": serialization.dumps(self._program.observables),
             "input_symbols": [s.name for s in self._program.input_symbols],
             "weight_symbols": [s.name for s in self._program.weight_symbols],
-            "differentiator": self._differentiator_arg,
+            "differentiator": _plain_spec(self._differentiator_arg),
             "repetitions": self.repetitions,
             "backend": self.backend_request,
             "initializer": keras.initializers.serialize(self.initializer),
@@ -295,6 +295,14 @@ class PQC(keras.layers.Layer):
             if config.get(key) is not None:
                 config[key] = module.deserialize(config[key])
         return cls(**config)
+
+
+def _plain_spec(spec):
+    """A plain-dict copy of a differentiator spec (tf_keras wraps dict attributes for tracking,
+    and its wrappers are not JSON-serializable)."""
+    if spec is None:
+        return None
+    return {"name": str(spec["name"]), "config": {str(k): v for k, v in spec["config"].items()}}
 
 
 def _load_circuit(text):
