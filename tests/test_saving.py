@@ -37,6 +37,19 @@ def _hybrid_model():
     return model, x
 
 
+def _serve_in_fresh_process(export_dir, x, tmp_path):
+    """Outputs of the export's ``serve`` endpoint on ``x``, in a new Python process."""
+    np.save(tmp_path / "x.npy", x)
+    reference.run_python(f"""
+import numpy as np, tensorflow as tf
+import tfq_layers  # registers the TFQ ops a TFQ-backend SavedModel uses
+loaded = tf.saved_model.load({export_dir!r})
+x = np.load({str(tmp_path / 'x.npy')!r})
+np.save({str(tmp_path / 'served.npy')!r}, loaded.serve(tf.constant(x)).numpy())
+""")
+    return np.load(tmp_path / "served.npy")
+
+
 def test_keras_file_round_trip_is_exact_in_a_fresh_process(tmp_path):
     model, x = _hybrid_model()
     path = str(tmp_path / "model.keras")
@@ -68,16 +81,7 @@ def test_export_reloads_in_a_fresh_process_with_identical_outputs(tmp_path):
     expected = reloaded.serve(tf.constant(x)).numpy()
     # Against Keras's predict, graph optimizations (op fusion) may change the last float32 bit.
     np.testing.assert_allclose(expected, model.predict(x, verbose=0), atol=1e-6)
-    np.save(tmp_path / "x.npy", x)
-    reference.run_python(f"""
-import numpy as np, tensorflow as tf
-import tfq_layers  # registers the TFQ ops the SavedModel uses
-loaded = tf.saved_model.load({export_dir!r})
-x = np.load({str(tmp_path / 'x.npy')!r})
-np.save({str(tmp_path / 'served.npy')!r}, loaded.serve(tf.constant(x)).numpy())
-""")
-    served = np.load(tmp_path / "served.npy")
-    assert np.abs(served - expected).max() == 0.0
+    assert np.abs(_serve_in_fresh_process(export_dir, x, tmp_path) - expected).max() == 0.0
 
 
 def test_saved_model_reload_in_a_fresh_process(tmp_path):
@@ -94,15 +98,7 @@ def test_saved_model_reload_in_a_fresh_process(tmp_path):
     reloaded = tf.saved_model.load(export_dir)  # keep a reference: it owns the variables
     expected = reloaded.serve(tf.constant(x)).numpy()
     np.testing.assert_allclose(expected, model.predict(x, verbose=0), atol=1e-6)
-    np.save(tmp_path / "x.npy", x)
-    reference.run_python(f"""
-import numpy as np, tensorflow as tf
-import tfq_layers
-loaded = tf.saved_model.load({export_dir!r})
-x = np.load({str(tmp_path / 'x.npy')!r})
-np.save({str(tmp_path / 'served.npy')!r}, loaded.serve(tf.constant(x)).numpy())
-""")
-    assert np.abs(np.load(tmp_path / "served.npy") - expected).max() == 0.0
+    assert np.abs(_serve_in_fresh_process(export_dir, x, tmp_path) - expected).max() == 0.0
 
 
 def test_config_round_trip_keeps_circuit_observables_and_expressions():

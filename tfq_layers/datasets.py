@@ -38,7 +38,8 @@ __all__ = [
 MAX_BITS = 24
 
 
-def _check_n_bits(n, what="n_bits"):
+def check_n_bits(n, what="n_bits"):
+    """``n`` as an int when it is a valid bit count (1 to ``MAX_BITS``), else ``ValueError``."""
     if isinstance(n, bool) or not isinstance(n, numbers.Integral) or n < 1:
         raise ValueError(f"`{what}` must be a positive integer number of bits; received {n!r}.")
     if n > MAX_BITS:
@@ -72,7 +73,7 @@ def validate_bitstrings(data, n, name="data"):
         >>> validate_bitstrings([[0, 1], [1, 1]], 2).dtype
         dtype('int32')
     """
-    n = _check_n_bits(n, "n")
+    n = check_n_bits(n, "n")
     if hasattr(data, "numpy") and callable(data.numpy):
         data = data.numpy()
     try:
@@ -164,7 +165,7 @@ def index_to_bits(indices, n):
         >>> index_to_bits([3, 4], 3).tolist()
         [[0, 1, 1], [1, 0, 0]]
     """
-    n = _check_n_bits(n, "n")
+    n = check_n_bits(n, "n")
     idx = np.asarray(indices, dtype=np.int64)
     if idx.size and (idx.min() < 0 or idx.max() >= 2**n):
         raise ValueError(f"indices must lie in [0, 2**{n}) = [0, {2**n}); received {idx.min()}..{idx.max()}.")
@@ -182,7 +183,7 @@ def all_bitstrings(n):
         >>> all_bitstrings(2).tolist()
         [[0, 0], [0, 1], [1, 0], [1, 1]]
     """
-    n = _check_n_bits(n, "n")
+    n = check_n_bits(n, "n")
     return index_to_bits(np.arange(2**n), n)
 
 
@@ -208,7 +209,7 @@ def bars_and_stripes(rows, cols):
     for what, v in (("rows", rows), ("cols", cols)):
         if isinstance(v, bool) or not isinstance(v, numbers.Integral) or v < 1:
             raise ValueError(f"`{what}` must be a positive integer; received {v!r}.")
-    _check_n_bits(rows * cols, "rows * cols")
+    check_n_bits(rows * cols, "rows * cols")
     patterns = set()
     for row_bits in index_to_bits(np.arange(2**rows), rows):  # stripes: each row constant
         patterns.add(tuple(np.repeat(row_bits, cols).tolist()))
@@ -232,7 +233,7 @@ def parity_data(n_bits, even=True):
         >>> parity_data(2).tolist()
         [[0, 0], [1, 1]]
     """
-    n = _check_n_bits(n_bits, "n_bits")
+    n = check_n_bits(n_bits, "n_bits")
     bits = all_bitstrings(n)
     keep = (bits.sum(axis=1) % 2) == (0 if even else 1)
     return bits[keep]
@@ -344,7 +345,7 @@ def gaussian_mixture(n_bits, centers, widths, weights=None):
         >>> sampler(5, seed=0).shape
         (5, 6)
     """
-    n = _check_n_bits(n_bits, "n_bits")
+    n = check_n_bits(n_bits, "n_bits")
     centers = np.atleast_1d(np.asarray(centers, dtype=np.float64))
     if centers.ndim != 1 or centers.size == 0:
         raise ValueError(f"`centers` must be a non-empty list of numbers; received {centers!r}.")
@@ -408,7 +409,7 @@ def bernoulli_mixture(n_bits, centers=None, n_modes=None, p=0.9, weights=None, s
         >>> round(float(probs[0]), 4)   # 0.5 * 0.9**4 + 0.5 * 0.1**4
         0.3281
     """
-    n = _check_n_bits(n_bits, "n_bits")
+    n = check_n_bits(n_bits, "n_bits")
     if centers is None:
         if isinstance(n_modes, bool) or not isinstance(n_modes, numbers.Integral) or not 1 <= n_modes <= 2**n:
             raise ValueError(

@@ -42,7 +42,7 @@ import numpy as np
 import tensorflow as tf
 
 from tfq_layers._keras import keras, register
-from tfq_layers.datasets import MAX_BITS, sample_from, validate_bitstrings
+from tfq_layers.datasets import check_n_bits, sample_from, validate_bitstrings
 
 __all__ = ["GenerativeModel", "LOSSES", "mmd_kernel_apply", "default_mmd_bandwidths"]
 
@@ -146,14 +146,7 @@ class GenerativeModel(keras.Model):
 
     def __init__(self, n_bits, **kwargs):
         super().__init__(**kwargs)
-        if isinstance(n_bits, bool) or not isinstance(n_bits, numbers.Integral) or n_bits < 1:
-            raise ValueError(f"`n_bits` must be a positive integer; received {n_bits!r}.")
-        if n_bits > MAX_BITS:
-            raise ValueError(
-                f"`n_bits`={n_bits} is too large for a dense probability vector of 2**{n_bits} "
-                f"entries; use at most {MAX_BITS} bits."
-            )
-        self.n_bits = int(n_bits)
+        self.n_bits = check_n_bits(n_bits, "n_bits")
         self._gen_loss = None
         self._kl_epsilon = 1e-10
         self._mmd_bandwidths = None
