@@ -42,7 +42,6 @@ def test_random_circuits_match_cirq(seed, backend):
 def test_statevector_backend_runs_gates_tfq_rejects():
     q = cirq.LineQubit.range(3)
     x, a, b = sympy.symbols("x a b")
-    rng = np.random.default_rng(7)
     unitary = cirq.testing.random_unitary(4, random_state=np.random.RandomState(7))
     circuit = cirq.Circuit(
         cirq.H.on_each(*q), cirq.MatrixGate(unitary).on(q[0], q[1]), cirq.TOFFOLI(*q),

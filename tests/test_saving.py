@@ -1,6 +1,5 @@
 """Saving (.keras) and export (SavedModel) round trips, checked in fresh processes."""
 import json
-import os
 import zipfile
 
 import cirq

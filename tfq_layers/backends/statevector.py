@@ -30,7 +30,7 @@ Qubit order: `qubits[0]` is the most significant bit of the amplitude index, exa
 
 from __future__ import annotations
 
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Dict, Optional, Sequence, Tuple
 
 import cirq
 import numpy as np

@@ -11,54 +11,15 @@ Example:
     >>> ans, ws = circuits.hardware_efficient(4, layers=2)
     >>> circuit, observables = enc + ans, circuits.z_observables(4)
 """
-from tfq_layers.circuits.ansatze import (basic_entangler, basic_entangler_shape, hardware_efficient,
-                                         hardware_efficient_shape, strongly_entangling,
-                                         strongly_entangling_ranges, strongly_entangling_shape)
-from tfq_layers.circuits.encoders import (angle_encoding, basis_encoding, dense_angle_encoding,
-                                          iqp_encoding, iqp_pairs, reuploading_circuit,
-                                          reuploading_shape)
-from tfq_layers.circuits.observables import parity, pauli_observables, total_z, z_observables
-from tfq_layers.circuits.qcnn import (CONV_PARAMS, POOL_PARAMS, cluster_state_circuit, qcnn,
-                                     qcnn_shape, quantum_conv, quantum_pool, two_qubit_pool,
-                                     two_qubit_unitary)
-from tfq_layers.circuits.qnn import (bits_to_circuits, readout_layer, readout_qnn,
-                                     readout_qnn_shape)
+from tfq_layers.circuits.ansatze import *  # noqa: F401,F403  (each module lists its API)
+from tfq_layers.circuits.ansatze import __all__ as _ansatze
+from tfq_layers.circuits.encoders import *  # noqa: F401,F403
+from tfq_layers.circuits.encoders import __all__ as _encoders
+from tfq_layers.circuits.observables import *  # noqa: F401,F403
+from tfq_layers.circuits.observables import __all__ as _observables
+from tfq_layers.circuits.qcnn import *  # noqa: F401,F403
+from tfq_layers.circuits.qcnn import __all__ as _qcnn
+from tfq_layers.circuits.qnn import *  # noqa: F401,F403
+from tfq_layers.circuits.qnn import __all__ as _qnn
 
-__all__ = [
-    # encoders
-    "angle_encoding",
-    "basis_encoding",
-    "dense_angle_encoding",
-    "iqp_encoding",
-    "iqp_pairs",
-    "reuploading_circuit",
-    "reuploading_shape",
-    # ansatze
-    "basic_entangler",
-    "basic_entangler_shape",
-    "hardware_efficient",
-    "hardware_efficient_shape",
-    "strongly_entangling",
-    "strongly_entangling_ranges",
-    "strongly_entangling_shape",
-    # observables
-    "parity",
-    "pauli_observables",
-    "total_z",
-    "z_observables",
-    # QCNN
-    "CONV_PARAMS",
-    "POOL_PARAMS",
-    "cluster_state_circuit",
-    "qcnn",
-    "qcnn_shape",
-    "quantum_conv",
-    "quantum_pool",
-    "two_qubit_pool",
-    "two_qubit_unitary",
-    # Farhi-Neven readout QNN
-    "bits_to_circuits",
-    "readout_layer",
-    "readout_qnn",
-    "readout_qnn_shape",
-]
+__all__ = [*_encoders, *_ansatze, *_observables, *_qcnn, *_qnn]

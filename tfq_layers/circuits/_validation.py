@@ -99,6 +99,24 @@ def check_choice(value, name, choices):
     return value.lower()
 
 
+def check_names(values, name, choices, what):
+    """Normalize one name or a non-empty sequence of names (any case), each one of ``choices``.
+
+    Returns a tuple of lower-case names; ``what`` names one item in the "at least one" message.
+    """
+    if isinstance(values, str):
+        values = (values,)
+    try:
+        values = tuple(values)
+    except TypeError:
+        raise TypeError(f"{name} must be a sequence of names from {sorted(choices)}; "
+                        f"got {values!r}.") from None
+    if not values:
+        raise ValueError(f"{name} must name at least one {what} from {sorted(choices)}; "
+                         f"got {values!r}.")
+    return tuple(check_choice(v, f"each entry of {name}", sorted(choices)) for v in values)
+
+
 def neighbour_pairs(n, topology):
     """Index pairs ``(i, j)`` of a ``'line'`` or ``'ring'`` of ``n`` qubits.
 

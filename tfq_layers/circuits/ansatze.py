@@ -13,7 +13,8 @@ import numbers
 
 import cirq
 
-from tfq_layers.circuits._validation import (ROTATIONS, check_choice, check_int, check_rotation,
+from tfq_layers.circuits._validation import (ROTATIONS, check_choice, check_int, check_names,
+                                             check_rotation,
                                              make_symbols, neighbour_pairs, resolve_qubits)
 
 __all__ = [
@@ -30,17 +31,7 @@ _ENTANGLERS = {"cz": cirq.CZ, "cnot": cirq.CNOT}
 
 
 def _check_rotations(rotations):
-    if isinstance(rotations, str):
-        rotations = (rotations,)
-    try:
-        rotations = tuple(rotations)
-    except TypeError:
-        raise TypeError(f"rotations must be a sequence of names from {sorted(ROTATIONS)}; "
-                        f"got {rotations!r}.") from None
-    if not rotations:
-        raise ValueError(f"rotations must name at least one rotation from {sorted(ROTATIONS)}; "
-                         f"got {rotations!r}.")
-    return tuple(check_rotation(r, name="each entry of rotations") for r in rotations)
+    return check_names(rotations, "rotations", ROTATIONS, "rotation")
 
 
 def hardware_efficient_shape(n_qubits, layers, rotations=("ry", "rz")):

@@ -14,7 +14,7 @@ import cirq
 import numpy as np
 
 from tfq_layers._symbols import symbol_grid
-from tfq_layers.circuits._validation import check_prefix, resolve_qubits
+from tfq_layers.circuits._validation import check_names, check_prefix, resolve_qubits
 
 __all__ = ["bits_to_circuits", "readout_layer", "readout_qnn", "readout_qnn_shape"]
 
@@ -22,22 +22,7 @@ _PAIR_GATES = {"xx": cirq.XX, "yy": cirq.YY, "zz": cirq.ZZ}
 
 
 def _check_gates(gates):
-    if isinstance(gates, str):
-        gates = (gates,)
-    try:
-        gates = tuple(gates)
-    except TypeError:
-        raise TypeError(f"gates must be a sequence of names from {sorted(_PAIR_GATES)}; "
-                        f"got {gates!r}.") from None
-    if not gates:
-        raise ValueError(f"gates must name at least one of {sorted(_PAIR_GATES)}; got {gates!r}.")
-    out = []
-    for g in gates:
-        if not isinstance(g, str) or g.lower() not in _PAIR_GATES:
-            raise ValueError(f"each entry of gates must be one of {sorted(_PAIR_GATES)} (any "
-                             f"case); got {g!r} in {gates!r}.")
-        out.append(g.lower())
-    return tuple(out)
+    return check_names(gates, "gates", _PAIR_GATES, "gate")
 
 
 def _check_readout(data_qubits, readout):
