@@ -335,7 +335,7 @@ class Program:
 
         self._rebuild(collect)
         symbols = self.input_symbols + self.weight_symbols
-        if self.allow_direct and all(_scaled_symbol(e) is not None for e in table.expressions):
+        if self.allow_direct and all(_is_scaled_symbol(e) for e in table.expressions):
             # Direct mode: every parameter is c*symbol, which both backends take natively, so the
             # backend gets the symbols themselves: values = concat(features, weights), nothing
             # computed in between (the layer then costs nothing over TFQ's raw op).
@@ -392,15 +392,14 @@ class Program:
         return a_in, a_w, b
 
 
-def _scaled_symbol(expr):
-    """``(c, symbol)`` when ``expr`` is ``c * symbol`` with a numeric ``c``, else ``None``."""
+def _is_scaled_symbol(expr):
+    """Whether ``expr`` is ``c * symbol`` with a real numeric ``c`` (what TFQ takes natively)."""
     if isinstance(expr, sympy.Symbol):
-        return 1.0, expr
+        return True
     if isinstance(expr, sympy.Mul) and len(expr.free_symbols) == 1:
         coeff, rest = expr.as_independent(*expr.free_symbols, as_Add=False)
-        if isinstance(rest, sympy.Symbol) and coeff.is_number and coeff.is_extended_real:
-            return float(coeff), rest
-    return None
+        return isinstance(rest, sympy.Symbol) and coeff.is_number and bool(coeff.is_extended_real)
+    return False
 
 
 def _is_affine(expr):

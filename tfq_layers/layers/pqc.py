@@ -99,6 +99,7 @@ class PQC(keras.layers.Layer):
                 f"the circuit has noise channels, which are simulated by sampling quantum "
                 "trajectories; pass repetitions=N (e.g. 1000) to set how many are averaged.")
         self._backend = None
+        self.backend = None  # "tfq" or "statevector" once resolved ("auto": in build)
         if backend != "auto":
             self._set_backend(backend)
         elif not self._program.n_inputs:  # no features: the input is quantum data
@@ -163,8 +164,7 @@ class PQC(keras.layers.Layer):
         """Current weights as a ``{symbol name: float}`` dict (for ``cirq.resolve_parameters``)."""
         if self.circuit_weights is None:
             return {}
-        values = keras.ops.convert_to_numpy(self.circuit_weights) if hasattr(keras, "ops") else \
-            self.circuit_weights.numpy()
+        values = self.circuit_weights.numpy()
         return {s.name: float(v) for s, v in zip(self._program.weight_symbols, values)}
 
     # -- Keras --------------------------------------------------------------------------------
