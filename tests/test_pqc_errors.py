@@ -171,3 +171,13 @@ def test_batch_too_large_is_refused_in_graph_mode_before_simulating():
     with pytest.raises(tf.errors.InvalidArgumentError, match="batch too large for memory.*22 qubits"
                                                              ".*smaller batch_size"):
         fn(tf.zeros((200000, 1)))
+
+
+def test_memory_guard_counts_every_trajectory_of_a_noisy_circuit():
+    qubits = cirq.LineQubit.range(20)
+    circuit = cirq.Circuit(cirq.rx(X0).on(q) for q in qubits) + cirq.depolarize(0.1).on(qubits[0])
+    layer = PQC(circuit, cirq.Z(qubits[0]), input_symbols=["x0"], backend="statevector",
+                repetitions=100000)
+    # One input row, but 100000 trajectories of 2**20 amplitudes are simulated together.
+    with pytest.raises(MemoryError, match="batch of 1 on 20 qubits needs about"):
+        layer(np.zeros((1, 1), np.float32))

@@ -53,11 +53,10 @@ class StatevectorExpectation:
         self.noisy = self._sim.has_noise
         self.simulator = self._sim
 
-    def memory_message(self, batch):
-        need = self._sim.memory_estimate_bytes(batch)
-        return (f"simulating a batch of {batch} on {self._sim.n_qubits} qubits needs about "
-                f"{need / 2**30:.1f} GiB of state vectors, but this machine has "
-                f"{_memory_gib():.1f} GiB. Use a smaller batch_size or fewer qubits.")
+    def _bytes_needed(self, batch):
+        """Peak bytes for ``batch`` inputs; a noisy circuit simulates every trajectory at once."""
+        runs = (self.repetitions or self._sim.trajectories) if self.noisy else 1
+        return self._sim.memory_estimate_bytes(int(batch) * int(runs))
 
     def _guard_memory(self, symbol_values):
         """Refuse a batch whose states cannot fit in memory, before any state is allocated."""
@@ -68,10 +67,14 @@ class StatevectorExpectation:
             return symbol_values
         batch = symbol_values.shape[0]
         if batch is not None:  # known now: refuse in Python
-            if self._sim.memory_estimate_bytes(int(batch)) > have:
-                raise MemoryError(self.memory_message(int(batch)))
+            need = self._bytes_needed(batch)
+            if need > have:
+                raise MemoryError(
+                    f"simulating a batch of {batch} on {self._sim.n_qubits} qubits needs about "
+                    f"{need / 2**30:.1f} GiB of state vectors, but this machine has "
+                    f"{have / 2**30:.1f} GiB. Use a smaller batch_size or fewer qubits.")
             return symbol_values
-        per_sample = self._sim.memory_estimate_bytes(1)
+        per_sample = self._bytes_needed(1)
         max_batch = max(1, have // max(per_sample, 1))
         check = tf.debugging.assert_less_equal(
             tf.shape(symbol_values)[0], tf.constant(int(min(max_batch, 2**31 - 1)), tf.int32),
@@ -91,11 +94,6 @@ class StatevectorExpectation:
         if self.repetitions:
             return self._sim.sampled_expectation(symbol_values, repetitions=self.repetitions)
         return self._sim.expectation(symbol_values)
-
-
-def _memory_gib():
-    from tfq_layers.program import physical_memory_bytes
-    return (physical_memory_bytes() or 0) / 2**30
 
 
 __all__ = ["BACKENDS", "DIFFERENTIATORS", "STATEVECTOR_MAX_QUBITS", "StatevectorExpectation",
