@@ -25,7 +25,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
-from tfq_layers._keras import LEGACY, keras  # noqa: E402
+from tfq_layers._keras import keras  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -413,17 +413,9 @@ def export_model(model, export_dir):
     Returns:
         ``(export_dir, keras_path)``.
     """
+    from tfq_layers.export import save_serving
     os.makedirs(export_dir, exist_ok=True)
-    if LEGACY:
-        spec = model.inputs[0]
-        serve = tf.function(lambda t: model(t, training=False),
-                            input_signature=[tf.TensorSpec(spec.shape, spec.dtype)])
-        module = tf.Module()
-        module.model = model
-        module.serve = serve
-        tf.saved_model.save(module, export_dir)
-    else:
-        model.export(export_dir, verbose=False)
+    save_serving(model, export_dir)
     keras_path = os.path.join(export_dir, KERAS_FILE)
     model.save(keras_path)
     print(f"exported SavedModel to {export_dir} and saved {keras_path}")

@@ -144,15 +144,10 @@ def export_model(model, export_dir):
     Returns:
         ``(export_dir, keras_path)``.
     """
+    from tfq_layers.export import save_serving
     os.makedirs(export_dir, exist_ok=True)
-    spec = tf.TensorSpec((None, model.n_visible), tf.int32)
-    if _common.LEGACY:
-        module = tf.Module()
-        module.model = model
-        module.serve = tf.function(lambda x: model(x), input_signature=[spec])
-        tf.saved_model.save(module, export_dir)
-    else:
-        model.export(export_dir, input_signature=[spec], verbose=False)
+    save_serving(model, export_dir, input_signature=[tf.TensorSpec((None, model.n_visible),
+                                                                   tf.int32)])
     keras_path = os.path.join(export_dir, _common.KERAS_FILE)
     model.save(keras_path)
     print(f"exported SavedModel to {export_dir} (serve: bitstrings -> p(x)) and saved {keras_path}")

@@ -9,7 +9,7 @@ exports.
 from tfq_layers._keras import KERAS3, keras
 from tfq_layers.layers.pqc import PQC
 
-__all__ = ["to_statevector", "export_portable"]
+__all__ = ["to_statevector", "export_portable", "save_serving"]
 
 
 def _portable_clone(layer):
@@ -47,12 +47,40 @@ def to_statevector(model):
     return clone
 
 
+def save_serving(model, export_dir, input_signature=None):
+    """Write ``model`` as a SavedModel with a ``serve`` endpoint, in either Keras lane.
+
+    Keras 3 uses ``model.export``; legacy tf_keras saves a ``tf.Module`` holding the model and an
+    equivalent ``serve`` ``tf.function`` (``training=False``).
+
+    Args:
+        model: a built Keras model.
+        export_dir: output directory.
+        input_signature: list with one ``tf.TensorSpec``; default the model's input (Keras 3:
+            whatever ``model.export`` infers).
+
+    Example:
+        >>> save_serving(model, "serving_dir")                       # doctest: +SKIP
+        >>> tf.saved_model.load("serving_dir").serve(x)              # doctest: +SKIP
+    """
+    import tensorflow as tf
+    if KERAS3:
+        model.export(export_dir, input_signature=input_signature, verbose=False)
+        return
+    if input_signature is None:  # pragma: no cover - legacy lane
+        spec = model.inputs[0]
+        input_signature = [tf.TensorSpec(spec.shape, spec.dtype)]
+    module = tf.Module()
+    module.model = model
+    module.serve = tf.function(lambda x: model(x, training=False), input_signature=input_signature)
+    tf.saved_model.save(module, export_dir)
+
+
 def export_portable(model, export_dir):
     """Export ``model`` as a SavedModel that needs nothing but TensorFlow to load and serve.
 
-    PQC layers are switched to the statevector backend (:func:`to_statevector`) first. Keras 3
-    writes the ``serve`` endpoint with ``model.export``; the legacy tf_keras lane saves a module
-    with an equivalent ``serve`` function.
+    PQC layers are switched to the statevector backend (:func:`to_statevector`) first, then
+    written by :func:`save_serving`.
 
     Args:
         model: a built Keras model with one input.
@@ -61,14 +89,6 @@ def export_portable(model, export_dir):
     Returns:
         The converted model (to compare its outputs with the served ones).
     """
-    import tensorflow as tf
     portable = to_statevector(model)
-    if KERAS3:
-        portable.export(export_dir, verbose=False)
-    else:  # pragma: no cover - legacy lane
-        spec = tf.TensorSpec(portable.inputs[0].shape, portable.inputs[0].dtype)
-        module = tf.Module()
-        module.model = portable
-        module.serve = tf.function(lambda x: portable(x, training=False), input_signature=[spec])
-        tf.saved_model.save(module, export_dir)
+    save_serving(portable, export_dir)
     return portable
