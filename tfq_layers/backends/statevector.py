@@ -869,17 +869,19 @@ class StatevectorSimulator:
         sd = _as_seed(seed) if self.has_noise else tf.zeros([2], tf.int32)
 
         def build():
-            def f(v, sd):
-                b = tf.shape(v)[0]
-                vt = self._tile(v, t) if t > 1 else v
-                psi = self._state_fn(vt, self._rand(tf.shape(vt)[0], sd))
-                p = tf.reduce_sum(tf.square(psi), axis=-1)
-                if t > 1:
-                    p = tf.reduce_mean(tf.reshape(p, [t, b, 2**self.n_qubits]), axis=0)
-                return p
-            return f
+            return lambda v, sd: self._trajectory_mean(
+                v, sd, t, lambda psi: tf.reduce_sum(tf.square(psi), axis=-1))
 
         return self._fn(("probs", t), build)(v, sd)
+
+    def _trajectory_mean(self, v, sd, t, readout):
+        """``readout(psi)`` of the states for values ``v``, averaged over ``t`` trajectories."""
+        b = tf.shape(v)[0]
+        vt = self._tile(v, t) if t > 1 else v
+        out = readout(self._state_fn(vt, self._rand(tf.shape(vt)[0], sd)))
+        if t > 1:
+            out = tf.reduce_mean(tf.reshape(out, [t, b, -1]), axis=0)
+        return out
 
     def _n_traj(self, trajectories):
         if not self.has_noise:
@@ -912,15 +914,7 @@ class StatevectorSimulator:
         sd = _as_seed(seed) if self.has_noise else tf.zeros([2], tf.int32)
 
         def build():
-            def f(v, sd):
-                b = tf.shape(v)[0]
-                vt = self._tile(v, t) if t > 1 else v
-                psi = self._state_fn(vt, self._rand(tf.shape(vt)[0], sd))
-                e = plan.expectation(psi)
-                if t > 1:
-                    e = tf.reduce_mean(tf.reshape(e, [t, b, plan.n_obs]), axis=0)
-                return e
-            return f
+            return lambda v, sd: self._trajectory_mean(v, sd, t, plan.expectation)
 
         return self._fn(("expectation", id(plan), t), build)(v, sd)
 
