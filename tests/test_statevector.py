@@ -186,6 +186,58 @@ def test_gradients_match_finite_differences(gradient, fusion):
     np.testing.assert_allclose(got, ref, atol=2e-4)
 
 
+@pytest.mark.parametrize("gradient,jit", [("autodiff", False), ("adjoint", False), ("autodiff", True)])
+def test_shared_symbols_match_cirq_and_finite_differences(gradient, jit):
+    """Symbols shared by the whole batch (a layer's weights) passed once as shared_values: states
+    match Cirq, and the gradient of a shared value is the batch sum of per-example derivatives."""
+    rng = np.random.default_rng(17)
+    circuit = _random_circuit(rng, n_ops=40)
+    # an encoding layer first, so the product-state prefix mixes batched and shared symbols
+    enc = cirq.Circuit([cirq.rx(SYMS[0]).on(Q[0]), cirq.ry(SYMS[5]).on(Q[0]), cirq.H(Q[1]),
+                        cirq.rz(SYMS[6]).on(Q[2]), cirq.ry(SYMS[1]).on(Q[3])])
+    circuit = enc + circuit
+    batched, shared = NAMES[:3], NAMES[3:]
+    obs = [cirq.Z(Q[0]) + 0.5 * cirq.X(Q[1]) * cirq.X(Q[2]), cirq.Y(Q[3]) - cirq.Z(Q[1]) * cirq.Y(Q[0])]
+    weights = np.array([1.0, -0.7])
+    sim = StatevectorSimulator(circuit, batched, Q, shared_symbols=shared, gradient=gradient,
+                               jit_compile=jit)
+    assert any(key[2] for key in sim._buckets.arrays), "no block was recognised as shared"
+    vb = rng.uniform(-2, 2, size=(3, len(batched)))
+    vs = rng.uniform(-2, 2, size=len(shared))
+    full = np.concatenate([vb, np.tile(vs, (3, 1))], axis=1)
+    states = sim.state(vb.astype(np.float32), shared_values=vs.astype(np.float32)).numpy()
+    for i in range(3):
+        np.testing.assert_allclose(states[i], _ref_state(circuit, NAMES, full[i], Q), atol=1e-5)
+    tb, ts = tf.constant(vb.astype(np.float32)), tf.constant(vs.astype(np.float32))
+    with tf.GradientTape() as tape:
+        tape.watch([tb, ts])
+        loss = tf.reduce_sum(sim.expectation(tb, obs, shared_values=ts) * weights.astype(np.float32))
+    gb, gs = tape.gradient(loss, [tb, ts])
+    ref = _fd_gradient(circuit, NAMES, full, Q, obs, weights)
+    np.testing.assert_allclose(gb.numpy(), ref[:, :3], atol=2e-4)
+    np.testing.assert_allclose(gs.numpy(), ref[:, 3:].sum(axis=0), atol=5e-4)
+    with pytest.raises(ValueError, match="shared_values"):
+        sim.expectation(tb, obs)
+    with pytest.raises(ValueError, match=r"shape \(5,\)"):
+        sim.expectation(tb, obs, shared_values=ts[:2])
+
+
+def test_product_state_prefix_is_used_and_exact():
+    """Leading single-qubit gates become a product state (no simulation step), exactly."""
+    a, b = sympy.symbols("a b")
+    q = cirq.LineQubit.range(3)
+    circuit = cirq.Circuit(cirq.rx(a).on(q[0]), cirq.H(q[1]), cirq.ry(b).on(q[0]), cirq.T(q[1]),
+                           cirq.CNOT(q[0], q[2]), cirq.rz(a).on(q[0]))
+    sim = StatevectorSimulator(circuit, ["a"], shared_symbols=["b"], jit_compile=False)
+    assert [g[0] for g in sim._prefix] == ["param", "const"]  # q0 by symbols; q1, q2 constant
+    assert sim.n_steps == 1  # one fused block (CNOT, rz): nothing before it is simulated
+    vals = np.array([[0.3], [-1.2]], np.float32)
+    got = sim.state(vals, shared_values=np.array([0.8], np.float32)).numpy()
+    for i in range(2):
+        ref = _ref_state(circuit, ["a", "b"], [vals[i, 0], 0.8], q)
+        np.testing.assert_allclose(got[i], ref, atol=1e-6)
+
+
 def test_sparse_symbol_gather_path_matches_dense(monkeypatch):
     """Large circuits gather each gate's few symbols instead of a dense (P, G*K) matmul."""
     from tfq_layers.backends import statevector

@@ -15,8 +15,9 @@ such a form with at most a handful of terms, products of Fourier forms are Fouri
 (the frequencies add), and the whole circuit's gate matrices are then computed with a
 couple of vectorized TF ops (`exp(i * values @ W) @ C`), differentiable to any order.
 
-Pipeline: `parse_circuit` (ops -> gates/channels) -> `fuse` (greedy fusion into blocks of
-at most `k` qubits, Fourier products) -> `plan` (axis layouts, fast paths, permutations).
+Pipeline: `parse_circuit` (ops -> gates/channels) -> `split_prefix` (leading single-qubit
+gates, which prepare a product state) -> `fuse` (greedy fusion into blocks of at most `k`
+qubits, Fourier products) -> `plan` (axis layouts, fast paths, permutations).
 """
 
 from __future__ import annotations
@@ -420,6 +421,31 @@ def parse_circuit(circuit: cirq.AbstractCircuit, qubits: Sequence[cirq.Qid], sym
             f"cannot be simulated. Remove it or replace it by supported gates."
         )
     return items, global_phase
+
+
+def split_prefix(items: list, n: int) -> Tuple[Dict[int, List[Fourier]], list]:
+    """Split off the single-qubit gates that act on each qubit before anything else touches it.
+
+    Applied to |0...0>, those gates leave a *product state*, so the simulator builds that state
+    from n two-component vectors (one outer product per qubit) instead of running the gates on the
+    full register. This covers every angle encoding (rx/ry/rz of the features, often followed by
+    a first layer of trainable rotations). Moving a gate ahead of gates on other qubits is exact:
+    operations on disjoint qubits commute.
+
+    Returns:
+        (prefix, rest): ``prefix[q]`` is the list of 2x2 Fourier forms acting first on qubit
+        ``q`` (circuit order), ``rest`` the remaining items in circuit order.
+    """
+    prefix: Dict[int, List[Fourier]] = {}
+    closed = set()
+    rest = []
+    for it in items:
+        if isinstance(it, GateItem) and len(it.qubits) == 1 and it.qubits[0] not in closed:
+            prefix.setdefault(it.qubits[0], []).append(it.fourier)
+            continue
+        closed.update(it.qubits)
+        rest.append(it)
+    return prefix, rest
 
 
 # --------------------------------------------------------------------------------------
