@@ -86,6 +86,46 @@ def test_statevector_gradients_and_hessian_match_finite_differences():
     np.testing.assert_allclose(hessian, ref_h, atol=2e-3)
 
 
+def test_statevector_weight_only_parameters_are_shared_and_gradients_match():
+    """Weight-only placeholders (affine and nonlinear) reach the simulator once per batch; the
+    outputs and the gradients for inputs and weights still match Cirq and finite differences."""
+    q = cirq.LineQubit.range(3)
+    x0, x1 = sympy.symbols("x0 x1")
+    w = sympy.symbols("w0:5")
+    circuit = cirq.Circuit(
+        cirq.rx(x0).on(q[0]), cirq.ry(2 * w[0] + 0.5).on(q[0]), cirq.ry(sympy.atan(x1) + w[1]).on(q[1]),
+        cirq.CNOT(q[0], q[1]), cirq.rz(sympy.sin(w[2]) * 1.5).on(q[2]), cirq.CZ(q[1], q[2]),
+        cirq.XXPowGate(exponent=w[3] - w[4]).on(q[0], q[2]), cirq.rx(x1 * w[4]).on(q[1]))
+    observables = [cirq.Z(q[0]) * cirq.X(q[2]), cirq.Y(q[1]) + 0.5 * cirq.Z(q[2])]
+    layer = PQC(circuit, observables, input_symbols=["x0", "x1"], backend="statevector",
+                initializer=keras.initializers.RandomUniform(-1.5, 1.5, seed=4))
+    feats = np.array([[0.4, -0.3], [-1.1, 0.9], [0.2, 2.0]], np.float32)
+    layer(feats)
+    batched, shared = layer._values.split_names()
+    assert len(batched) == 3 and len(shared) == 3  # x0, atan(x1)+w1, x1*w4 | 2w0+.5, 1.5sin(w2), w3-w4
+    assert layer._backend.simulator.shared_symbols == tuple(shared)
+    names = [s.name for s in layer.weight_symbols]
+    w0 = np.array([layer.symbol_values()[n] for n in names])
+    cot = np.array([[1.0, -0.5], [0.3, 2.0], [-1.0, 0.7]])
+    f = tf.constant(feats)
+    with tf.GradientTape() as tape:
+        tape.watch(f)
+        out = layer(f)
+        loss = tf.reduce_sum(tf.constant(cot, tf.float32) * out)
+    g_w, g_x = tape.gradient(loss, [layer.circuit_weights, f])
+    np.testing.assert_allclose(out.numpy(), reference.batch_expectations(
+        circuit, observables, ["x0", "x1"], feats, dict(zip(names, w0))), atol=1e-5)
+
+    def loss_of(wv, xv=feats):
+        res = reference.batch_expectations(circuit, observables, ["x0", "x1"], xv.reshape(feats.shape),
+                                           dict(zip(names, wv)))
+        return float(np.sum(cot * res))
+
+    np.testing.assert_allclose(g_w.numpy(), reference.central_difference(loss_of, w0), atol=2e-4)
+    ref_x = reference.central_difference(lambda xv: loss_of(w0, xv), feats.reshape(-1).astype(np.float64))
+    np.testing.assert_allclose(g_x.numpy().reshape(-1), ref_x, atol=2e-4)
+
+
 def test_statevector_layer_trains_under_xla():
     q = cirq.GridQubit.rect(1, 2)
     xs, ws = sympy.symbols("x0:2"), sympy.symbols("w0:4")

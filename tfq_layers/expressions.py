@@ -99,6 +99,64 @@ class ParameterMap:
         self._has_in = bool(np.any(a_in)) and program.n_inputs > 0
         self._has_w = bool(np.any(a_w)) and program.n_weights > 0
         self._nonlinear = program.expressions[program.n_affine:]
+        # For `split`: which placeholders depend on the features (one value per example) and
+        # which on the weights alone (one value for the whole batch).
+        inputs = set(program.input_symbols)
+        self._aff_batched = [j for j in range(program.n_affine) if np.any(a_in[:, j])]
+        self._aff_shared = [j for j in range(program.n_affine) if not np.any(a_in[:, j])]
+        self._nl_batched = [e for e in self._nonlinear if e.free_symbols & inputs]
+        self._nl_shared = [e for e in self._nonlinear if not e.free_symbols & inputs]
+
+    def split_names(self):
+        """``(batched, shared)`` placeholder names, in the column order ``split`` returns.
+
+        ``batched`` placeholders depend on the features (a value per example), ``shared`` ones on
+        the weights alone (one value for the batch).
+        """
+        prog = self.program
+        if prog.direct:
+            return ([s.name for s in prog.input_symbols], [s.name for s in prog.weight_symbols])
+        names = prog.placeholder_names
+        pos = {sympy.srepr(e): j for j, e in enumerate(prog.expressions)}
+        nl_b = [names[pos[sympy.srepr(e)]] for e in self._nl_batched]
+        nl_s = [names[pos[sympy.srepr(e)]] for e in self._nl_shared]
+        return ([names[j] for j in self._aff_batched] + nl_b, [names[j] for j in self._aff_shared] + nl_s)
+
+    def split(self, features, weights, batch_size):
+        """Placeholder values split into ``(batched (batch, n_batched), shared (n_shared,))``,
+        columns as named by ``split_names``: what a simulator with shared symbols takes, so
+        weight-only gates are computed once per batch instead of once per example.
+
+        Args: as for ``__call__``.
+        """
+        prog = self.program
+        if prog.direct:
+            batched = features if prog.n_inputs else tf.zeros(tf.stack([batch_size, 0]), tf.float32)
+            shared = weights if prog.n_weights else tf.zeros([0], tf.float32)
+            return batched, shared
+        row = tf.constant(self._b)
+        if self._has_w:
+            row = row + tf.linalg.matvec(tf.constant(self._a_w), weights, transpose_a=True)
+        tensors = {}
+        if self._nonlinear:
+            for i, s in enumerate(prog.input_symbols):
+                tensors[s.name] = features[:, i]
+            for i, s in enumerate(prog.weight_symbols):
+                tensors[s.name] = weights[i]
+        b_parts, s_parts = [], []
+        if self._aff_batched:
+            cols = self._aff_batched
+            b_parts.append(tf.matmul(features, tf.constant(self._a_in[:, cols])) + tf.gather(row, cols)[None, :])
+        if self._nl_batched:
+            b_parts.append(tf.stack([tf.broadcast_to(to_tensorflow(e, tensors), tf.reshape(batch_size, [1]))
+                                     for e in self._nl_batched], axis=1))
+        if self._aff_shared:
+            s_parts.append(tf.gather(row, self._aff_shared))
+        if self._nl_shared:
+            s_parts.append(tf.stack([tf.cast(to_tensorflow(e, tensors), tf.float32) for e in self._nl_shared]))
+        batched = (tf.concat(b_parts, axis=1) if b_parts else tf.zeros(tf.stack([batch_size, 0]), tf.float32))
+        shared = tf.concat(s_parts, axis=0) if s_parts else tf.zeros([0], tf.float32)
+        return batched, shared
 
     def __call__(self, features, weights, batch_size):
         """Placeholder values, shape ``(batch_size, n_placeholders)`` float32.

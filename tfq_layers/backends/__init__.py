@@ -36,6 +36,8 @@ class StatevectorExpectation:
     Args:
         compiled_circuit: circuit whose parameters are numbers or bare placeholder symbols.
         placeholder_names: placeholder names, in the column order of ``symbol_values``.
+        shared_names: placeholders with one value for the whole batch (weights), passed as
+            ``shared_values`` (see ``StatevectorSimulator(shared_symbols=...)``).
         observables: list of ``cirq.PauliSum``.
         qubits: the register (qubit 0 = most significant bit).
         repetitions: ``None`` for exact values; for a noisy circuit the number of trajectories
@@ -45,10 +47,11 @@ class StatevectorExpectation:
 
     spec = {"name": "autodiff", "config": {}}
 
-    def __init__(self, compiled_circuit, placeholder_names, observables, qubits, repetitions=None):
+    def __init__(self, compiled_circuit, placeholder_names, observables, qubits, repetitions=None,
+                 shared_names=()):
         from tfq_layers.backends.statevector import StatevectorSimulator
         self._sim = StatevectorSimulator(compiled_circuit, placeholder_names, qubits=qubits,
-                                         observables=observables)
+                                         observables=observables, shared_symbols=shared_names)
         self.repetitions = repetitions
         self.noisy = self._sim.has_noise
         self.simulator = self._sim
@@ -84,16 +87,20 @@ class StatevectorExpectation:
         with tf.control_dependencies([check]):
             return tf.identity(symbol_values)
 
-    def __call__(self, symbol_values, circuits=None):
+    def __call__(self, symbol_values, circuits=None, shared_values=None):
         if circuits is not None:
             raise TypeError("the statevector backend cannot read quantum data (serialized "
                             "circuits); use backend='tfq' (or 'auto') for quantum-data inputs.")
         symbol_values = self._guard_memory(symbol_values)
+        if not self._sim.shared_symbols:
+            shared_values = None
         if self.noisy:
-            return self._sim.expectation(symbol_values, trajectories=self.repetitions)
+            return self._sim.expectation(symbol_values, trajectories=self.repetitions,
+                                         shared_values=shared_values)
         if self.repetitions:
-            return self._sim.sampled_expectation(symbol_values, repetitions=self.repetitions)
-        return self._sim.expectation(symbol_values)
+            return self._sim.sampled_expectation(symbol_values, repetitions=self.repetitions,
+                                                 shared_values=shared_values)
+        return self._sim.expectation(symbol_values, shared_values=shared_values)
 
 
 __all__ = ["BACKENDS", "DIFFERENTIATORS", "STATEVECTOR_MAX_QUBITS", "StatevectorExpectation",

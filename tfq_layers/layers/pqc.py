@@ -122,11 +122,14 @@ class PQC(keras.layers.Layer):
             self._backend = TFQExpectation(
                 self._program.compiled_circuit, self._program.placeholder_names,
                 self._program.observables, self._differentiator_arg, self.repetitions)
-        else:
-            self._backend = StatevectorExpectation(
-                self._program.compiled_circuit, self._program.placeholder_names,
-                self._program.observables, self._program.qubits, self.repetitions)
         self._values = ParameterMap(self._program)
+        if name == "statevector":
+            # weight-only parameters go to the simulator once per batch ("shared"), so the gates
+            # they drive are computed once and applied with one GEMM over the batch
+            batched, shared = self._values.split_names()
+            self._backend = StatevectorExpectation(
+                self._program.compiled_circuit, batched, self._program.observables,
+                self._program.qubits, self.repetitions, shared_names=shared)
         self.backend = name
 
     # -- introspection ------------------------------------------------------------------------
@@ -231,8 +234,11 @@ class PQC(keras.layers.Layer):
         weights = None
         if self.circuit_weights is not None:
             weights = tf.convert_to_tensor(self.circuit_weights)
-        values = self._values(features, weights, batch)
-        out = self._backend(values, circuits)
+        if self.backend == "statevector":
+            values, shared = self._values.split(features, weights, batch)
+            out = self._backend(values, circuits, shared_values=shared)
+        else:
+            out = self._backend(self._values(features, weights, batch), circuits)
         if self.compute_dtype not in (None, "float32"):
             out = tf.cast(out, self.compute_dtype)
         return out
