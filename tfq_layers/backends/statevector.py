@@ -134,6 +134,15 @@ def _kron_state(psi, v):
     return tf.reshape(_cmul(psi[:, :, None, :], v[:, None, :, :]), [-1, psi.shape[1] * v.shape[1], 2])
 
 
+def _outer_state(a, b):
+    """a (b1, D1, 2) (x) b (b2, D2, 2) -> (max(b1, b2), D1*D2, 2) with one batched matmul:
+    [ar, ai] @ [[br, bi], [-bi, br]] gives the interleaved [re, im] of every product."""
+    br, bi = b[..., 0], b[..., 1]
+    m = tf.stack([tf.stack([br, bi], axis=-1), tf.stack([-bi, br], axis=-1)], axis=1)  # (b2, 2, D2, 2)
+    m = tf.reshape(m, [-1, 2, b.shape[1] * 2])
+    return tf.reshape(tf.matmul(tf.cast(a, _RDTYPE), m), [-1, a.shape[1] * b.shape[1], 2])
+
+
 def _names(symbols, what):
     out = []
     for s in symbols:
@@ -428,7 +437,8 @@ class _RStep:
         if self.tiny and r * dd * dd <= 256:
             mb = m[None, None] if _unbatched(m) else m[:, None]
             return tf.reduce_sum(xr[..., :, None] * mb, axis=-2)
-        if _unbatched(m):  # one matrix for the batch: a single GEMM over all rows
+        if _unbatched(m):  # one matrix for the batch: a single GEMM over all rows (measured faster
+            # than a broadcasting batched matmul: 2.4 vs 3.0 ms at 8 qubits, 23 vs 31 ms at 12)
             return tf.reshape(tf.matmul(tf.reshape(xr, [-1, dd]), m), tf.shape(xr))
         return tf.matmul(xr, m)
 
@@ -887,7 +897,10 @@ class StatevectorSimulator:
         two-amplitude vector per qubit by outer products (canonical layout, (B, 2**n, 2))."""
         if self._prefix is None:
             return self._zero_state(batch)
-        psi = None
+        # Each half of the register by a chain of small outer products, then the two halves by
+        # one batched matmul that writes the full state once (a chain up to the full size would
+        # make several full-size broadcasting passes: 1.9x slower forward at 16 qubits).
+        halves, half, size = [None, None], 0, 1
         for kind, item in self._prefix:
             if kind == "const":
                 v = item
@@ -900,7 +913,11 @@ class StatevectorSimulator:
                     else:  # row vector times the next (realified row) matrix, broadcasting
                         v = tf.matmul(v, m)
                 v = tf.reshape(v, [-1, 2, 2])
-            psi = v if psi is None else _kron_state(psi, v)
+            if half == 0 and halves[0] is not None and size * size >= 2**self.n_qubits:
+                half = 1
+            halves[half] = v if halves[half] is None else _kron_state(halves[half], v)
+            size *= v.shape[1]
+        psi = halves[0] if halves[1] is None else _outer_state(halves[0], halves[1])
         psi = tf.convert_to_tensor(psi, _RDTYPE)
         if psi.shape[0] != 1:
             return psi
