@@ -130,7 +130,7 @@ def machine_summary():
     return f"{cpu}, {os.cpu_count()} cores, TF {tf.__version__}, TFQ {tfq.__version__}"
 
 
-def run(cases=DEFAULT_CASES, budget_s=4.0, min_repeats=3, max_repeats=50):
+def run(cases=DEFAULT_CASES, budget_s=4.0, min_repeats=5, max_repeats=50, block=None):
     print(f"machine: {machine_summary()}")
     head = (f"{'n':>3} {'L':>2} {'batch':>5} | {'raw TFQ op':>10} {'pqc tfq':>10} {'pqc sv':>10} "
             f"{'pqc auto':>10} | {'tfq/raw':>7} {'raw/sv':>7} {'auto/best':>9} auto=")
@@ -148,20 +148,20 @@ def run(cases=DEFAULT_CASES, budget_s=4.0, min_repeats=3, max_repeats=50):
         inputs = tf.constant(np.random.default_rng(1).uniform(0, 3, (batch, n)).astype(np.float32))
         probe = time_interleaved(steps, inputs, repeats=1)
         # blocks of back-to-back calls lasting ~30 ms for the fastest contender (see time_interleaved)
-        block = int(min(20, max(1, round(0.03 / max(min(probe.values()), 1e-6)))))
-        repeats = int(min(max_repeats, max(min_repeats, budget_s / max(block * sum(probe.values()), 1e-6))))
-        t = time_interleaved(steps, inputs, repeats, warmup=0, block=block)
+        calls = block or int(min(20, max(1, round(0.03 / max(min(probe.values()), 1e-6)))))
+        repeats = int(min(max_repeats, max(min_repeats, budget_s / max(calls * sum(probe.values()), 1e-6))))
+        t = time_interleaved(steps, inputs, repeats, warmup=0, block=calls)
         auto_name = PQC(circuit, obs, input_symbols=xs)
         auto_name.build((None, n))
         row = dict(n=n, layers=layers, batch=batch, **t, auto_backend=auto_name.backend,
                    overhead=t["tfq"] / t["raw"], speedup=t["raw"] / t["sv"],
-                   auto_vs_best=t["auto"] / min(t["tfq"], t["sv"]), repeats=repeats, block=block)
+                   auto_vs_best=t["auto"] / min(t["tfq"], t["sv"]), repeats=repeats, block=calls)
         rows.append(row)
         xla = (f"; sv with the whole step under XLA {_ms(t['sv_xla'])}, raw/that "
                f"{t['raw'] / t['sv_xla']:.1f}x" if "sv_xla" in t else "")
         print(f"{n:>3} {layers:>2} {batch:>5} | {_ms(t['raw'])} {_ms(t['tfq'])} {_ms(t['sv'])} "
               f"{_ms(t['auto'])} | {row['overhead']:7.3f} {row['speedup']:6.1f}x "
-              f"{row['auto_vs_best']:9.3f} {auto_name.backend}  ({repeats} rounds of {block} calls{xla})",
+              f"{row['auto_vs_best']:9.3f} {auto_name.backend}  ({repeats} rounds of {calls} calls{xla})",
               flush=True)
     return rows
 
@@ -219,6 +219,9 @@ def main(argv=None):
                         help="seconds of timing per case (more repeats = less noise)")
     parser.add_argument("--quick", action="store_true", help="only the two smallest cases")
     parser.add_argument("--no-memory", action="store_true", help="skip the memory probes")
+    parser.add_argument("--block", type=int, default=None,
+                        help="calls per contender per round (default: ~30 ms worth; 1 = strictly "
+                             "alternating single calls)")
     parser.add_argument("--memory-probe", default=None, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.memory_probe:
@@ -226,7 +229,7 @@ def main(argv=None):
         memory_probe(int(n), int(layers), int(batch), backend)
         return
     cases = DEFAULT_CASES[:2] if args.quick else DEFAULT_CASES
-    run(cases, budget_s=args.budget)
+    run(cases, budget_s=args.budget, block=args.block)
     if not args.no_memory:
         run_memory([(16, 4, 32)] if not args.quick else [(8, 4, 64)])
 

@@ -68,11 +68,28 @@ def _timeit(fn, reps):
     return best, cpu
 
 
-def bench(n, layers, batch, reps=5, tfq=True, gradients=("autodiff", "adjoint"), jit=(True,), fusion=(None,)):
+def _simulator(circuit, names, qs, n, shared, **kwargs):
+    """The simulator of the workload; ``shared``: the weights are shared symbols (as in PQC)."""
+    if shared:
+        return StatevectorSimulator(circuit, names[:n], qs, shared_symbols=names[n:], **kwargs)
+    return StatevectorSimulator(circuit, names, qs, **kwargs)
+
+
+def _sim_expectation(sim, v, n, obs):
+    """Expectations for full values v (batch, n + n_weights) (row 0's weights when shared)."""
+    if sim.shared_symbols:
+        return sim.expectation(v[:, :n], obs, shared_values=v[0, n:])
+    return sim.expectation(v, obs)
+
+
+def bench(n, layers, batch, reps=5, tfq=True, gradients=("autodiff", "adjoint"), jit=(True,), fusion=(None,),
+          shared=(True,)):
     """Time forward+gradient for TFQ (adjoint differentiator) and our simulator variants."""
     circuit, names, obs, qs = workload(n, layers)
     rng = np.random.default_rng(0)
-    values = tf.constant(rng.uniform(-np.pi, np.pi, size=(batch, len(names))).astype(np.float32))
+    values = rng.uniform(-np.pi, np.pi, size=(batch, len(names))).astype(np.float32)
+    values[:, n:] = values[0, n:]  # one set of weights for the batch, as in a layer
+    values = tf.constant(values)
     rows = []
     if tfq:
         try:
@@ -96,18 +113,19 @@ def bench(n, layers, batch, reps=5, tfq=True, gradients=("autodiff", "adjoint"),
 
             rows.append(("tfq adjoint", *_timeit(lambda: run_tfq(values)[1].numpy(), reps)))
     for grad in gradients:
-        for j, fq in [(j, fq) for j in jit for fq in fusion]:
-            sim = StatevectorSimulator(circuit, names, qs, gradient=grad, jit_compile=j, fusion_qubits=fq)
+        for j, fq, sh in [(j, fq, sh) for j in jit for fq in fusion for sh in shared]:
+            sim = _simulator(circuit, names, qs, n, sh, gradient=grad, jit_compile=j, fusion_qubits=fq)
 
             @tf.function
             def run(v, sim=sim):
                 with tf.GradientTape() as t:
                     t.watch(v)
-                    e = sim.expectation(v, obs)
+                    e = _sim_expectation(sim, v, n, obs)
                     loss = tf.reduce_sum(e)
                 return loss, t.gradient(loss, v)
 
-            rows.append((f"sv {grad}{' xla' if sim.jit_compile else ''} k={sim.fusion_qubits} ({sim.n_steps} steps)",
+            rows.append((f"sv {grad}{' xla' if sim.jit_compile else ''}{' shared' if sh else ''} "
+                         f"k={sim.fusion_qubits} ({sim.n_steps} steps)",
                          *_timeit(lambda: run(values)[1].numpy(), reps)))
     return rows
 
@@ -119,14 +137,14 @@ def memory_probe(n, layers, batch, gradient, jit):
     """
     circuit, names, obs, qs = workload(n, layers)
     values = tf.constant(np.random.default_rng(0).uniform(-3, 3, (batch, len(names))).astype(np.float32))
-    sim = StatevectorSimulator(circuit, names, qs, gradient=gradient,
-                               jit_compile={"auto": "auto", "1": True, "0": False}[jit])
+    sim = _simulator(circuit, names, qs, n, True, gradient=gradient,
+                     jit_compile={"auto": "auto", "1": True, "0": False}[jit])
 
     @tf.function
     def run(v):
         with tf.GradientTape() as t:
             t.watch(v)
-            loss = tf.reduce_sum(sim.expectation(v, obs))
+            loss = tf.reduce_sum(_sim_expectation(sim, v, n, obs))
         return t.gradient(loss, v)
 
     run(values).numpy()
@@ -149,6 +167,8 @@ def main(argv=None):
     p.add_argument("--gradients", default="autodiff,adjoint")
     p.add_argument("--jit", default="auto", help="jit_compile variants: auto, 1, 0 or both")
     p.add_argument("--fusion", default="", help="comma-separated fusion_qubits values to compare")
+    p.add_argument("--shared", default="1",
+                   help="weights as shared symbols (as PQC passes them): 1, 0 (tiled per example) or both")
     p.add_argument("--memory", action="store_true",
                    help="measure memory of each size in a fresh subprocess instead of timing")
     p.add_argument("--memory-probe", default=None, help=argparse.SUPPRESS)
@@ -175,7 +195,8 @@ def main(argv=None):
     for n, L, b in sizes:
         rows = bench(n, L, b, reps=a.reps, tfq=not a.no_tfq, gradients=a.gradients.split(","),
                      jit={"auto": ("auto",), "1": (True,), "0": (False,), "both": (True, False)}[a.jit],
-                     fusion=tuple(int(f) for f in a.fusion.split(",")) if a.fusion else (None,))
+                     fusion=tuple(int(f) for f in a.fusion.split(",")) if a.fusion else (None,),
+                     shared={"1": (True,), "0": (False,), "both": (True, False)}[a.shared])
         ref = rows[0][1] if rows and rows[0][0].startswith("tfq") else None
         for name, wall, cpu in rows:
             ratio = f"{ref / wall:6.1f}x" if ref else ""
