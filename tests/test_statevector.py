@@ -186,10 +186,19 @@ def test_gradients_match_finite_differences(gradient, fusion):
     np.testing.assert_allclose(got, ref, atol=2e-4)
 
 
-@pytest.mark.parametrize("gradient,jit", [("autodiff", False), ("adjoint", False), ("autodiff", True)])
-def test_shared_symbols_match_cirq_and_finite_differences(gradient, jit):
+@pytest.mark.parametrize("gradient,jit,large", [("autodiff", False, False), ("adjoint", False, False),
+                                                ("autodiff", True, False), ("autodiff", False, True),
+                                                ("adjoint", False, True)])
+def test_shared_symbols_match_cirq_and_finite_differences(gradient, jit, large, monkeypatch):
     """Symbols shared by the whole batch (a layer's weights) passed once as shared_values: states
-    match Cirq, and the gradient of a shared value is the batch sum of per-example derivatives."""
+    match Cirq, and the gradient of a shared value is the batch sum of per-example derivatives.
+    ``large``: the code paths of large registers (no product-state prefix, shared matrices
+    broadcast over a batched matmul), forced on this small one."""
+    from tfq_layers.backends import statevector
+
+    if large:
+        monkeypatch.setattr(statevector, "_PREFIX_MAX_QUBITS", 0)
+        monkeypatch.setattr(statevector._RStep, "one_gemm", property(lambda self: False))
     rng = np.random.default_rng(17)
     circuit = _random_circuit(rng, n_ops=40)
     # an encoding layer first, so the product-state prefix mixes batched and shared symbols

@@ -239,6 +239,11 @@ def _as_seed(seed):
 # vectorized evaluation of all parameterized matrices
 # --------------------------------------------------------------------------------------
 _DENSE_W_LIMIT = 2**22
+# The product-state prefix pays an input gradient at the first simulation step; it saves more than
+# that up to 16 qubits (measured on the reference workload: 0.8 -> 0.6 ms at 4 qubits, 3.4 -> 3.0
+# at 8, 26 -> 22 at 12, neutral at 16) but costs 7-12% at 20 qubits, where the blocks it shrinks
+# are no cheaper for it.
+_PREFIX_MAX_QUBITS = 16
 
 
 class _Buckets:
@@ -437,10 +442,18 @@ class _RStep:
         if self.tiny and r * dd * dd <= 256:
             mb = m[None, None] if _unbatched(m) else m[:, None]
             return tf.reduce_sum(xr[..., :, None] * mb, axis=-2)
-        if _unbatched(m):  # one matrix for the batch: a single GEMM over all rows (measured faster
-            # than a broadcasting batched matmul: 2.4 vs 3.0 ms at 8 qubits, 23 vs 31 ms at 12)
+        if _unbatched(m) and self.one_gemm:
             return tf.reshape(tf.matmul(tf.reshape(xr, [-1, dd]), m), tf.shape(xr))
-        return tf.matmul(xr, m)
+        return tf.matmul(xr, m)  # batched, or broadcasting one matrix over the batch
+
+    @property
+    def one_gemm(self):
+        """Apply a matrix shared by the batch as ONE GEMM over all rows of all examples. Measured
+        (forward + gradient of the reference workload): faster than a broadcasting batched matmul
+        up to 16 qubits (2.4 vs 3.0 ms at 8, 23 vs 31 ms at 12, 6.2 vs 7.6 ms per 32-wide block at
+        16), slower from about 19 (64 vs 49 ms per 64-wide block at 20 qubits, batch 8), where the
+        gradient's long (batch * rows) contraction into a small matrix parallelises poorly."""
+        return self.rd[1] * self.rd[2] < 2**19
 
     def _bshape(self, u):
         return ([1] if _unbatched(u) else [-1]) + self.bc_shape
@@ -494,7 +507,7 @@ class _RStep:
         flat = [-1, 2**n, 2]
         const = isinstance(u, np.ndarray)
         if self.kind == "dense":
-            if _unbatched(u):  # one GEMM over all rows; a shared matrix's gradient sums the batch
+            if _unbatched(u) and self.one_gemm:  # one GEMM over all rows; the gradient sums the batch
                 dd = self.rd[2]
                 zf = tf.reshape(z, [2, -1, dd])
                 zin = tf.reshape(tf.matmul(tf.reshape(zf, [-1, dd]), u, transpose_b=True), [2, -1, dd])
@@ -502,7 +515,9 @@ class _RStep:
                 return _transpose(tf.reshape(zin, flat), self.inv_t, flat), gu
             zr = tf.reshape(z, (2,) + self.rd)
             zin = tf.matmul(zr, u, transpose_b=True)
-            gu = tf.matmul(zin[0], zr[1], transpose_a=True)
+            gu = None if const else tf.matmul(zin[0], zr[1], transpose_a=True)
+            if gu is not None and _unbatched(u):
+                gu = tf.reduce_sum(gu, axis=0)
             return _transpose(tf.reshape(zin, flat), self.inv_t, flat), gu
         if self.kind == "diag":
             ub = np.reshape(u, self._bshape(u)) if const else tf.reshape(u, self._bshape(u))
@@ -740,7 +755,10 @@ class StatevectorSimulator:
             fusion_qubits = 2 if n <= 6 else (3 if n <= 13 else (4 if n <= 19 else 5))
         self.fusion_qubits = int(fusion_qubits)
         self._buckets = _Buckets(len(names) + len(shared), len(names))
-        prefix, items = C.split_prefix(items, n)
+        if n <= _PREFIX_MAX_QUBITS:
+            prefix, items = C.split_prefix(items, n)
+        else:
+            prefix = {}
         self._prefix = self._prefix_plan(prefix, max_fused_terms)
         units = C.fuse(items, self.fusion_qubits, max_fused_terms)
         steps, self._final_layout = C.plan(C.schedule(units), n)
