@@ -88,26 +88,34 @@ def layer_step_fn(circuit, xs, ws, observables, jit_compile=False, **layer_kwarg
 def time_interleaved(steps, inputs, repeats, warmup=2, block=1):
     """Median seconds per call of each step.
 
+    ``inputs`` is one batch or a list of batches; calls cycle through the list. Distinct batches
+    keep a step whose compiled code depends on the input *values* (an XLA computation that treats
+    them as compile-time constants and recompiles for each new batch) from looking fast because
+    the same batch comes back every call.
+
     Each round runs every contender in a fresh random order (so drifting machine load hits all
     alike), each for ``block`` consecutive calls; a round's time of a contender is its block's mean
     per call. With ``block > 1`` this is the steady-state time a training loop sees (it calls the
     same step back to back), not the time of a step that has just been evicted from the caches by
     another contender (which penalises sub-millisecond steps by up to 50% on 2 cores).
     """
+    batches = list(inputs) if isinstance(inputs, (list, tuple)) else [inputs]
     for fn in steps.values():
-        for _ in range(warmup):
-            _block(fn(inputs))
+        for i in range(warmup):
+            _block(fn(batches[i % len(batches)]))
     times = {name: [] for name in steps}
     order = list(steps)
     rng = np.random.default_rng(0)
+    calls = 0
     for _ in range(repeats):
         rng.shuffle(order)  # no contender always runs first (cache and frequency effects)
         for name in order:
             fn = steps[name]
             t0 = time.perf_counter()
-            for _ in range(block):
-                _block(fn(inputs))
+            for i in range(block):
+                _block(fn(batches[(calls + i) % len(batches)]))
             times[name].append((time.perf_counter() - t0) / block)
+        calls += block
     return {name: statistics.median(ts) for name, ts in times.items()}
 
 
@@ -145,7 +153,8 @@ def run(cases=DEFAULT_CASES, budget_s=4.0, min_repeats=5, max_repeats=50, block=
         if n <= 12:  # XLA compile time grows with the unrolled circuit; the step gains little above
             steps["sv_xla"] = layer_step_fn(circuit, xs, ws, obs, backend="statevector",
                                             jit_compile=True)
-        inputs = tf.constant(np.random.default_rng(1).uniform(0, 3, (batch, n)).astype(np.float32))
+        rng = np.random.default_rng(1)
+        inputs = [tf.constant(rng.uniform(0, 3, (batch, n)).astype(np.float32)) for _ in range(4)]
         probe = time_interleaved(steps, inputs, repeats=1)
         # blocks of back-to-back calls lasting ~30 ms for the fastest contender (see time_interleaved)
         calls = block or int(min(20, max(1, round(0.03 / max(min(probe.values()), 1e-6)))))

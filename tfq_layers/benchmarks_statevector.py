@@ -57,12 +57,14 @@ def workload(n: int, layers: int):
     return c, names, obs, qs
 
 
-def _timeit(fn, reps):
-    fn()  # warm-up / compile
+def _timeit(fn, reps, batches):
+    """Best wall and CPU seconds of ``fn(batch)``, cycling through distinct ``batches`` (so a
+    compilation that depends on input values cannot hide behind a repeated batch)."""
+    fn(batches[0])  # warm-up / compile
     best, cpu = float("inf"), float("inf")
-    for _ in range(reps):
+    for i in range(reps):
         t0, c0 = time.perf_counter(), time.process_time()
-        fn()
+        fn(batches[(i + 1) % len(batches)])
         best = min(best, time.perf_counter() - t0)
         cpu = min(cpu, time.process_time() - c0)
     return best, cpu
@@ -87,9 +89,11 @@ def bench(n, layers, batch, reps=5, tfq=True, gradients=("autodiff", "adjoint"),
     """Time forward+gradient for TFQ (adjoint differentiator) and our simulator variants."""
     circuit, names, obs, qs = workload(n, layers)
     rng = np.random.default_rng(0)
-    values = rng.uniform(-np.pi, np.pi, size=(batch, len(names))).astype(np.float32)
-    values[:, n:] = values[0, n:]  # one set of weights for the batch, as in a layer
-    values = tf.constant(values)
+    batches = []
+    for _ in range(3):
+        values = rng.uniform(-np.pi, np.pi, size=(batch, len(names))).astype(np.float32)
+        values[:, n:] = values[0, n:]  # one set of weights for the batch, as in a layer
+        batches.append(tf.constant(values))
     rows = []
     if tfq:
         try:
@@ -111,7 +115,7 @@ def bench(n, layers, batch, reps=5, tfq=True, gradients=("autodiff", "adjoint"),
                     loss = tf.reduce_sum(e)
                 return loss, t.gradient(loss, v)
 
-            rows.append(("tfq adjoint", *_timeit(lambda: run_tfq(values)[1].numpy(), reps)))
+            rows.append(("tfq adjoint", *_timeit(lambda v: run_tfq(v)[1].numpy(), reps, batches)))
     for grad in gradients:
         for j, fq, sh in [(j, fq, sh) for j in jit for fq in fusion for sh in shared]:
             sim = _simulator(circuit, names, qs, n, sh, gradient=grad, jit_compile=j, fusion_qubits=fq)
@@ -126,7 +130,7 @@ def bench(n, layers, batch, reps=5, tfq=True, gradients=("autodiff", "adjoint"),
 
             rows.append((f"sv {grad}{' xla' if sim.jit_compile else ''}{' shared' if sh else ''} "
                          f"k={sim.fusion_qubits} ({sim.n_steps} steps)",
-                         *_timeit(lambda: run(values)[1].numpy(), reps)))
+                         *_timeit(lambda v: run(v)[1].numpy(), reps, batches)))
     return rows
 
 

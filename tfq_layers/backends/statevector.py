@@ -211,18 +211,6 @@ def _permute(x, index, inv_index):
     return f(x)
 
 
-def _in_xla_context() -> bool:
-    """Whether ops are being traced into an XLA computation (``tf.function(jit_compile=True)``).
-    Uses TensorFlow's internal helper; if that ever moves, the answer is False (still correct,
-    just the slightly slower gradient)."""
-    try:
-        from tensorflow.python.framework import ops
-        from tensorflow.python.ops import control_flow_util
-        return bool(control_flow_util.GraphOrParentsInXlaContext(ops.get_default_graph()))
-    except Exception:  # pragma: no cover - internal API moved
-        return False
-
-
 def _as_seed(seed):
     """A shape-[2] int32 seed tensor (fresh random one when seed is None)."""
     if seed is None:
@@ -843,17 +831,12 @@ class StatevectorSimulator:
         faster at 4-8 qubits). Higher derivatives still work: the vector-Jacobian product is
         itself an ordinary differentiable TF function.
         """
-        outer_xla = _in_xla_context()
-        key = key + (outer_xla,)
         fn = self._fn_cache.get(key)
         if fn is not None:
             return fn
         f = builder()
         fwd = tf.function(f, jit_compile=self.jit_compile, reduce_retracing=True, autograph=False)
-        # Inside a caller's XLA computation (e.g. model.compile(jit_compile=True)) the forward
-        # intermediates stay inside XLA anyway, so plain autodiff beats recomputing (measured
-        # 7-9% faster steps at 4 and 8 qubits).
-        if not (self.jit_compile and self.fused_vjp) or outer_xla:
+        if not (self.jit_compile and self.fused_vjp):
             self._fn_cache[key] = fwd
             return fwd
 
