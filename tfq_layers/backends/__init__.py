@@ -92,8 +92,6 @@ class StatevectorExpectation:
             raise TypeError("the statevector backend cannot read quantum data (serialized "
                             "circuits); use backend='tfq' (or 'auto') for quantum-data inputs.")
         symbol_values = self._guard_memory(symbol_values)
-        if not self._sim.shared_symbols:
-            shared_values = None
         if self.noisy:
             return self._sim.expectation(symbol_values, trajectories=self.repetitions,
                                          shared_values=shared_values)

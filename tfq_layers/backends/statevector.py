@@ -123,12 +123,6 @@ def _cmul(x, p):
     return tf.stack([xr * pr - xi * pi, xr * pi + xi * pr], axis=-1)
 
 
-def _cmul_np(x, p):
-    """`_cmul` for numpy arrays."""
-    return np.stack([x[..., 0] * p[..., 0] - x[..., 1] * p[..., 1],
-                     x[..., 0] * p[..., 1] + x[..., 1] * p[..., 0]], axis=-1)
-
-
 def _kron_state(psi, v):
     """Product state psi (b, D, 2) (x) v (b', E, 2) -> (max(b, b'), D*E, 2), v's qubits last."""
     return tf.reshape(_cmul(psi[:, :, None, :], v[:, None, :, :]), [-1, psi.shape[1] * v.shape[1], 2])
@@ -880,18 +874,17 @@ class StatevectorSimulator:
                 u = np.eye(2, dtype=complex)
                 for f in chain:
                     u = f.const_matrix() @ u
-                v = _diag_real(u[:, 0])[None].astype(np.float32)  # (1, 2, 2): U|0>
-                if groups and groups[-1][0] == "const":
-                    prev = groups[-1][1]
-                    joined = _cmul_np(prev[:, :, None, :], v[:, None, :, :]).reshape(1, -1, 2)
-                    groups[-1] = ("const", joined)
+                if groups and groups[-1][0] == "const":  # extend the run: a numpy kron
+                    groups[-1] = ("const", np.kron(groups[-1][1], u[:, 0]))
                 else:
-                    groups.append(("const", v))
+                    groups.append(("const", u[:, 0]))  # U|0>
             else:
                 refs = [("const", _row_real(f.const_matrix()).astype(np.float32)) if f.is_const
                         else ("param", self._buckets.add(f, False)) for f in chain]
                 groups.append(("param", refs))
-        return groups
+        # constant runs as (1, 2**m, 2) [re, im] arrays, the layout of the state
+        return [(kind, _diag_real(item)[None].astype(np.float32) if kind == "const" else item)
+                for kind, item in groups]
 
     def _initial_state(self, mats, batch):
         """The state after the leading single-qubit gates: a product state, built from one
@@ -955,9 +948,9 @@ class StatevectorSimulator:
         batch = tf.shape(values)[0]
         param_steps = [i for i, st in enumerate(self._steps) if st.kind in ("dense", "diag") and st.refs is not None]
         us = [self._steps[i].matrix(mats) for i in param_steps]
-        psi0 = self._initial_state(mats, batch)
         if not us and self._prefix is None:
             return self._forward(mats, batch, None)
+        psi0 = self._initial_state(mats, batch)
         steps = self._steps
 
         @tf.custom_gradient
@@ -1196,7 +1189,7 @@ class StatevectorSimulator:
         v, s = self._values(symbol_values, shared_values)
         sd = _as_seed(seed)
         exact = self.expectation(v, _TermPlan.get(self, plan), trajectories=trajectories, seed=sd,
-                                 shared_values=s if self.shared_symbols else None)  # (B, T)
+                                 shared_values=s)  # (B, T)
         terms = plan.terms
         b = tf.shape(v)[0]
         if not terms:
