@@ -12,7 +12,11 @@ Contenders, timed interleaved in one process (round-robin, so drifting machine l
 * ``pqc auto``: the default ``backend="auto"``.
 * up to 12 qubits also the statevector layer with the whole step XLA-compiled
   (``model.compile(jit_compile=True)``).
-The median over repeats is reported. Then the peak memory of a step of each backend at (16, 4, 32)
+* references that bound what is possible: a step with the same inputs and outputs but no
+  simulation (``floor``, graph and XLA: TensorFlow's own cost per call), and up to 8 qubits a
+  hand-written full-register TF simulation of the workload (``dense``, graph and XLA).
+Before timing, every contender's gradients are checked against the raw op's (same weights, same
+batch). The median over repeats is reported. Then the peak memory of a step of each backend at (16, 4, 32)
 is measured in fresh processes: the process peak RSS (TFQ's simulator allocates outside
 TensorFlow's allocator) and, for the statevector backend, TensorFlow's allocator peak.
 """
@@ -47,6 +51,11 @@ def workload(n, layers):
     return circuit, list(xs), list(ws), [cirq.Z(q) for q in qubits]
 
 
+def workload_weights(n_weights):
+    """The weight values every contender uses (so their gradients can be compared)."""
+    return np.random.default_rng(0).uniform(0, 6.28, n_weights).astype(np.float32)
+
+
 def raw_step_fn(circuit, xs, ws, observables):
     """A step that calls TFQ's op directly: the reference floor."""
     op = tfq.differentiators.Adjoint().generate_differentiable_op(
@@ -54,7 +63,7 @@ def raw_step_fn(circuit, xs, ws, observables):
     program = tfq.convert_to_tensor([circuit])
     names = tf.constant([s.name for s in xs + ws])
     pauli = tfq.convert_to_tensor([observables])
-    weights = tf.Variable(np.random.default_rng(0).uniform(0, 6.28, len(ws)).astype(np.float32))
+    weights = tf.Variable(workload_weights(len(ws)))
 
     @tf.function
     def step(inputs):
@@ -74,6 +83,8 @@ def layer_step_fn(circuit, xs, ws, observables, jit_compile=False, **layer_kwarg
     as ``model.compile(jit_compile=True)`` does; statevector backend only)."""
     layer = PQC(circuit, observables, input_symbols=xs, **layer_kwargs)
     layer.build((None, len(xs)))
+    values = dict(zip([w.name for w in ws], workload_weights(len(ws))))
+    layer.circuit_weights.assign([values[w.name] for w in layer.weight_symbols])
 
     @tf.function(jit_compile=jit_compile)
     def step(inputs):
@@ -83,6 +94,92 @@ def layer_step_fn(circuit, xs, ws, observables, jit_compile=False, **layer_kwarg
         return tape.gradient(loss, [layer.circuit_weights, inputs])
 
     return step
+
+
+def floor_step_fn(n_inputs, n_weights, jit_compile=False):
+    """A step with the same inputs, weights and outputs as the others but no simulation at all
+    (``sin(inputs)`` times ``cos(weights)``, summed, and its gradient): what TensorFlow alone costs
+    per call in this harness. ``raw / floor`` is the largest speed-up any simulator could show."""
+    weights = tf.Variable(workload_weights(n_weights))
+
+    @tf.function(jit_compile=jit_compile)
+    def step(inputs):
+        with tf.GradientTape() as tape:
+            tape.watch(inputs)
+            loss = tf.reduce_sum(tf.sin(inputs)) * tf.reduce_sum(tf.cos(weights))
+        return tape.gradient(loss, [weights, inputs])
+
+    return step
+
+
+def dense_step_fn(n, layers, jit_compile=False):
+    """The workload simulated by hand with full-register complex matrices (n <= 8): the encoding and
+    first rotation layer as a product state, every later layer as one 2**n x 2**n matrix built from
+    Kronecker products, then ``|psi|**2`` times the Z-sign table. A minimal TensorFlow simulation,
+    independent of ``tfq_layers``, that shows what any TF implementation costs on this workload."""
+    import cirq as _cirq
+    qubits = _cirq.GridQubit.rect(1, n)
+    ring = _cirq.unitary(_cirq.Circuit(_cirq.CNOT(qubits[i], qubits[(i + 1) % n]) for i in range(n)))
+    ring = tf.constant(ring.astype(np.complex64))
+    zsign = np.array([[1 - 2 * ((k >> (n - 1 - i)) & 1) for i in range(n)] for k in range(2**n)],
+                     np.float32)
+    weights = tf.Variable(workload_weights(2 * n * layers))
+
+    def rot(axis, t):  # 2x2 rotation matrices, batched over the shape of t
+        c = tf.complex(tf.cos(t / 2), tf.zeros_like(t))
+        s = tf.complex(tf.sin(t / 2), tf.zeros_like(t))
+        if axis == "x":
+            rows = [[c, -1j * s], [-1j * s, c]]
+        elif axis == "y":
+            rows = [[c, -s], [s, c]]
+        else:
+            e = tf.exp(tf.complex(tf.zeros_like(t), -t / 2))
+            rows = [[e, tf.zeros_like(e)], [tf.zeros_like(e), tf.math.conj(e)]]
+        return tf.stack([tf.stack(r, -1) for r in rows], -2)
+
+    def expectation(inputs):
+        w = tf.reshape(weights, [layers, n, 2])
+        psi = None
+        for i in range(n):  # encoding + first layer: one two-amplitude vector per qubit
+            v = tf.linalg.matvec(rot("z", w[0, i, 1]) @ rot("y", w[0, i, 0]), rot("x", inputs[:, i])[..., 0])
+            psi = v if psi is None else tf.reshape(psi[:, :, None] * v[:, None, :], [-1, 2 * psi.shape[1]])
+        u = ring
+        for layer in range(1, layers):
+            r = None
+            for i in range(n):
+                m = rot("z", w[layer, i, 1]) @ rot("y", w[layer, i, 0])
+                r = m if r is None else tf.reshape(r[:, None, :, None] * m[None, :, None, :],
+                                                   [2 * r.shape[0]] * 2)
+            u = ring @ r @ u
+        psi = psi @ tf.transpose(u)
+        return tf.math.real(psi * tf.math.conj(psi)) @ zsign
+
+    @tf.function(jit_compile=jit_compile)
+    def step(inputs):
+        with tf.GradientTape() as tape:
+            tape.watch(inputs)
+            loss = tf.reduce_sum(expectation(inputs))
+        return tape.gradient(loss, [weights, inputs])
+
+    return step
+
+
+# contenders that bound what is possible, not simulators of their own: they do not set the block size
+REFERENCES = ("floor", "floor_xla", "dense", "dense_xla")
+
+
+def check_agree(steps, inputs, reference="raw", atol=2e-3, skip=("floor", "floor_xla")):
+    """Every contender must compute the reference's gradients (same weights, same batch) before it
+    is timed: a fast step that computes something else is a bug, not a result."""
+    want = [t.numpy() for t in steps[reference](inputs)]
+    for name, fn in steps.items():
+        if name in skip or name == reference:
+            continue
+        got = [t.numpy() for t in fn(inputs)]
+        err = max(float(np.max(np.abs(a - b))) for a, b in zip(got, want))
+        if not err <= atol:
+            raise AssertionError(f"benchmark contender {name!r} disagrees with {reference!r}: "
+                                 f"max |gradient difference| {err:.2e} > {atol}")
 
 
 def time_interleaved(steps, inputs, repeats, warmup=2, block=1):
@@ -153,11 +250,18 @@ def run(cases=DEFAULT_CASES, budget_s=4.0, min_repeats=5, max_repeats=50, block=
         if n <= 12:  # XLA compile time grows with the unrolled circuit; the step gains little above
             steps["sv_xla"] = layer_step_fn(circuit, xs, ws, obs, backend="statevector",
                                             jit_compile=True)
+        if n <= 8:  # full-register matrices: 2**n x 2**n
+            steps["dense"] = dense_step_fn(n, layers)
+            steps["dense_xla"] = dense_step_fn(n, layers, jit_compile=True)
+        steps["floor"] = floor_step_fn(n, len(ws))
+        steps["floor_xla"] = floor_step_fn(n, len(ws), jit_compile=True)
         rng = np.random.default_rng(1)
         inputs = [tf.constant(rng.uniform(0, 3, (batch, n)).astype(np.float32)) for _ in range(4)]
+        check_agree(steps, inputs[0])
         probe = time_interleaved(steps, inputs, repeats=1)
         # blocks of back-to-back calls lasting ~30 ms for the fastest contender (see time_interleaved)
-        calls = block or int(min(20, max(1, round(0.03 / max(min(probe.values()), 1e-6)))))
+        fastest = min(v for k, v in probe.items() if k not in REFERENCES)
+        calls = block or int(min(20, max(1, round(0.03 / max(fastest, 1e-6)))))
         repeats = int(min(max_repeats, max(min_repeats, budget_s / max(calls * sum(probe.values()), 1e-6))))
         t = time_interleaved(steps, inputs, repeats, warmup=0, block=calls)
         auto_name = PQC(circuit, obs, input_symbols=xs)
@@ -172,6 +276,11 @@ def run(cases=DEFAULT_CASES, budget_s=4.0, min_repeats=5, max_repeats=50, block=
               f"{_ms(t['auto'])} | {row['overhead']:7.3f} {row['speedup']:6.1f}x "
               f"{row['auto_vs_best']:9.3f} {auto_name.backend}  ({repeats} rounds of {calls} calls{xla})",
               flush=True)
+        dense = (f"; hand-written dense TF simulation {_ms(t['dense']).strip()} graph, "
+                 f"{_ms(t['dense_xla']).strip()} XLA" if "dense" in t else "")
+        print(f"{'':15}  no-simulation floor {_ms(t['floor']).strip()} graph, "
+              f"{_ms(t['floor_xla']).strip()} XLA: raw/floor {t['raw'] / t['floor']:.1f}x, "
+              f"{t['raw'] / t['floor_xla']:.1f}x{dense}", flush=True)
     return rows
 
 
