@@ -57,7 +57,7 @@ def workload_weights(n_weights):
 
 
 def raw_step_fn(circuit, xs, ws, observables):
-    """A step that calls TFQ's op directly: the reference floor."""
+    """A step that calls TFQ's op directly: the baseline every ratio divides."""
     op = tfq.differentiators.Adjoint().generate_differentiable_op(
         analytic_op=tfq.get_expectation_op())
     program = tfq.convert_to_tensor([circuit])
@@ -117,9 +117,8 @@ def dense_step_fn(n, layers, jit_compile=False):
     first rotation layer as a product state, every later layer as one 2**n x 2**n matrix built from
     Kronecker products, then ``|psi|**2`` times the Z-sign table. A minimal TensorFlow simulation,
     independent of ``tfq_layers``, that shows what any TF implementation costs on this workload."""
-    import cirq as _cirq
-    qubits = _cirq.GridQubit.rect(1, n)
-    ring = _cirq.unitary(_cirq.Circuit(_cirq.CNOT(qubits[i], qubits[(i + 1) % n]) for i in range(n)))
+    qubits = cirq.GridQubit.rect(1, n)
+    ring = cirq.unitary(cirq.Circuit(cirq.CNOT(qubits[i], qubits[(i + 1) % n]) for i in range(n)))
     ring = tf.constant(ring.astype(np.complex64))
     zsign = np.array([[1 - 2 * ((k >> (n - 1 - i)) & 1) for i in range(n)] for k in range(2**n)],
                      np.float32)
