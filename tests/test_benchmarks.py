@@ -80,3 +80,10 @@ def test_time_interleaved_reports_every_contender(small_case):
     steps, x, _ = small_case
     t = B.time_interleaved({k: steps[k] for k in ("raw", "floor")}, [x, x + 1.0], repeats=2, block=2)
     assert set(t) == {"raw", "floor"} and all(v > 0 for v in t.values())
+
+
+def test_fit_comparison_runs_each_backend():
+    t = B.run_fit(n=2, layers=1, batch=8, examples=32, n_features=3, rounds=1)
+    assert set(t) == {"tfq", "sv", "sv_xla"} and all(v > 0 for v in t.values())
+    model = B.fit_model(2, 1, 3, "statevector", False)
+    assert [layer.backend for layer in model.layers if hasattr(layer, "backend")] == ["statevector"]

@@ -16,7 +16,9 @@ Contenders, timed interleaved in one process (round-robin, so drifting machine l
   simulation (``floor``, graph and XLA: TensorFlow's own cost per call), and up to 8 qubits a
   hand-written full-register TF simulation of the workload (``dense``, graph and XLA).
 Before timing, every contender's gradients are checked against the raw op's (same weights, same
-batch). The median over repeats is reported. Then the peak memory of a step of each backend at (16, 4, 32)
+batch). The median over repeats is reported. Then ``model.fit`` of a small hybrid model (Dense -> PQC at 4
+qubits -> Dense) is timed per step with each backend (what a training loop sees, Keras' own
+per-step work included). Then the peak memory of a step of each backend at (16, 4, 32)
 is measured in fresh processes: the process peak RSS (TFQ's simulator allocates outside
 TensorFlow's allocator) and, for the statevector backend, TensorFlow's allocator peak.
 """
@@ -283,6 +285,63 @@ def run(cases=DEFAULT_CASES, budget_s=4.0, min_repeats=5, max_repeats=50, block=
     return rows
 
 
+def fit_model(n, layers, n_features, backend, jit_compile):
+    """``Dense(n, tanh) -> PQC(workload circuit) -> Dense(1, sigmoid)``, compiled as a user would
+    (Adam, binary cross-entropy, accuracy)."""
+    from tfq_layers._keras import keras
+    circuit, xs, ws, obs = workload(n, layers)
+    inputs = keras.Input((n_features,))
+    h = keras.layers.Dense(n, activation="tanh")(inputs)
+    z = PQC(circuit, obs, input_symbols=xs, backend=backend)(h)
+    model = keras.Model(inputs, keras.layers.Dense(1, activation="sigmoid")(z))
+    model.compile(keras.optimizers.Adam(0.01), "binary_crossentropy", metrics=["accuracy"],
+                  jit_compile=jit_compile)
+    return model
+
+
+def run_fit(n=4, layers=2, batch=32, examples=512, n_features=30, rounds=5):
+    """Median seconds per ``model.fit`` step of the hybrid model (:func:`fit_model`) with each
+    backend: the time between consecutive ``on_train_batch_end`` calls, so it includes everything
+    Keras does per step (data, optimizer, metrics) and nothing ``fit`` does once per call. The
+    backends take turns, one epoch each, for ``rounds`` rounds."""
+    from tfq_layers._keras import keras
+
+    class Clock(keras.callbacks.Callback):
+        def __init__(self):
+            super().__init__()
+            self.marks, self.deltas = [], []
+
+        def on_epoch_begin(self, epoch, logs=None):
+            self.marks = []
+
+        def on_train_batch_end(self, batch, logs=None):
+            self.marks.append(time.perf_counter())
+            if len(self.marks) > 1:
+                self.deltas.append(self.marks[-1] - self.marks[-2])
+
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(examples, n_features)).astype(np.float32)
+    y = (x[:, 0] > 0).astype(np.float32)
+    models = {"tfq": fit_model(n, layers, n_features, "tfq", False),
+              "sv": fit_model(n, layers, n_features, "statevector", False),
+              "sv_xla": fit_model(n, layers, n_features, "statevector", True)}
+    clocks = {name: Clock() for name in models}
+    for model in models.values():  # trace and compile
+        model.fit(x, y, batch_size=batch, epochs=1, verbose=0)
+    order = list(models)
+    shuffle = np.random.default_rng(0)
+    for _ in range(rounds):
+        shuffle.shuffle(order)
+        for name in order:
+            models[name].fit(x, y, batch_size=batch, epochs=1, verbose=0, callbacks=[clocks[name]])
+    t = {name: statistics.median(clock.deltas) for name, clock in clocks.items()}
+    print(f"model.fit, Dense({n_features}->{n}) -> PQC(n={n}, L={layers}) -> Dense(1), batch {batch}, "
+          f"per step: tfq {_ms(t['tfq']).strip()}, statevector {_ms(t['sv']).strip()}, statevector "
+          f"with jit_compile=True {_ms(t['sv_xla']).strip()}; tfq/sv {t['tfq'] / t['sv']:.1f}x, "
+          f"tfq/(sv, XLA) {t['tfq'] / t['sv_xla']:.1f}x", flush=True)
+    return t
+
+
 def _ms(seconds):
     return f"{seconds * 1e3:8.2f}ms"
 
@@ -339,6 +398,8 @@ def main(argv=None):
     parser.add_argument("--block", type=int, default=None,
                         help="calls per contender per round (default: ~30 ms worth; 1 = strictly "
                              "alternating single calls)")
+    parser.add_argument("--no-fit", action="store_true",
+                        help="skip the model.fit comparison (hybrid model at 4 qubits)")
     parser.add_argument("--memory-probe", default=None, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.memory_probe:
@@ -347,6 +408,8 @@ def main(argv=None):
         return
     cases = DEFAULT_CASES[:2] if args.quick else DEFAULT_CASES
     run(cases, budget_s=args.budget, block=args.block)
+    if not args.no_fit:
+        run_fit()
     if not args.no_memory:
         run_memory([(16, 4, 32)] if not args.quick else [(8, 4, 64)])
 
