@@ -201,9 +201,11 @@ def test_shared_symbols_match_cirq_and_finite_differences(gradient, jit, large, 
         monkeypatch.setattr(statevector._RStep, "one_gemm", property(lambda self: False))
     rng = np.random.default_rng(17)
     circuit = _random_circuit(rng, n_ops=40)
-    # an encoding layer first, so the product-state prefix mixes batched and shared symbols
+    # an encoding layer first, so the product-state prefix mixes batched and shared symbols (on
+    # Q[3] a chain too long to merge into one factor: applied factor by factor)
     enc = cirq.Circuit([cirq.rx(SYMS[0]).on(Q[0]), cirq.ry(SYMS[5]).on(Q[0]), cirq.H(Q[1]),
-                        cirq.rz(SYMS[6]).on(Q[2]), cirq.ry(SYMS[1]).on(Q[3])])
+                        cirq.rz(SYMS[6]).on(Q[2]), cirq.ry(SYMS[1]).on(Q[3]), cirq.rz(SYMS[4]).on(Q[3]),
+                        cirq.rx(SYMS[2]).on(Q[3]), cirq.ry(SYMS[3]).on(Q[3]), cirq.rz(SYMS[7]).on(Q[3])])
     circuit = enc + circuit
     batched, shared = NAMES[:3], NAMES[3:]
     obs = [cirq.Z(Q[0]) + 0.5 * cirq.X(Q[1]) * cirq.X(Q[2]), cirq.Y(Q[3]) - cirq.Z(Q[1]) * cirq.Y(Q[0])]
@@ -211,6 +213,8 @@ def test_shared_symbols_match_cirq_and_finite_differences(gradient, jit, large, 
     sim = StatevectorSimulator(circuit, batched, Q, shared_symbols=shared, gradient=gradient,
                                jit_compile=jit)
     assert any(key[2] for key in sim._buckets.arrays), "no block was recognised as shared"
+    if not large:
+        assert max(len(item) for kind, item in sim._prefix if kind == "param") > 1
     vb = rng.uniform(-2, 2, size=(3, len(batched)))
     vs = rng.uniform(-2, 2, size=len(shared))
     full = np.concatenate([vb, np.tile(vs, (3, 1))], axis=1)
@@ -231,15 +235,22 @@ def test_shared_symbols_match_cirq_and_finite_differences(gradient, jit, large, 
         sim.expectation(tb, obs, shared_values=ts[:2])
 
 
-def test_product_state_prefix_is_used_and_exact():
-    """Leading single-qubit gates become a product state (no simulation step), exactly."""
+@pytest.mark.parametrize("jit", [False, True])
+def test_product_state_prefix_is_used_and_exact(jit):
+    """Leading single-qubit gates become a product state (no simulation step), exactly; with and
+    without XLA (which joins the halves of the register and applies long per-qubit chains by
+    broadcasting instead of batched matmuls)."""
     a, b = sympy.symbols("a b")
-    q = cirq.LineQubit.range(3)
+    q = cirq.LineQubit.range(4)
+    long_chain = [cirq.rx(a), cirq.ry(b), cirq.rz(a), cirq.rx(b), cirq.ry(a), cirq.rz(b)]
     circuit = cirq.Circuit(cirq.rx(a).on(q[0]), cirq.H(q[1]), cirq.ry(b).on(q[0]), cirq.T(q[1]),
-                           cirq.CNOT(q[0], q[2]), cirq.rz(a).on(q[0]))
-    sim = StatevectorSimulator(circuit, ["a"], shared_symbols=["b"], jit_compile=False)
-    assert [g[0] for g in sim._prefix] == ["param", "const"]  # q0 by symbols; q1, q2 constant
-    assert sim.n_steps == 1  # one fused block (CNOT, rz): nothing before it is simulated
+                           [g.on(q[3]) for g in long_chain],
+                           cirq.CNOT(q[0], q[2]), cirq.rz(a).on(q[0]), cirq.CZ(q[1], q[3]))
+    sim = StatevectorSimulator(circuit, ["a"], shared_symbols=["b"], jit_compile=jit)
+    # q0 by symbols; q1, q2 constant; q3 by symbols, a chain too long to merge into one factor
+    assert [g[0] for g in sim._prefix] == ["param", "const", "param"]
+    assert len(sim._prefix[2][1]) > 1
+    assert sim.n_steps == 2  # (CNOT, rz) and CZ: nothing before them is simulated
     vals = np.array([[0.3], [-1.2]], np.float32)
     got = sim.state(vals, shared_values=np.array([0.8], np.float32)).numpy()
     for i in range(2):
