@@ -87,3 +87,9 @@ def test_fit_comparison_runs_each_backend():
     assert set(t) == {"tfq", "sv", "sv_xla"} and all(v > 0 for v in t.values())
     model = B.fit_model(2, 1, 3, "statevector", False)
     assert [layer.backend for layer in model.layers if hasattr(layer, "backend")] == ["statevector"]
+
+
+def test_fit_throughput_covers_each_backend_and_steps_per_execution():
+    t = B.run_fit_throughput(n=2, layers=1, batch=8, examples=16, n_features=3, epochs=1, rounds=1)
+    assert set(t) == {(b, spe) for b in ("tfq", "statevector", "statevector, XLA") for spe in (1, 16)}
+    assert all(v > 0 for v in t.values())

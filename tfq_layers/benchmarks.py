@@ -342,6 +342,34 @@ def run_fit(n=4, layers=2, batch=32, examples=512, n_features=30, rounds=5):
     return t
 
 
+def run_fit_throughput(n=4, layers=2, batch=32, examples=512, n_features=30, epochs=10, rounds=3):
+    """Whole-training time per step (``fit(epochs=epochs)`` divided by its steps, so including what
+    Keras does once per epoch) for each backend with ``steps_per_execution`` 1 and 16."""
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(examples, n_features)).astype(np.float32)
+    y = (x[:, 0] > 0).astype(np.float32)
+    models = {}
+    for backend, jit in (("tfq", False), ("statevector", False), ("statevector", True)):
+        for spe in (1, 16):
+            model = fit_model(n, layers, n_features, backend, jit)
+            model.compile(model.optimizer, "binary_crossentropy", metrics=["accuracy"],
+                          jit_compile=jit, steps_per_execution=spe)
+            model.fit(x, y, batch_size=batch, epochs=2, verbose=0)  # trace and compile
+            models[(backend + (", XLA" if jit else ""), spe)] = model
+    steps = epochs * (examples // batch)
+    times = {key: [] for key in models}
+    for _ in range(rounds):
+        for key, model in models.items():
+            t0 = time.perf_counter()
+            model.fit(x, y, batch_size=batch, epochs=epochs, verbose=0)
+            times[key].append((time.perf_counter() - t0) / steps)
+    t = {key: statistics.median(v) for key, v in times.items()}
+    for key, value in t.items():
+        print(f"model.fit throughput, {key[0]}, steps_per_execution={key[1]}: {_ms(value).strip()} "
+              "per step", flush=True)
+    return t
+
+
 def _ms(seconds):
     return f"{seconds * 1e3:8.2f}ms"
 
@@ -400,11 +428,16 @@ def main(argv=None):
                              "alternating single calls)")
     parser.add_argument("--no-fit", action="store_true",
                         help="skip the model.fit comparison (hybrid model at 4 qubits)")
+    parser.add_argument("--fit-throughput", action="store_true",
+                        help="only: whole-training time per step by backend and steps_per_execution")
     parser.add_argument("--memory-probe", default=None, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.memory_probe:
         n, layers, batch, backend = args.memory_probe.split(",")
         memory_probe(int(n), int(layers), int(batch), backend)
+        return
+    if args.fit_throughput:
+        run_fit_throughput()
         return
     cases = DEFAULT_CASES[:2] if args.quick else DEFAULT_CASES
     run(cases, budget_s=args.budget, block=args.block)
