@@ -285,7 +285,7 @@ def run(cases=DEFAULT_CASES, budget_s=4.0, min_repeats=5, max_repeats=50, block=
     return rows
 
 
-def fit_model(n, layers, n_features, backend, jit_compile):
+def fit_model(n, layers, n_features, backend, jit_compile, steps_per_execution=1):
     """``Dense(n, tanh) -> PQC(workload circuit) -> Dense(1, sigmoid)``, compiled as a user would
     (Adam, binary cross-entropy, accuracy)."""
     from tfq_layers._keras import keras
@@ -295,8 +295,14 @@ def fit_model(n, layers, n_features, backend, jit_compile):
     z = PQC(circuit, obs, input_symbols=xs, backend=backend)(h)
     model = keras.Model(inputs, keras.layers.Dense(1, activation="sigmoid")(z))
     model.compile(keras.optimizers.Adam(0.01), "binary_crossentropy", metrics=["accuracy"],
-                  jit_compile=jit_compile)
+                  jit_compile=jit_compile, steps_per_execution=steps_per_execution)
     return model
+
+
+def _fit_data(examples, n_features):
+    """Random features and a learnable 0/1 label (the timing does not depend on the values)."""
+    x = np.random.default_rng(0).normal(size=(examples, n_features)).astype(np.float32)
+    return x, (x[:, 0] > 0).astype(np.float32)
 
 
 def run_fit(n=4, layers=2, batch=32, examples=512, n_features=30, rounds=5):
@@ -319,9 +325,7 @@ def run_fit(n=4, layers=2, batch=32, examples=512, n_features=30, rounds=5):
             if len(self.marks) > 1:
                 self.deltas.append(self.marks[-1] - self.marks[-2])
 
-    rng = np.random.default_rng(0)
-    x = rng.normal(size=(examples, n_features)).astype(np.float32)
-    y = (x[:, 0] > 0).astype(np.float32)
+    x, y = _fit_data(examples, n_features)
     models = {"tfq": fit_model(n, layers, n_features, "tfq", False),
               "sv": fit_model(n, layers, n_features, "statevector", False),
               "sv_xla": fit_model(n, layers, n_features, "statevector", True)}
@@ -345,15 +349,11 @@ def run_fit(n=4, layers=2, batch=32, examples=512, n_features=30, rounds=5):
 def run_fit_throughput(n=4, layers=2, batch=32, examples=512, n_features=30, epochs=10, rounds=3):
     """Whole-training time per step (``fit(epochs=epochs)`` divided by its steps, so including what
     Keras does once per epoch) for each backend with ``steps_per_execution`` 1 and 16."""
-    rng = np.random.default_rng(0)
-    x = rng.normal(size=(examples, n_features)).astype(np.float32)
-    y = (x[:, 0] > 0).astype(np.float32)
+    x, y = _fit_data(examples, n_features)
     models = {}
     for backend, jit in (("tfq", False), ("statevector", False), ("statevector", True)):
         for spe in (1, 16):
-            model = fit_model(n, layers, n_features, backend, jit)
-            model.compile(model.optimizer, "binary_crossentropy", metrics=["accuracy"],
-                          jit_compile=jit, steps_per_execution=spe)
+            model = fit_model(n, layers, n_features, backend, jit, steps_per_execution=spe)
             model.fit(x, y, batch_size=batch, epochs=2, verbose=0)  # trace and compile
             models[(backend + (", XLA" if jit else ""), spe)] = model
     steps = epochs * (examples // batch)
