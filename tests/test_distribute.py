@@ -423,7 +423,7 @@ except RuntimeError as err:
     )
     assert proc.returncode == 0 and "SAME" in proc.stdout, proc.stderr[-3000:]
     assert "ERROR: TensorFlow must create the first MultiWorkerMirroredStrategy" in proc.stdout
-    assert "importing tensorflow_quantum" in proc.stdout
+    assert "importing tfq_layers initialises it" in proc.stdout
     assert "python -m tfq_layers.distribute" in proc.stdout
 
 

@@ -101,9 +101,10 @@ def test_statevector_weight_only_parameters_are_shared_and_gradients_match():
                 initializer=keras.initializers.RandomUniform(-1.5, 1.5, seed=4))
     feats = np.array([[0.4, -0.3], [-1.1, 0.9], [0.2, 2.0]], np.float32)
     layer(feats)
-    batched, shared = layer._values.split_names()
+    sim = layer.simulator_backend
+    batched, shared = sim.batched_names, sim.shared_names
     assert len(batched) == 3 and len(shared) == 3  # x0, atan(x1)+w1, x1*w4 | 2w0+.5, 1.5sin(w2), w3-w4
-    assert layer._backend.simulator.shared_symbols == tuple(shared)
+    assert sim.simulators[0].shared_symbols == tuple(shared)
     names = [s.name for s in layer.weight_symbols]
     w0 = np.array([layer.symbol_values()[n] for n in names])
     cot = np.array([[1.0, -0.5], [0.3, 2.0], [-1.0, 0.7]])

@@ -431,8 +431,9 @@ def multi_worker_strategy(communication="auto", **kwargs):
             if "program startup" not in str(err):
                 raise
             culprit = (
-                "importing tensorflow_quantum (tfq_layers imports it) initialises it"
-                if "tensorflow_quantum" in sys.modules
+                "importing tfq_layers initialises it (it registers TensorFlow Quantum's op "
+                "libraries)"
+                if "tfq_layers.backends.tfq_backend" in sys.modules
                 else "some TensorFlow op already ran"
             )
             raise RuntimeError(

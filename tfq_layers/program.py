@@ -12,40 +12,24 @@ every *affine* expression comes first: those are evaluated together as a single 
 which is all the work a plain ``c*symbol`` circuit ever needs.  Non-affine expressions (``atan(x)``,
 ``x0*x1``) are evaluated elementwise after it.
 """
-import os
-
 import cirq
 import numpy as np
 import sympy
 
 from tfq_layers import _symbols
+from tfq_layers.backends import memory as _memory
+from tfq_layers.errors import CircuitError
 
 PLACEHOLDER_PREFIX = "_tfql_p"
 
-# Gates TFQ 0.7.6 serializes, with the names of their (possibly symbolic) parameters.  Order
-# matters: subclasses (Rx is an XPowGate) are matched through their TFQ base class.
+# Cirq gate classes whose parameters the compiler rewrites, with a plain constructor per class.
+# Subclasses (Rx is an XPowGate) are rebuilt as their base class, which has the same unitary.
+# Which gates a backend *accepts* is the backend's own rule (its ``gate_set``); this table only
+# says how to substitute placeholders.
 _EIGEN_BASES = (
     cirq.XPowGate, cirq.YPowGate, cirq.ZPowGate, cirq.HPowGate, cirq.CZPowGate, cirq.CXPowGate,
     cirq.SwapPowGate, cirq.ISwapPowGate, cirq.XXPowGate, cirq.YYPowGate, cirq.ZZPowGate,
 )
-_CHANNELS = (
-    cirq.DepolarizingChannel, cirq.AsymmetricDepolarizingChannel, cirq.AmplitudeDampingChannel,
-    cirq.GeneralizedAmplitudeDampingChannel, cirq.PhaseDampingChannel, cirq.PhaseFlipChannel,
-    cirq.BitFlipChannel, cirq.ResetChannel,
-)
-SUPPORTED_GATES_TEXT = (
-    "rx/ry/rz, X/Y/Z/H/CZ/CNOT/SWAP/ISWAP/XX/YY/ZZ (any power), PhasedXPowGate, "
-    "PhasedISwapPowGate, FSimGate, IdentityGate, .controlled_by(...) of those, and the noise "
-    "channels depolarize, asymmetric_depolarize, (generalized_)amplitude_damp, phase_damp, "
-    "phase_flip, bit_flip, reset")
-
-# Bytes of simulator state per amplitude (complex64) times the states the adjoint method keeps.
-_BYTES_PER_AMPLITUDE = 8
-_STATES_KEPT = 4
-
-
-class CircuitError(ValueError):
-    """A circuit, observable or symbol list that cannot be compiled; the message says how to fix it."""
 
 
 def _is_symbolic(value):
@@ -62,28 +46,12 @@ def _as_number(value, what):
                        "expression.")
 
 
-def physical_memory_bytes():
-    """Total physical memory of this machine, or ``None`` when it cannot be read."""
-    try:
-        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
-    except (ValueError, OSError, AttributeError):  # pragma: no cover - non-POSIX
-        return None
+physical_memory_bytes = _memory.physical_memory_bytes
 
 
-def check_memory(n_qubits, batch=1, states_kept=_STATES_KEPT, what="this circuit"):
-    """Raise ``MemoryError`` naming qubits, batch and bytes when the state cannot fit in memory.
-
-    Nothing is allocated: the check is arithmetic on ``2**n_qubits`` amplitudes.
-    """
-    need = _BYTES_PER_AMPLITUDE * (2 ** n_qubits) * states_kept * max(int(batch), 1)
-    have = physical_memory_bytes()
-    if have is not None and need > have:
-        raise MemoryError(
-            f"{what} acts on {n_qubits} qubits: simulating a batch of {batch} needs about "
-            f"{need / 2**30:.1f} GiB of state ({states_kept} complex64 vectors of 2**{n_qubits} "
-            f"amplitudes each), but this machine has {have / 2**30:.1f} GiB. Use fewer qubits "
-            "or a smaller batch.")
-    return need
+def check_memory(n_qubits, batch=1, states_kept=_memory.TFQ_STATES_KEPT, what="this circuit"):
+    """Raise ``MemoryError`` when the register cannot fit (see :func:`memory.check_register`)."""
+    return _memory.check_register(n_qubits, batch, states_kept, what)
 
 
 def _check_qubits(qubits, what):
@@ -144,11 +112,12 @@ class _ExpressionTable:
         return self._index[key]
 
 
-def _compile_gate(gate, param, where, gate_set="tfq"):
+def _compile_gate(gate, param, where):
     """A copy of ``gate`` whose symbolic parameters go through ``param``.
 
-    ``gate_set="tfq"`` accepts only what TFQ serializes; ``"any"`` (the statevector backend) also
-    keeps every constant gate with a unitary and parameterized ``EigenGate``s/``PhasedXZGate``.
+    Constant gates with a unitary (or a Kraus representation, for channels) are kept as they are;
+    parameterized gates are rebuilt for the classes whose parameters the simulators understand
+    (EigenGate exponents, PhasedXPow/PhasedISwap/PhasedXZ/FSim parameters).
     """
     def p(value, name):
         if _is_symbolic(value):
@@ -170,35 +139,25 @@ def _compile_gate(gate, param, where, gate_set="tfq"):
                                        exponent=p(gate.exponent, "exponent"))
     if isinstance(gate, cirq.FSimGate):
         return cirq.FSimGate(theta=p(gate.theta, "theta"), phi=p(gate.phi, "phi"))
-    if isinstance(gate, cirq.IdentityGate):
-        return gate
-    if isinstance(gate, _CHANNELS):
-        if cirq.is_parameterized(gate):
-            raise CircuitError(f"{where} is a noise channel with a symbolic probability; TFQ needs "
-                               "numeric channel probabilities.")
-        return gate
-    if gate_set == "any":
-        if not cirq.is_parameterized(gate):
-            if cirq.has_unitary(gate) or cirq.has_kraus(gate):
-                return gate
-        elif isinstance(gate, cirq.EigenGate) and not _is_symbolic(gate.global_shift) and \
-                cirq.parameter_names(gate) == cirq.parameter_names(gate.exponent):
-            return gate._with_exponent(p(gate.exponent, "exponent"))
-        elif isinstance(gate, cirq.PhasedXZGate):
-            return cirq.PhasedXZGate(x_exponent=p(gate.x_exponent, "x_exponent"),
-                                     z_exponent=p(gate.z_exponent, "z_exponent"),
-                                     axis_phase_exponent=p(gate.axis_phase_exponent,
-                                                           "axis_phase_exponent"))
-        raise CircuitError(
-            f"{where}: gate {gate!r} ({type(gate).__name__}) cannot be simulated: it has no "
-            "unitary (or its parameters are not exponents). Decompose it, e.g. with "
-            "cirq.decompose(circuit).")
+    if isinstance(gate, cirq.PhasedXZGate):
+        return cirq.PhasedXZGate(x_exponent=p(gate.x_exponent, "x_exponent"),
+                                 z_exponent=p(gate.z_exponent, "z_exponent"),
+                                 axis_phase_exponent=p(gate.axis_phase_exponent,
+                                                       "axis_phase_exponent"))
+    if not cirq.is_parameterized(gate):
+        if cirq.has_unitary(gate) or cirq.has_kraus(gate):
+            return gate
+    elif not cirq.has_unitary(cirq.resolve_parameters(
+            gate, {s: 0.0 for s in cirq.parameter_names(gate)})):
+        raise CircuitError(f"{where} is a noise channel with a symbolic probability; channel "
+                           "probabilities must be numbers.")
+    elif isinstance(gate, cirq.EigenGate) and not _is_symbolic(gate.global_shift) and \
+            cirq.parameter_names(gate) == cirq.parameter_names(gate.exponent):
+        return gate._with_exponent(p(gate.exponent, "exponent"))
     raise CircuitError(
-        f"{where}: gate {gate!r} ({type(gate).__name__}) is not supported by the TFQ backend. "
-        f"Supported: {SUPPORTED_GATES_TEXT}. Decompose it first, e.g. with "
-        "cirq.optimize_for_target_gateset(circuit, gateset=cirq.CZTargetGateset()) "
-        "(replaces MatrixGate, PhasedXZGate, TOFFOLI, CCZ, CSWAP), or use "
-        "backend='statevector', which simulates any gate with a unitary.")
+        f"{where}: gate {gate!r} ({type(gate).__name__}) cannot be simulated: it has no "
+        "unitary (or its parameters are not exponents). Decompose it, e.g. with "
+        "cirq.decompose(circuit).")
 
 
 def _strip_terminal_measurements(circuit):
@@ -219,45 +178,66 @@ def _strip_terminal_measurements(circuit):
                         for m in circuit)
 
 
+def _as_circuit(circuit, what="circuit"):
+    if isinstance(circuit, cirq.FrozenCircuit):
+        return circuit.unfreeze()
+    if not isinstance(circuit, cirq.Circuit):
+        raise CircuitError(
+            f"{what} must be a cirq.Circuit; got {type(circuit).__name__}. Build one with "
+            "cirq.Circuit(...) or a tfq_layers.circuits builder.")
+    return circuit
+
+
 class Program:
-    """A circuit compiled for a batched simulator: placeholders plus their expressions.
+    """One circuit (or several sharing symbols) compiled for a batched simulator.
 
     Args:
-        circuit: ``cirq.Circuit`` whose gate parameters may be any sympy expression.
+        circuit: ``cirq.Circuit`` whose gate parameters may be any sympy expression, or a list of
+            them (a batch of different circuits that share symbols; each example then says which
+            circuit it runs).
         observables: ``cirq.PauliSum``/``cirq.PauliString`` or a list of them.
         input_symbols: symbols (or names) fed column by column from the input features.
         weight_symbols: optional explicit order of the trainable symbols; defaults to every other
-            free symbol of the circuit in natural order (``w2`` before ``w10``).
+            free symbol of the circuits in natural order (``w2`` before ``w10``).
         require_observables: raise when ``observables`` is None (generators need none).
-        gate_set: ``"tfq"`` (only gates TFQ serializes) or ``"any"`` (any gate with a unitary,
-            for the statevector backend).
+        gate_set: the :class:`~tfq_layers.backends.base.GateSet` of the backend that will run the
+            program (its rule decides which gates are accepted); ``None`` accepts every gate the
+            compiler can rewrite.
         allow_direct: allow direct mode (see ``direct``); ``False`` makes every symbolic gate
             parameter a placeholder equal to that parameter (e.g. for parameter-shift rules).
+        allow_unused_inputs: accept input symbols that no circuit uses (TFQ's layers take a
+            ``symbol_names`` list that may name more symbols than a circuit has).
+        symbol_order: ``"natural"`` (``w2`` before ``w10``) or ``"lexicographic"`` (TFQ's order)
+            for the default ``weight_symbols``.
+        allow_empty: accept circuits on no qubits (a layer whose circuits all come as quantum
+            data).
 
     Attributes:
-        circuit: the user's circuit with terminal measurements removed.
-        compiled_circuit: the same circuit, every symbolic parameter a bare placeholder symbol.
+        circuits: the user's circuits with terminal measurements removed (``circuit``: the first).
+        compiled_circuits: the same circuits, every symbolic parameter a bare placeholder symbol
+            (``compiled_circuit``: the first).
         placeholder_names: names of those placeholders, affine ones first.
         expressions: sympy expression of each placeholder in terms of input and weight symbols.
         n_affine: how many leading placeholders are affine in the symbols.
         direct: every gate parameter is ``c * symbol``: the placeholders are the input and weight
             symbols themselves (``placeholder_names == input names + weight names``) and the
-            compiled circuit keeps the ``c * symbol`` parameters, which TFQ takes natively.
-        qubits: sorted qubits of the circuit and the observables.
+            compiled circuits keep the ``c * symbol`` parameters, which TFQ takes natively.
+        qubits: sorted qubits of the circuits and the observables.
     """
 
     def __init__(self, circuit, observables=None, input_symbols=None, weight_symbols=None,
-                 require_observables=True, gate_set="tfq", allow_direct=True):
-        if not isinstance(circuit, cirq.Circuit):
-            if isinstance(circuit, cirq.FrozenCircuit):
-                circuit = circuit.unfreeze()
-            else:
-                raise CircuitError(
-                    f"circuit must be a cirq.Circuit; got {type(circuit).__name__}. Build one with "
-                    "cirq.Circuit(...) or a tfq_layers.circuits builder.")
-        circuit = _strip_terminal_measurements(circuit)
-        _check_qubits(circuit.all_qubits(), "the circuit")
-        self.circuit = circuit
+                 require_observables=True, gate_set=None, allow_direct=True,
+                 allow_unused_inputs=False, symbol_order="natural", allow_empty=False):
+        if isinstance(circuit, (list, tuple)):
+            if not circuit:
+                raise CircuitError("the list of circuits is empty; give at least one cirq.Circuit.")
+            circuits = [_as_circuit(c, f"circuits[{i}]") for i, c in enumerate(circuit)]
+        else:
+            circuits = [_as_circuit(circuit)]
+        circuits = [_strip_terminal_measurements(c) for c in circuits]
+        for i, c in enumerate(circuits):
+            _check_qubits(c.all_qubits(), "the circuit" if len(circuits) == 1 else f"circuits[{i}]")
+        self.circuits = circuits
         if observables is None:
             if require_observables:
                 raise CircuitError("observables is required: pass e.g. "
@@ -265,14 +245,18 @@ class Program:
             self.observables = []
         else:
             self.observables = as_pauli_sums(observables)
+        if symbol_order not in ("natural", "lexicographic"):
+            raise ValueError(f"symbol_order must be 'natural' or 'lexicographic'; got "
+                             f"{symbol_order!r}.")
 
         free = set()
-        for op in circuit.all_operations():
-            free |= set(cirq.parameter_symbols(op))
+        for c in circuits:
+            for op in c.all_operations():
+                free |= set(cirq.parameter_symbols(op))
         free_names = {s.name for s in free}
         self.input_symbols = _symbols.as_symbols(input_symbols, "input_symbols")
         missing = [s.name for s in self.input_symbols if s.name not in free_names]
-        if missing:
+        if missing and not allow_unused_inputs:
             raise CircuitError(
                 f"input symbols {missing} do not appear in the circuit (its symbols are "
                 f"{[s.name for s in _symbols.natural_sorted(free)]}). Remove them from "
@@ -280,7 +264,10 @@ class Program:
         input_names = {s.name for s in self.input_symbols}
         trainable = [s for s in free if s.name not in input_names]
         if weight_symbols is None:
-            self.weight_symbols = _symbols.natural_sorted(trainable)
+            if symbol_order == "natural":
+                self.weight_symbols = _symbols.natural_sorted(trainable)
+            else:
+                self.weight_symbols = sorted(trainable, key=lambda s: s.name)
         else:
             self.weight_symbols = _symbols.as_symbols(weight_symbols, "weight_symbols")
             if {s.name for s in self.weight_symbols} != {s.name for s in trainable}:
@@ -288,24 +275,25 @@ class Program:
                     f"weight_symbols {[s.name for s in self.weight_symbols]} must list exactly "
                     f"the circuit's trainable symbols {[s.name for s in _symbols.natural_sorted(trainable)]}.")
 
-        qubits = set(circuit.all_qubits())
+        qubits = set()
+        for c in circuits:
+            qubits |= set(c.all_qubits())
         for ob in self.observables:
             qubits |= set(ob.qubits)
-        if not qubits:
+        if not qubits and not allow_empty:
             raise CircuitError("the circuit acts on no qubits; add gates (or cirq.I on each qubit).")
         self.qubits = sorted(qubits)
-        check_memory(len(self.qubits), what="the circuit")
-        if gate_set not in ("tfq", "any"):
-            raise ValueError(f"gate_set must be 'tfq' or 'any'; got {gate_set!r}.")
+        if qubits:
+            check_memory(len(self.qubits), what="the circuit")
         self.gate_set = gate_set
         self.allow_direct = allow_direct
         self._compile(free_names)
 
     # -- compile ------------------------------------------------------------------------------
-    def _rebuild(self, param):
-        """The circuit with every symbolic gate parameter replaced by ``param(expression)``."""
+    def _rebuild(self, circuit, param):
+        """``circuit`` with every symbolic gate parameter replaced by ``param(expression)``."""
         moments = []
-        for m_index, moment in enumerate(self.circuit):
+        for m_index, moment in enumerate(circuit):
             ops = []
             for op in moment:
                 where = f"moment {m_index}, operation {op}"
@@ -317,12 +305,17 @@ class Program:
                     raise CircuitError(
                         f"{where} has no gate ({type(sub).__name__}); flatten it first "
                         "(e.g. cirq.unroll_circuit_op(circuit)).")
-                new_op = _compile_gate(gate, param, where, self.gate_set).on(*sub.qubits)
+                if self.gate_set is not None:
+                    self.gate_set.check(gate, where)
+                new_op = _compile_gate(gate, param, where).on(*sub.qubits)
                 if controls is not None:
                     new_op = new_op.controlled_by(*controls, control_values=control_values)
                 ops.append(new_op)
             moments.append(cirq.Moment(ops))
         return cirq.Circuit(moments)
+
+    def _rebuild_all(self, param):
+        return [self._rebuild(c, param) for c in self.circuits]
 
     def _compile(self, free_names):
         # Pass 1: collect the distinct symbolic parameter expressions (and validate every gate).
@@ -333,7 +326,7 @@ class Program:
             table.placeholder(expr)
             return 0.0
 
-        self._rebuild(collect)
+        self._rebuild_all(collect)
         symbols = self.input_symbols + self.weight_symbols
         if self.allow_direct and all(_is_scaled_symbol(e) for e in table.expressions):
             # Direct mode: every parameter is c*symbol, which both backends take natively, so the
@@ -343,7 +336,7 @@ class Program:
             self.expressions = list(symbols)
             self.n_affine = len(symbols)
             self.placeholder_names = [s.name for s in symbols]
-            self.compiled_circuit = self._rebuild(lambda expr: expr)
+            self.compiled_circuits = self._rebuild_all(lambda expr: expr)
             return
         self.direct = False
         # Affine placeholders first: they are computed together by one matrix product.
@@ -355,10 +348,18 @@ class Program:
         self.placeholder_names = [f"{table.prefix}{i}" for i in range(len(exprs))]
         by_key = {sympy.srepr(e): sympy.Symbol(name)
                   for e, name in zip(self.expressions, self.placeholder_names)}
-        # Pass 2: the circuit the backend runs, each symbolic parameter a bare placeholder.
-        self.compiled_circuit = self._rebuild(lambda expr: by_key[sympy.srepr(expr)])
+        # Pass 2: the circuits the backend runs, each symbolic parameter a bare placeholder.
+        self.compiled_circuits = self._rebuild_all(lambda expr: by_key[sympy.srepr(expr)])
 
     # -- introspection ------------------------------------------------------------------------
+    @property
+    def circuit(self):
+        return self.circuits[0]
+
+    @property
+    def compiled_circuit(self):
+        return self.compiled_circuits[0]
+
     @property
     def n_inputs(self):
         return len(self.input_symbols)
@@ -370,6 +371,12 @@ class Program:
     @property
     def n_qubits(self):
         return len(self.qubits)
+
+    @property
+    def has_channels(self):
+        """Whether a circuit contains a noise channel (an operation with no unitary)."""
+        return any(not cirq.has_unitary(op) for c in self.compiled_circuits
+                   for op in c.all_operations() if not cirq.is_parameterized(op))
 
     def affine_coefficients(self):
         """``(A_in, A_w, b)``: the affine placeholders equal ``features @ A_in + weights @ A_w + b``."""
@@ -430,4 +437,4 @@ def _check_supported_expression(expr):
             f"TensorFlow. Supported: + - * / ** and {', '.join(SUPPORTED_FUNCTIONS)}.")
 
 
-__all__ = ["Program", "CircuitError", "as_pauli_sums", "check_memory", "SUPPORTED_GATES_TEXT"]
+__all__ = ["Program", "CircuitError", "as_pauli_sums", "check_memory"]

@@ -42,6 +42,7 @@ import sympy
 import tensorflow as tf
 
 from tfq_layers.backends import _sv_compile as C
+from tfq_layers.backends import memory
 
 __all__ = ["StatevectorSimulator", "estimate_memory_bytes"]
 
@@ -50,39 +51,14 @@ _RDTYPE = tf.float32
 
 def estimate_memory_bytes(n_qubits: int, batch: int, n_steps: Optional[int] = None,
                           gradient: str = "autodiff") -> int:
-    """Rough peak memory (bytes) of simulating and differentiating a batch of states.
-
-    One complex64 state of the batch takes ``batch * 2**n_qubits * 8`` bytes. The forward
-    pass needs a few of them; autodiff keeps the input of every fused step for the backward
-    pass, the adjoint method keeps only the final state and a co-state.
-
-    Args:
-        n_qubits: number of qubits.
-        batch: batch size (times the number of trajectories for noisy circuits).
-        n_steps: number of fused simulation steps (`StatevectorSimulator.n_steps`); defaults
-            to ``2 * n_qubits`` when unknown.
-        gradient: "autodiff", "adjoint" or "none" (forward only).
-
-    Returns:
-        Estimated bytes.
-
-    Calibration (benchmarks_statevector.py --memory, TF allocator peak, graph mode): 16
-    qubits, batch 32, 21 steps: autodiff 390 MiB (estimate 416), adjoint 118 MiB (112);
-    20 qubits, batch 8, 10 steps: autodiff 997 MiB (960), adjoint 421 MiB (448). XLA mode
-    needs more (~720 MiB at 16 qubits), and importing TF + Cirq costs ~0.9 GB of RSS.
+    """Rough peak memory (bytes) of simulating and differentiating a batch of states; see
+    :func:`tfq_layers.backends.memory.statevector_bytes` (the one home of this rule).
 
     Example:
         >>> estimate_memory_bytes(16, 32) / 2**20  # MiB
         592.0
     """
-    state = int(batch) * (2 ** int(n_qubits)) * 8
-    if n_steps is None:
-        n_steps = 2 * int(n_qubits)
-    if gradient == "none":
-        return 3 * state
-    if gradient == "adjoint":
-        return 7 * state
-    return (int(n_steps) + 5) * state
+    return memory.statevector_bytes(n_qubits, batch, n_steps, gradient)
 
 
 # --------------------------------------------------------------------------------------

@@ -1,79 +1,120 @@
-"""The one place that talks to TensorFlow Quantum's ops.
+"""The one place that talks to TensorFlow Quantum's ops, and TFQ's gate set.
 
-The circuit is serialized once, when the backend is built; every call tiles it (and the observables)
-to the batch and runs one TFQ op over the whole batch.
+The circuits are serialized once, when the backend is built; every call gathers (or tiles) them to
+the batch and runs one TFQ op over the whole batch. Importing this module does not import TFQ:
+TFQ is imported when a :class:`TFQBackend` is built or an op library is loaded.
 """
-import importlib
-import pkgutil
+import copy
 
 import cirq
 import numpy as np
-import tensorflow as tf
-import tensorflow_quantum as tfq
-from tensorflow_quantum.core.ops import load_module as _tfq_load_module
 
-DIFFERENTIATORS = {
-    "adjoint": tfq.differentiators.Adjoint,
-    "parameter_shift": tfq.differentiators.ParameterShift,
-    "finite_difference": tfq.differentiators.CentralDifference,
-    "central_difference": tfq.differentiators.CentralDifference,
-    "forward_difference": tfq.differentiators.ForwardDifference,
-}
-_CLASS_NAMES = {
-    "Adjoint": "adjoint", "ParameterShift": "parameter_shift",
-    "CentralDifference": "central_difference", "ForwardDifference": "forward_difference",
-}
+from tfq_layers.backends import memory
+from tfq_layers.backends.base import Backend, GateSet
+
+# -- TFQ's gate set (what TFQ 0.7.6 serializes) ----------------------------------------------------
+_TFQ_EIGEN = (
+    cirq.XPowGate, cirq.YPowGate, cirq.ZPowGate, cirq.HPowGate, cirq.CZPowGate, cirq.CXPowGate,
+    cirq.SwapPowGate, cirq.ISwapPowGate, cirq.XXPowGate, cirq.YYPowGate, cirq.ZZPowGate,
+)
+_TFQ_OTHER = (cirq.PhasedXPowGate, cirq.PhasedISwapPowGate, cirq.FSimGate, cirq.IdentityGate)
+TFQ_CHANNELS = (
+    cirq.DepolarizingChannel, cirq.AsymmetricDepolarizingChannel, cirq.AmplitudeDampingChannel,
+    cirq.GeneralizedAmplitudeDampingChannel, cirq.PhaseDampingChannel, cirq.PhaseFlipChannel,
+    cirq.BitFlipChannel, cirq.ResetChannel,
+)
+TFQ_GATES = GateSet(
+    "tfq",
+    lambda gate: isinstance(gate, _TFQ_EIGEN + _TFQ_OTHER + TFQ_CHANNELS),
+    "rx/ry/rz, X/Y/Z/H/CZ/CNOT/SWAP/ISWAP/XX/YY/ZZ (any power), PhasedXPowGate, "
+    "PhasedISwapPowGate, FSimGate, IdentityGate, .controlled_by(...) of those, and the noise "
+    "channels depolarize, asymmetric_depolarize, (generalized_)amplitude_damp, phase_damp, "
+    "phase_flip, bit_flip, reset",
+    "Decompose it first, e.g. with cirq.optimize_for_target_gateset(circuit, "
+    "gateset=cirq.CZTargetGateset()) (replaces MatrixGate, PhasedXZGate, TOFFOLI, CCZ, CSWAP), "
+    "or use backend='statevector', which simulates any gate with a unitary.", title="TFQ")
+
+# -- differentiators ------------------------------------------------------------------------------
+DIFFERENTIATOR_NAMES = ("adjoint", "parameter_shift", "finite_difference", "central_difference",
+                        "forward_difference")
+_CLASS_OF = {"adjoint": "Adjoint", "parameter_shift": "ParameterShift",
+             "finite_difference": "CentralDifference", "central_difference": "CentralDifference",
+             "forward_difference": "ForwardDifference"}
+_NAME_OF = {"Adjoint": "adjoint", "ParameterShift": "parameter_shift",
+            "CentralDifference": "central_difference", "ForwardDifference": "forward_difference"}
+DIFFERENTIATORS = DIFFERENTIATOR_NAMES  # kept for callers that list the names
 
 _OPS_LOADED = False
 
 
+def _tfq():
+    import tensorflow_quantum as tfq
+    return tfq
+
+
 def load_tfq_ops():
-    """Load every TFQ op library now.
+    """Register every TFQ op library with TensorFlow now, without importing TFQ's Python package.
 
     TFQ 0.7.6 loads its kernels lazily, on first use from Python. A SavedModel that contains TFQ ops
     needs them registered *before* ``tf.saved_model.load``; importing ``tfq_layers`` calls this, so a
-    fresh process that imports ``tfq_layers`` reloads such exports without further ado.
+    fresh process that imports ``tfq_layers`` reloads such exports without further ado. The shared
+    libraries are found through the installed package's location and loaded with
+    ``tf.load_op_library`` (TFQ's own loader later finds them already loaded). Returns the number
+    of libraries loaded (0 when TFQ is not installed).
     """
     global _OPS_LOADED
     if _OPS_LOADED:
-        return
-    import tensorflow_quantum.core.ops as ops_pkg
-    for info in pkgutil.walk_packages(ops_pkg.__path__, ops_pkg.__name__ + "."):
-        if info.name.rsplit(".", 1)[-1].startswith("_"):
-            continue
-        try:
-            module = importlib.import_module(info.name)
-        except ImportError:  # pragma: no cover - optional pieces of TFQ
-            continue
-        for value in vars(module).values():
-            if isinstance(value, _tfq_load_module._LazyLoader):
-                value._load()
-    _OPS_LOADED = True
+        return _OPS_LOADED
+    import glob
+    import importlib.util
+    import os
+
+    import tensorflow as tf
+    spec = importlib.util.find_spec("tensorflow_quantum")
+    if spec is None or spec.origin is None:  # pragma: no cover - TFQ not installed
+        return 0
+    root = os.path.join(os.path.dirname(spec.origin), "core", "ops")
+    libraries = sorted(glob.glob(os.path.join(root, "**", "_tfq_*.so"), recursive=True))
+    for path in libraries:
+        tf.load_op_library(path)
+    _OPS_LOADED = len(libraries)
+    return _OPS_LOADED
 
 
 def differentiator_spec(differentiator, sampled):
-    """Normalize a differentiator argument into a JSON-able spec ``{"name": ..., "config": {...}}``.
+    """Normalize a differentiator argument into a spec ``{"name": ..., "config": {...}}``.
 
     Args:
         differentiator: ``None`` (adjoint, or parameter shift when ``sampled``), a name from
-            ``DIFFERENTIATORS``, a ``tfq.differentiators`` instance, or a spec dict.
-        sampled: whether the op is a sampled-expectation op (``repetitions`` was given).
+            ``DIFFERENTIATOR_NAMES``, any ``tfq.differentiators.Differentiator`` instance (TFQ's
+            own or a user-written subclass), or a spec dict.
+        sampled: whether the op is a sampled one (``repetitions`` given, or a noisy circuit).
+
+    A user-written subclass gives ``{"name": "custom", "class": <registered name or None>,
+    "config": ..., "instance": obj}``; such a layer saves only when the class is registered with
+    ``keras.saving.register_keras_serializable`` (see :func:`plain_spec`).
     """
     if differentiator is None:
         return {"name": "parameter_shift" if sampled else "adjoint", "config": {}}
     if isinstance(differentiator, dict):
         name, config = differentiator.get("name"), dict(differentiator.get("config") or {})
+        if name == "custom":
+            return _custom_from_spec(differentiator, sampled)
     elif isinstance(differentiator, str):
         name, config = differentiator, {}
-    elif isinstance(differentiator, tfq.differentiators.Differentiator):
+    else:
+        tfq = _tfq()
+        if not isinstance(differentiator, tfq.differentiators.Differentiator):
+            raise TypeError(
+                f"differentiator must be None, a name ({list(DIFFERENTIATOR_NAMES)}) or a "
+                f"tfq.differentiators.Differentiator instance; got {differentiator!r} of type "
+                f"{type(differentiator).__name__}.")
         cls = type(differentiator).__name__
-        name = _CLASS_NAMES.get(cls)
-        config = {}
+        name = _NAME_OF.get(cls) if type(differentiator).__module__.startswith(
+            "tensorflow_quantum") else None
         if name is None:
-            raise ValueError(
-                f"differentiator {cls} cannot be saved by name; use one of "
-                f"{sorted(DIFFERENTIATORS)} (or an instance of Adjoint, ParameterShift, "
-                "CentralDifference, ForwardDifference).")
+            return _custom_spec(differentiator, sampled)
+        config = {}
         if name == "forward_difference":
             config = {"error_order": int(differentiator.error_order),
                       "grid_spacing": float(differentiator.grid_spacing)}
@@ -82,17 +123,70 @@ def differentiator_spec(differentiator, sampled):
             positive = pert[pert > 0]
             config = {"error_order": int(2 * positive.size),
                       "grid_spacing": float(f"{positive.min():.7g}")}
-    else:
-        raise TypeError(
-            f"differentiator must be None, a name ({sorted(DIFFERENTIATORS)}) or a "
-            f"tfq.differentiators instance; got {differentiator!r}.")
-    if name not in DIFFERENTIATORS:
-        raise ValueError(f"unknown differentiator {name!r}; choose one of {sorted(DIFFERENTIATORS)}.")
+    if name not in DIFFERENTIATOR_NAMES:
+        raise ValueError(f"unknown differentiator {name!r}; choose one of "
+                         f"{list(DIFFERENTIATOR_NAMES)} or pass a tfq.differentiators instance.")
     if sampled and name == "adjoint":
-        raise ValueError("the adjoint differentiator needs exact expectations, but repetitions "
-                         "was given (sampled expectations). Use differentiator='parameter_shift' "
-                         "or drop repetitions.")
+        raise ValueError("the adjoint differentiator needs exact expectations, but this op is "
+                         "sampled (repetitions given, or a noisy circuit). Use "
+                         "differentiator='parameter_shift' or drop repetitions.")
     return {"name": name, "config": config}
+
+
+def _custom_spec(instance, sampled):
+    from tfq_layers._keras import keras
+    cls = type(instance)
+    registered = keras.saving.get_registered_name(cls)
+    if registered == cls.__name__:  # get_registered_name falls back to the bare class name
+        registered = None
+    config = instance.get_config() if hasattr(instance, "get_config") else {}
+    if sampled and type(instance).__name__ == "Adjoint":  # pragma: no cover - subclass of Adjoint
+        raise ValueError("an adjoint differentiator cannot differentiate a sampled op.")
+    return {"name": "custom", "class": registered, "config": dict(config), "instance": instance}
+
+
+def _custom_from_spec(spec, sampled):
+    from tfq_layers._keras import keras
+    if spec.get("instance") is not None:
+        return dict(spec)
+    cls_name = spec.get("class")
+    cls = keras.saving.get_registered_object(cls_name) if cls_name else None
+    if cls is None:
+        raise ValueError(
+            f"the saved layer uses the custom differentiator {cls_name!r}, which is not "
+            "registered in this process. Import the module that defines it (decorated with "
+            "@keras.saving.register_keras_serializable()) before loading.")
+    return _custom_spec(cls(**dict(spec.get("config") or {})), sampled)
+
+
+def plain_spec(spec):
+    """A JSON-able copy of a differentiator spec, for ``get_config``.
+
+    Raises ``ValueError`` (at save time) for a user-written differentiator that is not registered,
+    naming the fix.
+    """
+    if spec is None:
+        return None
+    if spec["name"] == "custom":
+        if spec.get("class") is None:
+            cls = type(spec["instance"]).__name__
+            raise ValueError(
+                f"this layer uses the custom differentiator {cls}, which cannot be saved by "
+                f"name. Register it: decorate class {cls} with "
+                "@keras.saving.register_keras_serializable() (and give it get_config() if its "
+                "constructor takes arguments), or save with a built-in differentiator.")
+        return {"name": "custom", "class": str(spec["class"]),
+                "config": {str(k): v for k, v in spec["config"].items()}}
+    return {"name": str(spec["name"]), "config": {str(k): v for k, v in spec["config"].items()}}
+
+
+def _make_differentiator(spec):
+    if spec["name"] == "custom":
+        diff = copy.copy(spec["instance"])
+        diff.refresh()
+        return diff
+    tfq = _tfq()
+    return getattr(tfq.differentiators, _CLASS_OF[spec["name"]])(**spec["config"])
 
 
 def has_channels(circuit):
@@ -101,55 +195,184 @@ def has_channels(circuit):
                if not cirq.is_parameterized(op))
 
 
-class TFQExpectation:
-    """Batched expectation values of one compiled circuit through TFQ's qsim ops.
+# -- the backend ------------------------------------------------------------------------------------
+class TFQBackend(Backend):
+    """TFQ's qsim ops: CPU, quantum-data inputs, TFQ's differentiators.
 
-    Args:
-        compiled_circuit: ``cirq.Circuit`` whose parameters are numbers or bare placeholder symbols.
-        placeholder_names: names of those placeholders, in the column order of ``symbol_values``.
-        observables: list of ``cirq.PauliSum``.
-        differentiator: spec from :func:`differentiator_spec`.
-        repetitions: ``None`` for exact expectations, else shots per observable. For a circuit
-            with noise channels it is the number of quantum trajectories averaged (required).
+    Gradients of expectations come from the differentiator (adjoint by default; parameter shift
+    for sampled and noisy ops); probabilities are differentiable through Z-string expectations;
+    ``state``, ``sample`` and ``unitary`` have no gradient (as in TFQ).
     """
 
-    def __init__(self, compiled_circuit, placeholder_names, observables, differentiator,
-                 repetitions=None):
-        spec = differentiator_spec(differentiator, repetitions is not None)
-        self.spec = spec
-        self.repetitions = repetitions
-        self.n_observables = len(observables)
-        # Serialized once; call() only tiles these strings.
-        self._program = tfq.convert_to_tensor([compiled_circuit]).numpy()
-        self._observables = tfq.convert_to_tensor([observables]).numpy()
-        self._names = np.array(placeholder_names, dtype=object).astype(bytes)
-        diff = DIFFERENTIATORS[spec["name"]](**spec["config"])
-        self.noisy = has_channels(compiled_circuit)
-        if self.noisy:
-            # Trajectories: each of `repetitions` runs samples one Kraus branch per channel.
-            self._op = diff.generate_differentiable_op(sampled_op=tfq.noise.expectation)
-        elif repetitions is None:
-            self._op = diff.generate_differentiable_op(analytic_op=tfq.get_expectation_op())
+    name = "tfq"
+    gate_set = TFQ_GATES
+    reads_quantum_data = True
+    differentiable_state = False
+
+    def __init__(self, circuits, batched_names, shared_names, qubits, differentiator=None,
+                 trajectories=None):
+        super().__init__(circuits, batched_names, shared_names, qubits, differentiator,
+                         trajectories)
+        tfq = _tfq()
+        self._tfq = tfq
+        self.noisy = any(has_channels(c) for c in self.circuits)
+        if differentiator is not None and not isinstance(differentiator, dict):
+            raise TypeError("TFQBackend takes a differentiator spec; use differentiator_spec().")
+        self._diff_arg = differentiator
+        # Serialized once; calls only gather/tile these strings. Identity on every register qubit
+        # keeps observables on idle qubits valid for TFQ's ops.
+        padded = [c + cirq.Circuit(cirq.I.on_each(*[q for q in self.qubits
+                                                   if q not in c.all_qubits()]))
+                  for c in self.circuits]
+        import tensorflow as tf
+        with tf.init_scope():
+            self._programs = tfq.convert_to_tensor(padded).numpy()
+        self._empty = all(len(c) == 0 for c in self.circuits)
+        self._names = np.array(self.batched_names + self.shared_names, dtype=object).astype(bytes)
+        self._observables = {}
+        self._ops = {}
+        self._hadamard = None
+
+    def differentiator_for(self, sampled=False):
+        spec = self._diff_arg or differentiator_spec(None, sampled or self.noisy)
+        return plain_spec(spec) if spec["name"] != "custom" else {
+            "name": "custom", "config": dict(spec["config"])}
+
+    # -- helpers --------------------------------------------------------------------------------
+    def _op(self, kind):
+        """The differentiable op of ``kind`` ("analytic", "sampled", "noisy", "noisy_sampled")."""
+        op = self._ops.get(kind)
+        if op is None:
+            tfq = self._tfq
+            sampled = kind != "analytic"
+            spec = self._diff_arg
+            if spec is None:
+                spec = differentiator_spec(None, sampled)
+            elif sampled and spec["name"] == "adjoint":
+                raise ValueError("the adjoint differentiator needs exact, noiseless expectations; "
+                                 "this op is sampled or noisy. Use 'parameter_shift'.")
+            diff = _make_differentiator(spec)
+            if kind == "analytic":
+                op = diff.generate_differentiable_op(analytic_op=tfq.get_expectation_op())
+            elif kind == "sampled":
+                op = diff.generate_differentiable_op(sampled_op=tfq.get_sampled_expectation_op())
+            elif kind == "noisy":
+                op = diff.generate_differentiable_op(sampled_op=tfq.noise.expectation)
+            else:
+                op = diff.generate_differentiable_op(sampled_op=tfq.noise.sampled_expectation)
+            self._ops[kind] = op
+        return op
+
+    def _serialized_observables(self, observables):
+        key = tuple(str(o) for o in observables)
+        out = self._observables.get(key)
+        if out is None:
+            import tensorflow as tf
+            with tf.init_scope():  # serialize eagerly, also when first called inside a graph
+                out = self._tfq.convert_to_tensor([list(observables)]).numpy()
+            self._observables[key] = out
+        return out
+
+    def _inputs(self, values, shared, index, data):
+        import tensorflow as tf
+        batch = tf.shape(values)[0]
+        if index is None:
+            programs = tf.tile(tf.constant(self._programs[:1]), tf.reshape(batch, [1]))
         else:
-            self._op = diff.generate_differentiable_op(
-                sampled_op=tfq.get_sampled_expectation_op())
+            programs = tf.gather(tf.constant(self._programs), index)
+        if data is not None:
+            programs = data if self._empty else self._tfq.append_circuit(data, programs)
+        symbol_values = values
+        if self.shared_names:
+            symbol_values = tf.concat(
+                [values, tf.tile(tf.reshape(shared, [1, -1]), tf.stack([batch, 1]))], axis=1)
+        return programs, tf.constant(self._names, dtype=tf.string), symbol_values, batch
 
-    def __call__(self, symbol_values, circuits=None):
-        """Expectations ``(batch, n_observables)`` float32.
+    def _trajectories(self):
+        if self.trajectories is None:
+            raise ValueError("this circuit has noise channels, simulated by trajectories: pass "
+                             "repetitions=N (e.g. 1000) to set how many are averaged.")
+        return int(self.trajectories)
 
-        Args:
-            symbol_values: ``(batch, n_placeholders)`` float32.
-            circuits: optional ``(batch,)`` tf.string of serialized circuits (quantum data) that the
-                model circuit is appended to.
-        """
-        batch = tf.shape(symbol_values)[0]
-        programs = tf.tile(tf.constant(self._program), tf.reshape(batch, [1]))
-        if circuits is not None:
-            programs = tfq.append_circuit(circuits, programs)
-        pauli = tf.tile(tf.constant(self._observables), tf.stack([batch, 1]))
-        names = tf.constant(self._names, dtype=tf.string)
-        if self.repetitions is None:
-            return self._op(programs, names, symbol_values, pauli)
-        shots = tf.fill(tf.stack([batch, self.n_observables]), tf.constant(self.repetitions,
-                                                                           tf.int32))
-        return self._op(programs, names, symbol_values, pauli, shots)
+    # -- operations -----------------------------------------------------------------------------
+    def expectation(self, values, shared, observables, index=None, data=None, seed=None):
+        import tensorflow as tf
+        programs, names, sv, batch = self._inputs(values, shared, index, data)
+        pauli = tf.tile(tf.constant(self._serialized_observables(observables)),
+                        tf.stack([batch, 1]))
+        if self.noisy:
+            reps = tf.fill(tf.stack([batch, len(observables)]), self._trajectories())
+            return self._op("noisy")(programs, names, sv, pauli, reps)
+        return self._op("analytic")(programs, names, sv, pauli)
+
+    def sampled_expectation(self, values, shared, observables, repetitions, index=None,
+                            data=None, seed=None):
+        import tensorflow as tf
+        programs, names, sv, batch = self._inputs(values, shared, index, data)
+        pauli = tf.tile(tf.constant(self._serialized_observables(observables)),
+                        tf.stack([batch, 1]))
+        reps = tf.fill(tf.stack([batch, len(observables)]), tf.cast(repetitions, tf.int32))
+        return self._op("noisy_sampled" if self.noisy else "sampled")(programs, names, sv, pauli,
+                                                                        reps)
+
+    def sample(self, values, shared, repetitions, index=None, data=None, seed=None):
+        import tensorflow as tf
+        programs, names, sv, _ = self._inputs(values, shared, index, data)
+        reps = tf.reshape(tf.cast(repetitions, tf.int32), [1])
+        if self.noisy:
+            out = self._tfq.noise.samples(programs, names, sv, reps)
+        else:
+            out = self._tfq.get_sampling_op()(programs, names, sv, reps)
+        if isinstance(out, tf.RaggedTensor):
+            out = out.to_tensor(default_value=-2)
+        return tf.cast(out, tf.int32)
+
+    def state(self, values, shared, index=None, data=None):
+        import tensorflow as tf
+        if self.noisy:
+            raise ValueError("the TFQ backend computes states of noiseless circuits only; this "
+                             "circuit has noise channels. Use backend='statevector' (one random "
+                             "trajectory per example) or drop the channels.")
+        programs, names, sv, _ = self._inputs(values, shared, index, data)
+        out = self._tfq.get_state_op()(programs, names, sv)
+        if isinstance(out, tf.RaggedTensor):
+            out = out.to_tensor(default_value=-2)
+        return out
+
+    def probabilities(self, values, shared, index=None, seed=None):
+        """Differentiable probabilities: ``<Z_S>`` of every qubit subset S, then the Hadamard
+        transform (TFQ's state op has no gradient)."""
+        import tensorflow as tf
+        from scipy.linalg import hadamard
+        n = self.n_qubits
+        if self._hadamard is None:
+            self._hadamard = (hadamard(2 ** n) / 2 ** n).astype(np.float32)
+            self._z_strings = [cirq.PauliSum.from_pauli_strings([z_string(self.qubits, mask)])
+                               for mask in range(1, 2 ** n)]
+        z = self.expectation(values, shared, self._z_strings, index=index)
+        z = tf.concat([tf.ones_like(z[:, :1]), z], axis=1)  # <I> = 1
+        return tf.matmul(z, tf.constant(self._hadamard))  # H is symmetric
+
+    def unitary(self, values, shared, index=None, data=None):
+        import tensorflow as tf
+        if self.noisy:
+            raise ValueError("a circuit with noise channels has no unitary; drop the channels.")
+        programs, names, sv, _ = self._inputs(values, shared, index, data)
+        out = self._tfq.get_unitary_op()(programs, names, sv)
+        if isinstance(out, tf.RaggedTensor):
+            out = out.to_tensor(default_value=-2)
+        return out
+
+    def memory_bytes(self, batch):
+        runs = self.trajectories if self.noisy and self.trajectories else 1
+        return memory.state_bytes(self.n_qubits, batch * runs) * memory.TFQ_STATES_KEPT
+
+
+def z_string(qubits, mask):
+    """The Pauli string of Z on the qubits whose bit is set in ``mask`` (qubit 0 = the MSB)."""
+    n = len(qubits)
+    return cirq.PauliString({qubits[i]: cirq.Z for i in range(n) if (mask >> (n - 1 - i)) & 1})
+
+
+__all__ = ["DIFFERENTIATOR_NAMES", "TFQBackend", "TFQ_CHANNELS", "TFQ_GATES",
+           "differentiator_spec", "has_channels", "load_tfq_ops", "plain_spec", "z_string"]

@@ -28,10 +28,9 @@ import tensorflow as tf
 
 from tfq_layers import serialization
 from tfq_layers._keras import keras, register
-from tfq_layers.backends import STATEVECTOR_MAX_QUBITS
-from tfq_layers.expressions import ParameterMap
 from tfq_layers.generative.base import GenerativeModel, mmd_kernel_apply
-from tfq_layers.program import CircuitError, Program
+from tfq_layers.engine import Engine
+from tfq_layers.errors import CircuitError
 
 __all__ = ["BornMachine", "born_ansatz", "default_layers"]
 
@@ -93,24 +92,6 @@ def born_ansatz(qubits, layers, prefix="w"):
     return circuit, symbols
 
 
-def z_strings(qubits):
-    """The ``2**n - 1`` non-identity Z-strings, mask ``m`` at index ``m - 1`` (qubit 0 = MSB)."""
-    n = len(qubits)
-    out = []
-    for mask in range(1, 2 ** n):
-        out.append(cirq.PauliString({qubits[i]: cirq.Z for i in range(n)
-                                     if (mask >> (n - 1 - i)) & 1}))
-    return out
-
-
-def hadamard_matrix(n):
-    """Sylvester-Hadamard matrix ``H[x, m] = (-1)**popcount(x & m)`` of size ``2**n``."""
-    h = np.array([[1.0]])
-    for _ in range(n):
-        h = np.block([[h, h], [h, -h]])
-    return h
-
-
 @register("BornMachine")
 class BornMachine(GenerativeModel):
     """Quantum circuit Born machine: ``p(x) = |<x|U(θ)|0>|²`` as a trainable Keras model.
@@ -159,13 +140,12 @@ class BornMachine(GenerativeModel):
         self.repetitions = None if repetitions is None else int(repetitions)
         if backend not in ("auto", "tfq", "statevector"):
             raise ValueError(f"backend must be 'auto', 'tfq' or 'statevector'; got {backend!r}.")
-        resolved = backend
-        if backend == "auto":
-            resolved = "statevector" if self.n_bits <= STATEVECTOR_MAX_QUBITS else "tfq"
-        # Shot mode shifts each gate exponent by ±1/2: placeholders must be the exponents.
-        self._program = Program(circuit, require_observables=False,
-                                gate_set="tfq" if resolved == "tfq" else "any",
-                                allow_direct=repetitions is None)
+        # Shot mode shifts each gate exponent by ±1/2: placeholders must be the exponents, one
+        # batched column each.
+        self._engine = Engine(dict(circuit=circuit, require_observables=False,
+                                   allow_direct=repetitions is None),
+                              backend=backend, share_weights=False)
+        self._program = self._engine.program
         qubits = self._program.qubits
         if len(qubits) != self.n_bits:
             raise CircuitError(
@@ -173,36 +153,18 @@ class BornMachine(GenerativeModel):
                 "Every bit needs a qubit: add cirq.I on unused qubits or change n_qubits.")
         self.qubits = qubits
         self.backend_name = backend
-        self._backend = self._resolve_backend(resolved)
-        self._values = ParameterMap(self._program)
+        self._engine.bind()
+        self._program = self._engine.program
         self.seed = seed
         self.initializer = keras.initializers.get(
             initializer or keras.initializers.RandomNormal(0.0, 0.5, seed=seed))
         self._shift_plan = self._build_shift_plan() if self.repetitions else None
         self.circuit_weights = None
 
-    # -- backends ---------------------------------------------------------------------------
-    def _resolve_backend(self, name):
-        if name == "statevector":
-            from tfq_layers.backends.statevector import StatevectorSimulator
-            self._sv = StatevectorSimulator(self._program.compiled_circuit,
-                                            self._program.placeholder_names, qubits=self.qubits)
-        else:
-            import tensorflow_quantum as tfq
-            from tfq_layers.backends import TFQExpectation
-            self._tfq = tfq
-            self._program_tensor = tfq.convert_to_tensor([self._program.compiled_circuit]).numpy()
-            self._z_expectation = TFQExpectation(
-                self._program.compiled_circuit, self._program.placeholder_names,
-                [cirq.PauliSum.from_pauli_strings([z]) for z in z_strings(self.qubits)],
-                "adjoint")
-            self._hadamard = (hadamard_matrix(self.n_bits) / 2 ** self.n_bits).astype(np.float32)
-        return name
-
     @property
     def backend(self):
         """The simulator in use: ``"tfq"`` or ``"statevector"``."""
-        return self._backend
+        return self._engine.backend.name
 
     @property
     def circuit(self):
@@ -215,15 +177,11 @@ class BornMachine(GenerativeModel):
     def _placeholder_values(self, batch=1):
         weights = tf.convert_to_tensor(self.circuit_weights) if self.circuit_weights is not None \
             else None
-        return self._values(None, weights, tf.constant(batch))
+        return self._engine.parameters(None, weights, tf.constant(batch))[0]
 
     def _probabilities_from_values(self, values):
         """``(batch, 2**n)`` float32 probabilities for placeholder values ``(batch, P)``."""
-        if self._backend == "statevector":
-            return tf.cast(self._sv.probabilities(values), tf.float32)
-        z = self._z_expectation(values)  # (batch, 2**n - 1)
-        z = tf.concat([tf.ones_like(z[:, :1]), z], axis=1)  # the identity string: <I> = 1
-        return tf.matmul(z, tf.constant(self._hadamard))  # H is symmetric
+        return tf.cast(self._engine.backend.probabilities(values, tf.zeros([0])), tf.float32)
 
     # -- GenerativeModel ---------------------------------------------------------------------
     def build(self, input_shape=None):
@@ -272,15 +230,7 @@ class BornMachine(GenerativeModel):
 
     def _sample_from_values(self, values, repetitions, seed=None):
         """``(batch, repetitions, n)`` int32 samples of the circuit at each row of ``values``."""
-        if self._backend == "statevector":
-            return tf.cast(self._sv.sample(values, repetitions, seed=seed), tf.int32)
-        tfq = self._tfq
-        batch = tf.shape(values)[0]
-        programs = tf.tile(tf.constant(self._program_tensor), tf.reshape(batch, [1]))
-        names = tf.constant(self._program.placeholder_names, tf.string)
-        samples = tfq.get_sampling_op()(programs, names, values, [repetitions])
-        return tf.cast(samples.to_tensor() if isinstance(samples, tf.RaggedTensor) else samples,
-                       tf.int32)
+        return self._engine.backend.sample(values, tf.zeros([0]), repetitions, seed=seed)
 
     def _histograms(self, samples):
         """Normalized histograms ``(..., 2**n)`` float64 of sample sets ``(..., M, n)``."""
@@ -296,7 +246,7 @@ class BornMachine(GenerativeModel):
         weights = tf.convert_to_tensor(self.circuit_weights)
         with tf.GradientTape() as tape:
             tape.watch(weights)
-            values = self._values(None, weights, tf.constant(1))  # (1, P)
+            values = self._engine.parameters(None, weights, tf.constant(1))[0]  # (1, P)
         base = tf.stop_gradient(values)
         eye = tf.one_hot(plan, tf.shape(base)[1], dtype=tf.float32)  # (S, P)
         batch_values = tf.concat([base, base + 0.5 * eye, base - 0.5 * eye], axis=0)

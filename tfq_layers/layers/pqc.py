@@ -6,10 +6,8 @@ import tensorflow as tf
 
 from tfq_layers import serialization
 from tfq_layers._keras import keras, register
-from tfq_layers.backends import (BACKENDS, StatevectorExpectation, TFQExpectation, choose_backend,
-                                 differentiator_spec, has_channels)
-from tfq_layers.expressions import ParameterMap
-from tfq_layers.program import CircuitError, Program
+from tfq_layers import backends
+from tfq_layers.engine import Engine
 
 
 def default_initializer():
@@ -81,56 +79,46 @@ class PQC(keras.layers.Layer):
         if repetitions is not None:
             if isinstance(repetitions, bool) or not isinstance(repetitions, int) or repetitions < 1:
                 raise ValueError(f"repetitions must be a positive int or None; got {repetitions!r}.")
-        if backend not in BACKENDS:
-            raise ValueError(f"backend must be one of {BACKENDS}; got {backend!r}.")
-        if backend == "statevector" and differentiator is not None:
-            raise ValueError(
-                "differentiator applies to backend='tfq'; the statevector backend differentiates "
-                "exactly by TensorFlow autodiff. Drop differentiator or use backend='tfq'.")
-        self._args = dict(circuit=circuit, observables=observables, input_symbols=input_symbols,
-                          weight_symbols=weight_symbols)
-        self._program = Program(gate_set="tfq" if backend == "tfq" else "any", **self._args)
+        self.backend_request = backends.normalize_name(backend)
         self.repetitions = repetitions
-        self.backend_request = backend
-        self._differentiator_arg = None if differentiator is None else differentiator_spec(
-            differentiator, repetitions is not None)
-        if repetitions is None and has_channels(self._program.compiled_circuit):
+        self._engine = Engine(
+            dict(circuit=circuit, observables=observables, input_symbols=input_symbols,
+                 weight_symbols=weight_symbols),
+            backend=self.backend_request, differentiator=differentiator,
+            sampled=repetitions is not None, trajectories=repetitions)
+        self._program = self._engine.program
+        if repetitions is None and self._program.has_channels:
             raise ValueError(
-                f"the circuit has noise channels, which are simulated by sampling quantum "
+                "the circuit has noise channels, which are simulated by sampling quantum "
                 "trajectories; pass repetitions=N (e.g. 1000) to set how many are averaged.")
-        self._backend = None
-        self.backend = None  # "tfq" or "statevector" once resolved ("auto": in build)
-        if backend != "auto":
-            self._set_backend(backend)
+        if self.backend_request != "auto":
+            self._bind(self.backend_request)
         elif not self._program.n_inputs:  # no features: the input is quantum data
-            self._set_backend("tfq")
+            self._bind(self._engine.choose(quantum_data=True))
         self.initializer = keras.initializers.get(initializer or default_initializer())
         self.regularizer = keras.regularizers.get(regularizer)
         self.constraint = keras.constraints.get(constraint)
         self.circuit_weights = None
 
-    def _set_backend(self, name):
-        """Create the simulator backend ``name`` ("tfq" or "statevector")."""
-        if name == "tfq" and self._program.gate_set != "tfq":
-            try:  # the TFQ backend needs the strict gate set: recompile (same symbols, order)
-                self._program = Program(gate_set="tfq", **self._args)
-            except CircuitError as err:
-                raise CircuitError(
-                    f"{err} (This layer needs the TFQ backend because it takes quantum data, a "
-                    "TFQ differentiator or sampled expectations.)") from None
-        if name == "tfq":
-            self._backend = TFQExpectation(
-                self._program.compiled_circuit, self._program.placeholder_names,
-                self._program.observables, self._differentiator_arg, self.repetitions)
-        self._values = ParameterMap(self._program)
-        if name == "statevector":
-            # weight-only parameters go to the simulator once per batch ("shared"), so the gates
-            # they drive are computed once and applied with one GEMM over the batch
-            batched, shared = self._values.split_names()
-            self._backend = StatevectorExpectation(
-                self._program.compiled_circuit, batched, self._program.observables,
-                self._program.qubits, self.repetitions, shared_names=shared)
-        self.backend = name
+    def _bind(self, name):
+        """Build the simulator backend ``name``; a sampled expectation of a noiseless circuit
+        runs the backend's ``sampled_expectation``, everything else its ``expectation``."""
+        self._engine.bind(name, reason=(
+            " (This layer needs the TFQ backend because it takes quantum data, a TFQ "
+            "differentiator or sampled expectations.)" if self.backend_request == "auto" else ""))
+        self._program = self._engine.program
+        self._sampled = self.repetitions is not None and not self._engine.backend.noisy
+
+    @property
+    def backend(self):
+        """``"tfq"`` or ``"statevector"`` once resolved (``"auto"``: in ``build``), else ``None``."""
+        return None if self._engine.backend is None else self._engine.backend.name
+
+    @property
+    def simulator_backend(self):
+        """The bound :class:`~tfq_layers.backends.base.Backend` (``None`` before ``build`` for
+        ``backend="auto"``)."""
+        return self._engine.backend
 
     # -- introspection ------------------------------------------------------------------------
     @property
@@ -161,7 +149,9 @@ class PQC(keras.layers.Layer):
     def differentiator(self):
         """The differentiator in use, ``{"name": ..., "config": ...}`` (``"autodiff"`` for the
         statevector backend); ``None`` before an ``"auto"`` backend is resolved in ``build``."""
-        return None if self._backend is None else _plain_spec(self._backend.spec)
+        if self._engine.backend is None:
+            return None
+        return self._engine.backend.differentiator_for(self._sampled)
 
     def symbol_values(self):
         """Current weights as a ``{symbol name: float}`` dict (for ``cirq.resolve_parameters``)."""
@@ -188,11 +178,8 @@ class PQC(keras.layers.Layer):
         circuits_shape, features_shape = self._split_shapes(_as_shape_list(input_shape))
         if features_shape is not None:
             self._check_feature_shape(features_shape)
-        if self._backend is None:
-            self._set_backend(choose_backend(
-                self._program.n_qubits, quantum_data=circuits_shape is not None,
-                differentiator=self._differentiator_arg, repetitions=self.repetitions,
-                noisy=has_channels(self._program.compiled_circuit)))
+        if not self._engine.bound:
+            self._bind(self._engine.choose(quantum_data=circuits_shape is not None))
         if self._program.n_weights:
             self.circuit_weights = self.add_weight(
                 name="circuit_weights", shape=(self._program.n_weights,),
@@ -234,11 +221,13 @@ class PQC(keras.layers.Layer):
         weights = None
         if self.circuit_weights is not None:
             weights = tf.convert_to_tensor(self.circuit_weights)
-        if self.backend == "statevector":
-            values, shared = self._values.split(features, weights, batch)
-            out = self._backend(values, circuits, shared_values=shared)
+        values, shared = self._engine.parameters(features, weights, batch)
+        sim = self._engine.backend
+        if self._sampled:
+            out = sim.sampled_expectation(values, shared, self._program.observables,
+                                          self.repetitions, data=circuits)
         else:
-            out = self._backend(self._values(features, weights, batch), circuits)
+            out = sim.expectation(values, shared, self._program.observables, data=circuits)
         if self.compute_dtype not in (None, "float32"):
             out = tf.cast(out, self.compute_dtype)
         return out
@@ -279,7 +268,7 @@ class PQC(keras.layers.Layer):
             "observables": serialization.dumps(self._program.observables),
             "input_symbols": [s.name for s in self._program.input_symbols],
             "weight_symbols": [s.name for s in self._program.weight_symbols],
-            "differentiator": _plain_spec(self._differentiator_arg),
+            "differentiator": backends.plain_spec(self._engine.differentiator),
             "repetitions": self.repetitions,
             "backend": self.backend_request,
             "initializer": keras.initializers.serialize(self.initializer),
@@ -301,14 +290,6 @@ class PQC(keras.layers.Layer):
             if config.get(key) is not None:
                 config[key] = module.deserialize(config[key])
         return cls(**config)
-
-
-def _plain_spec(spec):
-    """A plain-dict copy of a differentiator spec (tf_keras wraps dict attributes for tracking,
-    and its wrappers are not JSON-serializable)."""
-    if spec is None:
-        return None
-    return {"name": str(spec["name"]), "config": {str(k): v for k, v in spec["config"].items()}}
 
 
 def _load_circuit(text):

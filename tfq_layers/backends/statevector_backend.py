@@ -1,0 +1,158 @@
+"""The pure-TensorFlow backend: :class:`~tfq_layers.backends.statevector.StatevectorSimulator`
+behind the :class:`~tfq_layers.backends.base.Backend` interface.
+
+Any gate with a unitary (or a Kraus representation, by trajectories), exact autodiff gradients of
+every output (states and unitaries included), XLA, GPU, and SavedModels with no custom ops. This
+module never imports TensorFlow Quantum.
+"""
+import cirq
+import numpy as np
+import sympy
+import tensorflow as tf
+
+from tfq_layers.backends import memory
+from tfq_layers.backends.base import Backend, GateSet
+from tfq_layers.backends.statevector import StatevectorSimulator
+
+
+def _simulable(gate):
+    if not cirq.is_parameterized(gate):
+        return cirq.has_unitary(gate) or cirq.has_kraus(gate)
+    return True  # parameterized gates are checked by the compiler (exponents, phases, angles)
+
+
+STATEVECTOR_GATES = GateSet(
+    "statevector", _simulable,
+    "any gate with a unitary (MatrixGate, PhasedXZGate, TOFFOLI, CCZ, CSWAP ...), parameterized "
+    "EigenGate/PhasedXPow/PhasedISwap/PhasedXZ/FSim gates, .controlled_by(...) of those, and "
+    "noise channels with a Kraus representation",
+    "A gate with neither a unitary nor a Kraus representation cannot be simulated. Decompose it "
+    "into gates with a unitary, e.g. with cirq.decompose(circuit).")
+
+DEFAULT_TRAJECTORIES = 100
+
+
+class StatevectorBackend(Backend):
+    """Batched statevector simulation in plain TensorFlow.
+
+    With several circuits (``index`` given to the operations), each distinct circuit has its own
+    compiled simulator and the batch is partitioned among them inside one graph.
+    """
+
+    name = "statevector"
+    gate_set = STATEVECTOR_GATES
+    reads_quantum_data = False
+    differentiable_state = True
+
+    def __init__(self, circuits, batched_names, shared_names, qubits, differentiator=None,
+                 trajectories=None):
+        super().__init__(circuits, batched_names, shared_names, qubits, differentiator,
+                         trajectories)
+        if differentiator is not None:
+            raise ValueError(
+                "differentiator applies to backend='tfq'; the statevector backend differentiates "
+                "exactly by TensorFlow autodiff. Drop differentiator or use backend='tfq'.")
+        self._sims = [StatevectorSimulator(
+            c, self.batched_names, qubits=self.qubits, shared_symbols=self.shared_names,
+            trajectories=trajectories or DEFAULT_TRAJECTORIES) for c in self.circuits]
+        self.noisy = any(s.has_noise for s in self._sims)
+        self._unitary_sims = None
+
+    @property
+    def simulators(self):
+        """The compiled simulators, one per circuit."""
+        return list(self._sims)
+
+    def _check_data(self, data):
+        if data is not None:
+            raise TypeError(
+                "the statevector backend cannot read quantum data (serialized circuits); use "
+                "backend='tfq' (or 'auto') for tf.string circuit inputs, or pass cirq.Circuit "
+                "objects.")
+
+    def _run(self, fn, values, index, sims=None):
+        """``fn(sim, values_part)`` over the batch, partitioned by ``index`` among circuits."""
+        sims = sims or self._sims
+        values = self.guard(values)
+        if index is None or len(sims) == 1:
+            return fn(sims[0], values)
+        index = tf.cast(index, tf.int32)
+        positions = tf.dynamic_partition(tf.range(tf.shape(values)[0]), index, len(sims))
+        parts = tf.dynamic_partition(values, index, len(sims))
+        outs = [fn(sim, part) for sim, part in zip(sims, parts)]
+        return tf.dynamic_stitch(positions, outs)
+
+    def _traj(self):
+        return self.trajectories or DEFAULT_TRAJECTORIES
+
+    # -- operations -----------------------------------------------------------------------------
+    def expectation(self, values, shared, observables, index=None, data=None, seed=None):
+        self._check_data(data)
+        traj = self._traj() if self.noisy else None
+        return self._run(lambda sim, v: sim.expectation(
+            v, observables, trajectories=traj if sim.has_noise else None, seed=seed,
+            shared_values=shared), values, index)
+
+    def sampled_expectation(self, values, shared, observables, repetitions, index=None,
+                            data=None, seed=None):
+        self._check_data(data)
+        traj = self._traj() if self.noisy else None
+        return self._run(lambda sim, v: sim.sampled_expectation(
+            v, observables, repetitions=repetitions, seed=seed,
+            trajectories=traj if sim.has_noise else None, shared_values=shared), values, index)
+
+    def sample(self, values, shared, repetitions, index=None, data=None, seed=None):
+        self._check_data(data)
+        return self._run(lambda sim, v: sim.sample(v, repetitions, seed=seed,
+                                                   shared_values=shared), values, index)
+
+    def state(self, values, shared, index=None, data=None, seed=None):
+        self._check_data(data)
+        return self._run(lambda sim, v: sim.state(v, seed=seed, shared_values=shared),
+                         values, index)
+
+    def probabilities(self, values, shared, index=None, seed=None):
+        traj = self._traj() if self.noisy else None
+        return self._run(lambda sim, v: sim.probabilities(
+            v, trajectories=traj if sim.has_noise else None, seed=seed, shared_values=shared),
+            values, index)
+
+    def unitary(self, values, shared, index=None, data=None):
+        """Columns ``U|k>``: each example is simulated from every basis state at once, prepared by
+        ``X**b`` gates whose exponents are extra batched values (differentiable like any state)."""
+        self._check_data(data)
+        if self.noisy:
+            raise ValueError("a circuit with noise channels has no unitary; drop the channels.")
+        n = self.n_qubits
+        if self._unitary_sims is None:
+            taken = set(self.batched_names) | set(self.shared_names)
+            prefix = "_tfql_basis"
+            while any(name.startswith(prefix) for name in taken):
+                prefix = "_" + prefix
+            bits = [sympy.Symbol(f"{prefix}{i}") for i in range(n)]
+            prep = cirq.Circuit(cirq.X(q) ** b for q, b in zip(self.qubits, bits))
+            self._unitary_sims = [StatevectorSimulator(
+                prep + c, [b.name for b in bits] + self.batched_names, qubits=self.qubits,
+                shared_symbols=self.shared_names) for c in self.circuits]
+            k = np.arange(2 ** n)
+            self._basis_bits = ((k[:, None] >> np.arange(n - 1, -1, -1)[None, :]) & 1).astype(
+                np.float32)
+        dim = 2 ** n
+        basis = tf.constant(self._basis_bits)
+
+        def columns(sim, v):
+            b = tf.shape(v)[0]
+            rows = tf.repeat(v, dim, axis=0)  # (b * dim, n_batched)
+            tiled_bits = tf.tile(basis, tf.stack([b, 1]))
+            psi = sim.state(tf.concat([tiled_bits, rows], axis=1), shared_values=shared)
+            return tf.transpose(tf.reshape(psi, [-1, dim, dim]), [0, 2, 1])  # U[:, k] = U|k>
+
+        values = tf.convert_to_tensor(values, tf.float32)
+        return self._run(columns, values, index, sims=self._unitary_sims)
+
+    def memory_bytes(self, batch):
+        runs = self._traj() if self.noisy else 1
+        return max(s.memory_estimate_bytes(int(batch) * runs) for s in self._sims)
+
+
+__all__ = ["DEFAULT_TRAJECTORIES", "STATEVECTOR_GATES", "StatevectorBackend"]
