@@ -24,3 +24,11 @@ def test_generators_example_runs():
     (code,) = _blocks_after("## Generators")[:1]
     out = reference.run_python(code.replace("epochs=200", "epochs=2"))
     assert "[[" in out
+
+
+def test_coming_from_tfq_example_trains_and_saves(tmp_path):
+    (code,) = _blocks_after("## Coming from TFQ")[:1]
+    out = reference.run_python(f"import os; os.chdir({str(tmp_path)!r})\n" + code)
+    pred = [float(v) for v in out.replace("[", " ").replace("]", " ").split()]
+    assert len(pred) == 2 and pred[0] > 0.9 and pred[1] < -0.9, out
+    assert (tmp_path / "controller.keras").exists()

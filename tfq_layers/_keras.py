@@ -16,6 +16,15 @@ else:
 KERAS3 = not LEGACY
 
 
+def build_at_init(layer):
+    """Mark a layer with no state as built when it is created (Keras's contract for stateless
+    layers; Keras 3 does it only when ``build`` is not overridden)."""
+    if KERAS3:
+        layer._build_at_init()
+    else:  # pragma: no cover - exercised by the legacy test lane
+        layer.built = True
+
+
 def register(name):
     """Register a class for Keras (de)serialization under the ``tfq_layers`` package."""
     return keras.saving.register_keras_serializable(package="tfq_layers", name=name)

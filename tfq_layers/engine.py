@@ -65,7 +65,8 @@ class Engine:
         """The backend ``"auto"`` picks for this program (see ``backends.choose_backend``)."""
         return backends.choose_backend(
             self.program.n_qubits, quantum_data=quantum_data, differentiator=self.differentiator,
-            repetitions=self.sampled, noisy=self.program.has_channels)
+            repetitions=self.sampled, noisy=self.program.has_channels,
+            n_circuits=len(self.program.circuits))
 
     def bind(self, name=None, reason=""):
         """Build the backend ``name`` (default: the request, or ``choose()`` for ``"auto"``)."""

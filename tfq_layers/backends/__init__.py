@@ -55,17 +55,24 @@ def normalize_name(backend):
                      f"got {backend!r}.")
 
 
+# Above this many distinct circuits in one program, "auto" takes TFQ: its op runs any batch of
+# different circuits in one call, while the statevector backend compiles one simulator per
+# distinct circuit.
+STATEVECTOR_MAX_CIRCUITS = 4
+
+
 def choose_backend(n_qubits, quantum_data=False, differentiator=None, repetitions=None,
-                   noisy=False):
+                   noisy=False, n_circuits=1):
     """The backend ``"auto"`` resolves to.
 
     TFQ when the layer takes quantum data (serialized circuits only TFQ can read), when a TFQ
     differentiator was asked for, for sampled expectations of a noiseless circuit (TFQ samples
-    shots and differentiates them by parameter shift, as on hardware), or above
+    shots and differentiates them by parameter shift, as on hardware), for more than
+    ``STATEVECTOR_MAX_CIRCUITS`` distinct circuits in one batch, or above
     ``STATEVECTOR_MAX_QUBITS``; the statevector backend otherwise.
     """
     if quantum_data or differentiator is not None or (repetitions and not noisy) or \
-            n_qubits > STATEVECTOR_MAX_QUBITS:
+            n_qubits > STATEVECTOR_MAX_QUBITS or n_circuits > STATEVECTOR_MAX_CIRCUITS:
         return "tfq"
     return "statevector"
 
@@ -79,6 +86,6 @@ def make_backend(name, program, batched_names, shared_names, differentiator=None
 
 
 __all__ = ["BACKENDS", "DIFFERENTIATORS", "DIFFERENTIATOR_NAMES", "OPERATIONS",
-           "STATEVECTOR_MAX_QUBITS", "Backend", "GateSet", "backend_class", "choose_backend",
+           "STATEVECTOR_MAX_CIRCUITS", "STATEVECTOR_MAX_QUBITS", "Backend", "GateSet", "backend_class", "choose_backend",
            "differentiator_spec", "gate_set", "has_channels", "load_tfq_ops", "make_backend",
            "normalize_name", "plain_spec"]

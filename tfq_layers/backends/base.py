@@ -74,6 +74,7 @@ class Backend(abc.ABC):
         gate_set: the :class:`GateSet` the backend simulates.
         reads_quantum_data: accepts ``data`` (serialized circuits) in its operations.
         differentiable_state: ``state``/``unitary`` have gradients.
+        supports_xla: runs inside ``tf.function(jit_compile=True)`` (Keras's ``supports_jit``).
         max_qubits_hint: registers above this are slower here than on another backend (used by
             ``"auto"``; ``None``: no known limit).
     """
@@ -82,6 +83,7 @@ class Backend(abc.ABC):
     gate_set = None
     reads_quantum_data = False
     differentiable_state = False
+    supports_xla = True
 
     def __init__(self, circuits, batched_names, shared_names, qubits, differentiator=None,
                  trajectories=None):

@@ -52,9 +52,13 @@ class StatevectorBackend(Backend):
             raise ValueError(
                 "differentiator applies to backend='tfq'; the statevector backend differentiates "
                 "exactly by TensorFlow autodiff. Drop differentiator or use backend='tfq'.")
+        # Several circuits: each is traced once; plain graph mode keeps that cheap (no XLA compile
+        # per circuit).
+        jit = "auto" if len(self.circuits) == 1 else False
         self._sims = [StatevectorSimulator(
             c, self.batched_names, qubits=self.qubits, shared_symbols=self.shared_names,
-            trajectories=trajectories or DEFAULT_TRAJECTORIES) for c in self.circuits]
+            trajectories=trajectories or DEFAULT_TRAJECTORIES, jit_compile=jit)
+            for c in self.circuits]
         self.noisy = any(s.has_noise for s in self._sims)
         self._unitary_sims = None
 

@@ -173,8 +173,8 @@ def plain_spec(spec):
             raise ValueError(
                 f"this layer uses the custom differentiator {cls}, which cannot be saved by "
                 f"name. Register it: decorate class {cls} with "
-                "@keras.saving.register_keras_serializable() (and give it get_config() if its "
-                "constructor takes arguments), or save with a built-in differentiator.")
+                "@keras.saving.register_keras_serializable() and give it a get_config() method "
+                "(returning its constructor arguments), or save with a built-in differentiator.")
         return {"name": "custom", "class": str(spec["class"]),
                 "config": {str(k): v for k, v in spec["config"].items()}}
     return {"name": str(spec["name"]), "config": {str(k): v for k, v in spec["config"].items()}}
@@ -208,6 +208,7 @@ class TFQBackend(Backend):
     gate_set = TFQ_GATES
     reads_quantum_data = True
     differentiable_state = False
+    supports_xla = False  # TFQ's kernels are CPU custom ops that XLA cannot compile
 
     def __init__(self, circuits, batched_names, shared_names, qubits, differentiator=None,
                  trajectories=None):
@@ -321,8 +322,9 @@ class TFQBackend(Backend):
         reps = tf.reshape(tf.cast(repetitions, tf.int32), [1])
         if self.noisy:
             out = self._tfq.noise.samples(programs, names, sv, reps)
-        else:
-            out = self._tfq.get_sampling_op()(programs, names, sv, reps)
+        else:  # TFQ's raw op: padded with -2 where circuits of a batch differ in size
+            from tensorflow_quantum.core.ops import tfq_simulate_ops
+            out = tfq_simulate_ops.tfq_simulate_samples(programs, names, sv, reps)
         if isinstance(out, tf.RaggedTensor):
             out = out.to_tensor(default_value=-2)
         return tf.cast(out, tf.int32)
@@ -333,11 +335,9 @@ class TFQBackend(Backend):
             raise ValueError("the TFQ backend computes states of noiseless circuits only; this "
                              "circuit has noise channels. Use backend='statevector' (one random "
                              "trajectory per example) or drop the channels.")
+        from tensorflow_quantum.core.ops import tfq_simulate_ops
         programs, names, sv, _ = self._inputs(values, shared, index, data)
-        out = self._tfq.get_state_op()(programs, names, sv)
-        if isinstance(out, tf.RaggedTensor):
-            out = out.to_tensor(default_value=-2)
-        return out
+        return tfq_simulate_ops.tfq_simulate_state(programs, names, sv)  # -2 padded
 
     def probabilities(self, values, shared, index=None, seed=None):
         """Differentiable probabilities: ``<Z_S>`` of every qubit subset S, then the Hadamard
@@ -357,11 +357,9 @@ class TFQBackend(Backend):
         import tensorflow as tf
         if self.noisy:
             raise ValueError("a circuit with noise channels has no unitary; drop the channels.")
+        from tensorflow_quantum.core.ops import tfq_unitary_op
         programs, names, sv, _ = self._inputs(values, shared, index, data)
-        out = self._tfq.get_unitary_op()(programs, names, sv)
-        if isinstance(out, tf.RaggedTensor):
-            out = out.to_tensor(default_value=-2)
-        return out
+        return tfq_unitary_op.OP_MODULE.tfq_calculate_unitary(programs, names, sv)  # -2 padded
 
     def memory_bytes(self, batch):
         runs = self.trajectories if self.noisy and self.trajectories else 1

@@ -72,6 +72,9 @@ class PQC(keras.layers.Layer):
         TensorShape([3, 2])
     """
 
+    _requires_observables = True
+    _sampled_op = True  # repetitions on a noiseless circuit: shot-noise expectations
+
     def __init__(self, circuit, observables, input_symbols=None, differentiator=None,
                  repetitions=None, initializer=None, regularizer=None, constraint=None,
                  weight_symbols=None, backend="auto", **kwargs):
@@ -83,9 +86,9 @@ class PQC(keras.layers.Layer):
         self.repetitions = repetitions
         self._engine = Engine(
             dict(circuit=circuit, observables=observables, input_symbols=input_symbols,
-                 weight_symbols=weight_symbols),
+                 weight_symbols=weight_symbols, require_observables=self._requires_observables),
             backend=self.backend_request, differentiator=differentiator,
-            sampled=repetitions is not None, trajectories=repetitions)
+            sampled=repetitions is not None and self._sampled_op, trajectories=repetitions)
         self._program = self._engine.program
         if repetitions is None and self._program.has_channels:
             raise ValueError(
@@ -108,6 +111,7 @@ class PQC(keras.layers.Layer):
             "differentiator or sampled expectations.)" if self.backend_request == "auto" else ""))
         self._program = self._engine.program
         self._sampled = self.repetitions is not None and not self._engine.backend.noisy
+        self.supports_jit = self._engine.backend.supports_xla  # Keras's jit_compile="auto"
 
     @property
     def backend(self):
@@ -184,7 +188,8 @@ class PQC(keras.layers.Layer):
             self.circuit_weights = self.add_weight(
                 name="circuit_weights", shape=(self._program.n_weights,),
                 initializer=self.initializer, regularizer=self.regularizer,
-                constraint=self.constraint, trainable=True, dtype="float32")
+                constraint=self.constraint, trainable=True, dtype="float32",
+                autocast=False)  # circuit angles stay float32 under mixed precision
         self.built = True
 
     def _check_feature_shape(self, shape):
@@ -206,7 +211,11 @@ class PQC(keras.layers.Layer):
     def compute_output_shape(self, input_shape):
         circuits_shape, features_shape = self._split_shapes(_as_shape_list(input_shape))
         batch = (features_shape or circuits_shape or (None,))[0]
-        return (batch, len(self._program.observables))
+        return (batch,) + self._output_shape()
+
+    def _output_shape(self):
+        """The output shape after the batch dimension."""
+        return (len(self._program.observables),)
 
     def call(self, inputs):
         circuits, features = self._split_inputs(inputs)
@@ -222,15 +231,17 @@ class PQC(keras.layers.Layer):
         if self.circuit_weights is not None:
             weights = tf.convert_to_tensor(self.circuit_weights)
         values, shared = self._engine.parameters(features, weights, batch)
-        sim = self._engine.backend
-        if self._sampled:
-            out = sim.sampled_expectation(values, shared, self._program.observables,
-                                          self.repetitions, data=circuits)
-        else:
-            out = sim.expectation(values, shared, self._program.observables, data=circuits)
-        if self.compute_dtype not in (None, "float32"):
+        out = self._run(self._engine.backend, values, shared, circuits)
+        if out.dtype == tf.float32 and self.compute_dtype not in (None, "float32"):
             out = tf.cast(out, self.compute_dtype)
         return out
+
+    def _run(self, sim, values, shared, circuits):
+        """The backend operation this layer outputs (subclasses output other quantities)."""
+        if self._sampled:
+            return sim.sampled_expectation(values, shared, self._program.observables,
+                                           self.repetitions, data=circuits)
+        return sim.expectation(values, shared, self._program.observables, data=circuits)
 
     def _split_inputs(self, inputs):
         if isinstance(inputs, (list, tuple)):
@@ -265,7 +276,8 @@ class PQC(keras.layers.Layer):
         config = super().get_config()
         config.update({
             "circuit": serialization.dumps(self._program.circuit),
-            "observables": serialization.dumps(self._program.observables),
+            "observables": serialization.dumps(self._program.observables)
+            if self._requires_observables else None,
             "input_symbols": [s.name for s in self._program.input_symbols],
             "weight_symbols": [s.name for s in self._program.weight_symbols],
             "differentiator": backends.plain_spec(self._engine.differentiator),
@@ -283,7 +295,8 @@ class PQC(keras.layers.Layer):
     def from_config(cls, config):
         config = dict(config)
         config["circuit"] = _load_circuit(config["circuit"])
-        config["observables"] = serialization.loads(config["observables"])
+        if config.get("observables") is not None:
+            config["observables"] = serialization.loads(config["observables"])
         for key, module in (("initializer", keras.initializers),
                             ("regularizer", keras.regularizers),
                             ("constraint", keras.constraints)):
