@@ -390,3 +390,33 @@ def test_bad_inputs_raise_clear_errors():
     with pytest.raises(ValueError, match="noise channels; use backend='noisy'"):
         L.Expectation()(K.noisy_circuit(), symbol_names=K.NAMES, symbol_values=vals,
                         operators=ops)
+
+
+def test_noisy_quantum_data_into_a_noiseless_layer_is_a_clear_error_and_works_when_noisy():
+    q = K.QUBITS[0]
+    model = cirq.Circuit(cirq.rx(K.A)(q))
+    noisy_data = tfq.convert_to_tensor([cirq.Circuit(cirq.X(q)),
+                                        cirq.Circuit(cirq.X(q), cirq.bit_flip(0.2)(q))])
+    with pytest.raises(tf.errors.InvalidArgumentError, match="noise channels.*NoisyPQC"):
+        L.PQC(model, cirq.Z(q))(noisy_data)
+    clean = tfq.convert_to_tensor([cirq.Circuit(cirq.Y(q) ** 0.5, cirq.X(q))] * 2)
+    assert L.ControlledPQC(model, cirq.Z(q))([clean, np.zeros((2, 1), np.float32)]).shape == (2, 1)
+    layer = L.NoisyPQC(model, cirq.Z(q), repetitions=2000, sample_based=False)
+    layer.build(noisy_data.shape)
+    layer.set_weights([np.zeros(1, np.float32)])
+    out = layer(noisy_data).numpy()[:, 0]
+    # X then a 20% bit flip: <Z> = -1 and -(1 - 2 * 0.2) = -0.6, within trajectory noise
+    np.testing.assert_allclose(out, [-1.0, -0.6], atol=5 * 1.0 / np.sqrt(2000))
+
+
+def test_a_data_symbol_shared_with_a_model_weight_is_refused_not_merged():
+    """TFQ resolves the appended program with the layer's names, so a data circuit's symbol `a`
+    would silently take the model weight `a`'s value."""
+    from tfq_layers import PQC
+    q = K.QUBITS[0]
+    data = tfq.convert_to_tensor([cirq.Circuit(cirq.rx(K.A)(q))] * 2)
+    for layer in (L.PQC(cirq.Circuit(cirq.ry(K.A)(q)), cirq.Z(q)),
+                  PQC(cirq.Circuit(cirq.ry(K.A)(q)), cirq.Z(q))):
+        with pytest.raises(tf.errors.InvalidArgumentError,
+                           match="symbol 'a' appears both in the quantum-data circuits"):
+            layer(data)

@@ -158,3 +158,29 @@ def test_corrupt_keras_file_is_rejected(tmp_path):
     with pytest.raises(Exception, match="does not load"):
         keras.models.load_model(str(tampered), safe_mode=True)
     assert path.read_bytes() == data  # the user's file is untouched
+
+
+@pytest.mark.skipif(LEGACY, reason="save_own_variables stores of Keras 3")
+def test_weights_load_by_symbol_name_not_position(tmp_path):
+    """Saved weights carry their symbol names: a model whose weight symbols are listed in
+    another order gets the same values; one whose symbols differ is refused with the list."""
+    q = cirq.GridQubit.rect(1, 2)
+    x, a, b, c = sympy.symbols("x a b c")
+    circuit = cirq.Circuit(cirq.rx(x)(q[0]), cirq.ry(a)(q[0]), cirq.rz(b)(q[1]),
+                           cirq.CNOT(*q), cirq.ry(2 * b)(q[1]))
+
+    def model(weight_symbols=None, circ=circuit):
+        i = keras.Input((1,))
+        return keras.Model(i, PQC(circ, [cirq.Z(q[1])], input_symbols=["x"],
+                                  weight_symbols=weight_symbols)(i))
+
+    f = np.array([[0.3], [-1.0]], np.float32)
+    m = model(["a", "b"])
+    path = str(tmp_path / "w.weights.h5")
+    m.save_weights(path)
+    m2 = model(["b", "a"])
+    m2.load_weights(path)
+    np.testing.assert_array_equal(m2.predict(f, verbose=0), m.predict(f, verbose=0))
+    other = cirq.Circuit(cirq.rx(x)(q[0]), cirq.ry(a)(q[0]), cirq.rz(c)(q[1]))
+    with pytest.raises(ValueError, match=r"belong to symbols \['a', 'b'\].*missing here: \['b'\]"):
+        model(None, other).load_weights(path)

@@ -28,6 +28,8 @@ class Engine:
         sampled: whether the layer's op is sampled (``repetitions`` with a noiseless circuit), for
             the default differentiator and its checks.
         trajectories: trajectories averaged for noisy circuits.
+        noisy: simulate by trajectories even if the circuits have no channel (TFQ's noisy layers,
+            whose quantum data may bring channels).
         share_weights: pass weight-only placeholders once per batch (``shared``); ``False`` makes
             every placeholder a batched column (``values`` then has one column per placeholder,
             in ``program.placeholder_names`` order, so callers may shift single columns).
@@ -40,11 +42,12 @@ class Engine:
     """
 
     def __init__(self, program_args, backend="auto", differentiator=None, sampled=False,
-                 trajectories=None, share_weights=True):
+                 trajectories=None, share_weights=True, noisy=False):
         self.request = backends.normalize_name(backend)
         self._args = dict(program_args)
         self.program = Program(gate_set=backends.gate_set(self.request), **self._args)
-        noisy = self.program.has_channels
+        noisy = self.program.has_channels or noisy
+        self.noisy = noisy
         if self.request == "statevector" and differentiator is not None:
             raise ValueError(
                 "differentiator applies to backend='tfq'; the statevector backend differentiates "
@@ -65,7 +68,7 @@ class Engine:
         """The backend ``"auto"`` picks for this program (see ``backends.choose_backend``)."""
         return backends.choose_backend(
             self.program.n_qubits, quantum_data=quantum_data, differentiator=self.differentiator,
-            repetitions=self.sampled, noisy=self.program.has_channels,
+            repetitions=self.sampled, noisy=self.noisy,
             n_circuits=len(self.program.circuits))
 
     def bind(self, name=None, reason=""):
@@ -85,7 +88,8 @@ class Engine:
             batched, shared = list(self.program.placeholder_names), []
         self.backend = backends.make_backend(name, self.program, batched, shared,
                                              differentiator=self.differentiator,
-                                             trajectories=self.trajectories)
+                                             trajectories=self.trajectories,
+                                             noisy=self.noisy)
         return self.backend
 
     def parameters(self, features, weights, batch):

@@ -78,11 +78,11 @@ def choose_backend(n_qubits, quantum_data=False, differentiator=None, repetition
 
 
 def make_backend(name, program, batched_names, shared_names, differentiator=None,
-                 trajectories=None):
+                 trajectories=None, noisy=False):
     """Build backend ``name`` for a compiled :class:`~tfq_layers.program.Program`."""
     return backend_class(name)(program.compiled_circuits, batched_names, shared_names,
                                program.qubits, differentiator=differentiator,
-                               trajectories=trajectories)
+                               trajectories=trajectories, noisy=noisy)
 
 
 __all__ = ["BACKENDS", "DIFFERENTIATORS", "DIFFERENTIATOR_NAMES", "OPERATIONS",

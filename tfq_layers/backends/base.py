@@ -68,6 +68,9 @@ class Backend(abc.ABC):
             that differentiate by autodiff refuse one other than ``None``).
         trajectories: for noisy circuits, trajectories averaged by ``expectation`` and
             ``probabilities`` (``None``: the backend's default).
+        noisy: simulate with the noisy (trajectory) method even when the program's own circuits
+            have no channel (quantum data may bring them). Either way ``self.noisy`` says whether
+            the backend simulates noisily.
 
     Class attributes:
         name: ``"tfq"`` or ``"statevector"``.
@@ -86,7 +89,7 @@ class Backend(abc.ABC):
     supports_xla = True
 
     def __init__(self, circuits, batched_names, shared_names, qubits, differentiator=None,
-                 trajectories=None):
+                 trajectories=None, noisy=False):
         self.circuits = list(circuits)
         self.batched_names = list(batched_names)
         self.shared_names = list(shared_names)

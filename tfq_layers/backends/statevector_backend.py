@@ -45,9 +45,9 @@ class StatevectorBackend(Backend):
     differentiable_state = True
 
     def __init__(self, circuits, batched_names, shared_names, qubits, differentiator=None,
-                 trajectories=None):
+                 trajectories=None, noisy=False):
         super().__init__(circuits, batched_names, shared_names, qubits, differentiator,
-                         trajectories)
+                         trajectories, noisy)
         if differentiator is not None:
             raise ValueError(
                 "differentiator applies to backend='tfq'; the statevector backend differentiates "

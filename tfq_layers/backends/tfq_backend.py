@@ -23,6 +23,8 @@ TFQ_CHANNELS = (
     cirq.GeneralizedAmplitudeDampingChannel, cirq.PhaseDampingChannel, cirq.PhaseFlipChannel,
     cirq.BitFlipChannel, cirq.ResetChannel,
 )
+# TFQ's serialized gate ids of its channels (tensorflow_quantum/core/serialize/serializer.py).
+_CHANNEL_IDS = (b"DP", b"ADP", b"GAD", b"AD", b"RST", b"PD", b"PF", b"BF")
 TFQ_GATES = GateSet(
     "tfq",
     lambda gate: isinstance(gate, _TFQ_EIGEN + _TFQ_OTHER + TFQ_CHANNELS),
@@ -211,12 +213,12 @@ class TFQBackend(Backend):
     supports_xla = False  # TFQ's kernels are CPU custom ops that XLA cannot compile
 
     def __init__(self, circuits, batched_names, shared_names, qubits, differentiator=None,
-                 trajectories=None):
+                 trajectories=None, noisy=False):
         super().__init__(circuits, batched_names, shared_names, qubits, differentiator,
-                         trajectories)
+                         trajectories, noisy)
         tfq = _tfq()
         self._tfq = tfq
-        self.noisy = any(has_channels(c) for c in self.circuits)
+        self.noisy = bool(noisy) or any(has_channels(c) for c in self.circuits)
         if differentiator is not None and not isinstance(differentiator, dict):
             raise TypeError("TFQBackend takes a differentiator spec; use differentiator_spec().")
         self._diff_arg = differentiator
@@ -282,12 +284,46 @@ class TFQBackend(Backend):
         else:
             programs = tf.gather(tf.constant(self._programs), index)
         if data is not None:
+            data = self._checked_data(data)
             programs = data if self._empty else self._tfq.append_circuit(data, programs)
         symbol_values = values
         if self.shared_names:
             symbol_values = tf.concat(
                 [values, tf.tile(tf.reshape(shared, [1, -1]), tf.stack([batch, 1]))], axis=1)
         return programs, tf.constant(self._names, dtype=tf.string), symbol_values, batch
+
+    def _checked_data(self, data):
+        """``data`` behind in-graph checks of what TFQ's ops would get wrong or report opaquely:
+        a noise channel in a circuit a noiseless op runs ("Could not parse gate id"), and a symbol
+        of the data that is also one of this program's placeholders (TFQ would silently give it
+        the layer's value). The serialized protos are searched for the exact field bytes."""
+        import tensorflow as tf
+        checks = []
+        if not self.noisy:  # a Gate message's id field: b"\n" len b"\n" len id
+            channel = tf.reduce_any(tf.stack([
+                _contains(data, b"\n" + bytes([len(g) + 2]) + b"\n" + bytes([len(g)]) + g)
+                for g in _CHANNEL_IDS]))
+            checks.append(tf.debugging.Assert(tf.logical_not(channel), [
+                "tfq_layers: a circuit of the quantum-data input has noise channels, but this "
+                "layer simulates noiselessly. Use a noisy layer (NoisyPQC, NoisyControlledPQC, "
+                "or backend='noisy' with repetitions=N trajectories), or remove the channels "
+                "from the data."]))
+        for name in self.batched_names + self.shared_names:
+            raw = name.encode()
+            if len(raw) > 120:
+                continue
+            # an Arg message holding a symbol: b"\x12" len b"\x12" len name
+            shared = _contains(data, b"\x12" + bytes([len(raw) + 2]) + b"\x12" +
+                               bytes([len(raw)]) + raw)
+            checks.append(tf.debugging.Assert(tf.logical_not(shared), [
+                f"tfq_layers: symbol {name!r} appears both in the quantum-data circuits and in "
+                "this layer's circuit, so the data's symbol would silently take the layer's "
+                "value. Resolve the data circuits first (cirq.resolve_parameters) or rename "
+                "the symbol in one of them."]))
+        if not checks:
+            return data
+        with tf.control_dependencies(checks):
+            return tf.identity(data)
 
     def _trajectories(self):
         if self.trajectories is None:
@@ -364,6 +400,12 @@ class TFQBackend(Backend):
     def memory_bytes(self, batch):
         runs = self.trajectories if self.noisy and self.trajectories else 1
         return memory.state_bytes(self.n_qubits, batch * runs) * memory.TFQ_STATES_KEPT
+
+
+def _contains(data, marker):
+    """Whether any serialized circuit in ``data`` contains the bytes ``marker`` (in-graph)."""
+    import tensorflow as tf
+    return tf.reduce_any(tf.strings.split(data, sep=marker).row_lengths() > 1)
 
 
 def z_string(qubits, mask):

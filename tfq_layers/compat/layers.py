@@ -344,7 +344,8 @@ class _Executor(keras.layers.Layer):
                  require_observables=False, allow_unused_inputs=True,
                  symbol_order="lexicographic", allow_empty=setup.data_mode),
             backend=request, differentiator=self.differentiator_arg, sampled=sampled,
-            trajectories=setup.repetitions if self.noisy else None, share_weights=False)
+            trajectories=setup.repetitions if self.noisy else None, share_weights=False,
+            noisy=self.noisy)
         program = engine.program
         if program.weight_symbols:
             raise ValueError(
@@ -882,6 +883,7 @@ class NoisyPQC(PQC):
     def __init__(self, model_circuit, operators, *, repetitions=None, sample_based=None,
                  differentiator=None, initializer=None, regularizer=None, constraint=None,
                  backend="noisy", **kwargs):
+        self._force_noisy = True
         if repetitions is None:
             raise ValueError("NoisyPQC requires repetitions=N (trajectories).")
         if sample_based is None:
@@ -950,6 +952,7 @@ class NoisyControlledPQC(ControlledPQC):
 
     def __init__(self, model_circuit, operators, *, repetitions=None, sample_based=None,
                  differentiator=None, backend="noisy", **kwargs):
+        self._force_noisy = True
         if repetitions is None:
             raise ValueError("NoisyControlledPQC requires repetitions=N (trajectories).")
         if sample_based is None:

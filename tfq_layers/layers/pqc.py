@@ -1,7 +1,9 @@
 """``PQC``: a parameterized quantum circuit as a Keras layer."""
+import json
 import math
 
 import cirq
+import numpy as np
 import tensorflow as tf
 
 from tfq_layers import serialization
@@ -74,6 +76,7 @@ class PQC(keras.layers.Layer):
 
     _requires_observables = True
     _sampled_op = True  # repetitions on a noiseless circuit: shot-noise expectations
+    _force_noisy = False  # TFQ's noisy layers simulate by trajectories whatever the circuit
 
     def __init__(self, circuit, observables, input_symbols=None, differentiator=None,
                  repetitions=None, initializer=None, regularizer=None, constraint=None,
@@ -88,7 +91,8 @@ class PQC(keras.layers.Layer):
             dict(circuit=circuit, observables=observables, input_symbols=input_symbols,
                  weight_symbols=weight_symbols, require_observables=self._requires_observables),
             backend=self.backend_request, differentiator=differentiator,
-            sampled=repetitions is not None and self._sampled_op, trajectories=repetitions)
+            sampled=repetitions is not None and self._sampled_op, trajectories=repetitions,
+            noisy=self._force_noisy)
         self._program = self._engine.program
         if repetitions is None and self._program.has_channels:
             raise ValueError(
@@ -271,6 +275,36 @@ class PQC(keras.layers.Layer):
                                       inputs.shape[-1] != self._program.n_inputs):
             self._check_feature_shape(tuple(inputs.shape))
         return None, inputs
+
+    # -- weights are saved with their symbol names and loaded by name ----------------------------
+    def save_own_variables(self, store):
+        super().save_own_variables(store)
+        if self.circuit_weights is not None:
+            # names as UTF-8 JSON in a uint8 array (the weights stores take numeric arrays only)
+            text = json.dumps([s.name for s in self.weight_symbols]).encode()
+            store["weight_symbols"] = np.frombuffer(text, dtype=np.uint8)
+
+    def load_own_variables(self, store):
+        if self.circuit_weights is None or "weight_symbols" not in store:
+            return super().load_own_variables(store)  # older files: by position, as saved
+        try:
+            saved = json.loads(np.asarray(store["weight_symbols"], np.uint8).tobytes().decode())
+        except (ValueError, UnicodeDecodeError) as err:
+            raise ValueError(f"{self.name}: the saved weight symbol names are unreadable ({err}); "
+                             "the weights file was altered.") from None
+        if not isinstance(saved, list) or not all(isinstance(n, str) for n in saved):
+            raise ValueError(f"{self.name}: the saved weight symbol names are not a list of "
+                             "strings; the weights file was altered.")
+        mine = [s.name for s in self.weight_symbols]
+        if sorted(saved) != sorted(mine):
+            raise ValueError(
+                f"{self.name}: the saved weights belong to symbols {saved}, but this layer's "
+                f"circuit has weight symbols {mine} (missing here: "
+                f"{sorted(set(saved) - set(mine))}, new here: {sorted(set(mine) - set(saved))}). "
+                "Load into a layer built from the same circuit.")
+        values = np.asarray(store["0"])
+        by_name = dict(zip(saved, values))
+        self.circuit_weights.assign(np.array([by_name[n] for n in mine], dtype=np.float32))
 
     def get_config(self):
         config = super().get_config()
