@@ -88,3 +88,44 @@ def test_the_statevector_backend_and_the_package_import_without_tfq():
         "print('registered' if 'TfqSimulateExpectation' in tf.raw_ops.__dict__ or "
         "tfq_layers.backends.load_tfq_ops() else 'missing')\n")
     assert "NO TFQ" in out and "registered" in out
+
+
+def test_many_different_circuits_run_as_data_without_tracing_per_circuit():
+    """The barren-plateaus pattern on the statevector backend: random circuits of one shape are
+    tables fed to one traced function; a second set of new circuits does not trace again. Values
+    and gradients agree with TFQ's op."""
+    from tfq_layers.backends import statevector_backend
+    from tfq_layers.compat import layers as L
+    rng = np.random.default_rng(0)
+    qs = cirq.GridQubit.rect(1, 3)
+    syms = sympy.symbols("t0:6")
+
+    def random_circuits(count):
+        out = []
+        for _ in range(count):
+            c = cirq.Circuit(cirq.ry(np.pi / 4).on_each(*qs))
+            for k, s in enumerate(syms):
+                c.append([cirq.rx, cirq.ry, cirq.rz][rng.integers(3)](s).on(qs[k % 3]))
+                if k % 3 == 2:
+                    c.append([cirq.CZ(qs[0], qs[1]), cirq.CZ(qs[1], qs[2])])
+            out.append(c)
+        return out
+
+    names = [s.name for s in syms]
+    op = cirq.Z(qs[0]) * cirq.Z(qs[1])
+    counts = []
+    for _ in range(2):
+        circuits = random_circuits(6)
+        values = tf.constant(rng.uniform(0, 2 * np.pi, (6, 6)), tf.float32)
+        results = {}
+        for name in ("statevector", "tfq"):
+            with tf.GradientTape() as tape:
+                tape.watch(values)
+                out = L.Expectation(backend=name)(circuits, symbol_names=names,
+                                                  symbol_values=values, operators=op)
+            results[name] = (out.numpy(), tape.gradient(out, values).numpy())
+        np.testing.assert_allclose(results["statevector"][0], results["tfq"][0], atol=1e-5)
+        np.testing.assert_allclose(results["statevector"][1], results["tfq"][1], atol=1e-4)
+        fns = list(statevector_backend._TABLE_FUNCTIONS.values())
+        counts.append(sum(f.experimental_get_tracing_count() for f in fns))
+    assert counts[1] == counts[0], counts  # 6 new circuits, no new trace

@@ -8,7 +8,8 @@ import pytest
 from tfq_layers._keras import LEGACY
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-LEGACY_MODULES = ["test_pqc.py", "test_pqc_errors.py", "test_saving.py", "test_compat_layers.py"]
+LEGACY_MODULES = ["test_pqc.py", "test_pqc_errors.py", "test_saving.py", "test_compat_layers.py",
+                  "test_outputs.py", "test_mixed_precision.py"]
 
 
 @pytest.mark.skipif(LEGACY, reason="already running in the legacy lane")

@@ -417,6 +417,51 @@ def run_memory(cases):
             print(lines[-1] if lines else out.stderr[-1500:], flush=True)
 
 
+def run_many_circuits(sizes=(4, 8), depth=10, count=100, repeats=5, seed=0):
+    """The barren-plateaus pattern: ``count`` different random circuits sharing symbols in one
+    compat ``Expectation`` call, forward + gradient, per backend (first call = set-up and
+    tracing; then the median of ``repeats`` calls). Outputs and gradients are checked to agree
+    before timing is reported."""
+    import cirq
+    import sympy
+
+    from tfq_layers.compat import layers as compat
+    rng = np.random.default_rng(seed)
+    for n in sizes:
+        qubits = cirq.GridQubit.rect(1, n)
+        symbols = sympy.symbols(f"t0:{n * depth}")
+        circuits = []
+        for _ in range(count):
+            c = cirq.Circuit(cirq.ry(np.pi / 4).on_each(*qubits))
+            for d in range(depth):
+                c.append([cirq.rx, cirq.ry, cirq.rz][rng.integers(3)](symbols[d * n + i]).on(q)
+                         for i, q in enumerate(qubits))
+                c.append(cirq.CZ(qubits[i], qubits[i + 1]) for i in range(n - 1))
+            circuits.append(c)
+        values = tf.constant(rng.uniform(0, 2 * np.pi, (count, len(symbols))), tf.float32)
+        op = cirq.Z(qubits[0]) * cirq.Z(qubits[1])
+        results, times = {}, {}
+        for backend in ("tfq", "statevector"):
+            layer = compat.Expectation(backend=backend)
+            spent = []
+            for _ in range(repeats + 1):
+                start = time.perf_counter()
+                with tf.GradientTape() as tape:
+                    tape.watch(values)
+                    out = layer(circuits, symbol_names=[s.name for s in symbols],
+                                symbol_values=values, operators=op)
+                grad = tape.gradient(out, values)
+                spent.append(time.perf_counter() - start)
+            results[backend] = (out.numpy(), grad.numpy())
+            times[backend] = (spent[0], float(np.median(spent[1:])))
+        diff = max(np.abs(results["tfq"][i] - results["statevector"][i]).max() for i in (0, 1))
+        if diff > 1e-3:
+            raise RuntimeError(f"backends disagree by {diff} at n={n}; not timing")
+        print(f"many circuits n={n} depth={depth} count={count}: "
+              + ", ".join(f"{b} first {t[0]:.2f} s, then {t[1]:.3f} s" for b, t in times.items())
+              + f"; statevector/tfq {times['statevector'][1] / times['tfq'][1]:.2f}")
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--budget", type=float, default=4.0,
@@ -430,6 +475,8 @@ def main(argv=None):
                         help="skip the model.fit comparison (hybrid model at 4 qubits)")
     parser.add_argument("--fit-throughput", action="store_true",
                         help="only: whole-training time per step by backend and steps_per_execution")
+    parser.add_argument("--many-circuits", action="store_true",
+                        help="only the batch-of-different-circuits comparison (barren plateaus)")
     parser.add_argument("--memory-probe", default=None, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.memory_probe:
@@ -438,6 +485,9 @@ def main(argv=None):
         return
     if args.fit_throughput:
         run_fit_throughput()
+        return
+    if args.many_circuits:
+        run_many_circuits()
         return
     cases = DEFAULT_CASES[:2] if args.quick else DEFAULT_CASES
     run(cases, budget_s=args.budget, block=args.block)

@@ -10,7 +10,7 @@ import numpy as np
 import sympy
 import tensorflow as tf
 
-from tfq_layers.backends import memory
+from tfq_layers.backends import circuit_table, memory
 from tfq_layers.backends.base import Backend, GateSet
 from tfq_layers.backends.statevector import StatevectorSimulator
 
@@ -52,20 +52,60 @@ class StatevectorBackend(Backend):
             raise ValueError(
                 "differentiator applies to backend='tfq'; the statevector backend differentiates "
                 "exactly by TensorFlow autodiff. Drop differentiator or use backend='tfq'.")
-        # Several circuits: each is traced once; plain graph mode keeps that cheap (no XLA compile
-        # per circuit).
-        jit = "auto" if len(self.circuits) == 1 else False
-        self._sims = [StatevectorSimulator(
-            c, self.batched_names, qubits=self.qubits, shared_symbols=self.shared_names,
-            trajectories=trajectories or DEFAULT_TRAJECTORIES, jit_compile=jit)
-            for c in self.circuits]
-        self.noisy = any(s.has_noise for s in self._sims)
+        self._trajectories_arg = trajectories
+        self._sims = None
+        self._tables = None
+        if len(self.circuits) > 1:  # different circuits: as data, one trace per structure
+            self._tables = circuit_table.build_tables(
+                self.circuits, self.qubits, self.batched_names + self.shared_names)
+        if self._tables is None:
+            self._build_sims()
+            self.noisy = any(s.has_noise for s in self._sims)
+        else:
+            self.noisy = False
         self._unitary_sims = None
+
+    def _build_sims(self):
+        if self._sims is None:
+            # Several circuits: each is traced once; plain graph mode keeps that cheap (no XLA
+            # compile per circuit).
+            jit = "auto" if len(self.circuits) == 1 else False
+            self._sims = [StatevectorSimulator(
+                c, self.batched_names, qubits=self.qubits, shared_symbols=self.shared_names,
+                trajectories=self._trajectories_arg or DEFAULT_TRAJECTORIES, jit_compile=jit)
+                for c in self.circuits]
+        return self._sims
 
     @property
     def simulators(self):
         """The compiled simulators, one per circuit."""
-        return list(self._sims)
+        return list(self._build_sims())
+
+    def _table_states(self, values, shared, index):
+        """Final states of a batch of different noiseless circuits, circuits as data."""
+        tables, table_of, row_of = self._tables
+        values = self.guard(tf.convert_to_tensor(values, tf.float32))
+        full = values
+        if self.shared_names:
+            full = tf.concat([values, tf.tile(tf.reshape(shared, [1, -1]),
+                                              tf.stack([tf.shape(values)[0], 1]))], axis=1)
+        index = tf.cast(index, tf.int32)
+        rows = tf.gather(tf.constant(row_of), index)
+        which = tf.gather(tf.constant(table_of), index)
+
+        def run(k, part, part_rows):
+            table = tables[k]
+            fn = _table_function(table.structure, table.n_qubits)
+            ws, cs, phases = table.tensors()
+            return fn(part, part_rows, ws, cs, phases)
+
+        if len(tables) == 1:
+            return run(0, full, rows)
+        positions = tf.dynamic_partition(tf.range(tf.shape(full)[0]), which, len(tables))
+        parts = tf.dynamic_partition(full, which, len(tables))
+        part_rows = tf.dynamic_partition(rows, which, len(tables))
+        return tf.dynamic_stitch(positions, [run(k, p, r) for k, (p, r) in
+                                             enumerate(zip(parts, part_rows))])
 
     def _check_data(self, data):
         if data is not None:
@@ -76,7 +116,7 @@ class StatevectorBackend(Backend):
 
     def _run(self, fn, values, index, sims=None):
         """``fn(sim, values_part)`` over the batch, partitioned by ``index`` among circuits."""
-        sims = sims or self._sims
+        sims = sims or self._build_sims()
         values = self.guard(values)
         if index is None or len(sims) == 1:
             return fn(sims[0], values)
@@ -92,6 +132,11 @@ class StatevectorBackend(Backend):
     # -- operations -----------------------------------------------------------------------------
     def expectation(self, values, shared, observables, index=None, data=None, seed=None):
         self._check_data(data)
+        if self._tables is not None and index is not None:
+            psi = self._table_states(values, shared, index)
+            return circuit_table.pauli_expectations(
+                psi, [_as_sum(o) for o in observables],
+                {q: i for i, q in enumerate(self.qubits)}, self.n_qubits)
         traj = self._traj() if self.noisy else None
         return self._run(lambda sim, v: sim.expectation(
             v, observables, trajectories=traj if sim.has_noise else None, seed=seed,
@@ -107,15 +152,26 @@ class StatevectorBackend(Backend):
 
     def sample(self, values, shared, repetitions, index=None, data=None, seed=None):
         self._check_data(data)
+        if self._tables is not None and index is not None:
+            from tfq_layers.backends.statevector import _as_seed
+            probs = self.probabilities(values, shared, index=index)
+            idx = StatevectorSimulator._draw(probs, int(repetitions), _as_seed(seed))
+            shifts = tf.constant(np.arange(self.n_qubits - 1, -1, -1), tf.int32)
+            return tf.bitwise.bitwise_and(
+                tf.bitwise.right_shift(idx[:, :, None], shifts[None, None, :]), 1)
         return self._run(lambda sim, v: sim.sample(v, repetitions, seed=seed,
                                                    shared_values=shared), values, index)
 
     def state(self, values, shared, index=None, data=None, seed=None):
         self._check_data(data)
+        if self._tables is not None and index is not None:
+            return self._table_states(values, shared, index)
         return self._run(lambda sim, v: sim.state(v, seed=seed, shared_values=shared),
                          values, index)
 
     def probabilities(self, values, shared, index=None, seed=None):
+        if self._tables is not None and index is not None:
+            return tf.math.real(tf.abs(self._table_states(values, shared, index)) ** 2)
         traj = self._traj() if self.noisy else None
         return self._run(lambda sim, v: sim.probabilities(
             v, trajectories=traj if sim.has_noise else None, seed=seed, shared_values=shared),
@@ -155,8 +211,32 @@ class StatevectorBackend(Backend):
         return self._run(columns, values, index, sims=self._unitary_sims)
 
     def memory_bytes(self, batch):
+        if self._tables is not None:  # autodiff keeps the state after every gate slot
+            slots = max(len(t.structure) for t in self._tables[0])
+            return memory.state_bytes(self.n_qubits, batch) * (slots + 3)
         runs = self._traj() if self.noisy else 1
-        return max(s.memory_estimate_bytes(int(batch) * runs) for s in self._sims)
+        return max(s.memory_estimate_bytes(int(batch) * runs) for s in self._build_sims())
+
+
+_TABLE_FUNCTIONS = {}
+
+
+def _table_function(structure, n_qubits):
+    """One traced function per gate-slot structure, shared by every backend in the process."""
+    key = (structure, n_qubits)
+    fn = _TABLE_FUNCTIONS.get(key)
+    if fn is None:
+        def run(values, rows, ws, cs, phases):
+            return circuit_table.simulate((ws, cs, phases), structure, n_qubits, values, rows)
+        fn = tf.function(run, reduce_retracing=True, autograph=False)
+        _TABLE_FUNCTIONS[key] = fn
+    return fn
+
+
+def _as_sum(ob):
+    if isinstance(ob, cirq.PauliString):
+        return cirq.PauliSum.from_pauli_strings([ob])
+    return ob
 
 
 __all__ = ["DEFAULT_TRAJECTORIES", "STATEVECTOR_GATES", "StatevectorBackend"]

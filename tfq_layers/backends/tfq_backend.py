@@ -308,7 +308,8 @@ class TFQBackend(Backend):
                 "layer simulates noiselessly. Use a noisy layer (NoisyPQC, NoisyControlledPQC, "
                 "or backend='noisy' with repetitions=N trajectories), or remove the channels "
                 "from the data."]))
-        for name in self.batched_names + self.shared_names:
+        # (with no circuit of its own, the names are the data's: TFQ's executor layers)
+        for name in [] if self._empty else self.batched_names + self.shared_names:
             raw = name.encode()
             if len(raw) > 120:
                 continue
