@@ -178,6 +178,13 @@ def make_param(value, sym_index: Dict[str, int], op) -> Param:
             return Param(((sym_index[value.name], 1.0),), 0.0)
         if len(free) == 1:
             (s,) = free
+            # fast path for a*s + b with numbers a, b (every angle the compile step emits)
+            const, rest = value.as_independent(s, as_Add=True)
+            coef, sym = rest.as_independent(s, as_Add=False)
+            if sym == s and const.is_number and coef.is_number:
+                key = ((sym_index[s.name], round(float(coef), 10)),) if abs(float(coef)) > 1e-12 \
+                    else ()
+                return Param(key, float(const))
             try:
                 poly = sympy.Poly(value, s)
             except sympy.PolynomialError:
