@@ -66,6 +66,10 @@ def _check_qubits(qubits, what):
 
 def as_pauli_sums(observables):
     """Normalize one or a list of ``cirq.PauliSum``/``cirq.PauliString`` into a list of PauliSums."""
+    if isinstance(observables, np.ndarray):
+        raise CircuitError(
+            "observables is a numpy array; pass a Python list instead (numpy turns Pauli strings "
+            "into arrays of their qubits, so the observables are lost).")
     if isinstance(observables, (cirq.PauliSum, cirq.PauliString)) or not isinstance(
             observables, (list, tuple)):
         observables = [observables]
@@ -84,6 +88,11 @@ def as_pauli_sums(observables):
                 "cirq.PauliSum or cirq.PauliString (e.g. cirq.Z(q), 0.5 * cirq.X(a) * cirq.X(b)). "
                 "Write other Hermitian operators as a sum of Pauli strings.")
         for ps in ob:
+            if isinstance(ps.coefficient, sympy.Basic) and ps.coefficient.free_symbols:
+                raise CircuitError(
+                    f"observables[{i}] has a symbolic coefficient {ps.coefficient} in {ps}; "
+                    "observables need numeric coefficients. A trainable scale belongs in a "
+                    "layer after the quantum layer (e.g. keras.layers.Dense).")
             if abs(complex(ps.coefficient).imag) > 1e-12:
                 raise CircuitError(
                     f"observables[{i}] has a complex coefficient {ps.coefficient} in {ps}; an "
@@ -158,6 +167,33 @@ def _compile_gate(gate, param, where):
         f"{where}: gate {gate!r} ({type(gate).__name__}) cannot be simulated: it has no "
         "unitary (or its parameters are not exponents). Decompose it, e.g. with "
         "cirq.decompose(circuit).")
+
+
+_NON_FINITE = (sympy.nan, sympy.zoo, sympy.oo, -sympy.oo)
+
+
+def _is_non_finite(value):
+    if isinstance(value, sympy.Basic):
+        return any(value.has(v) for v in _NON_FINITE)
+    if isinstance(value, (float, complex, np.floating, np.complexfloating)):
+        return not np.isfinite(value)
+    return False
+
+
+def _check_finite_parameters(circuit):
+    """Refuse a gate whose parameter is NaN or infinite (a number, or an expression sympy folded
+    to ``nan``/``oo``, e.g. ``x * nan``); it would silently give NaN or 0 downstream."""
+    for m_index, moment in enumerate(circuit):
+        for op in moment:
+            sub = op.sub_operation if isinstance(op, cirq.ControlledOperation) else op
+            gate = getattr(sub, "gate", None)
+            for name, value in (vars(gate).items() if gate is not None and hasattr(
+                    gate, "__dict__") else ()):
+                if _is_non_finite(value):
+                    raise CircuitError(
+                        f"moment {m_index}, operation {op}: parameter {name.lstrip('_')} is "
+                        f"{value}, not a finite number. Gate angles must be finite numbers or "
+                        "expressions; check the constants in this expression.")
 
 
 def _strip_terminal_measurements(circuit):
@@ -235,6 +271,8 @@ class Program:
         else:
             circuits = [_as_circuit(circuit)]
         circuits = [_strip_terminal_measurements(c) for c in circuits]
+        for c in circuits:
+            _check_finite_parameters(c)
         for i, c in enumerate(circuits):
             _check_qubits(c.all_qubits(), "the circuit" if len(circuits) == 1 else f"circuits[{i}]")
         self.circuits = circuits
@@ -301,6 +339,12 @@ class Program:
                 if isinstance(op, cirq.ControlledOperation):
                     controls, control_values, sub = op.controls, op.control_values, op.sub_operation
                 gate = getattr(sub, "gate", None)
+                if isinstance(sub, cirq.ClassicallyControlledOperation):
+                    raise CircuitError(
+                        f"{where} is classically controlled (with_classical_controls): it depends "
+                        "on a mid-circuit measurement result, which cannot be simulated here. "
+                        "Replace the classical control by a quantum one (.controlled_by(qubit)) "
+                        "or remove it.")
                 if gate is None:
                     raise CircuitError(
                         f"{where} has no gate ({type(sub).__name__}); flatten it first "

@@ -259,7 +259,17 @@ class PQC(keras.layers.Layer):
                     f"{self.name}: the first of [circuits, features] must be a tf.string tensor "
                     f"from tfq.convert_to_tensor; got dtype {circuits.dtype.name}.")
             return circuits, tf.convert_to_tensor(features)
+        if isinstance(inputs, tf.RaggedTensor):
+            raise TypeError(
+                f"{self.name} got a ragged tensor; every example needs the same "
+                f"{self._program.n_inputs} features. Pad or truncate first (e.g. "
+                "x.to_tensor()).")
         inputs = tf.convert_to_tensor(inputs)
+        if inputs.dtype.is_complex:
+            raise TypeError(
+                f"{self.name} got complex features ({inputs.dtype.name}); gate angles are real, "
+                "so the imaginary part would be lost. Pass real features (e.g. tf.math.real(x) "
+                "and tf.math.imag(x) as separate columns).")
         if inputs.dtype == tf.string:
             if self._program.n_inputs:
                 raise ValueError(
