@@ -45,3 +45,25 @@ def test_ragged_and_complex_features():
         layer(tf.ragged.constant([[0.1], [0.2, 0.3]]))
     with pytest.raises(TypeError, match="complex features.*imaginary part"):
         layer(tf.constant([[0.1 + 1j]]))
+
+
+def test_first_call_from_several_threads_builds_once():
+    import threading
+    layer = PQC(C, [cirq.Z(Q[0]), cirq.Z(Q[1])], input_symbols=["x"])
+    results, errors = [], []
+
+    def call():
+        try:
+            results.append(layer(tf.constant([[0.3], [0.1]])).numpy())
+        except Exception as err:  # noqa: BLE001 - collected and asserted below
+            errors.append(err)
+
+    threads = [threading.Thread(target=call) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors, errors
+    assert len(layer.trainable_weights) == 1 and len(results) == 4
+    for r in results[1:]:
+        np.testing.assert_array_equal(r, results[0])

@@ -1,6 +1,7 @@
 """``PQC``: a parameterized quantum circuit as a Keras layer."""
 import json
 import math
+import threading
 
 import cirq
 import numpy as np
@@ -10,6 +11,9 @@ from tfq_layers import serialization
 from tfq_layers._keras import keras, register
 from tfq_layers import backends
 from tfq_layers.engine import Engine
+
+
+_BUILD_LOCK = threading.RLock()
 
 
 def default_initializer():
@@ -186,15 +190,19 @@ class PQC(keras.layers.Layer):
         circuits_shape, features_shape = self._split_shapes(_as_shape_list(input_shape))
         if features_shape is not None:
             self._check_feature_shape(features_shape)
-        if not self._engine.bound:
-            self._bind(self._engine.choose(quantum_data=circuits_shape is not None))
-        if self._program.n_weights:
-            self.circuit_weights = self.add_weight(
+        with _BUILD_LOCK:  # a first call from several threads builds once
+            if not self._engine.bound:
+                self._bind(self._engine.choose(quantum_data=circuits_shape is not None))
+            if self._program.n_weights and self.circuit_weights is None:
+                self._add_circuit_weights()
+        self.built = True
+
+    def _add_circuit_weights(self):
+        self.circuit_weights = self.add_weight(
                 name="circuit_weights", shape=(self._program.n_weights,),
                 initializer=self.initializer, regularizer=self.regularizer,
                 constraint=self.constraint, trainable=True, dtype="float32",
                 autocast=False)  # circuit angles stay float32 under mixed precision
-        self.built = True
 
     def _check_feature_shape(self, shape):
         n = self._program.n_inputs
