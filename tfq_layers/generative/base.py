@@ -423,6 +423,15 @@ class GenerativeModel(keras.Model):
         return super().evaluate(x, None, *args, **kwargs)
 
     # ------------------------------------------------------------------ serialization
+    def save(self, filepath, *args, **kwargs):
+        """``keras.Model.save``, made atomic (:func:`tfq_layers.saving.save_model`): the file is
+        written under a temporary name and renamed over ``filepath`` only when complete, so a
+        failed save keeps the previous file."""
+        from tfq_layers.saving import save_model
+        if args:  # Keras' positional order: save(filepath, overwrite, ...)
+            kwargs.setdefault("overwrite", args[0])
+        return save_model(self, filepath, **kwargs)
+
     def get_config(self):
         return {
             "name": self.name,
