@@ -4,6 +4,8 @@
 backend consumes.  Affine placeholders are one ``matmul``; the rest are built from the sympy tree
 node by node with TensorFlow ops (no ``lambdify``, no ``eval``), so gradients flow by autodiff.
 """
+import contextlib
+
 import cirq
 import numpy as np
 import sympy
@@ -350,6 +352,11 @@ def check_expression(expr, where="a gate parameter"):
         ...
         tfq_layers.program.CircuitError: rx: the expression x + oo is not finite ...
     """
+    if callable(where):  # computed only for a message (printing sympy is slow)
+        try:
+            return check_expression(expr, "")
+        except Exception as err:
+            raise type(err)(f"{where()}{err}") from None
     if not isinstance(expr, sympy.Basic):
         try:
             value = float(expr)
@@ -375,7 +382,7 @@ def check_expression(expr, where="a gate parameter"):
             raise _circuit_error(
                 f"{where}: the expression is nested more than {MAX_DEPTH} levels deep; "
                 "simplify it.")
-        if node in _NON_FINITE:
+        if any(node is z for z in _NON_FINITE):
             raise _circuit_error(
                 f"{where}: the expression {_short(expr)} is not finite (it contains nan, oo or "
                 "zoo); gate angles must be finite. Remove the infinite or undefined term.")
@@ -389,6 +396,13 @@ def check_expression(expr, where="a gate parameter"):
             raise _circuit_error(
                 f"{where}: the expression {_short(expr)} has the power {_short(node)}, whose "
                 f"exponent exceeds {MAX_EXPONENT}; in float32 it is 0, 1 or overflows. Rewrite it.")
+        if isinstance(node, (sympy.Integer, sympy.Float)) or node is sympy.pi:
+            if isinstance(node, sympy.Float) and not _is_finite32(float(node)):
+                raise _circuit_error(
+                    f"{where}: the constant {_short(node)} in the expression {_short(expr)} is "
+                    f"not finite in float32 (or beyond {_FLOAT32_MAX:.1e}); gate angles must be "
+                    "finite. Rewrite it.")
+            continue
         if node.is_number:
             value = _number_value(node)
             if value is not None and not _is_finite32(value):
@@ -419,6 +433,7 @@ def check_program(program):
     Raises:
         CircuitError: naming the first offending gate.
     """
+    checked = set()
     for i, moment in enumerate(program.circuit):
         for op in moment:
             gate = getattr(op, "gate", None)
@@ -433,7 +448,15 @@ def check_program(program):
                 if value is None or callable(value):
                     continue
                 if isinstance(value, (int, float, complex, np.number, sympy.Basic)):
-                    check_expression(value, f"moment {i}, {_short(op)} ({attr})")
+                    try:
+                        if value in checked:
+                            continue
+                    except TypeError:  # unhashable
+                        pass
+                    check_expression(
+                        value, lambda i=i, op=op, attr=attr: f"moment {i}, {_short(op)} ({attr})")
+                    with contextlib.suppress(TypeError):
+                        checked.add(value)
             if isinstance(gate, cirq.MatrixGate) and not np.all(np.isfinite(cirq.unitary(gate))):
                 raise _circuit_error(f"moment {i}, {_short(op)}: the gate's matrix is not finite.")
 
