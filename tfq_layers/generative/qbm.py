@@ -43,6 +43,7 @@ Training gradients (``gradient=``):
 """
 import itertools
 import numbers
+import warnings
 
 import numpy as np
 import tensorflow as tf
@@ -53,6 +54,7 @@ from tfq_layers.generative.base import GenerativeModel
 __all__ = ["QuantumBoltzmannMachine", "MAX_UNITS", "thermal_diagonal"]
 
 MAX_UNITS = 12
+SLOW_UNITS = 11  # from here on, build() warns how long each exact evaluation takes
 _GRADIENTS = ("exact", "bound")
 _CONNECTIVITIES = ("full", "restricted")
 
@@ -264,6 +266,16 @@ class QuantumBoltzmannMachine(GenerativeModel):
 
     # ------------------------------------------------------------------ weights
     def build(self, input_shape=None):
+        if self.has_transverse_field and self.n_units >= SLOW_UNITS:
+            dim = 2**self.n_units
+            warnings.warn(
+                f"QuantumBoltzmannMachine with N = {self.n_units} units: every probabilities() "
+                f"call and every training step diagonalizes a dense {dim}x{dim} Hamiltonian, "
+                "which costs 8x more per extra unit. Measured on 2 shared CPU cores: N = 11 about "
+                "6 s per probabilities() call, N = 12 about 50 s (several minutes per training "
+                "step, which uses TensorFlow's slower single-threaded eigensolver). Nothing is "
+                "hung; use fewer units, or transverse_field=False (a classical Boltzmann machine, "
+                "no diagonalization), for interactive work.", stacklevel=2)
         seed = self.seed
         self.biases = self.add_weight(
             name="biases",
