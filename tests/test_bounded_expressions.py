@@ -206,3 +206,21 @@ def test_xla_compiles_and_documents_that_it_cannot_check():
     np.testing.assert_allclose(xla(tf.constant([[0.3]])).numpy(),
                                layer(tf.constant([[0.3]])).numpy(), atol=1e-6)
     assert np.isnan(xla(tf.constant([[100.0]])).numpy()).all()   # documented: unchecked under XLA
+
+
+def test_is_affine_agrees_with_expansion_and_never_expands():
+    from tfq_layers.program import _is_affine as expanded_is_affine
+    x, w, b = sympy.symbols("x w b")
+    cases = [x, 2 * x, x + w, 2 * (x + 3 * w) + 1, x / 3 + sympy.pi * w, -x, sympy.Integer(3),
+             w * x, x ** 2, sympy.atan(x), sympy.exp(w) + x, (x + w) * (x - w), x * (w + 1),
+             sympy.sqrt(2) * x - b]
+    for expr in cases:
+        got = expressions.is_affine(expr)
+        assert not got or expanded_is_affine(expr), expr        # never claims a false affine
+        if isinstance(expr, (sympy.Symbol, sympy.Add)) or expr.is_number or \
+                expr in (2 * x, -x, sympy.sqrt(2) * x - b, x / 3 + sympy.pi * w):
+            assert got == expanded_is_affine(expr), expr
+    assert not expressions.is_affine(x + sympy.oo)     # the expansion-based check says affine
+    start = time.perf_counter()
+    assert not expressions.is_affine(sympy.Add(*sympy.symbols("y0:10")) ** 1000)
+    assert time.perf_counter() - start < 0.5

@@ -466,6 +466,41 @@ def _short(expr, limit=80):
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
+def is_affine(expr):
+    """Whether ``expr`` is affine in its symbols *as written*: numbers and symbols combined by
+    ``+`` and by ``*`` with at most one non-constant factor. Linear in the size of the tree; it
+    never expands, so ``(x0 + x1 + x2)**1000`` is answered at once (``sympy.expand`` would build
+    half a million terms). An expression that is affine only after expansion (``(x + 1)**2 -
+    x**2``) is reported as not affine, which costs speed (it is evaluated elementwise), never
+    correctness.
+
+    Example:
+        >>> x, w = sympy.symbols("x w")
+        >>> is_affine(2 * (x + 3 * w) + 1), is_affine(w * x), is_affine(sympy.atan(x))
+        (True, False, False)
+    """
+    stack = [expr]
+    while stack:
+        node = stack.pop()
+        if not node.free_symbols:
+            if any(node.has(z) for z in _NON_FINITE):
+                return False
+            continue
+        if isinstance(node, sympy.Symbol):
+            continue
+        if isinstance(node, sympy.Add):
+            stack.extend(node.args)
+            continue
+        if isinstance(node, sympy.Mul):
+            variable = [a for a in node.args if a.free_symbols]
+            if len(variable) != 1:
+                return False
+            stack.append(variable[0])
+            continue
+        return False
+    return True
+
+
 def as_real_features(features, layer_name="the layer"):
     """``features`` as float32, refusing complex input instead of dropping its imaginary part.
 
