@@ -430,9 +430,13 @@ def check_program(program):
     ``ParameterMap`` calls it, so every layer and generator checks its circuit when it is built
     and when it is loaded.
 
+    Checking a program twice costs nothing: it is marked as checked the first time.
+
     Raises:
         CircuitError: naming the first offending gate.
     """
+    if getattr(program, "_finite_checked", False):
+        return
     checked = set()
     for i, moment in enumerate(program.circuit):
         for op in moment:
@@ -459,6 +463,7 @@ def check_program(program):
                         checked.add(value)
             if isinstance(gate, cirq.MatrixGate) and not np.all(np.isfinite(cirq.unitary(gate))):
                 raise _circuit_error(f"moment {i}, {_short(op)}: the gate's matrix is not finite.")
+    program._finite_checked = True
 
 
 def _short(expr, limit=80):
