@@ -309,7 +309,7 @@ CATALOGUE = [
      CircuitError, r"symbolic global_shift"),
     ("sub-circuit operation",
      lambda t: pqc(circuit=CIRCUIT + cirq.CircuitOperation(
-         cirq.FrozenCircuit(cirq.rx(X0).on(Q[0])))),
+         cirq.FrozenCircuit(cirq.rx(X0).on(Q[0])), use_repetition_ids=False)),
      CircuitError, r"has no gate.*flatten it first"),
     ("weight_symbols not the circuit's", lambda t: pqc(weight_symbols=["w", "v"]),
      CircuitError, r"must list exactly"),
