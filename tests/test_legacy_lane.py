@@ -9,6 +9,7 @@ from tfq_layers._keras import LEGACY
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 LEGACY_MODULES = ["test_pqc.py", "test_pqc_errors.py", "test_saving.py", "test_compat_layers.py",
+                  "test_bounded_expressions.py", "test_generator_data_checks.py",
                   "test_outputs.py", "test_mixed_precision.py"]
 
 

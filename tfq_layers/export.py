@@ -8,6 +8,7 @@ exports.
 """
 from tfq_layers._keras import KERAS3, keras
 from tfq_layers.layers.pqc import PQC
+from tfq_layers.saving import atomic_directory
 
 __all__ = ["to_statevector", "export_portable", "save_serving"]
 
@@ -51,7 +52,9 @@ def save_serving(model, export_dir, input_signature=None):
     """Write ``model`` as a SavedModel with a ``serve`` endpoint, in either Keras lane.
 
     Keras 3 uses ``model.export``; legacy tf_keras saves a ``tf.Module`` holding the model and an
-    equivalent ``serve`` ``tf.function`` (``training=False``).
+    equivalent ``serve`` ``tf.function`` (``training=False``). The export is written under a
+    temporary name next to ``export_dir`` and renamed into place when complete
+    (:func:`tfq_layers.saving.atomic_directory`): a failed export leaves ``export_dir`` as it was.
 
     Args:
         model: a built Keras model.
@@ -64,16 +67,18 @@ def save_serving(model, export_dir, input_signature=None):
         >>> tf.saved_model.load("serving_dir").serve(x)              # doctest: +SKIP
     """
     import tensorflow as tf
-    if KERAS3:
-        model.export(export_dir, input_signature=input_signature, verbose=False)
-        return
-    if input_signature is None:  # pragma: no cover - legacy lane
-        spec = model.inputs[0]
-        input_signature = [tf.TensorSpec(spec.shape, spec.dtype)]
-    module = tf.Module()
-    module.model = model
-    module.serve = tf.function(lambda x: model(x, training=False), input_signature=input_signature)
-    tf.saved_model.save(module, export_dir)
+    with atomic_directory(export_dir) as tmp:
+        if KERAS3:
+            model.export(tmp, input_signature=input_signature, verbose=False)
+            return
+        if input_signature is None:  # pragma: no cover - legacy lane
+            spec = model.inputs[0]
+            input_signature = [tf.TensorSpec(spec.shape, spec.dtype)]
+        module = tf.Module()
+        module.model = model
+        module.serve = tf.function(lambda x: model(x, training=False),
+                                   input_signature=input_signature)
+        tf.saved_model.save(module, tmp)
 
 
 def export_portable(model, export_dir):

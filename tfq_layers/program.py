@@ -36,14 +36,27 @@ def _is_symbolic(value):
     return isinstance(value, sympy.Basic) and bool(value.free_symbols)
 
 
-def _as_number(value, what):
+def _as_number(value, where, name):
     """A numeric gate parameter as a Python float (sympy numbers included)."""
     if isinstance(value, sympy.Basic):
         return float(value)
     if isinstance(value, (int, float, np.integer, np.floating)):
         return float(value)
-    raise CircuitError(f"{what} has a parameter {value!r} that is neither a number nor a sympy "
-                       "expression.")
+    raise CircuitError(f"{where} ({name}) has a parameter {value!r} that is neither a number nor "
+                       "a sympy expression.")
+
+
+class _Where:
+    """``moment i, operation op`` for messages, formatted only when a message is built (printing
+    every operation of a 100,000-moment circuit costs seconds)."""
+
+    __slots__ = ("moment", "op")
+
+    def __init__(self, moment, op):
+        self.moment, self.op = moment, op
+
+    def __str__(self):
+        return f"moment {self.moment}, operation {self.op}"
 
 
 physical_memory_bytes = _memory.physical_memory_bytes
@@ -114,7 +127,7 @@ class _ExpressionTable:
         self.prefix = prefix
 
     def placeholder(self, expression):
-        key = sympy.srepr(expression)
+        key = expression  # sympy expressions hash and compare structurally
         if key not in self._index:
             self._index[key] = len(self.expressions)
             self.expressions.append(expression)
@@ -131,7 +144,7 @@ def _compile_gate(gate, param, where):
     def p(value, name):
         if _is_symbolic(value):
             return param(value)
-        return _as_number(value, f"{where} ({name})")
+        return _as_number(value, where, name)
 
     if isinstance(gate, _EIGEN_BASES):
         base = next(b for b in _EIGEN_BASES if isinstance(gate, b))
@@ -167,33 +180,6 @@ def _compile_gate(gate, param, where):
         f"{where}: gate {gate!r} ({type(gate).__name__}) cannot be simulated: it has no "
         "unitary (or its parameters are not exponents). Decompose it, e.g. with "
         "cirq.decompose(circuit).")
-
-
-_NON_FINITE = (sympy.nan, sympy.zoo, sympy.oo, -sympy.oo)
-
-
-def _is_non_finite(value):
-    if isinstance(value, sympy.Basic):
-        return any(value.has(v) for v in _NON_FINITE)
-    if isinstance(value, (float, complex, np.floating, np.complexfloating)):
-        return not np.isfinite(value)
-    return False
-
-
-def _check_finite_parameters(circuit):
-    """Refuse a gate whose parameter is NaN or infinite (a number, or an expression sympy folded
-    to ``nan``/``oo``, e.g. ``x * nan``); it would silently give NaN or 0 downstream."""
-    for m_index, moment in enumerate(circuit):
-        for op in moment:
-            sub = op.sub_operation if isinstance(op, cirq.ControlledOperation) else op
-            gate = getattr(sub, "gate", None)
-            for name, value in (vars(gate).items() if gate is not None and hasattr(
-                    gate, "__dict__") else ()):
-                if _is_non_finite(value):
-                    raise CircuitError(
-                        f"moment {m_index}, operation {op}: parameter {name.lstrip('_')} is "
-                        f"{value}, not a finite number. Gate angles must be finite numbers or "
-                        "expressions; check the constants in this expression.")
 
 
 def _strip_terminal_measurements(circuit):
@@ -267,15 +253,23 @@ class Program:
         if isinstance(circuit, (list, tuple)):
             if not circuit:
                 raise CircuitError("the list of circuits is empty; give at least one cirq.Circuit.")
-            circuits = [_as_circuit(c, f"circuits[{i}]") for i, c in enumerate(circuit)]
+            bad = [c for c in circuit if not isinstance(c, (cirq.Circuit, cirq.FrozenCircuit))]
+            if bad:
+                raise CircuitError(
+                    f"circuit must be a cirq.Circuit (or a list of them); got a list containing "
+                    f"{type(bad[0]).__name__}. Wrap operations in cirq.Circuit(...).")
+            circuits = [_as_circuit(c) for c in circuit]
         else:
             circuits = [_as_circuit(circuit)]
         circuits = [_strip_terminal_measurements(c) for c in circuits]
-        for c in circuits:
-            _check_finite_parameters(c)
+
         for i, c in enumerate(circuits):
             _check_qubits(c.all_qubits(), "the circuit" if len(circuits) == 1 else f"circuits[{i}]")
         self.circuits = circuits
+        # non-finite or oversized gate parameters, named now (before symbol bookkeeping could
+        # report a NaN-folded expression as "input symbols do not appear")
+        from tfq_layers import expressions
+        expressions.check_program(self)
         if observables is None:
             if require_observables:
                 raise CircuitError("observables is required: pass e.g. "
@@ -334,7 +328,7 @@ class Program:
         for m_index, moment in enumerate(circuit):
             ops = []
             for op in moment:
-                where = f"moment {m_index}, operation {op}"
+                where = _Where(m_index, op)
                 controls, control_values, sub = None, None, op
                 if isinstance(op, cirq.ControlledOperation):
                     controls, control_values, sub = op.controls, op.control_values, op.sub_operation
@@ -390,10 +384,10 @@ class Program:
                            [e for e, a in zip(exprs, affine) if not a]
         self.n_affine = sum(affine)
         self.placeholder_names = [f"{table.prefix}{i}" for i in range(len(exprs))]
-        by_key = {sympy.srepr(e): sympy.Symbol(name)
-                  for e, name in zip(self.expressions, self.placeholder_names)}
+        by_key = {e: sympy.Symbol(name) for e, name in zip(self.expressions,
+                                                          self.placeholder_names)}
         # Pass 2: the circuits the backend runs, each symbolic parameter a bare placeholder.
-        self.compiled_circuits = self._rebuild_all(lambda expr: by_key[sympy.srepr(expr)])
+        self.compiled_circuits = self._rebuild_all(lambda expr: by_key[expr])
 
     # -- introspection ------------------------------------------------------------------------
     @property
@@ -454,9 +448,8 @@ def _is_scaled_symbol(expr):
 
 
 def _is_affine(expr):
-    expr = sympy.expand(expr)
-    return all(not sympy.diff(expr, s).free_symbols for s in expr.free_symbols) and \
-        not expr.has(sympy.zoo, sympy.nan)
+    from tfq_layers import expressions
+    return expressions.is_affine(expr)  # never expands: (x0 + ... + x9)**1000 stays cheap
 
 
 # Sympy functions the TensorFlow evaluator understands (see tfq_layers.expressions).

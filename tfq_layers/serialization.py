@@ -18,6 +18,7 @@ import cirq
 import sympy
 from cirq.protocols.json_serialization import DEFAULT_RESOLVERS, CirqEncoder
 
+from tfq_layers import expressions
 from tfq_layers.program import SUPPORTED_FUNCTIONS
 
 FUNCTION_TYPE = "tfq_layers.SympyFunction"
@@ -71,8 +72,44 @@ def _is_allowed(cirq_type):
     return False
 
 
-def _check_types(node, path="$"):
-    if isinstance(node, dict):
+_EXPRESSION_TYPES = _SYMPY_TYPES | {FUNCTION_TYPE}
+# Nesting allowed in a whole document: a circuit, its moments, operations and gates take about
+# ten levels, and each level of a sympy expression two (the node and its argument list).
+MAX_JSON_DEPTH = 2 * expressions.MAX_DEPTH + 32
+
+
+def _check_number(value, path):
+    if isinstance(value, bool):
+        return
+    if isinstance(value, int) and abs(value) > expressions.MAX_INTEGER:
+        raise SerializationError(
+            f"saved data at {path} holds the integer {value}, larger than "
+            f"{expressions.MAX_INTEGER} (2**53), which tfq_layers never writes; the file was "
+            "altered.")
+    if isinstance(value, float) and not abs(value) <= expressions._FLOAT32_MAX:
+        raise SerializationError(
+            f"saved data at {path} holds the number {value}, which is not a finite float32 "
+            "number; the file was altered or was saved from a circuit with an infinite angle.")
+
+
+def _check_document(document):
+    """Walk a parsed JSON document (no recursion) and refuse, before anything is built: types off
+    the allow-list, nesting deeper than ``MAX_JSON_DEPTH``, numbers out of range, and sympy
+    expressions beyond the bounds of :func:`tfq_layers.expressions.check_expression`."""
+    # stack items: (node, path, depth, (expression root path, its node counter) or None)
+    stack = [(document, "$", 1, None)]
+    while stack:
+        node, path, depth, expr = stack.pop()
+        if depth > MAX_JSON_DEPTH:
+            raise SerializationError(
+                f"saved data at {path[:120]}... is nested more than {MAX_JSON_DEPTH} levels deep; "
+                "tfq_layers never writes that. The file was altered or is not a tfq_layers model.")
+        if isinstance(node, list):
+            stack.extend((v, f"{path}[{i}]", depth + 1, expr) for i, v in enumerate(node))
+            continue
+        if not isinstance(node, dict):
+            _check_number(node, path)
+            continue
         cirq_type = node.get("cirq_type")
         if cirq_type is not None and not (isinstance(cirq_type, str) and _is_allowed(cirq_type)):
             raise SerializationError(
@@ -81,11 +118,39 @@ def _check_types(node, path="$"):
                 "allowed). The file was not written by tfq_layers or was altered.")
         if cirq_type == "sympy.Symbol" and not isinstance(node.get("name"), str):
             raise SerializationError(f"saved symbol at {path} has no string name.")
+        if cirq_type in _EXPRESSION_TYPES:
+            if expr is None:  # the root of an expression
+                expr = (path, depth, [0])
+            root, root_depth, count = expr
+            count[0] += 1
+            too_deep = (depth - root_depth) // 2 >= expressions.MAX_DEPTH
+            if count[0] > expressions.MAX_NODES or too_deep:
+                raise SerializationError(
+                    f"saved expression at {root} has more than {expressions.MAX_NODES} nodes or is "
+                    f"nested more than {expressions.MAX_DEPTH} levels deep; tfq_layers refuses "
+                    "such gate angles when a circuit is built, so the file was altered.")
+            if cirq_type == "sympy.Pow":
+                _check_exponent(node.get("args"), path)
+        else:
+            expr = None
         for key, value in node.items():
-            _check_types(value, f"{path}.{key}")
-    elif isinstance(node, list):
-        for i, value in enumerate(node):
-            _check_types(value, f"{path}[{i}]")
+            stack.append((value, f"{path}.{key}", depth + 1, expr))
+
+
+def _check_exponent(args, path):
+    if isinstance(args, list) and len(args) == 2 and isinstance(args[1], dict) and \
+            args[1].get("cirq_type") == "sympy.Integer" and isinstance(args[1].get("i"), int) and \
+            abs(args[1]["i"]) > expressions.MAX_EXPONENT:
+        raise SerializationError(
+            f"saved expression at {path} raises to the power {args[1]['i']}, beyond "
+            f"{expressions.MAX_EXPONENT}; tfq_layers refuses such gate angles when a circuit is "
+            "built, so the file was altered.")
+
+
+def _refuse_constant(name):
+    raise SerializationError(
+        f"saved circuit data contains {name}; gate angles and coefficients must be finite. The "
+        "file was altered or was saved from a circuit with an infinite or undefined angle.")
 
 
 def dumps(obj):
@@ -112,16 +177,25 @@ def loads(text):
         text: a JSON string written by :func:`dumps`.
 
     Raises:
-        SerializationError: when the text is not valid JSON or names a type outside the allow-list.
+        SerializationError: when the text is not valid JSON, names a type outside the
+            allow-list, holds NaN, infinities or numbers beyond float32 / 2**53, is nested deeper
+            than ``MAX_JSON_DEPTH``, or holds an expression beyond the bounds of
+            :func:`tfq_layers.expressions.check_expression` (node count, depth, exponents).
     """
     if not isinstance(text, str):
         raise SerializationError(f"expected a JSON string, got {type(text).__name__}.")
     try:
-        document = json.loads(text)
-    except json.JSONDecodeError as err:
+        document = json.loads(text, parse_constant=_refuse_constant)
+    except RecursionError:
+        raise SerializationError(
+            f"saved circuit data is nested more than {MAX_JSON_DEPTH} levels deep; tfq_layers "
+            "never writes that. The file was altered or is not a tfq_layers model.") from None
+    except SerializationError:
+        raise
+    except ValueError as err:  # JSONDecodeError, or an integer literal of thousands of digits
         raise SerializationError(f"saved circuit data is not valid JSON ({err}); the file is "
                                  "corrupt or truncated.") from None
-    _check_types(document)
+    _check_document(document)
     try:
         return cirq.read_json(json_text=text, resolvers=[_resolver, *DEFAULT_RESOLVERS])
     except SerializationError:

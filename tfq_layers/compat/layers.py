@@ -34,6 +34,7 @@ import tensorflow as tf
 from tfq_layers import backends, serialization
 from tfq_layers._keras import build_at_init, keras, register
 from tfq_layers.engine import Engine
+from tfq_layers.expressions import as_real_features
 from tfq_layers.errors import CircuitError
 from tfq_layers.layers import pqc as _pqc
 
@@ -405,11 +406,7 @@ class _Executor(keras.layers.Layer):
             circuits, values = None, (inputs if setup.values_given else None)
             batch = None
         if values is not None:
-            values = tf.convert_to_tensor(values)
-            if values.dtype.is_complex:
-                raise TypeError(f"{self.name}: symbol_values are complex ({values.dtype.name}); "
-                                "gate parameters are real: pass real values.")
-            values = tf.cast(values, tf.float32)
+            values = as_real_features(values, f"{self.name} (symbol_values)")
             width = values.shape[-1]
             if values.shape.rank != 2 or (width is not None and width != len(setup.names)):
                 raise ValueError(

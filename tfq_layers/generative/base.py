@@ -327,7 +327,54 @@ class GenerativeModel(keras.Model):
     def _unpack_bitstrings(self, data):
         if isinstance(data, (tuple, list)):
             data = data[0]
-        return tf.cast(data, tf.int32)
+        return self.check_bitstrings_tf(data)
+
+    def check_bitstrings_tf(self, bits, name="x"):
+        """A batch of bitstrings as int32, checked in the graph like NumPy input is checked up front
+        (:func:`tfq_layers.datasets.validate_bitstrings`, same phrases): rank 2, width
+        ``n_bits``, finite, only 0 and 1. ``fit`` calls it on every batch, so a ``tf.data`` set (or
+        a Python generator) with a NaN, a 3 or the wrong width fails at once with a message instead
+        of training on garbage or failing deep inside ``UnsortedSegmentSum``.
+
+        A bad value raises ``tf.errors.InvalidArgumentError`` (the graph cannot raise
+        ``ValueError``); a wrong static shape or dtype raises ``ValueError``/``TypeError`` while
+        tracing. Under XLA (``jit_compile=True``) the value checks compile to nothing.
+        """
+        bits = tf.convert_to_tensor(bits)
+        n = self.n_bits
+        if bits.dtype.is_complex or bits.dtype == tf.string:
+            raise TypeError(
+                f"`{name}` must hold numbers 0 and 1; received a tensor of dtype {bits.dtype.name}. "
+                "Convert bitstrings such as '0110' to lists of ints first.")
+        if bits.shape.rank is not None and bits.shape.rank != 2:
+            raise ValueError(
+                f"`{name}` must have rank 2, shape (N, n_bits) = (N, {n}); received batches of "
+                f"shape {bits.shape}. Did you forget `.batch(...)`?")
+        if bits.shape.rank == 2 and bits.shape[-1] is not None and bits.shape[-1] != n:
+            raise ValueError(
+                f"`{name}` has bitstrings of width {bits.shape[-1]}, but the model expects "
+                f"n = {n} bits per sample (shape (N, {n})).")
+        if bits.dtype == tf.bool:
+            return tf.cast(bits, tf.int32)
+        if tf.executing_eagerly():  # run_eagerly=True: the NumPy check itself, same exceptions
+            return tf.constant(validate_bitstrings(bits.numpy(), n, name=name))
+        from tfq_layers.expressions import _in_xla
+        if _in_xla():
+            return tf.cast(bits, tf.int32)
+        checks = [tf.debugging.assert_rank(bits, 2, message=(
+                      f"`{name}` must have rank 2, shape (N, n_bits) = (N, {n})")),
+                  tf.debugging.assert_equal(tf.shape(bits)[-1], n, message=(
+                      f"`{name}` has bitstrings of the wrong width, but the model expects n = {n} "
+                      f"bits per sample (shape (N, {n}))"))]
+        if bits.dtype.is_floating:
+            checks.append(tf.debugging.Assert(tf.reduce_all(tf.math.is_finite(bits)), [
+                f"`{name}` contains NaN or infinite values; bitstrings must contain only 0 and 1."]))
+        is_bit = tf.logical_or(tf.equal(bits, tf.zeros_like(bits)), tf.equal(bits, tf.ones_like(bits)))
+        checks.append(tf.debugging.Assert(tf.reduce_all(is_bit), [
+            f"`{name}` must contain only 0 and 1; found", tf.boolean_mask(bits, ~is_bit)[:5],
+            "Binarize the data first, e.g. `(x > 0.5).astype(int)`."]))
+        with tf.control_dependencies(checks):
+            return tf.identity(tf.cast(bits, tf.int32))  # a cast to the same dtype is no new op
 
     def _update_metrics(self, loss, empirical, probs):
         self._gen_loss_tracker.update_state(tf.cast(loss, tf.float32))
@@ -423,6 +470,15 @@ class GenerativeModel(keras.Model):
         return super().evaluate(x, None, *args, **kwargs)
 
     # ------------------------------------------------------------------ serialization
+    def save(self, filepath, *args, **kwargs):
+        """``keras.Model.save``, made atomic (:func:`tfq_layers.saving.save_model`): the file is
+        written under a temporary name and renamed over ``filepath`` only when complete, so a
+        failed save keeps the previous file."""
+        from tfq_layers.saving import save_model
+        if args:  # Keras' positional order: save(filepath, overwrite, ...)
+            kwargs.setdefault("overwrite", args[0])
+        return save_model(self, filepath, **kwargs)
+
     def get_config(self):
         return {
             "name": self.name,

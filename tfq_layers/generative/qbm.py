@@ -43,6 +43,7 @@ Training gradients (``gradient=``):
 """
 import itertools
 import numbers
+import warnings
 
 import numpy as np
 import tensorflow as tf
@@ -53,6 +54,7 @@ from tfq_layers.generative.base import GenerativeModel
 __all__ = ["QuantumBoltzmannMachine", "MAX_UNITS", "thermal_diagonal"]
 
 MAX_UNITS = 12
+SLOW_UNITS = 11  # from here on, build() warns how long each exact evaluation takes
 _GRADIENTS = ("exact", "bound")
 _CONNECTIVITIES = ("full", "restricted")
 
@@ -75,6 +77,19 @@ def _exp_divided_differences(lam, f):
     return tf.where(close, near, (f[:, None] - f[None, :]) / safe)
 
 
+# From this dimension on, an eager eigendecomposition goes to LAPACK through NumPy (multithreaded,
+# divide and conquer): at 2**11 it took 5.6-6.8 s against 19.5 s for tf.linalg.eigh, whose CPU
+# kernel is single-threaded. Graphs (model.fit) keep tf.linalg.eigh, so they stay exportable.
+_LAPACK_MIN_DIM = 256
+
+
+def _eigh(ham):
+    if tf.executing_eagerly() and ham.shape[0] is not None and ham.shape[0] >= _LAPACK_MIN_DIM:
+        lam, vecs = np.linalg.eigh(ham.numpy())
+        return tf.constant(lam, ham.dtype), tf.constant(vecs, ham.dtype)
+    return tf.linalg.eigh(ham)
+
+
 @tf.custom_gradient
 def thermal_diagonal(ham):
     """``diag(exp(-H)) / Tr exp(-H)`` of a real symmetric matrix, with a stable exact gradient.
@@ -91,7 +106,7 @@ def thermal_diagonal(ham):
     Returns:
         float64 tensor ``(D,)``, non-negative, summing to 1.
     """
-    lam, vecs = tf.linalg.eigh(ham)
+    lam, vecs = _eigh(ham)
     lam = lam - tf.reduce_min(lam)
     f = tf.exp(-lam)
     z = tf.reduce_sum(f)
@@ -251,6 +266,16 @@ class QuantumBoltzmannMachine(GenerativeModel):
 
     # ------------------------------------------------------------------ weights
     def build(self, input_shape=None):
+        if self.has_transverse_field and self.n_units >= SLOW_UNITS:
+            dim = 2**self.n_units
+            warnings.warn(
+                f"QuantumBoltzmannMachine with N = {self.n_units} units: every probabilities() "
+                f"call and every training step diagonalizes a dense {dim}x{dim} Hamiltonian, "
+                "which costs 8x more per extra unit. Measured on 2 shared CPU cores: N = 11 about "
+                "6 s per probabilities() call, N = 12 about 50 s (several minutes per training "
+                "step, which uses TensorFlow's slower single-threaded eigensolver). Nothing is "
+                "hung; use fewer units, or transverse_field=False (a classical Boltzmann machine, "
+                "no diagonalization), for interactive work.", stacklevel=2)
         seed = self.seed
         self.biases = self.add_weight(
             name="biases",

@@ -11,6 +11,7 @@ from tfq_layers import serialization
 from tfq_layers._keras import keras, register
 from tfq_layers import backends
 from tfq_layers.engine import Engine
+from tfq_layers.expressions import as_real_features
 
 
 _BUILD_LOCK = threading.RLock()
@@ -232,7 +233,7 @@ class PQC(keras.layers.Layer):
     def call(self, inputs):
         circuits, features = self._split_inputs(inputs)
         if features is not None:
-            features = tf.cast(features, tf.float32)
+            features = as_real_features(features, self.name)
             features = tf.debugging.check_numerics(
                 features, f"{self.name}: input features contain NaN or Inf; clean or impute the "
                           "data before the quantum layer")
@@ -273,11 +274,6 @@ class PQC(keras.layers.Layer):
                 f"{self._program.n_inputs} features. Pad or truncate first (e.g. "
                 "x.to_tensor()).")
         inputs = tf.convert_to_tensor(inputs)
-        if inputs.dtype.is_complex:
-            raise TypeError(
-                f"{self.name} got complex features ({inputs.dtype.name}); gate angles are real, "
-                "so the imaginary part would be lost. Pass real features (e.g. tf.math.real(x) "
-                "and tf.math.imag(x) as separate columns).")
         if inputs.dtype == tf.string:
             if self._program.n_inputs:
                 raise ValueError(
