@@ -1,0 +1,92 @@
+"""Keep TensorFlow's C++ start-up lines off the terminal while ``tfq_layers`` imports it.
+
+Importing TensorFlow 2.18 (and initialising its runtime, which importing TensorFlow Quantum does)
+writes a handful of lines straight to file descriptor 2 from C++: CUDA plugin registration
+errors, "Could not find cuda drivers", a ``cuInit`` failure on machines without a GPU, the oneDNN
+and CPU-feature notices, and absl's "All log messages before absl::InitializeLog()". Some of them
+come from absl, which ``TF_CPP_MIN_LOG_LEVEL`` does not govern, so an environment variable alone
+cannot hide them.
+
+:func:`filtered_startup_stderr` sends descriptor 2 to a temporary file for the duration of the
+import, then writes everything back except lines that match :data:`STARTUP_NOISE`. Python
+warnings and tracebacks written in that window are kept, in their order.
+
+It stands aside (the lines print as TensorFlow writes them) when:
+
+* TensorFlow was imported before ``tfq_layers``: the lines have already been printed;
+* ``TF_CPP_MIN_LOG_LEVEL`` was set by the user before the import: they asked for a level
+  (``TF_CPP_MIN_LOG_LEVEL=0`` shows every line again);
+* ``sys.stderr`` has no file descriptor (some notebook front ends).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import sys
+import tempfile
+from collections.abc import Iterator
+
+# One pattern per kind of line TensorFlow 2.18 prints at start-up on a CPU-only Linux machine.
+STARTUP_NOISE = re.compile(
+    rb"Unable to register cu(?:FFT|DNN|BLAS) factory"
+    rb"|All log messages before absl::InitializeLog\(\) is called"
+    rb"|Could not find cuda drivers on your machine"
+    rb"|failed call to cuInit"
+    rb"|oneDNN custom operations are on"
+    rb"|This TensorFlow binary is optimized to use available CPU instructions"
+    rb"|^To enable the following instructions: .* rebuild TensorFlow"
+)
+
+
+def _stderr_fd() -> int | None:
+    try:
+        return sys.stderr.fileno()
+    except (AttributeError, OSError, ValueError):
+        return None
+
+
+def should_filter(environ: dict | None = None) -> bool:
+    """Whether :func:`filtered_startup_stderr` would filter in this process right now."""
+    environ = os.environ if environ is None else environ
+    return (
+        "tensorflow" not in sys.modules
+        and "TF_CPP_MIN_LOG_LEVEL" not in environ
+        and _stderr_fd() == 2
+    )
+
+
+@contextlib.contextmanager
+def filtered_startup_stderr() -> Iterator[None]:
+    """Run the body with TensorFlow's known start-up lines dropped from descriptor 2.
+
+    Unless the variable was already set (or TensorFlow already imported), it also sets
+    ``TF_CPP_MIN_LOG_LEVEL=2`` for the rest of the process: TF's C++ INFO and WARNING lines
+    hidden, errors shown.
+    """
+    active = should_filter()
+    if "tensorflow" not in sys.modules:
+        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    if not active:
+        yield
+        return
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with tempfile.TemporaryFile() as capture:
+        os.dup2(capture.fileno(), 2)
+        try:
+            yield
+        finally:
+            with contextlib.suppress(Exception):
+                sys.stderr.flush()
+            os.dup2(saved, 2)
+            os.close(saved)
+            capture.seek(0)
+            kept = [
+                line
+                for line in capture.read().splitlines(keepends=True)
+                if not STARTUP_NOISE.search(line)
+            ]
+            if kept:
+                os.write(2, b"".join(kept))
