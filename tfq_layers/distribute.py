@@ -52,6 +52,11 @@ Gradients, optimizer updates and variable synchronisation stay Keras's and Tenso
 fix touches only shape discovery and metric reporting. :func:`uninstall_multi_worker_fix` restores
 the originals.
 
+``import tfq_layers`` installs the fix (Keras 3 only; ``TFQ_LAYERS_MULTI_WORKER_FIX=0`` opts out),
+so the program users write works as it is: create ``tf.distribute.MultiWorkerMirroredStrategy()``,
+``import tfq_layers``, build and compile in ``strategy.scope()``, ``model.fit``. With one worker,
+without a strategy and in the legacy lane the wrappers hand every call to Keras unchanged.
+
 Start-up order
 --------------
 TensorFlow configures collective ops only while its eager context is still uninitialised, and
@@ -74,6 +79,7 @@ each batch. Each worker reads the whole data set; NumPy inputs and in-memory ``t
 sharded by data (``AutoShardPolicy.DATA``). The loss is averaged over the global batch, so N
 workers with global batch B take the same steps as one process with batch B.
 """
+
 import argparse
 import contextlib
 import json
@@ -275,7 +281,9 @@ def install_multi_worker_fix():
     spans several workers (the module docstring gives the root cause). Idempotent, process-wide,
     undone by :func:`uninstall_multi_worker_fix`. Does nothing in the legacy lane
     (``TF_USE_LEGACY_KERAS=1``), where tf_keras needs no fix. It may be called before or after the
-    strategy is created, but before the first ``fit``.
+    strategy is created, but before the first ``fit``. ``import tfq_layers`` already calls it
+    (unless ``TFQ_LAYERS_MULTI_WORKER_FIX=0``), so explicit calls are needed only after
+    :func:`uninstall_multi_worker_fix` or with the opt-out.
 
     Returns:
         ``True`` if the fix is in effect after the call, ``False`` in the legacy lane.
@@ -304,6 +312,31 @@ def install_multi_worker_fix():
             tf_trainer.reduce_per_replica, tf_trainer
         )
     return True
+
+
+def _install_on_import():
+    """Called by ``import tfq_layers``: install the fix when it can apply, silently otherwise.
+
+    The wrappers defer to Keras except under a multi-worker strategy, so installing them in every
+    Keras 3 process changes nothing for single-process training; it is what lets a program that
+    creates ``tf.distribute.MultiWorkerMirroredStrategy()`` itself, then imports ``tfq_layers``,
+    train with plain ``model.fit``. ``TFQ_LAYERS_MULTI_WORKER_FIX=0`` opts out. Unsupported set-ups
+    (another Keras backend, Keras older than 3.8, a restructured trainer) are left alone here:
+    :func:`multi_worker_strategy` and :func:`install_multi_worker_fix` report them when asked.
+
+    Returns:
+        Whether the fix is in effect afterwards.
+    """
+    if os.environ.get("TFQ_LAYERS_MULTI_WORKER_FIX", "1").strip().lower() in ("0", "false", "no"):
+        return False
+    if _legacy():
+        return False
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return install_multi_worker_fix()
+    except (RuntimeError, ImportError, AttributeError):
+        return False
 
 
 def uninstall_multi_worker_fix():
@@ -656,8 +689,8 @@ def is_chief():
         return True
     if task.get("type") == "chief":
         return True
-    return task.get("type") == "worker" and int(task.get("index", 0)) == 0 and not cluster.get(
-        "chief"
+    return (
+        task.get("type") == "worker" and int(task.get("index", 0)) == 0 and not cluster.get("chief")
     )
 
 
