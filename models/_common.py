@@ -27,7 +27,11 @@ import tensorflow as tf  # noqa: E402
 
 from tfq_layers._keras import keras  # noqa: E402
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+#: The recipes' package: ``models`` in the repository, ``tfq_layers.zoo`` in an installed wheel.
+PACKAGE = __package__ or "models"
+_HERE = os.path.dirname(os.path.abspath(__file__))
+#: The repository root when running from a source checkout, else ``None`` (installed package).
+ROOT = os.path.dirname(_HERE) if PACKAGE == "models" else None
 
 __all__ = [
     "Result", "make_parser", "set_seed", "Timer", "count_params", "binary_accuracy",
@@ -460,9 +464,10 @@ def serve_export_in_fresh_process(export_dir, inputs, timeout=600):
         )
         env = dict(os.environ)
         env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-        env["PYTHONPATH"] = ROOT + os.pathsep + env.get("PYTHONPATH", "")
+        if ROOT is not None:  # a source checkout: the child imports this copy of tfq_layers
+            env["PYTHONPATH"] = ROOT + os.pathsep + env.get("PYTHONPATH", "")
         proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                              timeout=timeout, env=env, cwd=ROOT)
+                              timeout=timeout, env=env, cwd=ROOT or tmp)
         if proc.returncode != 0:
             raise RuntimeError(f"reloading {export_dir} in a fresh process failed "
                                f"(exit {proc.returncode}):\n{proc.stderr[-3000:]}")
@@ -607,7 +612,7 @@ class Recipe:
             True
         """
         first_line = (self.description or self.task).strip().split("\n")[0]
-        return make_parser(f"python -m models.{self.name}", first_line, self.epochs)
+        return make_parser(f"python -m {PACKAGE}.{self.name}", first_line, self.epochs)
 
     def keys(self):
         """The data keys ``(inputs_train, y_train, inputs_test, y_test)``."""
@@ -662,7 +667,7 @@ def train_and_report(recipe, argv=None, *, args=None, verbose=2):
     quantum, classical = count_params(run.model)
     result = Result(recipe.name, recipe.task, recipe.qubits, quantum, classical, run.epochs,
                     "test accuracy", run.accuracy, run.wall_time,
-                    command(f"models.{recipe.name}", argv), extra, history=run.history)
+                    command(f"{PACKAGE}.{recipe.name}", argv), extra, history=run.history)
     if args.plots:
         plot_history(run.history, os.path.join(args.plots, f"{recipe.name}_training.png"),
                      f"{recipe.name}: {recipe.task} (validation = held-out test split)")

@@ -119,7 +119,7 @@ def main(argv=None):
             print(f"BAS {rows}x{cols}: KL <= 0.01 in {sum(k <= 0.01 for k in kls)} of "
                   f"{len(kls)} seeds (median {np.median(kls):.4f})")
         last = results[-1]
-    from models._common import Result
+    from ._common import Result
     grid = last["grid"]
     result = Result(
         name="born_machine_bas", task=f"bars and stripes {grid}, Born machine (KL to target)",

@@ -24,7 +24,7 @@ import cirq  # noqa: E402
 import numpy as np  # noqa: E402
 import sympy  # noqa: E402
 
-from models import _common  # noqa: E402
+from . import _common  # noqa: E402
 from tfq_layers import PQC, circuits  # noqa: E402
 from tfq_layers._keras import keras  # noqa: E402
 

@@ -38,7 +38,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
-from models import _common  # noqa: E402
+from . import _common  # noqa: E402
 from tfq_layers._keras import keras  # noqa: E402
 from tfq_layers.datasets import (  # noqa: E402
     bars_and_stripes,
@@ -219,7 +219,7 @@ def main(argv=None):
     Returns:
         A :class:`models._common.Result` whose value is the multimodal transverse-field KL.
     """
-    parser = _common.make_parser(f"python -m models.{NAME}", __doc__.split("\n")[0], EPOCHS)
+    parser = _common.make_parser(f"python -m {_common.PACKAGE}.{NAME}", __doc__.split("\n")[0], EPOCHS)
     args = parser.parse_args(argv)
     steps = args.epochs or (QUICK_EPOCHS if args.quick else EPOCHS)
     _common.set_seed(args.seed)
@@ -236,7 +236,7 @@ def main(argv=None):
     }
     result = _common.Result(
         NAME, TASK, qbm.n_units, n_params, 0, steps, "KL", multi["transverse field"]["kl"],
-        timer.seconds, _common.command(f"models.{NAME}", argv), extra,
+        timer.seconds, _common.command(f"{_common.PACKAGE}.{NAME}", argv), extra,
     )
     if args.export:
         export_model(qbm, args.export)

@@ -29,7 +29,7 @@ import cirq  # noqa: E402
 import numpy as np  # noqa: E402
 import tensorflow_quantum as tfq  # noqa: E402
 
-from models import _common  # noqa: E402
+from . import _common  # noqa: E402
 from tfq_layers import PQC, circuits  # noqa: E402
 from tfq_layers._keras import keras  # noqa: E402
 

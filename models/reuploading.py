@@ -20,7 +20,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import numpy as np  # noqa: E402
 
-from models import _common  # noqa: E402
+from . import _common  # noqa: E402
 from tfq_layers import PQC, circuits  # noqa: E402
 from tfq_layers._keras import keras  # noqa: E402
 

@@ -21,7 +21,7 @@ import sys
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-from models import CLASSIFIERS  # noqa: E402
+from . import CLASSIFIERS  # noqa: E402
 
 GENERATORS = ("qbm", "born_machine_bas")
 MODELS = CLASSIFIERS + GENERATORS
@@ -38,7 +38,7 @@ def available(names=MODELS):
         >>> "iris" in available()
         True
     """
-    return tuple(n for n in names if importlib.util.find_spec(f"models.{n}") is not None)
+    return tuple(n for n in names if importlib.util.find_spec(f"{__package__}.{n}") is not None)
 
 
 def format_row(result):
@@ -100,8 +100,8 @@ def main(argv=None):
         sub = (["--quick"] if args.quick else []) + (["--plots", args.plots] if args.plots else [])
         if args.export:
             sub += ["--export", os.path.join(args.export, name)]
-        print(f"\n=== models.{name} {' '.join(sub)} ===", flush=True)
-        module = importlib.import_module(f"models.{name}")
+        print(f"\n=== {__package__}.{name} {' '.join(sub)} ===", flush=True)
+        module = importlib.import_module(f"{__package__}.{name}")
         results.append(module.main(sub))
     table = format_table(results)
     print("\n" + table, flush=True)
