@@ -12,7 +12,6 @@ The classifier recipes describe themselves with a :class:`Recipe` and their ``ma
 :func:`train_and_report`: seed, load, build (in the ``--workers`` strategy scope), ``fit`` with the
 test split as validation, accuracy, :class:`Result`, plots, export on the chief, report.
 """
-import argparse
 import dataclasses
 import os
 import subprocess
@@ -20,12 +19,14 @@ import sys
 import tempfile
 import time
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+import tfq_layers  # noqa: F401  # first: it keeps TensorFlow's start-up lines off stderr
 
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
 from tfq_layers._keras import keras  # noqa: E402
+
+from . import _cli  # noqa: E402
 
 #: The recipes' package: ``models`` in the repository, ``tfq_layers.zoo`` in an installed wheel.
 PACKAGE = __package__ or "models"
@@ -92,37 +93,14 @@ class Result:
 
 
 def make_parser(prog, description, epochs, seed=0):
-    """The common argument parser of a recipe.
-
-    Args:
-        prog: program name shown in ``--help`` (``"python -m models.iris"``).
-        description: one paragraph for ``--help``.
-        epochs: default number of epochs of the full recipe.
-        seed: default random seed.
-
-    Returns:
-        An ``argparse.ArgumentParser`` with ``--epochs``, ``--seed``, ``--export``, ``--plots`` and
-        ``--quick``; add recipe-specific flags to it before parsing.
+    """The common argument parser of a recipe (:func:`models._cli.make_parser`).
 
     Example:
         >>> args = make_parser("p", "d", epochs=10).parse_args(["--quick"])
         >>> args.quick, args.epochs
         (True, None)
     """
-    parser = argparse.ArgumentParser(prog=prog, description=description)
-    parser.add_argument("--epochs", type=_positive_int, default=None,
-                        help=f"training epochs (default {epochs}; fewer with --quick)")
-    parser.add_argument("--seed", type=int, default=seed, help=f"random seed (default {seed})")
-    parser.add_argument("--export", metavar="DIR", default=None,
-                        help=f"write a SavedModel to DIR (model.export) and DIR/{KERAS_FILE}")
-    parser.add_argument("--plots", metavar="DIR", default=None,
-                        help="write PNG figures (training curves, model-specific plots) to DIR")
-    parser.add_argument("--quick", action="store_true",
-                        help="a few steps on a small subset (smoke test; numbers meaningless)")
-    parser.add_argument("--workers", type=_positive_int, default=1,
-                        help="train data-parallel on N local worker processes "
-                             "(tf.distribute.MultiWorkerMirroredStrategy; batch = global batch)")
-    return parser
+    return _cli.make_parser(prog, description, epochs, seed=seed)
 
 
 def strategy_scope(args):
@@ -152,16 +130,6 @@ def is_chief():
     """True unless this process is a non-chief worker of a multi-worker run."""
     from tfq_layers import distribute
     return not distribute.is_worker() or distribute.is_chief()
-
-
-def _positive_int(text):
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
-    return value
 
 
 def set_seed(seed):
@@ -611,8 +579,8 @@ class Recipe:
             >>> iris.RECIPE.parser().parse_args(["--quick"]).quick
             True
         """
-        first_line = (self.description or self.task).strip().split("\n")[0]
-        return make_parser(f"python -m {PACKAGE}.{self.name}", first_line, self.epochs)
+        return make_parser(f"python -m {PACKAGE}.{self.name}", self.description or self.task,
+                           self.epochs)
 
     def keys(self):
         """The data keys ``(inputs_train, y_train, inputs_test, y_test)``."""

@@ -80,8 +80,8 @@ def main(argv=None):
     Returns:
         A list of :class:`models._common.Result`, in run order.
     """
-    parser = argparse.ArgumentParser(prog="python -m models.zoo",
-                                     description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(prog=f"python -m {__package__}.zoo",
+                                     description=__doc__.split("\n")[0], allow_abbrev=False)
     parser.add_argument("--only", nargs="+", metavar="NAME", choices=MODELS, default=None,
                         help=f"run only these recipes (from {', '.join(MODELS)})")
     parser.add_argument("--quick", action="store_true", help="smoke-test settings for every recipe")
