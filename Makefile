@@ -19,12 +19,14 @@ export PYTHONHASHSEED ?= 0
 # test_legacy_lane.py), the README snippets and the packaging checks. `make test-fast` runs it
 # on 3.11, `make test-312` on 3.12.
 SMOKE := tests/test_pqc.py tests/test_pqc_errors.py tests/test_saving.py tests/test_legacy_lane.py \
-         tests/test_readme.py tests/test_packaging.py
+         tests/test_readme.py tests/test_packaging.py tests/test_quiet.py tests/test_cli.py \
+         tests/test_colab_cell.py
 # Files `ruff format --check` holds to the formatter (new files; the rest of the tree follows
 # once it has been formatted in one go).
 FORMATTED := setup.py tfq_layers/_quiet.py tfq_layers/_tf_keras_seed.py tfq_layers/_version.py \
              tfq_layers/distribute.py tests/test_distribute.py tests/conftest.py \
-             tests/test_packaging.py tests/test_wheel.py tests/test_colab_cell.py
+             models/_cli.py tests/test_packaging.py tests/test_wheel.py tests/test_colab_cell.py \
+             tests/test_cli.py tests/test_quiet.py
 
 .PHONY: venv venv312 test test-fast test-312 test-wheel lint format dist demo bench zoo clean
 

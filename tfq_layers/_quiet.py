@@ -14,7 +14,7 @@ warnings and tracebacks written in that window are kept, in their order.
 It stands aside (the lines print as TensorFlow writes them) when:
 
 * TensorFlow was imported before ``tfq_layers``: the lines have already been printed;
-* ``TF_CPP_MIN_LOG_LEVEL`` was set by the user before the import: they asked for a level
+* ``TF_CPP_MIN_LOG_LEVEL`` is ``0`` or ``1``: the user asked to see TensorFlow's messages
   (``TF_CPP_MIN_LOG_LEVEL=0`` shows every line again);
 * ``sys.stderr`` has no file descriptor (some notebook front ends).
 """
@@ -28,7 +28,8 @@ import sys
 import tempfile
 from collections.abc import Iterator
 
-# One pattern per kind of line TensorFlow 2.18 prints at start-up on a CPU-only Linux machine.
+# One pattern per kind of line TensorFlow 2.18 prints at start-up on a CPU-only Linux machine, and
+# the XLA lines it prints once per process at the first compilation (see :func:`warm_up_xla`).
 STARTUP_NOISE = re.compile(
     rb"Unable to register cu(?:FFT|DNN|BLAS) factory"
     rb"|All log messages before absl::InitializeLog\(\) is called"
@@ -37,7 +38,25 @@ STARTUP_NOISE = re.compile(
     rb"|oneDNN custom operations are on"
     rb"|This TensorFlow binary is optimized to use available CPU instructions"
     rb"|^To enable the following instructions: .* rebuild TensorFlow"
+    rb"|XLA service 0x[0-9a-f]+ initialized for platform"
+    rb"|StreamExecutor device \(\d+\): Host, Default Version"
+    rb"|Compiled cluster using XLA!"
 )
+
+
+def warm_up_xla() -> None:
+    """Compile one tiny XLA function, so XLA's once-per-process start-up lines print now.
+
+    The statevector backend compiles with XLA; the first compilation in a process logs three
+    INFO lines through absl, which ``TF_CPP_MIN_LOG_LEVEL`` does not silence. Called inside
+    :func:`filtered_startup_stderr`, those lines are dropped with the other start-up lines.
+    """
+    import tensorflow as tf
+
+    try:
+        tf.function(lambda x: x + 1.0, jit_compile=True)(tf.constant(0.0))
+    except Exception:  # no XLA here: nothing to warm up, and the import must not fail for it
+        pass
 
 
 def _stderr_fd() -> int | None:
@@ -52,14 +71,16 @@ def should_filter(environ: dict | None = None) -> bool:
     environ = os.environ if environ is None else environ
     return (
         "tensorflow" not in sys.modules
-        and "TF_CPP_MIN_LOG_LEVEL" not in environ
+        and environ.get("TF_CPP_MIN_LOG_LEVEL", "2").strip() not in ("0", "1")
         and _stderr_fd() == 2
     )
 
 
 @contextlib.contextmanager
-def filtered_startup_stderr() -> Iterator[None]:
+def filtered_startup_stderr() -> Iterator[bool]:
     """Run the body with TensorFlow's known start-up lines dropped from descriptor 2.
+
+    Yields whether it filters (see :func:`should_filter`).
 
     Unless the variable was already set (or TensorFlow already imported), it also sets
     ``TF_CPP_MIN_LOG_LEVEL=2`` for the rest of the process: TF's C++ INFO and WARNING lines
@@ -69,14 +90,14 @@ def filtered_startup_stderr() -> Iterator[None]:
     if "tensorflow" not in sys.modules:
         os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     if not active:
-        yield
+        yield False
         return
     sys.stderr.flush()
     saved = os.dup(2)
     with tempfile.TemporaryFile() as capture:
         os.dup2(capture.fileno(), 2)
         try:
-            yield
+            yield True
         finally:
             with contextlib.suppress(Exception):
                 sys.stderr.flush()
