@@ -226,6 +226,9 @@ def main(argv=None):
         args = ARGS
     else:
         args = _cli.recipe_parser(__package__, NAME, __doc__, EPOCHS).parse_args(argv)
+    if args.workers > 1:
+        raise SystemExit(f"{NAME}: --workers is not supported (the exact QBM trains full-batch "
+                         "in one process); run without it.")
     steps = args.epochs or (QUICK_EPOCHS if args.quick else EPOCHS)
     _common.set_seed(args.seed)
     with _common.Timer() as timer:
