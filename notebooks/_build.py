@@ -128,9 +128,10 @@ def params(body):
 
 
 IMPORTS = '''
-    # Quieter TensorFlow. On a machine without a GPU, TensorFlow may still print a few "Unable to
-    # register cuDNN/cuFFT/cuBLAS factory" lines when imported: they are harmless.
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    # tfq_layers first: imported before TensorFlow, it keeps TensorFlow's C++ start-up messages
+    # out of the notebook (set TF_CPP_MIN_LOG_LEVEL=0 before it to see them).
+    import tfq_layers
+    from tfq_layers import PQC, circuits
 
     import cirq
     import keras
@@ -139,9 +140,6 @@ IMPORTS = '''
     import sympy
     import tensorflow as tf
     from cirq.contrib.svg import SVGCircuit
-
-    import tfq_layers
-    from tfq_layers import PQC, circuits
 
     tf.get_logger().setLevel("ERROR")
     keras.utils.set_random_seed(SEED)   # Python, NumPy and TensorFlow seeds

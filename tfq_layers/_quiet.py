@@ -16,7 +16,11 @@ It stands aside (the lines print as TensorFlow writes them) when:
 * TensorFlow was imported before ``tfq_layers``: the lines have already been printed;
 * ``TF_CPP_MIN_LOG_LEVEL`` is ``0`` or ``1``: the user asked to see TensorFlow's messages
   (``TF_CPP_MIN_LOG_LEVEL=0`` shows every line again);
-* ``sys.stderr`` has no file descriptor (some notebook front ends).
+* the process has no file descriptor 2.
+
+It works on descriptor 2 itself, not on ``sys.stderr``: TensorFlow's C++ code writes there
+directly. In Jupyter (ipykernel forwards descriptor 2 into the cell's output) that keeps the lines
+out of the notebook as well.
 """
 
 from __future__ import annotations
@@ -59,11 +63,12 @@ def warm_up_xla() -> None:
         pass
 
 
-def _stderr_fd() -> int | None:
+def _fd2_open() -> bool:
     try:
-        return sys.stderr.fileno()
-    except (AttributeError, OSError, ValueError):
-        return None
+        os.fstat(2)
+    except OSError:
+        return False
+    return True
 
 
 def should_filter(environ: dict | None = None) -> bool:
@@ -72,7 +77,7 @@ def should_filter(environ: dict | None = None) -> bool:
     return (
         "tensorflow" not in sys.modules
         and environ.get("TF_CPP_MIN_LOG_LEVEL", "2").strip() not in ("0", "1")
-        and _stderr_fd() == 2
+        and _fd2_open()
     )
 
 
