@@ -5,12 +5,16 @@ find_python = $(shell for p in $$(command -v python$(1)) $(HOME)/.pyenv/versions
                 do "$$p" -c "" >/dev/null 2>&1 && { echo "$$p"; break; }; done)
 PYTHON    ?= $(or $(call find_python,3.11),$(shell command -v python3))
 PYTHON312 ?= $(call find_python,3.12)
+PYTHON310 ?= $(call find_python,3.10)
 VENV      := .venv
 PY        := $(VENV)/bin/python
 STAMP     := $(VENV)/.installed
 VENV312   := .venv312
 PY312     := $(VENV312)/bin/python
 STAMP312  := $(VENV312)/.installed
+VENV310   := .venv310
+PY310     := $(VENV310)/bin/python
+STAMP310  := $(VENV310)/.installed
 
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 export PYTHONHASHSEED ?= 0
@@ -32,10 +36,12 @@ FORMATTED := setup.py tfq_layers/_quiet.py tfq_layers/_tf_keras_seed.py tfq_laye
              models/_cli.py tests/test_packaging.py tests/test_wheel.py tests/test_colab_cell.py \
              tests/test_cli.py tests/test_quiet.py
 
-.PHONY: venv venv312 test test-fast test-312 test-wheel lint format dist demo bench zoo clean
+.PHONY: venv venv312 venv310 test test-fast test-312 test-310 test-wheel lint format dist demo bench \
+        zoo clean
 
 venv: $(STAMP)
 venv312: $(STAMP312)
+venv310: $(STAMP310)
 
 $(STAMP): pyproject.toml setup.py constraints.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -50,6 +56,13 @@ $(STAMP312): pyproject.toml setup.py constraints.txt
 	$(PY312) -m pip install -q -c constraints.txt -e ".[dev]"
 	touch $(STAMP312)
 
+$(STAMP310): pyproject.toml setup.py constraints.txt
+	@test -n "$(PYTHON310)" || { echo "python3.10 not found (set PYTHON310=...)"; exit 1; }
+	test -x $(PY310) || $(PYTHON310) -m venv $(VENV310)
+	$(PY310) -m pip install -q --upgrade pip
+	$(PY310) -m pip install -q -c constraints.txt -e ".[dev]"
+	touch $(STAMP310)
+
 test: $(STAMP)
 	$(PY) -m pytest -q tests
 
@@ -58,6 +71,10 @@ test-fast: $(STAMP)
 
 test-312: $(STAMP312)
 	$(PY312) -m pytest -q $(SMOKE312)
+
+# Python 3.10 (not in CI, to keep it short): the same lean set, with constraints.txt's 3.10 pins.
+test-310: $(STAMP310)
+	$(PY310) -m pytest -q $(SMOKE312)
 
 # Build the wheel, install it (not editable) into a clean venv, run the quick start and a recipe
 # from another directory.
@@ -86,4 +103,4 @@ zoo: $(STAMP)
 	$(PY) -m models.zoo
 
 clean:
-	rm -rf $(VENV) $(VENV312) artifacts build dist *.egg-info
+	rm -rf $(VENV) $(VENV312) $(VENV310) artifacts build dist *.egg-info

@@ -16,6 +16,17 @@ import pytest
 nbformat = pytest.importorskip("nbformat")
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def _toml():
+    """tomllib (Python 3.11+), or tomli, which pytest and build bring on 3.10."""
+    try:
+        import tomllib
+    except ImportError:
+        tomllib = pytest.importorskip("tomli")
+    return tomllib
+
+
 NB_DIR = os.path.join(ROOT, "notebooks")
 NOTEBOOKS = sorted(n for n in os.listdir(NB_DIR) if n.endswith(".ipynb"))
 
@@ -73,7 +84,7 @@ def _install_cell(name="01_quickstart.ipynb"):
 
 
 def _source_url():
-    tomllib = pytest.importorskip("tomllib")
+    tomllib = _toml()
     with open(os.path.join(ROOT, "pyproject.toml"), "rb") as f:
         return tomllib.load(f)["project"]["urls"]["Source"]
 

@@ -13,13 +13,22 @@ import pytest
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
+def _toml():
+    """tomllib (Python 3.11+), or tomli, which pytest and build bring on 3.10."""
+    try:
+        import tomllib
+    except ImportError:
+        tomllib = pytest.importorskip("tomli")
+    return tomllib
+
+
 def _text(*parts):
     with open(os.path.join(ROOT, *parts), encoding="utf-8") as f:
         return f.read()
 
 
 def _pyproject():
-    tomllib = pytest.importorskip("tomllib")  # Python 3.11+
+    tomllib = _toml()
     with open(os.path.join(ROOT, "pyproject.toml"), "rb") as f:
         return tomllib.load(f)
 

@@ -20,6 +20,16 @@ import pytest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
+
+def _toml():
+    """tomllib (Python 3.11+), or tomli, which pytest and build bring on 3.10."""
+    try:
+        import tomllib
+    except ImportError:
+        tomllib = pytest.importorskip("tomli")
+    return tomllib
+
+
 pytestmark = pytest.mark.skipif(
     os.environ.get("TFQ_LAYERS_WHEEL_TEST") != "1",
     reason="slow: set TFQ_LAYERS_WHEEL_TEST=1 (make test-wheel)",
@@ -78,7 +88,7 @@ def test_quick_start_runs_from_the_wheel(installed):
     assert "[[" in _run([python, "-c", reload], cwd=work, env=_env())
     path, version = out.split("PACKAGE ")[1].split()[:2]
     assert "site-packages" in path and not path.startswith(ROOT), path
-    tomllib = pytest.importorskip("tomllib")
+    tomllib = _toml()
     with open(os.path.join(ROOT, "pyproject.toml"), "rb") as f:
         assert version == tomllib.load(f)["project"]["version"]
 
