@@ -1,24 +1,97 @@
-# Every target that runs code sets itself up first: a fresh clone needs nothing but python3.11.
-PYTHON ?= $(shell command -v python3.11 || command -v python3)
-VENV   := .venv
-PY     := $(VENV)/bin/python
-STAMP  := $(VENV)/.installed
+# Every target that runs code sets itself up first: a fresh clone needs nothing but Python
+# (python3.11 for the main lane, python3.12 for the 3.12 lane; pyenv's are found too).
+# The first python$(1) on PATH that runs (a pyenv shim may exist and refuse), else pyenv's own.
+find_python = $(shell for p in $$(command -v python$(1)) $(HOME)/.pyenv/versions/$(1).*/bin/python$(1); \
+                do "$$p" -c "" >/dev/null 2>&1 && { echo "$$p"; break; }; done)
+PYTHON    ?= $(or $(call find_python,3.11),$(shell command -v python3))
+PYTHON312 ?= $(call find_python,3.12)
+PYTHON310 ?= $(call find_python,3.10)
+VENV      := .venv
+PY        := $(VENV)/bin/python
+STAMP     := $(VENV)/.installed
+VENV312   := .venv312
+PY312     := $(VENV312)/bin/python
+STAMP312  := $(VENV312)/.installed
+VENV310   := .venv310
+PY310     := $(VENV310)/bin/python
+STAMP310  := $(VENV310)/.installed
 
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 export PYTHONHASHSEED ?= 0
 
-.PHONY: venv test test-fast demo bench zoo clean
+# The Keras 3 smoke set: the layer, its errors, saving (each also re-run under tf_keras by
+# test_legacy_lane.py), the README snippets and the packaging checks. `make test-fast` runs it
+# on 3.11. The 3.12 lane (`make test-312`, in CI) runs a leaner set to keep CI short: the layer
+# under Keras 3, the README quick start (train, save, export, reload), the legacy lane (which
+# exercises the tf_keras seeding workaround) and the fast checks.
+SMOKE := tests/test_pqc.py tests/test_pqc_errors.py tests/test_saving.py tests/test_legacy_lane.py \
+         tests/test_readme.py tests/test_packaging.py tests/test_quiet.py tests/test_cli.py \
+         tests/test_colab_cell.py
+SMOKE312 := tests/test_pqc.py tests/test_legacy_lane.py tests/test_readme.py \
+            tests/test_packaging.py tests/test_cli.py tests/test_colab_cell.py
+# Files `ruff format --check` holds to the formatter (new files; the rest of the tree follows
+# once it has been formatted in one go).
+FORMATTED := setup.py tfq_layers/_quiet.py tfq_layers/_tf_keras_seed.py tfq_layers/_version.py \
+             tfq_layers/distribute.py tests/test_distribute.py tests/conftest.py \
+             models/_cli.py tests/test_packaging.py tests/test_wheel.py tests/test_colab_cell.py \
+             tests/test_cli.py tests/test_quiet.py
+
+.PHONY: venv venv312 venv310 test test-fast test-312 test-310 test-wheel lint format dist demo bench \
+        zoo clean
 
 venv: $(STAMP)
+venv312: $(STAMP312)
+venv310: $(STAMP310)
 
-$(STAMP): setup.cfg pyproject.toml constraints.txt
+$(STAMP): pyproject.toml setup.py constraints.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -c constraints.txt -e ".[dev]"
 	touch $(STAMP)
 
+$(STAMP312): pyproject.toml setup.py constraints.txt
+	@test -n "$(PYTHON312)" || { echo "python3.12 not found (set PYTHON312=...)"; exit 1; }
+	test -x $(PY312) || $(PYTHON312) -m venv $(VENV312)
+	$(PY312) -m pip install -q --upgrade pip
+	$(PY312) -m pip install -q -c constraints.txt -e ".[dev]"
+	touch $(STAMP312)
+
+$(STAMP310): pyproject.toml setup.py constraints.txt
+	@test -n "$(PYTHON310)" || { echo "python3.10 not found (set PYTHON310=...)"; exit 1; }
+	test -x $(PY310) || $(PYTHON310) -m venv $(VENV310)
+	$(PY310) -m pip install -q --upgrade pip
+	$(PY310) -m pip install -q -c constraints.txt -e ".[dev]"
+	touch $(STAMP310)
+
 test: $(STAMP)
 	$(PY) -m pytest -q tests
+
+test-fast: $(STAMP)
+	$(PY) -m pytest -q $(SMOKE)
+
+test-312: $(STAMP312)
+	$(PY312) -m pytest -q $(SMOKE312)
+
+# Python 3.10 (not in CI, to keep it short): the same lean set, with constraints.txt's 3.10 pins.
+test-310: $(STAMP310)
+	$(PY310) -m pytest -q $(SMOKE312)
+
+# Build the wheel, install it (not editable) into a clean venv, run the quick start and a recipe
+# from another directory.
+test-wheel: $(STAMP)
+	TFQ_LAYERS_WHEEL_TEST=1 $(PY) -m pytest -q tests/test_wheel.py
+
+lint: $(STAMP)
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check $(FORMATTED)
+
+format: $(STAMP)
+	$(PY) -m ruff format $(FORMATTED)
+
+dist: $(STAMP)
+	rm -rf dist
+	$(PY) -m build --outdir dist .
+	$(PY) -m twine check --strict dist/*
 
 demo: $(STAMP)
 	$(PY) -m models.hybrid_classifier --export artifacts/demo_export --demo
@@ -30,4 +103,4 @@ zoo: $(STAMP)
 	$(PY) -m models.zoo
 
 clean:
-	rm -rf $(VENV) artifacts build *.egg-info
+	rm -rf $(VENV) $(VENV312) $(VENV310) artifacts build dist *.egg-info

@@ -12,7 +12,6 @@ The classifier recipes describe themselves with a :class:`Recipe` and their ``ma
 :func:`train_and_report`: seed, load, build (in the ``--workers`` strategy scope), ``fit`` with the
 test split as validation, accuracy, :class:`Result`, plots, export on the chief, report.
 """
-import argparse
 import dataclasses
 import os
 import subprocess
@@ -20,14 +19,20 @@ import sys
 import tempfile
 import time
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+import tfq_layers  # noqa: F401  # first: it keeps TensorFlow's start-up lines off stderr
 
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
 from tfq_layers._keras import keras  # noqa: E402
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+from . import _cli  # noqa: E402
+
+#: The recipes' package: ``models`` in the repository, ``tfq_layers.zoo`` in an installed wheel.
+PACKAGE = __package__ or "models"
+_HERE = os.path.dirname(os.path.abspath(__file__))
+#: The repository root when running from a source checkout, else ``None`` (installed package).
+ROOT = os.path.dirname(_HERE) if PACKAGE == "models" else None
 
 __all__ = [
     "Result", "make_parser", "set_seed", "Timer", "count_params", "binary_accuracy",
@@ -88,37 +93,14 @@ class Result:
 
 
 def make_parser(prog, description, epochs, seed=0):
-    """The common argument parser of a recipe.
-
-    Args:
-        prog: program name shown in ``--help`` (``"python -m models.iris"``).
-        description: one paragraph for ``--help``.
-        epochs: default number of epochs of the full recipe.
-        seed: default random seed.
-
-    Returns:
-        An ``argparse.ArgumentParser`` with ``--epochs``, ``--seed``, ``--export``, ``--plots`` and
-        ``--quick``; add recipe-specific flags to it before parsing.
+    """The common argument parser of a recipe (:func:`models._cli.make_parser`).
 
     Example:
         >>> args = make_parser("p", "d", epochs=10).parse_args(["--quick"])
         >>> args.quick, args.epochs
         (True, None)
     """
-    parser = argparse.ArgumentParser(prog=prog, description=description)
-    parser.add_argument("--epochs", type=_positive_int, default=None,
-                        help=f"training epochs (default {epochs}; fewer with --quick)")
-    parser.add_argument("--seed", type=int, default=seed, help=f"random seed (default {seed})")
-    parser.add_argument("--export", metavar="DIR", default=None,
-                        help=f"write a SavedModel to DIR (model.export) and DIR/{KERAS_FILE}")
-    parser.add_argument("--plots", metavar="DIR", default=None,
-                        help="write PNG figures (training curves, model-specific plots) to DIR")
-    parser.add_argument("--quick", action="store_true",
-                        help="a few steps on a small subset (smoke test; numbers meaningless)")
-    parser.add_argument("--workers", type=_positive_int, default=1,
-                        help="train data-parallel on N local worker processes "
-                             "(tf.distribute.MultiWorkerMirroredStrategy; batch = global batch)")
-    return parser
+    return _cli.make_parser(prog, description, epochs, seed=seed)
 
 
 def strategy_scope(args):
@@ -148,16 +130,6 @@ def is_chief():
     """True unless this process is a non-chief worker of a multi-worker run."""
     from tfq_layers import distribute
     return not distribute.is_worker() or distribute.is_chief()
-
-
-def _positive_int(text):
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
-    return value
 
 
 def set_seed(seed):
@@ -460,9 +432,10 @@ def serve_export_in_fresh_process(export_dir, inputs, timeout=600):
         )
         env = dict(os.environ)
         env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-        env["PYTHONPATH"] = ROOT + os.pathsep + env.get("PYTHONPATH", "")
+        if ROOT is not None:  # a source checkout: the child imports this copy of tfq_layers
+            env["PYTHONPATH"] = ROOT + os.pathsep + env.get("PYTHONPATH", "")
         proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                              timeout=timeout, env=env, cwd=ROOT)
+                              timeout=timeout, env=env, cwd=ROOT or tmp)
         if proc.returncode != 0:
             raise RuntimeError(f"reloading {export_dir} in a fresh process failed "
                                f"(exit {proc.returncode}):\n{proc.stderr[-3000:]}")
@@ -606,8 +579,8 @@ class Recipe:
             >>> iris.RECIPE.parser().parse_args(["--quick"]).quick
             True
         """
-        first_line = (self.description or self.task).strip().split("\n")[0]
-        return make_parser(f"python -m models.{self.name}", first_line, self.epochs)
+        return make_parser(f"python -m {PACKAGE}.{self.name}", self.description or self.task,
+                           self.epochs)
 
     def keys(self):
         """The data keys ``(inputs_train, y_train, inputs_test, y_test)``."""
@@ -662,7 +635,7 @@ def train_and_report(recipe, argv=None, *, args=None, verbose=2):
     quantum, classical = count_params(run.model)
     result = Result(recipe.name, recipe.task, recipe.qubits, quantum, classical, run.epochs,
                     "test accuracy", run.accuracy, run.wall_time,
-                    command(f"models.{recipe.name}", argv), extra, history=run.history)
+                    command(f"{PACKAGE}.{recipe.name}", argv), extra, history=run.history)
     if args.plots:
         plot_history(run.history, os.path.join(args.plots, f"{recipe.name}_training.png"),
                      f"{recipe.name}: {recipe.task} (validation = held-out test split)")

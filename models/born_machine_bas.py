@@ -7,16 +7,34 @@ step over all patterns.
 
 Prints the KL divergence from the target to the learned distribution, the probability mass on valid
 patterns (precision) and the pattern coverage; ends with ``KL: 0.041`` on its own line (the last
-grid trained). ``--seeds 5`` repeats the 2x2 run over five seeds, as the target asks.
+grid trained). ``--seeds 5`` repeats the 2x2 run over five seeds (``--seed S`` is the first).
+``--export DIR`` writes the last model trained as a SavedModel whose ``serve(bitstrings)``
+returns ``p(x)``, plus ``DIR/model.keras``; ``--workers N`` trains data-parallel.
 """
-import argparse
+import os
 import time
 
-import numpy as np
+from . import _cli
 
-from tfq_layers._keras import keras
-from tfq_layers.datasets import bars_and_stripes
-from tfq_layers.generative.born import BornMachine
+
+def _add_options(parser):
+    parser.add_argument("--grids", default="2x2,3x3", help="comma-separated grids, e.g. 2x2,3x3")
+    parser.add_argument("--seeds", type=_cli.positive_int, default=1,
+                        help="how many seeds to run on the 2x2 grid, from --seed on (default 1)")
+    parser.add_argument("--backend", default="auto", choices=["auto", "tfq", "statevector"])
+
+
+# Parsed here, before TensorFlow is imported, when run as a program (fast --help and errors).
+ARGS = _cli.parse_if_main(__name__, __package__, "born_machine_bas", __doc__, None,
+                          add_options=_add_options)
+
+from . import _common  # noqa: E402  # first: it imports tfq_layers before TensorFlow
+
+import numpy as np  # noqa: E402
+
+from tfq_layers._keras import keras  # noqa: E402
+from tfq_layers.datasets import bars_and_stripes  # noqa: E402
+from tfq_layers.generative.born import BornMachine  # noqa: E402
 
 SETTINGS = {  # grid -> (layers, epochs, learning rate)
     (2, 2): (2, 200, 0.05),
@@ -85,32 +103,52 @@ def plot(path, probs, target, title):
     plt.close(fig)
 
 
+def export_model(model, export_dir):
+    """SavedModel in ``export_dir`` whose ``serve(bitstrings (B, n) int32)`` returns ``p(x)``,
+    plus ``export_dir/model.keras``."""
+    import tensorflow as tf
+
+    from tfq_layers.export import save_serving
+
+    os.makedirs(export_dir, exist_ok=True)
+    save_serving(model, export_dir,
+                 input_signature=[tf.TensorSpec((None, model.n_bits), tf.int32)])
+    keras_path = os.path.join(export_dir, _common.KERAS_FILE)
+    model.save(keras_path)
+    print(f"exported SavedModel to {export_dir} (serve: bitstrings -> p(x)) and saved {keras_path}")
+    return export_dir, keras_path
+
+
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--grids", default="2x2,3x3", help="comma-separated grids, e.g. 2x2,3x3")
-    parser.add_argument("--seeds", type=int, default=1, help="seeds for the 2x2 grid")
-    parser.add_argument("--epochs", type=int, default=None)
-    parser.add_argument("--backend", default="auto", choices=["auto", "tfq", "statevector"])
-    parser.add_argument("--plots", default=None, help="directory for histogram PNGs")
-    parser.add_argument("--quick", action="store_true", help="2x2 only, few epochs (smoke test)")
-    args = parser.parse_args(argv)
+    """Train the grids, print each run's numbers, end with ``KL: ...``; return the Result.
+
+    Args:
+        argv: command-line arguments (default ``sys.argv[1:]``); see ``--help``.
+    """
+    if argv is None and ARGS is not None:
+        args = ARGS
+    else:
+        args = _cli.recipe_parser(__package__, "born_machine_bas", __doc__, None,
+                                  add_options=_add_options).parse_args(argv)
     grids = [tuple(int(v) for v in g.split("x")) for g in args.grids.split(",")]
     epochs = args.epochs
     if args.quick:
         grids, epochs = [(2, 2)], epochs or 20
-    last = None
+    last = model = None
     for rows, cols in grids:
-        seeds = range(args.seeds) if (rows, cols) == (2, 2) else range(1)
+        seeds = range(args.seed, args.seed + (args.seeds if (rows, cols) == (2, 2) else 1))
         results = []
         for seed in seeds:
-            _, result, _, probs, target = train(rows, cols, seed, epochs, backend=args.backend)
+            _common.set_seed(seed)
+            with _common.strategy_scope(args):
+                model, result, _, probs, target = train(rows, cols, seed, epochs,
+                                                        backend=args.backend)
             results.append(result)
             print(f"BAS {result['grid']} seed {seed}: KL {result['kl']:.4f}  valid mass "
                   f"{result['valid_mass']:.3f}  coverage {result['coverage']:.2f}  "
                   f"({result['params']} params, {result['epochs']} epochs, "
                   f"{result['seconds']:.0f}s)", flush=True)
             if args.plots:
-                import os
                 os.makedirs(args.plots, exist_ok=True)
                 plot(os.path.join(args.plots, f"born_bas_{rows}x{cols}_seed{seed}.png"), probs,
                      target, f"Born machine, bars and stripes {rows}x{cols}: KL {result['kl']:.3f}")
@@ -119,15 +157,16 @@ def main(argv=None):
             print(f"BAS {rows}x{cols}: KL <= 0.01 in {sum(k <= 0.01 for k in kls)} of "
                   f"{len(kls)} seeds (median {np.median(kls):.4f})")
         last = results[-1]
-    from models._common import Result
     grid = last["grid"]
-    result = Result(
+    result = _common.Result(
         name="born_machine_bas", task=f"bars and stripes {grid}, Born machine (KL to target)",
         qubits=int(np.prod([int(v) for v in grid.split("x")])), quantum_params=last["params"],
         classical_params=0, epochs=last["epochs"], metric="KL", value=last["kl"],
         wall_time=last["seconds"],
-        command=f"python -m models.born_machine_bas --grids {grid}",
+        command=f"python -m {_common.PACKAGE}.born_machine_bas --grids {grid}",
         extra={"valid mass": round(last["valid_mass"], 3), "coverage": last["coverage"]})
+    if args.export and _common.is_chief():
+        export_model(model, args.export)
     print(result.line())
     return result
 

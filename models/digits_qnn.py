@@ -24,15 +24,17 @@ Example:
     >>> d["bits_train"].shape[1:]
     (4, 4)
 """
-import os
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+from . import _cli  # noqa: E402
+
+EPOCHS = 8
+# Parsed here, before TensorFlow is imported, when run as a program (fast --help and errors).
+ARGS = _cli.parse_if_main(__name__, __package__, "digits_qnn", __doc__, EPOCHS)
 
 import cirq  # noqa: E402
 import numpy as np  # noqa: E402
+from . import _common  # noqa: E402  # before TFQ: it imports tfq_layers first
 import tensorflow_quantum as tfq  # noqa: E402
-
-from models import _common  # noqa: E402
 from tfq_layers import PQC  # noqa: E402
 from tfq_layers._keras import keras  # noqa: E402
 from tfq_layers.circuits import qnn  # noqa: E402
@@ -216,7 +218,7 @@ def _classical_baseline(run):
 
 RECIPE = _common.Recipe(
     NAME, "digits 3 vs 6, 4x4 binarized (quantum data)", __doc__, qubits=len(DATA_QUBITS) + 1,
-    epochs=8, batch_size=16, load_data=load_data, build=lambda data: build_model(),
+    epochs=EPOCHS, batch_size=16, load_data=load_data, build=lambda data: build_model(),
     inputs="circuits", accuracy=_common.sign_accuracy, after_load=_print_data_sizes,
     after_training=_classical_baseline,
     figures={"examples": lambda run, path: plot_examples(run.data, path)})
@@ -228,7 +230,7 @@ def main(argv=None):
     Args:
         argv: command-line arguments (default ``sys.argv[1:]``); see ``--help``.
     """
-    return _common.train_and_report(RECIPE, argv)
+    return _common.train_and_report(RECIPE, argv, args=ARGS if argv is None else None)
 
 
 if __name__ == "__main__":

@@ -18,13 +18,26 @@ Example:
 """
 import os
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+from . import _cli  # noqa: E402
+
+EPOCHS = 20
+
+
+def _add_options(parser):
+    parser.add_argument("--demo", action="store_true",
+                        help="progress bars, then export (default artifacts/demo_export) and "
+                             "check the export in a fresh process")
+
+
+# Parsed here, before TensorFlow is imported, when run as a program (fast --help and errors).
+ARGS = _cli.parse_if_main(__name__, __package__, "hybrid_classifier", __doc__, EPOCHS,
+                          add_options=_add_options)
 
 import cirq  # noqa: E402
 import numpy as np  # noqa: E402
 import sympy  # noqa: E402
 
-from models import _common  # noqa: E402
+from . import _common  # noqa: E402
 from tfq_layers import PQC, circuits  # noqa: E402
 from tfq_layers._keras import keras  # noqa: E402
 
@@ -138,7 +151,7 @@ def _check_export(run):
 
 
 RECIPE = _common.Recipe(
-    NAME, "breast cancer (569 x 30, binary)", __doc__, qubits=N_QUBITS, epochs=20, batch_size=32,
+    NAME, "breast cancer (569 x 30, binary)", __doc__, qubits=N_QUBITS, epochs=EPOCHS, batch_size=32,
     load_data=load_data, build=lambda data: build_model(n_features=data["x_train"].shape[1]),
     accuracy=_common.binary_accuracy, after_training=_print_demo_accuracy,
     after_export=_check_export)
@@ -150,11 +163,12 @@ def main(argv=None):
     Args:
         argv: command-line arguments (default ``sys.argv[1:]``); see ``--help``.
     """
-    parser = RECIPE.parser()
-    parser.add_argument("--demo", action="store_true",
-                        help="progress bars, then export (default artifacts/demo_export) and "
-                             "check the export in a fresh process")
-    args = parser.parse_args(argv)
+    if argv is None and ARGS is not None:
+        args = ARGS
+    else:
+        parser = RECIPE.parser()
+        _add_options(parser)
+        args = parser.parse_args(argv)
     if args.demo and args.export is None:
         args.export = DEMO_EXPORT
     return _common.train_and_report(RECIPE, argv, args=args, verbose=1 if args.demo else 2)

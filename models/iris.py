@@ -12,13 +12,16 @@ Example:
     >>> iris.build_model().output_shape
     (None, 3)
 """
-import os
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+from . import _cli  # noqa: E402
+
+EPOCHS = 30
+# Parsed here, before TensorFlow is imported, when run as a program (fast --help and errors).
+ARGS = _cli.parse_if_main(__name__, __package__, "iris", __doc__, EPOCHS)
 
 import numpy as np  # noqa: E402
 
-from models import _common  # noqa: E402
+from . import _common  # noqa: E402
 from tfq_layers import PQC, circuits  # noqa: E402
 from tfq_layers._keras import keras  # noqa: E402
 
@@ -84,7 +87,7 @@ def build_model(layers=LAYERS, learning_rate=0.05):
 
 
 RECIPE = _common.Recipe(
-    NAME, "Iris (150 x 4, 3 classes)", __doc__, qubits=N_QUBITS, epochs=30, batch_size=16,
+    NAME, "Iris (150 x 4, 3 classes)", __doc__, qubits=N_QUBITS, epochs=EPOCHS, batch_size=16,
     load_data=load_data, build=lambda data: build_model(), accuracy=_common.argmax_accuracy)
 
 
@@ -94,7 +97,7 @@ def main(argv=None):
     Args:
         argv: command-line arguments (default ``sys.argv[1:]``); see ``--help``.
     """
-    return _common.train_and_report(RECIPE, argv)
+    return _common.train_and_report(RECIPE, argv, args=ARGS if argv is None else None)
 
 
 if __name__ == "__main__":

@@ -33,12 +33,16 @@ Example:
 import math
 import os
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+from . import _cli  # noqa: E402
+
+EPOCHS = 1600  # full-batch gradient steps per model
+# Parsed here, before TensorFlow is imported, when run as a program (fast --help and errors).
+ARGS = _cli.parse_if_main(__name__, __package__, "qbm", __doc__, EPOCHS)
+
+from . import _common  # noqa: E402  # first: it imports tfq_layers before TensorFlow
 
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
-
-from models import _common  # noqa: E402
 from tfq_layers._keras import keras  # noqa: E402
 from tfq_layers.datasets import (  # noqa: E402
     bars_and_stripes,
@@ -50,7 +54,6 @@ from tfq_layers.metrics import KLDivergenceToTarget, kl_divergence  # noqa: E402
 
 NAME = "qbm"
 TASK = "QBM vs Γ=0 Boltzmann machine: bars & stripes 2x2, 8-mode Bernoulli mixture on 7 bits"
-EPOCHS = 1600         # full-batch gradient steps per model
 QUICK_EPOCHS = 20
 STEPS_PER_EPOCH = 25  # Keras epochs of 25 steps each (history and progress every 25 steps)
 
@@ -219,8 +222,13 @@ def main(argv=None):
     Returns:
         A :class:`models._common.Result` whose value is the multimodal transverse-field KL.
     """
-    parser = _common.make_parser(f"python -m models.{NAME}", __doc__.split("\n")[0], EPOCHS)
-    args = parser.parse_args(argv)
+    if argv is None and ARGS is not None:
+        args = ARGS
+    else:
+        args = _cli.recipe_parser(__package__, NAME, __doc__, EPOCHS).parse_args(argv)
+    if args.workers > 1:
+        raise SystemExit(f"{NAME}: --workers is not supported (the exact QBM trains full-batch "
+                         "in one process); run without it.")
     steps = args.epochs or (QUICK_EPOCHS if args.quick else EPOCHS)
     _common.set_seed(args.seed)
     with _common.Timer() as timer:
@@ -236,7 +244,7 @@ def main(argv=None):
     }
     result = _common.Result(
         NAME, TASK, qbm.n_units, n_params, 0, steps, "KL", multi["transverse field"]["kl"],
-        timer.seconds, _common.command(f"models.{NAME}", argv), extra,
+        timer.seconds, _common.command(f"{_common.PACKAGE}.{NAME}", argv), extra,
     )
     if args.export:
         export_model(qbm, args.export)

@@ -21,15 +21,17 @@ Example:
     >>> qcnn.build_model().count_params()
     63
 """
-import os
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+from . import _cli  # noqa: E402
+
+EPOCHS = 25
+# Parsed here, before TensorFlow is imported, when run as a program (fast --help and errors).
+ARGS = _cli.parse_if_main(__name__, __package__, "qcnn", __doc__, EPOCHS)
 
 import cirq  # noqa: E402
 import numpy as np  # noqa: E402
+from . import _common  # noqa: E402  # before TFQ: it imports tfq_layers first
 import tensorflow_quantum as tfq  # noqa: E402
-
-from models import _common  # noqa: E402
 from tfq_layers import PQC, circuits  # noqa: E402
 from tfq_layers._keras import keras  # noqa: E402
 
@@ -153,7 +155,7 @@ def plot_predictions(model, data, path):
 
 
 RECIPE = _common.Recipe(
-    NAME, "excited 8-qubit cluster states (quantum data)", __doc__, qubits=N_QUBITS, epochs=25,
+    NAME, "excited 8-qubit cluster states (quantum data)", __doc__, qubits=N_QUBITS, epochs=EPOCHS,
     batch_size=16, load_data=load_data, build=lambda data: build_model(), inputs="circuits",
     accuracy=_common.sign_accuracy,
     figures={"predictions": lambda run, path: plot_predictions(run.model, run.data, path)})
@@ -165,7 +167,7 @@ def main(argv=None):
     Args:
         argv: command-line arguments (default ``sys.argv[1:]``); see ``--help``.
     """
-    return _common.train_and_report(RECIPE, argv)
+    return _common.train_and_report(RECIPE, argv, args=ARGS if argv is None else None)
 
 
 if __name__ == "__main__":

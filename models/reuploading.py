@@ -14,13 +14,16 @@ Example:
     >>> reuploading.build_model().output_shape
     (None, 1)
 """
-import os
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+from . import _cli  # noqa: E402
+
+EPOCHS = 40
+# Parsed here, before TensorFlow is imported, when run as a program (fast --help and errors).
+ARGS = _cli.parse_if_main(__name__, __package__, "reuploading", __doc__, EPOCHS)
 
 import numpy as np  # noqa: E402
 
-from models import _common  # noqa: E402
+from . import _common  # noqa: E402
 from tfq_layers import PQC, circuits  # noqa: E402
 from tfq_layers._keras import keras  # noqa: E402
 
@@ -125,7 +128,7 @@ def plot_decision_boundary(model, data, path, resolution=80):
 
 
 RECIPE = _common.Recipe(
-    NAME, "circle in [-1,1]^2 (2-D, binary)", __doc__, qubits=N_QUBITS, epochs=40,
+    NAME, "circle in [-1,1]^2 (2-D, binary)", __doc__, qubits=N_QUBITS, epochs=EPOCHS,
     batch_size=32, load_data=load_data, build=lambda data: build_model(),
     accuracy=_common.binary_accuracy,
     figures={"boundary": lambda run, path: plot_decision_boundary(run.model, run.data, path)})
@@ -137,7 +140,7 @@ def main(argv=None):
     Args:
         argv: command-line arguments (default ``sys.argv[1:]``); see ``--help``.
     """
-    return _common.train_and_report(RECIPE, argv)
+    return _common.train_and_report(RECIPE, argv, args=ARGS if argv is None else None)
 
 
 if __name__ == "__main__":

@@ -21,7 +21,7 @@ import sys
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-from models import CLASSIFIERS  # noqa: E402
+from . import CLASSIFIERS  # noqa: E402
 
 GENERATORS = ("qbm", "born_machine_bas")
 MODELS = CLASSIFIERS + GENERATORS
@@ -38,7 +38,7 @@ def available(names=MODELS):
         >>> "iris" in available()
         True
     """
-    return tuple(n for n in names if importlib.util.find_spec(f"models.{n}") is not None)
+    return tuple(n for n in names if importlib.util.find_spec(f"{__package__}.{n}") is not None)
 
 
 def format_row(result):
@@ -80,8 +80,8 @@ def main(argv=None):
     Returns:
         A list of :class:`models._common.Result`, in run order.
     """
-    parser = argparse.ArgumentParser(prog="python -m models.zoo",
-                                     description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(prog=f"python -m {__package__}.zoo",
+                                     description=__doc__.split("\n")[0], allow_abbrev=False)
     parser.add_argument("--only", nargs="+", metavar="NAME", choices=MODELS, default=None,
                         help=f"run only these recipes (from {', '.join(MODELS)})")
     parser.add_argument("--quick", action="store_true", help="smoke-test settings for every recipe")
@@ -100,8 +100,8 @@ def main(argv=None):
         sub = (["--quick"] if args.quick else []) + (["--plots", args.plots] if args.plots else [])
         if args.export:
             sub += ["--export", os.path.join(args.export, name)]
-        print(f"\n=== models.{name} {' '.join(sub)} ===", flush=True)
-        module = importlib.import_module(f"models.{name}")
+        print(f"\n=== {__package__}.{name} {' '.join(sub)} ===", flush=True)
+        module = importlib.import_module(f"{__package__}.{name}")
         results.append(module.main(sub))
     table = format_table(results)
     print("\n" + table, flush=True)

@@ -13,6 +13,7 @@ Usage:
     python notebooks/_build.py OUT_DIR    # write them to OUT_DIR instead (used by the test)
 """
 import os
+import re
 import sys
 import textwrap
 
@@ -20,8 +21,38 @@ import nbformat
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
-#: What Colab installs; ``OWNER`` must be replaced by the GitHub account hosting the repository.
-GIT_URL = "git+https://github.com/OWNER/tfq_layers"
+ROOT = os.path.dirname(HERE)
+
+
+def _repository():
+    """The source repository's URL: ``[project.urls] Source`` in pyproject.toml, its one home."""
+    with open(os.path.join(ROOT, "pyproject.toml"), encoding="utf-8") as f:
+        text = f.read()
+    urls = re.search(r"^\[project\.urls\]\s*$(.*?)(?=^\[|\Z)", text, flags=re.M | re.S)
+    match = urls and re.search(r'^Source\s*=\s*"(https://github\.com/[^"]+?)/?"', urls.group(1),
+                               flags=re.M)
+    if not match:
+        raise SystemExit("pyproject.toml has no [project.urls] Source = \"https://github.com/...\"")
+    return match.group(1)
+
+
+#: ``https://github.com/<owner>/<repo>``, read from pyproject.toml.
+REPOSITORY = _repository()
+#: The pip requirement Colab installs from source (only when asked to; PyPI is the default).
+GIT_URL = "git+" + REPOSITORY
+#: The distribution name on PyPI.
+DISTRIBUTION = "tfq-layers"
+#: The Python versions TensorFlow Quantum 0.7.6 has wheels for (cp310, cp311, cp312).
+PYTHONS = ((3, 10), (3, 12))
+_OLDEST, _NEWEST = (".".join(map(str, v)) for v in PYTHONS)
+
+
+def colab_badge(name):
+    """Markdown for an "Open in Colab" badge of notebook ``name`` on the main branch."""
+    path = REPOSITORY.replace("https://github.com/", "")
+    url = f"https://colab.research.google.com/github/{path}/blob/main/notebooks/{name}"
+    return f"[![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)]({url})"
+
 
 #: The environment variable that switches every notebook to its quick (test) settings.
 QUICK_ENV = "TFQL_NOTEBOOK_QUICK"
@@ -36,24 +67,49 @@ def code(text):
 
 
 INSTALL = code(f'''
-    # Google Colab only: install tfq_layers and its pinned stack (TensorFlow 2.18, TensorFlow
-    # Quantum 0.7.6, Cirq 1.5). Anywhere else this cell does nothing: install the package
-    # yourself (see the repository README).
+    # Google Colab only: install tfq-layers and its pinned stack (TensorFlow 2.18, TensorFlow
+    # Quantum 0.7.6, Cirq 1.5), then restart the runtime once. Anywhere else this cell does
+    # nothing: install the package yourself (see the repository README).
     import sys
 
     if "google.colab" in sys.modules:
+        import importlib.metadata
         import importlib.util
+        import os
+        import signal
         import subprocess
 
-        if sys.version_info[:2] != (3, 11):
+        # TensorFlow Quantum 0.7.6 has wheels for Python {_OLDEST} to {_NEWEST}.
+        if not {PYTHONS[0]} <= sys.version_info[:2] <= {PYTHONS[1]}:
             raise RuntimeError(
-                "TensorFlow Quantum 0.7.6 ships wheels for Python 3.11 only, but this Colab "
-                f"runtime runs Python {{sys.version.split()[0]}}. Choose a runtime with Python "
-                "3.11 under Runtime > Change runtime type > Runtime version, then run this cell "
-                "again.")
+                "tfq-layers needs TensorFlow Quantum 0.7.6, which has wheels for Python "
+                f"{_OLDEST} to {_NEWEST}; this runtime runs Python {{sys.version.split()[0]}}. "
+                "Pick another runtime version under Runtime > Change runtime type, then run "
+                "this cell again.")
         if importlib.util.find_spec("tfq_layers") is None:
-            subprocess.run([sys.executable, "-m", "pip", "install", "-q",
-                            "tfq_layers[models] @ {GIT_URL}"], check=True)
+            def installed(name):
+                try:
+                    return importlib.metadata.version(name)
+                except importlib.metadata.PackageNotFoundError:
+                    return None
+
+            # From PyPI. To try the repository's current source instead, run
+            # os.environ["TFQ_LAYERS_FROM_SOURCE"] = "1" before this cell.
+            requirement = "{DISTRIBUTION}[models]"
+            if os.environ.get("TFQ_LAYERS_FROM_SOURCE") == "1":
+                requirement += " @ {GIT_URL}"
+            stack = ("tensorflow", "keras", "numpy", "protobuf", "sympy")
+            before = {{name: installed(name) for name in stack}}
+            subprocess.run([sys.executable, "-m", "pip", "install", "-q", requirement],
+                           check=True)
+            changed = [name for name in stack if installed(name) != before[name]]
+            if changed:
+                # Colab had other versions of these loaded or cached (it ships a newer
+                # TensorFlow): only a fresh runtime sees the installed ones.
+                print(f"Installed {{requirement}}; {{', '.join(changed)}} changed version. "
+                      "Restarting the runtime: when Colab says it restarted, run the notebook "
+                      "again from the top (this cell then does nothing).", flush=True)
+                os.kill(os.getpid(), signal.SIGKILL)
 ''')
 
 
@@ -72,9 +128,10 @@ def params(body):
 
 
 IMPORTS = '''
-    # Quieter TensorFlow. On a machine without a GPU, TensorFlow may still print a few "Unable to
-    # register cuDNN/cuFFT/cuBLAS factory" lines when imported: they are harmless.
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    # tfq_layers first: imported before TensorFlow, it keeps TensorFlow's C++ start-up messages
+    # out of the notebook (set TF_CPP_MIN_LOG_LEVEL=0 before it to see them).
+    import tfq_layers
+    from tfq_layers import PQC, circuits
 
     import cirq
     import keras
@@ -83,9 +140,6 @@ IMPORTS = '''
     import sympy
     import tensorflow as tf
     from cirq.contrib.svg import SVGCircuit
-
-    import tfq_layers
-    from tfq_layers import PQC, circuits
 
     tf.get_logger().setLevel("ERROR")
     keras.utils.set_random_seed(SEED)   # Python, NumPy and TensorFlow seeds
@@ -816,7 +870,7 @@ def build(name, cells):
     """The ``nbformat`` notebook ``name`` (no outputs, deterministic cell ids)."""
     nb = nbformat.v4.new_notebook()
     stem = name.split("_")[0]
-    for i, (kind, source) in enumerate(cells):
+    for i, (kind, source) in enumerate([md(colab_badge(name)), *cells]):
         cell = (nbformat.v4.new_markdown_cell(source) if kind == "markdown"
                 else nbformat.v4.new_code_cell(source))
         cell["id"] = f"nb{stem}-cell{i:02d}"

@@ -12,6 +12,7 @@ model by pointing them elsewhere, e.g.
 ``python -m tfq_layers.distribute --workers 2 -- tests/test_distribute.py --out /tmp/run
 --build-model mypkg.models:build_pqc --data mypkg.models:make_data``.
 """
+
 import argparse
 import importlib
 import json
@@ -62,8 +63,11 @@ def build_zoo_hybrid_classifier():
     from tfq_layers._keras import keras
 
     model = hybrid_classifier.build_model(n_features=30)
-    model.compile(optimizer=keras.optimizers.SGD(learning_rate=0.3), loss="binary_crossentropy",
-                  metrics=["accuracy"])
+    model.compile(
+        optimizer=keras.optimizers.SGD(learning_rate=0.3),
+        loss="binary_crossentropy",
+        metrics=["accuracy"],
+    )
     return model
 
 
@@ -244,17 +248,103 @@ model.fit(x, x[:, :1], batch_size=8, epochs=1, verbose=0)
 """
 
 
+# Exactly what a user writes, in either lane (tf.keras is Keras 3, or tf_keras under
+# TF_USE_LEGACY_KERAS=1): the strategy first, then `import tfq_layers`, build and compile in the
+# scope, fit. No launcher and no call into tfq_layers.distribute: the import has to be enough.
+USER_ORDER_SCRIPT = """\
+import json
+import numpy as np
+import tensorflow as tf
+
+strategy = tf.distribute.MultiWorkerMirroredStrategy()
+
+import cirq, sympy
+import tfq_layers
+from tfq_layers import PQC
+
+keras = tf.keras
+q = cirq.GridQubit.rect(1, 2)
+x0, x1, w0, w1 = sympy.symbols("x0 x1 w0 w1")
+circuit = cirq.Circuit(cirq.rx(x0).on(q[0]), cirq.rx(x1).on(q[1]), cirq.CNOT(q[0], q[1]),
+                       cirq.ry(w0).on(q[0]), cirq.ry(w1).on(q[1]))
+keras.utils.set_random_seed(0)
+with strategy.scope():
+    model = keras.Sequential([
+        keras.Input((2,)),
+        PQC(circuit, [cirq.Z(q[0]), cirq.Z(q[1])], input_symbols=[x0, x1]),
+        keras.layers.Dense(1, activation="sigmoid"),
+    ])
+    model.compile(optimizer="adam", loss="binary_crossentropy", metrics=["accuracy"])
+x = np.random.default_rng(0).uniform(-1, 1, size=(64, 2)).astype("float32")
+y = (x[:, 0] > 0).astype("float32")
+history = model.fit(x, y, batch_size=16, epochs=2, verbose=0)
+weights = float(sum(np.abs(w).sum() for w in model.get_weights()))
+print("USER FIT", json.dumps({"replicas": strategy.num_replicas_in_sync,
+                              "loss": history.history["loss"], "weights": weights,
+                              "keras": type(model).__module__.split(".")[0]}), flush=True)
+"""
+
+
+def _run_as_user(script, legacy, out_dir, timeout=170):
+    """Start ``python script`` twice with the two workers' TF_CONFIG, as a cluster manager would.
+
+    Returns ``[(returncode, output), ...]``; a worker still running at ``timeout`` is killed.
+    """
+    import signal
+
+    from tfq_layers.distribute import free_ports, tf_config
+
+    ports = free_ports(2)
+    procs, logs = [], []
+    for index in range(2):
+        env = _env(legacy)
+        env["TF_CONFIG"] = tf_config(index, ports)
+        env["PYTHONPATH"] = REPO + os.pathsep + env.get("PYTHONPATH", "")
+        log = open(os.path.join(out_dir, f"user_worker{index}.log"), "w+")
+        logs.append(log)
+        procs.append(
+            subprocess.Popen(
+                [sys.executable, script],
+                env=env,
+                cwd=out_dir,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,
+            )
+        )
+    deadline = time.monotonic() + timeout
+    results = []
+    for proc, log in zip(procs, logs):
+        try:
+            proc.wait(timeout=max(1.0, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+        log.seek(0)
+        results.append((proc.returncode, log.read()))
+        log.close()
+    return results
+
+
 # The lane runs train the zoo's hybrid classifier (Dense -> PQC -> Dense on breast cancer).
-PQC_ARGS = ["--build-model", "tests.test_distribute:build_zoo_hybrid_classifier",
-            "--data", "tests.test_distribute:zoo_hybrid_classifier_data", "--epochs", "8"]
+PQC_ARGS = [
+    "--build-model",
+    "tests.test_distribute:build_zoo_hybrid_classifier",
+    "--data",
+    "tests.test_distribute:zoo_hybrid_classifier_data",
+    "--epochs",
+    "8",
+]
 
 
 @pytest.fixture(scope="module")
 def cluster_runs(tmp_path_factory):
-    """Four 2-worker runs, started together to share the wall-clock time.
+    """Six 2-worker runs, started together to share the wall-clock time.
 
     "keras3" and "tf_keras": this file's worker in each lane; "plain_keras3": stock Keras 3
-    without the fix; "fail_one": worker 1 exits with 3 while worker 0 sleeps.
+    without the fix; "fail_one": worker 1 exits with 3 while worker 0 sleeps; "user_keras3" and
+    "user_tf_keras": USER_ORDER_SCRIPT started without the launcher, in each lane.
     """
     from tfq_layers.distribute import launch_workers
 
@@ -279,8 +369,21 @@ def cluster_runs(tmp_path_factory):
         runs[name] = (args[1] if args[:1] == ["--out"] else None, results)
         runs[name + ":seconds"] = time.monotonic() - start
 
+    user = base / "user_order.py"
+    user.write_text(USER_ORDER_SCRIPT)
+
+    def run_as_user(name, legacy):
+        start = time.monotonic()
+        out_dir = base / name
+        out_dir.mkdir()
+        runs[name] = _run_as_user(str(user), legacy, str(out_dir))
+        runs[name + ":seconds"] = time.monotonic() - start
+
     threads = [
         threading.Thread(target=run, args=(name, *job), daemon=True) for name, job in jobs.items()
+    ] + [
+        threading.Thread(target=run_as_user, args=(f"user_{lane}", lane == "tf_keras"), daemon=True)
+        for lane in ("keras3", "tf_keras")
     ]
     for thread in threads:
         thread.start()
@@ -355,6 +458,23 @@ def test_two_workers_fit_matches_single_process(cluster_runs, lane):
         assert info1["split"] == expected[1]
 
 
+@pytest.mark.parametrize("lane", ["keras3", "tf_keras"])
+def test_user_order_strategy_then_import_then_fit(cluster_runs, lane):
+    """Strategy, `import tfq_layers`, scope, compile, fit: trains on two workers in both lanes."""
+    results = cluster_runs[f"user_{lane}"]
+    reports = []
+    for returncode, output in results:
+        assert returncode == 0, output[-4000:]
+        line = next(ln for ln in output.splitlines() if ln.startswith("USER FIT "))
+        reports.append(json.loads(line[len("USER FIT ") :]))
+    assert [r["replicas"] for r in reports] == [2, 2]
+    assert reports[0]["keras"] == ("tf_keras" if lane == "tf_keras" else "keras")
+    assert all(np.isfinite(r["loss"]).all() for r in reports)
+    # Mirrored variables: the same weights and the same logged loss on both workers.
+    assert reports[0]["weights"] == pytest.approx(reports[1]["weights"], rel=1e-6)
+    np.testing.assert_allclose(reports[0]["loss"], reports[1]["loss"], rtol=1e-6)
+
+
 def test_keras3_without_fix_reproduces_the_bug(cluster_runs):
     """Stock Keras 3 fails as reported upstream; if this starts passing, Keras fixed it."""
     _, results = cluster_runs["plain_keras3"]
@@ -376,6 +496,11 @@ import json, os, numpy as np, tensorflow as tf
 from tfq_layers import distribute
 from tfq_layers._keras import keras
 from keras.src.backend.tensorflow import trainer
+assert distribute.multi_worker_fix_installed()  # `import tfq_layers` installed it
+distribute.uninstall_multi_worker_fix()
+os.environ["TFQ_LAYERS_MULTI_WORKER_FIX"] = "0"  # the opt-out
+assert distribute._install_on_import() is False and not distribute.multi_worker_fix_installed()
+del os.environ["TFQ_LAYERS_MULTI_WORKER_FIX"]
 originals = (trainer.TensorFlowTrainer._maybe_symbolic_build, trainer.reduce_per_replica)
 strategy = tf.distribute.MirroredStrategy(["/cpu:0"])
 x = np.linspace(-1, 1, 48, dtype="float32").reshape(24, 2); y = x.sum(1, keepdims=True) ** 2

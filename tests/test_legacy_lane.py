@@ -23,3 +23,29 @@ def test_layer_suite_passes_under_tf_keras():
     tail = "\n".join(proc.stdout.splitlines()[-25:])
     assert proc.returncode == 0, f"legacy lane failed:\n{tail}\n{proc.stderr[-3000:]}"
     assert " passed" in tail and "failed" not in tail, tail
+
+
+SEEDED_BUILD = """
+import sys
+import tf_keras
+tf_keras.utils.set_random_seed(3)      # a seed set before tfq_layers is imported ...
+import tfq_layers
+from tfq_layers import _tf_keras_seed
+first = tf_keras.layers.Dense(3)
+first.build((None, 2))                 # ... and after it: tf_keras 2.18.0 draws randint(1, 1e9)
+tf_keras.utils.set_random_seed(3)
+second = tf_keras.layers.Dense(3)
+second.build((None, 2))
+assert (first.kernel.numpy() == second.kernel.numpy()).all()
+print("SEEDED BUILD OK", _tf_keras_seed.needed(), sys.version_info[:2])
+"""
+
+
+@pytest.mark.skipif(LEGACY, reason="runs its own tf_keras process")
+def test_seeded_tf_keras_layers_build_on_every_python():
+    """tf_keras 2.18.0's seeding fails on Python 3.12 without tfq_layers' workaround."""
+    env = dict(os.environ, TF_USE_LEGACY_KERAS="1", TF_CPP_MIN_LOG_LEVEL="2")
+    env["PYTHONPATH"] = os.path.dirname(HERE) + os.pathsep + env.get("PYTHONPATH", "")
+    proc = subprocess.run([sys.executable, "-c", SEEDED_BUILD], capture_output=True, text=True,
+                          env=env, cwd=os.path.dirname(HERE), timeout=600)
+    assert proc.returncode == 0 and "SEEDED BUILD OK" in proc.stdout, proc.stderr[-3000:]

@@ -2,8 +2,9 @@
 
 * Every committed ``.ipynb`` has no outputs and no execution counts (no stale results), and is
   byte-for-byte what ``notebooks/_build.py`` writes (the notebooks are generated from that file).
-* The Colab install cell is valid Python, installs from the project's git URL only under Colab,
-  and its Colab branch runs without error when the package is already importable (no network).
+* The Colab install cell is valid Python, installs ``tfq-layers`` only under Colab, and its Colab
+  branch runs without error when the package is already importable (no network);
+  ``tests/test_colab_cell.py`` runs it through a clean Colab runtime with a faked ``google.colab``.
 * Each notebook is executed with nbclient in a temporary directory (its files land there, not in
   the repository) by an IPython kernel started from THIS interpreter (``sys.executable``, the
   project's virtualenv; a cell added in front checks it), with ``TFQL_NOTEBOOK_QUICK=1``. Any cell
@@ -29,7 +30,6 @@ pytest.importorskip("ipykernel")
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 NB_DIR = os.path.join(ROOT, "notebooks")
 QUICK_ENV = "TFQL_NOTEBOOK_QUICK"
-GIT_URL = "git+https://github.com/OWNER/tfq_layers"
 
 # notebook -> (minimum number of image/png outputs, of SVG circuit diagrams, PNG file it writes
 # relative to its working directory)
@@ -86,7 +86,7 @@ def test_first_cell_installs_only_in_colab_and_params_cell_reads_quick(name):
     install, params = cells[0].source, cells[1].source
     compile(install, f"{name}:install", "exec")          # valid Python, no `!pip` magics
     assert '"google.colab" in sys.modules' in install
-    assert f"tfq_layers[models] @ {GIT_URL}" in install
+    assert '"tfq-layers[models]"' in install
     assert "pip" in install and "!" not in install.replace("!=", "")
     assert QUICK_ENV in params and "EPOCHS" in params
 

@@ -3,17 +3,38 @@
 Importing this package also registers every TensorFlow Quantum op library with TensorFlow (without
 importing TFQ's Python package), so SavedModels that contain TFQ ops load in a fresh process.
 TFQ's layer family on Keras 3 lives in ``tfq_layers.compat.layers``.
+
+TensorFlow's C++ start-up lines (CUDA plugin and driver messages, oneDNN and CPU-feature
+notices) are kept off the terminal when this package imports TensorFlow, and
+``TF_CPP_MIN_LOG_LEVEL`` defaults to ``2`` (TF's C++ INFO and WARNING lines hidden, errors shown).
+``TF_CPP_MIN_LOG_LEVEL=0`` (or ``1``) before the import turns this off and shows every line;
+importing TensorFlow before this package makes it moot. See :mod:`tfq_layers._quiet`.
+
+With Keras 3 the import also installs :func:`tfq_layers.distribute.install_multi_worker_fix`,
+which does nothing unless a ``MultiWorkerMirroredStrategy`` spans several workers (opt out with
+``TFQ_LAYERS_MULTI_WORKER_FIX=0``).
 """
-from tfq_layers import circuits, datasets, metrics
-from tfq_layers.backends import load_tfq_ops as _load_tfq_ops
-from tfq_layers.generative import (BornMachine, GenerativeModel, QuantumBoltzmannMachine)
-from tfq_layers.layers import PQC, PQCProbabilities, PQCSample, PQCState, PQCUnitary
-from tfq_layers.program import CircuitError, Program
-from tfq_layers.serialization import SerializationError
+from tfq_layers._quiet import filtered_startup_stderr as _filtered_startup_stderr
 
-_load_tfq_ops()
+with _filtered_startup_stderr() as _filtering:
+    from tfq_layers import circuits, datasets, distribute, metrics
+    from tfq_layers.backends import load_tfq_ops as _load_tfq_ops
+    from tfq_layers.generative import BornMachine, GenerativeModel, QuantumBoltzmannMachine
+    from tfq_layers.layers import PQC, PQCProbabilities, PQCSample, PQCState, PQCUnitary
+    from tfq_layers.program import CircuitError, Program
+    from tfq_layers.serialization import SerializationError
 
-__version__ = "0.1.0"
-__all__ = ["PQC", "PQCProbabilities", "PQCSample", "PQCState", "PQCUnitary", "BornMachine", "QuantumBoltzmannMachine", "GenerativeModel", "Program",
+    _load_tfq_ops()
+    if _filtering:
+        from tfq_layers._quiet import warm_up_xla as _warm_up_xla
+
+        _warm_up_xla()
+distribute._install_on_import()
+
+from tfq_layers._version import version as _version  # noqa: E402
+
+__version__ = _version()
+__all__ = ["PQC", "PQCProbabilities", "PQCSample", "PQCState", "PQCUnitary", "BornMachine",
+           "QuantumBoltzmannMachine", "GenerativeModel", "Program",
            "CircuitError", "SerializationError", "circuits", "datasets", "metrics",
            "__version__"]

@@ -10,6 +10,10 @@ LEGACY = os.environ.get("TF_USE_LEGACY_KERAS", "").strip().lower() in ("1", "tru
 
 if LEGACY:  # pragma: no cover - exercised by the legacy test lane
     import tf_keras as keras  # noqa: F401
+
+    from tfq_layers import _tf_keras_seed
+
+    _tf_keras_seed.apply()  # tf_keras 2.18.0 seeding fails on Python 3.12 without it
 else:
     import keras  # noqa: F401
 

@@ -16,9 +16,13 @@ Example:
     >>> float(p.sum())
     1.0
 """
+from __future__ import annotations
+
 import numbers
+from collections.abc import Callable, Sequence
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 __all__ = [
     "validate_bitstrings",
@@ -50,7 +54,7 @@ def check_n_bits(n, what="n_bits"):
     return int(n)
 
 
-def validate_bitstrings(data, n, name="data"):
+def validate_bitstrings(data: ArrayLike, n: int | None, name: str = "data") -> np.ndarray:
     """Check that ``data`` is a non-empty ``(N, n)`` array of 0/1 values and return it as int32.
 
     Every generative model of the package calls this before training, so a data set with the wrong
@@ -130,7 +134,7 @@ def validate_bitstrings(data, n, name="data"):
     return arr.astype(np.int32)
 
 
-def bits_to_index(bitstrings):
+def bits_to_index(bitstrings: ArrayLike) -> np.ndarray:
     """Map bitstrings ``(N, n)`` to integer indices ``(N,)`` with bit 0 the most significant.
 
     Args:
@@ -151,7 +155,7 @@ def bits_to_index(bitstrings):
     return arr @ weights
 
 
-def index_to_bits(indices, n):
+def index_to_bits(indices: ArrayLike, n: int) -> np.ndarray:
     """Map integer indices to bitstrings of width ``n`` (bit 0 the most significant).
 
     Args:
@@ -173,7 +177,7 @@ def index_to_bits(indices, n):
     return ((idx[..., None] >> shifts) & 1).astype(np.int32)
 
 
-def all_bitstrings(n):
+def all_bitstrings(n: int) -> np.ndarray:
     """All ``2**n`` bitstrings of width ``n`` in index order, shape ``(2**n, n)``.
 
     Args:
@@ -187,7 +191,7 @@ def all_bitstrings(n):
     return index_to_bits(np.arange(2**n), n)
 
 
-def bars_and_stripes(rows, cols):
+def bars_and_stripes(rows: int, cols: int) -> np.ndarray:
     """Every valid bars-and-stripes image of size ``rows x cols``, flattened row-major.
 
     A *stripe* pattern has every row constant (each row all 0 or all 1); a *bar* pattern has every
@@ -219,7 +223,7 @@ def bars_and_stripes(rows, cols):
     return out[np.argsort(bits_to_index(out))]
 
 
-def parity_data(n_bits, even=True):
+def parity_data(n_bits: int, even: bool = True) -> np.ndarray:
     """All bitstrings of ``n_bits`` bits with even (or odd) parity, sorted by index.
 
     Args:
@@ -239,7 +243,9 @@ def parity_data(n_bits, even=True):
     return bits[keep]
 
 
-def validate_distribution(probs, n=None, name="probs", atol=1e-6):
+def validate_distribution(
+    probs: ArrayLike, n: int | None = None, name: str = "probs", atol: float = 1e-6
+) -> np.ndarray:
     """Check that ``probs`` is a probability vector of length ``2**n``; return it as float64.
 
     Args:
@@ -276,7 +282,7 @@ def validate_distribution(probs, n=None, name="probs", atol=1e-6):
     return p, int(n)
 
 
-def empirical_distribution(bitstrings, n):
+def empirical_distribution(bitstrings: ArrayLike, n: int) -> np.ndarray:
     """Histogram of a data set over the ``2**n`` outcomes, normalized to sum to 1.
 
     Args:
@@ -295,7 +301,7 @@ def empirical_distribution(bitstrings, n):
     return counts / counts.sum()
 
 
-def sample_from(probs, k, seed=None):
+def sample_from(probs: ArrayLike, k: int, seed: int | None = None) -> np.ndarray:
     """Draw ``k`` bitstrings from a probability vector over ``2**n`` outcomes.
 
     Args:
@@ -322,7 +328,12 @@ def sample_from(probs, k, seed=None):
     return index_to_bits(idx, n)
 
 
-def gaussian_mixture(n_bits, centers, widths, weights=None):
+def gaussian_mixture(
+    n_bits: int,
+    centers: Sequence[float],
+    widths: Sequence[float] | float,
+    weights: Sequence[float] | None = None,
+) -> tuple[np.ndarray, Callable[..., np.ndarray]]:
     """A mixture of Gaussians over the integers ``0 .. 2**n_bits - 1``, read as ``n_bits``-bit strings.
 
     ``p(x) ∝ sum_m weights[m] * exp(-(x - centers[m])**2 / (2 * widths[m]**2)) / widths[m]`` (each
@@ -384,7 +395,14 @@ def gaussian_mixture(n_bits, centers, widths, weights=None):
     return probs, sampler
 
 
-def bernoulli_mixture(n_bits, centers=None, n_modes=None, p=0.9, weights=None, seed=None):
+def bernoulli_mixture(
+    n_bits: int,
+    centers: ArrayLike | None = None,
+    n_modes: int | None = None,
+    p: float = 0.9,
+    weights: Sequence[float] | None = None,
+    seed: int | None = None,
+) -> tuple[np.ndarray, Callable[..., np.ndarray]]:
     """A mixture of product (Bernoulli) distributions around centre bitstrings (Amin et al. 2018).
 
     ``p(v) = sum_k weights[k] * p**(n - d_k(v)) * (1 - p)**d_k(v)``, with ``d_k(v)`` the Hamming

@@ -52,6 +52,11 @@ Gradients, optimizer updates and variable synchronisation stay Keras's and Tenso
 fix touches only shape discovery and metric reporting. :func:`uninstall_multi_worker_fix` restores
 the originals.
 
+``import tfq_layers`` installs the fix (Keras 3 only; ``TFQ_LAYERS_MULTI_WORKER_FIX=0`` opts out),
+so the program users write works as it is: create ``tf.distribute.MultiWorkerMirroredStrategy()``,
+``import tfq_layers``, build and compile in ``strategy.scope()``, ``model.fit``. With one worker,
+without a strategy and in the legacy lane the wrappers hand every call to Keras unchanged.
+
 Start-up order
 --------------
 TensorFlow configures collective ops only while its eager context is still uninitialised, and
@@ -74,6 +79,9 @@ each batch. Each worker reads the whole data set; NumPy inputs and in-memory ``t
 sharded by data (``AutoShardPolicy.DATA``). The loss is averaged over the global batch, so N
 workers with global batch B take the same steps as one process with batch B.
 """
+
+from __future__ import annotations
+
 import argparse
 import contextlib
 import json
@@ -87,6 +95,8 @@ import sys
 import threading
 import time
 import warnings
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any, TextIO
 
 __all__ = [
     "multi_worker_strategy",
@@ -247,7 +257,7 @@ def _make_reduce_per_replica(original, tf_trainer):
     return reduce_per_replica
 
 
-def multi_worker_fix_installed():
+def multi_worker_fix_installed() -> bool:
     """Whether :func:`install_multi_worker_fix` is in effect in this process.
 
     Returns:
@@ -267,7 +277,7 @@ def multi_worker_fix_installed():
     return bool(getattr(build, _MARK, False) and getattr(reduce, _MARK, False))
 
 
-def install_multi_worker_fix():
+def install_multi_worker_fix() -> bool:
     """Let Keras 3 ``fit``/``evaluate`` run under a multi-worker ``MultiWorkerMirroredStrategy``.
 
     Wraps ``TensorFlowTrainer._maybe_symbolic_build`` and ``reduce_per_replica`` of
@@ -275,7 +285,9 @@ def install_multi_worker_fix():
     spans several workers (the module docstring gives the root cause). Idempotent, process-wide,
     undone by :func:`uninstall_multi_worker_fix`. Does nothing in the legacy lane
     (``TF_USE_LEGACY_KERAS=1``), where tf_keras needs no fix. It may be called before or after the
-    strategy is created, but before the first ``fit``.
+    strategy is created, but before the first ``fit``. ``import tfq_layers`` already calls it
+    (unless ``TFQ_LAYERS_MULTI_WORKER_FIX=0``), so explicit calls are needed only after
+    :func:`uninstall_multi_worker_fix` or with the opt-out.
 
     Returns:
         ``True`` if the fix is in effect after the call, ``False`` in the legacy lane.
@@ -306,7 +318,32 @@ def install_multi_worker_fix():
     return True
 
 
-def uninstall_multi_worker_fix():
+def _install_on_import() -> bool:
+    """Called by ``import tfq_layers``: install the fix when it can apply, silently otherwise.
+
+    The wrappers defer to Keras except under a multi-worker strategy, so installing them in every
+    Keras 3 process changes nothing for single-process training; it is what lets a program that
+    creates ``tf.distribute.MultiWorkerMirroredStrategy()`` itself, then imports ``tfq_layers``,
+    train with plain ``model.fit``. ``TFQ_LAYERS_MULTI_WORKER_FIX=0`` opts out. Unsupported set-ups
+    (another Keras backend, Keras older than 3.8, a restructured trainer) are left alone here:
+    :func:`multi_worker_strategy` and :func:`install_multi_worker_fix` report them when asked.
+
+    Returns:
+        Whether the fix is in effect afterwards.
+    """
+    if os.environ.get("TFQ_LAYERS_MULTI_WORKER_FIX", "1").strip().lower() in ("0", "false", "no"):
+        return False
+    if _legacy():
+        return False
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return install_multi_worker_fix()
+    except (RuntimeError, ImportError, AttributeError):
+        return False
+
+
+def uninstall_multi_worker_fix() -> None:
     """Undo :func:`install_multi_worker_fix`, restoring Keras's own functions.
 
     Safe to call when the fix is not installed. A ``train_function`` that a model has already
@@ -333,7 +370,7 @@ def uninstall_multi_worker_fix():
 
 
 @contextlib.contextmanager
-def multi_worker_fix():
+def multi_worker_fix() -> Iterator[None]:
     """Context manager form of :func:`install_multi_worker_fix`.
 
     Installs the fix on entry and, if it was not installed before, removes it on exit. ``fit``
@@ -373,7 +410,7 @@ def _new_strategy(communication, **kwargs):
     return tf.distribute.MultiWorkerMirroredStrategy(communication_options=options, **kwargs)
 
 
-def multi_worker_strategy(communication="auto", **kwargs):
+def multi_worker_strategy(communication: str = "auto", **kwargs: Any) -> Any:
     """The ``tf.distribute.MultiWorkerMirroredStrategy`` of this worker, ready for ``model.fit``.
 
     In a worker started by :func:`launch_workers`, ``python -m tfq_layers.distribute`` or
@@ -463,7 +500,7 @@ def _ephemeral_range():
         return 49152, 65535
 
 
-def free_ports(n, host=LOOPBACK):
+def free_ports(n: int, host: str = LOOPBACK) -> list[int]:
     """Find ``n`` distinct TCP ports that are free on ``host`` right now.
 
     Ports are drawn at random from 10000 up to just below the kernel's ephemeral range, so that
@@ -536,7 +573,7 @@ def _addresses(workers, host):
     return addresses
 
 
-def worker_config(index, workers, host=LOOPBACK):
+def worker_config(index: int, workers: Sequence[int | str], host: str = LOOPBACK) -> dict[str, Any]:
     """Build the ``TF_CONFIG`` dict of worker ``index`` in a cluster of workers.
 
     Args:
@@ -568,7 +605,7 @@ def worker_config(index, workers, host=LOOPBACK):
     return {"cluster": {"worker": addresses}, "task": {"type": "worker", "index": index}}
 
 
-def tf_config(index, workers, host=LOOPBACK):
+def tf_config(index: int, workers: Sequence[int | str], host: str = LOOPBACK) -> str:
     """:func:`worker_config` as the JSON string for the ``TF_CONFIG`` environment variable.
 
     Args:
@@ -602,7 +639,7 @@ def _task():
     return cluster, task
 
 
-def is_worker():
+def is_worker() -> bool:
     """Whether this process is one task of a cluster (``TF_CONFIG`` names a cluster and task).
 
     Example:
@@ -614,7 +651,7 @@ def is_worker():
     return bool(cluster) and bool(task)
 
 
-def num_workers():
+def num_workers() -> int:
     """Number of training tasks (workers and chief) in ``TF_CONFIG``; 1 without it.
 
     Example:
@@ -628,7 +665,7 @@ def num_workers():
     return len(cluster.get("worker", [])) + len(cluster.get("chief", []))
 
 
-def worker_index():
+def worker_index() -> int:
     """This task's index in ``TF_CONFIG`` (0 without it).
 
     Example:
@@ -640,7 +677,7 @@ def worker_index():
     return int(task.get("index", 0))
 
 
-def is_chief():
+def is_chief() -> bool:
     """Whether this process should write shared outputs (exports, plots, final reports).
 
     True for a single process, for the task of type ``chief``, and for worker 0 of a cluster
@@ -657,8 +694,8 @@ def is_chief():
         return True
     if task.get("type") == "chief":
         return True
-    return task.get("type") == "worker" and int(task.get("index", 0)) == 0 and not cluster.get(
-        "chief"
+    return (
+        task.get("type") == "worker" and int(task.get("index", 0)) == 0 and not cluster.get("chief")
     )
 
 
@@ -702,14 +739,21 @@ class WorkerResult:
         stopped: ``True`` if the launcher stopped it because another worker had failed.
     """
 
-    def __init__(self, index, returncode, output, timed_out=False, stopped=False):
+    def __init__(
+        self,
+        index: int,
+        returncode: int,
+        output: str,
+        timed_out: bool = False,
+        stopped: bool = False,
+    ) -> None:
         self.index = index
         self.returncode = returncode
         self.output = output
         self.timed_out = timed_out
         self.stopped = stopped
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return (
             f"WorkerResult(index={self.index}, returncode={self.returncode}, "
             f"timed_out={self.timed_out}, stopped={self.stopped}, "
@@ -736,18 +780,18 @@ def _target_kind(target, cwd=None):
 
 
 def launch_workers(
-    target,
-    n_workers,
-    args=(),
-    env=None,
-    timeout=None,
-    cwd=None,
-    stream=None,
-    log_dir=None,
-    grace=10.0,
-    communication="auto",
-    host=LOOPBACK,
-):
+    target: str,
+    n_workers: int,
+    args: Sequence[str] = (),
+    env: Mapping[str, str] | None = None,
+    timeout: float | None = None,
+    cwd: str | None = None,
+    stream: TextIO | None = None,
+    log_dir: str | None = None,
+    grace: float = 10.0,
+    communication: str = "auto",
+    host: str = LOOPBACK,
+) -> list[WorkerResult]:
     """Run a Python module or script as ``n_workers`` local processes forming one cluster.
 
     Each worker gets ``TF_CONFIG`` for its index (ports from :func:`free_ports` on ``host``),
@@ -914,7 +958,13 @@ def _exit_status(results):
     return 1 if any(r.returncode != 0 for r in results) else 0
 
 
-def relaunch(n_workers, timeout=None, stream="stdout", log_dir=None, communication="auto"):
+def relaunch(
+    n_workers: int,
+    timeout: float | None = None,
+    stream: TextIO | str | None = "stdout",
+    log_dir: str | None = None,
+    communication: str = "auto",
+) -> int:
     """Re-run the current program as ``n_workers`` local workers and return their exit status.
 
     The one-liner behind a ``--workers N`` option of a training script::
@@ -968,7 +1018,7 @@ def relaunch(n_workers, timeout=None, stream="stdout", log_dir=None, communicati
     return _exit_status(results)
 
 
-def main(argv=None):
+def main(argv: Sequence[str] | None = None) -> int:
     """Command line: ``python -m tfq_layers.distribute --workers N -- <target> [args...]``.
 
     ``<target>`` is a module name (run like ``python -m <target>``; a leading ``-m`` is

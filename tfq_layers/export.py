@@ -6,6 +6,10 @@ ops, so its SavedModel loads in a process that never imports ``tensorflow_quantu
 model without retraining (same circuits, same weights); :func:`export_portable` does that and
 exports.
 """
+from __future__ import annotations
+
+from typing import Any
+
 from tfq_layers._keras import KERAS3, keras
 from tfq_layers.layers.pqc import PQC
 from tfq_layers.saving import atomic_directory
@@ -26,7 +30,7 @@ def _portable_clone(layer):
     return layer.__class__.from_config(layer.get_config())
 
 
-def to_statevector(model):
+def to_statevector(model: Any) -> Any:
     """A copy of ``model`` whose ``PQC`` layers use the pure-TensorFlow statevector backend.
 
     Weights are copied, so the copy computes the same function (to float32 rounding: the two
@@ -48,7 +52,7 @@ def to_statevector(model):
     return clone
 
 
-def save_serving(model, export_dir, input_signature=None):
+def save_serving(model: Any, export_dir: str, input_signature: list | None = None) -> None:
     """Write ``model`` as a SavedModel with a ``serve`` endpoint, in either Keras lane.
 
     Keras 3 uses ``model.export``; legacy tf_keras saves a ``tf.Module`` holding the model and an
@@ -81,7 +85,7 @@ def save_serving(model, export_dir, input_signature=None):
         tf.saved_model.save(module, tmp)
 
 
-def export_portable(model, export_dir):
+def export_portable(model: Any, export_dir: str) -> Any:
     """Export ``model`` as a SavedModel that needs nothing but TensorFlow to load and serve.
 
     PQC layers are switched to the statevector backend (:func:`to_statevector`) first, then

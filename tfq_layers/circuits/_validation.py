@@ -1,6 +1,7 @@
 """Argument checks and small helpers shared by the circuit builders (Cirq + sympy only)."""
 import numbers
 import re
+from collections.abc import Sequence
 
 import cirq
 import sympy
@@ -11,6 +12,9 @@ from tfq_layers._symbols import symbol_grid
 #: ``cirq.rx(t)`` is ``exp(-i t X / 2)`` (likewise ``ry``/``rz``): an ``XPowGate`` with exponent
 #: ``t/pi`` and global shift ``-1/2``, which TFQ serializes.
 ROTATIONS = {"rx": cirq.rx, "ry": cirq.ry, "rz": cirq.rz}
+
+#: What the builders accept as ``qubits``: a number of qubits (a ``1 x n`` grid) or the qubits.
+QubitsLike = int | cirq.Qid | Sequence[cirq.Qid]
 
 _PREFIX = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 

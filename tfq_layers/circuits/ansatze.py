@@ -9,11 +9,16 @@ Conventions: ``rx(t) = exp(-i t X / 2)`` (likewise ``ry``, ``rz``), exactly as `
 ``CNOT(a, b)`` has control ``a`` and target ``b``; an int ``qubits`` means
 ``cirq.GridQubit.rect(1, qubits)``.
 """
+from __future__ import annotations
+
+from collections.abc import Sequence
+
 import numbers
 
 import cirq
+import sympy
 
-from tfq_layers.circuits._validation import (ROTATIONS, check_choice, check_int, check_names,
+from tfq_layers.circuits._validation import (QubitsLike, ROTATIONS, check_choice, check_int, check_names,
                                              check_rotation,
                                              make_symbols, neighbour_pairs, resolve_qubits)
 
@@ -34,7 +39,9 @@ def _check_rotations(rotations):
     return check_names(rotations, "rotations", ROTATIONS, "rotation")
 
 
-def hardware_efficient_shape(n_qubits, layers, rotations=("ry", "rz")):
+def hardware_efficient_shape(
+    n_qubits: QubitsLike, layers: int, rotations: Sequence[str] = ("ry", "rz")
+) -> tuple[int, int, int]:
     """Shape ``(layers, n_qubits, len(rotations))`` of :func:`hardware_efficient`'s symbols.
 
     Args:
@@ -53,8 +60,9 @@ def hardware_efficient_shape(n_qubits, layers, rotations=("ry", "rz")):
     return (check_int(layers, "layers"), n, len(_check_rotations(rotations)))
 
 
-def hardware_efficient(qubits, layers, rotations=("ry", "rz"), entangler="cz", topology="ring",
-                       prefix="w"):
+def hardware_efficient(qubits: QubitsLike, layers: int, rotations: Sequence[str] = ("ry", "rz"),
+                       entangler: str = "cz", topology: str = "ring",
+                       prefix: str = "w") -> tuple[cirq.Circuit, list[sympy.Symbol]]:
     """Hardware-efficient ansatz (Kandala et al., Nature 549, 242 (2017) style).
 
     Each layer ``l`` applies, on every qubit ``q``, the rotations named in ``rotations`` in that
@@ -101,7 +109,7 @@ def hardware_efficient(qubits, layers, rotations=("ry", "rz"), entangler="cz", t
     return circuit, symbols
 
 
-def strongly_entangling_shape(n_qubits, layers):
+def strongly_entangling_shape(n_qubits: QubitsLike, layers: int) -> tuple[int, int, int]:
     """Shape ``(layers, n_qubits, 3)`` of :func:`strongly_entangling`'s symbols.
 
     Example:
@@ -153,7 +161,9 @@ def strongly_entangling_ranges(n_qubits, layers, ranges=None):
     return out
 
 
-def strongly_entangling(qubits, layers, ranges=None, prefix="w"):
+def strongly_entangling(
+    qubits: QubitsLike, layers: int, ranges: Sequence[int] | None = None, prefix: str = "w"
+) -> tuple[cirq.Circuit, list[sympy.Symbol]]:
     """Strongly entangling layers (Schuld, Bocharov, Svore & Wiebe, PRA 101, 032308 (2020)).
 
     Layer ``l`` first applies on every qubit ``q`` a general rotation, in time order
@@ -194,7 +204,7 @@ def strongly_entangling(qubits, layers, ranges=None, prefix="w"):
     return circuit, symbols
 
 
-def basic_entangler_shape(n_qubits, layers):
+def basic_entangler_shape(n_qubits: QubitsLike, layers: int) -> tuple[int, int]:
     """Shape ``(layers, n_qubits)`` of :func:`basic_entangler`'s symbols.
 
     Example:
@@ -205,7 +215,9 @@ def basic_entangler_shape(n_qubits, layers):
     return (check_int(layers, "layers"), n)
 
 
-def basic_entangler(qubits, layers, rotation="rx", prefix="w"):
+def basic_entangler(
+    qubits: QubitsLike, layers: int, rotation: str = "rx", prefix: str = "w"
+) -> tuple[cirq.Circuit, list[sympy.Symbol]]:
     """Basic entangler layers (as PennyLane's ``BasicEntanglerLayers``).
 
     Layer ``l`` applies ``R(w_l_q)`` on every qubit ``q`` (``R`` = ``rotation``), then a ring of

@@ -8,13 +8,17 @@ the circuits need not restrict themselves to what TFQ alone accepts (a symbol ti
 Conventions: ``rx(t) = exp(-i t X / 2)`` (likewise ``ry``, ``rz``), exactly as ``cirq.rx``; an
 int ``qubits`` means ``cirq.GridQubit.rect(1, qubits)``.
 """
+from __future__ import annotations
+
+from collections.abc import Sequence
+
 import math
 
 import cirq
 import sympy
 
 from tfq_layers._symbols import natural_sorted
-from tfq_layers.circuits._validation import (ROTATIONS, check_choice, check_int, check_rotation,
+from tfq_layers.circuits._validation import (QubitsLike, ROTATIONS, check_choice, check_int, check_rotation,
                                              check_unique_names, make_symbols, neighbour_pairs,
                                              resolve_qubits)
 
@@ -29,7 +33,7 @@ __all__ = [
 ]
 
 
-def angle_encoding(qubits, rotation="rx", prefix="x"):
+def angle_encoding(qubits: QubitsLike, rotation: str = "rx", prefix: str = "x") -> tuple[cirq.Circuit, list[sympy.Symbol]]:
     """Angle (rotation) encoding: one feature per qubit.
 
     Circuit: on qubit ``i`` (``i = 0 .. n-1``) one rotation ``R(x_i)`` with ``R`` in
@@ -62,7 +66,7 @@ def angle_encoding(qubits, rotation="rx", prefix="x"):
     return circuit, symbols
 
 
-def basis_encoding(qubits, prefix="x"):
+def basis_encoding(qubits: QubitsLike, prefix: str = "x") -> tuple[cirq.Circuit, list[sympy.Symbol]]:
     """Basis encoding of a bit string: ``X**x_i`` on qubit ``i``.
 
     Circuit: on qubit ``i`` the gate ``X^{x_i}`` (``cirq.X**x_i``, unitary
@@ -87,7 +91,7 @@ def basis_encoding(qubits, prefix="x"):
     return circuit, symbols
 
 
-def dense_angle_encoding(qubits, prefix="x"):
+def dense_angle_encoding(qubits: QubitsLike, prefix: str = "x") -> tuple[cirq.Circuit, list[sympy.Symbol]]:
     """Dense angle encoding: two features per qubit (LaRose & Coyle 2020, up to scaling).
 
     Circuit: on qubit ``i`` first ``ry(x_{2i})`` then ``rz(x_{2i+1})``, giving the product state
@@ -143,7 +147,9 @@ def iqp_pairs(n_qubits, pairs="all"):
     return neighbour_pairs(n, pairs)
 
 
-def iqp_encoding(qubits, prefix="x", reps=1, pairs="all"):
+def iqp_encoding(
+    qubits: QubitsLike, prefix: str = "x", reps: int = 1, pairs: str | Sequence = "all"
+) -> tuple[cirq.Circuit, list[sympy.Symbol]]:
     """IQP / ZZ-feature-map encoding (Havlicek et al., Nature 567, 209 (2019)).
 
     One repetition applies ``H`` to every qubit, then ``rz(x_i)`` on qubit ``i``, then for each
@@ -191,7 +197,9 @@ def _padded_angles(n_features):
     return 3 * math.ceil(n_features / 3)
 
 
-def reuploading_shape(n_qubits, n_features, layers):
+def reuploading_shape(
+    n_qubits: QubitsLike, n_features: int, layers: int
+) -> dict[str, tuple[int, ...]]:
     """Symbol shapes of :func:`reuploading_circuit`.
 
     Args:
@@ -213,8 +221,10 @@ def reuploading_shape(n_qubits, n_features, layers):
     return {"inputs": (f,), "weights": (layers, n, f), "biases": (layers, n, _padded_angles(f))}
 
 
-def reuploading_circuit(qubits, n_features, layers, prefix_w="w", prefix_b="b", input_prefix="x",
-                        topology="line"):
+def reuploading_circuit(qubits: QubitsLike, n_features: int, layers: int, prefix_w: str = "w",
+                        prefix_b: str = "b", input_prefix: str = "x",
+                        topology: str = "line",
+                        ) -> tuple[cirq.Circuit, list[sympy.Symbol], list[sympy.Symbol]]:
     """Data re-uploading circuit (Perez-Salinas et al., Quantum 4, 226 (2020)).
 
     The feature vector ``x = (x_0, ..., x_{F-1})`` is padded with zeros to ``P = 3*ceil(F/3)``

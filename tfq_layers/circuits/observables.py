@@ -3,9 +3,11 @@
 An int ``qubits`` means ``cirq.GridQubit.rect(1, qubits)``, the same qubits the circuit builders
 make for an int, so ``z_observables(4)`` matches ``hardware_efficient(4, ...)``.
 """
+from __future__ import annotations
+
 import cirq
 
-from tfq_layers.circuits._validation import resolve_qubits
+from tfq_layers.circuits._validation import QubitsLike, resolve_qubits
 
 __all__ = ["parity", "pauli_observables", "total_z", "z_observables"]
 
@@ -20,7 +22,7 @@ def _check_pauli(pauli):
     raise ValueError(f"pauli must be 'X', 'Y' or 'Z' (or cirq.X/cirq.Y/cirq.Z); got {pauli!r}.")
 
 
-def pauli_observables(qubits, pauli="Z"):
+def pauli_observables(qubits: QubitsLike, pauli: str = "Z") -> list[cirq.PauliSum]:
     """One single-qubit Pauli observable per qubit: ``[P(q_0), P(q_1), ...]``.
 
     Args:
@@ -39,7 +41,7 @@ def pauli_observables(qubits, pauli="Z"):
     return [cirq.PauliSum.wrap(p(q)) for q in qs]
 
 
-def z_observables(qubits):
+def z_observables(qubits: QubitsLike) -> list[cirq.PauliSum]:
     """``Z`` on each qubit: ``[Z(q_0), Z(q_1), ...]`` as ``cirq.PauliSum`` (one output per qubit).
 
     Args:
@@ -55,7 +57,7 @@ def z_observables(qubits):
     return pauli_observables(qubits, "Z")
 
 
-def total_z(qubits):
+def total_z(qubits: QubitsLike) -> cirq.PauliSum:
     """Total magnetization ``sum_i Z(q_i)`` as one ``cirq.PauliSum`` (expectation in ``[-n, n]``).
 
     Args:
@@ -72,7 +74,7 @@ def total_z(qubits):
     return cirq.PauliSum.from_pauli_strings([cirq.Z(q) for q in qs])
 
 
-def parity(qubits):
+def parity(qubits: QubitsLike) -> cirq.PauliSum:
     """Parity ``Z(q_0) Z(q_1) ... Z(q_{n-1})`` as one ``cirq.PauliSum``.
 
     Its expectation is ``sum_b p(b) (-1)^{b_0 + ... + b_{n-1}}`` over measured bit strings ``b``:

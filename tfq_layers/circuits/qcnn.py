@@ -9,9 +9,14 @@ The blocks follow the parameterization of TensorFlow Quantum's QCNN tutorial: po
 so ``t = 1`` is ``P`` itself and ``t = 0`` the identity (no global phase shift). Parameters are
 shared within a convolution or pooling layer (translation invariance), as in the paper.
 """
-import cirq
+from __future__ import annotations
 
-from tfq_layers.circuits._validation import (as_parameters, make_symbols, neighbour_pairs,
+from collections.abc import Sequence
+
+import cirq
+import sympy
+
+from tfq_layers.circuits._validation import (QubitsLike, as_parameters, make_symbols, neighbour_pairs,
                                              resolve_qubits)
 
 __all__ = [
@@ -129,7 +134,9 @@ def _pool(sources, sinks, params):
     return circuit
 
 
-def quantum_conv(qubits, prefix="conv", periodic=True):
+def quantum_conv(
+    qubits: QubitsLike, prefix: str = "conv", periodic: bool = True
+) -> tuple[cirq.Circuit, list[sympy.Symbol]]:
     """QCNN convolution layer: :func:`two_qubit_unitary` with ONE shared set of 15 parameters.
 
     Applied first on the pairs ``(q_0, q_1), (q_2, q_3), ...`` and then on
@@ -155,7 +162,9 @@ def quantum_conv(qubits, prefix="conv", periodic=True):
     return _conv(qs, symbols, bool(periodic)), symbols
 
 
-def quantum_pool(sources, sinks, prefix="pool"):
+def quantum_pool(
+    sources: Sequence[cirq.Qid], sinks: Sequence[cirq.Qid], prefix: str = "pool"
+) -> tuple[cirq.Circuit, list[sympy.Symbol]]:
     """QCNN pooling layer: :func:`two_qubit_pool` on each ``(sources[k], sinks[k])``.
 
     All pairs share the same 6 parameters.
@@ -191,7 +200,7 @@ def _levels(n):
     return n.bit_length() - 1
 
 
-def qcnn_shape(n_qubits):
+def qcnn_shape(n_qubits: QubitsLike) -> tuple[int]:
     """Shape ``(21 * log2(n),)`` of :func:`qcnn`'s symbols (15 conv + 6 pool per level).
 
     Example:
@@ -202,7 +211,7 @@ def qcnn_shape(n_qubits):
     return ((CONV_PARAMS + POOL_PARAMS) * _levels(n),)
 
 
-def qcnn(qubits, prefix="w"):
+def qcnn(qubits: QubitsLike, prefix: str = "w") -> tuple[cirq.Circuit, list[sympy.Symbol]]:
     """Full QCNN: convolution + pooling per level, halving the qubits until one is left.
 
     With ``n = 2^k`` qubits and ``active = q_0 .. q_{n-1}``, level ``m = 0 .. k-1`` applies
@@ -239,7 +248,7 @@ def qcnn(qubits, prefix="w"):
     return circuit, symbols, active[0]
 
 
-def cluster_state_circuit(qubits):
+def cluster_state_circuit(qubits: QubitsLike) -> cirq.Circuit:
     """Cluster-state preparation: ``H`` on every qubit, then ``CZ`` around the ring.
 
     The ``CZ`` gates act on ``(q_0, q_1), (q_1, q_2), ..., (q_{n-2}, q_{n-1})`` and, for

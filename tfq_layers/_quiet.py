@@ -1,0 +1,118 @@
+"""Keep TensorFlow's C++ start-up lines off the terminal while ``tfq_layers`` imports it.
+
+Importing TensorFlow 2.18 (and initialising its runtime, which importing TensorFlow Quantum does)
+writes a handful of lines straight to file descriptor 2 from C++: CUDA plugin registration
+errors, "Could not find cuda drivers", a ``cuInit`` failure on machines without a GPU, the oneDNN
+and CPU-feature notices, and absl's "All log messages before absl::InitializeLog()". Some of them
+come from absl, which ``TF_CPP_MIN_LOG_LEVEL`` does not govern, so an environment variable alone
+cannot hide them.
+
+:func:`filtered_startup_stderr` sends descriptor 2 to a temporary file for the duration of the
+import, then writes everything back except lines that match :data:`STARTUP_NOISE`. Python
+warnings and tracebacks written in that window are kept, in their order.
+
+It stands aside (the lines print as TensorFlow writes them) when:
+
+* TensorFlow was imported before ``tfq_layers``: the lines have already been printed;
+* ``TF_CPP_MIN_LOG_LEVEL`` is ``0`` or ``1``: the user asked to see TensorFlow's messages
+  (``TF_CPP_MIN_LOG_LEVEL=0`` shows every line again);
+* the process has no file descriptor 2.
+
+It works on descriptor 2 itself, not on ``sys.stderr``: TensorFlow's C++ code writes there
+directly. In Jupyter (ipykernel forwards descriptor 2 into the cell's output) that keeps the lines
+out of the notebook as well.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import sys
+import tempfile
+from collections.abc import Iterator
+
+# One pattern per kind of line TensorFlow 2.18 prints at start-up on a CPU-only Linux machine, and
+# the XLA lines it prints once per process at the first compilation (see :func:`warm_up_xla`).
+STARTUP_NOISE = re.compile(
+    rb"Unable to register cu(?:FFT|DNN|BLAS) factory"
+    rb"|All log messages before absl::InitializeLog\(\) is called"
+    rb"|Could not find cuda drivers on your machine"
+    rb"|failed call to cuInit"
+    rb"|oneDNN custom operations are on"
+    rb"|This TensorFlow binary is optimized to use available CPU instructions"
+    rb"|^To enable the following instructions: .* rebuild TensorFlow"
+    rb"|XLA service 0x[0-9a-f]+ initialized for platform"
+    rb"|StreamExecutor device \(\d+\): Host, Default Version"
+    rb"|Compiled cluster using XLA!"
+)
+
+
+def warm_up_xla() -> None:
+    """Compile one tiny XLA function, so XLA's once-per-process start-up lines print now.
+
+    The statevector backend compiles with XLA; the first compilation in a process logs three
+    INFO lines through absl, which ``TF_CPP_MIN_LOG_LEVEL`` does not silence. Called inside
+    :func:`filtered_startup_stderr`, those lines are dropped with the other start-up lines.
+    """
+    import tensorflow as tf
+
+    try:
+        tf.function(lambda x: x + 1.0, jit_compile=True)(tf.constant(0.0))
+    except Exception:  # no XLA here: nothing to warm up, and the import must not fail for it
+        pass
+
+
+def _fd2_open() -> bool:
+    try:
+        os.fstat(2)
+    except OSError:
+        return False
+    return True
+
+
+def should_filter(environ: dict | None = None) -> bool:
+    """Whether :func:`filtered_startup_stderr` would filter in this process right now."""
+    environ = os.environ if environ is None else environ
+    return (
+        "tensorflow" not in sys.modules
+        and environ.get("TF_CPP_MIN_LOG_LEVEL", "2").strip() not in ("0", "1")
+        and _fd2_open()
+    )
+
+
+@contextlib.contextmanager
+def filtered_startup_stderr() -> Iterator[bool]:
+    """Run the body with TensorFlow's known start-up lines dropped from descriptor 2.
+
+    Yields whether it filters (see :func:`should_filter`).
+
+    Unless the variable was already set (or TensorFlow already imported), it also sets
+    ``TF_CPP_MIN_LOG_LEVEL=2`` for the rest of the process: TF's C++ INFO and WARNING lines
+    hidden, errors shown.
+    """
+    active = should_filter()
+    if "tensorflow" not in sys.modules:
+        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    if not active:
+        yield False
+        return
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with tempfile.TemporaryFile() as capture:
+        os.dup2(capture.fileno(), 2)
+        try:
+            yield True
+        finally:
+            with contextlib.suppress(Exception):
+                sys.stderr.flush()
+            os.dup2(saved, 2)
+            os.close(saved)
+            capture.seek(0)
+            kept = [
+                line
+                for line in capture.read().splitlines(keepends=True)
+                if not STARTUP_NOISE.search(line)
+            ]
+            if kept:
+                os.write(2, b"".join(kept))
