@@ -219,8 +219,9 @@ def test_keras_layer_contract(backend):
     case.run_layer_test(L.SampledExpectation, cfg, input_data=vals,
                         expected_output_shape=(4, 2), supports_masking=False)
     for cls, kwargs in ((L.Sample, {"repetitions": 3}), (L.State, {}), (L.Unitary, {})):
-        cfg = _configured(cls, lambda ly: ly(c, symbol_names=["a", "b"], symbol_values=vals,
-                                             **kwargs), {"backend": backend})
+        cfg = _configured(cls, lambda ly, kw=kwargs: ly(c, symbol_names=["a", "b"],
+                                                        symbol_values=vals, **kw),
+                          {"backend": backend})
         case.run_layer_test(cls, cfg, input_data=vals, supports_masking=False,
                             run_training_check=False, run_mixed_precision_check=False,
                             assert_built_after_instantiation=True)

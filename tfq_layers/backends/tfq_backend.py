@@ -367,7 +367,6 @@ class TFQBackend(Backend):
         return tf.cast(out, tf.int32)
 
     def state(self, values, shared, index=None, data=None):
-        import tensorflow as tf
         if self.noisy:
             raise ValueError("the TFQ backend computes states of noiseless circuits only; this "
                              "circuit has noise channels. Use backend='statevector' (one random "
@@ -391,7 +390,6 @@ class TFQBackend(Backend):
         return tf.matmul(z, tf.constant(self._hadamard))  # H is symmetric
 
     def unitary(self, values, shared, index=None, data=None):
-        import tensorflow as tf
         if self.noisy:
             raise ValueError("a circuit with noise channels has no unitary; drop the channels.")
         from tensorflow_quantum.core.ops import tfq_unitary_op
