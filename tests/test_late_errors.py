@@ -67,3 +67,27 @@ def test_first_call_from_several_threads_builds_once():
     assert len(layer.trainable_weights) == 1 and len(results) == 4
     for r in results[1:]:
         np.testing.assert_array_equal(r, results[0])
+
+
+def test_memory_guard_holds_under_xla_with_an_unknown_batch():
+    """XLA drops run-time assertions, so the batch check of an 18-qubit layer (a few hundred
+    examples fit in memory) is made when tracing: an unknown batch is refused with the fix, a
+    fixed one runs."""
+    qs = cirq.GridQubit.rect(1, 18)
+    xs = sympy.symbols("x0:18")
+    circuit = cirq.Circuit([cirq.rx(x)(q) for x, q in zip(xs, qs)] +
+                           [cirq.CNOT(qs[i], qs[i + 1]) for i in range(17)])
+    layer = PQC(circuit, [cirq.Z(qs[0])], input_symbols=[x.name for x in xs],
+                backend="statevector")
+
+    @tf.function(jit_compile=True, input_signature=[tf.TensorSpec([None, 18])])
+    def unknown_batch(x):
+        return layer(x)
+
+    @tf.function(jit_compile=True, input_signature=[tf.TensorSpec([2, 18])])
+    def fixed_batch(x):
+        return layer(x)
+
+    with pytest.raises(Exception, match=r"jit_compile=True \(XLA\) the batch size is unknown"):
+        unknown_batch(tf.zeros((2, 18)))
+    np.testing.assert_allclose(fixed_batch(tf.zeros((2, 18))).numpy(), [[1.0], [1.0]], atol=1e-6)

@@ -70,6 +70,20 @@ def check_register(n_qubits, batch=1, states_kept=TFQ_STATES_KEPT, what="this ci
     return need
 
 
+# Under XLA an unknown batch cannot be checked at run time; registers where fewer examples than
+# this fit in memory are refused at trace time instead (below it, e.g. up to 16 qubits on a
+# 24 GiB machine, any batch a program can hold in memory as features fits).
+XLA_UNCHECKED_BATCH = 2 ** 16
+
+
+def _in_xla_context():
+    import tensorflow as tf
+    from tensorflow.python.ops import control_flow_util
+    if tf.executing_eagerly():
+        return False
+    return bool(control_flow_util.GraphOrParentsInXlaContext(tf.compat.v1.get_default_graph()))
+
+
 def guard_batch(values, bytes_for_batch, n_qubits):
     """Refuse a batch whose states cannot fit in memory, before any state is allocated.
 
@@ -96,6 +110,16 @@ def guard_batch(values, bytes_for_batch, n_qubits):
         return values
     per_sample = bytes_for_batch(1)
     max_batch = max(1, have // max(per_sample, 1))
+    if max_batch < XLA_UNCHECKED_BATCH and _in_xla_context():
+        # XLA drops runtime assertions ("Ignoring Assert operator"): a batch that is unknown
+        # while tracing could not be checked, and XLA would try to allocate whatever it gets.
+        raise MemoryError(
+            f"this layer simulates {n_qubits} qubits: each example needs about "
+            f"{per_sample / 2**20:.1f} MiB of state vectors and at most {max_batch} fit in "
+            f"{have / 2**30:.1f} GiB, but under jit_compile=True (XLA) the batch size is unknown "
+            "when the function is traced and XLA drops the run-time check. Give the batch size a "
+            "fixed value (keras.Input(shape, batch_size=B), or a tf.function input_signature "
+            "with a fixed first dimension), or compile without jit_compile.")
     check = tf.debugging.assert_less_equal(
         tf.shape(values)[0], tf.constant(int(min(max_batch, 2**31 - 1)), tf.int32),
         message=f"batch too large for memory: each sample on {n_qubits} qubits needs about "
@@ -105,5 +129,5 @@ def guard_batch(values, bytes_for_batch, n_qubits):
         return tf.identity(values)
 
 
-__all__ = ["BYTES_PER_AMPLITUDE", "check_register", "guard_batch", "physical_memory_bytes",
+__all__ = ["BYTES_PER_AMPLITUDE", "XLA_UNCHECKED_BATCH", "check_register", "guard_batch", "physical_memory_bytes",
            "state_bytes", "statevector_bytes"]
