@@ -91,3 +91,24 @@ def test_memory_guard_holds_under_xla_with_an_unknown_batch():
     with pytest.raises(Exception, match=r"jit_compile=True \(XLA\) the batch size is unknown"):
         unknown_batch(tf.zeros((2, 18)))
     np.testing.assert_allclose(fixed_batch(tf.zeros((2, 18))).numpy(), [[1.0], [1.0]], atol=1e-6)
+
+
+def test_a_keras_file_from_the_other_lane_names_the_mismatch(tmp_path):
+    """A .keras file written by Keras 3 and opened in the legacy tf_keras lane (and the reverse)
+    gets an error naming the two lanes, from tfq_layers.saving.load_model."""
+    import os
+    import subprocess
+    import sys
+
+    from tfq_layers._keras import LEGACY, keras
+    from tfq_layers.saving import load_model, save_model
+    path = str(tmp_path / "m.keras")
+    i = keras.Input((1,))
+    save_model(keras.Model(i, PQC(C, [cirq.Z(Q[0])], input_symbols=["x"])(i)), path)
+    other = dict(os.environ, TF_USE_LEGACY_KERAS="" if LEGACY else "1")
+    code = ("from tfq_layers.saving import load_model\n"
+            f"try:\n    load_model({path!r})\nexcept Exception as e:\n    print(e)\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=other,
+                         timeout=300).stdout
+    assert ("cannot read it" in out and ("legacy" in out)), out
+    load_model(path)  # the same lane reads it

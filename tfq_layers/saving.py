@@ -217,6 +217,8 @@ def check_keras_file(path):
                     f"{path} has no config.json, so it is not a .keras model file (its members: "
                     f"{archive.namelist()[:5]}).")
             raw = archive.read("config.json")
+            meta = archive.read("metadata.json") if "metadata.json" in archive.namelist() \
+                else b"{}"
     except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError) as err:
         raise SerializationError(f"{path} is a damaged .keras archive ({err}).") from None
     if not raw.strip():
@@ -237,6 +239,30 @@ def check_keras_file(path):
         raise SerializationError(
             f"{path}: its config.json is nested more than {MAX_CONFIG_DEPTH} levels deep; Keras "
             "would exhaust Python's recursion limit reading it. The file was altered.")
+    _check_lane(path, meta)
+
+
+def _check_lane(path, meta):
+    """A file written by Keras 3 cannot be read by the legacy tf_keras lane, nor the reverse;
+    name the mismatch instead of letting Keras fail on an unknown class or key."""
+    from tfq_layers._keras import LEGACY
+    try:
+        version = str(json.loads(meta).get("keras_version", ""))
+    except (ValueError, AttributeError):
+        return
+    if not version:
+        return
+    saved_by_3 = version.split(".")[0] == "3"
+    if LEGACY and saved_by_3:
+        raise SerializationError(
+            f"{path} was saved by Keras {version} (Keras 3), but this process uses the legacy "
+            "tf_keras (TF_USE_LEGACY_KERAS=1), which cannot read it. Load it in a process "
+            "without TF_USE_LEGACY_KERAS, or re-save it from the legacy lane.")
+    if not LEGACY and not saved_by_3:
+        raise SerializationError(
+            f"{path} was saved by tf_keras {version} (the legacy lane), but this process uses "
+            "Keras 3, which cannot read it. Load it with TF_USE_LEGACY_KERAS=1, or re-save it "
+            "from Keras 3.")
 
 
 def load_model(path, **kwargs):
