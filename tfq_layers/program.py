@@ -12,6 +12,8 @@ every *affine* expression comes first: those are evaluated together as a single 
 which is all the work a plain ``c*symbol`` circuit ever needs.  Non-affine expressions (``atan(x)``,
 ``x0*x1``) are evaluated elementwise after it.
 """
+from typing import Any, Optional, Sequence, Union
+
 import cirq
 import numpy as np
 import sympy
@@ -247,9 +249,13 @@ class Program:
         qubits: sorted qubits of the circuits and the observables.
     """
 
-    def __init__(self, circuit, observables=None, input_symbols=None, weight_symbols=None,
-                 require_observables=True, gate_set=None, allow_direct=True,
-                 allow_unused_inputs=False, symbol_order="natural", allow_empty=False):
+    def __init__(self, circuit: Union[cirq.AbstractCircuit, Sequence[cirq.AbstractCircuit]],
+                 observables: Any = None,
+                 input_symbols: Optional[Sequence[Union[str, sympy.Symbol]]] = None,
+                 weight_symbols: Optional[Sequence[Union[str, sympy.Symbol]]] = None,
+                 require_observables: bool = True, gate_set: Any = None,
+                 allow_direct: bool = True, allow_unused_inputs: bool = False,
+                 symbol_order: str = "natural", allow_empty: bool = False) -> None:
         if isinstance(circuit, (list, tuple)):
             if not circuit:
                 raise CircuitError("the list of circuits is empty; give at least one cirq.Circuit.")

@@ -20,6 +20,7 @@ Two training modes:
   in one batched sampling call.
 """
 import numbers
+from typing import Any, Optional
 
 import cirq
 import numpy as np
@@ -120,8 +121,10 @@ class BornMachine(GenerativeModel):
         TensorShape([16])
     """
 
-    def __init__(self, n_qubits, circuit=None, layers=None, repetitions=None, backend="auto",
-                 initializer=None, seed=None, **kwargs):
+    def __init__(self, n_qubits: int, circuit: Optional[cirq.Circuit] = None,
+                 layers: Optional[int] = None, repetitions: Optional[int] = None,
+                 backend: str = "auto", initializer: Any = None, seed: Optional[int] = None,
+                 **kwargs: Any) -> None:
         super().__init__(n_bits=n_qubits, **kwargs)
         if circuit is None:
             self.layers_ = int(layers or default_layers(self.n_bits))

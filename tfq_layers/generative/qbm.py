@@ -44,6 +44,7 @@ Training gradients (``gradient=``):
 import itertools
 import numbers
 import warnings
+from typing import Any, Optional
 
 import numpy as np
 import tensorflow as tf
@@ -161,17 +162,17 @@ class QuantumBoltzmannMachine(GenerativeModel):
 
     def __init__(
         self,
-        n_visible,
-        n_hidden=0,
-        transverse_field=True,
-        train_transverse_field=None,
-        gamma_init=1.0,
-        gradient="exact",
-        connectivity="full",
-        init_scale=0.1,
-        seed=None,
-        **kwargs,
-    ):
+        n_visible: int,
+        n_hidden: int = 0,
+        transverse_field: bool = True,
+        train_transverse_field: Optional[bool] = None,
+        gamma_init: float = 1.0,
+        gradient: str = "exact",
+        connectivity: str = "full",
+        init_scale: float = 0.1,
+        seed: Optional[int] = None,
+        **kwargs: Any,
+    ) -> None:
         kwargs.pop("n_bits", None)
         for what, v, low in (("n_visible", n_visible, 1), ("n_hidden", n_hidden, 0)):
             if isinstance(v, bool) or not isinstance(v, numbers.Integral) or v < low:

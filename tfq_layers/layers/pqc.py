@@ -2,8 +2,10 @@
 import json
 import math
 import threading
+from typing import Any, Optional, Sequence, Union
 
 import cirq
+import sympy
 import numpy as np
 import tensorflow as tf
 
@@ -15,6 +17,10 @@ from tfq_layers.expressions import as_real_features
 
 
 _BUILD_LOCK = threading.RLock()
+
+Symbols = Sequence[Union[str, sympy.Symbol]]
+Observables = Union[cirq.PauliSum, cirq.PauliString, Sequence[Union[cirq.PauliSum,
+                                                                    cirq.PauliString]], None]
 
 
 def default_initializer():
@@ -83,9 +89,12 @@ class PQC(keras.layers.Layer):
     _sampled_op = True  # repetitions on a noiseless circuit: shot-noise expectations
     _force_noisy = False  # TFQ's noisy layers simulate by trajectories whatever the circuit
 
-    def __init__(self, circuit, observables, input_symbols=None, differentiator=None,
-                 repetitions=None, initializer=None, regularizer=None, constraint=None,
-                 weight_symbols=None, backend="auto", **kwargs):
+    def __init__(self, circuit: cirq.AbstractCircuit, observables: Observables,
+                 input_symbols: Optional[Symbols] = None, differentiator: Any = None,
+                 repetitions: Optional[int] = None, initializer: Any = None,
+                 regularizer: Any = None, constraint: Any = None,
+                 weight_symbols: Optional[Symbols] = None, backend: str = "auto",
+                 **kwargs: Any) -> None:
         super().__init__(**kwargs)
         if repetitions is not None:
             if isinstance(repetitions, bool) or not isinstance(repetitions, int) or repetitions < 1:
