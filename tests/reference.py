@@ -123,3 +123,13 @@ def random_observables(rng, qubits, n):
                                 coefficient=float(rng.normal()))
         out.append(term + 0.5 * cirq.Z(qubits[0]))
     return out
+
+
+def toml_module():
+    """tomllib (Python 3.11+), or tomli, which pytest and build bring on 3.10."""
+    import pytest
+    try:
+        import tomllib
+    except ImportError:
+        tomllib = pytest.importorskip("tomli")
+    return tomllib

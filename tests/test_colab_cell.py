@@ -13,18 +13,15 @@ import textwrap
 
 import pytest
 
+import reference
+
 nbformat = pytest.importorskip("nbformat")
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def _toml():
-    """tomllib (Python 3.11+), or tomli, which pytest and build bring on 3.10."""
-    try:
-        import tomllib
-    except ImportError:
-        tomllib = pytest.importorskip("tomli")
-    return tomllib
+    return reference.toml_module()
 
 
 NB_DIR = os.path.join(ROOT, "notebooks")

@@ -8,18 +8,14 @@ import re
 import subprocess
 import sys
 
-import pytest
+
+import reference
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def _toml():
-    """tomllib (Python 3.11+), or tomli, which pytest and build bring on 3.10."""
-    try:
-        import tomllib
-    except ImportError:
-        tomllib = pytest.importorskip("tomli")
-    return tomllib
+    return reference.toml_module()
 
 
 def _text(*parts):

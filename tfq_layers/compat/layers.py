@@ -818,12 +818,7 @@ class _HighLevel(_pqc.PQC):
         config = dict(config)
         config["model_circuit"] = _pqc._load_circuit(config["model_circuit"])
         config["operators"] = serialization.loads(config["operators"])
-        for key, module in (("initializer", keras.initializers),
-                            ("regularizer", keras.regularizers),
-                            ("constraint", keras.constraints)):
-            if config.get(key) is not None:
-                config[key] = module.deserialize(config[key])
-        return cls(**config)
+        return cls(**_pqc.deserialize_weight_arguments(config))
 
 
 @register("compat.PQC")

@@ -354,12 +354,17 @@ class PQC(keras.layers.Layer):
         config["circuit"] = _load_circuit(config["circuit"])
         if config.get("observables") is not None:
             config["observables"] = serialization.loads(config["observables"])
-        for key, module in (("initializer", keras.initializers),
-                            ("regularizer", keras.regularizers),
-                            ("constraint", keras.constraints)):
-            if config.get(key) is not None:
-                config[key] = module.deserialize(config[key])
-        return cls(**config)
+        return cls(**deserialize_weight_arguments(config))
+
+
+def deserialize_weight_arguments(config):
+    """``config`` with its serialized initializer, regularizer and constraint rebuilt."""
+    for key, module in (("initializer", keras.initializers),
+                        ("regularizer", keras.regularizers),
+                        ("constraint", keras.constraints)):
+        if config.get(key) is not None:
+            config[key] = module.deserialize(config[key])
+    return config
 
 
 def _load_circuit(text):
