@@ -335,8 +335,7 @@ class _Executor(keras.layers.Layer):
         engine = self._engines.get(key)
         if engine is not None:
             return engine
-        request = backends.normalize_name(
-            None if self.backend_arg in ("noiseless", "noisy") else self.backend_arg)
+        request = _native_backend(self.backend_arg)
         sampled = self._op == "sampled_expectation"
         circuits = [cirq.Circuit()] if setup.data_mode else setup.distinct
         engine = Engine(
@@ -777,10 +776,10 @@ def _lexicographic(circuit):
     return sorted((s.name for s in cirq.parameter_symbols(circuit)))
 
 
-def _backend_and_noise(backend, noisy):
+def _native_backend(backend):
+    """TFQ's backend argument as a native request: 'noiseless'/'noisy' let the package choose."""
     backend = _check_backend(backend)
-    name = None if backend in ("noiseless", "noisy") else backend
-    return backends.normalize_name(name)
+    return backends.normalize_name(None if backend in ("noiseless", "noisy") else backend)
 
 
 class _HighLevel(_pqc.PQC):
@@ -850,7 +849,7 @@ class PQC(_HighLevel):
                          initializer=initializer or default_initializer(),
                          regularizer=regularizer, constraint=constraint,
                          weight_symbols=_lexicographic(model_circuit),
-                         backend=_backend_and_noise(backend, False), **kwargs)
+                         backend=_native_backend(backend), **kwargs)
 
     def _tfq_config(self):
         return {"initializer": keras.initializers.serialize(self.initializer),
@@ -918,7 +917,7 @@ class ControlledPQC(_HighLevel):
             raise ValueError("ControlledPQC is noiseless; use NoisyControlledPQC.")
         super().__init__(model_circuit, operators, input_symbols=_lexicographic(model_circuit),
                          differentiator=differentiator, repetitions=repetitions,
-                         backend=_backend_and_noise(backend, False), **kwargs)
+                         backend=_native_backend(backend), **kwargs)
         if not self._engine.bound:  # its input is always quantum data
             self._bind(self._engine.choose(quantum_data=True))
         if type(self).build is _pqc.PQC.build:  # no weights: built at instantiation, as Keras
