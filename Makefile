@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.installed
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 export PYTHONHASHSEED ?= 0
 
-.PHONY: venv test test-fast demo bench zoo clean
+.PHONY: venv test test-fast demo bench zoo tutorials clean
 
 venv: $(STAMP)
 
@@ -28,6 +28,11 @@ bench: $(STAMP)
 
 zoo: $(STAMP)
 	$(PY) -m models.zoo
+
+# Every tutorial notebook at its full settings (slow: minutes); figures and executed copies go to
+# artifacts/tutorials/. `make tutorials NB="07 08"` runs only those.
+tutorials: $(STAMP)
+	$(PY) notebooks/_run.py $(NB)
 
 clean:
 	rm -rf $(VENV) artifacts build *.egg-info

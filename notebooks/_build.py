@@ -803,12 +803,759 @@ SAVE = [
     '''),
 ]
 
+# --------------------------------------------------------------------------------------------
+# 06 hello, many worlds (TFQ tutorial "hello_many_worlds" on Keras 3)
+# --------------------------------------------------------------------------------------------
+HELLO = [
+    md('''
+    # 06 · Hello, many worlds: a neural network that steers a qubit (TFQ tutorial on Keras 3)
+
+    TensorFlow Quantum's first tutorial, *Hello, many worlds*, trains a classical network to
+    **correct a miscalibrated qubit**: an unknown rotation prepares the qubit in some state, and a
+    small `Dense` controller learns the angles of a correcting rotation so that a command `0`
+    gives `<Z> = +1` and a command `1` gives `<Z> = -1`. The tutorial needs legacy Keras 2
+    (`TF_USE_LEGACY_KERAS=1`); here the same program runs on Keras 3 by changing one import,
+    `tfq.layers` -> `tfq_layers.compat.layers`. We then go a step further than the tutorial
+    (any commanded value of `<Z>` in `[-1, 1]`), write the same model with the native
+    `tfq_layers.PQC`, and finish with the tutorial's second model, in which the controller's
+    output is fed to an `Expectation` layer as `symbol_values`.
+
+    What stays TensorFlow Quantum's: `tfq.convert_to_tensor` (circuits as `tf.string` tensors) and
+    its simulator. What changes: the layers are Keras 3 layers (they save to `.keras`, take any
+    sympy expression as a gate angle, and say what is wrong when called wrongly).
+    '''),
+    INSTALL,
+    params('''
+        SEED = 1234
+        EPOCHS = 5 if QUICK else 30          # the tutorial trains 30 full-batch steps
+        RANGE_EPOCHS = 5 if QUICK else 150   # extension: any commanded <Z> in [-1, 1]
+    '''),
+    code(IMPORTS + '''
+    import tensorflow_quantum as tfq                  # convert_to_tensor and the simulator only
+    from tfq_layers.compat import layers as tfql      # was: tfql = tfq.layers
+    '''),
+    md('''
+    ## 1. The basics: a parameterized circuit, Cirq, and a batch of expectation values
+    Two symbols `a`, `b` set the angles of `rx` and `ry` on two qubits, followed by a `CNOT`.
+    Cirq simulates one parameter assignment at a time.
+    '''),
+    code('''
+    a, b = sympy.symbols("a b")
+    q0, q1 = cirq.GridQubit.rect(1, 2)
+    circuit = cirq.Circuit(cirq.rx(a).on(q0), cirq.ry(b).on(q1), cirq.CNOT(q0, q1))
+
+    state = cirq.Simulator().simulate(circuit, cirq.ParamResolver({a: 0.5, b: -0.5})).final_state_vector
+    z0 = cirq.Z(q0)
+    z0x1 = 0.5 * z0 + cirq.X(q1)
+    index = {q0: 0, q1: 1}
+    print("state:", np.round(state, 3))
+    print("<Z0> =", round(z0.expectation_from_state_vector(state, index).real, 4),
+          "| <0.5 Z0 + X1> =", round(z0x1.expectation_from_state_vector(state, index).real, 4))
+    SVGCircuit(circuit)
+    '''),
+    md('''
+    `Expectation` evaluates a whole batch of parameter values in one call, with TFQ's call
+    signature. The Cirq loop gives the same numbers.
+    '''),
+    code('''
+    batch = np.random.default_rng(SEED).uniform(0, 2 * np.pi, (5, 2)).astype("float32")
+    layer_values = tfql.Expectation()(circuit, symbol_names=[a, b], symbol_values=batch,
+                                      operators=[z0, z0x1]).numpy()
+    cirq_values = []
+    for va, vb in batch:
+        psi = cirq.Simulator().simulate(circuit, {a: va, b: vb}).final_state_vector
+        cirq_values.append([op.expectation_from_state_vector(psi, index).real for op in (z0, z0x1)])
+    print("Expectation layer:", np.round(layer_values.astype(float), 4).tolist())
+    print("cirq loop        :", np.round(cirq_values, 4).tolist())
+    assert np.allclose(layer_values, cirq_values, atol=1e-4)
+    '''),
+    md('''
+    ## 2. A classical controller for a miscalibrated qubit
+    * The **datapoint circuit** is the miscalibration: `rx`, `ry`, `rz` by three random angles
+      that the model never sees as numbers. It enters as quantum data, a `tf.string` tensor.
+    * The **controlled circuit** is a general rotation `rz(θ1) ry(θ2) rx(θ3)`.
+    * The **controller** `Dense(10, elu) -> Dense(3)` maps a command to `(θ1, θ2, θ3)`.
+
+    `ControlledPQC` appends the controlled circuit to each datapoint circuit and reads `<Z>`. This
+    cell is the tutorial's model with `tf.keras` replaced by `keras`.
+    '''),
+    code('''
+    control_params = sympy.symbols("theta_1 theta_2 theta_3")
+    qubit = cirq.GridQubit(0, 0)
+    model_circuit = cirq.Circuit(cirq.rz(control_params[0])(qubit),
+                                 cirq.ry(control_params[1])(qubit),
+                                 cirq.rx(control_params[2])(qubit))
+
+    rng = np.random.default_rng(SEED)
+    random_rotations = rng.uniform(0, 2 * np.pi, 3)
+    noisy_preparation = cirq.Circuit(cirq.rx(random_rotations[0])(qubit),
+                                     cirq.ry(random_rotations[1])(qubit),
+                                     cirq.rz(random_rotations[2])(qubit))
+    print("hidden miscalibration angles:", np.round(random_rotations, 3))
+
+    def make_controller():
+        return keras.Sequential([keras.layers.Dense(10, activation="elu"), keras.layers.Dense(3)],
+                                name="controller")
+
+    controller = make_controller()
+    circuits_input = keras.Input(shape=(), dtype="string", name="circuits_input")
+    commands_input = keras.Input(shape=(1,), name="commands_input")
+    expectation = tfql.ControlledPQC(model_circuit, operators=cirq.Z(qubit))(
+        [circuits_input, controller(commands_input)])
+    model = keras.Model([circuits_input, commands_input], expectation)
+    SVGCircuit(noisy_preparation + model_circuit)
+    '''),
+    code('''
+    commands = np.array([[0], [1]], dtype="float32")
+    expected_outputs = np.array([[1], [-1]], dtype="float32")
+    datapoint_circuits = tfq.convert_to_tensor([noisy_preparation] * 2)
+    # Keras 3 does not mix tf.Tensor and NumPy inputs in a direct model call: wrap NumPy arrays
+    # in tf.constant there (fit and predict take either).
+
+    print("before training:", model([datapoint_circuits, tf.constant(commands)]).numpy().ravel().round(3))
+    model.compile(keras.optimizers.Adam(learning_rate=0.05), loss="mse")
+    history = model.fit([datapoint_circuits, commands], expected_outputs, epochs=EPOCHS, verbose=0)
+    steered = model([datapoint_circuits, tf.constant(commands)]).numpy().ravel()
+    final_mse = float(np.mean((steered - expected_outputs.ravel()) ** 2))
+    print("after training :", steered.round(4), "| commanded:", expected_outputs.ravel(),
+          f"| final MSE {final_mse:.2e}")
+    '''),
+    md('''
+    ### Check with Cirq
+    The controller's angles, put into the circuit and simulated by Cirq, give the steered
+    expectation values: the controller really corrects the hidden rotation.
+    '''),
+    code('''
+    def steered_by_cirq(controller, command_values):
+        """<Z> after the miscalibration and the controller's correction, simulated by Cirq."""
+        angles = controller(command_values).numpy()
+        values = []
+        for row in angles:
+            psi = cirq.Simulator().simulate(noisy_preparation + model_circuit,
+                                            dict(zip(control_params, row))).final_state_vector
+            values.append(cirq.Z(qubit).expectation_from_state_vector(psi, {qubit: 0}).real)
+        return np.array(values), angles
+
+    cirq_z, angles = steered_by_cirq(controller, commands)
+    for c, th, z in zip(commands.ravel(), angles, cirq_z):
+        print(f"command {c:.0f}: theta = {np.round(th, 3)} -> <Z> (cirq) = {z:+.4f}")
+    assert np.allclose(cirq_z, steered, atol=1e-4)
+    if not QUICK:
+        assert final_mse < 0.01, final_mse
+    '''),
+    md('''
+    ### Beyond the tutorial: any commanded value of `<Z>`
+    The same model learns a continuous map: the command is the wanted `<Z>` itself, anywhere in
+    `[-1, 1]`. We train on 9 commands and test on 41 others, with the same hidden miscalibration.
+    '''),
+    code('''
+    range_controller = make_controller()
+    range_model = keras.Model(
+        [circuits_input, commands_input],
+        tfql.ControlledPQC(model_circuit, operators=cirq.Z(qubit))(
+            [circuits_input, range_controller(commands_input)]))
+    train_commands = np.linspace(-1, 1, 9, dtype="float32")[:, None]
+    test_commands = np.linspace(-0.98, 0.98, 41, dtype="float32")[:, None]
+    prep = lambda n: tfq.convert_to_tensor([noisy_preparation] * n)
+
+    range_model.compile(keras.optimizers.Adam(learning_rate=0.05), loss="mse")
+    range_history = range_model.fit([prep(9), train_commands], train_commands,
+                                    epochs=RANGE_EPOCHS, verbose=0)
+    test_z = range_model([prep(41), tf.constant(test_commands)]).numpy().ravel()
+    range_mse = float(np.mean((test_z - test_commands.ravel()) ** 2))
+    print(f"commanded vs steered <Z> on 41 unseen commands: MSE {range_mse:.2e}")
+
+    fig, (ax_loss, ax_map) = plt.subplots(1, 2, figsize=(11, 3.8))
+    ax_loss.semilogy(np.arange(1, EPOCHS + 1), history.history["loss"], label="commands 0 / 1")
+    ax_loss.semilogy(np.arange(1, RANGE_EPOCHS + 1), range_history.history["loss"],
+                     label="commanded <Z> in [-1, 1]")
+    ax_loss.set_xlabel("training step (full batch)"); ax_loss.set_ylabel("MSE of <Z>")
+    ax_loss.set_title("learning to control a qubit"); ax_loss.grid(alpha=0.3); ax_loss.legend()
+    ax_map.plot([-1, 1], [-1, 1], "k--", lw=1, label="ideal")
+    ax_map.plot(test_commands, test_z, "o", ms=4, label="steered (unseen commands)")
+    ax_map.plot(train_commands, train_commands, "x", color="C3", label="training commands")
+    ax_map.set_xlabel("commanded <Z>"); ax_map.set_ylabel("measured <Z> after correction")
+    ax_map.set_title(f"test MSE {range_mse:.1e}"); ax_map.grid(alpha=0.3); ax_map.legend()
+    fig.tight_layout()
+    fig.savefig("06_control.png", dpi=100)
+    plt.show()
+    '''),
+    md('''
+    ### The same controller with the native layer
+    Natively there is no need for quantum data here: the miscalibration is a fixed part of the
+    circuit, so it is prepended in Cirq and the commands alone are the model's input.
+    `PQC(..., input_symbols=...)` takes the controller's output as the values of `θ1, θ2, θ3`.
+    '''),
+    code('''
+    native_controller = make_controller()
+    native = keras.Sequential([
+        keras.Input((1,)),
+        native_controller,
+        PQC(noisy_preparation + model_circuit, cirq.Z(qubit), input_symbols=control_params),
+    ])
+    native.compile(keras.optimizers.Adam(learning_rate=0.05), loss="mse")
+    native.fit(commands, expected_outputs, epochs=EPOCHS, verbose=0)
+    native_z = native(commands).numpy().ravel()
+    print("native PQC, steered <Z>:", native_z.round(4),
+          f"| MSE {np.mean((native_z - expected_outputs.ravel()) ** 2):.2e}")
+    '''),
+    md('''
+    ## 3. The controller's output as `symbol_values`: eigenstates of different operators
+    The tutorial's second model lets the command also choose **which operator** to measure:
+    command `0` must give `<X> = +1`, command `1` must give `<Z> = -1`. There is no
+    `ControlledPQC` for this: an `Expectation` layer receives the controller's output as
+    `symbol_values`, a batch of angles `(θ1, θ2, θ3)`, one row per example.
+
+    **Migration notes.** Two things differ from the tutorial's code, both limits of the compat
+    layers at the time of writing (reported to be fixed in the library):
+    * TFQ appends the controlled circuit to the datapoint circuits with `AddCircuit` and feeds the
+      resulting `tf.string` tensor to `Expectation`. Here the compat `Expectation` refuses a
+      quantum-data tensor whose circuits contain the symbols in `symbol_names`, so we hand it the
+      composed `cirq.Circuit` (miscalibration + controlled circuit), which it evaluates for every
+      row of `symbol_values`: the same circuits, the same values.
+    * TFQ passes the operators as a third model input (a `tf.string` tensor of serialized Pauli
+      sums, one per example). The compat `Expectation` takes `operators` only as Cirq objects, so
+      the layer measures both `X` and `Z` for every example and a one-hot input picks, per
+      example, the one that command asked for. The loss and its gradients are the tutorial's.
+    '''),
+    code('''
+    commands_in = keras.Input(shape=(1,), name="commands_input")
+    choice_in = keras.Input(shape=(2,), name="operator_choice")        # one-hot over [X, Z]
+
+    eigen_controller = make_controller()
+    both = tfql.Expectation()(noisy_preparation + model_circuit, symbol_names=control_params,
+                              symbol_values=eigen_controller(commands_in),
+                              operators=[cirq.X(qubit), cirq.Z(qubit)])
+    chosen = keras.layers.Dot(axes=1, name="measured_operator")([both, choice_in])
+    two_axis_control_model = keras.Model([commands_in, choice_in], chosen)
+
+    operator_choice = np.array([[1, 0], [0, 1]], dtype="float32")     # command 0 -> X, 1 -> Z
+    two_axis_control_model.compile(keras.optimizers.Adam(learning_rate=0.05), loss="mse")
+    two_axis_history = two_axis_control_model.fit(
+        [commands, operator_choice], expected_outputs, epochs=EPOCHS, verbose=0)
+    measured = two_axis_control_model([tf.constant(commands), tf.constant(operator_choice)]).numpy().ravel()
+    two_axis_mse = float(np.mean((measured - expected_outputs.ravel()) ** 2))
+    print(f"command 0: <X> = {measured[0]:+.4f} (want +1) | command 1: <Z> = {measured[1]:+.4f} "
+          f"(want -1) | final MSE {two_axis_mse:.2e}")
+    print("controller angles:", eigen_controller(commands).numpy().astype(float).round(3).tolist())
+
+    fig, ax = plt.subplots(figsize=(6, 3.4))
+    ax.semilogy(np.arange(1, EPOCHS + 1), two_axis_history.history["loss"], "o-", ms=3)
+    ax.set_xlabel("training step (full batch)"); ax.set_ylabel("MSE")
+    ax.set_title("command 0 -> <X> = +1, command 1 -> <Z> = -1"); ax.grid(alpha=0.3)
+    fig.tight_layout()
+    plt.show()
+    if not QUICK:
+        assert two_axis_mse < 0.01, two_axis_mse
+    '''),
+    md('''
+    ## Saving
+    Unlike TFQ's layers under Keras 2, the compat layers save to a `.keras` file and reload with
+    `safe_mode=True`; the reloaded controller gives the same steered values.
+    '''),
+    code('''
+    model.save("06_controller.keras")
+    reloaded = keras.models.load_model("06_controller.keras", safe_mode=True)
+    again = reloaded([datapoint_circuits, tf.constant(commands)]).numpy().ravel()
+    print("reloaded:", again.round(4), "| identical:", np.array_equal(again, steered))
+    assert np.allclose(again, steered, atol=1e-6)
+    '''),
+]
+
+# --------------------------------------------------------------------------------------------
+# 07 gradients (TFQ tutorial "gradients" on Keras 3)
+# --------------------------------------------------------------------------------------------
+GRADIENTS = [
+    md('''
+    # 07 · Gradients of quantum circuits: differentiators, shots, and autodiff (TFQ tutorial on Keras 3)
+
+    A simulator can return `<psi(α)| O |psi(α)>` exactly, but a quantum computer only estimates
+    it from a finite number of measurements, and it gives no derivative at all: the gradient must
+    itself be assembled from expectation values of other circuits. TensorFlow Quantum's
+    *gradients* tutorial compares the ways of doing that, TFQ's **differentiators**. This notebook
+    does the same on Keras 3 with `tfq_layers.compat.layers` (TFQ's `Expectation` and
+    `SampledExpectation` signatures, TFQ's own differentiator objects):
+
+    1. one circuit whose expectation and derivative are known in closed form;
+    2. finite differences, the parameter-shift rule and the adjoint method, exact and from shots;
+    3. how sampled gradients approach the exact one as the number of shots grows;
+    4. a differentiator written by the user;
+    5. what the pure-TensorFlow statevector backend adds: plain autodiff, hence second
+       derivatives (a Hessian) too.
+    '''),
+    INSTALL,
+    params('''
+        SEED = 0
+        EPOCHS = 0                               # nothing is trained in this notebook
+        N_POINTS = 40 if QUICK else 200          # angles on the plots
+        SHOTS = 500                              # shots per expectation, as in the tutorial
+        SHOT_LADDER = [10, 100, 1000] if QUICK else [10, 30, 100, 300, 1000, 3000, 10000, 30000]
+    '''),
+    code(IMPORTS + '''
+    import tensorflow_quantum as tfq                  # its differentiators are used as they are
+    from tfq_layers.compat import layers as tfql      # was: tfql = tfq.layers
+    '''),
+    md('''
+    ## 1. A circuit with a known answer
+    One qubit, the gate `Y**α` (a rotation about `y` by the angle `πα`), and the observable `X`:
+    `f(α) = <X> = sin(πα)`, so `f'(α) = π cos(πα)` and `f''(α) = -π² sin(πα)`.
+    '''),
+    code('''
+    qubit = cirq.GridQubit(0, 0)
+    alpha = sympy.Symbol("alpha")
+    my_circuit = cirq.Circuit(cirq.Y(qubit) ** alpha)
+    pauli_x, pauli_z = cirq.X(qubit), cirq.Z(qubit)
+
+    def cirq_expectation(op, value):
+        psi = cirq.Simulator().simulate(my_circuit, {alpha: value}).final_state_vector
+        return op.expectation_from_state_vector(psi, {qubit: 0}).real
+
+    f = lambda a: np.sin(np.pi * a)
+    df = lambda a: np.pi * np.cos(np.pi * a)
+    d2f = lambda a: -np.pi ** 2 * np.sin(np.pi * a)
+    print(f"alpha = 0.3: cirq <X> = {cirq_expectation(pauli_x, 0.3):.5f}, sin(0.3 pi) = {f(0.3):.5f}")
+    SVGCircuit(my_circuit)
+    '''),
+    md('''
+    ## 2. Differentiators
+    A TFQ differentiator given to a compat layer runs on TFQ's simulator, exactly as in TFQ:
+
+    | differentiator | what it evaluates for `df/dα` |
+    | --- | --- |
+    | `ForwardDifference(grid_spacing=h)` | `(f(α + h) - f(α)) / h` |
+    | `ParameterShift()` | `π/2 · (f(α + 1/2) - f(α - 1/2))`, exact for this gate (no `h`) |
+    | `Adjoint()` | the exact derivative from one backward pass through the state (simulators only) |
+
+    With `Expectation` every `f` is exact; with `SampledExpectation` every `f` is an estimate from
+    `SHOTS` measurements.
+    '''),
+    code('''
+    points = np.linspace(0, 5, N_POINTS, dtype="float32")[:, None]
+    values = tf.constant(points)
+
+    def gradient(layer, operators=pauli_x, **call):
+        """(f, df/dalpha) of `layer` at every angle, with TensorFlow's GradientTape."""
+        with tf.GradientTape() as tape:
+            tape.watch(values)
+            out = layer(my_circuit, symbol_names=[alpha], symbol_values=values,
+                        operators=operators, **call)
+        return out.numpy()[:, 0], tape.gradient(out, values).numpy()[:, 0]
+
+    diff = tfq.differentiators
+    exact = {
+        "forward difference (h = 0.01)": tfql.Expectation(
+            differentiator=diff.ForwardDifference(grid_spacing=0.01)),
+        "parameter shift": tfql.Expectation(differentiator=diff.ParameterShift()),
+        "adjoint": tfql.Expectation(differentiator=diff.Adjoint()),
+    }
+    sampled = {
+        "forward difference (h = 0.01)": tfql.SampledExpectation(
+            differentiator=diff.ForwardDifference(grid_spacing=0.01)),
+        "parameter shift": tfql.SampledExpectation(differentiator=diff.ParameterShift()),
+    }
+    results = {f"exact, {k}": gradient(layer) for k, layer in exact.items()}
+    results.update({f"{SHOTS} shots, {k}": gradient(layer, repetitions=SHOTS)
+                    for k, layer in sampled.items()})
+    truth = df(points[:, 0])
+    for name, (_, grad) in results.items():
+        print(f"{name:42s} max |error of df/dalpha| = {np.abs(grad - truth).max():8.4f}")
+    print("the layers ran on:", {k: type(v.simulator_backend).__name__ for k, v in exact.items()})
+    '''),
+    md('''
+    The exact differentiators agree with `π cos(πα)` (finite differences up to `O(h)`). With
+    shots, the forward difference divides a statistical error of about `1/sqrt(SHOTS)` by
+    `h = 0.01`, and the gradient drowns in noise; the parameter-shift rule divides by nothing
+    small and stays close to the truth.
+    '''),
+    code('''
+    x = points[:, 0]
+    fig, axes = plt.subplots(2, 2, figsize=(12, 7.5))
+    ax = axes[0, 0]
+    ax.plot(x, f(x), "k-", lw=2, label="sin(πα)")
+    ax.plot(x, results[f"{SHOTS} shots, parameter shift"][0], ".", ms=4, label=f"{SHOTS} shots")
+    ax.set_xlabel("α"); ax.set_ylabel("f(α) = <X>"); ax.set_title("forward pass"); ax.legend()
+    ax = axes[0, 1]
+    ax.plot(x, truth, "k-", lw=3, alpha=0.4, label="π cos(πα)")
+    for name, (_, grad) in results.items():
+        if name.startswith("exact"):
+            ax.plot(x, grad, "--", lw=1.2, label=name)
+    ax.set_xlabel("α"); ax.set_ylabel("df/dα"); ax.set_title("exact expectations"); ax.legend(fontsize=8)
+    ax = axes[1, 0]
+    ax.plot(x, truth, "k-", lw=3, alpha=0.4, label="π cos(πα)")
+    for name, (_, grad) in results.items():
+        if not name.startswith("exact"):
+            ax.plot(x, grad, ".-", lw=0.6, ms=3, label=name)
+    ax.set_ylim(-25, 25)
+    ax.set_xlabel("α"); ax.set_ylabel("df/dα"); ax.set_title(f"{SHOTS} shots per expectation")
+    ax.legend(fontsize=8)
+    ax = axes[1, 1]
+    for name, (_, grad) in results.items():
+        ax.plot(truth, grad, ".", ms=4, label=name)
+    ax.plot([-np.pi, np.pi], [-np.pi, np.pi], "k-", lw=1)
+    ax.set_ylim(-8, 8)
+    ax.set_xlabel("analytic df/dα = π cos(πα)"); ax.set_ylabel("differentiator's df/dα")
+    ax.set_title("every method against the analytic derivative"); ax.legend(fontsize=7)
+    for ax in axes.ravel():
+        ax.grid(alpha=0.3)
+    fig.tight_layout()
+    fig.savefig("07_gradients.png", dpi=100)
+    plt.show()
+
+    for name, (_, grad) in results.items():
+        if name.startswith("exact"):
+            assert np.allclose(grad, truth, atol=0.06), name
+    '''),
+    md('''
+    ## 3. Sampled gradients converge as the shots grow
+    The parameter-shift gradient from `N` shots is an unbiased estimate; its error over all the
+    angles falls like `1/sqrt(N)`. The forward difference estimate does too, but its error is
+    `1/h = 100` times larger at every `N` (and it keeps an `O(h)` bias).
+    '''),
+    code('''
+    ladder = {"parameter shift": [], "forward difference (h = 0.01)": []}
+    for shots in SHOT_LADDER:
+        for name in ladder:
+            _, grad = gradient(sampled[name], repetitions=shots)
+            ladder[name].append(float(np.sqrt(np.mean((grad - truth) ** 2))))
+        print(f"{shots:6d} shots: RMS error parameter shift {ladder['parameter shift'][-1]:.4f}, "
+              f"forward difference {ladder['forward difference (h = 0.01)'][-1]:.3f}")
+
+    shots_axis = np.array(SHOT_LADDER, dtype=float)
+    fig, ax = plt.subplots(figsize=(6.5, 4))
+    for name, errors in ladder.items():
+        ax.loglog(shots_axis, errors, "o-", label=name)
+    ref = ladder["parameter shift"][0] * np.sqrt(shots_axis[0] / shots_axis)
+    ax.loglog(shots_axis, ref, "k:", label="∝ 1/sqrt(N)")
+    ax.set_xlabel("shots N per expectation"); ax.set_ylabel("RMS error of df/dα over the angles")
+    ax.set_title("sampled gradients converge to the analytic one"); ax.grid(alpha=0.3, which="both")
+    ax.legend()
+    fig.tight_layout()
+    plt.show()
+    assert ladder["parameter shift"][-1] < ladder["parameter shift"][0] / 5
+    '''),
+    md('''
+    ## 4. Multiple observables
+    With several operators, the gradient TensorFlow returns is that of the **sum** of the
+    outputs (the tape's default upstream gradient is all ones): for `[X, Z]`,
+    `d(sin(πα) + cos(πα))/dα = π cos(πα) - π sin(πα)`.
+    '''),
+    code('''
+    value = tf.constant([[0.3]])
+    with tf.GradientTape() as tape:
+        tape.watch(value)
+        both = exact["parameter shift"](my_circuit, symbol_names=[alpha], symbol_values=value,
+                                         operators=[pauli_x, pauli_z])
+    summed = tape.gradient(both, value).numpy()[0, 0]
+    print("outputs [<X>, <Z>]:", both.numpy().round(5), "| gradient:", round(float(summed), 5),
+          "| formula:", round(float(df(0.3) - np.pi * np.sin(np.pi * 0.3)), 5))
+    assert abs(summed - (df(0.3) - np.pi * np.sin(np.pi * 0.3))) < 1e-3
+    '''),
+    md('''
+    ## 5. A differentiator of your own
+    A TFQ differentiator describes the gradient as a weighted sum of expectation values of
+    *other* circuits: `get_gradient_circuits` returns those circuits and their symbol values,
+    the weights, and which circuits each symbol's derivative combines. TFQ's base class does the
+    rest (batched evaluation, the TensorFlow custom gradient), for exact and sampled expectations.
+
+    Ours is a **general-shift rule**. For a gate `P**t` (`P` a Pauli, so `t` is an angle in
+    units of `π`), `f(t) = A + B cos(πt) + C sin(πt)`, and for any shift `s` (not a multiple of 1)
+
+    `df/dt = π · (f(t + s) - f(t - s)) / (2 sin(πs))`.
+
+    `s = 1/2` is TFQ's parameter shift; `s = 1/4` is used below. It handles any number of
+    symbols (two shifted circuits per symbol), provided each symbol is the exponent of one
+    Pauli gate, as here.
+    '''),
+    code('''
+    class GeneralShift(tfq.differentiators.Differentiator):
+        """df/dt = pi * (f(t + s) - f(t - s)) / (2 sin(pi s)) for every symbol t (Pauli exponents)."""
+
+        def __init__(self, shift=0.25):
+            self.shift = float(shift)
+
+        @tf.function
+        def get_gradient_circuits(self, programs, symbol_names, symbol_values):
+            n_symbols = tf.shape(symbol_names)[0]
+            batch = tf.shape(programs)[0]
+            # Two circuits per symbol k: values + s e_k and values - s e_k.
+            eye = tf.eye(n_symbols, dtype=symbol_values.dtype)
+            shifts = tf.reshape(tf.stack([eye, -eye], axis=1), [2 * n_symbols, n_symbols])
+            batch_values = symbol_values[:, None, :] + self.shift * shifts[None, :, :]
+            batch_programs = tf.tile(programs[:, None], [1, 2 * n_symbols])
+            scale = np.pi / (2.0 * np.sin(np.pi * self.shift))
+            weights = tf.tile(tf.constant([[[scale, -scale]]], symbol_values.dtype),
+                              [batch, n_symbols, 1])
+            pairs = tf.reshape(tf.range(2 * n_symbols), [1, n_symbols, 2])
+            mapper = tf.tile(pairs, [batch, 1, 1])
+            return batch_programs, symbol_names, batch_values, weights, mapper
+
+    mine = tfql.Expectation(differentiator=GeneralShift(0.25))
+    _, my_grad = gradient(mine)
+    mine_sampled = tfql.SampledExpectation(differentiator=GeneralShift(0.25))
+    _, my_sampled_grad = gradient(mine_sampled, repetitions=SHOTS)
+    print(f"general shift s = 1/4, exact     : max |error| = {np.abs(my_grad - truth).max():.2e}")
+    print(f"general shift s = 1/4, {SHOTS} shots: RMS error = "
+          f"{np.sqrt(np.mean((my_sampled_grad - truth) ** 2)):.3f}")
+    assert np.allclose(my_grad, truth, atol=1e-3)
+
+    # Two symbols at once: f = <X> after Y**a then Z**b; check against central differences.
+    a2, b2 = sympy.symbols("a b")
+    two = cirq.Circuit(cirq.Y(qubit) ** a2, cirq.Z(qubit) ** b2)
+    point = tf.constant([[0.3, 0.2]])
+    with tf.GradientTape() as tape:
+        tape.watch(point)
+        out = mine(two, symbol_names=[a2, b2], symbol_values=point, operators=pauli_x)
+    mine_two = tape.gradient(out, point).numpy()[0]
+    def fx(v):
+        return tfql.Expectation()(two, symbol_names=[a2, b2], symbol_values=v[None, :].astype("float32"),
+                                  operators=pauli_x).numpy()[0, 0]
+    h, p = 1e-3, np.array([0.3, 0.2])
+    central = [(fx(p + h * e) - fx(p - h * e)) / (2 * h) for e in np.eye(2)]
+    print("two symbols, general shift:", mine_two.round(4), "| central differences:",
+          np.round(central, 4))
+    assert np.allclose(mine_two, central, atol=1e-2)
+
+    fig, ax = plt.subplots(figsize=(6.5, 3.6))
+    ax.plot(x, truth, "k-", lw=3, alpha=0.4, label="π cos(πα)")
+    ax.plot(x, my_grad, "--", label="general shift s = 1/4, exact")
+    ax.plot(x, my_sampled_grad, ".", ms=4, label=f"general shift s = 1/4, {SHOTS} shots")
+    ax.set_xlabel("α"); ax.set_ylabel("df/dα"); ax.grid(alpha=0.3); ax.legend(fontsize=8)
+    ax.set_title("a user-written differentiator")
+    fig.tight_layout()
+    plt.show()
+    '''),
+    md('''
+    ## 6. The statevector backend: plain autodiff, and second derivatives
+    `backend="statevector"` simulates the circuit with ordinary TensorFlow operations (it is the
+    default for `cirq.Circuit` inputs when no TFQ differentiator is given). No differentiator is
+    involved: TensorFlow differentiates the simulation itself, exactly, and can do it again.
+    Nested tapes give the second derivative, and `tape.jacobian` of a gradient a full Hessian,
+    which TFQ's differentiators do not provide.
+    '''),
+    code('''
+    sv = tfql.Expectation(backend="statevector")
+    with tf.GradientTape() as outer:
+        outer.watch(values)
+        with tf.GradientTape() as inner:
+            inner.watch(values)
+            out = sv(my_circuit, symbol_names=[alpha], symbol_values=values, operators=pauli_x)
+        first = inner.gradient(out, values)
+    second = outer.gradient(first, values)
+    first, second = first.numpy()[:, 0], second.numpy()[:, 0]
+    print(f"autodiff  : max |f' - pi cos(pi a)|      = {np.abs(first - truth).max():.1e}")
+    print(f"2nd order : max |f'' + pi^2 sin(pi a)|   = {np.abs(second - d2f(x)).max():.1e}")
+    assert np.allclose(first, truth, atol=1e-3) and np.allclose(second, d2f(x), atol=1e-2)
+
+    # A Hessian of a two-parameter expectation: g(a, b) = <X> after Y**a then Z**b
+    # = sin(pi a) cos(pi b).
+    ab = tf.Variable([0.3, 0.2])
+    with tf.GradientTape() as outer:
+        with tf.GradientTape() as inner:
+            g = sv(two, symbol_names=[a2, b2], symbol_values=ab[None, :], operators=pauli_x)[0, 0]
+        grad_ab = inner.gradient(g, ab)
+    hessian = outer.jacobian(grad_ab, ab).numpy()
+    A, B = np.pi * 0.3, np.pi * 0.2
+    expected = np.pi ** 2 * np.array([[-np.sin(A) * np.cos(B), -np.cos(A) * np.sin(B)],
+                                      [-np.cos(A) * np.sin(B), -np.sin(A) * np.cos(B)]])
+    print("Hessian (autodiff):", hessian.astype(float).round(4).tolist())
+    print("Hessian (formula) :", expected.round(4).tolist())
+    assert np.allclose(hessian, expected, atol=1e-3)
+
+    fig, ax = plt.subplots(figsize=(6.5, 3.6))
+    ax.plot(x, f(x), "k-", lw=1, label="f = sin(πα)")
+    ax.plot(x, first, "-", label="f' by autodiff")
+    ax.plot(x, second, "-", label="f'' by autodiff")
+    ax.plot(x, truth, "k:", x, d2f(x), "k:")
+    ax.set_xlabel("α"); ax.set_ylabel("value"); ax.grid(alpha=0.3); ax.legend(fontsize=8)
+    ax.set_title("statevector backend: first and second derivatives (dotted: formulas)")
+    fig.tight_layout()
+    plt.show()
+    '''),
+]
+
+# --------------------------------------------------------------------------------------------
+# 08 barren plateaus (TFQ tutorial "barren_plateaus" on Keras 3)
+# --------------------------------------------------------------------------------------------
+BARREN = [
+    md('''
+    # 08 · Barren plateaus: gradients vanish exponentially in random circuits (TFQ tutorial on Keras 3)
+
+    McClean, Boixo, Smelyanskiy, Babbush & Neven, *Barren plateaus in quantum neural network
+    training landscapes*, Nat. Commun. 9, 4812 (2018), showed that for deep enough random
+    parameterized circuits the gradient of an expectation value with respect to any one angle has
+    mean zero and a **variance that shrinks exponentially with the number of qubits**: a randomly
+    initialized deep circuit sits on a plateau where gradient descent sees nothing but noise.
+    Grant, Wossnig, Ostaszewski & Benedetti, *An initialization strategy for addressing barren
+    plateaus in parametrized quantum circuits*, Quantum 3, 214 (2019), proposed starting from
+    blocks `U V†`-style that compose to the identity, which keeps the gradients large.
+
+    TensorFlow Quantum's *barren plateaus* tutorial reproduces both effects with random circuits
+    of depth 50 and a `Z Z` observable. We do the same on Keras 3 with
+    `tfq_layers.compat.layers.Expectation`: many distinct circuits share one symbol `θ`, the layer
+    evaluates them in one batched call (on TFQ's simulator) and `tf.GradientTape` returns
+    `∂<Z0 Z1>/∂θ` for every circuit at once. Then we fit the decay rate on a log plot.
+    '''),
+    INSTALL,
+    params('''
+        SEED = 1234
+        EPOCHS = 0                                           # nothing is trained here
+        QUBITS = [2, 4, 6] if QUICK else [2, 4, 6, 8, 10, 12, 14]
+        DEPTH = 20 if QUICK else 50                          # layers of the random circuits
+        N_CIRCUITS = 40 if QUICK else 300                    # random circuits per qubit count
+        BLOCK_DEPTH, BLOCKS = (4, 2) if QUICK else (10, 5)   # identity-block circuits
+    '''),
+    code(IMPORTS + '''
+    from tfq_layers.compat import layers as tfql      # was: tfql = tfq.layers
+    '''),
+    md('''
+    ## Random circuits
+    Every qubit starts in `ry(π/4)|0>`. Each of the `DEPTH` layers applies to every qubit a
+    rotation about a random axis (`x`, `y` or `z`) by a random angle, then a ladder of `CZ`s. The
+    very first rotation, on qubit 0, is the symbol `θ` whose gradient we study; all other angles
+    are numbers. The circuits are built moment by moment (faster than appending gate by gate).
+    '''),
+    code('''
+    ROTATIONS = (cirq.rx, cirq.ry, cirq.rz)
+
+    def random_layers(qubits, depth, rng, symbol=None):
+        """`depth` layers of random single-qubit rotations + a CZ ladder, as a list of moments.
+        With `symbol`, the first rotation on qubits[0] has the angle `symbol`."""
+        moments = []
+        for d in range(depth):
+            axes = rng.integers(3, size=len(qubits))
+            angles = rng.uniform(0, 2 * np.pi, size=len(qubits))
+            ops = []
+            for i, q in enumerate(qubits):
+                angle = symbol if (symbol is not None and d == 0 and i == 0) else angles[i]
+                ops.append(ROTATIONS[axes[i]](angle).on(q))
+            moments.append(cirq.Moment(ops))
+            moments.append(cirq.Moment(cirq.CZ(a, b) for a, b in zip(qubits[0::2], qubits[1::2])))
+            moments.append(cirq.Moment(cirq.CZ(a, b) for a, b in zip(qubits[1::2], qubits[2::2])))
+        return [m for m in moments if len(m)]
+
+    def preparation(qubits):
+        return cirq.Moment(cirq.ry(np.pi / 4).on(q) for q in qubits)
+
+    def random_circuit(qubits, symbol, depth, rng):
+        return cirq.Circuit([preparation(qubits)] + random_layers(qubits, depth, rng, symbol))
+
+    theta = sympy.Symbol("theta")
+    rng = np.random.default_rng(SEED)
+    SVGCircuit(random_circuit(cirq.GridQubit.rect(1, 3), theta, 2, rng))
+    '''),
+    md('''
+    ## The gradient over a batch of random circuits
+    One `Expectation` call takes the list of circuits, one random value of `θ` per circuit as
+    `symbol_values`, and `Z0 Z1` as the operator. The tape gives `∂f/∂θ` for every circuit (TFQ's
+    adjoint differentiator underneath). We keep the whole sample: its variance is the quantity
+    of interest (TFQ's tutorial plots the standard deviation; we plot the variance itself).
+    '''),
+    code('''
+    def gradient_sample(circuits, qubits, rng):
+        """d<Z0 Z1>/dtheta of every circuit at a random theta (one batched call)."""
+        values = tf.constant(rng.uniform(0, 2 * np.pi, (len(circuits), 1)).astype("float32"))
+        with tf.GradientTape() as tape:
+            tape.watch(values)
+            out = tfql.Expectation()(circuits, symbol_names=[theta], symbol_values=values,
+                                     operators=cirq.Z(qubits[0]) * cirq.Z(qubits[1]))
+        return tape.gradient(out, values).numpy()[:, 0]
+
+    import time
+
+    random_var, random_mean = [], []
+    for n in QUBITS:
+        start = time.perf_counter()
+        qubits = cirq.GridQubit.rect(1, n)
+        batch = [random_circuit(qubits, theta, DEPTH, rng) for _ in range(N_CIRCUITS)]
+        grads = gradient_sample(batch, qubits, rng)
+        random_var.append(float(np.var(grads, ddof=1)))
+        random_mean.append(float(np.mean(grads)))
+        print(f"{n:2d} qubits: mean {random_mean[-1]:+.4f}, variance {random_var[-1]:.3e} "
+              f"({N_CIRCUITS} circuits, {time.perf_counter() - start:.1f} s)")
+    '''),
+    md('''
+    ## Identity-block initialization
+    Grant et al. build the circuit from blocks `U(θ) U(θ')†`: a random block followed by its own
+    inverse, so every block starts as the identity (it stops being one as soon as the angles
+    move apart during training). Here the first block contains `θ`, and its inverse has the
+    same random structure with an independent random value in `θ`'s place, as in TFQ's
+    tutorial; `BLOCKS - 1` further random identity blocks follow. The circuit is as deep as
+    before, but the state it sees around `θ` is close to the simple initial state, so the
+    gradient does not average out.
+    '''),
+    code('''
+    def identity_block_circuit(qubits, symbol, block_depth, blocks, rng):
+        first = random_layers(qubits, block_depth, rng, symbol)
+        undo = cirq.inverse(cirq.resolve_parameters(
+            cirq.Circuit(first), {symbol: rng.uniform(0, 2 * np.pi)}))
+        moments = [preparation(qubits)] + first + list(undo)
+        for _ in range(blocks - 1):
+            block = cirq.Circuit(random_layers(qubits, block_depth, rng))
+            moments += list(block) + list(cirq.inverse(block))
+        return cirq.Circuit(moments)
+
+    # check: with theta set to the value used in the inverse, the whole circuit is the identity
+    # after the preparation
+    q3 = cirq.GridQubit.rect(1, 3)
+    check_rng = np.random.default_rng(7)
+    c = identity_block_circuit(q3, theta, 2, 2, check_rng)
+    check_rng = np.random.default_rng(7)                       # replay: the value drawn for theta
+    random_layers(q3, 2, check_rng, theta); value = check_rng.uniform(0, 2 * np.pi)
+    u = cirq.unitary(cirq.resolve_parameters(c[1:], {theta: value}))
+    print("identity blocks compose to the identity:", np.allclose(u, u[0, 0] * np.eye(8), atol=1e-6))
+    assert np.allclose(u, u[0, 0] * np.eye(8), atol=1e-6)
+
+    identity_var = []
+    for n in QUBITS:
+        qubits = cirq.GridQubit.rect(1, n)
+        batch = [identity_block_circuit(qubits, theta, BLOCK_DEPTH, BLOCKS, rng)
+                 for _ in range(N_CIRCUITS)]
+        identity_var.append(float(np.var(gradient_sample(batch, qubits, rng), ddof=1)))
+        print(f"{n:2d} qubits: identity-block variance {identity_var[-1]:.3e}")
+    '''),
+    md('''
+    ## The log plot and the fitted decay rate
+    A straight line on a log scale is an exponential: we fit `ln Var = c - k n` by least squares
+    to the random circuits and report the decay factor per added qubit, `e^(-k)`.
+    '''),
+    code('''
+    n = np.array(QUBITS, dtype=float)
+    k, c = np.polyfit(n, np.log(random_var), 1)          # ln Var = c + k n (k < 0)
+    k_id, c_id = np.polyfit(n, np.log(identity_var), 1)
+    print(f"random circuits: ln Var = {c:.2f} {k:+.3f} n  -> variance x {np.exp(k):.3f} per qubit "
+          f"(x {np.exp(2 * k):.3f} per 2 qubits)")
+    print(f"identity blocks: ln Var = {c_id:.2f} {k_id:+.3f} n  -> variance x {np.exp(k_id):.3f} per qubit")
+
+    fig, ax = plt.subplots(figsize=(7, 4.3))
+    ax.semilogy(n, random_var, "o", color="C0", label=f"random circuits, depth {DEPTH}")
+    ax.semilogy(n, np.exp(c + k * n), "-", color="C0", alpha=0.6,
+                label=f"fit: Var ∝ e^({k:.2f} n)  (x{np.exp(k):.2f} per qubit)")
+    ax.semilogy(n, identity_var, "s", color="C1",
+                label=f"identity blocks ({BLOCKS} x {BLOCK_DEPTH} layers x 2)")
+    ax.semilogy(n, np.exp(c_id + k_id * n), "--", color="C1", alpha=0.6,
+                label=f"fit: Var ∝ e^({k_id:.2f} n)")
+    ax.set_xlabel("number of qubits n"); ax.set_ylabel("Var[∂<Z0 Z1>/∂θ] over random circuits")
+    ax.set_xticks(QUBITS); ax.grid(alpha=0.3, which="both"); ax.legend(fontsize=8)
+    ax.set_title(f"barren plateaus ({N_CIRCUITS} circuits per point)")
+    fig.tight_layout()
+    fig.savefig("08_barren_plateaus.png", dpi=100)
+    plt.show()
+
+    assert random_var[-1] < random_var[0] and k < 0
+    if not QUICK:
+        assert identity_var[-1] > 10 * random_var[-1]
+    '''),
+]
+
 NOTEBOOKS = {
     "01_quickstart.ipynb": QUICKSTART,
     "02_data_reuploading.ipynb": REUPLOADING,
     "03_qcnn.ipynb": QCNN,
     "04_generators.ipynb": GENERATORS,
     "05_save_export_serve.ipynb": SAVE,
+    "06_hello_many_worlds.ipynb": HELLO,
+    "07_gradients.ipynb": GRADIENTS,
+    "08_barren_plateaus.ipynb": BARREN,
 }
 
 
