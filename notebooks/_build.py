@@ -1391,20 +1391,20 @@ BARREN = [
 
     TensorFlow Quantum's *barren plateaus* tutorial reproduces both effects with random circuits
     of depth 50 and a `Z Z` observable. We do the same on Keras 3 with
-    `tfq_layers.compat.layers.Expectation`: many distinct circuits share one symbol `θ`, the layer
-    evaluates them in one batched call (on TFQ's simulator) and `tf.GradientTape` returns
-    `∂<Z0 Z1>/∂θ` for every circuit at once. Then we fit the decay rate on a log plot.
+    `tfq_layers.compat.layers.Expectation`, which evaluates hundreds of distinct circuits in one
+    batched call on TFQ's simulator, and fit the decay rate on a log plot.
     '''),
     INSTALL,
     params('''
         SEED = 1234
         EPOCHS = 0                                           # nothing is trained here
-        QUBITS = [2, 4, 6] if QUICK else [2, 4, 6, 8, 10, 12, 14]
+        QUBITS = [2, 4, 6] if QUICK else [2, 4, 6, 8, 10, 12]
         DEPTH = 20 if QUICK else 50                          # layers of the random circuits
-        N_CIRCUITS = 40 if QUICK else 300                    # random circuits per qubit count
+        N_CIRCUITS = 40 if QUICK else 200                    # random circuits per qubit count
         BLOCK_DEPTH, BLOCKS = (4, 2) if QUICK else (10, 5)   # identity-block circuits
     '''),
     code(IMPORTS + '''
+    import tensorflow_quantum as tfq                  # convert_to_tensor only
     from tfq_layers.compat import layers as tfql      # was: tfql = tfq.layers
     '''),
     md('''
@@ -1445,20 +1445,33 @@ BARREN = [
     '''),
     md('''
     ## The gradient over a batch of random circuits
-    One `Expectation` call takes the list of circuits, one random value of `θ` per circuit as
-    `symbol_values`, and `Z0 Z1` as the operator. The tape gives `∂f/∂θ` for every circuit (TFQ's
-    adjoint differentiator underneath). We keep the whole sample: its variance is the quantity
-    of interest (TFQ's tutorial plots the standard deviation; we plot the variance itself).
+    `θ` enters through one `rx`, `ry` or `rz` gate, so the **parameter-shift rule** (notebook 07)
+    gives its derivative exactly from two expectation values:
+    `∂f/∂θ = (f(θ + π/2) - f(θ - π/2)) / 2`. For every circuit we draw a random `θ`, resolve the
+    two shifted copies in Cirq, convert all of them to one `tf.string` tensor, and one
+    `Expectation` call returns every `<Z0 Z1>`. We keep the whole sample of gradients: its
+    variance is the quantity of interest (TFQ's tutorial plots the standard deviation; we plot the
+    variance itself).
+
+    **Why not `tf.GradientTape` as in TFQ's tutorial?** TFQ feeds the circuits, symbol `θ`
+    included, as a `tf.string` tensor and differentiates with respect to `symbol_values`. The
+    compat `Expectation` currently refuses quantum data that contain a symbol of `symbol_names`
+    (a check meant for the native `PQC`; reported to be fixed in the library), and the other
+    route, a Python list of `cirq.Circuit`s, converts each circuit several times (about a second
+    per 8-qubit circuit on this machine), too slow for thousands of circuits. The cell after the
+    next one checks, on a small batch, that the parameter-shift values equal the tape's gradient
+    through that list route.
     '''),
     code('''
     def gradient_sample(circuits, qubits, rng):
-        """d<Z0 Z1>/dtheta of every circuit at a random theta (one batched call)."""
-        values = tf.constant(rng.uniform(0, 2 * np.pi, (len(circuits), 1)).astype("float32"))
-        with tf.GradientTape() as tape:
-            tape.watch(values)
-            out = tfql.Expectation()(circuits, symbol_names=[theta], symbol_values=values,
-                                     operators=cirq.Z(qubits[0]) * cirq.Z(qubits[1]))
-        return tape.gradient(out, values).numpy()[:, 0]
+        """d<Z0 Z1>/dtheta of every circuit at a random theta, by the parameter-shift rule."""
+        values = rng.uniform(0, 2 * np.pi, len(circuits))
+        shifted = [cirq.resolve_parameters(c, {theta: v + s})
+                   for c, v in zip(circuits, values) for s in (np.pi / 2, -np.pi / 2)]
+        out = tfql.Expectation()(tfq.convert_to_tensor(shifted),
+                                 operators=cirq.Z(qubits[0]) * cirq.Z(qubits[1]))
+        out = out.numpy()[:, 0].reshape(len(circuits), 2)
+        return (out[:, 0] - out[:, 1]) / 2, values
 
     import time
 
@@ -1467,11 +1480,31 @@ BARREN = [
         start = time.perf_counter()
         qubits = cirq.GridQubit.rect(1, n)
         batch = [random_circuit(qubits, theta, DEPTH, rng) for _ in range(N_CIRCUITS)]
-        grads = gradient_sample(batch, qubits, rng)
+        grads, _ = gradient_sample(batch, qubits, rng)
         random_var.append(float(np.var(grads, ddof=1)))
         random_mean.append(float(np.mean(grads)))
         print(f"{n:2d} qubits: mean {random_mean[-1]:+.4f}, variance {random_var[-1]:.3e} "
               f"({N_CIRCUITS} circuits, {time.perf_counter() - start:.1f} s)")
+    '''),
+    md('''
+    ### Check: the same numbers from `tf.GradientTape`
+    On a few 4-qubit circuits, the tape's gradient through `Expectation` (circuits given as a
+    list of `cirq.Circuit` with the symbol `θ`, TFQ's adjoint differentiator underneath) equals
+    the parameter-shift values.
+    '''),
+    code('''
+    qubits = cirq.GridQubit.rect(1, 4)
+    few = [random_circuit(qubits, theta, 10, rng) for _ in range(8)]
+    shift_grads, thetas = gradient_sample(few, qubits, rng)
+    values = tf.constant(thetas[:, None].astype("float32"))
+    with tf.GradientTape() as tape:
+        tape.watch(values)
+        out = tfql.Expectation()(few, symbol_names=[theta], symbol_values=values,
+                                 operators=cirq.Z(qubits[0]) * cirq.Z(qubits[1]))
+    tape_grads = tape.gradient(out, values).numpy()[:, 0]
+    print("parameter shift:", shift_grads.round(4))
+    print("GradientTape   :", tape_grads.round(4))
+    assert np.allclose(shift_grads, tape_grads, atol=1e-3)
     '''),
     md('''
     ## Identity-block initialization
@@ -1510,7 +1543,7 @@ BARREN = [
         qubits = cirq.GridQubit.rect(1, n)
         batch = [identity_block_circuit(qubits, theta, BLOCK_DEPTH, BLOCKS, rng)
                  for _ in range(N_CIRCUITS)]
-        identity_var.append(float(np.var(gradient_sample(batch, qubits, rng), ddof=1)))
+        identity_var.append(float(np.var(gradient_sample(batch, qubits, rng)[0], ddof=1)))
         print(f"{n:2d} qubits: identity-block variance {identity_var[-1]:.3e}")
     '''),
     md('''
@@ -1547,6 +1580,360 @@ BARREN = [
     '''),
 ]
 
+# --------------------------------------------------------------------------------------------
+# 10 QCNN, TFQ's version (TFQ tutorial "qcnn" on Keras 3)
+# --------------------------------------------------------------------------------------------
+QCNN_TFQ = [
+    md('''
+    # 10 · TFQ's QCNN tutorial on Keras 3: `AddCircuit`, `PQC`, and hybrid quantum filters
+
+    Notebook 03 builds a QCNN with the native `tfq_layers.PQC`. This one follows TensorFlow
+    Quantum's own *Quantum Convolutional Neural Network* tutorial with its layers, now
+    `tfq_layers.compat.layers` on Keras 3:
+
+    * quantum data in: each example is a one-gate circuit, `rx(φ)` on one of 8 qubits, and the
+      label says whether the rotation is small (`|φ| <= π/2`, label `+1`) or large (label `-1`);
+    * `AddCircuit` **prepends** the 8-qubit cluster-state preparation to every example inside the
+      model (so the data only carry the excitation);
+    * three models: the full QCNN `8 -> 4 -> 2 -> 1` (a `PQC` reading `<Z>` of the last qubit), a
+      hybrid with one quantum filter (one convolution + pooling level, `<Z>` of 4 qubits, then
+      `Dense(8) -> Dense(1)`), and a hybrid with three independent quantum filters whose 12
+      outputs a `Dense(8) -> Dense(1)` head combines.
+
+    The circuit pieces (two-qubit unitary, pooling, convolution and pooling layers, cluster state)
+    come from `tfq_layers.circuits`, which builds exactly the tutorial's gates.
+    '''),
+    INSTALL,
+    params('''
+        SEED = 0
+        EPOCHS = 1 if QUICK else 25          # the tutorial: 25 epochs, batch 16, Adam(0.02), MSE
+        ROUNDS = 2 if QUICK else 20          # examples = ROUNDS * 8 (70 % train, 30 % test)
+    '''),
+    code(IMPORTS + '''
+    import tensorflow_quantum as tfq                  # convert_to_tensor / from_tensor only
+    from tfq_layers.compat import layers as tfql      # was: tfql = tfq.layers
+    '''),
+    md('''
+    ## `AddCircuit`: building circuits inside the graph
+    `AddCircuit` appends (or prepends) a fixed circuit to every circuit of a `tf.string` batch.
+    '''),
+    code('''
+    q = cirq.GridQubit(0, 0)
+    batch = tfq.convert_to_tensor([cirq.Circuit(cirq.X(q)), cirq.Circuit(cirq.H(q))])
+    appended = tfql.AddCircuit()(batch, append=cirq.Circuit(cirq.Y(q)))
+    for before, after in zip(tfq.from_tensor(batch), tfq.from_tensor(appended)):
+        print(repr(str(before)), "->", repr(str(after)))
+    '''),
+    md('''
+    ## Data
+    `ROUNDS` times, one example per qubit: `rx(φ)` with `φ` uniform in `[-π, π]`. The cluster
+    state is added by the model, not by the data.
+    '''),
+    code('''
+    qubits = cirq.GridQubit.rect(1, 8)
+    rng = np.random.default_rng(SEED)
+    examples, labels = [], []
+    for _ in range(ROUNDS):
+        for bit in qubits:
+            phi = rng.uniform(-np.pi, np.pi)
+            examples.append(cirq.Circuit(cirq.rx(phi).on(bit)))
+            labels.append(1.0 if abs(phi) <= np.pi / 2 else -1.0)
+    split = int(0.7 * len(examples))
+    x_train, x_test = tfq.convert_to_tensor(examples[:split]), tfq.convert_to_tensor(examples[split:])
+    y_train = np.array(labels[:split], "float32")
+    y_test = np.array(labels[split:], "float32")
+    print(f"{split} training and {len(examples) - split} test circuits; first: "
+          f"{examples[0]!s} -> label {labels[0]:+.0f}")
+    cluster = circuits.cluster_state_circuit(qubits)
+    SVGCircuit(cluster)
+    '''),
+    md('''
+    ## The QCNN: 63 parameters, 8 -> 4 -> 2 -> 1
+    `circuits.qcnn(qubits)` stacks three levels of (periodic convolution with 15 shared
+    parameters, pooling with 6 shared parameters). Below, one level on 8 qubits.
+    '''),
+    code('''
+    qcnn_circuit, qcnn_symbols, readout = circuits.qcnn(qubits)
+    print(len(qcnn_symbols), "parameters; readout qubit", readout)
+
+    def filter_circuit(prefix):
+        """One QCNN level on 8 qubits: convolution, then pooling of qubits 0-3 into 4-7."""
+        conv, _ = circuits.quantum_conv(qubits, prefix=prefix + "c")
+        pool, _ = circuits.quantum_pool(qubits[:4], qubits[4:], prefix=prefix + "p")
+        return conv + pool
+
+    SVGCircuit(filter_circuit("f"))
+    '''),
+    code('''
+    def hinge_accuracy(y_true, y_pred):
+        """1 where the output has the sign of the +-1 label (Keras averages over examples)."""
+        y_true = tf.reshape(tf.cast(y_true, tf.float32), [-1])
+        y_pred = tf.reshape(tf.cast(y_pred, tf.float32), [-1])
+        return tf.cast((y_true > 0) == (y_pred >= 0), tf.float32)
+
+    def train(model, name):
+        model.compile(optimizer=keras.optimizers.Adam(learning_rate=0.02), loss="mse",
+                      metrics=[hinge_accuracy])
+        history = model.fit(x_train, y_train, batch_size=16, epochs=EPOCHS, verbose=0,
+                            validation_data=(x_test, y_test))
+        accuracy = model.evaluate(x_test, y_test, verbose=0)[1]
+        print(f"{name:36s}: {model.count_params():4d} parameters, test accuracy {accuracy:.3f}")
+        return history, accuracy
+
+    readouts = [cirq.Z(bit) for bit in qubits[4:]]
+    excitations = keras.Input(shape=(), dtype="string", name="excitations")
+    cluster_states = tfql.AddCircuit()(excitations, prepend=cluster)
+
+    qcnn = keras.Model(excitations, tfql.PQC(qcnn_circuit, cirq.Z(readout))(cluster_states),
+                       name="qcnn")
+    one = tfql.PQC(filter_circuit("f"), readouts)(cluster_states)
+    hybrid = keras.Model(excitations, keras.layers.Dense(1)(keras.layers.Dense(8)(one)),
+                         name="hybrid")
+    filters = [tfql.PQC(filter_circuit("f"), readouts, name=f"quantum_filter_{k}")(cluster_states)
+               for k in range(3)]
+    multi = keras.Model(excitations, keras.layers.Dense(1)(keras.layers.Dense(8)(
+        keras.layers.Concatenate()(filters))), name="multi_filter")
+
+    runs = {}
+    for name, model in (("QCNN", qcnn), ("hybrid, 1 quantum filter", hybrid),
+                        ("hybrid, 3 quantum filters", multi)):
+        runs[name] = train(model, name)
+    '''),
+    code('''
+    fig, (ax_loss, ax_acc) = plt.subplots(1, 2, figsize=(11, 3.8))
+    epochs = np.arange(1, EPOCHS + 1)
+    for name, (history, accuracy) in runs.items():
+        ax_loss.plot(epochs, history.history["val_loss"], "o-", ms=3, label=name)
+        ax_acc.plot(epochs, history.history["val_hinge_accuracy"], "o-", ms=3,
+                    label=f"{name} ({accuracy:.2f})")
+    ax_loss.set_xlabel("epoch"); ax_loss.set_ylabel("test loss (MSE)")
+    ax_acc.set_xlabel("epoch"); ax_acc.set_ylabel("test accuracy")
+    ax_acc.set_title("quantum vs. hybrid CNNs on excited cluster states")
+    for ax in (ax_loss, ax_acc):
+        ax.grid(alpha=0.3); ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig("10_qcnn_tfq.png", dpi=100)
+    plt.show()
+    if not QUICK:
+        assert min(accuracy for _, accuracy in runs.values()) > 0.8
+    '''),
+    md('''
+    ## The same QCNN with the native layer
+    Natively, circuits are composed in Cirq before they reach a layer: the test data become
+    `cluster + example` (the excitation comes *after* the cluster-state preparation, which is
+    what `AddCircuit(prepend=...)` did inside the model) and `tfq_layers.PQC(qcnn_circuit, Z)`
+    appends the QCNN. Given the compat model's trained weights, matched by symbol name, it
+    computes the same outputs.
+    '''),
+    code('''
+    native_test = tfq.convert_to_tensor([cluster + example for example in examples[split:]])
+    native = PQC(qcnn_circuit, cirq.Z(readout))
+    native(native_test)                                # builds the weights
+    compat_layer = [layer for layer in qcnn.layers if isinstance(layer, tfql.PQC)][0]
+    # TFQ's symbol_values() is keyed by sympy.Symbol, the native layer's by name
+    trained = {str(symbol): value for symbol, value in compat_layer.symbol_values().items()}
+    native.set_weights([np.array([trained[s] for s in native.symbol_values()], "float32")])
+    same = np.allclose(native(native_test).numpy(), qcnn.predict(x_test, verbose=0), atol=1e-5)
+    print("native PQC with the trained weights gives the same outputs:", same)
+    assert same
+    '''),
+]
+
+# --------------------------------------------------------------------------------------------
+# 11 MNIST-style QNN (TFQ tutorial "mnist" on Keras 3, scikit-learn digits)
+# --------------------------------------------------------------------------------------------
+MNIST_QNN = [
+    md('''
+    # 11 · A quantum neural network for digits, 3 vs. 6 (TFQ's MNIST tutorial on Keras 3)
+
+    TensorFlow Quantum's *MNIST classification* tutorial follows Farhi & Neven, *Classification
+    with quantum neural networks on near term processors*, arXiv:1802.06002: shrink the images to
+    4x4, remove images that appear with both labels, binarize the pixels, load each image as a
+    **basis state of 16 qubits**, and train a readout-qubit network with the hinge loss. It then
+    compares the QNN with a classical model of similar size and a full classical CNN.
+
+    This notebook runs the same pipeline end to end on Keras 3 with `tfq_layers.compat.layers.PQC`.
+    MNIST would be downloaded, so we use scikit-learn's bundled 8x8 **digits** instead (364
+    images of 3s and 6s, 70 % for training): every step is the tutorial's, only the data are
+    smaller. `tfq_layers.circuits` provides the data encoding (`bits_to_circuits`) and the
+    Farhi-Neven network (`readout_qnn`).
+    '''),
+    INSTALL,
+    params('''
+        SEED = 0
+        EPOCHS = 1 if QUICK else 40          # QNN epochs (batch 32)
+        N_TRAIN = 48 if QUICK else None      # None: all training images
+        THRESHOLD = 0.5                      # binarization threshold on [0, 1] pixels
+    '''),
+    code(IMPORTS + '''
+    import collections
+
+    import tensorflow_quantum as tfq                  # convert_to_tensor only
+    from sklearn.datasets import load_digits
+    from sklearn.model_selection import train_test_split
+    from tfq_layers.compat import layers as tfql      # was: tfql = tfq.layers
+    '''),
+    md('''
+    ## 1. Data: 3s and 6s, downscaled to 4x4
+    Labels: `True` for 3, `False` for 6. Pixels are scaled to `[0, 1]` and the 8x8 images resized
+    to 4x4 with `tf.image.resize` (bilinear), as the tutorial resizes its 28x28 images.
+    '''),
+    code('''
+    x, y = load_digits(return_X_y=True)
+    keep = (y == 3) | (y == 6)
+    x, y = x[keep].reshape(-1, 8, 8, 1).astype("float32") / 16.0, y[keep] == 3
+    x_train, x_test, y_train, y_test = train_test_split(x, y, test_size=0.3, random_state=SEED,
+                                                        stratify=y)
+    x_train_small = tf.image.resize(x_train, (4, 4)).numpy()
+    x_test_small = tf.image.resize(x_test, (4, 4)).numpy()
+    print(f"{len(x_train)} training images ({y_train.sum()} threes), {len(x_test)} test images")
+
+    fig, axes = plt.subplots(1, 4, figsize=(8, 2.3))
+    for ax, k, image, size in zip(axes, [0, 0, 1, 1],
+                                  [x_train[0], x_train_small[0], x_train[1], x_train_small[1]],
+                                  ["8x8", "4x4", "8x8", "4x4"]):
+        ax.imshow(image[..., 0], cmap="gray_r", vmin=0, vmax=1)
+        ax.set_title(f"{size}, label {'3' if y_train[k] else '6'}")
+        ax.set_xticks([]); ax.set_yticks([])
+    fig.tight_layout()
+    plt.show()
+    '''),
+    md('''
+    ## 2. Remove contradicting examples
+    Farhi & Neven keep only images that occur with a single label. Like the tutorial, we apply
+    the filter to the 4x4 images before binarization (where it removes little) and then show how
+    many distinct images are left after binarization.
+    '''),
+    code('''
+    def drop_contradictions(images, labels, verbose=True):
+        """Keep one copy of each distinct image whose copies all have the same label."""
+        seen = collections.OrderedDict()
+        for image, label in zip(images, labels):
+            entry = seen.setdefault(image.tobytes(), [image, set()])
+            entry[1].add(bool(label))
+        kept = [(image, next(iter(ls))) for image, ls in seen.values() if len(ls) == 1]
+        if verbose:
+            both = sum(len(ls) == 2 for _, ls in seen.values())
+            threes = sum(ls == {True} for _, ls in seen.values())
+            print(f"{len(images)} images, {len(seen)} distinct: {threes} only 3, "
+                  f"{len(seen) - threes - both} only 6, {both} with both labels (dropped)")
+        return np.array([k[0] for k in kept]), np.array([k[1] for k in kept])
+
+    x_train_nocon, y_train_nocon = drop_contradictions(x_train_small, y_train)
+    x_train_bin = (x_train_nocon > THRESHOLD).astype("float32")
+    x_test_bin = (x_test_small > THRESHOLD).astype("float32")
+    print("after binarization:", end=" ")
+    _ = drop_contradictions(x_train_bin, y_train_nocon)
+    '''),
+    md('''
+    ## 3. Images as quantum data
+    One qubit per pixel on a 4x4 grid: an `X` gate wherever the pixel is 1, so each image becomes
+    the basis state it spells.
+    '''),
+    code('''
+    if N_TRAIN is not None:
+        x_train_bin, y_train_nocon = x_train_bin[:N_TRAIN], y_train_nocon[:N_TRAIN]
+    data_qubits = cirq.GridQubit.rect(4, 4)
+    train_circuits = circuits.bits_to_circuits(x_train_bin.reshape(len(x_train_bin), -1), data_qubits)
+    test_circuits = circuits.bits_to_circuits(x_test_bin.reshape(len(x_test_bin), -1), data_qubits)
+    x_train_q = tfq.convert_to_tensor(train_circuits)
+    x_test_q = tfq.convert_to_tensor(test_circuits)
+    print("pixels set in the first image:", np.argwhere(x_train_bin[0, ..., 0]).tolist())
+    SVGCircuit(train_circuits[0])
+    '''),
+    md('''
+    ## 4. The quantum neural network
+    A readout qubit is prepared in `|->` (`X` then `H`); then every data qubit couples to it
+    through `XX**w` and then through `ZZ**w` (two layers, 32 weights); a final `H` and we read
+    `<Z>` of the readout, a number in `[-1, 1]`. Labels become `±1` and the loss is the hinge
+    loss, with an accuracy that compares signs.
+    '''),
+    code('''
+    readout = cirq.GridQubit(-1, -1)
+    qnn_circuit, qnn_symbols = circuits.readout_qnn(data_qubits, readout, gates=("xx", "zz"))
+    print(len(qnn_symbols), "weights")
+
+    def hinge_accuracy(y_true, y_pred):
+        """1 where the sign of <Z> is the +-1 label's (one value per example: Keras averages them
+        over all examples; a per-batch mean would be averaged over batches instead)."""
+        y_true = tf.reshape(tf.cast(y_true, tf.float32), [-1]) > 0
+        y_pred = tf.reshape(tf.cast(y_pred, tf.float32), [-1]) > 0
+        return tf.cast(y_true == y_pred, tf.float32)
+
+    y_train_hinge = 2.0 * y_train_nocon.astype("float32") - 1.0
+    y_test_hinge = 2.0 * y_test.astype("float32") - 1.0
+
+    qnn = keras.Sequential([
+        keras.Input(shape=(), dtype="string"),
+        tfql.PQC(qnn_circuit, cirq.Z(readout)),
+    ], name="qnn")
+    qnn.compile(loss=keras.losses.Hinge(), optimizer=keras.optimizers.Adam(learning_rate=0.01),
+                metrics=[hinge_accuracy])
+    qnn_history = qnn.fit(x_train_q, y_train_hinge, batch_size=32, epochs=EPOCHS, verbose=0,
+                          validation_data=(x_test_q, y_test_hinge))
+    qnn_accuracy = qnn.evaluate(x_test_q, y_test_hinge, verbose=0)[1]
+    print(f"QNN: {qnn.count_params()} parameters, test accuracy {qnn_accuracy:.3f}")
+    SVGCircuit(circuits.readout_qnn(cirq.GridQubit.rect(4, 1), readout)[0])
+    '''),
+    md('''
+    ## 5. Classical baselines
+    * a **fair** classical model: the same binarized 4x4 images, `Dense(2, relu) -> Dense(1)`,
+      37 parameters (the QNN has 32);
+    * a **full** classical CNN on the original 8x8 images (two convolutions, pooling, dropout,
+      `Dense(128)`), as in the tutorial.
+    '''),
+    code('''
+    fair = keras.Sequential([
+        keras.Input((4, 4, 1)), keras.layers.Flatten(),
+        keras.layers.Dense(2, activation="relu"), keras.layers.Dense(1)], name="fair_classical")
+    fair.compile(loss=keras.losses.BinaryCrossentropy(from_logits=True),
+                 optimizer=keras.optimizers.Adam(learning_rate=0.01), metrics=["accuracy"])
+    fair_history = fair.fit(x_train_bin, y_train_nocon.astype("float32"), batch_size=32,
+                            epochs=max(EPOCHS, 1) * 5, verbose=0,
+                            validation_data=(x_test_bin, y_test.astype("float32")))
+    fair_accuracy = fair.evaluate(x_test_bin, y_test.astype("float32"), verbose=0)[1]
+
+    cnn = keras.Sequential([
+        keras.Input((8, 8, 1)),
+        keras.layers.Conv2D(32, 3, activation="relu"),
+        keras.layers.Conv2D(64, 3, activation="relu"),
+        keras.layers.MaxPooling2D(2),
+        keras.layers.Dropout(0.25),
+        keras.layers.Flatten(),
+        keras.layers.Dense(128, activation="relu"),
+        keras.layers.Dropout(0.5),
+        keras.layers.Dense(1)], name="full_cnn")
+    cnn.compile(loss=keras.losses.BinaryCrossentropy(from_logits=True),
+                optimizer=keras.optimizers.Adam(), metrics=["accuracy"])
+    cnn.fit(x_train, y_train.astype("float32"), batch_size=32, epochs=max(EPOCHS // 4, 1),
+            verbose=0)
+    cnn_accuracy = cnn.evaluate(x_test, y_test.astype("float32"), verbose=0)[1]
+
+    results = {"QNN (4x4 binary)": (qnn_accuracy, qnn.count_params()),
+               "fair classical (4x4 binary)": (fair_accuracy, fair.count_params()),
+               "full classical CNN (8x8)": (cnn_accuracy, cnn.count_params())}
+    for name, (accuracy, n_params) in results.items():
+        print(f"{name:28s} {n_params:6d} parameters, test accuracy {accuracy:.3f}")
+
+    fig, (ax_bar, ax_curve) = plt.subplots(1, 2, figsize=(11, 3.8))
+    names = list(results)
+    ax_bar.bar(range(3), [results[n][0] for n in names], color=["C0", "C1", "C2"])
+    ax_bar.set_xticks(range(3), [f"{n}\\n{results[n][1]} params" for n in names], fontsize=8)
+    ax_bar.set_ylim(0.5, 1.0); ax_bar.set_ylabel("test accuracy")
+    ax_bar.set_title("digits 3 vs. 6"); ax_bar.grid(alpha=0.3, axis="y")
+    epochs = np.arange(1, EPOCHS + 1)
+    ax_curve.plot(epochs, qnn_history.history["hinge_accuracy"], "o-", ms=3, label="QNN train")
+    ax_curve.plot(epochs, qnn_history.history["val_hinge_accuracy"], "s-", ms=3, label="QNN test")
+    ax_curve.set_xlabel("epoch"); ax_curve.set_ylabel("accuracy"); ax_curve.grid(alpha=0.3)
+    ax_curve.legend(); ax_curve.set_title("QNN training")
+    fig.tight_layout()
+    fig.savefig("11_mnist_qnn.png", dpi=100)
+    plt.show()
+    if not QUICK:
+        assert qnn_accuracy >= 0.85, qnn_accuracy
+    '''),
+]
+
 NOTEBOOKS = {
     "01_quickstart.ipynb": QUICKSTART,
     "02_data_reuploading.ipynb": REUPLOADING,
@@ -1556,6 +1943,8 @@ NOTEBOOKS = {
     "06_hello_many_worlds.ipynb": HELLO,
     "07_gradients.ipynb": GRADIENTS,
     "08_barren_plateaus.ipynb": BARREN,
+    "10_qcnn_tfq.ipynb": QCNN_TFQ,
+    "11_mnist_qnn.ipynb": MNIST_QNN,
 }
 
 
