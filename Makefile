@@ -37,7 +37,7 @@ FORMATTED := setup.py tfq_layers/_quiet.py tfq_layers/_tf_keras_seed.py tfq_laye
              tests/test_cli.py tests/test_quiet.py
 
 .PHONY: venv venv312 venv310 test test-fast test-312 test-310 test-wheel lint format dist demo bench \
-        zoo clean
+        zoo tutorials clean
 
 venv: $(STAMP)
 venv312: $(STAMP312)
@@ -101,6 +101,11 @@ bench: $(STAMP)
 
 zoo: $(STAMP)
 	$(PY) -m models.zoo
+
+# Every tutorial notebook at its full settings (slow: minutes); figures and executed copies go to
+# artifacts/tutorials/. `make tutorials NB="07 08"` runs only those.
+tutorials: $(STAMP)
+	$(PY) notebooks/_run.py $(NB)
 
 clean:
 	rm -rf $(VENV) $(VENV312) $(VENV310) artifacts build dist *.egg-info

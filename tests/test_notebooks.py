@@ -39,6 +39,11 @@ NOTEBOOKS = {
     "03_qcnn.ipynb": (1, 2, "03_qcnn_predictions.png"),
     "04_generators.ipynb": (3, 1, "04_histograms.png"),
     "05_save_export_serve.ipynb": (1, 1, os.path.join("tfq_layers_artifacts", "05_outputs.png")),
+    "06_hello_many_worlds.ipynb": (2, 2, "06_control.png"),
+    "07_gradients.ipynb": (4, 1, "07_gradients.png"),
+    "08_barren_plateaus.ipynb": (1, 1, "08_barren_plateaus.png"),
+    "10_qcnn_tfq.ipynb": (1, 2, "10_qcnn_tfq.png"),
+    "11_mnist_qnn.ipynb": (2, 2, "11_mnist_qnn.png"),
 }
 CELL_TIMEOUT = 240  # seconds per cell, generous for a loaded 2-core machine
 
