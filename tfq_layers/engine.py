@@ -77,8 +77,11 @@ class Engine:
             name = self.choose() if self.request == "auto" else self.request
         gate_set = backends.gate_set(name)
         if self.program.gate_set is not gate_set:
-            try:  # same symbols and order, checked against the chosen backend's gate set
-                self.program = Program(gate_set=gate_set, **self._args)
+            try:  # the same program, checked against the chosen backend's gate set
+                if self.program.gate_set is None:
+                    self.program.check_gate_set(gate_set)
+                else:
+                    self.program = Program(gate_set=gate_set, **self._args)
             except CircuitError as err:
                 raise CircuitError(f"{err}{reason}") from None
         self.values = ParameterMap(self.program)

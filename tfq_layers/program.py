@@ -358,6 +358,18 @@ class Program:
             moments.append(cirq.Moment(ops))
         return cirq.Circuit(moments)
 
+    def check_gate_set(self, gate_set):
+        """Check every gate against ``gate_set`` and adopt it, without compiling again (the
+        rewrite does not depend on the gate set, only what is accepted does)."""
+        for circuit in self.circuits:
+            for m_index, moment in enumerate(circuit):
+                for op in moment:
+                    sub = op.sub_operation if isinstance(op, cirq.ControlledOperation) else op
+                    gate = getattr(sub, "gate", None)
+                    if gate is not None:
+                        gate_set.check(gate, _Where(m_index, op))
+        self.gate_set = gate_set
+
     def _rebuild_all(self, param):
         return [self._rebuild(c, param) for c in self.circuits]
 
