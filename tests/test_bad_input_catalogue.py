@@ -50,21 +50,14 @@ def truncated_file(tmp_path):
 
 
 def tampered_expression(tmp_path):
-    path = _saved_model_file(tmp_path)
-    bad = tmp_path / "bad.keras"
-    with zipfile.ZipFile(path) as src, zipfile.ZipFile(bad, "w") as dst:
-        for item in src.infolist():
-            payload = src.read(item.filename)
-            if item.filename == "config.json":
-                config = json.loads(payload)
-                layer = config["config"]["layers"][-1]["config"]
-                layer["circuit"] = layer["circuit"].replace(
-                    '"cirq_type":"sympy.Symbol","name":"w"',
-                    '"cirq_type":"tfq_layers.SympyFunction","name":"exec","args":["print(1)"]')
-                assert "exec" in layer["circuit"]
-                payload = json.dumps(config).encode()
-            dst.writestr(item, payload)
-    keras.models.load_model(str(bad), safe_mode=True)
+    def inject(circuit):
+        circuit = circuit.replace(
+            '"cirq_type":"sympy.Symbol","name":"w"',
+            '"cirq_type":"tfq_layers.SympyFunction","name":"exec","args":["print(1)"]')
+        assert "exec" in circuit
+        return circuit
+
+    keras.models.load_model(str(_edit_circuit(tmp_path, inject)), safe_mode=True)
 
 
 def _rewrite_config(tmp_path, edit):

@@ -49,10 +49,15 @@ class CircuitTable:
             self.w.append(w)
             self.c.append(c)
         self.phases = np.asarray(phases, np.complex64)
+        self._tensors = None
 
     def tensors(self):
-        return ([tf.constant(w) for w in self.w], [tf.constant(c) for c in self.c],
-                tf.constant(self.phases))
+        """The table as eager constants, built once (not again at every call)."""
+        if self._tensors is None:
+            with tf.init_scope():
+                self._tensors = ([tf.constant(w) for w in self.w],
+                                 [tf.constant(c) for c in self.c], tf.constant(self.phases))
+        return self._tensors
 
 
 def build_tables(circuits, qubits, symbol_names):

@@ -49,7 +49,8 @@ DIFFERENTIATORS = DIFFERENTIATOR_NAMES  # kept for callers that list the names
 _OPS_LOADED = False
 
 
-def _tfq():
+def import_tfq():
+    """TensorFlow Quantum's Python package, imported on first use."""
     import tensorflow_quantum as tfq
     return tfq
 
@@ -105,7 +106,7 @@ def differentiator_spec(differentiator, sampled):
     elif isinstance(differentiator, str):
         name, config = differentiator, {}
     else:
-        tfq = _tfq()
+        tfq = import_tfq()
         if not isinstance(differentiator, tfq.differentiators.Differentiator):
             raise TypeError(
                 f"differentiator must be None, a name ({list(DIFFERENTIATOR_NAMES)}) or a "
@@ -187,7 +188,7 @@ def _make_differentiator(spec):
         diff = copy.copy(spec["instance"])
         diff.refresh()
         return diff
-    tfq = _tfq()
+    tfq = import_tfq()
     return getattr(tfq.differentiators, _CLASS_OF[spec["name"]])(**spec["config"])
 
 
@@ -216,7 +217,7 @@ class TFQBackend(Backend):
                  trajectories=None, noisy=False):
         super().__init__(circuits, batched_names, shared_names, qubits, differentiator,
                          trajectories, noisy)
-        tfq = _tfq()
+        tfq = import_tfq()
         self._tfq = tfq
         self.noisy = bool(noisy) or any(has_channels(c) for c in self.circuits)
         if differentiator is not None and not isinstance(differentiator, dict):

@@ -36,17 +36,13 @@ from tfq_layers._keras import build_at_init, keras, register
 from tfq_layers.engine import Engine
 from tfq_layers.expressions import as_real_features
 from tfq_layers.errors import CircuitError
+from tfq_layers.backends.tfq_backend import import_tfq
 from tfq_layers.layers import pqc as _pqc
 
 __all__ = ["AddCircuit", "ControlledPQC", "Expectation", "NoisyControlledPQC", "NoisyPQC", "PQC",
            "Sample", "SampledExpectation", "State", "Unitary"]
 
 _TFQ_BACKENDS = ("noiseless", "noisy", None, "auto", "tfq", "statevector")
-
-
-def _tfq():
-    import tensorflow_quantum as tfq
-    return tfq
 
 
 def default_initializer():
@@ -165,6 +161,7 @@ class _Setup:
         self.op_index = op_index
         self.repetitions = repetitions
         self.single = single
+        self._key = None
         self.distinct, self.index = None, None
         if circuits is not None:
             keys, self.distinct, index = {}, [], []
@@ -185,11 +182,15 @@ class _Setup:
         return None if self.circuits is None else len(self.circuits)
 
     def key(self):
-        return (None if self.circuits is None else tuple(c.freeze() for c in self.circuits),
+        """What identifies this configuration (computed once: a setup never changes)."""
+        if self._key is None:
+            self._key = (
+                None if self.circuits is None else tuple(c.freeze() for c in self.circuits),
                 tuple(self.names), self.values_given,
                 None if self.operators is None else tuple(str(o) for o in self.operators),
                 None if self.op_index is None else self.op_index.tobytes(), self.repetitions,
                 self.single)
+        return self._key
 
     def to_config(self):
         return {
@@ -709,12 +710,12 @@ class AddCircuit(keras.layers.Layer):
             if not _is_circuit_list(inputs):
                 raise TypeError(f"Circuits cannot be parsed with given input of type "
                                 f"{_type_name(inputs)}.")
-            inputs = _tfq().convert_to_tensor(list(inputs))
+            inputs = import_tfq().convert_to_tensor(list(inputs))
         tensors = inputs if extra is None else [inputs, extra]
         return super().__call__(tensors, **kwargs)
 
     def call(self, inputs):
-        tfq = _tfq()
+        tfq = import_tfq()
         key = "append" if self._static["append"] is not None else "prepend"
         value = self._static[key]
         if isinstance(value, str):  # "tensor": the second input
