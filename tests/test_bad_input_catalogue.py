@@ -42,6 +42,12 @@ def _saved_model_file(tmp_path):
     return path
 
 
+def _data(operations):
+    """One serialized data circuit, as TFQ's users make quantum data."""
+    import tensorflow_quantum as tfq
+    return tfq.convert_to_tensor([cirq.Circuit(operations)])
+
+
 def truncated_file(tmp_path):
     path = _saved_model_file(tmp_path)
     data = path.read_bytes()
@@ -312,6 +318,15 @@ CATALOGUE = [
     ("quantum-data layer given features",
      lambda t: PQC(cirq.Circuit(cirq.ry(W).on(Q[0])), cirq.Z(Q[0]))(np.zeros((1, 2), np.float32)),
      TypeError, r"has no input_symbols, so its input must be quantum data"),
+    ("quantum data that is not serialized circuits",
+     lambda t: PQC(cirq.Circuit(cirq.ry(W).on(Q[0])), cirq.Z(Q[0]))(tf.constant(["0: -X-"])),
+     ValueError, r"must hold serialized circuits.*element 0.*tfq.convert_to_tensor"),
+    ("quantum data with an unresolved symbol",
+     lambda t: PQC(cirq.Circuit(cirq.ry(W).on(Q[0])), cirq.Z(Q[0]))(_data([cirq.rx(X0).on(Q[0])])),
+     tf.errors.InvalidArgumentError, r"symbol\(s\) that get no value.*resolve_parameters(.|\n)*x0"),
+    ("quantum data sharing a symbol with the layer",
+     lambda t: PQC(cirq.Circuit(cirq.ry(W).on(Q[0])), cirq.Z(Q[0]))(_data([cirq.rx(W).on(Q[0])])),
+     tf.errors.InvalidArgumentError, r"appears both in the quantum-data circuits(.|\n)*b'w'"),
     ("generator fit with labels", lambda t: compiled_born().fit(np.zeros((2, 4), int), np.zeros(2)),
      ValueError, r"learns a distribution from x alone"),
     ("generator fit before compile",

@@ -112,3 +112,51 @@ def test_a_keras_file_from_the_other_lane_names_the_mismatch(tmp_path):
                          timeout=300).stdout
     assert ("cannot read it" in out and ("legacy" in out)), out
     load_model(path)  # the same lane reads it
+
+
+def test_bad_quantum_data_is_caught_in_graph_runs_too():
+    """In ``predict``/``fit`` (a graph), quantum data that is not serialized circuits, or that has
+    a symbol without a value, fails at the package's own check, before TFQ's op, with the fix."""
+    import tensorflow_quantum as tfq
+    from tfq_layers.backends import quantum_data
+
+    q = cirq.LineQubit(0)
+    w, d = sympy.symbols("w d")
+    layer = PQC(cirq.Circuit(cirq.ry(w).on(q)), cirq.Z(q), backend="tfq")
+    run = tf.function(layer)
+    good = tfq.convert_to_tensor([cirq.Circuit(cirq.X(q))] * 2)
+    np.testing.assert_allclose(run(good).numpy(), layer(good).numpy(), atol=1e-6)
+    with pytest.raises(tf.errors.InvalidArgumentError, match="must hold serialized circuits"):
+        run(tf.constant(["hello", "world"]))  # text, JSON: refused by the first-byte check
+    truncated = good.numpy()[0][:-3]  # binary but cut short: the decoding op names the problem
+    with pytest.raises(tf.errors.OpError, match=quantum_data.DECODE_OP_NAME):
+        run(tf.constant([truncated, truncated]))
+    unresolved = tfq.convert_to_tensor([cirq.Circuit(cirq.rx(d).on(q))] * 2)
+    with pytest.raises(tf.errors.InvalidArgumentError, match=r"get no value(.|\n)*(b'd'|\[d\])"):
+        run(unresolved)
+    # resolving the data's symbol, as the message says, makes it run, and TFQ agrees with Cirq
+    resolved = cirq.resolve_parameters(cirq.Circuit(cirq.rx(d).on(q)), {"d": 0.4})
+    out = run(tfq.convert_to_tensor([resolved] * 2)).numpy()[:, 0]
+    w_value = float(layer.get_weights()[0][0])
+    psi = cirq.final_state_vector(resolved + cirq.Circuit(cirq.ry(w_value).on(q)),
+                                  dtype=np.complex128)
+    expected = cirq.Z(q).expectation_from_state_vector(psi, {q: 0}).real
+    np.testing.assert_allclose(out, [expected, expected], atol=1e-5)
+
+
+def test_empty_and_symbol_free_quantum_data_pass_the_checks():
+    """The checks refuse nothing valid: empty programs, many circuits, the executor layers'
+    data symbols that symbol_names covers."""
+    import tensorflow_quantum as tfq
+    from tfq_layers.compat import layers as compat
+
+    q = cirq.LineQubit(0)
+    d = sympy.Symbol("d")
+    data = tfq.convert_to_tensor([cirq.Circuit(cirq.rx(d).on(q))] * 3)
+    out = compat.Expectation(backend="tfq")(data, symbol_names=["d"],
+                                            symbol_values=tf.constant([[0.0], [np.pi], [0.5]]),
+                                            operators=[cirq.Z(q)])
+    np.testing.assert_allclose(out.numpy()[:, 0], [1.0, -1.0, np.cos(0.5)], atol=1e-5)
+    with pytest.raises(tf.errors.InvalidArgumentError, match=r"get no value(.|\n)*(b'd'|\[d\])"):
+        compat.Expectation(backend="tfq")(data, symbol_names=["e"],
+                                          symbol_values=tf.zeros((3, 1)), operators=[cirq.Z(q)])

@@ -9,7 +9,7 @@ import copy
 import cirq
 import numpy as np
 
-from tfq_layers.backends import memory
+from tfq_layers.backends import memory, quantum_data
 from tfq_layers.backends.base import Backend, GateSet
 
 # -- TFQ's gate set (what TFQ 0.7.6 serializes) ----------------------------------------------------
@@ -294,38 +294,12 @@ class TFQBackend(Backend):
         return programs, tf.constant(self._names, dtype=tf.string), symbol_values, batch
 
     def _checked_data(self, data):
-        """``data`` behind in-graph checks of what TFQ's ops would get wrong or report opaquely:
-        a noise channel in a circuit a noiseless op runs ("Could not parse gate id"), and a symbol
-        of the data that is also one of this program's placeholders (TFQ would silently give it
-        the layer's value). The serialized protos are searched for the exact field bytes."""
-        import tensorflow as tf
-        checks = []
-        if not self.noisy:  # a Gate message's id field: b"\n" len b"\n" len id
-            channel = tf.reduce_any(tf.stack([
-                _contains(data, b"\n" + bytes([len(g) + 2]) + b"\n" + bytes([len(g)]) + g)
-                for g in _CHANNEL_IDS]))
-            checks.append(tf.debugging.Assert(tf.logical_not(channel), [
-                "tfq_layers: a circuit of the quantum-data input has noise channels, but this "
-                "layer simulates noiselessly. Use a noisy layer (NoisyPQC, NoisyControlledPQC, "
-                "or backend='noisy' with repetitions=N trajectories), or remove the channels "
-                "from the data."]))
-        # (with no circuit of its own, the names are the data's: TFQ's executor layers)
-        for name in [] if self._empty else self.batched_names + self.shared_names:
-            raw = name.encode()
-            if len(raw) > 120:
-                continue
-            # an Arg message holding a symbol: b"\x12" len b"\x12" len name
-            shared = _contains(data, b"\x12" + bytes([len(raw) + 2]) + b"\x12" +
-                               bytes([len(raw)]) + raw)
-            checks.append(tf.debugging.Assert(tf.logical_not(shared), [
-                f"tfq_layers: symbol {name!r} appears both in the quantum-data circuits and in "
-                "this layer's circuit, so the data's symbol would silently take the layer's "
-                "value. Resolve the data circuits first (cirq.resolve_parameters) or rename "
-                "the symbol in one of them."]))
-        if not checks:
-            return data
-        with tf.control_dependencies(checks):
-            return tf.identity(data)
+        """``data`` behind in-graph checks of what TFQ's ops would get wrong or report opaquely
+        (:mod:`tfq_layers.backends.quantum_data`)."""
+        names = [n.decode() for n in self._names]
+        return quantum_data.checked(data, noisy=self.noisy,
+                                    layer_names=None if self._empty else names,
+                                    value_names=names, channel_ids=_CHANNEL_IDS)
 
     def _trajectories(self):
         if self.trajectories is None:
@@ -400,12 +374,6 @@ class TFQBackend(Backend):
     def memory_bytes(self, batch):
         runs = self.trajectories if self.noisy and self.trajectories else 1
         return memory.state_bytes(self.n_qubits, batch * runs) * memory.TFQ_STATES_KEPT
-
-
-def _contains(data, marker):
-    """Whether any serialized circuit in ``data`` contains the bytes ``marker`` (in-graph)."""
-    import tensorflow as tf
-    return tf.reduce_any(tf.strings.split(data, sep=marker).row_lengths() > 1)
 
 
 def z_string(qubits, mask):

@@ -1,0 +1,172 @@
+"""Checks of quantum-data input: TFQ's serialized circuits (``tf.string`` tensors), read in the graph.
+
+TFQ's ops report bad quantum data late and opaquely ("Unparseable proto: ...", "Could not find
+symbol in parameter map: d", "Could not parse gate id") or not at all (a data symbol that is also
+one of the layer's own symbols silently takes the layer's value). This module decodes the
+serialized ``tfq.proto.Program`` messages with ``tf.io.decode_proto`` -- inside the graph, so the
+checks also hold in ``model.fit``, ``predict`` and an exported SavedModel -- and puts assertions
+with clear messages in front of the TFQ op.
+
+Only the binary wire format is accepted (what ``tfq.convert_to_tensor`` and this package write).
+"""
+import functools
+
+#: The protobuf fields of a serialized circuit, from the Program down to an argument's symbol.
+_PROGRAM = "tfq.proto.Program"
+
+#: A binary Program starts with field 1, 2 or 3 (tags 0x0a, 0x12, 0x1a), or is empty.
+_FIRST_BYTES = (0x0A, 0x12, 0x1A)
+
+#: Where a bad element is reported by its first bytes, at most this many are shown.
+_SHOWN_BYTES = 24
+
+#: The name given to the decoding op, which appears in the error if a graph run meets bytes
+#: that are not a serialized circuit (the only check that cannot carry a message of its own).
+DECODE_OP_NAME = "quantum_data_is_not_serialized_circuits__use_tfq_convert_to_tensor"
+
+
+@functools.lru_cache(maxsize=None)
+def _descriptor_source():
+    """``bytes://`` + TFQ's program.proto as a FileDescriptorSet (read from TFQ's package)."""
+    from google.protobuf import descriptor_pb2
+    from tensorflow_quantum.core.proto import program_pb2
+
+    files = descriptor_pb2.FileDescriptorSet()
+    program_pb2.DESCRIPTOR.CopyToProto(files.file.add())
+    return b"bytes://" + files.SerializeToString()
+
+
+def _field(strings, message, field):
+    """The serialized values of the repeated (or single) string/message ``field`` of every
+    ``message`` in the 1-D ``strings``, flattened into one 1-D tensor."""
+    import tensorflow as tf
+
+    # an empty message (valid for every type) keeps the op's input non-empty at every level
+    strings = tf.concat([strings, tf.constant([b""])], axis=0)
+    sizes, (values,) = tf.io.decode_proto(
+        strings, f"tfq.proto.{message}", [field], [tf.string],
+        descriptor_source=_descriptor_source(), name=DECODE_OP_NAME)
+    mask = tf.sequence_mask(sizes[:, 0], tf.shape(values)[1])
+    return tf.boolean_mask(values, mask)
+
+
+def _first_bad_element(data):
+    """Index and first bytes of the first element of eager ``data`` that does not parse as a
+    binary ``tfq.proto.Program``, or None."""
+    from google.protobuf.message import DecodeError
+    from tensorflow_quantum.core.proto import program_pb2
+
+    for i, raw in enumerate(data.numpy().reshape(-1)):
+        if raw and raw[0] not in _FIRST_BYTES:
+            return i, raw[:_SHOWN_BYTES]
+        try:
+            program_pb2.Program.FromString(raw)
+        except DecodeError:
+            return i, raw[:_SHOWN_BYTES]
+    return None
+
+
+def _not_circuits_message(where):
+    return ("tfq_layers: the quantum-data input must hold serialized circuits, as "
+            f"tfq.convert_to_tensor([...cirq.Circuit...]) writes them; {where} is not one. If "
+            "you have cirq.Circuit objects, pass tfq.convert_to_tensor(circuits); if the "
+            "tensor was read from a file, the file is corrupt or holds something else.")
+
+
+def decode(data):
+    """The gate ids and the argument symbols of every circuit in the 1-D string tensor ``data``.
+
+    Returns two 1-D ``tf.string`` tensors (over the whole batch, in no particular order).
+    Eagerly, an element that is not a serialized circuit raises ``ValueError`` naming its index;
+    in a graph, the same input fails in the op named :data:`DECODE_OP_NAME`, behind a first-byte
+    check with a message of its own (text, JSON and other non-protobuf strings).
+    """
+    import tensorflow as tf
+
+    if isinstance(data, tf.Tensor) and hasattr(data, "numpy") and tf.executing_eagerly():
+        bad = _first_bad_element(data)
+        if bad is not None:
+            raise ValueError(_not_circuits_message(
+                f"element {bad[0]} (starting {bad[1]!r})"))
+    first = tf.strings.substr(data, 0, 1)
+    starts = tf.constant([[bytes([b]) for b in _FIRST_BYTES]])
+    looks_binary = tf.reduce_all((tf.strings.length(data) == 0) | tf.reduce_any(
+        tf.equal(first[:, None], starts), axis=1))
+    check = tf.debugging.Assert(looks_binary, [_not_circuits_message("an element")])
+    with tf.control_dependencies([check]):
+        data = tf.identity(data)
+    moments = _field(_field(data, "Program", "circuit"), "Circuit", "moments")
+    operations = _field(moments, "Moment", "operations")
+    gate_ids = _field(_field(operations, "Operation", "gate"), "Gate", "id")
+    arguments = _field(_field(operations, "Operation", "args"), "Operation.ArgsEntry", "value")
+    symbols = _field(arguments, "Arg", "symbol")
+    return gate_ids, symbols
+
+
+def _missing(found, allowed):
+    """The elements of 1-D ``found`` not in the Python list ``allowed`` (unique)."""
+    import tensorflow as tf
+
+    found = tf.unique(found).y
+    if not allowed:
+        return found
+    known = tf.reduce_any(tf.equal(found[:, None], tf.constant(allowed, tf.string)[None, :]),
+                          axis=1)
+    return tf.boolean_mask(found, tf.logical_not(known))
+
+
+def _present(found, names):
+    """The elements of the Python list ``names`` that occur in 1-D ``found``."""
+    import tensorflow as tf
+
+    names = tf.constant(names, tf.string)
+    hit = tf.reduce_any(tf.equal(names[:, None], found[None, :]), axis=1)
+    return tf.boolean_mask(names, hit)
+
+
+def checked(data, *, noisy, layer_names, value_names, channel_ids):
+    """``data`` behind in-graph checks, for an op that runs the data circuits (joined with the
+    layer's own circuit when ``layer_names`` is not None).
+
+    Args:
+        data: 1-D ``tf.string`` tensor of serialized circuits.
+        noisy: whether the op simulates noise channels; if not, a channel in the data is refused.
+        layer_names: the symbols of the layer's own circuit (their values come from the layer),
+            or None when the data circuits are the whole program (TFQ's executor layers).
+        value_names: the symbols the op gets values for, in TFQ's parameter map.
+        channel_ids: TFQ's gate ids of noise channels.
+    """
+    import tensorflow as tf
+
+    gate_ids, symbols = decode(data)
+    checks = []
+    if not noisy:
+        channels = _present(gate_ids, list(channel_ids))
+        checks.append(tf.debugging.Assert(tf.equal(tf.size(channels), 0), [
+            "tfq_layers: a circuit of the quantum-data input has noise channels (TFQ gate ids "
+            "below), but this layer simulates noiselessly. Use a noisy layer (NoisyPQC, "
+            "NoisyControlledPQC, or backend='noisy' with repetitions=N trajectories), or remove "
+            "the channels from the data.", channels]))
+    if layer_names:
+        shared = _present(symbols, list(layer_names))
+        checks.append(tf.debugging.Assert(tf.equal(tf.size(shared), 0), [
+            "tfq_layers: a symbol appears both in the quantum-data circuits and in this layer's "
+            "circuit, so the data's symbol would silently take the layer's value. Resolve the "
+            "data circuits first (cirq.resolve_parameters) or rename the symbol in one of them. "
+            "Shared symbol(s):", shared]))
+    if layer_names is None:
+        fix = ("Give it a value: add it to symbol_names with a column in symbol_values, or "
+               "resolve the data circuits first (cirq.resolve_parameters).")
+    else:
+        fix = ("Only the layer's own circuit can have trainable or input symbols: resolve the "
+               "data circuits first (cirq.resolve_parameters(circuit, {...})), or move the "
+               "symbol into the layer's circuit.")
+    unknown = _missing(symbols, list(value_names))
+    checks.append(tf.debugging.Assert(tf.equal(tf.size(unknown), 0), [
+        "tfq_layers: the quantum-data circuits have symbol(s) that get no value. " + fix +
+        " Unresolved symbol(s):", unknown]))
+    with tf.control_dependencies(checks):
+        return tf.identity(data)
+
+
+__all__ = ["DECODE_OP_NAME", "checked", "decode"]
