@@ -160,3 +160,27 @@ def test_empty_and_symbol_free_quantum_data_pass_the_checks():
     with pytest.raises(tf.errors.InvalidArgumentError, match=r"get no value(.|\n)*(b'd'|\[d\])"):
         compat.Expectation(backend="tfq")(data, symbol_names=["e"],
                                           symbol_values=tf.zeros((3, 1)), operators=[cirq.Z(q)])
+
+
+def test_a_long_circuit_says_it_is_building_and_compiles_linearly_and_right(monkeypatch, caplog):
+    """A long build announces itself (so it does not look like a hang), and a long circuit on few
+    qubits -- every gate fused into one block, which used to copy the block's gate list at every
+    gate -- still matches Cirq."""
+    import logging
+
+    from tfq_layers import program
+
+    monkeypatch.setattr(program, "LONG_CIRCUIT_OPERATIONS", 1000)
+    q = cirq.LineQubit.range(2)
+    x = sympy.Symbol("x")
+    circuit = cirq.Circuit([cirq.Moment([cirq.rx(x * (1 + i % 3)).on(q[0])]) if i % 2 == 0
+                            else cirq.Moment([cirq.CNOT(*q)]) for i in range(1200)])
+    with caplog.at_level(logging.WARNING, logger="tfq_layers"):
+        layer = PQC(circuit, cirq.Z(q[1]), input_symbols=["x"], backend="statevector")
+    assert "circuit of 1200 operations" in caplog.text and "not hung" in caplog.text
+    value = 0.0123
+    psi = cirq.final_state_vector(cirq.resolve_parameters(circuit, {"x": value}),
+                                  qubit_order=q, dtype=np.complex128)
+    expected = cirq.Z(q[1]).expectation_from_state_vector(psi, {q[0]: 0, q[1]: 1}).real
+    out = layer(np.array([[value]], np.float32)).numpy()[0, 0]
+    np.testing.assert_allclose(out, expected, atol=1e-4)

@@ -513,10 +513,14 @@ def fuse(items: list, k: int, max_terms: int = 16) -> list:
             close(b)
         if inter:
             merged_q = set(q).union(*[b[0] for b in inter])
-            gates = []
+            # Blocks on disjoint qubits commute, so concatenation in any order is exact: grow the
+            # longest block's list in place (copying it at every gate made long circuits on few
+            # qubits quadratic: 100,000 moments on 2 qubits spent 30 s here).
+            gates = max(inter, key=lambda b: len(b[1]))[1]
             for b in inter:
                 open_blocks.remove(b)
-                gates.extend(b[1])  # blocks on disjoint qubits commute: concatenation is exact
+                if b[1] is not gates:
+                    gates.extend(b[1])
             gates.append(it)
             open_blocks.append((merged_q, gates))
         else:
