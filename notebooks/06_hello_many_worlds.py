@@ -217,34 +217,35 @@ print("native PQC, steered <Z>:", native_z.round(4),
 # `ControlledPQC` for this: an `Expectation` layer receives the controller's output as
 # `symbol_values`, a batch of angles `(θ1, θ2, θ3)`, one row per example.
 #
-# **Migration notes.** Two things differ from the tutorial's code, both limits of the compat
-# layers at the time of writing (reported to be fixed in the library):
-# * TFQ appends the controlled circuit to the datapoint circuits with `AddCircuit` and feeds the
-#   resulting `tf.string` tensor to `Expectation`. Here the compat `Expectation` refuses a
-#   quantum-data tensor whose circuits contain the symbols in `symbol_names`, so we hand it the
-#   composed `cirq.Circuit` (miscalibration + controlled circuit), which it evaluates for every
-#   row of `symbol_values`: the same circuits, the same values.
-# * TFQ passes the operators as a third model input (a `tf.string` tensor of serialized Pauli
-#   sums, one per example). The compat `Expectation` takes `operators` only as Cirq objects, so
-#   the layer measures both `X` and `Z` for every example and a one-hot input picks, per
-#   example, the one that command asked for. The loss and its gradients are the tutorial's.
+# As in the tutorial, `AddCircuit` appends the controlled circuit to each datapoint circuit (the
+# miscalibration, fed as a `tf.string` tensor) and `Expectation` evaluates the result with the
+# controller's angles as `symbol_values`.
+#
+# **Migration note.** TFQ passes the operators as a third model input (a `tf.string` tensor of
+# serialized Pauli sums, one per example). The compat `Expectation` takes `operators` only as
+# Cirq objects, so the layer measures both `X` and `Z` for every example and a one-hot input
+# picks, per example, the one that command asked for. The loss and its gradients are the
+# tutorial's.
 
 # %%
+circuits_in = keras.Input(shape=(), dtype="string", name="circuits_input")
 commands_in = keras.Input(shape=(1,), name="commands_input")
 choice_in = keras.Input(shape=(2,), name="operator_choice")        # one-hot over [X, Z]
 
 eigen_controller = make_controller()
-both = tfql.Expectation()(noisy_preparation + model_circuit, symbol_names=control_params,
+full_circuit = tfql.AddCircuit()(circuits_in, append=model_circuit)
+both = tfql.Expectation()(full_circuit, symbol_names=control_params,
                           symbol_values=eigen_controller(commands_in),
                           operators=[cirq.X(qubit), cirq.Z(qubit)])
 chosen = keras.layers.Dot(axes=1, name="measured_operator")([both, choice_in])
-two_axis_control_model = keras.Model([commands_in, choice_in], chosen)
+two_axis_control_model = keras.Model([circuits_in, commands_in, choice_in], chosen)
 
 operator_choice = np.array([[1, 0], [0, 1]], dtype="float32")     # command 0 -> X, 1 -> Z
 two_axis_control_model.compile(keras.optimizers.Adam(learning_rate=0.05), loss="mse")
 two_axis_history = two_axis_control_model.fit(
-    [commands, operator_choice], expected_outputs, epochs=EPOCHS, verbose=0)
-measured = two_axis_control_model([tf.constant(commands), tf.constant(operator_choice)]).numpy().ravel()
+    [datapoint_circuits, commands, operator_choice], expected_outputs, epochs=EPOCHS, verbose=0)
+measured = two_axis_control_model(
+    [datapoint_circuits, tf.constant(commands), tf.constant(operator_choice)]).numpy().ravel()
 two_axis_mse = float(np.mean((measured - expected_outputs.ravel()) ** 2))
 print(f"command 0: <X> = {measured[0]:+.4f} (want +1) | command 1: <Z> = {measured[1]:+.4f} "
       f"(want -1) | final MSE {two_axis_mse:.2e}")

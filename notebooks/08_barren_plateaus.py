@@ -92,33 +92,23 @@ SVGCircuit(random_circuit(cirq.GridQubit.rect(1, 3), theta, 2, rng))
 
 # %% [markdown]
 # ## The gradient over a batch of random circuits
-# `θ` enters through one `rx`, `ry` or `rz` gate, so the **parameter-shift rule** (notebook 07)
-# gives its derivative exactly from two expectation values:
-# `∂f/∂θ = (f(θ + π/2) - f(θ - π/2)) / 2`. For every circuit we draw a random `θ`, resolve the
-# two shifted copies in Cirq, convert all of them to one `tf.string` tensor, and one
-# `Expectation` call returns every `<Z0 Z1>`. We keep the whole sample of gradients: its
-# variance is the quantity of interest (TFQ's tutorial plots the standard deviation; we plot the
-# variance itself).
-#
-# **Why not `tf.GradientTape` as in TFQ's tutorial?** TFQ feeds the circuits, symbol `θ`
-# included, as a `tf.string` tensor and differentiates with respect to `symbol_values`. The
-# compat `Expectation` currently refuses quantum data that contain a symbol of `symbol_names`
-# (a check meant for the native `PQC`; reported to be fixed in the library), and the other
-# route, a Python list of `cirq.Circuit`s, converts each circuit several times (about a second
-# per 8-qubit circuit on this machine), too slow for thousands of circuits. The cell after the
-# next one checks, on a small batch, that the parameter-shift values equal the tape's gradient
-# through that list route.
+# As in TFQ's tutorial, the circuits, symbol `θ` included, go to `Expectation` as one
+# `tf.string` tensor, a random value of `θ` per circuit as `symbol_values`, and
+# `tf.GradientTape` returns `∂<Z0 Z1>/∂θ` for every circuit in one call (TFQ's adjoint
+# differentiator underneath). We keep the whole sample of gradients: its variance is the
+# quantity of interest (TFQ's tutorial plots the standard deviation; we plot the variance
+# itself).
 
 # %%
 def gradient_sample(circuits, qubits, rng):
-    """d<Z0 Z1>/dtheta of every circuit at a random theta, by the parameter-shift rule."""
-    values = rng.uniform(0, 2 * np.pi, len(circuits))
-    shifted = [cirq.resolve_parameters(c, {theta: v + s})
-               for c, v in zip(circuits, values) for s in (np.pi / 2, -np.pi / 2)]
-    out = tfql.Expectation()(tfq.convert_to_tensor(shifted),
-                             operators=cirq.Z(qubits[0]) * cirq.Z(qubits[1]))
-    out = out.numpy()[:, 0].reshape(len(circuits), 2)
-    return (out[:, 0] - out[:, 1]) / 2, values
+    """d<Z0 Z1>/dtheta of every circuit at a random theta, from tf.GradientTape."""
+    values = tf.constant(rng.uniform(0, 2 * np.pi, (len(circuits), 1)).astype("float32"))
+    with tf.GradientTape() as tape:
+        tape.watch(values)
+        out = tfql.Expectation()(tfq.convert_to_tensor(circuits), symbol_names=[theta],
+                                 symbol_values=values,
+                                 operators=cirq.Z(qubits[0]) * cirq.Z(qubits[1]))
+    return tape.gradient(out, values).numpy()[:, 0], values.numpy()[:, 0]
 
 import time
 
@@ -135,23 +125,27 @@ for n in QUBITS:
           f"{random_var[-1]:.3e} ({N_CIRCUITS} circuits, {time.perf_counter() - start:.1f} s)")
 
 # %% [markdown]
-# ### Check: the same numbers from `tf.GradientTape`
-# On a few 4-qubit circuits, the tape's gradient through `Expectation` (circuits given as a
-# list of `cirq.Circuit` with the symbol `θ`, TFQ's adjoint differentiator underneath) equals
-# the parameter-shift values.
+# ### Check: the parameter-shift rule with Cirq's simulator
+# `θ` enters through one `rx`, `ry` or `rz` gate, so the **parameter-shift rule** (notebook 07)
+# gives its derivative exactly from two expectation values,
+# `∂f/∂θ = (f(θ + π/2) - f(θ - π/2)) / 2`. On a few 4-qubit circuits, `cirq.Simulator` on the
+# two shifted copies gives the same numbers as the tape.
 
 # %%
 qubits = cirq.GridQubit.rect(1, 4)
 few = [random_circuit(qubits, theta, 10, rng) for _ in range(8)]
-shift_grads, thetas = gradient_sample(few, qubits, rng)
-values = tf.constant(thetas[:, None].astype("float32"))
-with tf.GradientTape() as tape:
-    tape.watch(values)
-    out = tfql.Expectation()(few, symbol_names=[theta], symbol_values=values,
-                             operators=cirq.Z(qubits[0]) * cirq.Z(qubits[1]))
-tape_grads = tape.gradient(out, values).numpy()[:, 0]
-print("parameter shift:", shift_grads.round(4))
-print("GradientTape   :", tape_grads.round(4))
+tape_grads, thetas = gradient_sample(few, qubits, rng)
+zz = cirq.Z(qubits[0]) * cirq.Z(qubits[1])
+
+def cirq_zz(circuit, value):
+    state = cirq.Simulator().simulate(cirq.resolve_parameters(circuit, {theta: value}))
+    return zz.expectation_from_state_vector(state.final_state_vector,
+                                            {q: i for i, q in enumerate(qubits)}).real
+
+shift_grads = np.array([(cirq_zz(c, v + np.pi / 2) - cirq_zz(c, v - np.pi / 2)) / 2
+                        for c, v in zip(few, thetas)])
+print("GradientTape          :", tape_grads.round(4))
+print("parameter shift (Cirq):", shift_grads.round(4))
 assert np.allclose(shift_grads, tape_grads, atol=1e-3)
 
 # %% [markdown]
