@@ -64,6 +64,7 @@ EXPECTED = {
     "06_hello_many_worlds.ipynb": (2, 2, "06_control.png"),
     "07_gradients.ipynb": (4, 1, "07_gradients.png"),
     "08_barren_plateaus.ipynb": (1, 1, "08_barren_plateaus.png"),
+    "09_noise.ipynb": (2, 3, "09_noise.png"),
     "10_qcnn_tfq.ipynb": (1, 2, "10_qcnn_tfq.png"),
     "11_mnist_qnn.ipynb": (2, 2, "11_mnist_qnn.png"),
 }
