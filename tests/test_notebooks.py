@@ -67,6 +67,7 @@ EXPECTED = {
     "09_noise.ipynb": (2, 3, "09_noise.png"),
     "10_qcnn_tfq.ipynb": (1, 2, "10_qcnn_tfq.png"),
     "11_mnist_qnn.ipynb": (2, 2, "11_mnist_qnn.png"),
+    "12_quantum_data_pqk.ipynb": (1, 1, "12_quantum_data_pqk.png"),
 }
 CELL_TIMEOUT = 240  # seconds per cell, generous for a loaded 2-core machine
 
