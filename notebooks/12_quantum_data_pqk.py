@@ -119,9 +119,9 @@ SVGCircuit(wall + trotter_step)
 # Two Gaussian kernels on all `N_TRAIN + N_TEST` points, `K(x, x') = exp(-γ |x - x'|² / m)`,
 # with `m` the mean squared distance (so `γ` is unitless): `K_Q` on the PQK features, `K_C` on
 # the PCA features. Following Huang et al., the labels are `y = sqrt(K_Q) v`, with `v` the top
-# eigenvector of `sqrt(K_Q) (K_C + λ I)^(-2) sqrt(K_Q)` (a regularized
-# `sqrt(K_Q) K_C^(-1) ... `): the direction that `K_Q` represents well and `K_C` badly. Its largest
-# eigenvalue is the square of the (regularized) geometric difference `g`. The labels are
+# eigenvector of `M = sqrt(K_Q) K_C (K_C + λ I)^(-2) sqrt(K_Q)`, the regularized form of
+# `sqrt(K_Q) K_C^(-1) sqrt(K_Q)`: the direction that `K_Q` represents well and `K_C` badly. The
+# regularized geometric difference is `g = sqrt(largest eigenvalue of M)`. The labels are
 # `y > median(y)`, and 5 % of them are flipped at random, as in TFQ's tutorial.
 
 # %%
@@ -138,8 +138,9 @@ k_q = gaussian_kernel(f_all.astype("float64"), gamma=1.0)
 k_c = gaussian_kernel(x_all.astype("float64"), gamma=1.0)
 sqrt_kq = sqrt_psd(k_q)
 w_c, u_c = np.linalg.eigh(k_c)
-reg_inv2 = (u_c / (np.clip(w_c, 0, None) + LAMBDA) ** 2) @ u_c.T
-eigvals, eigvecs = np.linalg.eigh(sqrt_kq @ reg_inv2 @ sqrt_kq)
+w_c = np.clip(w_c, 0, None)
+k_c_regularized = (u_c * (w_c / (w_c + LAMBDA) ** 2)) @ u_c.T       # K_C (K_C + λ I)^(-2)
+eigvals, eigvecs = np.linalg.eigh(sqrt_kq @ k_c_regularized @ sqrt_kq)
 print(f"regularized geometric difference g = {np.sqrt(eigvals[-1]):.2f}")
 y_score = sqrt_kq @ eigvecs[:, -1]
 labels = (y_score > np.median(y_score))
@@ -200,6 +201,6 @@ if not QUICK:
 # gap is engineered, as TFQ's tutorial says. What it shows is that such data sets exist: with
 # the same network size and the same training data, the features computed by the quantum circuit
 # carry information that lets the network generalize, and the original features do not, although
-# the PQK features are a function of them. Huang et al. also show that for most data a good
-# classical kernel does as well as the quantum one; the geometric difference `g` is the quantity
-# that says when it cannot.
+# the PQK features are a function of them. Huang et al. also show that classical learners given
+# enough data can often match quantum models; the geometric difference `g` bounds how much better
+# a quantum kernel can do than a classical one on some labelling.
