@@ -22,7 +22,7 @@ SEED = 1234
 DATASET_DIM = 4 if QUICK else 10               # PCA components; DATASET_DIM + 1 qubits (TFQ: 10)
 N_TRAIN, N_TEST = (150, 50) if QUICK else (1000, 200)    # as in TFQ's tutorial
 N_TROTTER = 10                                 # Trotter steps of the encoding
-EPOCHS = 5 if QUICK else 1000                  # TFQ's tutorial: 1000; full: about 2 x 2 min
+EPOCHS = 5 if QUICK else 1000                  # TFQ's tutorial: 1000; full: 2 x 5 min on 2 busy cores
 
 # %%
 # tfq_layers first: imported before TensorFlow, it keeps TensorFlow's C++ start-up messages
