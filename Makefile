@@ -102,7 +102,8 @@ bench: $(STAMP)
 zoo: $(STAMP)
 	$(PY) -m models.zoo
 
-# Every tutorial notebook at its full settings (slow: minutes); figures and executed copies go to
+# Every tutorial notebook at its full settings (QUICK = False, as committed; slow: minutes);
+# `notebooks/_run.py --quick` runs the quick ones. Figures and executed copies go to
 # artifacts/tutorials/. `make tutorials NB="07 08"` runs only those.
 tutorials: $(STAMP)
 	$(PY) notebooks/_run.py $(NB)

@@ -1,19 +1,27 @@
 """The tutorial notebooks in ``notebooks/`` run top to bottom, render plots, and are committed clean.
 
-* Every committed ``.ipynb`` has no outputs and no execution counts (no stale results), and is
-  byte-for-byte what ``notebooks/_build.py`` writes (the notebooks are generated from that file).
-* The Colab install cell is valid Python, installs ``tfq-layers`` only under Colab, and its Colab
-  branch runs without error when the package is already importable (no network);
-  ``tests/test_colab_cell.py`` runs it through a clean Colab runtime with a faked ``google.colab``.
-* Each notebook is executed with nbclient in a temporary directory (its files land there, not in
+* Each notebook's source is a jupytext percent file ``notebooks/NN_name.py`` (every
+  ``[0-9][0-9]_*.py`` there is one); ``notebooks/_build.py`` writes ``NN_name.ipynb`` from it, and
+  every committed ``.ipynb`` is byte-for-byte what it writes: no outputs, no execution counts (no
+  stale results), a source for each notebook and a notebook for each source.
+* The built notebook is: Colab badge, title, the Colab install cell, the parameters cell (tagged
+  ``parameters``, starting with ``QUICK = False``), then the source's cells. The install cell is
+  valid Python, installs ``tfq-layers`` only under Colab, and its Colab branch runs without error
+  when the package is already importable (no network); ``tests/test_colab_cell.py`` runs it
+  through a clean Colab runtime with a faked ``google.colab``.
+* Each notebook is executed in quick mode (``_build.quick`` rewrites the parameters cell's first
+  line to ``QUICK = True``) with nbclient in a temporary directory (its files land there, not in
   the repository) by an IPython kernel started from THIS interpreter (``sys.executable``, the
-  project's virtualenv; a cell added in front checks it), with ``TFQL_NOTEBOOK_QUICK=1``. Any cell
-  error fails the test. The notebooks contain their own numerical checks (PQC layer vs.
-  ``cirq.Simulator``, input gradient vs. finite differences, QBM vs. ``scipy.linalg.expm``,
-  reloaded/exported outputs bitwise equal, a tampered ``.keras`` file refused), which run here.
+  project's virtualenv; a cell added after the parameters cell checks it and that ``QUICK`` is
+  ``True``). Any cell error fails the test. The notebooks contain their own numerical checks
+  (PQC layer vs. ``cirq.Simulator``, input gradient vs. finite differences, QBM vs.
+  ``scipy.linalg.expm``, reloaded/exported outputs bitwise equal, a tampered ``.keras`` file
+  refused, ...), which run here.
 * Plots render: each notebook shows at least its expected number of ``image/png`` outputs and of
   Cirq SVG circuit diagrams, and writes its named PNG file, which must be a real, non-trivial image.
 """
+import glob
+import importlib.util
 import json
 import os
 import shutil
@@ -26,14 +34,28 @@ import pytest
 nbformat = pytest.importorskip("nbformat")
 nbclient = pytest.importorskip("nbclient")
 pytest.importorskip("ipykernel")
+pytest.importorskip("jupytext")
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 NB_DIR = os.path.join(ROOT, "notebooks")
-QUICK_ENV = "TFQL_NOTEBOOK_QUICK"
+
+
+def _load_build():
+    spec = importlib.util.spec_from_file_location("notebooks_build", os.path.join(NB_DIR, "_build.py"))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+_build = _load_build()
+
+# Every notebook, named after its source notebooks/NN_name.py.
+SOURCES = sorted(os.path.basename(p) for p in glob.glob(os.path.join(NB_DIR, "[0-9][0-9]_*.py")))
+NAMES = [s[: -len(".py")] + ".ipynb" for s in SOURCES]
 
 # notebook -> (minimum number of image/png outputs, of SVG circuit diagrams, PNG file it writes
-# relative to its working directory)
-NOTEBOOKS = {
+# relative to its working directory). A notebook not listed must show at least one image.
+EXPECTED = {
     "01_quickstart.ipynb": (1, 1, "01_training_curves.png"),
     "02_data_reuploading.ipynb": (1, 1, "02_decision_boundary.png"),
     "03_qcnn.ipynb": (1, 2, "03_qcnn_predictions.png"),
@@ -42,8 +64,10 @@ NOTEBOOKS = {
     "06_hello_many_worlds.ipynb": (2, 2, "06_control.png"),
     "07_gradients.ipynb": (4, 1, "07_gradients.png"),
     "08_barren_plateaus.ipynb": (1, 1, "08_barren_plateaus.png"),
+    "09_noise.ipynb": (2, 3, "09_noise.png"),
     "10_qcnn_tfq.ipynb": (1, 2, "10_qcnn_tfq.png"),
     "11_mnist_qnn.ipynb": (2, 2, "11_mnist_qnn.png"),
+    "12_quantum_data_pqk.ipynb": (1, 1, "12_quantum_data_pqk.png"),
 }
 CELL_TIMEOUT = 240  # seconds per cell, generous for a loaded 2-core machine
 
@@ -57,12 +81,13 @@ def _code_cells(nb):
     return [c for c in nb.cells if c.cell_type == "code"]
 
 
-def test_every_notebook_is_listed():
+def test_every_notebook_has_a_source_and_every_source_a_notebook():
     found = sorted(f for f in os.listdir(NB_DIR) if f.endswith(".ipynb"))
-    assert found == sorted(NOTEBOOKS), f"notebooks on disk {found} != tested {sorted(NOTEBOOKS)}"
+    assert found == NAMES, f"notebooks on disk {found} != built from sources {NAMES}"
+    assert set(EXPECTED) <= set(NAMES), sorted(set(EXPECTED) - set(NAMES))
 
 
-@pytest.mark.parametrize("name", sorted(NOTEBOOKS))
+@pytest.mark.parametrize("name", NAMES)
 def test_committed_notebook_has_no_outputs(name):
     nb = _read(name)
     nbformat.validate(nb)
@@ -76,24 +101,63 @@ def test_committed_notebooks_are_what_build_script_writes(tmp_path):
     proc = subprocess.run([sys.executable, os.path.join(NB_DIR, "_build.py"), str(tmp_path)],
                           capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
-    for name in NOTEBOOKS:
+    assert sorted(os.listdir(tmp_path)) == NAMES
+    for name in NAMES:
         with open(tmp_path / name, "rb") as f:
             built = f.read()
         with open(os.path.join(NB_DIR, name), "rb") as f:
             committed = f.read()
         assert built == committed, (f"notebooks/{name} differs from what notebooks/_build.py "
-                                    "writes; run `python notebooks/_build.py`")
+                                    f"writes from {name[:-6]}.py; run `python notebooks/_build.py`")
 
 
-@pytest.mark.parametrize("name", sorted(NOTEBOOKS))
-def test_first_cell_installs_only_in_colab_and_params_cell_reads_quick(name):
-    cells = _code_cells(_read(name))
-    install, params = cells[0].source, cells[1].source
-    compile(install, f"{name}:install", "exec")          # valid Python, no `!pip` magics
-    assert '"google.colab" in sys.modules' in install
-    assert '"tfq-layers[models]"' in install
-    assert "pip" in install and "!" not in install.replace("!=", "")
-    assert QUICK_ENV in params and "EPOCHS" in params
+@pytest.mark.parametrize("name", NAMES)
+def test_layout_badge_title_install_then_parameters(name):
+    nb = _read(name)
+    badge, title = nb.cells[0], nb.cells[1]
+    assert badge.cell_type == "markdown" and "colab-badge.svg" in badge.source
+    assert title.cell_type == "markdown" and title.source.startswith("# ")
+    cells = _code_cells(nb)
+    install, params = cells[0], cells[1]
+    assert nb.cells[2] is install and nb.cells[3] is params
+    compile(install.source, f"{name}:install", "exec")   # valid Python, no `!pip` magics
+    assert install.source == _build.INSTALL
+    assert '"google.colab" in sys.modules' in install.source
+    assert '"tfq-layers[models]"' in install.source
+    assert "pip" in install.source and "!" not in install.source.replace("!=", "")
+    assert params.metadata["tags"] == ["parameters"]
+    assert params.source.split("\n")[0] == "QUICK = False"
+    quick = _build.quick(nb)
+    assert _code_cells(quick)[1].source.split("\n")[0] == "QUICK = True"
+    assert _code_cells(quick)[1].source.split("\n")[1:] == params.source.split("\n")[1:]
+    assert _code_cells(nb)[1].source == params.source          # the original is left alone
+
+
+def test_percent_source_round_trips_through_jupytext():
+    """The sources are plain jupytext percent files: jupytext writes back what it read."""
+    import jupytext
+
+    for source in SOURCES:
+        with open(os.path.join(NB_DIR, source), encoding="utf-8") as f:
+            text = f.read()
+        nb = jupytext.reads(text, fmt="py:percent")
+        assert jupytext.writes(nb, fmt="py:percent") == text, f"{source} is not canonical percent"
+
+
+@pytest.mark.parametrize("bad, message", [
+    ("# %%\nx = 1\n", "first cell must be a Markdown title"),
+    ("# %% [markdown]\n# # T\n\n# %%\nQUICK = False\n", "0 cells are tagged parameters"),
+    ("# %% [markdown]\n# # T\n\n# %% tags=[\"parameters\"]\nSEED = 0\nQUICK = False\n",
+     "must start with `QUICK = False`"),
+    ("# %% [markdown]\n# # T\n\n# %%\nx = 1\n\n# %% tags=[\"parameters\"]\nQUICK = False\n",
+     "must be the second cell"),
+])
+def test_build_refuses_a_source_off_the_agreed_layout(tmp_path, bad, message):
+    path = tmp_path / "99_bad.py"
+    path.write_text(bad)
+    with pytest.raises(SystemExit) as err:
+        _build.build(str(path))
+    assert str(err.value).startswith("99_bad.py: ") and message in str(err.value), str(err.value)
 
 
 def test_install_cell_outside_and_inside_colab(tmp_path):
@@ -136,7 +200,6 @@ def _kernel_manager(tmp_path):
 
 @pytest.fixture
 def notebook_env(monkeypatch):
-    monkeypatch.setenv(QUICK_ENV, "1")
     monkeypatch.setenv("TF_CPP_MIN_LOG_LEVEL", "2")
     monkeypatch.setenv("PYTHONPATH", ROOT + os.pathsep + os.environ.get("PYTHONPATH", ""))
     monkeypatch.delenv("MPLBACKEND", raising=False)       # the kernel's inline backend draws PNGs
@@ -148,28 +211,28 @@ def _outputs(nb, mime):
             if o.output_type in ("display_data", "execute_result") and mime in o.get("data", {})]
 
 
-@pytest.mark.parametrize("name", sorted(NOTEBOOKS))
+@pytest.mark.parametrize("name", NAMES)
 def test_notebook_executes(name, tmp_path, notebook_env):
-    min_images, min_svgs, png = NOTEBOOKS[name]
+    min_images, min_svgs, png = EXPECTED.get(name, (1, 0, None))
     work = tmp_path / "run"
     work.mkdir()
     shutil.copy(os.path.join(NB_DIR, name), work / name)
-    nb = _read(name)
+    nb = _build.quick(_read(name))
     probe = nbformat.v4.new_code_cell("import os, sys\nprint(sys.executable)\nprint(os.getcwd())\n"
-                                      f"print(os.environ.get({QUICK_ENV!r}))")
+                                      "print(QUICK)")
     probe["id"] = "test-probe"
-    nb.cells.insert(0, probe)
+    at = nb.cells.index(_code_cells(nb)[1]) + 1           # right after the parameters cell
+    nb.cells.insert(at, probe)
 
     client = nbclient.NotebookClient(
         nb, km=_kernel_manager(tmp_path), timeout=CELL_TIMEOUT, allow_errors=False,
         resources={"metadata": {"path": str(work)}})
     client.execute()                                  # raises CellExecutionError on any error
 
-    kernel_python, cwd, quick = nb.cells[0].outputs[0]["text"].split("\n")[:3]
+    kernel_python, cwd, quick = nb.cells[at].outputs[0]["text"].split("\n")[:3]
     assert kernel_python == sys.executable, "the notebook did not run on this virtualenv's Python"
     assert os.path.realpath(cwd) == os.path.realpath(work)
-    assert quick == "1"
-    assert "quick mode" in "".join(o.get("text", "") for o in _code_cells(nb)[2].outputs)
+    assert quick == "True"
     for cell in _code_cells(nb):
         for out in cell.outputs:
             assert out.output_type != "error", f"{name}: {out.get('ename')}: {out.get('evalue')}"
@@ -178,6 +241,8 @@ def test_notebook_executes(name, tmp_path, notebook_env):
     assert len(images) >= min_images, f"{name}: {len(images)} PNG outputs, want >= {min_images}"
     svgs = [s for s in _outputs(nb, "image/svg+xml") if "<svg" in s and "<text" in s]
     assert len(svgs) >= min_svgs, f"{name}: {len(svgs)} SVG circuit diagrams, want >= {min_svgs}"
+    if png is None:
+        return
     path = work / png
     assert path.exists(), f"{name} did not write {png}"
     with open(path, "rb") as f:
