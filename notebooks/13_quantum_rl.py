@@ -296,31 +296,46 @@ for name, m in [("native PQC", native_model), ("compat ControlledPQC", compat_mo
 # gradient is taken with `tf.GradientTape` in a `tf.function`. CartPole pays a reward of 1 per
 # step the pole stays up and stops an episode after 500 steps. States are divided by
 # `STATE_BOUNDS` before they enter the circuit.
+#
+# Shapes are kept fixed so that the policy call and the update are each compiled once: at every
+# step the policy sees all `BATCH_EPISODES` environments, finished ones included (their output
+# is not used), and an update pads the batch's states to the `BATCH_EPISODES * 500` it can hold
+# at most, with return 0 on the padding rows, which therefore add nothing to the loss or its
+# gradient. (The statevector backend XLA-compiles its simulation for every new batch size; with
+# a different number of states at every update that compilation, a few seconds on a 2-core CPU,
+# would cost more than the training itself.)
 
 # %%
 envs = [gym.make("CartPole-v1") for _ in range(BATCH_EPISODES)]
-act = tf.function(model, reduce_retracing=True)   # one compiled policy call per time step
+MAX_STEPS = envs[0].spec.max_episode_steps          # 500
+PADDED = BATCH_EPISODES * MAX_STEPS                 # the most states one batch can have
+act = tf.function(model)                            # the policy, compiled for (BATCH_EPISODES, 4)
 
 
 def run_episodes(first_seed):
     """Play one episode in each environment at once; return per-episode states, actions, rewards."""
-    states = [env.reset(seed=first_seed + i)[0] for i, env in enumerate(envs)]
+    states = np.array([env.reset(seed=first_seed + i)[0] for i, env in enumerate(envs)],
+                      dtype="float32") / STATE_BOUNDS
     episodes = [{"states": [], "actions": [], "rewards": []} for _ in envs]
-    running = list(range(len(envs)))
-    while running:
-        batch = np.array([states[i] for i in running], dtype="float32") / STATE_BOUNDS
-        probabilities = act(tf.constant(batch)).numpy()
-        still_running = []
-        for i, s, p in zip(running, batch, probabilities):
+    running = np.ones(len(envs), dtype=bool)
+    while running.any():
+        probabilities = act(tf.constant(states)).numpy()   # one call for all the environments
+        for i in np.flatnonzero(running):
+            p = probabilities[i].astype("float64")
             action = int(rng.choice(N_ACTIONS, p=p / p.sum()))
-            states[i], reward, terminated, truncated, _ = envs[i].step(action)
-            episodes[i]["states"].append(s)
+            episodes[i]["states"].append(states[i].copy())
+            state, reward, terminated, truncated, _ = envs[i].step(action)
+            states[i] = state / STATE_BOUNDS
             episodes[i]["actions"].append(action)
             episodes[i]["rewards"].append(reward)
-            if not (terminated or truncated):
-                still_running.append(i)
-        running = still_running
+            running[i] = not (terminated or truncated)
     return episodes
+
+
+def padded(rows):
+    """``rows`` followed by zeros up to PADDED rows."""
+    rows = np.asarray(rows)
+    return np.concatenate([rows, np.zeros((PADDED - len(rows),) + rows.shape[1:], rows.dtype)])
 
 
 def normalized_returns(rewards, gamma):
@@ -338,7 +353,7 @@ groups = [(keras.optimizers.Adam(LR_SCALING, amsgrad=True), pqc_layer.scaling),
           (keras.optimizers.Adam(LR_OUTPUT, amsgrad=True), head.w)]
 
 
-@tf.function(reduce_retracing=True)
+@tf.function
 def reinforce_update(states, actions, returns):
     with tf.GradientTape() as tape:
         probabilities = model(states)
@@ -362,7 +377,8 @@ for update in range(MAX_EPISODES // BATCH_EPISODES):
     states = np.concatenate([e["states"] for e in episodes])
     actions = np.concatenate([e["actions"] for e in episodes])
     returns = np.concatenate([normalized_returns(e["rewards"], GAMMA) for e in episodes])
-    reinforce_update(tf.constant(states), tf.constant(actions, dtype=tf.int32), tf.constant(returns))
+    reinforce_update(tf.constant(padded(states)), tf.constant(padded(actions), dtype=tf.int32),
+                     tf.constant(padded(returns)))
     rewards_history += [sum(e["rewards"]) for e in episodes]
     average = np.mean(rewards_history[-10:])
     if (update + 1) % 5 == 0 or average >= TARGET:
