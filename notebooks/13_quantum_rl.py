@@ -28,7 +28,7 @@ QUICK = False
 SEED = 1234
 N_LAYERS = 5                              # re-uploadings, as the tutorial
 BATCH_EPISODES = 10                       # episodes run in parallel per policy update
-MAX_EPISODES = 20 if QUICK else 1000      # full: stops at TARGET, ~300-500 episodes
+MAX_EPISODES = 20 if QUICK else 1000      # full: stops at TARGET (230-410 episodes, 4 seeds)
 TARGET = 450                              # stop when the last 10 episodes average this much
 GAMMA = 1.0                               # the tutorial's REINFORCE discount (its Q-learning uses 0.99)
 BETA = 1.0                                # inverse temperature of the softmax policy
@@ -369,6 +369,12 @@ def reinforce_update(states, actions, returns):
 # ## 4. Training
 # Batches of 10 episodes until the last 10 episodes (one batch) average at least `TARGET` = 450
 # steps, out of the possible 500. The tutorial runs until the average reaches 500.
+#
+# With the full settings and `SEED = 1234` the average passed 450 after 230 episodes (44 563
+# steps of the environment, about a minute of training on a 2-core CPU); with seeds 1, 2 and 3
+# after 250, 350 and 410 episodes. TFQ's tutorial reports that the agent gets close to the
+# optimal 500 per episode "after a few hundred episodes" (its printed run averages 452.9 at
+# episode 280 and 500 at episode 470).
 
 # %%
 rewards_history, start = [], time.perf_counter()
@@ -415,7 +421,9 @@ plt.show()
 # %% [markdown]
 # ## 5. The trained policy
 # Ten new episodes (other seeds) with the trained policy, still sampling its actions, and the
-# trained weights checked once more against Cirq.
+# trained weights checked once more against Cirq. Stopping at the first batch that averages 450
+# does not make every trained policy that good: in the four seeds above these ten episodes
+# averaged 499.7 (`SEED = 1234`), 345.5, 484.4 and 500.
 
 # %%
 fresh = run_episodes(first_seed=SEED * 10_000 + 5_000_000)
