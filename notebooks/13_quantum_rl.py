@@ -286,7 +286,8 @@ for name, m in [("native PQC", native_model), ("compat ControlledPQC", compat_mo
 # ## 3. REINFORCE with parallel episodes
 # One update of the policy:
 # 1. run `BATCH_EPISODES` episodes of CartPole-v1 side by side; at each time step one call of
-#    the policy gives `π(·|s)` for every episode still running, and each samples its action;
+#    the policy on the states of all the environments gives `π(·|s)`, and every episode still
+#    running samples its action from it;
 # 2. for every step `t` of an episode compute the return `G_t = Σ_k γ^k r_{t+k}` and normalize
 #    the returns within the episode (mean 0, standard deviation 1), as the tutorial does;
 # 3. minimize `L = -(1/B) Σ_episodes Σ_t G_t log π(a_t|s_t)` with one Adam optimizer per weight
