@@ -68,6 +68,7 @@ EXPECTED = {
     "10_qcnn_tfq.ipynb": (1, 2, "10_qcnn_tfq.png"),
     "11_mnist_qnn.ipynb": (2, 2, "11_mnist_qnn.png"),
     "12_quantum_data_pqk.ipynb": (1, 1, "12_quantum_data_pqk.png"),
+    "13_quantum_rl.ipynb": (1, 1, "13_cartpole_rewards.png"),
 }
 CELL_TIMEOUT = 240  # seconds per cell, generous for a loaded 2-core machine
 
