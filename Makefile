@@ -32,7 +32,7 @@ SMOKE312 := tests/test_pqc.py tests/test_legacy_lane.py tests/test_readme.py \
 # Files `ruff format --check` holds to the formatter (new files; the rest of the tree follows
 # once it has been formatted in one go).
 FORMATTED := setup.py tfq_layers/_quiet.py tfq_layers/_tf_keras_seed.py tfq_layers/_version.py \
-             tfq_layers/distribute.py tests/test_distribute.py tests/conftest.py \
+             tfq_layers/distribute/*.py tests/test_distribute.py tests/conftest.py \
              models/_cli.py tests/test_packaging.py tests/test_wheel.py tests/test_colab_cell.py \
              tests/test_cli.py tests/test_quiet.py
 
