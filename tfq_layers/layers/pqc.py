@@ -351,7 +351,7 @@ class PQC(keras.layers.Layer):
     @classmethod
     def from_config(cls, config):
         config = dict(config)
-        config["circuit"] = _load_circuit(config["circuit"])
+        config["circuit"] = load_circuit(config["circuit"])
         if config.get("observables") is not None:
             config["observables"] = serialization.loads(config["observables"])
         return cls(**deserialize_weight_arguments(config))
@@ -367,7 +367,7 @@ def deserialize_weight_arguments(config):
     return config
 
 
-def _load_circuit(text):
+def load_circuit(text):
     circuit = serialization.loads(text)
     if not isinstance(circuit, cirq.Circuit):
         raise serialization.SerializationError(
