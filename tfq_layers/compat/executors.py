@@ -38,7 +38,7 @@ class _Executor(keras.layers.Layer):
         setup = kwargs.pop("setup", None)
         initializer = kwargs.pop("initializer", None)
         super().__init__(**kwargs)
-        self.backend_arg = check_backend(backend)
+        self.backend_request = check_backend(backend)
         self.noisy = backend == "noisy"
         if differentiator is not None:  # checked now: a clear error at construction
             backends.differentiator_spec(
@@ -172,7 +172,7 @@ class _Executor(keras.layers.Layer):
         engine = self._engines.get(key)
         if engine is not None:
             return engine
-        request = native_backend(self.backend_arg)
+        request = native_backend(self.backend_request)
         sampled = self._op == "sampled_expectation"
         circuits = [cirq.Circuit()] if setup.data_mode else setup.distinct
         engine = Engine(
@@ -320,7 +320,7 @@ class _Executor(keras.layers.Layer):
         config = super().get_config()
         config.update(
             {
-                "backend": self.backend_arg,
+                "backend": self.backend_request,
                 "differentiator": None
                 if self.differentiator_arg is None
                 else backends.plain_spec(

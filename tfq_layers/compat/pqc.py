@@ -115,8 +115,25 @@ class PQC(_HighLevel):
         }
 
 
+class _Noisy:
+    """What TFQ's two noisy high-level layers share: ``repetitions`` trajectories (required) and
+    ``sample_based`` (required), which decides whether expectations are sampled."""
+
+    def _start_noisy(self, repetitions, sample_based):
+        self._force_noisy = True
+        if repetitions is None:
+            raise ValueError(f"{type(self).__name__} requires repetitions=N (trajectories).")
+        if sample_based is None:
+            raise ValueError(f"{type(self).__name__} requires sample_based=True or False.")
+        self.sample_based = bool(sample_based)
+
+    def _bind(self, name):
+        super()._bind(name)
+        self._sampled = self.sample_based
+
+
 @register("compat.NoisyPQC")
-class NoisyPQC(PQC):
+class NoisyPQC(_Noisy, PQC):
     """TFQ's ``NoisyPQC``: ``PQC`` for circuits with noise channels.
 
     Args:
@@ -141,12 +158,7 @@ class NoisyPQC(PQC):
         backend="noisy",
         **kwargs,
     ):
-        self._force_noisy = True
-        if repetitions is None:
-            raise ValueError("NoisyPQC requires repetitions=N (trajectories).")
-        if sample_based is None:
-            raise ValueError("NoisyPQC requires sample_based=True or False.")
-        self.sample_based = bool(sample_based)
+        self._start_noisy(repetitions, sample_based)
         super().__init__(
             model_circuit,
             operators,
@@ -159,10 +171,6 @@ class NoisyPQC(PQC):
             **kwargs,
         )
         self._tfq_backend = backend
-
-    def _bind(self, name):
-        super()._bind(name)
-        self._sampled = self.sample_based
 
     def _tfq_config(self):
         config = super()._tfq_config()
@@ -223,7 +231,7 @@ class ControlledPQC(_HighLevel):
 
 
 @register("compat.NoisyControlledPQC")
-class NoisyControlledPQC(ControlledPQC):
+class NoisyControlledPQC(_Noisy, ControlledPQC):
     """TFQ's ``NoisyControlledPQC``: ``ControlledPQC`` for circuits with noise channels.
 
     Args: as :class:`ControlledPQC`, with ``repetitions`` (trajectories) and ``sample_based``
@@ -241,12 +249,7 @@ class NoisyControlledPQC(ControlledPQC):
         backend="noisy",
         **kwargs,
     ):
-        self._force_noisy = True
-        if repetitions is None:
-            raise ValueError("NoisyControlledPQC requires repetitions=N (trajectories).")
-        if sample_based is None:
-            raise ValueError("NoisyControlledPQC requires sample_based=True or False.")
-        self.sample_based = bool(sample_based)
+        self._start_noisy(repetitions, sample_based)
         super().__init__(
             model_circuit,
             operators,
@@ -256,10 +259,6 @@ class NoisyControlledPQC(ControlledPQC):
             **kwargs,
         )
         self._tfq_backend = backend
-
-    def _bind(self, name):
-        super()._bind(name)
-        self._sampled = self.sample_based
 
     def _tfq_config(self):
         return {"sample_based": self.sample_based}

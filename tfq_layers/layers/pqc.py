@@ -99,7 +99,7 @@ class PQC(keras.layers.Layer):
         if repetitions is not None:
             if isinstance(repetitions, bool) or not isinstance(repetitions, int) or repetitions < 1:
                 raise ValueError(f"repetitions must be a positive int or None; got {repetitions!r}.")
-        self.backend_request = backends.normalize_name(backend)
+        self.backend_request = backends.normalize_name(backend)  # as given; `backend`: resolved
         self.repetitions = repetitions
         self._engine = Engine(
             dict(circuit=circuit, observables=observables, input_symbols=input_symbols,
