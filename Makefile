@@ -16,6 +16,17 @@ VENV310   := .venv310
 PY310     := $(VENV310)/bin/python
 STAMP310  := $(VENV310)/.installed
 
+# One rule per lane, from one template: $(1) the lane's suffix ("" for the main lane, "312",
+# "310"), $(2) the Python version named when its interpreter is missing.
+define venv_rule
+$$(STAMP$(1)): pyproject.toml setup.py constraints.txt
+	@test -n "$$(PYTHON$(1))" || { echo "python$(2) not found (set PYTHON$(1)=...)"; exit 1; }
+	test -x $$(PY$(1)) || $$(PYTHON$(1)) -m venv $$(VENV$(1))
+	$$(PY$(1)) -m pip install -q --upgrade pip
+	$$(PY$(1)) -m pip install -q -c constraints.txt -e ".[dev]"
+	touch $$(STAMP$(1))
+endef
+
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 export PYTHONHASHSEED ?= 0
 
@@ -32,9 +43,11 @@ SMOKE312 := tests/test_pqc.py tests/test_legacy_lane.py tests/test_readme.py \
 # Files `ruff format --check` holds to the formatter (new files; the rest of the tree follows
 # once it has been formatted in one go).
 FORMATTED := setup.py tfq_layers/_quiet.py tfq_layers/_tf_keras_seed.py tfq_layers/_version.py \
-             tfq_layers/distribute.py tests/test_distribute.py tests/conftest.py \
-             models/_cli.py tests/test_packaging.py tests/test_wheel.py tests/test_colab_cell.py \
-             tests/test_cli.py tests/test_quiet.py
+             tfq_layers/distribute/*.py tfq_layers/compat/*.py tests/test_distribute.py \
+             tests/conftest.py models/_cli.py models/_common.py models/_runtime.py \
+             models/_results.py models/_splits.py models/_scoring.py models/_plots.py \
+             models/_export.py models/_recipe.py models/_fresh.py tests/test_packaging.py \
+             tests/test_wheel.py tests/test_colab_cell.py tests/test_cli.py tests/test_quiet.py
 
 .PHONY: venv venv312 venv310 test test-fast test-312 test-310 test-wheel lint format dist demo bench \
         zoo tutorials clean
@@ -43,25 +56,9 @@ venv: $(STAMP)
 venv312: $(STAMP312)
 venv310: $(STAMP310)
 
-$(STAMP): pyproject.toml setup.py constraints.txt
-	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -c constraints.txt -e ".[dev]"
-	touch $(STAMP)
-
-$(STAMP312): pyproject.toml setup.py constraints.txt
-	@test -n "$(PYTHON312)" || { echo "python3.12 not found (set PYTHON312=...)"; exit 1; }
-	test -x $(PY312) || $(PYTHON312) -m venv $(VENV312)
-	$(PY312) -m pip install -q --upgrade pip
-	$(PY312) -m pip install -q -c constraints.txt -e ".[dev]"
-	touch $(STAMP312)
-
-$(STAMP310): pyproject.toml setup.py constraints.txt
-	@test -n "$(PYTHON310)" || { echo "python3.10 not found (set PYTHON310=...)"; exit 1; }
-	test -x $(PY310) || $(PYTHON310) -m venv $(VENV310)
-	$(PY310) -m pip install -q --upgrade pip
-	$(PY310) -m pip install -q -c constraints.txt -e ".[dev]"
-	touch $(STAMP310)
+$(eval $(call venv_rule,,3.11))
+$(eval $(call venv_rule,312,3.12))
+$(eval $(call venv_rule,310,3.10))
 
 test: $(STAMP)
 	$(PY) -m pytest -q tests

@@ -42,6 +42,12 @@ SETTINGS = {  # grid -> (layers, epochs, learning rate)
 }
 
 
+def parser():
+    """The recipe's command line (``python -m models.born_machine_bas``), with its own options."""
+    return _cli.recipe_parser(__package__, "born_machine_bas", __doc__, None,
+                              add_options=_add_options)
+
+
 def load_data(rows=2, cols=2):
     """All bars-and-stripes patterns of a ``rows x cols`` grid, one per row (pixels row-major)."""
     return bars_and_stripes(rows, cols)
@@ -128,8 +134,7 @@ def main(argv=None):
     if argv is None and ARGS is not None:
         args = ARGS
     else:
-        args = _cli.recipe_parser(__package__, "born_machine_bas", __doc__, None,
-                                  add_options=_add_options).parse_args(argv)
+        args = parser().parse_args(argv)
     grids = [tuple(int(v) for v in g.split("x")) for g in args.grids.split(",")]
     epochs = args.epochs
     if args.quick:

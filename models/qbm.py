@@ -184,7 +184,7 @@ def _plot(path, title, target, results, n_visible):
     ax_kl.grid(alpha=0.3)
     ax_kl.legend()
     fig.tight_layout()
-    _common._save_figure(fig, path)
+    _common.save_figure(fig, path)
 
 
 def run_task(task, steps, seed, quick=False, plots=None):

@@ -1,11 +1,11 @@
 """Independent reference computations for the tests: Cirq's own simulators, in float64."""
 import os
-import subprocess
-import sys
 
 import cirq
 import numpy as np
 import sympy
+
+from models._common import run_python as _run_fresh
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -43,16 +43,26 @@ def central_difference(fn, x, h=1e-4):
 
 
 def run_python(code, env_extra=None, timeout=300):
-    """Run ``code`` in a fresh Python process (the project on its path); return stdout."""
-    env = dict(os.environ)
-    env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    env["PYTHONPATH"] = ROOT + os.pathsep + env.get("PYTHONPATH", "")
-    env.update(env_extra or {})
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          timeout=timeout, env=env, cwd=ROOT)
-    if proc.returncode != 0:
-        raise AssertionError(f"subprocess failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr[-4000:]}")
-    return proc.stdout
+    """Run ``code`` in a fresh Python process (the project on its path); return stdout.
+
+    The one fresh-process helper, shared with the recipes (``models._common.run_python``).
+    """
+    return _run_fresh(code, env_extra=env_extra, timeout=timeout)
+
+
+def affine_by_expansion(expr):
+    """Whether sympy ``expr`` is affine in its symbols, decided by expanding it to a polynomial.
+
+    The slow, obvious check (it expands, so ``(x0 + ... + x9)**1000`` is out of reach) against
+    which ``tfq_layers.expressions.is_affine`` (which never expands) is tested.
+    """
+    symbols = sorted(expr.free_symbols, key=str)
+    if not symbols:
+        return True
+    try:
+        return sympy.Poly(sympy.expand(expr), *symbols).total_degree() <= 1
+    except sympy.PolynomialError:
+        return False
 
 
 # -- random circuits over every gate the TFQ backend supports, with expression angles ------------

@@ -5,8 +5,6 @@ gates) and composed on a state tensor, following the circuits as the docstrings 
 """
 import math
 import os
-import subprocess
-import sys
 import textwrap
 
 import cirq
@@ -16,6 +14,8 @@ import sympy
 
 from tfq_layers._symbols import natural_sorted
 from tfq_layers import circuits as C
+
+import reference
 
 RNG = np.random.default_rng(1234)
 
@@ -547,7 +547,7 @@ def test_circuits_package_does_not_import_tensorflow():
         bad = [m for m in sys.modules if m.split(".")[0] in heavy]
         assert not bad, bad
     """)
-    subprocess.run([sys.executable, "-c", code], check=True, timeout=120)
+    reference.run_python(code, timeout=120)
 
 
 # --------------------------------------------------------------------------- TFQ acceptance

@@ -67,13 +67,7 @@ def test_options_are_never_abbreviated():
 def test_born_machine_reads_seed_and_seeds_apart():
     from models import born_machine_bas
 
-    parser = born_machine_bas._cli.recipe_parser(
-        "models",
-        "born_machine_bas",
-        born_machine_bas.__doc__,
-        None,
-        add_options=born_machine_bas._add_options,
-    )
+    parser = born_machine_bas.parser()
     args = parser.parse_args(["--seed", "3", "--seeds", "2", "--export", "d", "--workers", "2"])
     assert (args.seed, args.seeds, args.export, args.workers) == (3, 2, "d", 2)
     assert parser.parse_args(["--seed", "1"]).seeds == 1

@@ -15,7 +15,6 @@ from tfq_layers._keras import LEGACY, keras
 from tfq_layers.compat import layers as L
 from tfq_layers.errors import CircuitError
 
-BACKENDS = ["tfq", "statevector"]
 keras3_only = pytest.mark.skipif(LEGACY, reason="Keras 3 API (keras.src.testing, model.export)")
 
 
@@ -25,7 +24,6 @@ def _state(circuit, resolver, qubits):
 
 
 # -- against Cirq ------------------------------------------------------------------------------
-@pytest.mark.parametrize("backend", BACKENDS)
 @pytest.mark.parametrize("seed", [0, 1])
 def test_random_expression_circuits_match_cirq(backend, seed):
     """Expressions TFQ cannot take (w*x + b, atan(x), x0*x1) in every executor layer."""
@@ -91,7 +89,6 @@ def test_noisy_expectation_and_samples_match_the_density_matrix():
 
 
 # -- gradients -------------------------------------------------------------------------------------
-@pytest.mark.parametrize("backend", BACKENDS)
 def test_expectation_gradients_match_finite_differences(backend):
     c = cirq.Circuit(cirq.rx(2 * K.A + 0.3).on(K.QUBITS[0]), cirq.ry(K.B * K.C).on(K.QUBITS[1]),
                      cirq.CNOT(*K.QUBITS[:2]), cirq.rz(K.C).on(K.QUBITS[1]),
@@ -186,7 +183,6 @@ def _configured(layer_cls, call, init=None):
 
 
 @keras3_only
-@pytest.mark.parametrize("backend", BACKENDS)
 def test_keras_layer_contract(backend):
     """keras.src.testing's run_layer_test on the executor layers configured with a circuit.
 

@@ -20,7 +20,6 @@ from tfq_layers.compat import layers as L
 
 pytestmark = pytest.mark.skipif(LEGACY, reason="compares the Keras 3 lane with TFQ's legacy lane")
 HERE = os.path.dirname(os.path.abspath(__file__))
-BACKENDS = ["tfq", "statevector"]
 
 
 @pytest.fixture(scope="module")
@@ -75,7 +74,6 @@ def _exact_values(c, vals):
         for o in K.operators()] for v in vals])
 
 
-@pytest.mark.parametrize("backend", BACKENDS)
 def test_expectation_matches_tfq_for_circuit_list_and_tensor_inputs(tfq_out, backend):
     import tensorflow_quantum as tfq
     c, cl, vals, ops = K.circuit(), K.circuit_list(), K.values(), K.operators()
@@ -101,7 +99,6 @@ def test_default_backend_reads_string_tensors_like_tfq(tfq_out):
     assert layer.simulator_backend.name == "tfq"
 
 
-@pytest.mark.parametrize("backend", BACKENDS)
 def test_sampled_expectation_within_shot_noise_of_tfq(tfq_out, backend):
     c, vals = K.circuit(), K.values()
     ours = L.SampledExpectation(backend=backend)(c, symbol_names=K.NAMES, symbol_values=vals,
@@ -115,7 +112,6 @@ def test_sampled_expectation_within_shot_noise_of_tfq(tfq_out, backend):
     assert np.max(np.abs(_value(entry) - exact)) < bound
 
 
-@pytest.mark.parametrize("backend", BACKENDS)
 def test_sample_matches_tfq_bits_dtype_and_raggedness(tfq_out, backend):
     det_vals = np.array([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]], np.float32)
     ours = L.Sample(backend=backend)(K.deterministic_circuit(), symbol_names=K.NAMES[:2],
@@ -134,7 +130,6 @@ def test_sample_of_mixed_size_tensor_is_ragged_like_tfq(tfq_out):
         np.testing.assert_allclose(mine, theirs, atol=1e-6)
 
 
-@pytest.mark.parametrize("backend", BACKENDS)
 def test_state_and_unitary_match_tfq(tfq_out, backend):
     c, vals = K.circuit(), K.values()
     _exact(L.State(backend=backend)(c, symbol_names=K.NAMES, symbol_values=vals),

@@ -499,7 +499,7 @@ from keras.src.backend.tensorflow import trainer
 assert distribute.multi_worker_fix_installed()  # `import tfq_layers` installed it
 distribute.uninstall_multi_worker_fix()
 os.environ["TFQ_LAYERS_MULTI_WORKER_FIX"] = "0"  # the opt-out
-assert distribute._install_on_import() is False and not distribute.multi_worker_fix_installed()
+assert distribute.install_on_import() is False and not distribute.multi_worker_fix_installed()
 del os.environ["TFQ_LAYERS_MULTI_WORKER_FIX"]
 originals = (trainer.TensorFlowTrainer._maybe_symbolic_build, trainer.reduce_per_replica)
 strategy = tf.distribute.MirroredStrategy(["/cpu:0"])
@@ -553,14 +553,14 @@ except RuntimeError as err:
 
 
 def test_a_failing_worker_stops_the_others(cluster_runs):
-    from tfq_layers import distribute
+    from tfq_layers.distribute.launcher import exit_status
 
     _, results = cluster_runs["fail_one"]
     assert cluster_runs["fail_one:seconds"] < 100  # not the 150 s worker 0 would sleep
     assert results[1].returncode == 3 and not results[1].stopped and not results[1].timed_out
     assert results[0].returncode != 0 and results[0].stopped and not results[0].timed_out
     assert "worker 0 argv ['--x', '1']" in results[0].output
-    assert distribute._exit_status(results) == 3
+    assert exit_status(results) == 3
 
 
 def test_worker_config_and_tf_config():

@@ -7,6 +7,8 @@ import pytest
 
 from tfq_layers._keras import LEGACY
 
+import reference
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 LEGACY_MODULES = ["test_pqc.py", "test_pqc_errors.py", "test_saving.py", "test_compat_layers.py",
                   "test_bounded_expressions.py", "test_generator_data_checks.py",
@@ -44,8 +46,5 @@ print("SEEDED BUILD OK", _tf_keras_seed.needed(), sys.version_info[:2])
 @pytest.mark.skipif(LEGACY, reason="runs its own tf_keras process")
 def test_seeded_tf_keras_layers_build_on_every_python():
     """tf_keras 2.18.0's seeding fails on Python 3.12 without tfq_layers' workaround."""
-    env = dict(os.environ, TF_USE_LEGACY_KERAS="1", TF_CPP_MIN_LOG_LEVEL="2")
-    env["PYTHONPATH"] = os.path.dirname(HERE) + os.pathsep + env.get("PYTHONPATH", "")
-    proc = subprocess.run([sys.executable, "-c", SEEDED_BUILD], capture_output=True, text=True,
-                          env=env, cwd=os.path.dirname(HERE), timeout=600)
-    assert proc.returncode == 0 and "SEEDED BUILD OK" in proc.stdout, proc.stderr[-3000:]
+    out = reference.run_python(SEEDED_BUILD, env_extra={"TF_USE_LEGACY_KERAS": "1"}, timeout=600)
+    assert "SEEDED BUILD OK" in out

@@ -16,7 +16,6 @@ def policy(request):
 
 
 @pytest.mark.parametrize("policy", ["mixed_float16", "mixed_bfloat16"], indirect=True)
-@pytest.mark.parametrize("backend", ["statevector", "tfq"])
 def test_dense_pqc_dense_fits_under_mixed_precision(policy, backend):
     enc, xs = circuits.angle_encoding(2)
     ans, ws = circuits.hardware_efficient(2, layers=1)
@@ -39,7 +38,6 @@ def test_dense_pqc_dense_fits_under_mixed_precision(policy, backend):
 
 
 @pytest.mark.skipif(LEGACY, reason="keras.src.testing is Keras 3")
-@pytest.mark.parametrize("backend", ["statevector", "tfq"])
 def test_keras_mixed_precision_check_passes(backend):
     from keras.src import testing
 

@@ -10,7 +10,6 @@ import reference
 from tfq_layers import PQCProbabilities, PQCSample, PQCState, PQCUnitary
 from tfq_layers._keras import LEGACY, keras
 
-BACKENDS = ["tfq", "statevector"]
 Q = cirq.LineQubit.range(3)
 X0, X1, W0, W1 = sympy.symbols("x0 x1 w0 w1")
 
@@ -38,13 +37,11 @@ def _state(circuit, resolver):
 FEATS = np.array([[0.3, -0.8], [1.2, 0.5], [-0.4, 2.0]], np.float32)
 
 
-@pytest.mark.parametrize("backend", BACKENDS)
-def test_outputs_match_cirq(backend):
+def test_outputs_match_cirq(backend, make_layer):
     c = _circuit(backend)
     init = keras.initializers.RandomUniform(-1.0, 1.0, seed=3)
-    probs = PQCProbabilities(c, input_symbols=["x0", "x1"], backend=backend, initializer=init)
-    state = PQCState(c, input_symbols=["x0", "x1"], backend=backend, initializer=init)
-    unitary = PQCUnitary(c, input_symbols=["x0", "x1"], backend=backend, initializer=init)
+    probs, state, unitary = (make_layer(cls, c, input_symbols=["x0", "x1"], initializer=init)
+                             for cls in (PQCProbabilities, PQCState, PQCUnitary))
     p, s, u = probs(FEATS).numpy(), state(FEATS).numpy(), unitary(FEATS).numpy()
     assert p.shape == (3, 8) and s.shape == (3, 8) and u.shape == (3, 8, 8)
     for i, row in enumerate(FEATS):
@@ -56,7 +53,6 @@ def test_outputs_match_cirq(backend):
             c, _resolver(unitary, row))), atol=2e-5)
 
 
-@pytest.mark.parametrize("backend", BACKENDS)
 def test_samples_follow_the_born_rule(backend):
     c = _circuit(backend)
     layer = PQCSample(c, input_symbols=["x0", "x1"], repetitions=4000, backend=backend, seed=1,
@@ -70,7 +66,6 @@ def test_samples_follow_the_born_rule(backend):
         assert np.max(np.abs(freq - probs)) < 5 * 0.5 / np.sqrt(4000)
 
 
-@pytest.mark.parametrize("backend", BACKENDS)
 def test_probability_gradients_match_finite_differences(backend):
     c = _circuit(backend)
     layer = PQCProbabilities(c, input_symbols=["x0", "x1"], backend=backend,
@@ -119,7 +114,6 @@ def test_state_gradient_reaches_features_and_weights_on_the_statevector_backend(
 
 
 @pytest.mark.skipif(LEGACY, reason="keras.src.testing is Keras 3")
-@pytest.mark.parametrize("backend", BACKENDS)
 def test_keras_layer_contract(backend):
     """run_layer_test; the training check applies to PQCProbabilities (a float output), not to
     complex states/unitaries or integer samples, nor does their mixed-precision check."""

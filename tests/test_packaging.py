@@ -6,7 +6,6 @@ Fast checks on the source tree; ``tests/test_wheel.py`` builds and installs the 
 import os
 import re
 import subprocess
-import sys
 
 
 import reference
@@ -79,9 +78,7 @@ def test_setup_py_ships_every_subpackage_and_the_zoo():
         "exec(open('setup.py').read())\n"
         "print(json.dumps(captured))\n"
     )
-    out = subprocess.run(
-        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
-    ).stdout
+    out = reference.run_python(code)
     import json
 
     layout = json.loads(out)

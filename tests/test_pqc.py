@@ -15,9 +15,8 @@ def _weights_of(layer):
     return layer.symbol_values()
 
 
-@pytest.mark.parametrize("backend", ["tfq", "statevector"])
 @pytest.mark.parametrize("seed", range(6))
-def test_random_circuits_match_cirq(seed, backend):
+def test_random_circuits_match_cirq(seed, backend, make_layer):
     rng = np.random.default_rng(seed)
     n = int(rng.integers(2, 5))
     qubits = cirq.GridQubit.rect(1, n) if seed % 2 else cirq.LineQubit.range(n)
@@ -26,8 +25,8 @@ def test_random_circuits_match_cirq(seed, backend):
     circuit = reference.random_circuit(rng, qubits, 14, inputs, weights)
     used_inputs = [s for s in inputs if s in cirq.parameter_symbols(circuit)]
     observables = reference.random_observables(rng, qubits, 3)
-    layer = PQC(circuit, observables, input_symbols=used_inputs, backend=backend,
-                initializer=keras.initializers.RandomUniform(-2, 2, seed=seed))
+    layer = make_layer(PQC, circuit, observables, input_symbols=used_inputs,
+                       initializer=keras.initializers.RandomUniform(-2, 2, seed=seed))
     features = rng.uniform(-1.5, 1.5, size=(5, len(used_inputs))).astype(np.float32)
     out = layer(features).numpy() if used_inputs else None
     if out is None:

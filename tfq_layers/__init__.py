@@ -29,7 +29,7 @@ with _filtered_startup_stderr() as _filtering:
         from tfq_layers._quiet import warm_up_xla as _warm_up_xla
 
         _warm_up_xla()
-distribute._install_on_import()
+distribute.install_on_import()
 
 from tfq_layers._version import version as _version  # noqa: E402
 

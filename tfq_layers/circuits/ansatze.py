@@ -25,6 +25,7 @@ from tfq_layers.circuits._validation import (QubitsLike, ROTATIONS, check_choice
 __all__ = [
     "basic_entangler",
     "basic_entangler_shape",
+    "born_ansatz",
     "hardware_efficient",
     "hardware_efficient_shape",
     "strongly_entangling",
@@ -250,4 +251,51 @@ def basic_entangler(
     for layer in range(layers):
         circuit.append(rot(symbols[layer * n + qi]).on(q) for qi, q in enumerate(qs))
         circuit.append(cirq.CNOT(qs[i], qs[j]) for i, j in neighbour_pairs(n, "ring"))
+    return circuit, symbols
+
+
+def born_ansatz(qubits, layers, prefix="w"):
+    """The default :class:`~tfq_layers.BornMachine` ansatz: rotations and all-to-all Ising couplings.
+
+    Per layer: ``rx(w)`` then ``rz(w)`` on every qubit, then ``ZZ**w`` on every pair ``(i, j)``
+    (``exp(-iπ w Z_i Z_j / 2)`` up to phase: the all-to-all couplings of Benedetti et al. 2019, who
+    used Mølmer-Sørensen XX gates, equal to ZZ up to basis rotations). A last ``rx``/``rz`` layer
+    closes the circuit, so the couplings of the final layer act on the measured distribution.
+    Every gate parameter is one symbol, so the ±1/2 parameter-shift rule applies (shot mode).
+
+    Args:
+        qubits: int ``n`` (``cirq.GridQubit.rect(1, n)``) or a list of GridQubit/LineQubit.
+        layers: number of entangling layers (>= 1).
+        prefix: symbol prefix.
+
+    Returns:
+        ``(circuit, symbols)`` with symbols in natural order.
+
+    Example:
+        >>> circuit, symbols = born_ansatz(3, layers=2)
+        >>> len(symbols)   # 2 * (2 * 3 + 3) + 2 * 3
+        24
+    """
+    if isinstance(qubits, numbers.Integral):
+        qubits = cirq.GridQubit.rect(1, int(qubits))
+    qubits = list(qubits)
+    if isinstance(layers, bool) or not isinstance(layers, numbers.Integral) or layers < 1:
+        raise ValueError(f"layers must be a positive int; got {layers!r}.")
+    symbols = []
+
+    def new():
+        s = sympy.Symbol(f"{prefix}{len(symbols)}")
+        symbols.append(s)
+        return s
+
+    circuit = cirq.Circuit()
+    n = len(qubits)
+    for _ in range(layers):
+        circuit.append(cirq.rx(new()).on(q) for q in qubits)
+        circuit.append(cirq.rz(new()).on(q) for q in qubits)
+        for i in range(n):
+            for j in range(i + 1, n):
+                circuit.append(cirq.ZZPowGate(exponent=new()).on(qubits[i], qubits[j]))
+    circuit.append(cirq.rx(new()).on(q) for q in qubits)
+    circuit.append(cirq.rz(new()).on(q) for q in qubits)
     return circuit, symbols

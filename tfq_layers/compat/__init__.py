@@ -2,6 +2,7 @@
 
 Migrate a TFQ program by replacing ``tfq.layers`` with ``tfq_layers.compat.layers``.
 """
+
 from tfq_layers.compat import layers
 
 __all__ = ["layers"]

@@ -24,11 +24,11 @@ from typing import Any, Optional
 
 import cirq
 import numpy as np
-import sympy
 import tensorflow as tf
 
 from tfq_layers import serialization
 from tfq_layers._keras import keras, register
+from tfq_layers.circuits.ansatze import born_ansatz  # it lived here first; still importable
 from tfq_layers.generative.base import GenerativeModel, mmd_kernel_apply
 from tfq_layers.engine import Engine
 from tfq_layers.errors import CircuitError
@@ -44,53 +44,6 @@ _SHIFTABLE = (cirq.XPowGate, cirq.YPowGate, cirq.ZPowGate, cirq.CZPowGate, cirq.
 def default_layers(n_qubits):
     """The default depth of :func:`born_ansatz` for ``n_qubits``: grows slowly with ``n``."""
     return int(max(2, min(6, (n_qubits + 1) // 2)))
-
-
-def born_ansatz(qubits, layers, prefix="w"):
-    """The default Born-machine ansatz: rotations and all-to-all Ising couplings.
-
-    Per layer: ``rx(w)`` then ``rz(w)`` on every qubit, then ``ZZ**w`` on every pair ``(i, j)``
-    (``exp(-iπ w Z_i Z_j / 2)`` up to phase: the all-to-all couplings of Benedetti et al. 2019, who
-    used Mølmer-Sørensen XX gates, equal to ZZ up to basis rotations). A last ``rx``/``rz`` layer
-    closes the circuit, so the couplings of the final layer act on the measured distribution.
-    Every gate parameter is one symbol, so the ±1/2 parameter-shift rule applies (shot mode).
-
-    Args:
-        qubits: int ``n`` (``cirq.GridQubit.rect(1, n)``) or a list of GridQubit/LineQubit.
-        layers: number of entangling layers (>= 1).
-        prefix: symbol prefix.
-
-    Returns:
-        ``(circuit, symbols)`` with symbols in natural order.
-
-    Example:
-        >>> circuit, symbols = born_ansatz(3, layers=2)
-        >>> len(symbols)   # 2 * (2 * 3 + 3) + 2 * 3
-        24
-    """
-    if isinstance(qubits, numbers.Integral):
-        qubits = cirq.GridQubit.rect(1, int(qubits))
-    qubits = list(qubits)
-    if isinstance(layers, bool) or not isinstance(layers, numbers.Integral) or layers < 1:
-        raise ValueError(f"layers must be a positive int; got {layers!r}.")
-    symbols = []
-
-    def new():
-        s = sympy.Symbol(f"{prefix}{len(symbols)}")
-        symbols.append(s)
-        return s
-
-    circuit = cirq.Circuit()
-    n = len(qubits)
-    for _ in range(layers):
-        circuit.append(cirq.rx(new()).on(q) for q in qubits)
-        circuit.append(cirq.rz(new()).on(q) for q in qubits)
-        for i in range(n):
-            for j in range(i + 1, n):
-                circuit.append(cirq.ZZPowGate(exponent=new()).on(qubits[i], qubits[j]))
-    circuit.append(cirq.rx(new()).on(q) for q in qubits)
-    circuit.append(cirq.rz(new()).on(q) for q in qubits)
-    return circuit, symbols
 
 
 @register("BornMachine")
@@ -155,7 +108,7 @@ class BornMachine(GenerativeModel):
                 f"the circuit acts on {len(qubits)} qubits {qubits}, but n_qubits={self.n_bits}. "
                 "Every bit needs a qubit: add cirq.I on unused qubits or change n_qubits.")
         self.qubits = qubits
-        self.backend_name = backend
+        self.backend_request = backend  # as given; `backend` is the simulator chosen
         self._engine.bind()
         self._program = self._engine.program
         self.seed = seed
@@ -166,8 +119,14 @@ class BornMachine(GenerativeModel):
 
     @property
     def backend(self):
-        """The simulator in use: ``"tfq"`` or ``"statevector"``."""
+        """The simulator in use: ``"tfq"`` or ``"statevector"`` (``backend_request`` holds the
+        argument as given, which may be ``"auto"``), as :attr:`tfq_layers.PQC.backend`."""
         return self._engine.backend.name
+
+    @property
+    def simulator_backend(self):
+        """The :class:`~tfq_layers.backends.base.Backend` object in use."""
+        return self._engine.backend
 
     @property
     def circuit(self):
@@ -231,6 +190,23 @@ class BornMachine(GenerativeModel):
                 "gate, or analytic training.")
         return np.array(sorted(counts), dtype=np.int32)
 
+    def sample_circuit(self, repetitions, seed=None):
+        """``repetitions`` bitstrings measured from the circuit by the backend's sampler.
+
+        These are the samples shot-based training (``repetitions=N``) uses; :meth:`sample`
+        instead draws from the exact :meth:`probabilities`. Both follow the same distribution.
+
+        Args:
+            repetitions: number of shots, a positive int.
+            seed: passed to the backend's sampler (TFQ's sampler takes none).
+
+        Returns:
+            int32 NumPy array ``(repetitions, n_bits)``, qubits in order.
+        """
+        if not self.built:
+            self.build()
+        return self._sample_from_values(self._placeholder_values(), repetitions, seed)[0].numpy()
+
     def _sample_from_values(self, values, repetitions, seed=None):
         """``(batch, repetitions, n)`` int32 samples of the circuit at each row of ``values``."""
         return self._engine.backend.sample(values, tf.zeros([0]), repetitions, seed=seed)
@@ -274,7 +250,7 @@ class BornMachine(GenerativeModel):
             "circuit": None if self._default_circuit else serialization.dumps(self.circuit),
             "layers": self.layers_,
             "repetitions": self.repetitions,
-            "backend": self.backend_name,
+            "backend": self.backend_request,
             "initializer": keras.initializers.serialize(self.initializer),
             "seed": self.seed,
         })

@@ -99,7 +99,7 @@ class PQC(keras.layers.Layer):
         if repetitions is not None:
             if isinstance(repetitions, bool) or not isinstance(repetitions, int) or repetitions < 1:
                 raise ValueError(f"repetitions must be a positive int or None; got {repetitions!r}.")
-        self.backend_request = backends.normalize_name(backend)
+        self.backend_request = backends.normalize_name(backend)  # as given; `backend`: resolved
         self.repetitions = repetitions
         self._engine = Engine(
             dict(circuit=circuit, observables=observables, input_symbols=input_symbols,
@@ -351,7 +351,7 @@ class PQC(keras.layers.Layer):
     @classmethod
     def from_config(cls, config):
         config = dict(config)
-        config["circuit"] = _load_circuit(config["circuit"])
+        config["circuit"] = load_circuit(config["circuit"])
         if config.get("observables") is not None:
             config["observables"] = serialization.loads(config["observables"])
         return cls(**deserialize_weight_arguments(config))
@@ -367,7 +367,7 @@ def deserialize_weight_arguments(config):
     return config
 
 
-def _load_circuit(text):
+def load_circuit(text):
     circuit = serialization.loads(text)
     if not isinstance(circuit, cirq.Circuit):
         raise serialization.SerializationError(

@@ -1,0 +1,97 @@
+"""The static part of one compat executor call, and its JSON form."""
+
+import cirq
+import numpy as np
+
+from tfq_layers import serialization
+
+__all__ = ["CallSetup"]
+
+
+class CallSetup:
+    """The static part of one call: circuits (or ``None`` when they come as a tensor), symbol
+    names, operators, repetitions; JSON-able through ``to_config``/``from_config``."""
+
+    def __init__(
+        self,
+        circuits,
+        names,
+        values_given,
+        operators=None,
+        op_index=None,
+        repetitions=None,
+        single=True,
+    ):
+        self.circuits = circuits  # list of cirq.Circuit, or None (tf.string tensor input)
+        self.names = names
+        self.values_given = values_given
+        self.operators = operators
+        self.op_index = op_index
+        self.repetitions = repetitions
+        self.single = single
+        self._key = None
+        self.distinct, self.index = None, None
+        if circuits is not None:
+            keys, self.distinct, index = {}, [], []
+            for c in circuits:
+                key = c.freeze()
+                if key not in keys:
+                    keys[key] = len(self.distinct)
+                    self.distinct.append(c.unfreeze() if isinstance(c, cirq.FrozenCircuit) else c)
+                index.append(keys[key])
+            self.index = np.array(index, np.int32)
+
+    @property
+    def data_mode(self):
+        return self.circuits is None
+
+    @property
+    def n_rows(self):
+        return None if self.circuits is None else len(self.circuits)
+
+    def key(self):
+        """What identifies this configuration (computed once: a setup never changes)."""
+        if self._key is None:
+            self._key = (
+                None if self.circuits is None else tuple(c.freeze() for c in self.circuits),
+                tuple(self.names),
+                self.values_given,
+                None if self.operators is None else tuple(str(o) for o in self.operators),
+                None if self.op_index is None else self.op_index.tobytes(),
+                self.repetitions,
+                self.single,
+            )
+        return self._key
+
+    def to_config(self):
+        return {
+            "circuits": None if self.circuits is None else serialization.dumps(self.circuits),
+            "single": self.single,
+            "symbol_names": list(self.names),
+            "values_given": self.values_given,
+            "operators": None if self.operators is None else serialization.dumps(self.operators),
+            "operator_index": None if self.op_index is None else self.op_index.tolist(),
+            "repetitions": self.repetitions,
+        }
+
+    @classmethod
+    def from_config(cls, cfg):
+        circuits = None if cfg.get("circuits") is None else serialization.loads(cfg["circuits"])
+        if circuits is not None and (
+            not isinstance(circuits, list) or not all(isinstance(c, cirq.Circuit) for c in circuits)
+        ):
+            raise serialization.SerializationError(
+                "saved 'circuits' is not a list of cirq.Circuit; the file was altered or is not a "
+                "tfq_layers model."
+            )
+        ops = None if cfg.get("operators") is None else serialization.loads(cfg["operators"])
+        index = cfg.get("operator_index")
+        return cls(
+            circuits,
+            [str(n) for n in cfg.get("symbol_names") or []],
+            bool(cfg.get("values_given")),
+            ops,
+            None if index is None else np.array(index, np.int32),
+            cfg.get("repetitions"),
+            bool(cfg.get("single", True)),
+        )

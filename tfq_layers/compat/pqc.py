@@ -1,0 +1,264 @@
+"""TFQ's high-level layers: PQC, NoisyPQC, ControlledPQC, NoisyControlledPQC."""
+
+import sympy
+
+from tfq_layers import backends, serialization
+from tfq_layers._keras import keras, register
+from tfq_layers.compat.arguments import (
+    check_backend,
+    default_initializer,
+    lexicographic_symbols,
+    native_backend,
+    type_name,
+)
+from tfq_layers.layers import pqc as _pqc
+
+__all__ = ["PQC", "NoisyPQC", "ControlledPQC", "NoisyControlledPQC"]
+
+
+class _HighLevel(_pqc.PQC):
+    """TFQ's high-level layers are the native PQC with TFQ's argument names and symbol order."""
+
+    def _tfq_config(self):
+        raise NotImplementedError
+
+    @property
+    def symbols(self):
+        """The symbols the layer's variables (or controller columns) map to, in order."""
+        syms = self._program.weight_symbols or self._program.input_symbols
+        return [sympy.Symbol(s.name) for s in syms]
+
+    def symbol_values(self):
+        """``{sympy.Symbol: float}`` of the current weights (TFQ's keys are sympy symbols)."""
+        if self.circuit_weights is None:
+            return {}
+        values = self.circuit_weights.numpy()
+        return {
+            sympy.Symbol(s.name): float(v) for s, v in zip(self._program.weight_symbols, values)
+        }
+
+    def get_config(self):
+        base = keras.layers.Layer.get_config(self)
+        base.update(self._tfq_config())
+        base["model_circuit"] = serialization.dumps(self._program.circuit)
+        base["operators"] = serialization.dumps(self._program.observables)
+        base["repetitions"] = self.repetitions
+        base["backend"] = self._tfq_backend
+        base["differentiator"] = backends.plain_spec(self._engine.differentiator)
+        return base
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        config["model_circuit"] = _pqc.load_circuit(config["model_circuit"])
+        config["operators"] = serialization.loads(config["operators"])
+        return cls(**_pqc.deserialize_weight_arguments(config))
+
+
+@register("compat.PQC")
+class PQC(_HighLevel):
+    """TFQ's ``PQC``: a trainable model circuit appended to quantum data.
+
+    Args:
+        model_circuit: ``cirq.Circuit``; its symbols (any sympy expressions) become trainable
+            weights, in lexicographic order (``symbols``).
+        operators: ``cirq.PauliSum``/``cirq.PauliString`` or a list of them.
+        repetitions: ``None`` for exact expectations, else shots per term.
+        backend: ``'noiseless'`` (default), ``'tfq'`` or ``'statevector'``.
+        differentiator: as for :class:`Expectation`.
+        initializer, regularizer, constraint: for the weights (TFQ's defaults).
+
+    Input: ``(batch,)`` tf.string circuits (from ``tfq.convert_to_tensor``).
+
+    Output: ``(batch, n_operators)`` float32.
+    """
+
+    def __init__(
+        self,
+        model_circuit,
+        operators,
+        *,
+        repetitions=None,
+        backend="noiseless",
+        differentiator=None,
+        initializer=None,
+        regularizer=None,
+        constraint=None,
+        **kwargs,
+    ):
+        self._tfq_backend = check_backend(backend)
+        if backend == "noisy":
+            raise ValueError("PQC is noiseless; use NoisyPQC for circuits with noise channels.")
+        super().__init__(
+            model_circuit,
+            operators,
+            input_symbols=None,
+            differentiator=differentiator,
+            repetitions=repetitions,
+            initializer=initializer or default_initializer(),
+            regularizer=regularizer,
+            constraint=constraint,
+            weight_symbols=lexicographic_symbols(model_circuit),
+            backend=native_backend(backend),
+            **kwargs,
+        )
+
+    def _tfq_config(self):
+        return {
+            "initializer": keras.initializers.serialize(self.initializer),
+            "regularizer": None
+            if self.regularizer is None
+            else keras.regularizers.serialize(self.regularizer),
+            "constraint": None
+            if self.constraint is None
+            else keras.constraints.serialize(self.constraint),
+        }
+
+
+class _Noisy:
+    """What TFQ's two noisy high-level layers share: ``repetitions`` trajectories (required) and
+    ``sample_based`` (required), which decides whether expectations are sampled."""
+
+    def _start_noisy(self, repetitions, sample_based):
+        self._force_noisy = True
+        if repetitions is None:
+            raise ValueError(f"{type(self).__name__} requires repetitions=N (trajectories).")
+        if sample_based is None:
+            raise ValueError(f"{type(self).__name__} requires sample_based=True or False.")
+        self.sample_based = bool(sample_based)
+
+    def _bind(self, name):
+        super()._bind(name)
+        self._sampled = self.sample_based
+
+
+@register("compat.NoisyPQC")
+class NoisyPQC(_Noisy, PQC):
+    """TFQ's ``NoisyPQC``: ``PQC`` for circuits with noise channels.
+
+    Args:
+        model_circuit, operators, differentiator, initializer, regularizer, constraint: as
+            :class:`PQC`.
+        repetitions: trajectories (required).
+        sample_based: ``False``: average exact expectations over ``repetitions`` trajectories;
+            ``True``: estimate each from one shot per trajectory (required, as in TFQ).
+    """
+
+    def __init__(
+        self,
+        model_circuit,
+        operators,
+        *,
+        repetitions=None,
+        sample_based=None,
+        differentiator=None,
+        initializer=None,
+        regularizer=None,
+        constraint=None,
+        backend="noisy",
+        **kwargs,
+    ):
+        self._start_noisy(repetitions, sample_based)
+        super().__init__(
+            model_circuit,
+            operators,
+            repetitions=repetitions,
+            backend="noiseless" if backend == "noisy" else backend,
+            differentiator=differentiator,
+            initializer=initializer,
+            regularizer=regularizer,
+            constraint=constraint,
+            **kwargs,
+        )
+        self._tfq_backend = backend
+
+    def _tfq_config(self):
+        config = super()._tfq_config()
+        config["sample_based"] = self.sample_based
+        return config
+
+
+@register("compat.ControlledPQC")
+class ControlledPQC(_HighLevel):
+    """TFQ's ``ControlledPQC``: the model circuit's symbols come from another layer.
+
+    Args:
+        model_circuit: ``cirq.Circuit``; its symbols take their values from the second input, in
+            lexicographic order (``symbols``).
+        operators, repetitions, backend, differentiator: as :class:`PQC`.
+
+    Input: ``[circuits, symbol_values]``: ``(batch,)`` tf.string and ``(batch, n_symbols)``.
+
+    Output: ``(batch, n_operators)`` float32.
+    """
+
+    def __init__(
+        self,
+        model_circuit,
+        operators,
+        *,
+        repetitions=None,
+        backend="noiseless",
+        differentiator=None,
+        **kwargs,
+    ):
+        self._tfq_backend = check_backend(backend)
+        if backend == "noisy":
+            raise ValueError("ControlledPQC is noiseless; use NoisyControlledPQC.")
+        super().__init__(
+            model_circuit,
+            operators,
+            input_symbols=lexicographic_symbols(model_circuit),
+            differentiator=differentiator,
+            repetitions=repetitions,
+            backend=native_backend(backend),
+            **kwargs,
+        )
+        if not self._engine.bound:  # its input is always quantum data
+            self._bind(self._engine.choose(quantum_data=True))
+        if type(self).build is _pqc.PQC.build:  # no weights: built at instantiation, as Keras
+            self.built = True  # expects of a layer whose build is not its own
+
+    def _tfq_config(self):
+        return {}
+
+    def _split_inputs(self, inputs):
+        if not isinstance(inputs, (list, tuple)) or len(inputs) != 2:
+            raise ValueError(
+                f"{self.name} takes [circuits, symbol_values]; got {type_name(inputs)}."
+            )
+        return super()._split_inputs(inputs)
+
+
+@register("compat.NoisyControlledPQC")
+class NoisyControlledPQC(_Noisy, ControlledPQC):
+    """TFQ's ``NoisyControlledPQC``: ``ControlledPQC`` for circuits with noise channels.
+
+    Args: as :class:`ControlledPQC`, with ``repetitions`` (trajectories) and ``sample_based``
+    required, as :class:`NoisyPQC`.
+    """
+
+    def __init__(
+        self,
+        model_circuit,
+        operators,
+        *,
+        repetitions=None,
+        sample_based=None,
+        differentiator=None,
+        backend="noisy",
+        **kwargs,
+    ):
+        self._start_noisy(repetitions, sample_based)
+        super().__init__(
+            model_circuit,
+            operators,
+            repetitions=repetitions,
+            backend="noiseless" if backend == "noisy" else backend,
+            differentiator=differentiator,
+            **kwargs,
+        )
+        self._tfq_backend = backend
+
+    def _tfq_config(self):
+        return {"sample_based": self.sample_based}
