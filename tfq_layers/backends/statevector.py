@@ -615,6 +615,38 @@ def _obs_key(observables):
     return tuple(repr(o) for o in obs)
 
 
+# ops that move no data (views, bookkeeping) in the traffic count
+_FREE_OPS = frozenset({"Reshape", "Identity", "IdentityN", "Const", "Placeholder", "Shape", "StopGradient",
+                       "Squeeze", "ExpandDims", "NoOp", "ZerosLike", "OnesLike", "ShapeN", "Size", "Rank"})
+
+
+def _graph_traffic(graph, min_bytes):
+    """(bytes, flops) of the ops of ``graph``: bytes of inputs and outputs of at least ``min_bytes``
+    (ops in ``_FREE_OPS`` excluded), flops of matrix products (see `StatevectorSimulator.traffic`)."""
+
+    def size(t):
+        if not t.shape.is_fully_defined() or t.dtype == tf.resource or t.dtype == tf.variant:
+            return 0
+        return t.shape.num_elements() * t.dtype.size
+
+    nbytes, flops = 0, 0
+    for op in graph.get_operations():
+        if op.type in _FREE_OPS:
+            continue
+        for t in list(op.inputs) + list(op.outputs):
+            b = size(t)
+            if b >= min_bytes:
+                nbytes += b
+        if op.type in ("MatMul", "BatchMatMul", "BatchMatMulV2", "BatchMatMulV3"):
+            a, b = op.inputs[0].shape, op.inputs[1].shape
+            o = op.outputs[0].shape
+            if a.is_fully_defined() and o.is_fully_defined():
+                adj_a = op.get_attr("transpose_a") if op.type == "MatMul" else op.get_attr("adj_x")
+                k = a[-2] if adj_a else a[-1]
+                flops += 2 * o.num_elements() * k
+    return nbytes, flops
+
+
 # --------------------------------------------------------------------------------------
 # the simulator
 # --------------------------------------------------------------------------------------
@@ -749,6 +781,71 @@ class StatevectorSimulator:
     def memory_estimate_bytes(self, batch: int) -> int:
         """Rough peak bytes of a forward + gradient pass for `batch` (see `estimate_memory_bytes`)."""
         return estimate_memory_bytes(self.n_qubits, batch, self.n_steps, self.gradient)
+
+    def traffic(self, batch: int, observables=None) -> Dict[str, float]:
+        """Memory traffic and arithmetic of one call on ``batch`` examples, counted from the graph.
+
+        The forward call (state and expectation readout) and the forward + gradient call (with
+        respect to ``symbol_values`` and ``shared_values``, as a layer's training step asks) are
+        traced for a fixed batch, without running them, and every op of the graph is counted:
+        reshapes, identities and constants move no data; any other op reading or writing a tensor
+        of at least a quarter of the batch's state adds those bytes. One *pass* is one read plus one
+        write of the whole batch's state (``2 * state_bytes``), so a transpose, a gather or a
+        matrix product over the state counts one pass, and a step of the adjoint method working on
+        the state and its cotangent counts two. Matrix products add ``2 * M * N * K`` flops.
+
+        Under XLA (``jit_compile``) the gradient re-runs the forward computation inside the
+        backward one (see ``fused_vjp``): that forward is added to the gradient counts, and XLA's
+        own fusion may then save passes the count cannot see.
+
+        Args:
+            batch: number of examples (batch elements; times ``trajectories`` for a noisy
+                circuit averaged over trajectories).
+            observables: the readout; defaults to the constructor's observables, or <Z> on
+                every qubit when there are none.
+
+        Returns:
+            dict with ``state_bytes`` (bytes of the batch's state, complex64), ``passes_forward``
+            and ``passes_gradient`` (passes in a forward call and in a forward + gradient call),
+            ``bytes_forward``/``bytes_gradient`` (bytes read and written by those ops) and
+            ``flops_forward``/``flops_gradient`` (matrix-product flops).
+
+        Example:
+            >>> t = sim.traffic(8)
+            >>> t["state_bytes"] == 8 * 2**sim.n_qubits * 8
+            True
+        """
+        batch = int(batch)
+        if batch < 1:
+            raise ValueError(f"batch must be >= 1, got {batch!r}")
+        if observables is None and self._default_obs is None:
+            observables = [cirq.Z(q) for q in self.qubits]
+        plan = self._obs_plan(observables)
+        state_bytes = memory.state_bytes(self.n_qubits, batch)
+        specs = (tf.TensorSpec([batch, len(self.symbol_names)], _RDTYPE),
+                 tf.TensorSpec([len(self.shared_symbols)], _RDTYPE))
+
+        def forward(v, s):
+            return plan.expectation(self._state_fn(v, s, self._rand(batch, tf.zeros([2], tf.int32))))
+
+        def gradient(v, s):
+            with tf.GradientTape() as tape:
+                tape.watch([v, s])
+                loss = tf.reduce_sum(forward(v, s))
+            return tape.gradient(loss, [v, s], unconnected_gradients=tf.UnconnectedGradients.ZERO)
+
+        out = {"state_bytes": state_bytes}
+        for name, fn in (("forward", forward), ("gradient", gradient)):
+            graph = tf.function(fn, autograph=False).get_concrete_function(*specs).graph
+            nbytes, flops = _graph_traffic(graph, state_bytes / 4)
+            out[f"bytes_{name}"] = nbytes
+            out[f"flops_{name}"] = flops
+        if self.jit_compile and self.fused_vjp:
+            out["bytes_gradient"] += out["bytes_forward"]
+            out["flops_gradient"] += out["flops_forward"]
+        for name in ("forward", "gradient"):
+            out[f"passes_{name}"] = round(out[f"bytes_{name}"] / (2 * state_bytes), 2)
+        return out
 
     def _obs_plan(self, observables) -> _ObsPlan:
         if observables is None:
