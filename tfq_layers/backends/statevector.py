@@ -458,44 +458,72 @@ class _RStep:
         return tf.reshape(y / norm[:, None, None], [-1, 2**n, 2])
 
     # ---- adjoint (inverse) and gradient
-    def backward(self, z, u):
-        """Adjoint-method step. z = [y; g] stacked on the batch axis (2B, 2**n, 2): the step's
-        output state and its cotangent. Returns ([x; g_x], g_u or None). Un-computing x and
-        back-propagating g with one op keeps them in lock-step (bounded memory)."""
+    def backward(self, y, g, u, seq):
+        """Adjoint-method step: from the step's output state ``y`` and its cotangent ``g`` (both
+        (B, 2**n, 2)) to its input state ``x``, the cotangent ``g_x`` and the cotangent of ``u``
+        (None for a constant). Every op runs through ``seq`` (`_Sequencer`), one after the other,
+        so at most three states of the batch are alive at a time (y or x, g or g_x, one result).
+        """
         n = self.n
         flat = [-1, 2**n, 2]
         const = isinstance(u, np.ndarray)
+        gu = None
         if self.kind == "dense":
             if _unbatched(u) and self.one_gemm:  # one GEMM over all rows; the gradient sums the batch
                 dd = self.rd[2]
-                zf = tf.reshape(z, [2, -1, dd])
-                zin = tf.reshape(tf.matmul(tf.reshape(zf, [-1, dd]), u, transpose_b=True), [2, -1, dd])
-                gu = None if const else tf.matmul(zin[0], zf[1], transpose_a=True)
-                return _transpose(tf.reshape(zin, flat), self.inv_t, flat), gu
-            zr = tf.reshape(z, (2,) + self.rd)
-            zin = tf.matmul(zr, u, transpose_b=True)
-            gu = None if const else tf.matmul(zin[0], zr[1], transpose_a=True)
-            if gu is not None and _unbatched(u):
-                gu = tf.reduce_sum(gu, axis=0)
-            return _transpose(tf.reshape(zin, flat), self.inv_t, flat), gu
+                x = seq(lambda: tf.matmul(tf.reshape(y, [-1, dd]), u, transpose_b=True))
+                if not const:
+                    gu = seq(lambda: tf.matmul(x, tf.reshape(g, [-1, dd]), transpose_a=True))
+                g = seq(lambda: tf.matmul(tf.reshape(g, [-1, dd]), u, transpose_b=True))
+            else:
+                x = seq(lambda: tf.matmul(tf.reshape(y, self.rd), u, transpose_b=True))
+                if not const:
+                    gu = seq(lambda: tf.matmul(x, tf.reshape(g, self.rd), transpose_a=True))
+                    if _unbatched(u):
+                        gu = tf.reduce_sum(gu, axis=0)
+                g = seq(lambda: tf.matmul(tf.reshape(g, self.rd), u, transpose_b=True))
+            x = seq(lambda: _transpose(tf.reshape(x, flat), self.inv_t, flat))
+            g = seq(lambda: _transpose(tf.reshape(g, flat), self.inv_t, flat))
+            return tf.reshape(x, flat), tf.reshape(g, flat), gu
         if self.kind == "diag":
             ub = np.reshape(u, self._bshape(u)) if const else tf.reshape(u, self._bshape(u))
-            zg = tf.reshape(z, [2, -1] + self.group_shape)
-            zin = _cmul(zg, _conj(ub))
-            gu = None
+            shape = [-1] + self.group_shape
+            x = seq(lambda: _cmul(tf.reshape(y, shape), _conj(ub)))
             if not const:
-                prod = _cmul(zg[1], _conj(zin[0]))
+                prod = seq(lambda: _cmul(tf.reshape(g, shape), _conj(x)))
                 if self.free_axes:
                     prod = tf.reduce_sum(prod, axis=self.free_axes)
                 gu = tf.reshape(prod, [-1, self.d, 2])
                 if _unbatched(u):
                     gu = tf.reduce_sum(gu, axis=0)
-            return tf.reshape(zin, flat), gu
+            g = seq(lambda: _cmul(tf.reshape(g, shape), _conj(ub)))
+            return tf.reshape(x, flat), tf.reshape(g, flat), gu
         if self.kind == "perm":
-            if self.step.phase is not None:
-                z = _cmul(z, _conj(self.phase))
-            return tf.gather(z, self.step.inv_index, axis=1), None
+            def undo(z):
+                if self.step.phase is not None:
+                    z = _cmul(z, _conj(self.phase))
+                return tf.gather(z, self.step.inv_index, axis=1)
+            x = seq(lambda: undo(y))
+            return x, seq(lambda: undo(g)), None
         raise ValueError("The adjoint gradient does not support noise channels; use gradient='autodiff'.")
+
+
+class _Sequencer:
+    """Runs graph ops one after another (each waits for the previous one's result): the executor
+    would otherwise run independent ops of the adjoint sweep side by side and keep more states of
+    the batch alive than the sweep needs. A no-op when executing eagerly."""
+
+    def __init__(self):
+        self.last = None
+
+    def __call__(self, fn):
+        if self.last is None:
+            out = fn()
+        else:
+            with tf.control_dependencies([self.last]):
+                out = fn()
+        self.last = out
+        return out
 
 
 # --------------------------------------------------------------------------------------
@@ -509,6 +537,7 @@ class _ObsPlan:
 
     def __init__(self, observables, qindex: Dict[cirq.Qid, int], n: int):
         obs = list(observables) if isinstance(observables, (list, tuple)) else [observables]
+        self.observables = obs
         self.n_obs = len(obs)
         if self.n_obs == 0:
             raise ValueError("observables is empty; pass a list of cirq.PauliSum.")
@@ -573,19 +602,23 @@ class _ObsPlan:
             y >>= 1
         return (1 - 2 * par).astype(np.float32)
 
-    @staticmethod
-    def _signs_tf(masks, n):
-        y = tf.bitwise.bitwise_and(tf.range(2**n, dtype=tf.int32)[:, None], masks.astype(np.int32)[None, :])
-        par = tf.bitwise.bitwise_and(tf.cast(tf.raw_ops.PopulationCount(x=y), tf.int32), 1)
-        return tf.cast(1 - 2 * par, _RDTYPE)
+    def _contract(self, a, masks, coef):
+        """``a @ D`` for a (B, 2**n) and D[y, o] = sum_t coef[t, o] (-1)^popcount(y & masks[t]).
 
-    def _dmat(self, masks, coef):
+        Small registers use D as one constant. Beyond ``_DENSE_OBS_LIMIT`` entries, the sign of
+        a term factorizes over the high and low halves of the index bits, so
+        ``a @ D = ((a viewed (B, 2**hi, 2**lo) @ S_lo) * S_hi summed over hi) @ coef`` with two
+        sign tables of 2**(n/2) rows: one pass over ``a`` and no 2**n-row table (at 24 qubits and
+        24 terms that table was 1.5 GiB, rebuilt at every call)."""
         n = self.n
-        if coef is None:
-            return None
         if (2**n) * max(len(masks), self.n_obs) <= _DENSE_OBS_LIMIT:
-            return tf.constant(self._signs_np(masks, n) @ coef)
-        return tf.matmul(self._signs_tf(masks, n), coef)
+            return tf.matmul(a, tf.constant(self._signs_np(masks, n) @ coef))
+        lo = (n + 1) // 2
+        hi = n - lo
+        s_lo = self._signs_np(masks & ((1 << lo) - 1), lo)  # (2**lo, T)
+        s_hi = self._signs_np(masks >> lo, hi)  # (2**hi, T)
+        q = tf.reshape(tf.matmul(tf.reshape(a, [-1, 2**lo]), s_lo), [-1, 2**hi, len(masks)])
+        return tf.matmul(tf.reduce_sum(q * s_hi[None], axis=1), coef.astype(np.float32))
 
     def expectation(self, psi):
         """psi: canonical real-layout state (B, 2**n, 2) -> (B, n_obs) float32."""
@@ -595,19 +628,50 @@ class _ObsPlan:
         for flip, masks, re, im in self.groups:
             if not flip:
                 if probs is None:
-                    probs = tf.reduce_sum(tf.square(psi), axis=-1)
-                out = out + tf.matmul(probs, self._dmat(masks, re))
+                    probs = _probabilities(psi)
+                out = out + self._contract(probs, masks, re)
                 continue
-            phi = tf.reshape(tf.reverse(tf.reshape(psi, [-1] + [2] * n + [2]), [1 + i for i in flip]),
-                             [-1, 2**n, 2])
+            phi = _flip_bits(psi, flip, n)
             # a = conj(phi) * psi
             if re is not None:
                 a_re = tf.reduce_sum(phi * psi, axis=-1)
-                out = out + tf.matmul(a_re, self._dmat(masks, re))
+                out = out + self._contract(a_re, masks, re)
             if im is not None:
                 a_im = phi[..., 0] * psi[..., 1] - phi[..., 1] * psi[..., 0]
-                out = out - tf.matmul(a_im, self._dmat(masks, im))
+                out = out - self._contract(a_im, masks, im)
         return out
+
+
+@tf.custom_gradient
+def _probabilities(psi):
+    """|amplitude|**2 of a real-layout state (B, 2**n, 2); its gradient ``2 psi dp`` is one
+    broadcasting product (autodiff of square-and-sum would materialize two more states)."""
+    def grad(dp):
+        return psi * tf.expand_dims(2.0 * dp, -1)
+
+    return tf.reduce_sum(tf.square(psi), axis=-1), grad
+
+
+def _flip_bits(psi, flip, n):
+    """psi (B, 2**n, 2) with the amplitude index bits of qubits ``flip`` inverted (X on them).
+
+    Inverting the bits of a run of adjacent qubits reverses their merged axis, so one reverse
+    over (batch, runs..., re/im) does it while that view has at most 8 axes (TensorFlow's limit);
+    otherwise one gather by ``index XOR mask``."""
+    runs = []  # (size, flipped) of maximal runs of qubits
+    for q in range(n):
+        f = q in flip
+        if runs and runs[-1][1] == f:
+            runs[-1][0] *= 2
+        else:
+            runs.append([2, f])
+    if len(runs) + 2 <= 8:
+        shape = [-1] + [size for size, _ in runs] + [2]
+        axes = [1 + i for i, (_, f) in enumerate(runs) if f]
+        return tf.reshape(tf.reverse(tf.reshape(psi, shape), axes), [-1, 2**n, 2])
+    mask = sum(1 << (n - 1 - q) for q in flip)
+    index = tf.bitwise.bitwise_xor(tf.range(2**n, dtype=tf.int32), tf.constant(mask, tf.int32))
+    return tf.gather(psi, index, axis=1)
 
 
 def _obs_key(observables):
@@ -826,7 +890,8 @@ class StatevectorSimulator:
                  tf.TensorSpec([len(self.shared_symbols)], _RDTYPE))
 
         def forward(v, s):
-            return plan.expectation(self._state_fn(v, s, self._rand(batch, tf.zeros([2], tf.int32))))
+            return self._layout_plan(plan).expectation(
+                self._state_fn(v, s, self._rand(batch, tf.zeros([2], tf.int32)), finish=False))
 
         def gradient(v, s):
             with tf.GradientTape() as tape:
@@ -860,6 +925,18 @@ class StatevectorSimulator:
             plan = _ObsPlan(observables, self._qindex, self.n_qubits)
             self._obs_cache[key] = plan
         return plan
+
+    def _layout_plan(self, plan: _ObsPlan) -> _ObsPlan:
+        """``plan`` compiled for states in the final qubit layout of the simulation plan."""
+        if self._final_t is None:
+            return plan
+        key = ("layout", id(plan))
+        lp = self._obs_cache.get(key)
+        if lp is None:
+            lp = _ObsPlan(plan.observables, {q: self._final_layout.index(i) for q, i in self._qindex.items()},
+                          self.n_qubits)
+            self._obs_cache[key] = lp
+        return lp
 
     def _values(self, symbol_values, shared_values=None):
         v = tf.convert_to_tensor(symbol_values)
@@ -1002,12 +1079,13 @@ class StatevectorSimulator:
         n = self.n_qubits
         return tf.reshape(tf.one_hot(tf.zeros([batch], tf.int32), 2 ** (n + 1), dtype=_RDTYPE), [-1, 2**n, 2])
 
-    def _forward(self, mats, batch, rand):
-        """Run all steps from |0...0>; returns the canonical real-layout state (B, 2**n, 2)."""
+    def _forward(self, mats, batch, rand, finish=True):
+        """Run all steps from |0...0>; returns the canonical real-layout state (B, 2**n, 2), or with
+        ``finish=False`` the state in the plan's final qubit layout, without the global phase."""
         x = self._initial_state(mats, batch)
         for st in self._steps:
             x = st.apply(x, st.matrix(mats, product=False) if st.kind in ("dense", "diag") else None, rand)
-        return self._finish(x)
+        return self._finish(x) if finish else x
 
     def _finish(self, x):
         n = self.n_qubits
@@ -1022,15 +1100,16 @@ class StatevectorSimulator:
             x = _cmul(x, _diag_real(np.conj(np.array(self._global_phase))).astype(np.float32))
         return _transpose(x, self._final_inv_t, [-1, 2**n, 2])
 
-    def _state_adjoint(self, values, shared):
+    def _state_adjoint(self, values, shared, finish=True):
         """Final state with an adjoint-method custom gradient (w.r.t. the step matrices and the
-        initial product state; those are differentiated by autodiff, which is cheap)."""
+        initial product state; those are differentiated by autodiff, which is cheap).
+        ``finish``: as in `_forward`."""
         mats = self._buckets.evaluate(values, shared)
         batch = tf.shape(values)[0]
         param_steps = [i for i, st in enumerate(self._steps) if st.kind in ("dense", "diag") and st.refs is not None]
         us = [self._steps[i].matrix(mats) for i in param_steps]
         if not us and self._prefix is None:
-            return self._forward(mats, batch, None)
+            return self._forward(mats, batch, None, finish)
         psi0 = self._initial_state(mats, batch)
         steps = self._steps
 
@@ -1045,32 +1124,28 @@ class StatevectorSimulator:
             x = x0
             for i, st in enumerate(steps):
                 x = st.apply(x, mat(i))
-            psi = self._finish(x)
+            psi = self._finish(x) if finish else x
 
             def grad(dpsi):
-                z = self._unfinish(tf.concat([psi, dpsi], axis=0))
+                seq = _Sequencer()
+                y = seq(lambda: self._unfinish(psi) if finish else psi)
+                g = seq(lambda: self._unfinish(dpsi) if finish else dpsi)
                 grads = {}
                 for i in range(len(steps) - 1, -1, -1):
-                    z, gu = steps[i].backward(z, mat(i))
+                    y, g, gu = steps[i].backward(y, g, mat(i), seq)
                     if i in umap:
                         grads[i] = gu
-                        # finish this step's gradient before un-computing further: the
-                        # dataflow executor could otherwise run ahead and keep every
-                        # intermediate state alive
-                        with tf.control_dependencies([gu]):
-                            z = tf.identity(z)
-                g0 = tf.split(z, 2, axis=0)[1]  # z = [x0; dL/dx0]
-                return [g0] + [grads[i] for i in param_steps]
+                return [g] + [grads[i] for i in param_steps]
 
             return psi, grad
 
         return core(psi0, *us)
 
-    def _state_fn(self, values, shared, rand):
+    def _state_fn(self, values, shared, rand, finish=True):
         if self.gradient == "adjoint" and not self.has_noise:
-            return self._state_adjoint(values, shared)
+            return self._state_adjoint(values, shared, finish)
         mats = self._buckets.evaluate(values, shared)
-        return self._forward(mats, tf.shape(values)[0], rand)
+        return self._forward(mats, tf.shape(values)[0], rand, finish)
 
     def _rand(self, batch, seed):
         if self.n_channels == 0:
@@ -1135,11 +1210,12 @@ class StatevectorSimulator:
 
         return self._fn(("probs", t), build)(v, s, sd)
 
-    def _trajectory_mean(self, v, s, sd, t, readout):
-        """``readout(psi)`` of the states for values ``v``, averaged over ``t`` trajectories."""
+    def _trajectory_mean(self, v, s, sd, t, readout, finish=True):
+        """``readout(psi)`` of the states for values ``v``, averaged over ``t`` trajectories
+        (``finish``: as in `_forward`)."""
         b = tf.shape(v)[0]
         vt = self._tile(v, t) if t > 1 else v
-        out = readout(self._state_fn(vt, s, self._rand(tf.shape(vt)[0], sd)))
+        out = readout(self._state_fn(vt, s, self._rand(tf.shape(vt)[0], sd), finish))
         if t > 1:
             out = tf.reduce_mean(tf.reshape(out, [t, b, -1]), axis=0)
         return out
@@ -1176,8 +1252,13 @@ class StatevectorSimulator:
         t = self._n_traj(trajectories)
         sd = _as_seed(seed) if self.has_noise else tf.zeros([2], tf.int32)
 
+        # read out in the plan's final qubit layout: no closing transpose (nor its inverse in the
+        # adjoint sweep); the global phase cancels in <psi|O|psi>
+        layout_plan = self._layout_plan(plan)
+
         def build():
-            return lambda v, s, sd: self._trajectory_mean(v, s, sd, t, plan.expectation)
+            return lambda v, s, sd: self._trajectory_mean(v, s, sd, t, layout_plan.expectation,
+                                                          finish=False)
 
         return self._fn(("expectation", id(plan), t), build)(v, s, sd)
 
