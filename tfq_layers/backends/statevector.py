@@ -44,7 +44,7 @@ import tensorflow as tf
 from tfq_layers.backends import _sv_compile as C
 from tfq_layers.backends import memory
 
-__all__ = ["StatevectorSimulator", "estimate_memory_bytes"]
+__all__ = ["LARGE_REGISTER_QUBITS", "StatevectorSimulator", "estimate_memory_bytes"]
 
 _RDTYPE = tf.float32
 
@@ -202,6 +202,9 @@ _DENSE_W_LIMIT = 2**22
 # at 8, 26 -> 22 at 12, neutral at 16) but costs 7-12% at 20 qubits, where the blocks it shrinks
 # are no cheaper for it.
 _PREFIX_MAX_QUBITS = 16
+# From this many qubits on the simulator takes its large-register plan (see the constructor's
+# `large_register`): passes over the state, not per-op overhead, set the cost there.
+LARGE_REGISTER_QUBITS = 20
 
 
 class _Buckets:
@@ -535,7 +538,8 @@ _DENSE_OBS_LIMIT = 2**22
 class _ObsPlan:
     """Precompiled list of PauliSums: groups of terms sharing the same bit-flip mask."""
 
-    def __init__(self, observables, qindex: Dict[cirq.Qid, int], n: int):
+    def __init__(self, observables, qindex: Dict[cirq.Qid, int], n: int, factored: bool = False):
+        self.factored = factored
         obs = list(observables) if isinstance(observables, (list, tuple)) else [observables]
         self.observables = obs
         self.n_obs = len(obs)
@@ -611,7 +615,7 @@ class _ObsPlan:
         sign tables of 2**(n/2) rows: one pass over ``a`` and no 2**n-row table (at 24 qubits and
         24 terms that table was 1.5 GiB, rebuilt at every call)."""
         n = self.n
-        if (2**n) * max(len(masks), self.n_obs) <= _DENSE_OBS_LIMIT:
+        if not self.factored and (2**n) * max(len(masks), self.n_obs) <= _DENSE_OBS_LIMIT:
             return tf.matmul(a, tf.constant(self._signs_np(masks, n) @ coef))
         lo = (n + 1) // 2
         hi = n - lo
@@ -734,15 +738,15 @@ class StatevectorSimulator:
         observables: optional default list of `cirq.PauliSum` for `expectation`.
         gradient: "autodiff" (plain TF autodiff through the simulation; supports Hessians
             and noise), "adjoint" (Jones & Gacon 2020: keeps only the final state and
-            un-computes the gates backwards, so memory does not grow with depth; first order
-            only, noiseless circuits only, about 25% slower) or "auto" (default: adjoint from
-            20 qubits on for noiseless circuits, else autodiff).
+            un-computes the gates backwards, at most three states of the batch alive at a time
+            whatever the depth; first order only, noiseless circuits only) or "auto" (default:
+            adjoint in the large-register plan for noiseless circuits, else autodiff).
         jit_compile: XLA-compile the simulation kernels (`tf.function(jit_compile=True)`);
             "auto" (default) does so below 14 qubits, where per-op overhead dominates. Above,
             plain graph mode is as fast and uses less memory. Either way the simulator also
             runs inside a user's `tf.function(jit_compile=True)`.
         fusion_qubits: maximum size of fused gate blocks (default 2 up to 6 qubits, 3 up to
-            13, 4 up to 19, then 5).
+            13, 4 up to 19, 5 in the large-register plan).
         trajectories: default number of trajectories per batch element for noisy circuits.
         max_fused_terms: cap on the Fourier terms of a fused parameterized matrix.
         fused_vjp: with XLA, compute gradients by re-running the simulation inside one XLA
@@ -752,6 +756,11 @@ class StatevectorSimulator:
             ``shared_values`` argument of the simulation methods, and the blocks that depend on
             them alone are computed once and applied with one GEMM over the whole batch instead
             of one small matrix product per batch element.
+        large_register: take the large-register plan (default: from `LARGE_REGISTER_QUBITS` = 20
+            qubits on): the adjoint gradient (with "auto", noiseless circuits), 5-qubit fused
+            blocks, no product-state prefix, no XLA (with "auto"), and Pauli readouts through
+            sign tables of 2**(n/2) rows. ``True`` forces it on any register (tests do, on small
+            ones); explicit `gradient`, `jit_compile` and `fusion_qubits` still win.
 
     Example:
         >>> q = cirq.LineQubit.range(2)
@@ -765,7 +774,8 @@ class StatevectorSimulator:
     def __init__(self, circuit: cirq.AbstractCircuit, symbol_names: Sequence, qubits=None, *,
                  observables=None, gradient: str = "auto", jit_compile="auto",
                  fusion_qubits: Optional[int] = None, trajectories: int = 100,
-                 max_fused_terms: int = 16, fused_vjp: bool = True, shared_symbols: Sequence = ()):
+                 max_fused_terms: int = 16, fused_vjp: bool = True, shared_symbols: Sequence = (),
+                 large_register: Optional[bool] = None):
         if not isinstance(circuit, cirq.AbstractCircuit):
             raise TypeError(f"circuit must be a cirq.Circuit, got {type(circuit).__name__}: {circuit!r}")
         names = _names(symbol_names, "symbol_names")
@@ -796,10 +806,11 @@ class StatevectorSimulator:
         self._qindex = {q: i for i, q in enumerate(qubits)}
         sym_index = {s: i for i, s in enumerate(names + shared)}
 
+        self.large_register = (n >= LARGE_REGISTER_QUBITS) if large_register is None else bool(large_register)
         items, self._global_phase = C.parse_circuit(circuit, qubits, sym_index)
         self.has_noise = any(isinstance(it, C.ChannelItem) for it in items)
         if gradient == "auto":
-            gradient = "adjoint" if (n >= 20 and not self.has_noise) else "autodiff"
+            gradient = "adjoint" if (self.large_register and not self.has_noise) else "autodiff"
         if gradient == "adjoint" and self.has_noise:
             raise ValueError("gradient='adjoint' needs a noiseless circuit (the adjoint method un-computes "
                              "gates); use gradient='autodiff' for circuits with noise channels.")
@@ -807,10 +818,10 @@ class StatevectorSimulator:
         if fusion_qubits is None:
             # measured on the reference workload (benchmarks_statevector.py): bigger blocks
             # mean fewer passes over the state but costlier block matrices
-            fusion_qubits = 2 if n <= 6 else (3 if n <= 13 else (4 if n <= 19 else 5))
+            fusion_qubits = 5 if self.large_register else (2 if n <= 6 else (3 if n <= 13 else 4))
         self.fusion_qubits = int(fusion_qubits)
         self._buckets = _Buckets(len(names) + len(shared), len(names))
-        if n <= _PREFIX_MAX_QUBITS:
+        if n <= _PREFIX_MAX_QUBITS and not self.large_register:
             prefix, items = C.split_prefix(items, n)
         else:
             prefix = {}
@@ -822,7 +833,7 @@ class StatevectorSimulator:
         self.n_steps = len(self._steps)
         self.n_channels = sum(1 for s in self._steps if s.kind == "channel")
         if jit_compile == "auto":
-            jit_compile = n < 14
+            jit_compile = n < 14 and not self.large_register
         self.jit_compile = bool(jit_compile)
         self.fused_vjp = bool(fused_vjp)
         for st in self._steps:
@@ -922,7 +933,7 @@ class StatevectorSimulator:
         key = _obs_key(observables)
         plan = self._obs_cache.get(key)
         if plan is None:
-            plan = _ObsPlan(observables, self._qindex, self.n_qubits)
+            plan = _ObsPlan(observables, self._qindex, self.n_qubits, self.large_register)
             self._obs_cache[key] = plan
         return plan
 
@@ -934,7 +945,7 @@ class StatevectorSimulator:
         lp = self._obs_cache.get(key)
         if lp is None:
             lp = _ObsPlan(plan.observables, {q: self._final_layout.index(i) for q, i in self._qindex.items()},
-                          self.n_qubits)
+                          self.n_qubits, plan.factored)
             self._obs_cache[key] = lp
         return lp
 
@@ -1391,6 +1402,6 @@ class _TermPlan:
                     elif z:
                         ps[qs[i]] = cirq.Z
                 obs.append(cirq.PauliSum.from_pauli_strings([cirq.PauliString(ps)]))
-            tp = _ObsPlan(obs, sim._qindex, sim.n_qubits) if obs else None
+            tp = _ObsPlan(obs, sim._qindex, sim.n_qubits, plan.factored) if obs else None
             sim._obs_cache[key] = tp
         return tp
