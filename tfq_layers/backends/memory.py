@@ -28,7 +28,8 @@ def statevector_bytes(n_qubits, batch, n_steps=None, gradient="autodiff"):
     """Rough peak bytes of simulating (and differentiating) a batch on the statevector backend.
 
     The forward pass needs a few states of the batch; autodiff keeps the input of every fused step
-    for the backward pass, the adjoint method keeps only the final state and a co-state.
+    for the backward pass; the adjoint method un-computes the steps one op at a time, with at most
+    three states alive in its sweep (state, co-state, one result) plus the readout's.
 
     Args:
         n_qubits: number of qubits.
@@ -36,9 +37,10 @@ def statevector_bytes(n_qubits, batch, n_steps=None, gradient="autodiff"):
         n_steps: number of fused simulation steps; defaults to ``2 * n_qubits`` when unknown.
         gradient: ``"autodiff"``, ``"adjoint"`` or ``"none"`` (forward only).
 
-    Calibration (TF allocator peak, graph mode): 16 qubits, batch 32, 21 steps: autodiff 390 MiB
-    (estimate 416), adjoint 118 MiB (112); 20 qubits, batch 8, 10 steps: autodiff 997 MiB (960),
-    adjoint 421 MiB (448).
+    Calibration (TF allocator peak of a PQC layer's training step, graph mode, reference workload):
+    16 qubits, batch 32, 21 steps: autodiff 382 MiB (estimate 416); adjoint (the large-register
+    plan): 20 qubits, batch 8: 236 MiB (320); 22 qubits, batch 4: 538 MiB (640); 24 qubits,
+    batch 2: 787 MiB (1280).
 
     Example:
         >>> statevector_bytes(16, 32) / 2**20  # MiB
@@ -50,7 +52,7 @@ def statevector_bytes(n_qubits, batch, n_steps=None, gradient="autodiff"):
     if gradient == "none":
         return 3 * state
     if gradient == "adjoint":
-        return 7 * state
+        return 5 * state
     return (int(n_steps) + 5) * state
 
 

@@ -44,7 +44,7 @@ import tensorflow as tf
 from tfq_layers.backends import _sv_compile as C
 from tfq_layers.backends import memory
 
-__all__ = ["StatevectorSimulator", "estimate_memory_bytes"]
+__all__ = ["LARGE_REGISTER_QUBITS", "StatevectorSimulator", "estimate_memory_bytes"]
 
 _RDTYPE = tf.float32
 
@@ -202,6 +202,9 @@ _DENSE_W_LIMIT = 2**22
 # at 8, 26 -> 22 at 12, neutral at 16) but costs 7-12% at 20 qubits, where the blocks it shrinks
 # are no cheaper for it.
 _PREFIX_MAX_QUBITS = 16
+# From this many qubits on the simulator takes its large-register plan (see the constructor's
+# `large_register`): passes over the state, not per-op overhead, set the cost there.
+LARGE_REGISTER_QUBITS = 20
 
 
 class _Buckets:
@@ -458,44 +461,72 @@ class _RStep:
         return tf.reshape(y / norm[:, None, None], [-1, 2**n, 2])
 
     # ---- adjoint (inverse) and gradient
-    def backward(self, z, u):
-        """Adjoint-method step. z = [y; g] stacked on the batch axis (2B, 2**n, 2): the step's
-        output state and its cotangent. Returns ([x; g_x], g_u or None). Un-computing x and
-        back-propagating g with one op keeps them in lock-step (bounded memory)."""
+    def backward(self, y, g, u, seq):
+        """Adjoint-method step: from the step's output state ``y`` and its cotangent ``g`` (both
+        (B, 2**n, 2)) to its input state ``x``, the cotangent ``g_x`` and the cotangent of ``u``
+        (None for a constant). Every op runs through ``seq`` (`_Sequencer`), one after the other,
+        so at most three states of the batch are alive at a time (y or x, g or g_x, one result).
+        """
         n = self.n
         flat = [-1, 2**n, 2]
         const = isinstance(u, np.ndarray)
+        gu = None
         if self.kind == "dense":
             if _unbatched(u) and self.one_gemm:  # one GEMM over all rows; the gradient sums the batch
                 dd = self.rd[2]
-                zf = tf.reshape(z, [2, -1, dd])
-                zin = tf.reshape(tf.matmul(tf.reshape(zf, [-1, dd]), u, transpose_b=True), [2, -1, dd])
-                gu = None if const else tf.matmul(zin[0], zf[1], transpose_a=True)
-                return _transpose(tf.reshape(zin, flat), self.inv_t, flat), gu
-            zr = tf.reshape(z, (2,) + self.rd)
-            zin = tf.matmul(zr, u, transpose_b=True)
-            gu = None if const else tf.matmul(zin[0], zr[1], transpose_a=True)
-            if gu is not None and _unbatched(u):
-                gu = tf.reduce_sum(gu, axis=0)
-            return _transpose(tf.reshape(zin, flat), self.inv_t, flat), gu
+                x = seq(lambda: tf.matmul(tf.reshape(y, [-1, dd]), u, transpose_b=True))
+                if not const:
+                    gu = seq(lambda: tf.matmul(x, tf.reshape(g, [-1, dd]), transpose_a=True))
+                g = seq(lambda: tf.matmul(tf.reshape(g, [-1, dd]), u, transpose_b=True))
+            else:
+                x = seq(lambda: tf.matmul(tf.reshape(y, self.rd), u, transpose_b=True))
+                if not const:
+                    gu = seq(lambda: tf.matmul(x, tf.reshape(g, self.rd), transpose_a=True))
+                    if _unbatched(u):
+                        gu = tf.reduce_sum(gu, axis=0)
+                g = seq(lambda: tf.matmul(tf.reshape(g, self.rd), u, transpose_b=True))
+            x = seq(lambda: _transpose(tf.reshape(x, flat), self.inv_t, flat))
+            g = seq(lambda: _transpose(tf.reshape(g, flat), self.inv_t, flat))
+            return tf.reshape(x, flat), tf.reshape(g, flat), gu
         if self.kind == "diag":
             ub = np.reshape(u, self._bshape(u)) if const else tf.reshape(u, self._bshape(u))
-            zg = tf.reshape(z, [2, -1] + self.group_shape)
-            zin = _cmul(zg, _conj(ub))
-            gu = None
+            shape = [-1] + self.group_shape
+            x = seq(lambda: _cmul(tf.reshape(y, shape), _conj(ub)))
             if not const:
-                prod = _cmul(zg[1], _conj(zin[0]))
+                prod = seq(lambda: _cmul(tf.reshape(g, shape), _conj(x)))
                 if self.free_axes:
                     prod = tf.reduce_sum(prod, axis=self.free_axes)
                 gu = tf.reshape(prod, [-1, self.d, 2])
                 if _unbatched(u):
                     gu = tf.reduce_sum(gu, axis=0)
-            return tf.reshape(zin, flat), gu
+            g = seq(lambda: _cmul(tf.reshape(g, shape), _conj(ub)))
+            return tf.reshape(x, flat), tf.reshape(g, flat), gu
         if self.kind == "perm":
-            if self.step.phase is not None:
-                z = _cmul(z, _conj(self.phase))
-            return tf.gather(z, self.step.inv_index, axis=1), None
+            def undo(z):
+                if self.step.phase is not None:
+                    z = _cmul(z, _conj(self.phase))
+                return tf.gather(z, self.step.inv_index, axis=1)
+            x = seq(lambda: undo(y))
+            return x, seq(lambda: undo(g)), None
         raise ValueError("The adjoint gradient does not support noise channels; use gradient='autodiff'.")
+
+
+class _Sequencer:
+    """Runs graph ops one after another (each waits for the previous one's result): the executor
+    would otherwise run independent ops of the adjoint sweep side by side and keep more states of
+    the batch alive than the sweep needs. A no-op when executing eagerly."""
+
+    def __init__(self):
+        self.last = None
+
+    def __call__(self, fn):
+        if self.last is None:
+            out = fn()
+        else:
+            with tf.control_dependencies([self.last]):
+                out = fn()
+        self.last = out
+        return out
 
 
 # --------------------------------------------------------------------------------------
@@ -507,8 +538,10 @@ _DENSE_OBS_LIMIT = 2**22
 class _ObsPlan:
     """Precompiled list of PauliSums: groups of terms sharing the same bit-flip mask."""
 
-    def __init__(self, observables, qindex: Dict[cirq.Qid, int], n: int):
+    def __init__(self, observables, qindex: Dict[cirq.Qid, int], n: int, factored: bool = False):
+        self.factored = factored
         obs = list(observables) if isinstance(observables, (list, tuple)) else [observables]
+        self.observables = obs
         self.n_obs = len(obs)
         if self.n_obs == 0:
             raise ValueError("observables is empty; pass a list of cirq.PauliSum.")
@@ -573,19 +606,23 @@ class _ObsPlan:
             y >>= 1
         return (1 - 2 * par).astype(np.float32)
 
-    @staticmethod
-    def _signs_tf(masks, n):
-        y = tf.bitwise.bitwise_and(tf.range(2**n, dtype=tf.int32)[:, None], masks.astype(np.int32)[None, :])
-        par = tf.bitwise.bitwise_and(tf.cast(tf.raw_ops.PopulationCount(x=y), tf.int32), 1)
-        return tf.cast(1 - 2 * par, _RDTYPE)
+    def _contract(self, a, masks, coef):
+        """``a @ D`` for a (B, 2**n) and D[y, o] = sum_t coef[t, o] (-1)^popcount(y & masks[t]).
 
-    def _dmat(self, masks, coef):
+        Small registers use D as one constant. Beyond ``_DENSE_OBS_LIMIT`` entries, the sign of
+        a term factorizes over the high and low halves of the index bits, so
+        ``a @ D = ((a viewed (B, 2**hi, 2**lo) @ S_lo) * S_hi summed over hi) @ coef`` with two
+        sign tables of 2**(n/2) rows: one pass over ``a`` and no 2**n-row table (at 24 qubits and
+        24 terms that table was 1.5 GiB, rebuilt at every call)."""
         n = self.n
-        if coef is None:
-            return None
-        if (2**n) * max(len(masks), self.n_obs) <= _DENSE_OBS_LIMIT:
-            return tf.constant(self._signs_np(masks, n) @ coef)
-        return tf.matmul(self._signs_tf(masks, n), coef)
+        if not self.factored and (2**n) * max(len(masks), self.n_obs) <= _DENSE_OBS_LIMIT:
+            return tf.matmul(a, tf.constant(self._signs_np(masks, n) @ coef))
+        lo = (n + 1) // 2
+        hi = n - lo
+        s_lo = self._signs_np(masks & ((1 << lo) - 1), lo)  # (2**lo, T)
+        s_hi = self._signs_np(masks >> lo, hi)  # (2**hi, T)
+        q = tf.reshape(tf.matmul(tf.reshape(a, [-1, 2**lo]), s_lo), [-1, 2**hi, len(masks)])
+        return tf.matmul(tf.reduce_sum(q * s_hi[None], axis=1), coef.astype(np.float32))
 
     def expectation(self, psi):
         """psi: canonical real-layout state (B, 2**n, 2) -> (B, n_obs) float32."""
@@ -595,24 +632,87 @@ class _ObsPlan:
         for flip, masks, re, im in self.groups:
             if not flip:
                 if probs is None:
-                    probs = tf.reduce_sum(tf.square(psi), axis=-1)
-                out = out + tf.matmul(probs, self._dmat(masks, re))
+                    probs = _probabilities(psi)
+                out = out + self._contract(probs, masks, re)
                 continue
-            phi = tf.reshape(tf.reverse(tf.reshape(psi, [-1] + [2] * n + [2]), [1 + i for i in flip]),
-                             [-1, 2**n, 2])
+            phi = _flip_bits(psi, flip, n)
             # a = conj(phi) * psi
             if re is not None:
                 a_re = tf.reduce_sum(phi * psi, axis=-1)
-                out = out + tf.matmul(a_re, self._dmat(masks, re))
+                out = out + self._contract(a_re, masks, re)
             if im is not None:
                 a_im = phi[..., 0] * psi[..., 1] - phi[..., 1] * psi[..., 0]
-                out = out - tf.matmul(a_im, self._dmat(masks, im))
+                out = out - self._contract(a_im, masks, im)
         return out
+
+
+@tf.custom_gradient
+def _probabilities(psi):
+    """|amplitude|**2 of a real-layout state (B, 2**n, 2); its gradient ``2 psi dp`` is one
+    broadcasting product (autodiff of square-and-sum would materialize two more states)."""
+    def grad(dp):
+        return psi * tf.expand_dims(2.0 * dp, -1)
+
+    return tf.reduce_sum(tf.square(psi), axis=-1), grad
+
+
+def _flip_bits(psi, flip, n):
+    """psi (B, 2**n, 2) with the amplitude index bits of qubits ``flip`` inverted (X on them).
+
+    Inverting the bits of a run of adjacent qubits reverses their merged axis, so one reverse
+    over (batch, runs..., re/im) does it while that view has at most 8 axes (TensorFlow's limit);
+    otherwise one gather by ``index XOR mask``."""
+    runs = []  # (size, flipped) of maximal runs of qubits
+    for q in range(n):
+        f = q in flip
+        if runs and runs[-1][1] == f:
+            runs[-1][0] *= 2
+        else:
+            runs.append([2, f])
+    if len(runs) + 2 <= 8:
+        shape = [-1] + [size for size, _ in runs] + [2]
+        axes = [1 + i for i, (_, f) in enumerate(runs) if f]
+        return tf.reshape(tf.reverse(tf.reshape(psi, shape), axes), [-1, 2**n, 2])
+    mask = sum(1 << (n - 1 - q) for q in flip)
+    index = tf.bitwise.bitwise_xor(tf.range(2**n, dtype=tf.int32), tf.constant(mask, tf.int32))
+    return tf.gather(psi, index, axis=1)
 
 
 def _obs_key(observables):
     obs = list(observables) if isinstance(observables, (list, tuple)) else [observables]
     return tuple(repr(o) for o in obs)
+
+
+# ops that move no data (views, bookkeeping) in the traffic count
+_FREE_OPS = frozenset({"Reshape", "Identity", "IdentityN", "Const", "Placeholder", "Shape", "StopGradient",
+                       "Squeeze", "ExpandDims", "NoOp", "ZerosLike", "OnesLike", "ShapeN", "Size", "Rank"})
+
+
+def _graph_traffic(graph, min_bytes):
+    """(bytes, flops) of the ops of ``graph``: bytes of inputs and outputs of at least ``min_bytes``
+    (ops in ``_FREE_OPS`` excluded), flops of matrix products (see `StatevectorSimulator.traffic`)."""
+
+    def size(t):
+        if not t.shape.is_fully_defined() or t.dtype == tf.resource or t.dtype == tf.variant:
+            return 0
+        return t.shape.num_elements() * t.dtype.size
+
+    nbytes, flops = 0, 0
+    for op in graph.get_operations():
+        if op.type in _FREE_OPS:
+            continue
+        for t in list(op.inputs) + list(op.outputs):
+            b = size(t)
+            if b >= min_bytes:
+                nbytes += b
+        if op.type in ("MatMul", "BatchMatMul", "BatchMatMulV2", "BatchMatMulV3"):
+            a, b = op.inputs[0].shape, op.inputs[1].shape
+            o = op.outputs[0].shape
+            if a.is_fully_defined() and o.is_fully_defined():
+                adj_a = op.get_attr("transpose_a") if op.type == "MatMul" else op.get_attr("adj_x")
+                k = a[-2] if adj_a else a[-1]
+                flops += 2 * o.num_elements() * k
+    return nbytes, flops
 
 
 # --------------------------------------------------------------------------------------
@@ -638,15 +738,15 @@ class StatevectorSimulator:
         observables: optional default list of `cirq.PauliSum` for `expectation`.
         gradient: "autodiff" (plain TF autodiff through the simulation; supports Hessians
             and noise), "adjoint" (Jones & Gacon 2020: keeps only the final state and
-            un-computes the gates backwards, so memory does not grow with depth; first order
-            only, noiseless circuits only, about 25% slower) or "auto" (default: adjoint from
-            20 qubits on for noiseless circuits, else autodiff).
+            un-computes the gates backwards, at most three states of the batch alive at a time
+            whatever the depth; first order only, noiseless circuits only) or "auto" (default:
+            adjoint in the large-register plan for noiseless circuits, else autodiff).
         jit_compile: XLA-compile the simulation kernels (`tf.function(jit_compile=True)`);
             "auto" (default) does so below 14 qubits, where per-op overhead dominates. Above,
             plain graph mode is as fast and uses less memory. Either way the simulator also
             runs inside a user's `tf.function(jit_compile=True)`.
         fusion_qubits: maximum size of fused gate blocks (default 2 up to 6 qubits, 3 up to
-            13, 4 up to 19, then 5).
+            13, 4 up to 19, 5 in the large-register plan).
         trajectories: default number of trajectories per batch element for noisy circuits.
         max_fused_terms: cap on the Fourier terms of a fused parameterized matrix.
         fused_vjp: with XLA, compute gradients by re-running the simulation inside one XLA
@@ -656,6 +756,11 @@ class StatevectorSimulator:
             ``shared_values`` argument of the simulation methods, and the blocks that depend on
             them alone are computed once and applied with one GEMM over the whole batch instead
             of one small matrix product per batch element.
+        large_register: take the large-register plan (default: from `LARGE_REGISTER_QUBITS` = 20
+            qubits on): the adjoint gradient (with "auto", noiseless circuits), 5-qubit fused
+            blocks, no product-state prefix, no XLA (with "auto"), and Pauli readouts through
+            sign tables of 2**(n/2) rows. ``True`` forces it on any register (tests do, on small
+            ones); explicit `gradient`, `jit_compile` and `fusion_qubits` still win.
 
     Example:
         >>> q = cirq.LineQubit.range(2)
@@ -669,7 +774,8 @@ class StatevectorSimulator:
     def __init__(self, circuit: cirq.AbstractCircuit, symbol_names: Sequence, qubits=None, *,
                  observables=None, gradient: str = "auto", jit_compile="auto",
                  fusion_qubits: Optional[int] = None, trajectories: int = 100,
-                 max_fused_terms: int = 16, fused_vjp: bool = True, shared_symbols: Sequence = ()):
+                 max_fused_terms: int = 16, fused_vjp: bool = True, shared_symbols: Sequence = (),
+                 large_register: Optional[bool] = None):
         if not isinstance(circuit, cirq.AbstractCircuit):
             raise TypeError(f"circuit must be a cirq.Circuit, got {type(circuit).__name__}: {circuit!r}")
         names = _names(symbol_names, "symbol_names")
@@ -700,10 +806,11 @@ class StatevectorSimulator:
         self._qindex = {q: i for i, q in enumerate(qubits)}
         sym_index = {s: i for i, s in enumerate(names + shared)}
 
+        self.large_register = (n >= LARGE_REGISTER_QUBITS) if large_register is None else bool(large_register)
         items, self._global_phase = C.parse_circuit(circuit, qubits, sym_index)
         self.has_noise = any(isinstance(it, C.ChannelItem) for it in items)
         if gradient == "auto":
-            gradient = "adjoint" if (n >= 20 and not self.has_noise) else "autodiff"
+            gradient = "adjoint" if (self.large_register and not self.has_noise) else "autodiff"
         if gradient == "adjoint" and self.has_noise:
             raise ValueError("gradient='adjoint' needs a noiseless circuit (the adjoint method un-computes "
                              "gates); use gradient='autodiff' for circuits with noise channels.")
@@ -711,10 +818,10 @@ class StatevectorSimulator:
         if fusion_qubits is None:
             # measured on the reference workload (benchmarks_statevector.py): bigger blocks
             # mean fewer passes over the state but costlier block matrices
-            fusion_qubits = 2 if n <= 6 else (3 if n <= 13 else (4 if n <= 19 else 5))
+            fusion_qubits = 5 if self.large_register else (2 if n <= 6 else (3 if n <= 13 else 4))
         self.fusion_qubits = int(fusion_qubits)
         self._buckets = _Buckets(len(names) + len(shared), len(names))
-        if n <= _PREFIX_MAX_QUBITS:
+        if n <= _PREFIX_MAX_QUBITS and not self.large_register:
             prefix, items = C.split_prefix(items, n)
         else:
             prefix = {}
@@ -726,7 +833,7 @@ class StatevectorSimulator:
         self.n_steps = len(self._steps)
         self.n_channels = sum(1 for s in self._steps if s.kind == "channel")
         if jit_compile == "auto":
-            jit_compile = n < 14
+            jit_compile = n < 14 and not self.large_register
         self.jit_compile = bool(jit_compile)
         self.fused_vjp = bool(fused_vjp)
         for st in self._steps:
@@ -750,6 +857,72 @@ class StatevectorSimulator:
         """Rough peak bytes of a forward + gradient pass for `batch` (see `estimate_memory_bytes`)."""
         return estimate_memory_bytes(self.n_qubits, batch, self.n_steps, self.gradient)
 
+    def traffic(self, batch: int, observables=None) -> Dict[str, float]:
+        """Memory traffic and arithmetic of one call on ``batch`` examples, counted from the graph.
+
+        The forward call (state and expectation readout) and the forward + gradient call (with
+        respect to ``symbol_values`` and ``shared_values``, as a layer's training step asks) are
+        traced for a fixed batch, without running them, and every op of the graph is counted:
+        reshapes, identities and constants move no data; any other op reading or writing a tensor
+        of at least a quarter of the batch's state adds those bytes. One *pass* is one read plus one
+        write of the whole batch's state (``2 * state_bytes``), so a transpose, a gather or a
+        matrix product over the state counts one pass, and a step of the adjoint method working on
+        the state and its cotangent counts two. Matrix products add ``2 * M * N * K`` flops.
+
+        Under XLA (``jit_compile``) the gradient re-runs the forward computation inside the
+        backward one (see ``fused_vjp``): that forward is added to the gradient counts, and XLA's
+        own fusion may then save passes the count cannot see.
+
+        Args:
+            batch: number of examples (batch elements; times ``trajectories`` for a noisy
+                circuit averaged over trajectories).
+            observables: the readout; defaults to the constructor's observables, or <Z> on
+                every qubit when there are none.
+
+        Returns:
+            dict with ``state_bytes`` (bytes of the batch's state, complex64), ``passes_forward``
+            and ``passes_gradient`` (passes in a forward call and in a forward + gradient call),
+            ``bytes_forward``/``bytes_gradient`` (bytes read and written by those ops) and
+            ``flops_forward``/``flops_gradient`` (matrix-product flops).
+
+        Example:
+            >>> t = sim.traffic(8)
+            >>> t["state_bytes"] == 8 * 2**sim.n_qubits * 8
+            True
+        """
+        batch = int(batch)
+        if batch < 1:
+            raise ValueError(f"batch must be >= 1, got {batch!r}")
+        if observables is None and self._default_obs is None:
+            observables = [cirq.Z(q) for q in self.qubits]
+        plan = self._obs_plan(observables)
+        state_bytes = memory.state_bytes(self.n_qubits, batch)
+        specs = (tf.TensorSpec([batch, len(self.symbol_names)], _RDTYPE),
+                 tf.TensorSpec([len(self.shared_symbols)], _RDTYPE))
+
+        def forward(v, s):
+            return self._layout_plan(plan).expectation(
+                self._state_fn(v, s, self._rand(batch, tf.zeros([2], tf.int32)), finish=False))
+
+        def gradient(v, s):
+            with tf.GradientTape() as tape:
+                tape.watch([v, s])
+                loss = tf.reduce_sum(forward(v, s))
+            return tape.gradient(loss, [v, s], unconnected_gradients=tf.UnconnectedGradients.ZERO)
+
+        out = {"state_bytes": state_bytes}
+        for name, fn in (("forward", forward), ("gradient", gradient)):
+            graph = tf.function(fn, autograph=False).get_concrete_function(*specs).graph
+            nbytes, flops = _graph_traffic(graph, state_bytes / 4)
+            out[f"bytes_{name}"] = nbytes
+            out[f"flops_{name}"] = flops
+        if self.jit_compile and self.fused_vjp:
+            out["bytes_gradient"] += out["bytes_forward"]
+            out["flops_gradient"] += out["flops_forward"]
+        for name in ("forward", "gradient"):
+            out[f"passes_{name}"] = round(out[f"bytes_{name}"] / (2 * state_bytes), 2)
+        return out
+
     def _obs_plan(self, observables) -> _ObsPlan:
         if observables is None:
             if self._default_obs is None:
@@ -760,9 +933,21 @@ class StatevectorSimulator:
         key = _obs_key(observables)
         plan = self._obs_cache.get(key)
         if plan is None:
-            plan = _ObsPlan(observables, self._qindex, self.n_qubits)
+            plan = _ObsPlan(observables, self._qindex, self.n_qubits, self.large_register)
             self._obs_cache[key] = plan
         return plan
+
+    def _layout_plan(self, plan: _ObsPlan) -> _ObsPlan:
+        """``plan`` compiled for states in the final qubit layout of the simulation plan."""
+        if self._final_t is None:
+            return plan
+        key = ("layout", id(plan))
+        lp = self._obs_cache.get(key)
+        if lp is None:
+            lp = _ObsPlan(plan.observables, {q: self._final_layout.index(i) for q, i in self._qindex.items()},
+                          self.n_qubits, plan.factored)
+            self._obs_cache[key] = lp
+        return lp
 
     def _values(self, symbol_values, shared_values=None):
         v = tf.convert_to_tensor(symbol_values)
@@ -905,12 +1090,13 @@ class StatevectorSimulator:
         n = self.n_qubits
         return tf.reshape(tf.one_hot(tf.zeros([batch], tf.int32), 2 ** (n + 1), dtype=_RDTYPE), [-1, 2**n, 2])
 
-    def _forward(self, mats, batch, rand):
-        """Run all steps from |0...0>; returns the canonical real-layout state (B, 2**n, 2)."""
+    def _forward(self, mats, batch, rand, finish=True):
+        """Run all steps from |0...0>; returns the canonical real-layout state (B, 2**n, 2), or with
+        ``finish=False`` the state in the plan's final qubit layout, without the global phase."""
         x = self._initial_state(mats, batch)
         for st in self._steps:
             x = st.apply(x, st.matrix(mats, product=False) if st.kind in ("dense", "diag") else None, rand)
-        return self._finish(x)
+        return self._finish(x) if finish else x
 
     def _finish(self, x):
         n = self.n_qubits
@@ -925,15 +1111,16 @@ class StatevectorSimulator:
             x = _cmul(x, _diag_real(np.conj(np.array(self._global_phase))).astype(np.float32))
         return _transpose(x, self._final_inv_t, [-1, 2**n, 2])
 
-    def _state_adjoint(self, values, shared):
+    def _state_adjoint(self, values, shared, finish=True):
         """Final state with an adjoint-method custom gradient (w.r.t. the step matrices and the
-        initial product state; those are differentiated by autodiff, which is cheap)."""
+        initial product state; those are differentiated by autodiff, which is cheap).
+        ``finish``: as in `_forward`."""
         mats = self._buckets.evaluate(values, shared)
         batch = tf.shape(values)[0]
         param_steps = [i for i, st in enumerate(self._steps) if st.kind in ("dense", "diag") and st.refs is not None]
         us = [self._steps[i].matrix(mats) for i in param_steps]
         if not us and self._prefix is None:
-            return self._forward(mats, batch, None)
+            return self._forward(mats, batch, None, finish)
         psi0 = self._initial_state(mats, batch)
         steps = self._steps
 
@@ -948,32 +1135,28 @@ class StatevectorSimulator:
             x = x0
             for i, st in enumerate(steps):
                 x = st.apply(x, mat(i))
-            psi = self._finish(x)
+            psi = self._finish(x) if finish else x
 
             def grad(dpsi):
-                z = self._unfinish(tf.concat([psi, dpsi], axis=0))
+                seq = _Sequencer()
+                y = seq(lambda: self._unfinish(psi) if finish else psi)
+                g = seq(lambda: self._unfinish(dpsi) if finish else dpsi)
                 grads = {}
                 for i in range(len(steps) - 1, -1, -1):
-                    z, gu = steps[i].backward(z, mat(i))
+                    y, g, gu = steps[i].backward(y, g, mat(i), seq)
                     if i in umap:
                         grads[i] = gu
-                        # finish this step's gradient before un-computing further: the
-                        # dataflow executor could otherwise run ahead and keep every
-                        # intermediate state alive
-                        with tf.control_dependencies([gu]):
-                            z = tf.identity(z)
-                g0 = tf.split(z, 2, axis=0)[1]  # z = [x0; dL/dx0]
-                return [g0] + [grads[i] for i in param_steps]
+                return [g] + [grads[i] for i in param_steps]
 
             return psi, grad
 
         return core(psi0, *us)
 
-    def _state_fn(self, values, shared, rand):
+    def _state_fn(self, values, shared, rand, finish=True):
         if self.gradient == "adjoint" and not self.has_noise:
-            return self._state_adjoint(values, shared)
+            return self._state_adjoint(values, shared, finish)
         mats = self._buckets.evaluate(values, shared)
-        return self._forward(mats, tf.shape(values)[0], rand)
+        return self._forward(mats, tf.shape(values)[0], rand, finish)
 
     def _rand(self, batch, seed):
         if self.n_channels == 0:
@@ -1038,11 +1221,12 @@ class StatevectorSimulator:
 
         return self._fn(("probs", t), build)(v, s, sd)
 
-    def _trajectory_mean(self, v, s, sd, t, readout):
-        """``readout(psi)`` of the states for values ``v``, averaged over ``t`` trajectories."""
+    def _trajectory_mean(self, v, s, sd, t, readout, finish=True):
+        """``readout(psi)`` of the states for values ``v``, averaged over ``t`` trajectories
+        (``finish``: as in `_forward`)."""
         b = tf.shape(v)[0]
         vt = self._tile(v, t) if t > 1 else v
-        out = readout(self._state_fn(vt, s, self._rand(tf.shape(vt)[0], sd)))
+        out = readout(self._state_fn(vt, s, self._rand(tf.shape(vt)[0], sd), finish))
         if t > 1:
             out = tf.reduce_mean(tf.reshape(out, [t, b, -1]), axis=0)
         return out
@@ -1079,8 +1263,13 @@ class StatevectorSimulator:
         t = self._n_traj(trajectories)
         sd = _as_seed(seed) if self.has_noise else tf.zeros([2], tf.int32)
 
+        # read out in the plan's final qubit layout: no closing transpose (nor its inverse in the
+        # adjoint sweep); the global phase cancels in <psi|O|psi>
+        layout_plan = self._layout_plan(plan)
+
         def build():
-            return lambda v, s, sd: self._trajectory_mean(v, s, sd, t, plan.expectation)
+            return lambda v, s, sd: self._trajectory_mean(v, s, sd, t, layout_plan.expectation,
+                                                          finish=False)
 
         return self._fn(("expectation", id(plan), t), build)(v, s, sd)
 
@@ -1213,6 +1402,6 @@ class _TermPlan:
                     elif z:
                         ps[qs[i]] = cirq.Z
                 obs.append(cirq.PauliSum.from_pauli_strings([cirq.PauliString(ps)]))
-            tp = _ObsPlan(obs, sim._qindex, sim.n_qubits) if obs else None
+            tp = _ObsPlan(obs, sim._qindex, sim.n_qubits, plan.factored) if obs else None
             sim._obs_cache[key] = tp
         return tp

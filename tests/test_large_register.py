@@ -1,0 +1,146 @@
+"""The statevector simulator's large-register plan (adjoint sweep, 5-qubit blocks, factored Pauli
+readout in the final qubit layout) against Cirq: outputs, and gradients against Cirq's
+parameter-shift values. Timings live in the benchmarks, not here."""
+
+import cirq
+import numpy as np
+import pytest
+import sympy
+import tensorflow as tf
+
+from tfq_layers.backends.statevector import LARGE_REGISTER_QUBITS, StatevectorSimulator
+
+BATCHED = sympy.symbols("x0:2")
+SHARED = sympy.symbols("w0:3")
+
+
+def random_circuit(n, seed, layers=2):
+    """Random rotations (each symbol used once, in an rx/ry/rz, so the parameter-shift rule is
+    exact), numeric single-qubit gates and random two-qubit gates (permutations, diagonals and
+    dense ones), on ``n`` qubits."""
+    rng = np.random.default_rng(seed)
+    qs = cirq.LineQubit.range(n)
+    symbols = list(BATCHED + SHARED)
+    slots = set(rng.choice(layers * n, size=len(symbols), replace=False).tolist())
+    rot = (cirq.rx, cirq.ry, cirq.rz)
+    ops = [cirq.H(q) for q in qs]
+    for layer in range(layers):
+        for i, q in enumerate(qs):
+            gate = rot[rng.integers(3)]
+            angle = symbols.pop() if layer * n + i in slots else float(rng.uniform(-np.pi, np.pi))
+            ops.append(gate(angle).on(q))
+        for i in rng.permutation(n - 1)[: n // 2]:
+            two = [cirq.CNOT, cirq.CZ, cirq.ISWAP ** 0.5, cirq.FSimGate(0.3, 0.7), cirq.SWAP,
+                   cirq.ZZ ** 0.37][rng.integers(6)]
+            ops.append(two.on(qs[i], qs[i + 1]))
+    return cirq.Circuit(ops), qs
+
+
+def observables(qs):
+    n = len(qs)
+    return [cirq.Z(qs[0]) + 0.5 * cirq.Z(qs[1]) * cirq.Z(qs[n - 1]),
+            cirq.X(qs[2]) * cirq.Y(qs[n // 2]) * cirq.Z(qs[n - 2]) - 0.25 * cirq.X(qs[n - 1]),
+            # X on every other qubit: more flipped runs than one tf.reverse can take
+            cirq.PauliString({q: cirq.X for q in qs[::2]}) + cirq.Y(qs[1]) * cirq.Y(qs[3])]
+
+
+def cirq_expectations(circuit, qs, obs, resolver):
+    psi = cirq.Simulator(dtype=np.complex128).simulate(
+        circuit, resolver, qubit_order=qs).final_state_vector
+    qmap = {q: i for i, q in enumerate(qs)}
+    return np.array([o.expectation_from_state_vector(psi, qmap).real for o in obs])
+
+
+def check_against_cirq(n, seed, wrt, **kwargs):
+    """Values and gradients (of sum_k c_k <O_k>) w.r.t. the symbols ``wrt`` match Cirq's
+    simulation and parameter-shift rule to 1e-4."""
+    circuit, qs = random_circuit(n, seed)
+    obs = observables(qs)
+    rng = np.random.default_rng(seed + 1)
+    values = rng.uniform(-np.pi, np.pi, (2, len(BATCHED))).astype(np.float32)
+    shared = rng.uniform(-np.pi, np.pi, len(SHARED)).astype(np.float32)
+    weights = np.array([1.0, -0.7, 0.4], np.float32)  # the loss sum_k weights[k] <O_k>
+    sim = StatevectorSimulator(circuit, BATCHED, qubits=qs, shared_symbols=SHARED, **kwargs)
+    v, s = tf.constant(values), tf.constant(shared)
+    with tf.GradientTape() as tape:
+        tape.watch([v, s])
+        out = sim.expectation(v, obs, shared_values=s)
+        loss = tf.reduce_sum(out * weights)
+    gv, gs = (g.numpy() for g in tape.gradient(loss, [v, s]))
+
+    def resolver(b, shift=None):
+        r = {x.name: float(values[b, j]) for j, x in enumerate(BATCHED)}
+        r.update({w.name: float(shared[j]) for j, w in enumerate(SHARED)})
+        if shift is not None:
+            r[shift[0]] += shift[1]
+        return r
+
+    for b in range(2):
+        want = cirq_expectations(circuit, qs, obs, resolver(b))
+        np.testing.assert_allclose(out.numpy()[b], want, atol=1e-4)
+    for name in wrt:
+        shift = []  # d<O>/dtheta = (<O>(theta + pi/2) - <O>(theta - pi/2)) / 2 for exp(-i theta P / 2)
+        for b in range(2):
+            plus = cirq_expectations(circuit, qs, obs, resolver(b, (name, np.pi / 2)))
+            minus = cirq_expectations(circuit, qs, obs, resolver(b, (name, -np.pi / 2)))
+            shift.append(float(weights @ (plus - minus) / 2))
+        if name in [x.name for x in BATCHED]:
+            got = gv[:, [x.name for x in BATCHED].index(name)]
+            np.testing.assert_allclose(got, shift, atol=1e-4)
+        else:
+            got = gs[[w.name for w in SHARED].index(name)]
+            np.testing.assert_allclose(got, sum(shift), atol=1e-4)
+    return sim
+
+
+def test_large_register_plan_matches_cirq_at_18_qubits():
+    sim = check_against_cirq(18, seed=5, wrt=["x1", "w0"], large_register=True)
+    assert sim.large_register and sim.gradient == "adjoint" and sim.fusion_qubits == 5
+
+
+def test_large_register_plan_is_the_default_from_20_qubits():
+    qs = cirq.LineQubit.range(LARGE_REGISTER_QUBITS)
+    circuit = cirq.Circuit(cirq.rx(sympy.Symbol("a")).on(qs[0]))
+    sim = StatevectorSimulator(circuit, ["a"], qubits=qs)
+    assert sim.large_register and sim.gradient == "adjoint" and not sim.jit_compile
+    small = StatevectorSimulator(circuit, ["a"], qubits=qs[:-1])
+    assert not small.large_register and small.gradient == "autodiff"
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_large_register_plan_forced_on_a_small_register_matches_cirq(seed):
+    check_against_cirq(7, seed=seed, wrt=["x0", "x1", "w0", "w1", "w2"], large_register=True)
+
+
+def test_forced_plan_agrees_with_the_small_register_plan_and_autodiff():
+    circuit, qs = random_circuit(8, seed=3)
+    obs = observables(qs)
+    values = tf.constant(np.random.default_rng(0).uniform(-3, 3, (3, 2)).astype(np.float32))
+    shared = tf.constant([0.3, -1.2, 2.0])
+    results = []
+    for kwargs in ({}, {"large_register": True}, {"large_register": True, "gradient": "autodiff"}):
+        sim = StatevectorSimulator(circuit, BATCHED, qubits=qs, shared_symbols=SHARED, jit_compile=False,
+                                   **kwargs)
+        with tf.GradientTape() as tape:
+            tape.watch([values, shared])
+            out = sim.expectation(values, obs, shared_values=shared)
+        results.append([out.numpy()] + [g.numpy() for g in tape.gradient(out, [values, shared])])
+    for other in results[1:]:
+        for a, b in zip(results[0], other):
+            np.testing.assert_allclose(a, b, atol=2e-5)
+
+
+def test_traffic_counts_state_bytes_and_grows_with_the_circuit():
+    qs = cirq.LineQubit.range(6)
+    x = sympy.Symbol("x")
+    layer = cirq.Circuit([cirq.rx(x).on(q) for q in qs] + [cirq.CZ(qs[i], qs[i + 1]) for i in range(5)])
+    short = StatevectorSimulator(layer, ["x"], qubits=qs, large_register=True)
+    deep = StatevectorSimulator(layer * 3, ["x"], qubits=qs, large_register=True)
+    t1, t3 = short.traffic(4), deep.traffic(4)
+    assert t1["state_bytes"] == 4 * 2**6 * 8
+    for t in (t1, t3):
+        assert 0 < t["passes_forward"] < t["passes_gradient"]
+        assert t["bytes_gradient"] == pytest.approx(t["passes_gradient"] * 2 * t["state_bytes"], rel=1e-2)
+    assert t3["passes_forward"] > t1["passes_forward"] and t3["flops_gradient"] > t1["flops_gradient"]
+    with pytest.raises(ValueError, match="batch must be >= 1"):
+        short.traffic(0)
