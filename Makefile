@@ -97,7 +97,7 @@ demo: $(STAMP)
 	$(PY) -m models.hybrid_classifier --export artifacts/demo_export --demo
 
 bench: $(STAMP)
-	$(PY) -m tfq_layers.benchmarks
+	$(PY) -m benchmarks
 
 zoo: $(STAMP)
 	$(PY) -m models.zoo

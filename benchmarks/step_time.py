@@ -1,8 +1,8 @@
-"""Side-by-side step-time benchmarks: ``python -m tfq_layers.benchmarks`` (``make bench``).
+"""Side-by-side step-time benchmarks: ``python -m benchmarks`` (``make bench``).
 
-Workload: n qubits, RX angle encoding of n features, L layers of RY, RZ on every qubit + a CNOT
-ring, <Z> on every qubit. One *step* is forward + gradient of the batch's summed output with respect
-to the weights and the inputs, inside a ``tf.function``.
+Workload: :mod:`benchmarks.workload` (n qubits, RX angle encoding of n features, L layers of RY, RZ
+on every qubit + a CNOT ring, <Z> on every qubit). One *step* is forward + gradient of the batch's
+summed output with respect to the weights and the inputs, inside a ``tf.function``.
 
 Contenders, timed interleaved in one process (round-robin, so drifting machine load hits all alike):
 * ``raw``: TFQ's expectation op wrapped by ``tfq.differentiators.Adjoint`` called directly, with
@@ -29,33 +29,11 @@ import time
 
 import cirq
 import numpy as np
-import sympy
 import tensorflow as tf
 import tensorflow_quantum as tfq
 
+from benchmarks.workload import DEFAULT_CASES, workload, workload_inputs, workload_weights
 from tfq_layers import PQC
-
-DEFAULT_CASES = ((4, 2, 32), (8, 4, 64), (12, 4, 64), (16, 4, 32), (20, 2, 8))
-
-
-def workload(n, layers):
-    """The benchmark circuit, its input and weight symbols, and <Z_i> observables."""
-    qubits = cirq.GridQubit.rect(1, n)
-    xs = sympy.symbols(f"x0:{n}")
-    ws = sympy.symbols(f"w0:{2 * n * layers}")
-    circuit = cirq.Circuit(cirq.rx(xs[i]).on(q) for i, q in enumerate(qubits))
-    k = 0
-    for _ in range(layers):
-        for q in qubits:
-            circuit.append([cirq.ry(ws[k]).on(q), cirq.rz(ws[k + 1]).on(q)])
-            k += 2
-        circuit.append(cirq.CNOT(qubits[i], qubits[(i + 1) % n]) for i in range(n))
-    return circuit, list(xs), list(ws), [cirq.Z(q) for q in qubits]
-
-
-def workload_weights(n_weights):
-    """The weight values every contender uses (so their gradients can be compared)."""
-    return np.random.default_rng(0).uniform(0, 6.28, n_weights).astype(np.float32)
 
 
 def raw_step_fn(circuit, xs, ws, observables):
@@ -256,8 +234,7 @@ def run(cases=DEFAULT_CASES, budget_s=4.0, min_repeats=5, max_repeats=50, block=
             steps["dense_xla"] = dense_step_fn(n, layers, jit_compile=True)
         steps["floor"] = floor_step_fn(n, len(ws))
         steps["floor_xla"] = floor_step_fn(n, len(ws), jit_compile=True)
-        rng = np.random.default_rng(1)
-        inputs = [tf.constant(rng.uniform(0, 3, (batch, n)).astype(np.float32)) for _ in range(4)]
+        inputs = [tf.constant(x) for x in workload_inputs(n, batch)]
         check_agree(steps, inputs[0])
         probe = time_interleaved(steps, inputs, repeats=1)
         # blocks of back-to-back calls lasting ~30 ms for the fastest contender (see time_interleaved)
@@ -410,7 +387,7 @@ def run_memory(cases):
     env = {**os.environ, "TF_CPU_ALLOCATOR_USE_BFC": "true"}
     for n, layers, batch in cases:
         for backend in ("tfq", "statevector"):
-            out = subprocess.run([sys.executable, "-m", "tfq_layers.benchmarks", "--memory-probe",
+            out = subprocess.run([sys.executable, "-m", "benchmarks.step_time", "--memory-probe",
                                   f"{n},{layers},{batch},{backend}"], capture_output=True,
                                  text=True, env=env)
             lines = [ln for ln in out.stdout.splitlines() if ln.startswith("MEMORY")]
@@ -422,7 +399,6 @@ def run_many_circuits(sizes=(4, 8), depth=10, count=100, repeats=5, seed=0):
     compat ``Expectation`` call, forward + gradient, per backend (first call = set-up and
     tracing; then the median of ``repeats`` calls). Outputs and gradients are checked to agree
     before timing is reported."""
-    import cirq
     import sympy
 
     from tfq_layers.compat import layers as compat
