@@ -528,6 +528,9 @@ def main(argv=None):
     parser.add_argument("--budget", type=float, default=4.0,
                         help="seconds of timing per case (more repeats = less noise)")
     parser.add_argument("--quick", action="store_true", help="only the two smallest cases")
+    parser.add_argument("--sizes", nargs="*", default=None,
+                        help="n,L,batch triples instead of the default cases, e.g. 16,4,32")
+    parser.add_argument("--min-repeats", type=int, default=5, help="fewest rounds per case")
     parser.add_argument("--no-memory", action="store_true", help="skip the memory probes")
     parser.add_argument("--block", type=int, default=None,
                         help="calls per contender per round (default: ~30 ms worth; 1 = strictly "
@@ -551,7 +554,9 @@ def main(argv=None):
         run_many_circuits()
         return
     cases = DEFAULT_CASES[:2] if args.quick else DEFAULT_CASES
-    run(cases, budget_s=args.budget, block=args.block)
+    if args.sizes:
+        cases = [tuple(int(v) for v in s.split(",")) for s in args.sizes]
+    run(cases, budget_s=args.budget, block=args.block, min_repeats=args.min_repeats)
     if not args.no_fit:
         run_fit()
     if not args.no_memory:
