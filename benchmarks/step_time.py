@@ -261,10 +261,11 @@ def step_traffic(layer, batch):
 
     Uses ``StatevectorSimulator.traffic(batch)`` (``state_bytes``, ``passes_forward``,
     ``passes_gradient``; a pass reads and writes the batch's state once) when the simulator has it.
-    Otherwise our own estimate, a lower bound: every fused step of the forward pass reads and
-    writes the state once, plus one pass for the observables; the gradient reverses each step
-    (autodiff: reads the saved input and the co-state, writes the co-state, about 1.5 passes; the
-    adjoint method un-computes the state as well, about 2 passes), rounded down to 1.5 and 2."""
+    Otherwise our own rough estimate: every fused step of the forward pass reads and writes the
+    state once, plus one pass for the observables; the gradient reverses each step (autodiff:
+    reads the saved input and the co-state, writes the co-state, about 1.5 passes; the adjoint
+    method un-computes the state as well, about 2 passes). It ignores that the first steps of a
+    product-state prefix touch less than the full state, and that a cache may serve a pass."""
     from tfq_layers.backends import memory
     sim = layer._engine.backend.simulators[0]
     traffic = getattr(sim, "traffic", None)
