@@ -21,7 +21,9 @@ Peers as configured here:
   repeats, so the path search stays short).
 * ``lightning``: PennyLane's ``lightning.qubit`` device, ``c_dtype=complex64``,
   ``diff_method="adjoint"``, one qnode call per example (a broadcast batch measured several times
-  slower at 4 qubits), the ``<Z_i>`` as n outputs and autograd's gradient of their sum.
+  slower at 4 qubits), the ``<Z_i>`` as n outputs and autograd's gradient of their sum, with
+  ``OMP_NUM_THREADS=1`` unless set (with its default two threads on this busy 2-core machine a
+  4-qubit step took 7x longer: the threads spin against other processes).
 """
 import argparse
 import json
@@ -142,6 +144,8 @@ class Peer:
         root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
         env = {**os.environ, "PYTHONPATH": root, "JAX_PLATFORMS": "cpu",
                "JAX_ENABLE_X64": "0"}
+        if peer == "lightning":  # its OpenMP threads spin against other processes on a busy
+            env.setdefault("OMP_NUM_THREADS", "1")  # machine: 7x slower at 4 qubits with 2
         self.name = peer
         self.proc = subprocess.Popen(
             [python, "-m", "benchmarks.peers", "--worker", f"{peer},{n},{layers},{batch}"],
