@@ -69,10 +69,12 @@ def crossover_table():
     How it was measured: ``make bench-crossovers`` (``python -m benchmarks.crossovers``) times a
     PQC layer with ``backend="tfq"`` and ``backend="statevector"`` on the benchmark workload
     (``benchmarks/workload.py``), one step = forward + gradient, interleaved in one process (a
-    fresh process per point from 20 qubits), over qubits 4-24, depth 1-4 layers, batch 1-32, and
-    for ``"shots"`` (``repetitions`` on a noiseless circuit: TFQ's sampled op with parameter
-    shift) and ``"noisy"`` (depolarizing channels, trajectories: TFQ's noisy op) 4-12 qubits,
-    100-1000 repetitions. Results and the machine: BENCHMARKS.md, "Crossovers". Re-measure with
+    fresh process per point from 20 qubits), over qubits 4-22 (24 in issue #13's measurement),
+    depth 1-4 layers, batch 1-32, and for ``"shots"`` (``repetitions`` on a noiseless circuit:
+    TFQ's sampled op with parameter shift) and ``"noisy"`` (depolarizing channels, trajectories:
+    TFQ's noisy op) 4-12 qubits, 100-1000 repetitions; 2026-11-29, a shared 2-core machine.
+    The statevector backend was faster at every point (exact 2.4-12x, shots 7.6-1200x, noisy
+    14-89x). Results and the machine: BENCHMARKS.md, "Crossovers". Re-measure with
     ``make bench-crossovers`` and update :data:`CROSSOVERS` when a point changes side.
 
     Kinds: ``"exact"`` analytic expectations, ``"shots"`` sampled expectations of a noiseless
