@@ -50,7 +50,7 @@ FORMATTED := setup.py tfq_layers/_quiet.py tfq_layers/_tf_keras_seed.py tfq_laye
              tests/test_wheel.py tests/test_colab_cell.py tests/test_cli.py tests/test_quiet.py
 
 .PHONY: venv venv312 venv310 test test-fast test-312 test-310 test-wheel lint format dist demo bench \
-        zoo tutorials clean
+        bench-crossovers bench-peers zoo tutorials clean
 
 venv: $(STAMP)
 venv312: $(STAMP312)
@@ -94,7 +94,24 @@ demo: $(STAMP)
 	$(PY) -m models.hybrid_classifier --export artifacts/demo_export --demo
 
 bench: $(STAMP)
-	$(PY) -m tfq_layers.benchmarks
+	$(PY) -m benchmarks
+
+# Where backend="auto" should switch: both backends over qubits, depth, batch, shots and noise
+# (tens of minutes; the table in tfq_layers/backends/__init__.py comes from it).
+bench-crossovers: $(STAMP)
+	$(PY) -m benchmarks.crossovers
+
+# TensorCircuit-NG (JAX, cotengra) and PennyLane-lightning in their own venv, timed against ours.
+VENVPEERS := .venv-peers
+STAMPPEERS := $(VENVPEERS)/.installed
+$(STAMPPEERS):
+	test -x $(VENVPEERS)/bin/python || $(PYTHON) -m venv $(VENVPEERS)
+	$(VENVPEERS)/bin/python -m pip install -q --upgrade pip
+	$(VENVPEERS)/bin/python -m pip install -q tensorcircuit-ng "jax[cpu]" cotengra pennylane-lightning
+	touch $(STAMPPEERS)
+
+bench-peers: $(STAMP) $(STAMPPEERS)
+	$(PY) -m benchmarks.peers --python $(VENVPEERS)/bin/python
 
 zoo: $(STAMP)
 	$(PY) -m models.zoo
@@ -106,4 +123,4 @@ tutorials: $(STAMP)
 	$(PY) notebooks/_run.py $(NB)
 
 clean:
-	rm -rf $(VENV) $(VENV312) $(VENV310) artifacts build dist *.egg-info
+	rm -rf $(VENV) $(VENV312) $(VENV310) $(VENVPEERS) artifacts build dist *.egg-info

@@ -66,16 +66,66 @@ def test_each_backend_declares_its_gate_set():
 
 
 def test_auto_choice_on_hand_picked_cases():
-    assert backends.choose_backend(4) == "statevector"
-    assert backends.choose_backend(4, quantum_data=True) == "tfq"
-    assert backends.choose_backend(4, repetitions=100) == "tfq"
-    assert backends.choose_backend(4, repetitions=100, noisy=True) == "statevector"
-    assert backends.choose_backend(4, differentiator={"name": "adjoint"}) == "tfq"
-    assert backends.choose_backend(backends.STATEVECTOR_MAX_QUBITS + 1) == "tfq"
-    assert backends.choose_backend(4, n_circuits=backends.STATEVECTOR_MAX_CIRCUITS + 1) == "tfq"
+    choose = backends.choose_backend
+    # only TFQ can: quantum data, TFQ's differentiators
+    assert choose(4) == "statevector"
+    assert choose(4, quantum_data=True) == "tfq"
+    assert choose(22, quantum_data=True) == "tfq"
+    assert choose(4, differentiator={"name": "adjoint"}) == "tfq"
+    assert choose(4, repetitions=100, differentiator={"name": "parameter_shift"}) == "tfq"
+    assert choose(4, n_circuits=backends.STATEVECTOR_MAX_CIRCUITS + 1) == "tfq"
+    # measured: the statevector backend faster at 22 and 24 qubits too (BENCHMARKS.md)
+    assert choose(22) == "statevector" and choose(24) == "statevector"
+    # shots on a noiseless circuit, and noise by trajectories: measured faster on the statevector
+    # backend at every size measured (4-12 qubits)
+    assert choose(4, repetitions=100) == "statevector"
+    assert choose(12, repetitions=1000) == "statevector"
+    assert choose(8, repetitions=100, noisy=True) == "statevector"
     assert backends.normalize_name("noiseless") == "tfq" and backends.normalize_name(None) == "auto"
     with pytest.raises(ValueError, match="backend must be one of"):
         backends.normalize_name("qiskit")
+
+
+def test_auto_takes_tfq_when_only_its_memory_estimate_fits():
+    """The memory rule comes from backends.memory: at the qubit count where the statevector
+    backend's estimate for one example first exceeds the memory but TFQ's (4 states) does not,
+    "auto" takes TFQ; below it, the statevector backend."""
+    from tfq_layers.backends import memory
+    have = 8 * 2**30
+    n = next(k for k in range(10, 40) if memory.statevector_bytes(k, 1, gradient="adjoint") > have)
+    assert memory.state_bytes(n) * memory.TFQ_STATES_KEPT <= have  # TFQ still fits there
+    assert backends.choose_backend(n - 1, memory_bytes=have) == "statevector"
+    assert backends.choose_backend(n, memory_bytes=have) == "tfq"
+    # a batch that does not fit moves the choice down; noise (autodiff, every step kept) too
+    assert backends.choose_backend(n - 1, batch=4, memory_bytes=have) == "tfq"
+    assert backends.choose_backend(n - 1, noisy=True, repetitions=10, memory_bytes=have) == "tfq"
+    # this machine: some register is too large for the statevector backend and goes to TFQ
+    big = next(k for k in range(10, 60)
+               if memory.statevector_bytes(k, 1, gradient="adjoint") > memory.physical_memory_bytes())
+    assert backends.choose_backend(big) == "tfq" and backends.choose_backend(big - 1) == "statevector"
+
+
+def test_auto_in_a_layer_follows_the_table():
+    """What a PQC layer with the default backend picks when built (nothing is simulated)."""
+    from tfq_layers import PQC
+    qubits = cirq.GridQubit.rect(1, 22)
+    circuit = cirq.Circuit(cirq.rx(sympy.Symbol(f"x{i}")).on(q) for i, q in enumerate(qubits))
+    circuit.append(cirq.CNOT(qubits[i], qubits[i + 1]) for i in range(21))
+    layer = PQC(circuit, cirq.Z(qubits[0]), input_symbols=[f"x{i}" for i in range(22)])
+    layer.build((None, 22))
+    assert layer.backend == "statevector"
+    small = cirq.Circuit(cirq.rx(A).on(Q[0]), cirq.CNOT(*Q))
+    shots = PQC(small, cirq.Z(Q[1]), input_symbols=["a"], repetitions=100)
+    shots.build((None, 1))
+    noisy = PQC(small + cirq.depolarize(0.01).on_each(*Q), cirq.Z(Q[1]), input_symbols=["a"],
+                repetitions=100)
+    noisy.build((None, 1))
+    assert shots.backend == backends.choose_backend(2, repetitions=True)
+    assert noisy.backend == backends.choose_backend(2, repetitions=True, noisy=True)
+    ps = PQC(small, cirq.Z(Q[1]), input_symbols=["a"], repetitions=100,
+             differentiator="parameter_shift")
+    ps.build((None, 1))
+    assert ps.backend == "tfq"
 
 
 def test_the_statevector_backend_and_the_package_import_without_tfq():

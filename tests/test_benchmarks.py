@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from tfq_layers import benchmarks as B
+from benchmarks import step_time as B
 
 
 @pytest.fixture(scope="module")

@@ -16,9 +16,6 @@ from tfq_layers.backends.tfq_backend import (DIFFERENTIATOR_NAMES, DIFFERENTIATO
 
 BACKENDS = ("auto", "tfq", "statevector")
 TFQ_NAMES = {"noiseless": "tfq", "noisy": "tfq"}
-# Measured crossover (BENCHMARKS.md): the statevector backend was faster than TFQ's op at every
-# size measured (4 to 20 qubits); above 20 qubits we have no measurement, so "auto" keeps TFQ.
-STATEVECTOR_MAX_QUBITS = 20
 
 
 def backend_class(name):
@@ -57,22 +54,69 @@ def normalize_name(backend):
 
 # Above this many distinct circuits in one program, "auto" takes TFQ: its op runs any batch of
 # different circuits in one call, while the statevector backend compiles one simulator per
-# distinct circuit.
+# distinct circuit (BENCHMARKS.md, "Many different circuits in one call").
 STATEVECTOR_MAX_CIRCUITS = 4
+
+# Measured crossovers: for each kind of simulation, the largest qubit count up to which the
+# statevector backend may be taken (``None``: it was faster than TFQ at every point measured, so it
+# is taken as long as its memory estimate fits).
+CROSSOVERS = {"exact": None, "shots": None, "noisy": None}
+
+
+def crossover_table():
+    """The measured crossovers ``auto`` follows: ``{kind: largest n for the statevector backend}``.
+
+    How it was measured: ``make bench-crossovers`` (``python -m benchmarks.crossovers``) times a
+    PQC layer with ``backend="tfq"`` and ``backend="statevector"`` on the benchmark workload
+    (``benchmarks/workload.py``), one step = forward + gradient, interleaved in one process (a
+    fresh process per point from 20 qubits), over qubits 4-22 (24 in issue #13's measurement),
+    depth 1-4 layers, batch 1-32, and for ``"shots"`` (``repetitions`` on a noiseless circuit:
+    TFQ's sampled op with parameter shift) and ``"noisy"`` (depolarizing channels, trajectories:
+    TFQ's noisy op) 4-12 qubits, 100-1000 repetitions; 2026-11-29, a shared 2-core machine.
+    The statevector backend was faster at every point (exact 2.4-12x, shots 7.6-1200x, noisy
+    14-89x). Results and the machine: BENCHMARKS.md, "Crossovers". Re-measure with
+    ``make bench-crossovers`` and update :data:`CROSSOVERS` when a point changes side.
+
+    Kinds: ``"exact"`` analytic expectations, ``"shots"`` sampled expectations of a noiseless
+    circuit, ``"noisy"`` circuits with noise channels (trajectories).
+    """
+    return dict(CROSSOVERS)
+
+
+def _fits_statevector(n_qubits, batch, noisy, have):
+    """Whether the statevector backend's memory estimate (:mod:`.memory`) fits in ``have`` bytes.
+
+    A noiseless circuit is estimated with the adjoint gradient, which the simulator uses from 20
+    qubits on (below that every register fits anyway); a noisy one with autodiff."""
+    from tfq_layers.backends import memory
+    need = memory.statevector_bytes(n_qubits, batch, gradient="autodiff" if noisy else "adjoint")
+    return have is None or need <= have
 
 
 def choose_backend(n_qubits, quantum_data=False, differentiator=None, repetitions=None,
-                   noisy=False, n_circuits=1):
+                   noisy=False, n_circuits=1, batch=1, memory_bytes=None):
     """The backend ``"auto"`` resolves to.
 
-    TFQ when the layer takes quantum data (serialized circuits only TFQ can read), when a TFQ
-    differentiator was asked for, for sampled expectations of a noiseless circuit (TFQ samples
-    shots and differentiates them by parameter shift, as on hardware), for more than
-    ``STATEVECTOR_MAX_CIRCUITS`` distinct circuits in one batch, or above
-    ``STATEVECTOR_MAX_QUBITS``; the statevector backend otherwise.
+    TFQ where only TFQ can: the layer takes quantum data (serialized circuits only TFQ reads), a
+    TFQ differentiator was asked for, or the statevector backend's memory estimate for ``batch``
+    examples does not fit in ``memory_bytes`` (default: this machine's physical memory) while
+    TFQ's smaller one may (TFQ's own check then names the bytes if it does not fit either). Also
+    TFQ for more than ``STATEVECTOR_MAX_CIRCUITS`` distinct circuits in one batch. Otherwise the
+    measured crossover table (:func:`crossover_table`) decides by kind (exact, shots, noisy) and
+    qubit count; depth and batch did not move any crossover in the measured range.
+
+    ``batch`` is 1 when the batch is unknown (a layer chooses when it is built, before it sees
+    data): the memory rule then asks whether one example fits.
     """
-    if quantum_data or differentiator is not None or (repetitions and not noisy) or \
-            n_qubits > STATEVECTOR_MAX_QUBITS or n_circuits > STATEVECTOR_MAX_CIRCUITS:
+    from tfq_layers.backends import memory
+    if quantum_data or differentiator is not None or n_circuits > STATEVECTOR_MAX_CIRCUITS:
+        return "tfq"
+    have = memory.physical_memory_bytes() if memory_bytes is None else memory_bytes
+    if not _fits_statevector(n_qubits, batch, noisy, have):
+        return "tfq"
+    kind = "noisy" if noisy else ("shots" if repetitions else "exact")
+    limit = CROSSOVERS[kind]
+    if limit is not None and n_qubits > limit:
         return "tfq"
     return "statevector"
 
@@ -85,7 +129,7 @@ def make_backend(name, program, batched_names, shared_names, differentiator=None
                                trajectories=trajectories, noisy=noisy)
 
 
-__all__ = ["BACKENDS", "DIFFERENTIATORS", "DIFFERENTIATOR_NAMES", "OPERATIONS",
-           "STATEVECTOR_MAX_CIRCUITS", "STATEVECTOR_MAX_QUBITS", "Backend", "GateSet", "backend_class", "choose_backend",
+__all__ = ["BACKENDS", "CROSSOVERS", "DIFFERENTIATORS", "DIFFERENTIATOR_NAMES", "OPERATIONS",
+           "STATEVECTOR_MAX_CIRCUITS", "Backend", "crossover_table", "GateSet", "backend_class", "choose_backend",
            "differentiator_spec", "gate_set", "has_channels", "load_tfq_ops", "make_backend",
            "normalize_name", "plain_spec"]

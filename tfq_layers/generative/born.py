@@ -59,8 +59,9 @@ class BornMachine(GenerativeModel):
         repetitions: ``None`` for analytic training; an int N for shot-based MMD training with N
             samples per circuit (``compile(loss="mmd")`` only).
         backend: ``"tfq"`` (TFQ's qsim ops) or ``"statevector"`` (pure TensorFlow, any gate
-            with a unitary); ``"auto"`` (default) takes the statevector backend up to 20 qubits
-            (faster at every size measured, see BENCHMARKS.md) and TFQ above.
+            with a unitary); ``"auto"`` (default) chooses as
+            ``tfq_layers.backends.choose_backend`` does: the statevector backend (faster at every
+            size measured, see BENCHMARKS.md) while its memory estimate fits, TFQ beyond.
         initializer: Keras initializer of the weights; default ``RandomNormal(0, 0.5)``.
         seed: seed of the default initializer.
         **kwargs: ``name``, ``dtype``, ``trainable``.

@@ -62,8 +62,9 @@ class PQC(keras.layers.Layer):
             pure-TensorFlow simulator: any gate with a unitary (``MatrixGate``, ``TOFFOLI`` ...),
             exact autodiff gradients (Hessians too), ``jit_compile=True``, GPU, and exports that
             load with TensorFlow alone. ``"auto"`` picks per layer in ``build`` (see
-            ``tfq_layers.backends.choose_backend``): statevector unless the layer takes quantum
-            data, asks for a TFQ differentiator or sampled expectations, or has > 20 qubits.
+            ``tfq_layers.backends.choose_backend``, from measured crossovers): statevector unless
+            the layer takes quantum data, asks for a TFQ differentiator, or its statevector
+            memory estimate does not fit in memory (TFQ's smaller one may).
         **kwargs: ``name``, ``trainable``, ``dtype`` as for any Keras layer.
 
     Input shape:

@@ -1,11 +1,11 @@
 """Timing of the pure-TF statevector simulator against TFQ on the reference workload.
 
-Workload: n qubits, rx angle encoding, L layers of (ry, rz on every qubit + CNOT ring),
-<Z> on every qubit; forward + gradient w.r.t. all symbol values of a batch, inside a
-`tf.function` graph. Both simulators are timed in the same process, interleaved, so the
+Workload: :mod:`benchmarks.workload` (n qubits, rx angle encoding, L layers of (ry, rz on every
+qubit + CNOT ring), <Z> on every qubit); forward + gradient w.r.t. all symbol values of a batch,
+inside a `tf.function` graph. Both simulators are timed in the same process, interleaved, so the
 ratio is meaningful on a shared machine.
 
-Run: ``python -m tfq_layers.benchmarks_statevector [--sizes 4,2,32 8,4,64 ...] [--no-tfq]``
+Run: ``python -m benchmarks.simulator [--sizes 4,2,32 8,4,64 ...] [--no-tfq]``
 """
 
 from __future__ import annotations
@@ -19,42 +19,18 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import cirq  # noqa: E402
 import numpy as np  # noqa: E402
-import sympy  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
+from benchmarks.workload import DEFAULT_CASES, workload  # noqa: E402
 from tfq_layers.backends.statevector import StatevectorSimulator  # noqa: E402
 
-DEFAULT_SIZES = [(4, 2, 32), (8, 4, 64), (12, 4, 64), (16, 4, 32), (20, 2, 8)]
+DEFAULT_SIZES = list(DEFAULT_CASES)
 
 
-def workload(n: int, layers: int):
-    """Circuit, symbol names and observables of the reference workload.
-
-    Args:
-        n: qubits.
-        layers: number of (ry, rz, CNOT ring) layers.
-
-    Returns:
-        (circuit, symbol_names, observables, qubits)
-
-    Example:
-        >>> c, names, obs, qs = workload(4, 2)
-    """
-    qs = cirq.LineQubit.range(n)
-    xs = sympy.symbols(f"x0:{n}")
-    ws = sympy.symbols(f"w0:{2 * n * layers}")
-    c = cirq.Circuit(cirq.rx(xs[i]).on(qs[i]) for i in range(n))
-    k = 0
-    for _ in range(layers):
-        for i in range(n):
-            c.append(cirq.ry(ws[k]).on(qs[i]))
-            c.append(cirq.rz(ws[k + 1]).on(qs[i]))
-            k += 2
-        for i in range(n):
-            c.append(cirq.CNOT(qs[i], qs[(i + 1) % n]))
-    names = [s.name for s in xs] + [s.name for s in ws]
-    obs = [cirq.Z(q) for q in qs]
-    return c, names, obs, qs
+def _workload(n, layers):
+    """The shared workload as ``(circuit, symbol names, observables, qubits)``."""
+    circuit, xs, ws, obs = workload(n, layers)
+    return circuit, [s.name for s in xs + ws], obs, cirq.GridQubit.rect(1, n)
 
 
 def _timeit(fn, reps, batches):
@@ -87,7 +63,7 @@ def _sim_expectation(sim, v, n, obs):
 def bench(n, layers, batch, reps=5, tfq=True, gradients=("autodiff", "adjoint"), jit=(True,), fusion=(None,),
           shared=(True,)):
     """Time forward+gradient for TFQ (adjoint differentiator) and our simulator variants."""
-    circuit, names, obs, qs = workload(n, layers)
+    circuit, names, obs, qs = _workload(n, layers)
     rng = np.random.default_rng(0)
     batches = []
     for _ in range(3):
@@ -139,7 +115,7 @@ def memory_probe(n, layers, batch, gradient, jit):
 
     Meant to run in a fresh process with TF_CPU_ALLOCATOR_USE_BFC=true (see `--memory`).
     """
-    circuit, names, obs, qs = workload(n, layers)
+    circuit, names, obs, qs = _workload(n, layers)
     values = tf.constant(np.random.default_rng(0).uniform(-3, 3, (batch, len(names))).astype(np.float32))
     sim = _simulator(circuit, names, qs, n, True, gradient=gradient,
                      jit_compile={"auto": "auto", "1": True, "0": False}[jit])
@@ -189,7 +165,7 @@ def main(argv=None):
         env = {**os.environ, "TF_CPU_ALLOCATOR_USE_BFC": "true"}
         for n, L, b in sizes:
             for g in a.gradients.split(","):
-                out = subprocess.run([sys.executable, "-m", "tfq_layers.benchmarks_statevector", "--memory-probe",
+                out = subprocess.run([sys.executable, "-m", "benchmarks.simulator", "--memory-probe",
                                       f"{n},{L},{b},{g},{a.jit}"], capture_output=True, text=True, env=env)
                 lines = [ln for ln in out.stdout.splitlines() if ln.startswith("MEMORY")]
                 print(lines[-1] if lines else out.stderr[-1000:], flush=True)

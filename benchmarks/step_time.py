@@ -1,8 +1,8 @@
-"""Side-by-side step-time benchmarks: ``python -m tfq_layers.benchmarks`` (``make bench``).
+"""Side-by-side step-time benchmarks: ``python -m benchmarks`` (``make bench``).
 
-Workload: n qubits, RX angle encoding of n features, L layers of RY, RZ on every qubit + a CNOT
-ring, <Z> on every qubit. One *step* is forward + gradient of the batch's summed output with respect
-to the weights and the inputs, inside a ``tf.function``.
+Workload: :mod:`benchmarks.workload` (n qubits, RX angle encoding of n features, L layers of RY, RZ
+on every qubit + a CNOT ring, <Z> on every qubit). One *step* is forward + gradient of the batch's
+summed output with respect to the weights and the inputs, inside a ``tf.function``.
 
 Contenders, timed interleaved in one process (round-robin, so drifting machine load hits all alike):
 * ``raw``: TFQ's expectation op wrapped by ``tfq.differentiators.Adjoint`` called directly, with
@@ -29,33 +29,11 @@ import time
 
 import cirq
 import numpy as np
-import sympy
 import tensorflow as tf
 import tensorflow_quantum as tfq
 
+from benchmarks.workload import DEFAULT_CASES, workload, workload_inputs, workload_weights
 from tfq_layers import PQC
-
-DEFAULT_CASES = ((4, 2, 32), (8, 4, 64), (12, 4, 64), (16, 4, 32), (20, 2, 8))
-
-
-def workload(n, layers):
-    """The benchmark circuit, its input and weight symbols, and <Z_i> observables."""
-    qubits = cirq.GridQubit.rect(1, n)
-    xs = sympy.symbols(f"x0:{n}")
-    ws = sympy.symbols(f"w0:{2 * n * layers}")
-    circuit = cirq.Circuit(cirq.rx(xs[i]).on(q) for i, q in enumerate(qubits))
-    k = 0
-    for _ in range(layers):
-        for q in qubits:
-            circuit.append([cirq.ry(ws[k]).on(q), cirq.rz(ws[k + 1]).on(q)])
-            k += 2
-        circuit.append(cirq.CNOT(qubits[i], qubits[(i + 1) % n]) for i in range(n))
-    return circuit, list(xs), list(ws), [cirq.Z(q) for q in qubits]
-
-
-def workload_weights(n_weights):
-    """The weight values every contender uses (so their gradients can be compared)."""
-    return np.random.default_rng(0).uniform(0, 6.28, n_weights).astype(np.float32)
 
 
 def raw_step_fn(circuit, xs, ws, observables):
@@ -95,6 +73,7 @@ def layer_step_fn(circuit, xs, ws, observables, jit_compile=False, **layer_kwarg
             loss = tf.reduce_sum(layer(inputs))
         return tape.gradient(loss, [layer.circuit_weights, inputs])
 
+    step.layer = layer
     return step
 
 
@@ -236,17 +215,94 @@ def machine_summary():
     return f"{cpu}, {os.cpu_count()} cores, TF {tf.__version__}, TFQ {tfq.__version__}"
 
 
+def statevector_device():
+    """``(TF device string, label)`` where the statevector backend runs: the first GPU when
+    TensorFlow sees one (TF places the backend's ops there by default; TFQ's ops stay on the CPU,
+    where their only kernels are), else the CPU."""
+    gpus = tf.config.list_physical_devices("GPU")
+    if gpus:
+        details = tf.config.experimental.get_device_details(gpus[0])
+        return "/GPU:0", f"GPU {details.get('device_name', gpus[0].name)}"
+    return "/CPU:0", f"CPU {machine_summary().split(',')[0]}"
+
+
+def measure_bandwidth(device="/CPU:0", mib=256, repeats=7):
+    """Bytes per second of copying a large array in this process (read + write counted), best of
+    ``repeats``: the roofline a state-vector simulator's traffic is compared to. The NumPy copy and
+    a TensorFlow copy on ``device`` are both measured; the larger rate is returned with both."""
+    n = mib * 2**20 // 8
+    src = np.ones(n, np.complex64)
+    dst = np.empty_like(src)
+    best_np = float("inf")
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        np.copyto(dst, src)
+        best_np = min(best_np, time.perf_counter() - t0)
+    del dst
+    with tf.device(device):
+        x = tf.constant(src)
+        copy = tf.function(lambda v: v * tf.constant(0.5 + 0j, tf.complex64))  # not x1: folded
+        _ = copy(x)  # trace
+        best_tf = float("inf")
+        for _ in range(repeats):
+            t0 = time.perf_counter()
+            y = copy(x)
+            _ = y[0].numpy()  # waits for the copy (a one-element read)
+            best_tf = min(best_tf, time.perf_counter() - t0)
+            del y
+    moved = 2 * n * 8
+    rates = {"numpy copy": moved / best_np, "tf copy": moved / best_tf}
+    return max(rates.values()), rates
+
+
+def step_traffic(layer, batch):
+    """Bytes of state read and written by one step (forward + gradient) of a statevector PQC
+    layer: ``(bytes, source)``.
+
+    Uses ``StatevectorSimulator.traffic(batch)`` (``state_bytes``, ``passes_forward``,
+    ``passes_gradient``; a pass reads and writes the batch's state once) when the simulator has it.
+    Otherwise our own rough estimate: every fused step of the forward pass reads and writes the
+    state once, plus one pass for the observables; the gradient reverses each step (autodiff:
+    reads the saved input and the co-state, writes the co-state, about 1.5 passes; the adjoint
+    method un-computes the state as well, about 2 passes). It ignores that the first steps of a
+    product-state prefix touch less than the full state, and that a cache may serve a pass."""
+    from tfq_layers.backends import memory
+    sim = layer._engine.backend.simulators[0]
+    traffic = getattr(sim, "traffic", None)
+    if traffic is not None:
+        t = traffic(batch)
+        if "bytes" in t:
+            return float(t["bytes"]), "simulator's traffic()"
+        return 2.0 * t["state_bytes"] * (t["passes_forward"] + t["passes_gradient"]), \
+            "simulator's traffic()"
+    state = memory.state_bytes(sim.n_qubits, batch)
+    forward = sim.n_steps + 1
+    backward = (2.0 if sim.gradient == "adjoint" else 1.5) * sim.n_steps
+    return 2.0 * state * (forward + backward), "own estimate (no traffic() in this simulator)"
+
+
+ROOFLINE_FROM = 16  # qubits: below, per-call overheads, not memory traffic, set the step time
+
+
 def run(cases=DEFAULT_CASES, budget_s=4.0, min_repeats=5, max_repeats=50, block=None):
     print(f"machine: {machine_summary()}")
+    device, label = statevector_device()
+    print(f"statevector backend on: {label}; TFQ on the CPU")
+    bandwidth = None
+    if any(n >= ROOFLINE_FROM for n, _, _ in cases):
+        bandwidth, rates = measure_bandwidth(device)
+        print("memory bandwidth (copy of a 256 MiB array, read + write): "
+              + ", ".join(f"{k} {v / 1e9:.1f} GB/s" for k, v in rates.items()), flush=True)
     head = (f"{'n':>3} {'L':>2} {'batch':>5} | {'raw TFQ op':>10} {'pqc tfq':>10} {'pqc sv':>10} "
             f"{'pqc auto':>10} | {'tfq/raw':>7} {'raw/sv':>7} {'auto/best':>9} auto=")
     print(head)
     rows = []
     for n, layers, batch in cases:
         circuit, xs, ws, obs = workload(n, layers)
+        sv_step = layer_step_fn(circuit, xs, ws, obs, backend="statevector")
         steps = {"raw": raw_step_fn(circuit, xs, ws, obs),
                  "tfq": layer_step_fn(circuit, xs, ws, obs, backend="tfq"),
-                 "sv": layer_step_fn(circuit, xs, ws, obs, backend="statevector"),
+                 "sv": sv_step,
                  "auto": layer_step_fn(circuit, xs, ws, obs)}
         if n <= 12:  # XLA compile time grows with the unrolled circuit; the step gains little above
             steps["sv_xla"] = layer_step_fn(circuit, xs, ws, obs, backend="statevector",
@@ -256,8 +312,7 @@ def run(cases=DEFAULT_CASES, budget_s=4.0, min_repeats=5, max_repeats=50, block=
             steps["dense_xla"] = dense_step_fn(n, layers, jit_compile=True)
         steps["floor"] = floor_step_fn(n, len(ws))
         steps["floor_xla"] = floor_step_fn(n, len(ws), jit_compile=True)
-        rng = np.random.default_rng(1)
-        inputs = [tf.constant(rng.uniform(0, 3, (batch, n)).astype(np.float32)) for _ in range(4)]
+        inputs = [tf.constant(x) for x in workload_inputs(n, batch)]
         check_agree(steps, inputs[0])
         probe = time_interleaved(steps, inputs, repeats=1)
         # blocks of back-to-back calls lasting ~30 ms for the fastest contender (see time_interleaved)
@@ -282,6 +337,14 @@ def run(cases=DEFAULT_CASES, budget_s=4.0, min_repeats=5, max_repeats=50, block=
         print(f"{'':15}  no-simulation floor {_ms(t['floor']).strip()} graph, "
               f"{_ms(t['floor_xla']).strip()} XLA: raw/floor {t['raw'] / t['floor']:.1f}x, "
               f"{t['raw'] / t['floor_xla']:.1f}x{dense}", flush=True)
+        if bandwidth is not None and n >= ROOFLINE_FROM:
+            moved, source = step_traffic(sv_step.layer, batch)
+            row.update(traffic_bytes=moved, bandwidth=bandwidth,
+                       roofline=moved / bandwidth / t["sv"])
+            print(f"{'':15}  roofline (statevector): {moved / 2**30:.2f} GiB of state read + "
+                  f"written per step ({source}); at {bandwidth / 1e9:.1f} GB/s that is "
+                  f"{_ms(moved / bandwidth).strip()}, the step takes {_ms(t['sv']).strip()}: "
+                  f"{100 * row['roofline']:.0f}% of the roofline", flush=True)
     return rows
 
 
@@ -410,7 +473,7 @@ def run_memory(cases):
     env = {**os.environ, "TF_CPU_ALLOCATOR_USE_BFC": "true"}
     for n, layers, batch in cases:
         for backend in ("tfq", "statevector"):
-            out = subprocess.run([sys.executable, "-m", "tfq_layers.benchmarks", "--memory-probe",
+            out = subprocess.run([sys.executable, "-m", "benchmarks.step_time", "--memory-probe",
                                   f"{n},{layers},{batch},{backend}"], capture_output=True,
                                  text=True, env=env)
             lines = [ln for ln in out.stdout.splitlines() if ln.startswith("MEMORY")]
@@ -422,7 +485,6 @@ def run_many_circuits(sizes=(4, 8), depth=10, count=100, repeats=5, seed=0):
     compat ``Expectation`` call, forward + gradient, per backend (first call = set-up and
     tracing; then the median of ``repeats`` calls). Outputs and gradients are checked to agree
     before timing is reported."""
-    import cirq
     import sympy
 
     from tfq_layers.compat import layers as compat
@@ -467,6 +529,9 @@ def main(argv=None):
     parser.add_argument("--budget", type=float, default=4.0,
                         help="seconds of timing per case (more repeats = less noise)")
     parser.add_argument("--quick", action="store_true", help="only the two smallest cases")
+    parser.add_argument("--sizes", nargs="*", default=None,
+                        help="n,L,batch triples instead of the default cases, e.g. 16,4,32")
+    parser.add_argument("--min-repeats", type=int, default=5, help="fewest rounds per case")
     parser.add_argument("--no-memory", action="store_true", help="skip the memory probes")
     parser.add_argument("--block", type=int, default=None,
                         help="calls per contender per round (default: ~30 ms worth; 1 = strictly "
@@ -490,7 +555,9 @@ def main(argv=None):
         run_many_circuits()
         return
     cases = DEFAULT_CASES[:2] if args.quick else DEFAULT_CASES
-    run(cases, budget_s=args.budget, block=args.block)
+    if args.sizes:
+        cases = [tuple(int(v) for v in s.split(",")) for s in args.sizes]
+    run(cases, budget_s=args.budget, block=args.block, min_repeats=args.min_repeats)
     if not args.no_fit:
         run_fit()
     if not args.no_memory:
