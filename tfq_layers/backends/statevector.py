@@ -816,7 +816,7 @@ class StatevectorSimulator:
                              "gates); use gradient='autodiff' for circuits with noise channels.")
         self.gradient = gradient
         if fusion_qubits is None:
-            # measured on the reference workload (benchmarks_statevector.py): bigger blocks
+            # measured on the reference workload (benchmarks/simulator.py): bigger blocks
             # mean fewer passes over the state but costlier block matrices
             fusion_qubits = 5 if self.large_register else (2 if n <= 6 else (3 if n <= 13 else 4))
         self.fusion_qubits = int(fusion_qubits)
