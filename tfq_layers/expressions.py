@@ -105,8 +105,14 @@ def _integer_power(base, n):
     return 1.0 / out if n < 0 else out
 
 
-def _in_xla():
-    """Whether the graph being built is compiled by XLA (``jit_compile=True``)."""
+def in_xla():
+    """Whether the graph being built is compiled by XLA (``jit_compile=True``); False eagerly.
+
+    The one home of this test: numeric checks (``tf.debugging`` asserts, which XLA drops) and the
+    memory guard ask it before relying on an in-graph check.
+    """
+    if tf.executing_eagerly():
+        return False
     try:
         from tensorflow.python.framework import ops
         from tensorflow.python.ops import control_flow_util
@@ -182,7 +188,7 @@ class ParameterMap:
         are finite whose message names the first offending column's gate and expression."""
         if not self.check_finite or not names:
             return values
-        if _in_xla():
+        if in_xla():
             return values  # XLA has no string tensors and compiles assertions to nothing
         described = self._gate_descriptions()
         weights = {s.name for s in self.program.weight_symbols}

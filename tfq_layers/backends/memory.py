@@ -78,12 +78,9 @@ def check_register(n_qubits, batch=1, states_kept=TFQ_STATES_KEPT, what="this ci
 XLA_UNCHECKED_BATCH = 2 ** 16
 
 
-def _in_xla_context():
-    import tensorflow as tf
-    from tensorflow.python.ops import control_flow_util
-    if tf.executing_eagerly():
-        return False
-    return bool(control_flow_util.GraphOrParentsInXlaContext(tf.compat.v1.get_default_graph()))
+def _in_xla():
+    from tfq_layers.expressions import in_xla  # TensorFlow only when a guard is built
+    return in_xla()
 
 
 def guard_batch(values, bytes_for_batch, n_qubits):
@@ -112,7 +109,7 @@ def guard_batch(values, bytes_for_batch, n_qubits):
         return values
     per_sample = bytes_for_batch(1)
     max_batch = max(1, have // max(per_sample, 1))
-    if max_batch < XLA_UNCHECKED_BATCH and _in_xla_context():
+    if max_batch < XLA_UNCHECKED_BATCH and _in_xla():
         # XLA drops runtime assertions ("Ignoring Assert operator"): a batch that is unknown
         # while tracing could not be checked, and XLA would try to allocate whatever it gets.
         raise MemoryError(

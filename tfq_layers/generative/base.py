@@ -358,8 +358,8 @@ class GenerativeModel(keras.Model):
             return tf.cast(bits, tf.int32)
         if tf.executing_eagerly():  # run_eagerly=True: the NumPy check itself, same exceptions
             return tf.constant(validate_bitstrings(bits.numpy(), n, name=name))
-        from tfq_layers.expressions import _in_xla
-        if _in_xla():
+        from tfq_layers.expressions import in_xla
+        if in_xla():
             return tf.cast(bits, tf.int32)
         checks = [tf.debugging.assert_rank(bits, 2, message=(
                       f"`{name}` must have rank 2, shape (N, n_bits) = (N, {n})")),
