@@ -270,11 +270,8 @@ def step_traffic(layer, batch):
     sim = layer._engine.backend.simulators[0]
     traffic = getattr(sim, "traffic", None)
     if traffic is not None:
-        t = traffic(batch)
-        if "bytes" in t:
-            return float(t["bytes"]), "simulator's traffic()"
-        return 2.0 * t["state_bytes"] * (t["passes_forward"] + t["passes_gradient"]), \
-            "simulator's traffic()"
+        t = traffic(batch)  # its "gradient" call is the whole step: forward + gradient
+        return float(t["bytes_gradient"]), "simulator's traffic()"
     state = memory.state_bytes(sim.n_qubits, batch)
     forward = sim.n_steps + 1
     backward = (2.0 if sim.gradient == "adjoint" else 1.5) * sim.n_steps
