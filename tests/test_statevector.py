@@ -108,9 +108,9 @@ def test_random_circuits_state_matches_cirq(fusion, gradient):
 def test_permutations_as_dense_matrices_beyond_the_gather_limit(monkeypatch):
     """Above MAX_PERM_QUBITS, constant permutations are applied as dense blocks instead of a
     full-register gather index; lower the limit to check that path on a small register."""
-    from tfq_layers.backends import _sv_compile
+    from tfq_layers.backends.statevector import compile as sv_compile
 
-    monkeypatch.setattr(_sv_compile, "MAX_PERM_QUBITS", 0)
+    monkeypatch.setattr(sv_compile, "MAX_PERM_QUBITS", 0)
     rng = np.random.default_rng(21)
     circuit = _random_circuit(rng, n_ops=45)
     sim = StatevectorSimulator(circuit, NAMES, Q, fusion_qubits=1, jit_compile=False)
@@ -194,11 +194,11 @@ def test_shared_symbols_match_cirq_and_finite_differences(gradient, jit, large, 
     match Cirq, and the gradient of a shared value is the batch sum of per-example derivatives.
     ``large``: the code paths of large registers (no product-state prefix, shared matrices
     broadcast over a batched matmul), forced on this small one."""
-    from tfq_layers.backends import statevector
+    from tfq_layers.backends.statevector import engine, steps
 
     if large:
-        monkeypatch.setattr(statevector, "_PREFIX_MAX_QUBITS", 0)
-        monkeypatch.setattr(statevector._RStep, "one_gemm", property(lambda self: False))
+        monkeypatch.setattr(engine, "_PREFIX_MAX_QUBITS", 0)
+        monkeypatch.setattr(steps.FusedStep, "one_gemm", property(lambda self: False))
     rng = np.random.default_rng(17)
     circuit = _random_circuit(rng, n_ops=40)
     # an encoding layer first, so the product-state prefix mixes batched and shared symbols (on
@@ -260,15 +260,15 @@ def test_product_state_prefix_is_used_and_exact(jit):
 
 def test_sparse_symbol_gather_path_matches_dense(monkeypatch):
     """Large circuits gather each gate's few symbols instead of a dense (P, G*K) matmul."""
-    from tfq_layers.backends import statevector
+    from tfq_layers.backends.statevector import steps
 
     rng = np.random.default_rng(8)
     circuit = _random_circuit(rng, n_ops=40)
     obs = [cirq.Z(Q[0]) + cirq.X(Q[1]) * cirq.Y(Q[2])]
     v = tf.constant(rng.uniform(-2, 2, size=(3, len(NAMES))).astype(np.float32))
     out = []
-    for limit in (statevector._DENSE_W_LIMIT, 0):
-        monkeypatch.setattr(statevector, "_DENSE_W_LIMIT", limit)
+    for limit in (steps._DENSE_W_LIMIT, 0):
+        monkeypatch.setattr(steps, "_DENSE_W_LIMIT", limit)
         sim = StatevectorSimulator(circuit, NAMES, Q, jit_compile=False)
         assert {a[0] for a in sim._buckets.arrays.values()} == ({"dense"} if limit else {"gather"})
         with tf.GradientTape() as t:

@@ -3,7 +3,7 @@
 The barren-plateaus pattern runs hundreds of random circuits that share symbols and differ in
 their gates, not in their shape. Compiling one simulator per circuit would trace (and compile) one
 TensorFlow function per circuit. Here each circuit is written as a *table*: for every gate slot,
-its Fourier form ``U(theta) = sum_k C_k exp(i w_k . theta)`` (see ``_sv_compile``) as arrays
+its Fourier form ``U(theta) = sum_k C_k exp(i w_k . theta)`` (see ``statevector.compile``) as arrays
 ``W (K, n_symbols)`` and ``C (K, d, d)``. Circuits whose gate slots act on the same qubits (the same
 *structure*) stack their tables, and one traced function simulates any batch of them: the tables
 are inputs of the function, gathered per example, so a new set of circuits of a known structure
@@ -16,7 +16,7 @@ import string
 import numpy as np
 import tensorflow as tf
 
-from tfq_layers.backends import _sv_compile
+from tfq_layers.backends.statevector.compile import ChannelItem, parse_circuit
 
 
 class CircuitTable:
@@ -67,8 +67,8 @@ def build_tables(circuits, qubits, symbol_names):
     groups = {}
     where = []
     for circuit in circuits:
-        items, phase = _sv_compile.parse_circuit(circuit, qubits, sym_index)
-        if any(isinstance(it, _sv_compile.ChannelItem) for it in items):
+        items, phase = parse_circuit(circuit, qubits, sym_index)
+        if any(isinstance(it, ChannelItem) for it in items):
             return None
         structure = tuple(it.qubits for it in items)
         group = groups.setdefault(structure, ([], []))

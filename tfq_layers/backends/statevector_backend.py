@@ -153,9 +153,9 @@ class StatevectorBackend(Backend):
     def sample(self, values, shared, repetitions, index=None, data=None, seed=None):
         self._check_data(data)
         if self._tables is not None and index is not None:
-            from tfq_layers.backends.statevector import _as_seed
+            from tfq_layers.backends.statevector import as_seed
             probs = self.probabilities(values, shared, index=index)
-            idx = StatevectorSimulator._draw(probs, int(repetitions), _as_seed(seed))
+            idx = StatevectorSimulator._draw(probs, int(repetitions), as_seed(seed))
             shifts = tf.constant(np.arange(self.n_qubits - 1, -1, -1), tf.int32)
             return tf.bitwise.bitwise_and(
                 tf.bitwise.right_shift(idx[:, :, None], shifts[None, None, :]), 1)

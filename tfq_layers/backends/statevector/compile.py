@@ -1,8 +1,10 @@
 """Compile a `cirq.Circuit` into a simulation plan for the TensorFlow statevector simulator.
 
 This module is numpy + cirq + sympy only (no TensorFlow): it runs once, when a
-`StatevectorSimulator` is built, and produces a list of *steps* that the runtime in
-`statevector.py` turns into TensorFlow ops.
+`StatevectorSimulator` is built, and produces a list of *steps* that the runtime (``steps.py``,
+``engine.py``) turns into TensorFlow ops. At about 720 lines it is the package's one module over
+~500 on purpose: parsing, Fourier forms, fusion, scheduling and planning are one pipeline over the
+same data types and are kept together.
 
 Parameterized gates are represented in **Fourier form**::
 
@@ -466,8 +468,10 @@ class Unit:
     chain: List[Fourier]
 
 
-def _merge_chain(chain: List[Fourier], max_terms: int) -> List[Fourier]:
-    """Multiply neighbours when cheap: constants always, parameterized while terms stay small."""
+def merge_chain(chain: List[Fourier], max_terms: int) -> List[Fourier]:
+    """Multiply neighbours when cheap: constants always, parameterized while terms stay small.
+
+    Used by fusion here and by the engine for the per-qubit chains of the product-state prefix."""
     out: List[Fourier] = []
     for f in chain:
         if out:
@@ -494,7 +498,7 @@ def fuse(items: list, k: int, max_terms: int = 16) -> list:
         for g in gates:
             pos = [bq.index(q) for q in g.qubits]
             chain.append(Fourier({kk: _embed(c, pos, len(bq)) for kk, c in g.fourier.terms.items()}))
-        out.append(Unit(bq, _merge_chain(chain, max_terms)))
+        out.append(Unit(bq, merge_chain(chain, max_terms)))
 
     for it in items:
         q = set(it.qubits)

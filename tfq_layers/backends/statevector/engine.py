@@ -1,0 +1,373 @@
+"""The compiled side of :class:`~tfq_layers.backends.statevector.StatevectorSimulator`: its base class
+`SimulatorEngine` compiles the circuit in its constructor (parse, product-state prefix, fusion,
+scheduling, runtime steps) and runs the state forward and through the adjoint sweep; the public
+methods (state, probabilities, expectation, sample, ...) are in ``simulator.py``.
+"""
+
+from __future__ import annotations
+
+from typing import Dict, Optional, Sequence, Tuple
+
+import cirq
+import numpy as np
+import tensorflow as tf
+
+from tfq_layers.backends.statevector.compile import (
+    ChannelItem,
+    fuse,
+    merge_chain,
+    parse_circuit,
+    plan,
+    schedule,
+    split_prefix,
+)
+from tfq_layers.backends.statevector.kernels import (
+    RDTYPE,
+    cmul,
+    diag_real,
+    group_transpose,
+    kron_state,
+    name_list,
+    outer_state,
+    row_real,
+    transpose_grouped,
+)
+from tfq_layers.backends.statevector.observables import ObsPlan, obs_key
+from tfq_layers.backends.statevector.steps import Buckets, FusedStep, Sequencer
+
+# The product-state prefix pays an input gradient at the first simulation step; it saves more than
+# that up to 16 qubits (measured on the reference workload: 0.8 -> 0.6 ms at 4 qubits, 3.4 -> 3.0
+# at 8, 26 -> 22 at 12, neutral at 16) but costs 7-12% at 20 qubits, where the blocks it shrinks
+# are no cheaper for it.
+_PREFIX_MAX_QUBITS = 16
+# From this many qubits on the simulator takes its large-register plan (see the constructor's
+# `large_register`): passes over the state, not per-op overhead, set the cost there.
+LARGE_REGISTER_QUBITS = 20
+
+
+class SimulatorEngine:
+    """Compiles a circuit and runs it (the base class of `StatevectorSimulator`, which documents the
+    constructor's arguments)."""
+
+    def __init__(self, circuit: cirq.AbstractCircuit, symbol_names: Sequence, qubits=None, *,
+                 observables=None, gradient: str = "auto", jit_compile="auto",
+                 fusion_qubits: Optional[int] = None, trajectories: int = 100,
+                 max_fused_terms: int = 16, fused_vjp: bool = True, shared_symbols: Sequence = (),
+                 large_register: Optional[bool] = None):
+        if not isinstance(circuit, cirq.AbstractCircuit):
+            raise TypeError(f"circuit must be a cirq.Circuit, got {type(circuit).__name__}: {circuit!r}")
+        names = name_list(symbol_names, "symbol_names")
+        shared = name_list(shared_symbols, "shared_symbols")
+        if len(set(names + shared)) != len(names) + len(shared):
+            both = names + shared
+            dup = sorted({s for s in both if both.count(s) > 1})
+            raise ValueError(f"symbol_names and shared_symbols have duplicates {dup}; each symbol must "
+                             "appear once, either per batch element or shared.")
+        self.symbol_names: Tuple[str, ...] = tuple(names)
+        self.shared_symbols: Tuple[str, ...] = tuple(shared)
+        if qubits is None:
+            qubits = sorted(circuit.all_qubits())
+        qubits = list(qubits)
+        if len(set(qubits)) != len(qubits):
+            raise ValueError(f"qubits has duplicates: {qubits!r}")
+        missing = set(circuit.all_qubits()) - set(qubits)
+        if missing:
+            raise ValueError(f"qubits={qubits!r} misses circuit qubits {sorted(missing)!r}; pass the whole register.")
+        if not qubits:
+            raise ValueError("The register is empty: the circuit acts on no qubits and qubits= was not given.")
+        if gradient not in ("auto", "autodiff", "adjoint"):
+            raise ValueError(f"gradient must be 'auto', 'autodiff' or 'adjoint', got {gradient!r}")
+        if int(trajectories) < 1:
+            raise ValueError(f"trajectories must be >= 1, got {trajectories!r}")
+        self.qubits = tuple(qubits)
+        self.n_qubits = n = len(qubits)
+        self._qindex = {q: i for i, q in enumerate(qubits)}
+        sym_index = {s: i for i, s in enumerate(names + shared)}
+
+        self.large_register = (n >= LARGE_REGISTER_QUBITS) if large_register is None else bool(large_register)
+        items, self._global_phase = parse_circuit(circuit, qubits, sym_index)
+        self.has_noise = any(isinstance(it, ChannelItem) for it in items)
+        if gradient == "auto":
+            gradient = "adjoint" if (self.large_register and not self.has_noise) else "autodiff"
+        if gradient == "adjoint" and self.has_noise:
+            raise ValueError("gradient='adjoint' needs a noiseless circuit (the adjoint method un-computes "
+                             "gates); use gradient='autodiff' for circuits with noise channels.")
+        self.gradient = gradient
+        if fusion_qubits is None:
+            # measured on the reference workload (benchmarks/simulator.py): bigger blocks
+            # mean fewer passes over the state but costlier block matrices
+            fusion_qubits = 5 if self.large_register else (2 if n <= 6 else (3 if n <= 13 else 4))
+        self.fusion_qubits = int(fusion_qubits)
+        self._buckets = Buckets(len(names) + len(shared), len(names))
+        if n <= _PREFIX_MAX_QUBITS and not self.large_register:
+            prefix, items = split_prefix(items, n)
+        else:
+            prefix = {}
+        self._prefix = self._prefix_plan(prefix, max_fused_terms)
+        units = fuse(items, self.fusion_qubits, max_fused_terms)
+        steps, self._final_layout = plan(schedule(units), n)
+        self._steps = [FusedStep(s, n, self._buckets) for s in steps]
+        self._buckets.finalize()
+        self.n_steps = len(self._steps)
+        self.n_channels = sum(1 for s in self._steps if s.kind == "channel")
+        if jit_compile == "auto":
+            jit_compile = n < 14 and not self.large_register
+        self.jit_compile = bool(jit_compile)
+        self.fused_vjp = bool(fused_vjp)
+        for st in self._steps:
+            st.tiny = self.jit_compile
+        self.trajectories = int(trajectories)
+        fperm = [0] + [1 + self._final_layout.index(q) for q in range(n)] + [n + 1]
+        self._final_t = group_transpose(n, fperm)
+        self._final_inv_t = group_transpose(n, list(np.argsort(fperm)))
+        self._obs_cache: Dict[tuple, ObsPlan] = {}
+        self._fn_cache: Dict[tuple, object] = {}
+        self._default_obs = None
+        if observables is not None:
+            self._default_obs = self._obs_plan(observables)
+
+    # ------------------------------------------------------------------ helpers
+    def _obs_plan(self, observables) -> ObsPlan:
+        if observables is None:
+            if self._default_obs is None:
+                raise ValueError("No observables given and none were passed to the constructor.")
+            return self._default_obs
+        if isinstance(observables, ObsPlan):
+            return observables
+        key = obs_key(observables)
+        plan = self._obs_cache.get(key)
+        if plan is None:
+            plan = ObsPlan(observables, self._qindex, self.n_qubits, self.large_register)
+            self._obs_cache[key] = plan
+        return plan
+
+    def _layout_plan(self, plan: ObsPlan) -> ObsPlan:
+        """``plan`` compiled for states in the final qubit layout of the simulation plan."""
+        if self._final_t is None:
+            return plan
+        key = ("layout", id(plan))
+        lp = self._obs_cache.get(key)
+        if lp is None:
+            lp = ObsPlan(plan.observables, {q: self._final_layout.index(i) for q, i in self._qindex.items()},
+                          self.n_qubits, plan.factored)
+            self._obs_cache[key] = lp
+        return lp
+
+    def _values(self, symbol_values, shared_values=None):
+        v = tf.convert_to_tensor(symbol_values)
+        if v.dtype != RDTYPE:
+            v = tf.cast(v, RDTYPE)
+        if v.shape.rank != 2:
+            raise ValueError(f"symbol_values must have shape (batch, {len(self.symbol_names)}), got shape {v.shape}.")
+        if v.shape[1] is not None and v.shape[1] != len(self.symbol_names):
+            raise ValueError(
+                f"symbol_values has {v.shape[1]} columns but the simulator has {len(self.symbol_names)} symbols "
+                f"{list(self.symbol_names)[:10]}; pass shape (batch, {len(self.symbol_names)})."
+            )
+        return v, self._shared(shared_values)
+
+    def _shared(self, shared_values):
+        n_shared = len(self.shared_symbols)
+        if shared_values is None:
+            if n_shared:
+                raise ValueError(f"this simulator has shared_symbols {list(self.shared_symbols)[:10]}; pass "
+                                 f"their values as shared_values=, shape ({n_shared},).")
+            return tf.zeros([0], RDTYPE)
+        s = tf.convert_to_tensor(shared_values)
+        if s.dtype != RDTYPE:
+            s = tf.cast(s, RDTYPE)
+        if s.shape.rank != 1 or (s.shape[0] is not None and s.shape[0] != n_shared):
+            raise ValueError(f"shared_values must have shape ({n_shared},) (one value per shared symbol "
+                             f"{list(self.shared_symbols)[:10]}), got shape {s.shape}.")
+        return s
+
+    def _fn(self, key, builder):
+        """The compiled function `f(values, shared_values, seed)` for `key`.
+
+        In XLA mode the returned callable has a custom gradient that re-runs the simulation
+        inside ONE XLA computation (forward + backward), instead of letting TF differentiate
+        the XLA call: that would make the forward computation export every intermediate to
+        the TF executor, which costs more than recomputing them on small registers (2x
+        faster at 4-8 qubits). Higher derivatives still work: the vector-Jacobian product is
+        itself an ordinary differentiable TF function.
+        """
+        fn = self._fn_cache.get(key)
+        if fn is not None:
+            return fn
+        f = builder()
+        fwd = tf.function(f, jit_compile=self.jit_compile, reduce_retracing=True, autograph=False)
+        if not (self.jit_compile and self.fused_vjp):
+            self._fn_cache[key] = fwd
+            return fwd
+
+        def vjp_py(v, s, sd, dy):
+            with tf.GradientTape() as tape:
+                tape.watch([v, s])
+                out = f(v, s, sd)
+            return tape.gradient(out, [v, s], output_gradients=dy,
+                                 unconnected_gradients=tf.UnconnectedGradients.ZERO)
+
+        vjp = tf.function(vjp_py, jit_compile=True, reduce_retracing=True, autograph=False)
+
+        def call(v, s, sd):
+            @tf.custom_gradient
+            def op(v, s):
+                def grad(dy):
+                    return vjp(v, s, sd, dy)
+
+                return fwd(v, s, sd), grad
+
+            return op(v, s)
+
+        self._fn_cache[key] = call
+        return call
+
+    # ------------------------------------------------------------------ core
+    def _prefix_plan(self, prefix, max_terms):
+        """Per-qubit plan of the product state the leading single-qubit gates prepare.
+
+        Returns a list of groups: ``("const", v)`` with ``v`` a numpy (1, 2**m, 2) product state
+        of a run of m qubits whose leading gates are all constant (or absent), or
+        ``("param", refs)`` for one qubit whose leading gates depend on symbols, ``refs`` its
+        merged chain (numpy realified matrices or bucket references). None without prefix gates.
+        """
+        if not prefix:
+            return None
+        groups = []
+        for q in range(self.n_qubits):
+            chain = merge_chain(prefix.get(q, []), max_terms)
+            if all(f.is_const for f in chain):
+                u = np.eye(2, dtype=complex)
+                for f in chain:
+                    u = f.const_matrix() @ u
+                if groups and groups[-1][0] == "const":  # extend the run: a numpy kron
+                    groups[-1] = ("const", np.kron(groups[-1][1], u[:, 0]))
+                else:
+                    groups.append(("const", u[:, 0]))  # U|0>
+            else:
+                refs = [("const", row_real(f.const_matrix()).astype(np.float32)) if f.is_const
+                        else ("param", self._buckets.add(f, False)) for f in chain]
+                groups.append(("param", refs))
+        # constant runs as (1, 2**m, 2) [re, im] arrays, the layout of the state
+        return [(kind, diag_real(item)[None].astype(np.float32) if kind == "const" else item)
+                for kind, item in groups]
+
+    def _initial_state(self, mats, batch):
+        """The state after the leading single-qubit gates: a product state, built from one
+        two-amplitude vector per qubit by outer products (canonical layout, (B, 2**n, 2))."""
+        if self._prefix is None:
+            return self._zero_state(batch)
+        # Each half of the register by a chain of small outer products, then the two halves by
+        # one batched matmul that writes the full state once (a chain up to the full size would
+        # make several full-size broadcasting passes: 1.9x slower forward at 16 qubits). Under
+        # XLA the broadcasting products fuse into one loop instead, and XLA's CPU batched matmul
+        # of tiny matrices costs ~15 us per call (32 x (4x8 @ 8x8)): there the halves are joined
+        # by broadcasting too (forward + gradient 0.04 ms faster at 4 qubits, equal at 8).
+        tiny = self.jit_compile
+        halves, half, size = [None, None], 0, 1
+        for kind, item in self._prefix:
+            if kind == "const":
+                v = item
+            else:
+                v = None
+                for ref_kind, ref in item:
+                    m = ref if ref_kind == "const" else mats[ref[0]][ref[1]]
+                    if v is None:  # U|0>: the first row of the realified row matrix
+                        v = m[..., :1, :]
+                    elif tiny:  # row vector times matrix as a fused multiply-reduce
+                        v = tf.reduce_sum(tf.expand_dims(v[..., 0, :], -1) * m, axis=-2, keepdims=True)
+                    else:  # row vector times the next (realified row) matrix, broadcasting
+                        v = tf.matmul(v, m)
+                v = tf.reshape(v, [-1, 2, 2])
+            if half == 0 and halves[0] is not None and size * size >= 2**self.n_qubits:
+                half = 1
+            halves[half] = v if halves[half] is None else kron_state(halves[half], v)
+            size *= v.shape[1]
+        join = kron_state if tiny else outer_state
+        psi = halves[0] if halves[1] is None else join(halves[0], halves[1])
+        psi = tf.convert_to_tensor(psi, RDTYPE)
+        if psi.shape[0] != 1:
+            return psi
+        return tf.broadcast_to(psi, tf.stack([batch, 2**self.n_qubits, 2]))
+
+    def _zero_state(self, batch):
+        n = self.n_qubits
+        return tf.reshape(tf.one_hot(tf.zeros([batch], tf.int32), 2 ** (n + 1), dtype=RDTYPE), [-1, 2**n, 2])
+
+    def _forward(self, mats, batch, rand, finish=True):
+        """Run all steps from |0...0>; returns the canonical real-layout state (B, 2**n, 2), or with
+        ``finish=False`` the state in the plan's final qubit layout, without the global phase."""
+        x = self._initial_state(mats, batch)
+        for st in self._steps:
+            x = st.apply(x, st.matrix(mats, product=False) if st.kind in ("dense", "diag") else None, rand)
+        return self._finish(x) if finish else x
+
+    def _finish(self, x):
+        n = self.n_qubits
+        x = transpose_grouped(x, self._final_t, [-1, 2**n, 2])
+        if self._global_phase != 1:
+            x = cmul(x, diag_real(np.array(self._global_phase)).astype(np.float32))
+        return x
+
+    def _unfinish(self, x):
+        n = self.n_qubits
+        if self._global_phase != 1:
+            x = cmul(x, diag_real(np.conj(np.array(self._global_phase))).astype(np.float32))
+        return transpose_grouped(x, self._final_inv_t, [-1, 2**n, 2])
+
+    def _state_adjoint(self, values, shared, finish=True):
+        """Final state with an adjoint-method custom gradient (w.r.t. the step matrices and the
+        initial product state; those are differentiated by autodiff, which is cheap).
+        ``finish``: as in `_forward`."""
+        mats = self._buckets.evaluate(values, shared)
+        batch = tf.shape(values)[0]
+        param_steps = [i for i, st in enumerate(self._steps) if st.kind in ("dense", "diag") and st.refs is not None]
+        us = [self._steps[i].matrix(mats) for i in param_steps]
+        if not us and self._prefix is None:
+            return self._forward(mats, batch, None, finish)
+        psi0 = self._initial_state(mats, batch)
+        steps = self._steps
+
+        @tf.custom_gradient
+        def core(x0, *us_in):
+            umap = dict(zip(param_steps, us_in))
+
+            def mat(i):
+                st = steps[i]
+                return umap[i] if i in umap else (st.const if st.kind in ("dense", "diag") else None)
+
+            x = x0
+            for i, st in enumerate(steps):
+                x = st.apply(x, mat(i))
+            psi = self._finish(x) if finish else x
+
+            def grad(dpsi):
+                seq = Sequencer()
+                y = seq(lambda: self._unfinish(psi) if finish else psi)
+                g = seq(lambda: self._unfinish(dpsi) if finish else dpsi)
+                grads = {}
+                for i in range(len(steps) - 1, -1, -1):
+                    y, g, gu = steps[i].backward(y, g, mat(i), seq)
+                    if i in umap:
+                        grads[i] = gu
+                return [g] + [grads[i] for i in param_steps]
+
+            return psi, grad
+
+        return core(psi0, *us)
+
+    def _state_fn(self, values, shared, rand, finish=True):
+        if self.gradient == "adjoint" and not self.has_noise:
+            return self._state_adjoint(values, shared, finish)
+        mats = self._buckets.evaluate(values, shared)
+        return self._forward(mats, tf.shape(values)[0], rand, finish)
+
+    def _rand(self, batch, seed):
+        if self.n_channels == 0:
+            return None
+        return tf.random.stateless_uniform([batch, self.n_channels], seed=seed, dtype=RDTYPE)
+
+    def _tile(self, values, t):
+        return tf.tile(values, [t, 1])
+
+    # ------------------------------------------------------------------ public API
