@@ -114,7 +114,7 @@ def test_permutations_as_dense_matrices_beyond_the_gather_limit(monkeypatch):
     rng = np.random.default_rng(21)
     circuit = _random_circuit(rng, n_ops=45)
     sim = StatevectorSimulator(circuit, NAMES, Q, fusion_qubits=1, jit_compile=False)
-    assert not any(st.kind == "perm" for st in sim._steps)
+    assert not any(st.kind == "perm" for st in sim.steps)
     values = rng.uniform(-2, 2, size=(2, len(NAMES)))
     got = sim.state(values.astype(np.float32)).numpy()
     for i in range(2):
@@ -212,9 +212,9 @@ def test_shared_symbols_match_cirq_and_finite_differences(gradient, jit, large, 
     weights = np.array([1.0, -0.7])
     sim = StatevectorSimulator(circuit, batched, Q, shared_symbols=shared, gradient=gradient,
                                jit_compile=jit)
-    assert any(key[2] for key in sim._buckets.arrays), "no block was recognised as shared"
+    assert any(key[2] for key in sim.parameter_blocks), "no block was recognised as shared"
     if not large:
-        assert max(len(item) for kind, item in sim._prefix if kind == "param") > 1
+        assert max(len(item) for kind, item in sim.prefix if kind == "param") > 1
     vb = rng.uniform(-2, 2, size=(3, len(batched)))
     vs = rng.uniform(-2, 2, size=len(shared))
     full = np.concatenate([vb, np.tile(vs, (3, 1))], axis=1)
@@ -248,8 +248,8 @@ def test_product_state_prefix_is_used_and_exact(jit):
                            cirq.CNOT(q[0], q[2]), cirq.rz(a).on(q[0]), cirq.CZ(q[1], q[3]))
     sim = StatevectorSimulator(circuit, ["a"], shared_symbols=["b"], jit_compile=jit)
     # q0 by symbols; q1, q2 constant; q3 by symbols, a chain too long to merge into one factor
-    assert [g[0] for g in sim._prefix] == ["param", "const", "param"]
-    assert len(sim._prefix[2][1]) > 1
+    assert [g[0] for g in sim.prefix] == ["param", "const", "param"]
+    assert len(sim.prefix[2][1]) > 1
     assert sim.n_steps == 2  # (CNOT, rz) and CZ: nothing before them is simulated
     vals = np.array([[0.3], [-1.2]], np.float32)
     got = sim.state(vals, shared_values=np.array([0.8], np.float32)).numpy()
@@ -270,7 +270,7 @@ def test_sparse_symbol_gather_path_matches_dense(monkeypatch):
     for limit in (steps._DENSE_W_LIMIT, 0):
         monkeypatch.setattr(steps, "_DENSE_W_LIMIT", limit)
         sim = StatevectorSimulator(circuit, NAMES, Q, jit_compile=False)
-        assert {a[0] for a in sim._buckets.arrays.values()} == ({"dense"} if limit else {"gather"})
+        assert {a[0] for a in sim.parameter_blocks.values()} == ({"dense"} if limit else {"gather"})
         with tf.GradientTape() as t:
             t.watch(v)
             e = sim.expectation(v, obs)

@@ -127,6 +127,25 @@ class SimulatorEngine:
             self._default_obs = self._obs_plan(observables)
 
     # ------------------------------------------------------------------ helpers
+    # -- the compiled plan, read-only (what a test or a benchmark inspects) ----------------------
+    @property
+    def steps(self):
+        """The fused steps applied after the product-state prefix, in order (each has a ``kind``:
+        'dense', 'diag', 'perm', 'channel', ...)."""
+        return tuple(self._steps)
+
+    @property
+    def prefix(self):
+        """The product-state prefix as ``(kind, item)`` groups, kind 'param' or 'const'."""
+        return tuple(self._prefix)
+
+    @property
+    def parameter_blocks(self):
+        """How the parameterized blocks are evaluated: ``{(dim, diagonal, shared): (method,
+        ...)}``, ``shared`` whether the blocks read only batch-shared symbols, ``method`` 'dense'
+        (one matrix product) or 'gather'."""
+        return dict(self._buckets.arrays)
+
     def _obs_plan(self, observables) -> ObsPlan:
         if observables is None:
             if self._default_obs is None:
