@@ -55,18 +55,7 @@ FRESH_PROCESS_FROM = 20  # qubits
 
 def noisy_workload(n, layers, p=NOISE):
     """The workload with ``cirq.depolarize(p)`` on every qubit after each layer's CNOT ring."""
-    import cirq
-    _, xs, ws, obs = workload(n, layers)
-    qubits = cirq.GridQubit.rect(1, n)
-    out = cirq.Circuit(cirq.rx(xs[i]).on(q) for i, q in enumerate(qubits))
-    k = 0
-    for _ in range(layers):
-        for q in qubits:
-            out.append([cirq.ry(ws[k]).on(q), cirq.rz(ws[k + 1]).on(q)])
-            k += 2
-        out.append(cirq.CNOT(qubits[i], qubits[(i + 1) % n]) for i in range(n))
-        out.append(cirq.depolarize(p).on_each(*qubits))
-    return out, xs, ws, obs
+    return workload(n, layers, noise=p)
 
 
 def layer_step(kind, n, layers, repetitions, backend):

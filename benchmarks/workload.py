@@ -14,8 +14,9 @@ import numpy as np
 DEFAULT_CASES = ((4, 2, 32), (8, 4, 64), (12, 4, 64), (16, 4, 32), (20, 2, 8))
 
 
-def workload(n, layers):
-    """``(circuit, input symbols, weight symbols, [Z_i observables])`` of the benchmark."""
+def workload(n, layers, noise=None):
+    """``(circuit, input symbols, weight symbols, [Z_i observables])`` of the benchmark; with
+    ``noise=p``, ``cirq.depolarize(p)`` on every qubit after each layer's CNOT ring."""
     import cirq
     import sympy
 
@@ -29,6 +30,8 @@ def workload(n, layers):
             circuit.append([cirq.ry(ws[k]).on(q), cirq.rz(ws[k + 1]).on(q)])
             k += 2
         circuit.append(cirq.CNOT(qubits[i], qubits[(i + 1) % n]) for i in range(n))
+        if noise is not None:
+            circuit.append(cirq.depolarize(noise).on_each(*qubits))
     return circuit, list(xs), list(ws), [cirq.Z(q) for q in qubits]
 
 

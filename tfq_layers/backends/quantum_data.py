@@ -124,6 +124,13 @@ def _present(found, names):
     return tf.boolean_mask(names, hit)
 
 
+def _refuse(found, message):
+    """An assertion that ``found`` is empty, printing ``message`` and then ``found``."""
+    import tensorflow as tf
+
+    return tf.debugging.Assert(tf.equal(tf.size(found), 0), message + [found])
+
+
 def checked(data, *, noisy, layer_names, value_names, channel_ids):
     """``data`` behind in-graph checks, for an op that runs the data circuits (joined with the
     layer's own circuit when ``layer_names`` is not None).
@@ -141,19 +148,17 @@ def checked(data, *, noisy, layer_names, value_names, channel_ids):
     gate_ids, symbols = decode(data)
     checks = []
     if not noisy:
-        channels = _present(gate_ids, list(channel_ids))
-        checks.append(tf.debugging.Assert(tf.equal(tf.size(channels), 0), [
+        checks.append(_refuse(_present(gate_ids, list(channel_ids)), [
             "tfq_layers: a circuit of the quantum-data input has noise channels (TFQ gate ids "
             "below), but this layer simulates noiselessly. Use a noisy layer (NoisyPQC, "
             "NoisyControlledPQC, or backend='noisy' with repetitions=N trajectories), or remove "
-            "the channels from the data.", channels]))
+            "the channels from the data."]))
     if layer_names:
-        shared = _present(symbols, list(layer_names))
-        checks.append(tf.debugging.Assert(tf.equal(tf.size(shared), 0), [
+        checks.append(_refuse(_present(symbols, list(layer_names)), [
             "tfq_layers: a symbol appears both in the quantum-data circuits and in this layer's "
             "circuit, so the data's symbol would silently take the layer's value. Resolve the "
             "data circuits first (cirq.resolve_parameters) or rename the symbol in one of them. "
-            "Shared symbol(s):", shared]))
+            "Shared symbol(s):"]))
     if layer_names is None:
         fix = ("Give it a value: add it to symbol_names with a column in symbol_values, or "
                "resolve the data circuits first (cirq.resolve_parameters).")
@@ -162,9 +167,9 @@ def checked(data, *, noisy, layer_names, value_names, channel_ids):
                "data circuits first (cirq.resolve_parameters(circuit, {...})), or move the "
                "symbol into the layer's circuit.")
     unknown = _missing(symbols, list(value_names))
-    checks.append(tf.debugging.Assert(tf.equal(tf.size(unknown), 0), [
+    checks.append(_refuse(unknown, [
         "tfq_layers: the quantum-data circuits have symbol(s) that get no value. " + fix +
-        " Unresolved symbol(s):", unknown]))
+        " Unresolved symbol(s):"]))
     with tf.control_dependencies(checks):
         return tf.identity(data)
 
