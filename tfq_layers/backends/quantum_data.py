@@ -83,11 +83,23 @@ def decode(data):
     """
     import tensorflow as tf
 
-    if isinstance(data, tf.Tensor) and hasattr(data, "numpy") and tf.executing_eagerly():
+    if not (tf.executing_eagerly() and hasattr(data, "numpy")):
+        return _decode(data)
+    try:
+        return _decode(data)
+    except (tf.errors.InvalidArgumentError, tf.errors.DataLossError):
+        # Only on failure: find the element in Python, to name it (valid data is decoded once).
         bad = _first_bad_element(data)
-        if bad is not None:
-            raise ValueError(_not_circuits_message(
-                f"element {bad[0]} (starting {bad[1]!r})"))
+        if bad is None:
+            raise
+        raise ValueError(_not_circuits_message(
+            f"element {bad[0]} (starting {bad[1]!r})")) from None
+
+
+def _decode(data):
+    """:func:`decode` as graph ops (eagerly: run at once)."""
+    import tensorflow as tf
+
     first = tf.strings.substr(data, 0, 1)
     starts = tf.constant([[bytes([b]) for b in _FIRST_BYTES]])
     looks_binary = tf.reduce_all((tf.strings.length(data) == 0) | tf.reduce_any(
