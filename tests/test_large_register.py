@@ -51,10 +51,14 @@ def cirq_expectations(circuit, qs, obs, resolver):
     return np.array([o.expectation_from_state_vector(psi, qmap).real for o in obs])
 
 
-def check_against_cirq(n, seed, wrt, **kwargs):
+def check_against_cirq(n, seed, wrt, circuit=None, **kwargs):
     """Values and gradients (of sum_k c_k <O_k>) w.r.t. the symbols ``wrt`` match Cirq's
-    simulation and parameter-shift rule to 1e-4."""
-    circuit, qs = random_circuit(n, seed)
+    simulation and parameter-shift rule to 1e-4 (``circuit``: on ``cirq.LineQubit.range(n)``,
+    each symbol in one rx/ry/rz; default a random one)."""
+    if circuit is None:
+        circuit, qs = random_circuit(n, seed)
+    else:
+        qs = cirq.LineQubit.range(n)
     obs = observables(qs)
     rng = np.random.default_rng(seed + 1)
     values = rng.uniform(-np.pi, np.pi, (2, len(BATCHED))).astype(np.float32)
@@ -144,3 +148,60 @@ def test_traffic_counts_state_bytes_and_grows_with_the_circuit():
     assert t3["passes_forward"] > t1["passes_forward"] and t3["flops_gradient"] > t1["flops_gradient"]
     with pytest.raises(ValueError, match="batch must be >= 1"):
         short.traffic(0)
+
+
+def encoding_ring_circuit(n):
+    """An angle encoding of the batched symbols, rotations by the shared ones, then constant
+    permutations only: a CNOT ring, an iSWAP and a Y (phases), a CNOT chain. The shape of the
+    reference workload at one layer."""
+    qs = cirq.LineQubit.range(n)
+    ops = [cirq.rx(BATCHED[i] if i < 2 else 0.3 * i).on(q) for i, q in enumerate(qs)]
+    ops += [cirq.ry(SHARED[i // 2] if i % 2 == 0 and i < 6 else 0.2 + 0.1 * i).on(q) for i, q in enumerate(qs)]
+    ops += [cirq.CNOT(qs[i], qs[(i + 1) % n]) for i in range(n)] + [cirq.ISWAP(qs[1], qs[2]), cirq.Y(qs[3])]
+    ops += [cirq.CNOT(qs[i], qs[i + 1]) for i in range(n - 1)]
+    return cirq.Circuit(ops)
+
+
+def test_prefix_and_local_permutations_on_the_large_register_plan(monkeypatch):
+    """The large-register plan takes the product-state prefix when its cost model says so (here:
+    the encoding would otherwise make every block per-example), runs permutations of adjacent
+    qubits as gathers along their run of axes, and still matches Cirq; full-register gathers are
+    switched off as they are above 16 qubits."""
+    from tfq_layers.backends.statevector import compile as sv_compile
+
+    monkeypatch.setattr(sv_compile, "FULL_PERM_QUBITS", 0)
+    n = 8
+    sim = check_against_cirq(n, seed=0, wrt=["x0", "x1", "w0", "w1", "w2"], circuit=encoding_ring_circuit(n),
+                             large_register=True)
+    assert sim.prefix, "the cost model should take the product-state prefix here"
+    spans = [st.step.span for st in sim.steps if st.kind == "perm"]
+    assert spans and all(0 < m < n and start + m < n for start, m in spans)
+    assert any(st.step.phase is not None for st in sim.steps if st.kind == "perm")
+
+
+def test_local_permutation_merges_compose_like_cirq():
+    """Runs of permutations merge into one gather over the union of their spans (lifting each
+    index to the wider span); the composed index and phases equal Cirq's unitary."""
+    from tfq_layers.backends.statevector.compile import _lift_perm, _perm_step
+
+    def as_matrix(step, n):
+        full = np.zeros((2**n, 2**n), complex)
+        ph = step.phase if step.phase is not None else np.ones(step.index.size)
+        idx, ph = _lift_perm(step.span, step.index, ph, (0, n))
+        full[np.arange(2**n), idx] = ph  # y[i] = ph[i] x[idx[i]]
+        return full
+
+    n = 5
+    qs = cirq.LineQubit.range(n)
+    layout = tuple(range(n))
+    first, merged = _perm_step(cirq.unitary(cirq.ISWAP), (1, 2), layout, n, None)
+    assert first.span == (1, 2) and not merged
+    both, merged = _perm_step(cirq.unitary(cirq.CNOT), (2, 3), layout, n, first)
+    assert merged and both.span == (1, 3) and both.index.size == 8
+    want = cirq.Circuit(cirq.ISWAP(qs[1], qs[2]), cirq.CNOT(qs[2], qs[3])).unitary(qubit_order=qs)
+    np.testing.assert_allclose(as_matrix(both, n), want, atol=1e-12)
+    np.testing.assert_allclose(as_matrix(first, n), cirq.Circuit(cirq.ISWAP(qs[1], qs[2])).unitary(qubit_order=qs),
+                               atol=1e-12)
+    # a permutation touching the last axis gathers 8-byte slices: a full index (small n) instead
+    last, _ = _perm_step(cirq.unitary(cirq.CNOT), (3, 4), layout, n, None)
+    assert last.span == (0, n)

@@ -106,11 +106,13 @@ def test_random_circuits_state_matches_cirq(fusion, gradient):
 
 
 def test_permutations_as_dense_matrices_beyond_the_gather_limit(monkeypatch):
-    """Above MAX_PERM_QUBITS, constant permutations are applied as dense blocks instead of a
-    full-register gather index; lower the limit to check that path on a small register."""
+    """Above FULL_PERM_QUBITS, constant permutations that span too many axes for a local gather
+    are applied as dense blocks instead of a full-register gather index; lower both limits to
+    check that path on a small register."""
     from tfq_layers.backends.statevector import compile as sv_compile
 
-    monkeypatch.setattr(sv_compile, "MAX_PERM_QUBITS", 0)
+    monkeypatch.setattr(sv_compile, "FULL_PERM_QUBITS", 0)
+    monkeypatch.setattr(sv_compile, "LOCAL_PERM_SPAN", 0)
     rng = np.random.default_rng(21)
     circuit = _random_circuit(rng, n_ops=45)
     sim = StatevectorSimulator(circuit, NAMES, Q, fusion_qubits=1, jit_compile=False)

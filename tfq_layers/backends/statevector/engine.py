@@ -21,6 +21,7 @@ from tfq_layers.backends.statevector.compile import (
     schedule,
     split_prefix,
 )
+from tfq_layers.backends.statevector.cost import plan_cost
 from tfq_layers.backends.statevector.kernels import (
     RDTYPE,
     cmul,
@@ -37,8 +38,9 @@ from tfq_layers.backends.statevector.steps import Buckets, FusedStep, Sequencer
 
 # The product-state prefix pays an input gradient at the first simulation step; it saves more than
 # that up to 16 qubits (measured on the reference workload: 0.8 -> 0.6 ms at 4 qubits, 3.4 -> 3.0
-# at 8, 26 -> 22 at 12, neutral at 16) but costs 7-12% at 20 qubits, where the blocks it shrinks
-# are no cheaper for it.
+# at 8, 26 -> 22 at 12, neutral at 16), so small registers always take it. Above 16 qubits it can
+# cost 7-12% (at 20 qubits, 2 layers, where the blocks it shrinks are no cheaper) or halve the step
+# (at 24 qubits, 1 layer, where it turns every block into a constant): `cost.plan_cost` decides.
 _PREFIX_MAX_QUBITS = 16
 # From this many qubits on the simulator takes its large-register plan (see the constructor's
 # `large_register`): passes over the state, not per-op overhead, set the cost there.
@@ -99,13 +101,8 @@ class SimulatorEngine:
             fusion_qubits = 5 if self.large_register else (2 if n <= 6 else (3 if n <= 13 else 4))
         self.fusion_qubits = int(fusion_qubits)
         self._buckets = Buckets(len(names) + len(shared), len(names))
-        if n <= _PREFIX_MAX_QUBITS and not self.large_register:
-            prefix, items = split_prefix(items, n)
-        else:
-            prefix = {}
+        prefix, steps, self._final_layout = self._choose_plan(items, n, max_fused_terms)
         self._prefix = self._prefix_plan(prefix, max_fused_terms)
-        units = fuse(items, self.fusion_qubits, max_fused_terms)
-        steps, self._final_layout = plan(schedule(units), n)
         self._steps = [FusedStep(s, n, self._buckets) for s in steps]
         self._buckets.finalize()
         self.n_steps = len(self._steps)
@@ -126,6 +123,31 @@ class SimulatorEngine:
         if observables is not None:
             self._default_obs = self._obs_plan(observables)
 
+    def _choose_plan(self, items, n, max_terms):
+        """``(prefix, steps, final layout)``: the circuit's plan with or without a product-state
+        prefix. Small registers always take the prefix (measured: faster up to 16 qubits); from
+        17 qubits on both plans are compiled and `cost.plan_cost` picks the one with fewer passes
+        over the state (the prefix wins when it turns per-example blocks into constants, as an
+        angle encoding followed by entangling gates does, and loses when it only adds its own
+        passes)."""
+        prefix, rest = split_prefix(items, n)
+
+        def compiled(its):
+            steps, layout = plan(schedule(fuse(its, self.fusion_qubits, max_terms)), n)
+            return steps, layout
+
+        if prefix and n <= _PREFIX_MAX_QUBITS and not self.large_register:
+            return (prefix, *compiled(rest))
+        without = compiled(items)
+        if not prefix:
+            return ({}, *without)
+        with_prefix = compiled(rest)
+        param = any(not f.is_const for chain in prefix.values() for f in chain)
+        if (plan_cost(with_prefix[0], True, param, self.gradient)
+                < plan_cost(without[0], False, False, self.gradient)):
+            return (prefix, *with_prefix)
+        return ({}, *without)
+
     # ------------------------------------------------------------------ helpers
     # -- the compiled plan, read-only (what a test or a benchmark inspects) ----------------------
     @property
@@ -136,8 +158,9 @@ class SimulatorEngine:
 
     @property
     def prefix(self):
-        """The product-state prefix as ``(kind, item)`` groups, kind 'param' or 'const'."""
-        return tuple(self._prefix)
+        """The product-state prefix as ``(kind, item)`` groups, kind 'param' or 'const' (empty when
+        the plan starts from |0...0>)."""
+        return tuple(self._prefix or ())
 
     @property
     def parameter_blocks(self):
@@ -362,11 +385,16 @@ class SimulatorEngine:
 
             def grad(dpsi):
                 seq = Sequencer()
-                y = seq(lambda: self._unfinish(psi) if finish else psi)
+                y = None
+                if param_steps:  # the state is read back only to differentiate step matrices
+                    y = seq(lambda: self._unfinish(psi) if finish else psi)
                 g = seq(lambda: self._unfinish(dpsi) if finish else dpsi)
                 grads = {}
+                first_param = min(param_steps, default=len(steps))
                 for i in range(len(steps) - 1, -1, -1):
-                    y, g, gu = steps[i].backward(y, g, mat(i), seq)
+                    # before the first parameterized step nothing reads the state: only the
+                    # cotangent is carried back (to the initial state)
+                    y, g, gu = steps[i].backward(y, g, mat(i), seq, need_x=i > first_param)
                     if i in umap:
                         grads[i] = gu
                 return [g] + [grads[i] for i in param_steps]

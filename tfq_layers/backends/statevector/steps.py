@@ -183,8 +183,13 @@ class FusedStep:
             self.group_shape = shape + [2]
             self.bc_shape = [2 if t else 1 for t in tmask] + [2]
             self.free_axes = [1 + i for i, t in enumerate(tmask) if not t]
-        if step.kind == "perm" and step.phase is not None:
-            self.phase = diag_real(step.phase).astype(np.float32)[None]
+        if step.kind == "perm":
+            start, m = step.span
+            # gather along the span's axes: (B * 2**start, 2**m, rest)
+            self.span_shape = [-1, 2**m, 2 ** (n - start - m) * 2]
+            self.phase_shape = [-1, 2**m, 2 ** (n - start - m), 2]
+            if step.phase is not None:
+                self.phase = diag_real(step.phase).astype(np.float32).reshape(2**m, -1, 2)
         if step.kind == "channel":
             ch = step.channel
             self.ch_probs = ch.probs
@@ -255,10 +260,10 @@ class FusedStep:
             ub = np.reshape(u, self._bshape(u)) if isinstance(u, np.ndarray) else tf.reshape(u, self._bshape(u))
             return tf.reshape(cmul(tf.reshape(x, [-1] + self.group_shape), ub), flat)
         if self.kind == "perm":
-            y = permute(x, self.step.index, self.step.inv_index)
+            y = permute(tf.reshape(x, self.span_shape), self.step.index, self.step.inv_index)
             if self.step.phase is not None:
-                y = cmul(y, self.phase)
-            return y
+                y = cmul(tf.reshape(y, self.phase_shape), self.phase)
+            return tf.reshape(y, flat)
         if self.kind == "channel":
             return self._apply_channel(x, rand)
         raise AssertionError(self.kind)
@@ -283,37 +288,46 @@ class FusedStep:
         return tf.reshape(y / norm[:, None, None], [-1, 2**n, 2])
 
     # ---- adjoint (inverse) and gradient
-    def backward(self, y, g, u, seq):
+    def backward(self, y, g, u, seq, need_x=True):
         """Adjoint-method step: from the step's output state ``y`` and its cotangent ``g`` (both
         (B, 2**n, 2)) to its input state ``x``, the cotangent ``g_x`` and the cotangent of ``u``
         (None for a constant). Every op runs through ``seq`` (`Sequencer`), one after the other,
         so at most three states of the batch are alive at a time (y or x, g or g_x, one result).
+
+        ``need_x=False`` (no parameterized step before this one: nothing upstream reads the state)
+        skips un-computing the input state of a constant step and returns None for it; ``y`` may
+        be None then.
         """
         n = self.n
         flat = [-1, 2**n, 2]
-        const = isinstance(u, np.ndarray)
-        gu = None
+        const = u is None or isinstance(u, np.ndarray)  # None: a permutation
+        need_x = need_x or not const  # the cotangent of u is read from the input state
+        gu = x = None
         if self.kind == "dense":
             if _unbatched(u) and self.one_gemm:  # one GEMM over all rows; the gradient sums the batch
                 dd = self.rd[2]
-                x = seq(lambda: tf.matmul(tf.reshape(y, [-1, dd]), u, transpose_b=True))
+                if need_x:
+                    x = seq(lambda: tf.matmul(tf.reshape(y, [-1, dd]), u, transpose_b=True))
                 if not const:
                     gu = seq(lambda: tf.matmul(x, tf.reshape(g, [-1, dd]), transpose_a=True))
                 g = seq(lambda: tf.matmul(tf.reshape(g, [-1, dd]), u, transpose_b=True))
             else:
-                x = seq(lambda: tf.matmul(tf.reshape(y, self.rd), u, transpose_b=True))
+                if need_x:
+                    x = seq(lambda: tf.matmul(tf.reshape(y, self.rd), u, transpose_b=True))
                 if not const:
                     gu = seq(lambda: tf.matmul(x, tf.reshape(g, self.rd), transpose_a=True))
                     if _unbatched(u):
                         gu = tf.reduce_sum(gu, axis=0)
                 g = seq(lambda: tf.matmul(tf.reshape(g, self.rd), u, transpose_b=True))
-            x = seq(lambda: transpose_grouped(tf.reshape(x, flat), self.inv_t, flat))
+            if need_x:
+                x = tf.reshape(seq(lambda: transpose_grouped(tf.reshape(x, flat), self.inv_t, flat)), flat)
             g = seq(lambda: transpose_grouped(tf.reshape(g, flat), self.inv_t, flat))
-            return tf.reshape(x, flat), tf.reshape(g, flat), gu
+            return x, tf.reshape(g, flat), gu
         if self.kind == "diag":
             ub = np.reshape(u, self._bshape(u)) if const else tf.reshape(u, self._bshape(u))
             shape = [-1] + self.group_shape
-            x = seq(lambda: cmul(tf.reshape(y, shape), conj(ub)))
+            if need_x:
+                x = seq(lambda: cmul(tf.reshape(y, shape), conj(ub)))
             if not const:
                 prod = seq(lambda: cmul(tf.reshape(g, shape), conj(x)))
                 if self.free_axes:
@@ -322,13 +336,14 @@ class FusedStep:
                 if _unbatched(u):
                     gu = tf.reduce_sum(gu, axis=0)
             g = seq(lambda: cmul(tf.reshape(g, shape), conj(ub)))
-            return tf.reshape(x, flat), tf.reshape(g, flat), gu
+            return None if x is None else tf.reshape(x, flat), tf.reshape(g, flat), gu
         if self.kind == "perm":
             def undo(z):
                 if self.step.phase is not None:
-                    z = cmul(z, conj(self.phase))
-                return tf.gather(z, self.step.inv_index, axis=1)
-            x = seq(lambda: undo(y))
+                    z = cmul(tf.reshape(z, self.phase_shape), conj(self.phase))
+                return tf.reshape(tf.gather(tf.reshape(z, self.span_shape), self.step.inv_index, axis=1), flat)
+            if need_x:
+                x = seq(lambda: undo(y))
             return x, seq(lambda: undo(g)), None
         raise ValueError("The adjoint gradient does not support noise channels; use gradient='autodiff'.")
 
