@@ -24,12 +24,36 @@ def state_bytes(n_qubits, batch=1):
     return BYTES_PER_AMPLITUDE * (2 ** int(n_qubits)) * max(int(batch), 1)
 
 
+# The adjoint sweep of the statevector backend keeps the input states of up to this many steps
+# from the forward pass instead of un-computing them (one GEMM and one transpose each), when they
+# fit in CHECKPOINT_BYTES; otherwise it keeps none. Either way the number of states of the batch
+# alive is bounded by a constant, not by the depth of the circuit.
+CHECKPOINT_STATES = 16
+CHECKPOINT_BYTES = 2**30
+
+
+def checkpoint_max_batch(n_qubits, n_checkpoints):
+    """Largest batch for which the adjoint sweep keeps ``n_checkpoints`` states (0: none)."""
+    if n_checkpoints <= 0:
+        return 0
+    return CHECKPOINT_BYTES // (int(n_checkpoints) * state_bytes(n_qubits, 1))
+
+
+def checkpoint_states(n_qubits, batch, n_candidates):
+    """States the adjoint sweep keeps from the forward pass for a batch: the ``n_candidates``
+    steps (at most CHECKPOINT_STATES) if their states fit in CHECKPOINT_BYTES, else none."""
+    n = min(int(n_candidates), CHECKPOINT_STATES)
+    return n if max(int(batch), 1) <= checkpoint_max_batch(n_qubits, n) else 0
+
+
 def statevector_bytes(n_qubits, batch, n_steps=None, gradient="autodiff"):
     """Rough peak bytes of simulating (and differentiating) a batch on the statevector backend.
 
     The forward pass needs a few states of the batch; autodiff keeps the input of every fused step
     for the backward pass; the adjoint method un-computes the steps one op at a time, with at most
-    three states alive in its sweep (state, co-state, one result) plus the readout's.
+    three states alive in its sweep (state, co-state, one result) plus the readout's, and keeps
+    the inputs of up to CHECKPOINT_STATES steps when they fit in CHECKPOINT_BYTES
+    (`checkpoint_states`).
 
     Args:
         n_qubits: number of qubits.
@@ -52,7 +76,7 @@ def statevector_bytes(n_qubits, batch, n_steps=None, gradient="autodiff"):
     if gradient == "none":
         return 3 * state
     if gradient == "adjoint":
-        return 5 * state
+        return (5 + checkpoint_states(n_qubits, batch, n_steps)) * state
     return (int(n_steps) + 5) * state
 
 
@@ -128,5 +152,6 @@ def guard_batch(values, bytes_for_batch, n_qubits):
         return tf.identity(values)
 
 
-__all__ = ["BYTES_PER_AMPLITUDE", "XLA_UNCHECKED_BATCH", "check_register", "guard_batch", "physical_memory_bytes",
+__all__ = ["BYTES_PER_AMPLITUDE", "CHECKPOINT_BYTES", "CHECKPOINT_STATES", "XLA_UNCHECKED_BATCH",
+           "check_register", "checkpoint_max_batch", "checkpoint_states", "guard_batch", "physical_memory_bytes",
            "state_bytes", "statevector_bytes"]

@@ -33,7 +33,8 @@ def gemm(k: int) -> float:
     return max(1.2, 2.6 * 2.0 ** (k - 5))
 
 
-def _apply(step) -> float:
+def step_cost(step) -> float:
+    """Passes over the state of applying (or un-computing) one step."""
     if step.kind in ("dense", "channel"):
         return (TRANSPOSE if step.mode == "general" else 0.0) + gemm(len(step.targets))
     if step.kind == "diag":
@@ -57,11 +58,11 @@ def plan_cost(steps: Sequence, prefix: bool, prefix_parameterized: bool, gradien
         gradient: 'adjoint' (the backward sweep un-computes the state from the parameterized
             steps on, as `SimulatorEngine._state_adjoint` does) or 'autodiff' (stored states).
     """
-    forward = (PREFIX_BUILD if prefix else 0.0) + sum(_apply(s) for s in steps)
+    forward = (PREFIX_BUILD if prefix else 0.0) + sum(step_cost(s) for s in steps)
     first_param = next((i for i, s in enumerate(steps) if _parameterized(s)), len(steps))
     backward = PREFIX_GRADIENT if (prefix and prefix_parameterized) else 0.0
     for i, s in enumerate(steps):
-        cost = _apply(s)
+        cost = step_cost(s)
         backward += cost  # the cotangent
         if _parameterized(s):
             backward += gemm(len(s.targets)) if s.kind == "dense" else DIAGONAL

@@ -21,7 +21,8 @@ from tfq_layers.backends.statevector.compile import (
     schedule,
     split_prefix,
 )
-from tfq_layers.backends.statevector.cost import plan_cost
+from tfq_layers.backends import memory
+from tfq_layers.backends.statevector.cost import plan_cost, step_cost
 from tfq_layers.backends.statevector.kernels import (
     RDTYPE,
     cmul,
@@ -95,13 +96,14 @@ class SimulatorEngine:
             raise ValueError("gradient='adjoint' needs a noiseless circuit (the adjoint method un-computes "
                              "gates); use gradient='autodiff' for circuits with noise channels.")
         self.gradient = gradient
-        if fusion_qubits is None:
-            # measured on the reference workload (benchmarks/simulator.py): bigger blocks
-            # mean fewer passes over the state but costlier block matrices
-            fusion_qubits = 5 if self.large_register else (2 if n <= 6 else (3 if n <= 13 else 4))
-        self.fusion_qubits = int(fusion_qubits)
+        if fusion_qubits is not None:
+            sizes = (int(fusion_qubits),)
+        elif self.large_register:  # bigger blocks: fewer passes over the state, costlier GEMMs
+            sizes = (4, 5)
+        else:  # measured on the reference workload (benchmarks/simulator.py)
+            sizes = (2 if n <= 6 else (3 if n <= 13 else 4),)
         self._buckets = Buckets(len(names) + len(shared), len(names))
-        prefix, steps, self._final_layout = self._choose_plan(items, n, max_fused_terms)
+        prefix, steps, self._final_layout, self.fusion_qubits = self._choose_plan(items, n, sizes, max_fused_terms)
         self._prefix = self._prefix_plan(prefix, max_fused_terms)
         self._steps = [FusedStep(s, n, self._buckets) for s in steps]
         self._buckets.finalize()
@@ -123,30 +125,24 @@ class SimulatorEngine:
         if observables is not None:
             self._default_obs = self._obs_plan(observables)
 
-    def _choose_plan(self, items, n, max_terms):
-        """``(prefix, steps, final layout)``: the circuit's plan with or without a product-state
-        prefix. Small registers always take the prefix (measured: faster up to 16 qubits); from
-        17 qubits on both plans are compiled and `cost.plan_cost` picks the one with fewer passes
-        over the state (the prefix wins when it turns per-example blocks into constants, as an
-        angle encoding followed by entangling gates does, and loses when it only adds its own
-        passes)."""
+    def _choose_plan(self, items, n, sizes, max_terms):
+        """``(prefix, steps, final layout, block size)``: the circuit's plan, with or without a
+        product-state prefix, for one of the block sizes ``sizes``. Small registers always take
+        the prefix (measured: faster up to 16 qubits) and have one block size; from 17 qubits on
+        every candidate is compiled and `cost.plan_cost` picks the one with the fewest passes over
+        the state (the prefix wins when it turns per-example blocks into constants, as an angle
+        encoding followed by entangling gates does, and loses when it only adds its own passes)."""
         prefix, rest = split_prefix(items, n)
-
-        def compiled(its):
-            steps, layout = plan(schedule(fuse(its, self.fusion_qubits, max_terms)), n)
-            return steps, layout
-
-        if prefix and n <= _PREFIX_MAX_QUBITS and not self.large_register:
-            return (prefix, *compiled(rest))
-        without = compiled(items)
-        if not prefix:
-            return ({}, *without)
-        with_prefix = compiled(rest)
         param = any(not f.is_const for chain in prefix.values() for f in chain)
-        if (plan_cost(with_prefix[0], True, param, self.gradient)
-                < plan_cost(without[0], False, False, self.gradient)):
-            return (prefix, *with_prefix)
-        return ({}, *without)
+        candidates = []
+        for k in sizes:
+            for use_prefix in ([True] if prefix and n <= _PREFIX_MAX_QUBITS and not self.large_register
+                               else [False, True] if prefix else [False]):
+                steps, layout = plan(schedule(fuse(rest if use_prefix else items, k, max_terms)), n)
+                cost = plan_cost(steps, use_prefix, use_prefix and param, self.gradient)
+                candidates.append((cost, len(candidates), prefix if use_prefix else {}, steps, layout, k))
+        _, _, chosen_prefix, steps, layout, k = min(candidates, key=lambda c: c[:2])
+        return chosen_prefix, steps, layout, k
 
     # ------------------------------------------------------------------ helpers
     # -- the compiled plan, read-only (what a test or a benchmark inspects) ----------------------
@@ -369,6 +365,18 @@ class SimulatorEngine:
             return self._forward(mats, batch, None, finish)
         psi0 = self._initial_state(mats, batch)
         steps = self._steps
+        first_param = min(param_steps, default=len(steps))
+        # Steps whose input the sweep needs (from the first parameterized one on), the costliest to
+        # un-compute first: their inputs are kept from the forward pass when the batch's states fit
+        # the memory module's checkpoint budget (decided at run time when the batch is unknown).
+        ckpt = sorted((i for i in range(first_param, len(steps)) if steps[i].kind in ("dense", "diag", "perm")),
+                      key=lambda i: -step_cost(steps[i].step))[:memory.CHECKPOINT_STATES]
+        max_batch = memory.checkpoint_max_batch(self.n_qubits, len(ckpt))
+        static_batch = values.shape[0]
+        if static_batch is not None or max_batch == 0:
+            store = static_batch is not None and static_batch <= max_batch
+        else:
+            store = batch <= max_batch
 
         @tf.custom_gradient
         def core(x0, *us_in):
@@ -378,26 +386,37 @@ class SimulatorEngine:
                 st = steps[i]
                 return umap[i] if i in umap else (st.const if st.kind in ("dense", "diag") else None)
 
-            x = x0
+            x, saved = x0, {}
             for i, st in enumerate(steps):
-                x = st.apply(x, mat(i))
+                if i in ckpt and store is not False:
+                    x, kept = st.apply(x, mat(i), keep=True)
+                    # kept by reference when storing; an empty slice (nothing kept) otherwise
+                    saved[i] = kept if store is True else tf.cond(store, lambda k=kept: k, lambda k=kept: k[:0])
+                else:
+                    x = st.apply(x, mat(i))
             psi = self._finish(x) if finish else x
 
-            def grad(dpsi):
+            def sweep(dpsi, use_saved):
+                def reads_state(i):  # whether step i un-computes its input from its output
+                    return i >= first_param and not (use_saved and i in saved)
+
                 seq = Sequencer()
                 y = None
-                if param_steps:  # the state is read back only to differentiate step matrices
+                if steps and reads_state(len(steps) - 1):
                     y = seq(lambda: self._unfinish(psi) if finish else psi)
                 g = seq(lambda: self._unfinish(dpsi) if finish else dpsi)
                 grads = {}
-                first_param = min(param_steps, default=len(steps))
                 for i in range(len(steps) - 1, -1, -1):
-                    # before the first parameterized step nothing reads the state: only the
-                    # cotangent is carried back (to the initial state)
-                    y, g, gu = steps[i].backward(y, g, mat(i), seq, need_x=i > first_param)
+                    y, g, gu = steps[i].backward(y, g, mat(i), seq, need_x=i > 0 and reads_state(i - 1),
+                                                 saved=saved.get(i) if use_saved else None)
                     if i in umap:
                         grads[i] = gu
                 return [g] + [grads[i] for i in param_steps]
+
+            def grad(dpsi):
+                if store is True or store is False:
+                    return sweep(dpsi, store)
+                return tf.cond(store, lambda: sweep(dpsi, True), lambda: sweep(dpsi, False))
 
             return psi, grad
 

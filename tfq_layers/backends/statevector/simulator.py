@@ -123,7 +123,8 @@ class StatevectorSimulator(SimulatorEngine):
             plain graph mode is as fast and uses less memory. Either way the simulator also
             runs inside a user's `tf.function(jit_compile=True)`.
         fusion_qubits: maximum size of fused gate blocks (default 2 up to 6 qubits, 3 up to
-            13, 4 up to 19, 5 in the large-register plan).
+            13, 4 up to 19; 4 or 5 in the large-register plan, whichever its cost model ranks
+            cheaper for the circuit).
         trajectories: default number of trajectories per batch element for noisy circuits.
         max_fused_terms: cap on the Fourier terms of a fused parameterized matrix.
         fused_vjp: with XLA, compute gradients by re-running the simulation inside one XLA
@@ -134,8 +135,9 @@ class StatevectorSimulator(SimulatorEngine):
             them alone are computed once and applied with one GEMM over the whole batch instead
             of one small matrix product per batch element.
         large_register: take the large-register plan (default: from `LARGE_REGISTER_QUBITS` = 20
-            qubits on): the adjoint gradient (with "auto", noiseless circuits), 5-qubit fused
-            blocks, no product-state prefix, no XLA (with "auto"), and Pauli readouts through
+            qubits on): the adjoint gradient (with "auto", noiseless circuits), 4- or 5-qubit
+            fused blocks with or without the product-state prefix (the plan with the fewest
+            passes over the state, by `cost.plan_cost`), no XLA (with "auto"), Pauli readouts through
             sign tables of 2**(n/2) rows. ``True`` forces it on any register (tests do, on small
             ones); explicit `gradient`, `jit_compile` and `fusion_qubits` still win.
 

@@ -248,14 +248,20 @@ class FusedStep:
         return ([1] if _unbatched(u) else [-1]) + self.bc_shape
 
     # ---- forward
-    def apply(self, x, u, rand=None):
+    def apply(self, x, u, rand=None, keep=False):
+        """The step's output state; with ``keep=True`` the pair (output, kept), ``kept`` what
+        `backward` takes as ``saved`` instead of un-computing the input (for a dense step the
+        input already in the GEMM's arrangement, for the others the input state)."""
         n = self.n
         flat = [-1, 2**n, 2]
         if self.kind == "dense":
             xr = tf.reshape(transpose_grouped(x, self.fwd_t, flat), self.rd)
+            kept = xr
             for m in (u if isinstance(u, list) else [u]):
                 xr = self._mm(xr, m)
-            return tf.reshape(xr, flat)
+            return (tf.reshape(xr, flat), kept) if keep else tf.reshape(xr, flat)
+        if keep:
+            return self.apply(x, u, rand), x
         if self.kind == "diag":
             ub = np.reshape(u, self._bshape(u)) if isinstance(u, np.ndarray) else tf.reshape(u, self._bshape(u))
             return tf.reshape(cmul(tf.reshape(x, [-1] + self.group_shape), ub), flat)
@@ -288,62 +294,60 @@ class FusedStep:
         return tf.reshape(y / norm[:, None, None], [-1, 2**n, 2])
 
     # ---- adjoint (inverse) and gradient
-    def backward(self, y, g, u, seq, need_x=True):
+    def backward(self, y, g, u, seq, need_x=True, saved=None):
         """Adjoint-method step: from the step's output state ``y`` and its cotangent ``g`` (both
         (B, 2**n, 2)) to its input state ``x``, the cotangent ``g_x`` and the cotangent of ``u``
         (None for a constant). Every op runs through ``seq`` (`Sequencer`), one after the other,
         so at most three states of the batch are alive at a time (y or x, g or g_x, one result).
 
-        ``need_x=False`` (no parameterized step before this one: nothing upstream reads the state)
-        skips un-computing the input state of a constant step and returns None for it; ``y`` may
-        be None then.
+        Args:
+            need_x: whether to return the input state (the step before un-computes from it);
+                None is returned in its place otherwise.
+            saved: what ``apply(..., keep=True)`` kept in the forward pass: the input is read
+                from it instead of being un-computed from ``y`` (which may then be None).
         """
         n = self.n
         flat = [-1, 2**n, 2]
         const = u is None or isinstance(u, np.ndarray)  # None: a permutation
-        need_x = need_x or not const  # the cotangent of u is read from the input state
+        need_in = need_x or not const  # the cotangent of u is read from the input state
         gu = x = None
         if self.kind == "dense":
-            if _unbatched(u) and self.one_gemm:  # one GEMM over all rows; the gradient sums the batch
-                dd = self.rd[2]
-                if need_x:
-                    x = seq(lambda: tf.matmul(tf.reshape(y, [-1, dd]), u, transpose_b=True))
-                if not const:
-                    gu = seq(lambda: tf.matmul(x, tf.reshape(g, [-1, dd]), transpose_a=True))
-                g = seq(lambda: tf.matmul(tf.reshape(g, [-1, dd]), u, transpose_b=True))
-            else:
-                if need_x:
-                    x = seq(lambda: tf.matmul(tf.reshape(y, self.rd), u, transpose_b=True))
-                if not const:
-                    gu = seq(lambda: tf.matmul(x, tf.reshape(g, self.rd), transpose_a=True))
-                    if _unbatched(u):
-                        gu = tf.reduce_sum(gu, axis=0)
-                g = seq(lambda: tf.matmul(tf.reshape(g, self.rd), u, transpose_b=True))
-            if need_x:
-                x = tf.reshape(seq(lambda: transpose_grouped(tf.reshape(x, flat), self.inv_t, flat)), flat)
+            one = _unbatched(u) and self.one_gemm  # one GEMM over all rows; the gradient sums the batch
+            rows = [-1, self.rd[2]] if one else self.rd
+            if need_in:
+                x = saved if saved is not None else seq(
+                    lambda: tf.matmul(tf.reshape(y, rows), u, transpose_b=True))
+                x = tf.reshape(x, rows)
+            if not const:
+                gu = seq(lambda: tf.matmul(x, tf.reshape(g, rows), transpose_a=True))
+                if _unbatched(u) and not one:
+                    gu = tf.reduce_sum(gu, axis=0)
+            g = seq(lambda: tf.matmul(tf.reshape(g, rows), u, transpose_b=True))
+            x = tf.reshape(seq(lambda: transpose_grouped(tf.reshape(x, flat), self.inv_t, flat)), flat) \
+                if need_x else None
             g = seq(lambda: transpose_grouped(tf.reshape(g, flat), self.inv_t, flat))
             return x, tf.reshape(g, flat), gu
         if self.kind == "diag":
             ub = np.reshape(u, self._bshape(u)) if const else tf.reshape(u, self._bshape(u))
             shape = [-1] + self.group_shape
-            if need_x:
-                x = seq(lambda: cmul(tf.reshape(y, shape), conj(ub)))
+            if need_in:
+                x = saved if saved is not None else seq(lambda: cmul(tf.reshape(y, shape), conj(ub)))
             if not const:
-                prod = seq(lambda: cmul(tf.reshape(g, shape), conj(x)))
+                prod = seq(lambda: cmul(tf.reshape(g, shape), conj(tf.reshape(x, shape))))
                 if self.free_axes:
                     prod = tf.reduce_sum(prod, axis=self.free_axes)
                 gu = tf.reshape(prod, [-1, self.d, 2])
                 if _unbatched(u):
                     gu = tf.reduce_sum(gu, axis=0)
             g = seq(lambda: cmul(tf.reshape(g, shape), conj(ub)))
-            return None if x is None else tf.reshape(x, flat), tf.reshape(g, flat), gu
+            return tf.reshape(x, flat) if need_x else None, tf.reshape(g, flat), gu
         if self.kind == "perm":
             def undo(z):
                 if self.step.phase is not None:
                     z = cmul(tf.reshape(z, self.phase_shape), conj(self.phase))
                 return tf.reshape(tf.gather(tf.reshape(z, self.span_shape), self.step.inv_index, axis=1), flat)
             if need_x:
-                x = seq(lambda: undo(y))
+                x = saved if saved is not None else seq(lambda: undo(y))
             return x, seq(lambda: undo(g)), None
         raise ValueError("The adjoint gradient does not support noise channels; use gradient='autodiff'.")
 
