@@ -207,12 +207,33 @@ def test_local_permutation_merges_compose_like_cirq():
     assert last.span == (0, n)
 
 
+def _loss_and_gradients(sim, obs, values, shared, batch_known=True):
+    """(loss, d loss / d values, d loss / d shared) inside a tf.function, the batch static or not."""
+    batch = values.shape[0] if batch_known else None
+
+    @tf.function(input_signature=[tf.TensorSpec([batch, values.shape[1]], tf.float32),
+                                  tf.TensorSpec([shared.shape[0]], tf.float32)])
+    def run(v, s):
+        with tf.GradientTape() as tape:
+            tape.watch([v, s])
+            out = sim.expectation(v, obs, shared_values=s)
+            loss = tf.reduce_sum(out * tf.constant([1.0, -0.7, 0.4]))
+        return (out, loss) + tuple(tape.gradient(loss, [v, s]))
+
+    return [t.numpy() for t in run(tf.constant(values), tf.constant(shared))]
+
+
+def _autodiff_reference(circuit, qs, obs, values, shared):
+    sim = StatevectorSimulator(circuit, BATCHED, qubits=qs, shared_symbols=SHARED, gradient="autodiff")
+    return _loss_and_gradients(sim, obs, values, shared)
+
+
 @pytest.mark.parametrize("budget,batch_known", [(2**30, True), (0, True), (2**30, False), (0, False)])
 def test_adjoint_checkpoints_kept_or_not_give_the_same_gradients(monkeypatch, budget, batch_known):
     """The adjoint sweep reads kept input states (checkpoints) when the batch's states fit the
-    memory module's budget and un-computes them otherwise; with the batch unknown while tracing it
-    decides at run time. All four ways agree with the autodiff plan (checked against Cirq above),
-    and keeping states means fewer passes over the state in the traced gradient."""
+    memory module's budget and un-computes them otherwise (for a batch unknown while tracing, as
+    many as fit the largest unchunked batch). All ways agree with the autodiff plan (checked
+    against Cirq above), and keeping states means fewer passes over the state."""
     from tfq_layers.backends import memory
 
     monkeypatch.setattr(memory, "CHECKPOINT_BYTES", budget)
@@ -221,30 +242,34 @@ def test_adjoint_checkpoints_kept_or_not_give_the_same_gradients(monkeypatch, bu
     sim = StatevectorSimulator(circuit, BATCHED, qubits=qs, shared_symbols=SHARED, large_register=True)
     values = np.random.default_rng(2).uniform(-3, 3, (2, 2)).astype(np.float32)
     shared = np.array([0.4, -1.1, 2.2], np.float32)
-    batch = 2 if batch_known else None
-
-    @tf.function(input_signature=[tf.TensorSpec([batch, 2], tf.float32), tf.TensorSpec([3], tf.float32)])
-    def run(v, s):
-        with tf.GradientTape() as tape:
-            tape.watch([v, s])
-            loss = tf.reduce_sum(sim.expectation(v, obs, shared_values=s) * [1.0, -0.7, 0.4])
-        return (loss,) + tuple(tape.gradient(loss, [v, s]))
-
-    loss, gv, gs = (t.numpy() for t in run(tf.constant(values), tf.constant(shared)))
-    reference = StatevectorSimulator(circuit, BATCHED, qubits=qs, shared_symbols=SHARED, gradient="autodiff")
-    v, s = tf.constant(values), tf.constant(shared)
-    with tf.GradientTape() as tape:
-        tape.watch([v, s])
-        want = tf.reduce_sum(reference.expectation(v, obs, shared_values=s) * [1.0, -0.7, 0.4])
-    wv, ws = tape.gradient(want, [v, s])
-    np.testing.assert_allclose(loss, want.numpy(), atol=1e-4)
-    np.testing.assert_allclose(gv, wv.numpy(), atol=1e-4)
-    np.testing.assert_allclose(gs, ws.numpy(), atol=1e-4)
-    assert memory.checkpoint_states(7, 2, 5) == (5 if budget else 0)
+    got = _loss_and_gradients(sim, obs, values, shared, batch_known)
+    for a, b in zip(got, _autodiff_reference(circuit, qs, obs, values, shared)):
+        np.testing.assert_allclose(a, b, atol=1e-4)
+    assert (memory.checkpoint_states(7, 5, 2) == 5) == bool(budget)
     if batch_known:
         monkeypatch.setattr(memory, "CHECKPOINT_BYTES", 0)
         uncomputing = StatevectorSimulator(circuit, BATCHED, qubits=qs, shared_symbols=SHARED, large_register=True)
         passes = uncomputing.traffic(2)["passes_gradient"]  # the budget is read when tracing
         monkeypatch.setattr(memory, "CHECKPOINT_BYTES", budget)
-        fewer = sim.traffic(2)["passes_gradient"] < passes
-        assert fewer == bool(budget)
+        assert (sim.traffic(2)["passes_gradient"] < passes) == bool(budget)
+
+
+@pytest.mark.parametrize("batch,batch_known", [(5, True), (5, False), (2, False), (1, True)])
+def test_lean_adjoint_in_chunks_gives_the_same_values_and_gradients(monkeypatch, batch, batch_known):
+    """A batch whose states exceed the memory module's lean budget runs in chunks (here 2 examples
+    of 7 qubits per chunk, the last chunk shorter), recomputed one after the other in the
+    backward pass; a batch unknown while tracing picks chunks or not at run time. Values and
+    gradients agree with the autodiff plan."""
+    from tfq_layers.backends import memory
+
+    monkeypatch.setattr(memory, "LEAN_STATE_BYTES", 2 * memory.state_bytes(7, 1))
+    assert memory.adjoint_chunk(7) == 2 and memory.checkpoint_states(7, 10) == 0
+    circuit, qs = random_circuit(7, seed=6)
+    obs = observables(qs)
+    sim = StatevectorSimulator(circuit, BATCHED, qubits=qs, shared_symbols=SHARED, large_register=True)
+    values = np.random.default_rng(3).uniform(-3, 3, (batch, 2)).astype(np.float32)
+    shared = np.array([-0.4, 0.9, 1.7], np.float32)
+    got = _loss_and_gradients(sim, obs, values, shared, batch_known)
+    for a, b in zip(got, _autodiff_reference(circuit, qs, obs, values, shared)):
+        np.testing.assert_allclose(a, b, atol=1e-4)
+    assert memory.statevector_bytes(7, 5, gradient="adjoint") == 5 * memory.state_bytes(7, 2)

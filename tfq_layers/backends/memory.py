@@ -24,26 +24,36 @@ def state_bytes(n_qubits, batch=1):
     return BYTES_PER_AMPLITUDE * (2 ** int(n_qubits)) * max(int(batch), 1)
 
 
-# The adjoint sweep of the statevector backend keeps the input states of up to this many steps
-# from the forward pass instead of un-computing them (one GEMM and one transpose each), when they
-# fit in CHECKPOINT_BYTES; otherwise it keeps none. Either way the number of states of the batch
-# alive is bounded by a constant, not by the depth of the circuit.
+# The adjoint gradient of the statevector backend runs *lean* when the batch's states exceed
+# LEAN_STATE_BYTES: in chunks of as many examples as fit in it (at least one), one chunk after the
+# other, each chunk's forward pass recomputed in the backward pass, so only a few states of one
+# chunk are alive at any time (at 24 qubits, batch 2: one example's 128 MiB at a time).
+LEAN_STATE_BYTES = 2**27
+# Otherwise the adjoint sweep keeps the input states of up to CHECKPOINT_STATES steps from the
+# forward pass instead of un-computing them (one GEMM and one transpose each), as many as fit in
+# CHECKPOINT_BYTES (`checkpoint_states`), on registers whose single state is at most a quarter of
+# LEAN_STATE_BYTES (up to 22 qubits). Either way the number of states alive is bounded by a constant, not by the depth of
+# the circuit.
 CHECKPOINT_STATES = 16
 CHECKPOINT_BYTES = 2**30
 
 
-def checkpoint_max_batch(n_qubits, n_checkpoints):
-    """Largest batch for which the adjoint sweep keeps ``n_checkpoints`` states (0: none)."""
-    if n_checkpoints <= 0:
+def adjoint_chunk(n_qubits):
+    """Examples per chunk of the lean adjoint gradient (the whole batch runs at once up to this)."""
+    return max(1, LEAN_STATE_BYTES // state_bytes(n_qubits, 1))
+
+
+def checkpoint_states(n_qubits, n_candidates, batch=None):
+    """How many step inputs the adjoint sweep keeps from the forward pass: as many of
+    ``n_candidates`` (at most CHECKPOINT_STATES) as fit in CHECKPOINT_BYTES for ``batch`` examples
+    (None, a batch unknown while tracing: the largest batch that runs without chunks); none on
+    registers whose single state exceeds a quarter of LEAN_STATE_BYTES."""
+    one = state_bytes(n_qubits, 1)
+    if 4 * one > LEAN_STATE_BYTES:
         return 0
-    return CHECKPOINT_BYTES // (int(n_checkpoints) * state_bytes(n_qubits, 1))
-
-
-def checkpoint_states(n_qubits, batch, n_candidates):
-    """States the adjoint sweep keeps from the forward pass for a batch: the ``n_candidates``
-    steps (at most CHECKPOINT_STATES) if their states fit in CHECKPOINT_BYTES, else none."""
-    n = min(int(n_candidates), CHECKPOINT_STATES)
-    return n if max(int(batch), 1) <= checkpoint_max_batch(n_qubits, n) else 0
+    chunk = adjoint_chunk(n_qubits)
+    b = chunk if batch is None else min(max(int(batch), 1), chunk)
+    return max(0, min(int(n_candidates), CHECKPOINT_STATES, CHECKPOINT_BYTES // (b * one)))
 
 
 def statevector_bytes(n_qubits, batch, n_steps=None, gradient="autodiff"):
@@ -53,7 +63,7 @@ def statevector_bytes(n_qubits, batch, n_steps=None, gradient="autodiff"):
     for the backward pass; the adjoint method un-computes the steps one op at a time, with at most
     three states alive in its sweep (state, co-state, one result) plus the readout's, and keeps
     the inputs of up to CHECKPOINT_STATES steps when they fit in CHECKPOINT_BYTES
-    (`checkpoint_states`).
+    (`checkpoint_states`); a batch larger than `adjoint_chunk` runs in chunks, without them.
 
     Args:
         n_qubits: number of qubits.
@@ -76,7 +86,10 @@ def statevector_bytes(n_qubits, batch, n_steps=None, gradient="autodiff"):
     if gradient == "none":
         return 3 * state
     if gradient == "adjoint":
-        return (5 + checkpoint_states(n_qubits, batch, n_steps)) * state
+        chunk = adjoint_chunk(n_qubits)
+        if max(int(batch), 1) > chunk:  # lean: one chunk at a time, no checkpoints
+            return 5 * state_bytes(n_qubits, chunk)
+        return (5 + checkpoint_states(n_qubits, n_steps, batch)) * state
     return (int(n_steps) + 5) * state
 
 
@@ -152,6 +165,6 @@ def guard_batch(values, bytes_for_batch, n_qubits):
         return tf.identity(values)
 
 
-__all__ = ["BYTES_PER_AMPLITUDE", "CHECKPOINT_BYTES", "CHECKPOINT_STATES", "XLA_UNCHECKED_BATCH",
-           "check_register", "checkpoint_max_batch", "checkpoint_states", "guard_batch", "physical_memory_bytes",
+__all__ = ["BYTES_PER_AMPLITUDE", "CHECKPOINT_BYTES", "CHECKPOINT_STATES", "LEAN_STATE_BYTES",
+           "XLA_UNCHECKED_BATCH", "adjoint_chunk", "check_register", "checkpoint_states", "guard_batch", "physical_memory_bytes",
            "state_bytes", "statevector_bytes"]

@@ -353,10 +353,11 @@ class SimulatorEngine:
             x = cmul(x, diag_real(np.conj(np.array(self._global_phase))).astype(np.float32))
         return transpose_grouped(x, self._final_inv_t, [-1, 2**n, 2])
 
-    def _state_adjoint(self, values, shared, finish=True):
+    def _state_adjoint(self, values, shared, finish=True, checkpoints=True):
         """Final state with an adjoint-method custom gradient (w.r.t. the step matrices and the
         initial product state; those are differentiated by autodiff, which is cheap).
-        ``finish``: as in `_forward`."""
+        ``finish``: as in `_forward`; ``checkpoints``: keep step inputs within the memory module's
+        budget (`memory.checkpoint_states`) instead of un-computing them."""
         mats = self._buckets.evaluate(values, shared)
         batch = tf.shape(values)[0]
         param_steps = [i for i, st in enumerate(self._steps) if st.kind in ("dense", "diag") and st.refs is not None]
@@ -367,16 +368,14 @@ class SimulatorEngine:
         steps = self._steps
         first_param = min(param_steps, default=len(steps))
         # Steps whose input the sweep needs (from the first parameterized one on), the costliest to
-        # un-compute first: their inputs are kept from the forward pass when the batch's states fit
-        # the memory module's checkpoint budget (decided at run time when the batch is unknown).
+        # un-compute first: the memory module says how many of their inputs to keep from the
+        # forward pass (for the batch, or the largest unchunked one when it is unknown).
         ckpt = sorted((i for i in range(first_param, len(steps)) if steps[i].kind in ("dense", "diag", "perm")),
-                      key=lambda i: -step_cost(steps[i].step))[:memory.CHECKPOINT_STATES]
-        max_batch = memory.checkpoint_max_batch(self.n_qubits, len(ckpt))
-        static_batch = values.shape[0]
-        if static_batch is not None or max_batch == 0:
-            store = static_batch is not None and static_batch <= max_batch
+                      key=lambda i: -step_cost(steps[i].step))
+        if checkpoints:
+            ckpt = set(ckpt[:memory.checkpoint_states(self.n_qubits, len(ckpt), values.shape[0])])
         else:
-            store = batch <= max_batch
+            ckpt = set()
 
         @tf.custom_gradient
         def core(x0, *us_in):
@@ -388,17 +387,15 @@ class SimulatorEngine:
 
             x, saved = x0, {}
             for i, st in enumerate(steps):
-                if i in ckpt and store is not False:
-                    x, kept = st.apply(x, mat(i), keep=True)
-                    # kept by reference when storing; an empty slice (nothing kept) otherwise
-                    saved[i] = kept if store is True else tf.cond(store, lambda k=kept: k, lambda k=kept: k[:0])
+                if i in ckpt:
+                    x, saved[i] = st.apply(x, mat(i), keep=True)
                 else:
                     x = st.apply(x, mat(i))
             psi = self._finish(x) if finish else x
 
-            def sweep(dpsi, use_saved):
+            def grad(dpsi):
                 def reads_state(i):  # whether step i un-computes its input from its output
-                    return i >= first_param and not (use_saved and i in saved)
+                    return i >= first_param and i not in saved
 
                 seq = Sequencer()
                 y = None
@@ -408,19 +405,82 @@ class SimulatorEngine:
                 grads = {}
                 for i in range(len(steps) - 1, -1, -1):
                     y, g, gu = steps[i].backward(y, g, mat(i), seq, need_x=i > 0 and reads_state(i - 1),
-                                                 saved=saved.get(i) if use_saved else None)
+                                                 saved=saved.get(i))
                     if i in umap:
                         grads[i] = gu
                 return [g] + [grads[i] for i in param_steps]
 
-            def grad(dpsi):
-                if store is True or store is False:
-                    return sweep(dpsi, store)
-                return tf.cond(store, lambda: sweep(dpsi, True), lambda: sweep(dpsi, False))
-
             return psi, grad
 
         return core(psi0, *us)
+
+    def _adjoint_readout(self, values, shared, readout, n_out):
+        """``readout`` (final state in the plan's layout -> (B, n_out)) of the batch, differentiated
+        by the adjoint sweep. A batch larger than `memory.adjoint_chunk` runs lean, in chunks
+        (`_chunked_readout`); when the batch is unknown while tracing, the choice is made at run
+        time."""
+        chunk = memory.adjoint_chunk(self.n_qubits)
+        batch = values.shape[0]
+
+        # inside a branch of tf.cond, the branch's own copies of the inputs: gradient functions
+        # must capture tensors of the branch's graph, not the enclosing one
+        def direct():
+            return readout(self._state_adjoint(tf.identity(values), tf.identity(shared), finish=False))
+
+        def chunked():
+            return self._chunked_readout(tf.identity(values), tf.identity(shared), readout, n_out, chunk)
+
+        if batch is not None:
+            return direct() if batch <= chunk else chunked()
+        return tf.cond(tf.shape(values)[0] <= chunk, direct, chunked)
+
+    def _chunked_readout(self, values, shared, readout, n_out, chunk):
+        """The lean adjoint: chunks of ``chunk`` examples run one after the other, keeping only
+        their outputs; the backward pass recomputes each chunk's states and sweeps them back, again
+        one chunk at a time, so the states of one chunk are alive at any time (one more forward
+        pass than `_state_adjoint`)."""
+        def rows(x, i, size):
+            lo = i * chunk
+            return x[lo:tf.minimum(lo + chunk, size)]
+
+        def run(v, s):
+            return readout(self._state_adjoint(v, s, finish=False))
+
+        @tf.custom_gradient
+        def lean(v, s):
+            size = tf.shape(v)[0]
+            n_chunks = (size + chunk - 1) // chunk
+            outs = tf.TensorArray(RDTYPE, size=n_chunks, infer_shape=False, element_shape=[None, n_out])
+            _, outs = tf.while_loop(lambda i, ta: i < n_chunks,
+                                    lambda i, ta: (i + 1, ta.write(i, run(rows(v, i, size), s))),
+                                    [0, outs], parallel_iterations=1)
+
+            out = outs.concat()
+
+            def grad(dy):
+                # after the forward chunks: the upstream gradient often does not depend on the
+                # outputs, and both loops running at once would keep two chunks' states alive
+                with tf.control_dependencies([out]):
+                    dy = tf.identity(dy)
+                gvs = tf.TensorArray(RDTYPE, size=n_chunks, infer_shape=False,
+                                     element_shape=[None, v.shape[1]])
+
+                def body(i, ta, gs):
+                    vc, dyc = rows(v, i, size), rows(dy, i, size)
+                    with tf.GradientTape() as tape:
+                        tape.watch([vc, s])
+                        out = run(vc, s)
+                    gv, gsc = tape.gradient(out, [vc, s], output_gradients=dyc,
+                                            unconnected_gradients=tf.UnconnectedGradients.ZERO)
+                    return i + 1, ta.write(i, gv), gs + gsc
+
+                _, gvs, gs = tf.while_loop(lambda i, ta, gs: i < n_chunks, body, [0, gvs, tf.zeros_like(s)],
+                                           parallel_iterations=1)
+                return gvs.concat(), gs
+
+            return out, grad
+
+        return lean(values, shared)
 
     def _state_fn(self, values, shared, rand, finish=True):
         if self.gradient == "adjoint" and not self.has_noise:

@@ -325,6 +325,8 @@ class StatevectorSimulator(SimulatorEngine):
         layout_plan = self._layout_plan(plan)
 
         def build():
+            if self.gradient == "adjoint" and not self.has_noise:
+                return lambda v, s, sd: self._adjoint_readout(v, s, layout_plan.expectation, plan.n_obs)
             return lambda v, s, sd: self._trajectory_mean(v, s, sd, t, layout_plan.expectation,
                                                           finish=False)
 
