@@ -88,13 +88,18 @@ class _Executor(keras.layers.Layer):
             if operators is None:
                 raise RuntimeError(
                     "Value for operators not provided. operators must be one of "
-                    "cirq.PauliSum, cirq.PauliString, or a list of them."
+                    "cirq.PauliSum, cirq.PauliString, a list of them, or a tf.string tensor "
+                    "from tfq.convert_to_tensor([[psum, ...], ...])."
                 )
-            ops, op_index = parse_operators(operators)
+            ops, op_index = parse_operators(operators, f"{self.name}")
         elif operators is not None:
             raise TypeError(f"{type(self).__name__} takes no operators.")
         reps = self._check_repetitions(repetitions)
-        if op_index is not None and circuits is not None and len(op_index) != len(circuits):
+        # One circuit is tiled to the batch of symbol_values (as TFQ does), so its operator rows
+        # are checked against that batch when the layer runs.
+        if op_index is not None and circuits is not None and not single and (
+            len(op_index) != len(circuits)
+        ):
             raise ValueError(
                 f"operators has {len(op_index)} rows but there are {len(circuits)} "
                 "circuits; give one list of operators per circuit, or one list "
@@ -307,8 +312,19 @@ class _Executor(keras.layers.Layer):
         if setup.op_index is None:
             return out
         idx = tf.constant(setup.op_index)
-        if not setup.data_mode and setup.single:
-            idx = tf.tile(idx[:1], tf.stack([tf.shape(out)[0], 1]))
+        rows = len(setup.op_index)
+        if rows == 1 and not setup.data_mode and setup.single:
+            idx = tf.tile(idx, tf.stack([tf.shape(out)[0], 1]))
+        elif out.shape[0] is None or out.shape[0] != rows:
+            check = tf.debugging.assert_equal(
+                tf.shape(out)[0],
+                rows,
+                message=f"{self.name}: operators has {rows} rows but the batch has a different "
+                "number of circuits; give one row of operators per circuit (a per-circuit "
+                "operator list is not tiled), or one flat list of operators for all",
+            )
+            with tf.control_dependencies([check]):
+                idx = tf.identity(idx)
         return tf.gather(out, idx, batch_dims=1)
 
     def _float_out(self, out):
