@@ -211,10 +211,127 @@ def test_too_large_is_refused_before_building_objects(monkeypatch):
         _call(tensor)
 
 
-def test_a_symbolic_tensor_of_operators_is_refused_early():
+# -- operators known only when the graph runs (a keras.Input, a tf.function argument) -----------
+def _functional(backend="noiseless"):
+    """TFQ's functional form: circuits, values and operators all model inputs."""
+    circuits_in = keras.Input(shape=(), dtype=tf.string)
+    values_in = keras.Input(shape=(3,))
+    ops_in = keras.Input(shape=(3,), dtype=tf.string)
+    out = L.Expectation(backend=backend)(circuits_in, symbol_names=NAMES, symbol_values=values_in,
+                                         operators=ops_in)
+    return keras.Model([circuits_in, values_in, ops_in], out)
+
+
+def _model_inputs(ops=None):
+    return [tfq.convert_to_tensor([_circuit()] * 2), tf.constant(VALUES),
+            tfq.convert_to_tensor(_operators() if ops is None else ops)]
+
+
+def test_operators_as_a_model_input_match_cirq_and_the_list(tmp_path):
+    model = _functional()
+    inputs = _model_inputs()
+    values = inputs[1]
+    with tf.GradientTape() as tape:
+        tape.watch(values)
+        out = model([inputs[0], values, inputs[2]])
+        loss = tf.reduce_sum(out * tf.range(1.0, 4.0)[None, :])
+    np.testing.assert_allclose(out.numpy(), _cirq_rows(_operators()), atol=2e-5)
+    _, grad_list = _run(L.Expectation(backend="tfq"), _operators())
+    np.testing.assert_allclose(tape.gradient(loss, values).numpy(), grad_list, atol=1e-6)
+    # other operators, same model: the operators are data
+    swapped = [row[::-1] for row in _operators()]
+    np.testing.assert_allclose(model.predict(_model_inputs(swapped), verbose=0),
+                               _cirq_rows(swapped), atol=2e-5)
+    if not LEGACY:
+        path = str(tmp_path / "ops.keras")
+        model.save(path)
+        again = keras.models.load_model(path, safe_mode=True)
+        np.testing.assert_allclose(again.predict(inputs, verbose=0), out.numpy(), atol=1e-6)
+
+
+def test_tfq_simple_op_input_form_trains():
+    """TFQ's own example of operator inputs: circuits and operators as inputs, weights managed by
+    the layer; learn the |0> state measured by Z."""
+    q = QUBITS[0]
+    xs = sympy.symbols("x y z")
+    circuit = cirq.Circuit(cirq.rx(0.4)(q), cirq.ry(1.3)(q), cirq.rz(xs[2])(q), cirq.ry(xs[1])(q),
+                           cirq.rx(xs[0])(q))
+    circuits_in = keras.Input(shape=(), dtype=tf.string)
     ops_in = keras.Input(shape=(1,), dtype=tf.string)
-    with pytest.raises(TypeError, match="symbolic tensor.*select the columns"):
-        L.Expectation()(_circuit(), symbol_names=NAMES, operators=ops_in)
+    out = L.Expectation()(circuits_in, symbol_names=xs, operators=ops_in,
+                          initializer=keras.initializers.RandomNormal(seed=2))
+    model = keras.Model([circuits_in, ops_in], out)
+    model.compile(optimizer=keras.optimizers.Adam(0.05), loss="mse")
+    x = [tfq.convert_to_tensor([circuit] * 2), tfq.convert_to_tensor([[cirq.Z(q)]] * 2)]
+    loss = model.fit(x, np.ones((2, 1)), batch_size=2, epochs=60, verbose=0).history["loss"]
+    assert loss[-1] < 1e-3 < 0.1 < loss[0]
+
+
+def test_operators_as_a_tf_function_argument_with_one_circuit():
+    layer = L.Expectation()
+
+    @tf.function
+    def run(operators):
+        return layer(_circuit(), symbol_names=NAMES, symbol_values=VALUES, operators=operators)
+
+    out = run(tfq.convert_to_tensor(_operators()))
+    np.testing.assert_allclose(out.numpy(), _cirq_rows(_operators()), atol=2e-5)
+    sampled = L.SampledExpectation()
+
+    @tf.function
+    def run_sampled(operators):
+        return sampled(_circuit(), symbol_names=NAMES, symbol_values=VALUES, operators=operators,
+                       repetitions=4000)
+
+    out = run_sampled(tfq.convert_to_tensor(_operators()))
+    np.testing.assert_array_less(np.abs(out.numpy() - _cirq_rows(_operators())),
+                                 5 * _shot_bound(_operators(), 4000))
+
+
+def test_operators_as_a_model_input_are_checked_in_the_graph():
+    model = _functional()
+    inputs = _model_inputs()
+
+    def run(element, row=1, col=0):
+        return model(inputs[:2] + [_tensor_with(element, row, col)])
+
+    good = tfq.convert_to_tensor([[cirq.Z(QUBITS[0])]]).numpy()[0, 0]
+    with pytest.raises(tf.errors.OpError, match="operators_are_not_serialized_pauli_sums"):
+        run(b"bad_operator")
+    circuit = tfq.convert_to_tensor([_circuit()]).numpy()[0]
+    with pytest.raises(tf.errors.InvalidArgumentError, match="is not a serialized PauliSum"):
+        run(circuit)
+    with pytest.raises(tf.errors.InvalidArgumentError, match="(?s)other than X, Y, Z.*W"):
+        run(good.replace(b"Z", b"W"))
+    imaginary = tfq.convert_to_tensor([[0.5j * cirq.Z(QUBITS[0])]]).numpy()[0, 0]
+    with pytest.raises(tf.errors.InvalidArgumentError, match="finite real coefficients"):
+        run(imaginary)
+    # a data circuit's qubits are not known before the run: TFQ's op names the problem
+    far = tfq.convert_to_tensor([[cirq.Z(cirq.GridQubit(5, 5))]]).numpy()[0, 0]
+    with pytest.raises(tf.errors.InvalidArgumentError, match="qubits not found in circuit"):
+        run(far)
+    with pytest.raises(tf.errors.InvalidArgumentError, match="different number of rows"):
+        model(inputs[:2] + [tfq.convert_to_tensor(_operators()[:1])])
+
+
+def test_operators_input_with_known_circuits_names_foreign_qubits():
+    ops_in = keras.Input(shape=(1,), dtype=tf.string)
+    model = keras.Model(ops_in, L.Expectation()(_circuit(), symbol_names=NAMES, operators=ops_in))
+    far = tfq.convert_to_tensor([[cirq.Z(cirq.GridQubit(5, 5))]])
+    with pytest.raises(tf.errors.InvalidArgumentError,
+                       match=r"(?s)acts on qubits the circuits do not use .*'0_2'.*5_5"):
+        model(far)
+
+
+def test_operators_input_refused_where_it_cannot_run():
+    ops_in = keras.Input(shape=(1,), dtype=tf.string)
+    with pytest.raises(ValueError, match="statevector backend cannot read.*backend='noiseless'"):
+        L.Expectation(backend="statevector")(_circuit(), symbol_names=NAMES, operators=ops_in)
+    with pytest.raises(TypeError, match="tf.string.*dtype float32"):
+        L.Expectation()(_circuit(), symbol_names=NAMES, operators=keras.Input(shape=(1,)))
+    with pytest.raises(ValueError, match=r"shape \(None,\).*shape=\(n_ops,\)"):
+        L.Expectation()(_circuit(), symbol_names=NAMES,
+                        operators=keras.Input(shape=(), dtype=tf.string))
 
 
 # -- TFQ's own layers ----------------------------------------------------------------------------
@@ -239,6 +356,12 @@ circuit = tfq.convert_to_tensor([c]).numpy()[0]
 out["circuit_as_operator"] = tfq.layers.Expectation()(
     [c, c], symbol_names=T.NAMES, symbol_values=T.VALUES,
     operators=tf.constant([[circuit], [circuit]])).numpy().tolist()
+circuits_in = tf.keras.Input(shape=(), dtype=tf.string)
+values_in = tf.keras.Input(shape=(3,))
+ops_in = tf.keras.Input(shape=(3,), dtype=tf.string)
+model = tf.keras.Model([circuits_in, values_in, ops_in], tfq.layers.Expectation()(
+    circuits_in, symbol_names=T.NAMES, symbol_values=values_in, operators=ops_in))
+out["model"] = model([tfq.convert_to_tensor([c, c]), tf.constant(T.VALUES), ops]).numpy().tolist()
 print(json.dumps(out))
 """
 
@@ -257,5 +380,7 @@ def test_tfq_itself_gives_the_same_numbers(backend):
     np.testing.assert_allclose(ours_one, theirs["one"], atol=1e-5)
     np.testing.assert_array_less(np.abs(np.array(theirs["sampled"]) - ours),
                                  5 * _shot_bound(_operators(), 4000))
+    ours_model = _functional()(_model_inputs()).numpy()
+    np.testing.assert_allclose(ours_model, theirs["model"], atol=1e-5)
     # TFQ measures 0 on a serialized circuit given as an operator; this package refuses it
     np.testing.assert_array_equal(theirs["circuit_as_operator"], [[0.0], [0.0]])

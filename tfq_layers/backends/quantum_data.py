@@ -206,6 +206,43 @@ def decode_pauli_sums(operators):
                 canonical=canonical)
 
 
+def _operators_message(problem):
+    return ("tfq_layers: " + problem + " The operators input must hold serialized cirq.PauliSum "
+            "objects as tfq.convert_to_tensor([[psum, ...], ...]) writes them, one row per "
+            "circuit; if the tensor was read from a file, the file is corrupt or holds something "
+            "else (serialized circuits belong in the layer's first input).")
+
+
+def checked_operators(operators, qubit_ids=None):
+    """The ``(batch, n_ops)`` string tensor ``operators`` behind in-graph checks that every
+    element is a serialized PauliSum as TFQ writes it (canonical bytes, Pauli types X/Y/Z, real
+    finite coefficients) and, when ``qubit_ids`` (TFQ's ids of the circuit qubits) is given, acts
+    on those qubits only. Bytes that do not parse fail in :data:`PAULI_DECODE_OP_NAME`."""
+    import tensorflow as tf
+
+    parts = decode_pauli_sums(tf.reshape(operators, [-1]))
+    checks = [
+        tf.debugging.Assert(tf.reduce_all(parts["canonical"]), [_operators_message(
+            "an element of the operators tensor is not a serialized PauliSum, or has bytes "
+            "appended or altered.")]),
+        _refuse(_missing(parts["pauli_types"], ["X", "Y", "Z"]), [_operators_message(
+            "the operators tensor has Pauli types other than X, Y, Z (it was altered).") +
+            " Found:"]),
+        tf.debugging.Assert(tf.reduce_all(tf.math.is_finite(parts["real"])
+                                          & tf.equal(parts["imag"], 0.0)), [
+            "tfq_layers: an operator of the operators tensor has a complex or non-finite "
+            "coefficient; an observable needs finite real coefficients (TFQ would drop the "
+            "imaginary part). Fix the PauliSum, e.g. measure its Hermitian parts separately."]),
+    ]
+    if qubit_ids is not None:
+        checks.append(_refuse(_missing(parts["qubit_ids"], list(qubit_ids)), [
+            "tfq_layers: an operator of the operators tensor acts on qubits the circuits do not "
+            f"use (circuit qubit ids: {sorted(qubit_ids)}); measure qubits of the circuit, or add "
+            "cirq.I on those qubits to the circuit. Qubit id(s) not in the circuit:"]))
+    with tf.control_dependencies(checks):
+        return tf.identity(operators)
+
+
 def _missing(found, allowed):
     """The elements of 1-D ``found`` not in the Python list ``allowed`` (unique)."""
     import tensorflow as tf
@@ -277,4 +314,5 @@ def checked(data, *, noisy, layer_names, value_names, channel_ids):
         return tf.identity(data)
 
 
-__all__ = ["DECODE_OP_NAME", "PAULI_DECODE_OP_NAME", "checked", "decode", "decode_pauli_sums"]
+__all__ = ["DECODE_OP_NAME", "PAULI_DECODE_OP_NAME", "checked", "checked_operators", "decode",
+           "decode_pauli_sums"]

@@ -2,11 +2,19 @@
 
 ``tfq.convert_to_tensor([[psum, ...], ...])`` writes one ``tfq.proto.PauliSum`` per entry, shape
 ``[batch, n_ops]``, and TFQ's ``Expectation``/``SampledExpectation`` take that tensor as
-``operators``. Here a concrete tensor is decoded once, with TensorFlow ops
-(:func:`tfq_layers.backends.quantum_data.decode_pauli_sums`, which shares its proto
-descriptors with the quantum-data checks), checked, and turned into ``cirq.PauliSum`` objects:
-from then on the call is the same as with a list of PauliSums (one list per circuit), on every
-backend. No protobuf is parsed in Python.
+``operators``. Two cases:
+
+* a concrete tensor (eager, or a constant) is decoded once, with TensorFlow ops
+  (:func:`tfq_layers.backends.quantum_data.decode_pauli_sums`, which shares its proto
+  descriptors with the quantum-data checks), checked, and turned into ``cirq.PauliSum`` objects:
+  from then on the call is the same as with a list of PauliSums (one list per circuit), on every
+  backend;
+* a symbolic tensor (a ``keras.Input``, or a value inside a ``tf.function``) is known only when
+  the graph runs: it becomes an input of the layer, is checked in the graph
+  (:func:`tfq_layers.backends.quantum_data.checked_operators`) and goes to a backend that reads
+  operator tensors (``reads_operator_tensors``: TFQ's simulator).
+
+No protobuf is parsed in Python.
 """
 
 import re
@@ -17,7 +25,8 @@ import tensorflow as tf
 
 from tfq_layers.backends import quantum_data
 
-__all__ = ["MAX_OPERATOR_BYTES", "MAX_OPERATOR_TERMS", "operators_from_tensor"]
+__all__ = ["MAX_OPERATOR_BYTES", "MAX_OPERATOR_TERMS", "check_symbolic", "is_symbolic",
+           "operators_from_tensor", "qubit_ids"]
 
 #: The distinct serialized operators of one tensor may hold at most this many bytes ...
 MAX_OPERATOR_BYTES = 16 * 2**20
@@ -43,6 +52,46 @@ def _qubit(qid):
     if m:
         return cirq.LineQubit(int(m.group(1)))
     return None
+
+
+def is_symbolic(operators):
+    """Whether ``operators`` is a tensor whose value is known only when a graph runs."""
+    from tfq_layers.compat.arguments import is_keras_tensor
+
+    if is_keras_tensor(operators):
+        return True
+    if not tf.is_tensor(operators) or isinstance(operators, tf.RaggedTensor):
+        return False
+    if hasattr(operators, "numpy") and tf.executing_eagerly():
+        return False
+    return tf.get_static_value(operators) is None
+
+
+def check_symbolic(operators, where="operators"):
+    """The dtype and (where known) the rank of a symbolic operators tensor, or an error."""
+    dtype = getattr(operators, "dtype", None)
+    if dtype not in (tf.string, "string"):
+        raise TypeError(f"{where}: {_FORM}; got a tensor of dtype {getattr(dtype, 'name', dtype)}.")
+    shape = getattr(operators, "shape", None)
+    rank = None if shape is None else len(shape) if shape is not None and (
+        getattr(shape, "rank", 0) is not None) else None
+    if rank is not None and rank != 2:
+        raise ValueError(f"{where}: {_FORM}; got a tensor of shape {tuple(shape)}. For a "
+                         "keras.Input use shape=(n_ops,) and dtype=tf.string.")
+
+
+def qubit_ids(circuits):
+    """TFQ's ids of the qubits of ``circuits`` (``None`` if one is neither a GridQubit nor a
+    LineQubit: TFQ's simulator would refuse the circuit anyway)."""
+    ids = set()
+    for qubit in set().union(*[c.all_qubits() for c in circuits]):
+        if isinstance(qubit, cirq.GridQubit):
+            ids.add(f"{qubit.row}_{qubit.col}")
+        elif isinstance(qubit, cirq.LineQubit):
+            ids.add(str(qubit.x))
+        else:
+            return None
+    return sorted(ids)
 
 
 def _concrete(operators, where):
