@@ -93,6 +93,15 @@ def test_one_circuit_takes_one_operator_row_per_value_row(backend):
              circuits=_circuit())
 
 
+def test_one_circuit_without_values_runs_once_per_operator_row(backend):
+    """With layer-managed weights, one circuit and two rows of operators give two rows."""
+    layer = L.Expectation(backend=backend)
+    ops = _operators()
+    out = layer(_circuit(), symbol_names=NAMES, operators=tfq.convert_to_tensor(ops))
+    weights = layer.get_weights()[0]
+    np.testing.assert_allclose(out.numpy(), _cirq_rows(ops, [weights, weights]), atol=2e-5)
+
+
 def test_sampled_expectation_statevector_tensor_equals_list_seeded():
     """Seeded, the statevector backend draws the same shots: outputs and gradients agree exactly."""
     ops = _operators()

@@ -312,12 +312,13 @@ class _Executor(keras.layers.Layer):
                     )
         else:
             if batch is None:
-                # one circuit and no values: as many examples as rows of an operators tensor
-                batch = (
-                    tf.shape(operators)[0]
-                    if operators is not None and setup.single
-                    else tf.constant(setup.n_rows)
-                )
+                # one circuit and no values: one example per row of per-circuit operators
+                if operators is not None and setup.single:
+                    batch = tf.shape(operators)[0]
+                elif setup.op_index is not None and setup.single:
+                    batch = tf.constant(len(setup.op_index))
+                else:
+                    batch = tf.constant(setup.n_rows)
             if self.circuit_weights is not None:
                 values = tf.tile(
                     tf.convert_to_tensor(self.circuit_weights)[None, :], tf.stack([batch, 1])
