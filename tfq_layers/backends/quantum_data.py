@@ -7,6 +7,10 @@ serialized ``tfq.proto.Program`` messages with ``tf.io.decode_proto`` -- inside 
 checks also hold in ``model.fit``, ``predict`` and an exported SavedModel -- and puts assertions
 with clear messages in front of the TFQ op.
 
+The same descriptors decode TFQ's serialized PauliSums (``tfq.convert_to_tensor`` of operators):
+:func:`decode_pauli_sums` for the compat layers' ``operators`` tensors, and
+:func:`checked_operators` in front of TFQ's op when those are known only in the graph.
+
 Only the binary wire format is accepted (what ``tfq.convert_to_tensor`` and this package write).
 """
 import functools

@@ -73,8 +73,10 @@ def check_symbolic(operators, where="operators"):
     if dtype not in (tf.string, "string"):
         raise TypeError(f"{where}: {_FORM}; got a tensor of dtype {getattr(dtype, 'name', dtype)}.")
     shape = getattr(operators, "shape", None)
-    rank = None if shape is None else len(shape) if shape is not None and (
-        getattr(shape, "rank", 0) is not None) else None
+    try:
+        rank = len(shape)
+    except (TypeError, ValueError):  # rank unknown until the graph runs
+        rank = None
     if rank is not None and rank != 2:
         raise ValueError(f"{where}: {_FORM}; got a tensor of shape {tuple(shape)}. For a "
                          "keras.Input use shape=(n_ops,) and dtype=tf.string.")
@@ -149,6 +151,32 @@ def operators_from_tensor(operators, where="operators"):
             f"{where}: the distinct operators of the tensor hold {size} bytes, more than the "
             f"{MAX_OPERATOR_BYTES} this package decodes from an operators tensor. Pass the "
             "cirq.PauliSum objects themselves instead.")
+    key = tuple(distinct)
+    sums = _DECODED.get(key)
+    if sums is None:
+        sums = _decode_distinct(distinct, flat, inverse, value.shape, where)
+        if size <= _CACHE_MAX_BYTES:
+            if len(_DECODED) >= _CACHE_SIZE:
+                _DECODED.pop(next(iter(_DECODED)))
+            _DECODED[key] = sums
+    n_terms = sum(len(psum) for psum in sums)
+    if n_terms > MAX_OPERATOR_TERMS:
+        raise ValueError(
+            f"{where}: the distinct operators of the tensor have {n_terms} Pauli terms, more than "
+            f"the {MAX_OPERATOR_TERMS} this package decodes from an operators tensor. Pass the "
+            "cirq.PauliSum objects themselves instead.")
+    return [[sums[k] for k in row] for row in inverse.reshape(value.shape)]
+
+
+#: Decoded PauliSums of the last few distinct operator sets (an eager loop passes the same
+#: tensor at every step), keyed by the serialized bytes themselves; small sets only.
+_DECODED = {}
+_CACHE_SIZE = 16
+_CACHE_MAX_BYTES = 2**20
+
+
+def _decode_distinct(distinct, flat, inverse, shape, where):
+    """The checked PauliSums of the distinct serialized elements."""
     try:
         parts = {k: v.numpy() for k, v in quantum_data.decode_pauli_sums(
             tf.constant(distinct, tf.string)).items()}
@@ -159,20 +187,19 @@ def operators_from_tensor(operators, where="operators"):
             try:
                 quantum_data.decode_pauli_sums(tf.constant([raw], tf.string))
             except (tf.errors.InvalidArgumentError, tf.errors.DataLossError):
-                raise ValueError(_not_pauli_sum(where, _where_bad(flat, inverse, value.shape, k))
+                raise ValueError(_not_pauli_sum(where, _where_bad(flat, inverse, shape, k))
                                  ) from None
         raise ValueError(_not_pauli_sum(where, "an element"))
     bad = np.flatnonzero(~parts["canonical"])
     if bad.size:
-        raise ValueError(_not_pauli_sum(where, _where_bad(flat, inverse, value.shape, bad[0])))
+        raise ValueError(_not_pauli_sum(where, _where_bad(flat, inverse, shape, bad[0])))
     n_terms = int(parts["term_counts"].sum())
-    if n_terms > MAX_OPERATOR_TERMS:
+    if n_terms > MAX_OPERATOR_TERMS:  # before a Python object is built for each
         raise ValueError(
             f"{where}: the distinct operators of the tensor have {n_terms} Pauli terms, more than "
             f"the {MAX_OPERATOR_TERMS} this package decodes from an operators tensor. Pass the "
             "cirq.PauliSum objects themselves instead.")
-    sums = _pauli_sums(parts, lambda k: _where_bad(flat, inverse, value.shape, k), where)
-    return [[sums[k] for k in row] for row in inverse.reshape(value.shape)]
+    return _pauli_sums(parts, lambda k: _where_bad(flat, inverse, shape, k), where)
 
 
 def _not_pauli_sum(where, what):
