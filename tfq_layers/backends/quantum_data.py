@@ -224,7 +224,8 @@ def checked_operators(operators, qubit_ids=None):
     on those qubits only. Bytes that do not parse fail in :data:`PAULI_DECODE_OP_NAME`."""
     import tensorflow as tf
 
-    parts = decode_pauli_sums(tf.reshape(operators, [-1]))
+    # a batch usually repeats a few operators: decode each distinct element once
+    parts = decode_pauli_sums(tf.unique(tf.reshape(operators, [-1])).y)
     checks = [
         tf.debugging.Assert(tf.reduce_all(parts["canonical"]), [_operators_message(
             "an element of the operators tensor is not a serialized PauliSum, or has bytes "
