@@ -451,7 +451,9 @@ class Expectation(_ManagedWeights):
     Call arguments (as TFQ's): ``inputs`` (a ``cirq.Circuit``, a list of them, or a
     ``tf.string`` tensor), ``symbol_names``, ``symbol_values`` (``(batch, n_symbols)``; omitted:
     the layer manages trainable weights, initialized by ``initializer``), ``operators`` (one
-    list for all circuits, or one list per circuit), ``repetitions`` (``'noisy'`` only).
+    list for all circuits, one list per circuit, or TFQ's ``tf.string`` tensor
+    ``tfq.convert_to_tensor([[psum, ...], ...])``: concrete, or a ``keras.Input`` run on TFQ's
+    simulator), ``repetitions`` (``'noisy'`` only).
 
     Returns:
         ``(batch, n_operators)`` float32.
