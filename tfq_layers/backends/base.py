@@ -76,6 +76,9 @@ class Backend(abc.ABC):
         name: ``"tfq"`` or ``"statevector"``.
         gate_set: the :class:`GateSet` the backend simulates.
         reads_quantum_data: accepts ``data`` (serialized circuits) in its operations.
+        reads_operator_tensors: ``expectation``/``sampled_expectation`` also accept
+            ``observables`` as a ``(batch, n_ops)`` ``tf.string`` tensor of serialized PauliSums
+            (TFQ's form), known only when the graph runs.
         differentiable_state: ``state``/``unitary`` have gradients.
         supports_xla: runs inside ``tf.function(jit_compile=True)`` (Keras's ``supports_jit``).
         max_qubits_hint: registers above this are slower here than on another backend (used by
@@ -85,6 +88,7 @@ class Backend(abc.ABC):
     name = None
     gate_set = None
     reads_quantum_data = False
+    reads_operator_tensors = False
     differentiable_state = False
     supports_xla = True
 
@@ -106,7 +110,8 @@ class Backend(abc.ABC):
         return {"name": "autodiff", "config": {}}
 
     # Each operation returns float32/int32/complex64 tensors with the batch first. ``observables``
-    # is a list of cirq.PauliSum (compiled once per distinct list and cached by the backend).
+    # is a list of cirq.PauliSum (compiled once per distinct list and cached by the backend), or,
+    # for a backend with ``reads_operator_tensors``, a (batch, n_ops) tf.string tensor.
     @abc.abstractmethod
     def expectation(self, values, shared, observables, index=None, data=None, seed=None):
         """``(batch, n_observables)`` float32 exact expectations (trajectory means if noisy)."""

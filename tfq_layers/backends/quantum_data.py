@@ -7,6 +7,10 @@ serialized ``tfq.proto.Program`` messages with ``tf.io.decode_proto`` -- inside 
 checks also hold in ``model.fit``, ``predict`` and an exported SavedModel -- and puts assertions
 with clear messages in front of the TFQ op.
 
+The same descriptors decode TFQ's serialized PauliSums (``tfq.convert_to_tensor`` of operators):
+:func:`decode_pauli_sums` for the compat layers' ``operators`` tensors, and
+:func:`checked_operators` in front of TFQ's op when those are known only in the graph.
+
 Only the binary wire format is accepted (what ``tfq.convert_to_tensor`` and this package write).
 """
 import functools
@@ -27,13 +31,37 @@ DECODE_OP_NAME = "quantum_data_is_not_serialized_circuits__use_tfq_convert_to_te
 
 @functools.lru_cache(maxsize=None)
 def _descriptor_source():
-    """``bytes://`` + TFQ's program.proto as a FileDescriptorSet (read from TFQ's package)."""
+    """``bytes://`` + TFQ's program.proto and pauli_sum.proto as one FileDescriptorSet (read
+    from TFQ's package): the one home of the descriptors every ``decode_proto`` here uses."""
     from google.protobuf import descriptor_pb2
-    from tensorflow_quantum.core.proto import program_pb2
+    from tensorflow_quantum.core.proto import pauli_sum_pb2, program_pb2
 
     files = descriptor_pb2.FileDescriptorSet()
     program_pb2.DESCRIPTOR.CopyToProto(files.file.add())
+    pauli_sum_pb2.DESCRIPTOR.CopyToProto(files.file.add())
     return b"bytes://" + files.SerializeToString()
+
+
+def _decode_fields(strings, message, fields, types, op_name):
+    """``decode_proto`` of the 1-D ``strings`` as ``tfq.proto.<message>``: per field, the
+    ``(sizes, values)`` of every message (``values`` padded to at least one column, with the
+    field's default where a message lacks it)."""
+    import tensorflow as tf
+
+    # an empty message (valid for every type) keeps the op's input non-empty at every level
+    n = tf.shape(strings)[0]
+    strings = tf.concat([strings, tf.constant([b""])], axis=0)
+    sizes, values = tf.io.decode_proto(
+        strings, f"tfq.proto.{message}", list(fields), list(types),
+        descriptor_source=_descriptor_source(), name=op_name)
+    return [(sizes[:n, i], v[:n]) for i, v in enumerate(values)]
+
+
+def _flat(sizes, values):
+    """The entries of a repeated field, flattened in message order."""
+    import tensorflow as tf
+
+    return tf.boolean_mask(values, tf.sequence_mask(sizes, tf.shape(values)[1]))
 
 
 def _field(strings, message, field):
@@ -41,13 +69,8 @@ def _field(strings, message, field):
     ``message`` in the 1-D ``strings``, flattened into one 1-D tensor."""
     import tensorflow as tf
 
-    # an empty message (valid for every type) keeps the op's input non-empty at every level
-    strings = tf.concat([strings, tf.constant([b""])], axis=0)
-    sizes, (values,) = tf.io.decode_proto(
-        strings, f"tfq.proto.{message}", [field], [tf.string],
-        descriptor_source=_descriptor_source(), name=DECODE_OP_NAME)
-    mask = tf.sequence_mask(sizes[:, 0], tf.shape(values)[1])
-    return tf.boolean_mask(values, mask)
+    ((sizes, values),) = _decode_fields(strings, message, [field], [tf.string], DECODE_OP_NAME)
+    return _flat(sizes, values)
 
 
 def _first_bad_element(data):
@@ -113,6 +136,116 @@ def _decode(data):
     arguments = _field(_field(operations, "Operation", "args"), "Operation.ArgsEntry", "value")
     symbols = _field(arguments, "Arg", "symbol")
     return gate_ids, symbols
+
+
+#: The name of the op decoding an operators tensor, which appears in the error if a graph run
+#: meets bytes that are not a serialized PauliSum.
+PAULI_DECODE_OP_NAME = "operators_are_not_serialized_pauli_sums__use_tfq_convert_to_tensor"
+
+
+def _varint_bytes(n):
+    """Bytes of the protobuf varint of the non-negative int32 ``n``."""
+    import tensorflow as tf
+
+    return 1 + sum(tf.cast(n >= 1 << (7 * k), tf.int32) for k in range(1, 5))
+
+
+def _embedded_bytes(lengths):
+    """Wire bytes of length-delimited fields (tag, length varint, payload) of ``lengths``."""
+    return 1 + _varint_bytes(lengths) + lengths
+
+
+def _per_message(pieces, counts):
+    """Sum of ``pieces`` (flat, in message order) per message with ``counts`` pieces each."""
+    import tensorflow as tf
+
+    return tf.reduce_sum(tf.RaggedTensor.from_row_lengths(pieces, counts), axis=1)
+
+
+def decode_pauli_sums(operators):
+    """The terms of every serialized ``tfq.proto.PauliSum`` in the 1-D string tensor
+    ``operators`` (what ``tfq.convert_to_tensor`` writes for ``cirq.PauliSum`` objects), decoded
+    with TensorFlow ops.
+
+    Returns a dict of tensors (entries flattened in message order):
+
+    * ``term_counts`` ``(n,)`` int32: terms of each PauliSum;
+    * ``real``, ``imag`` ``(n_terms,)`` float32: each term's coefficient;
+    * ``pauli_counts`` ``(n_terms,)`` int32: single-qubit Paulis of each term;
+    * ``qubit_ids``, ``pauli_types`` ``(n_paulis,)`` string (TFQ writes ``"row_col"`` for a
+      ``cirq.GridQubit``, ``"x"`` for a ``cirq.LineQubit``, and ``"X"``/``"Y"``/``"Z"``);
+    * ``canonical`` ``(n,)`` bool: the element is exactly the bytes its decoded fields encode
+      to. A PauliSum written by TFQ (or any protobuf library) is; bytes of another message that
+      happen to parse (a serialized circuit, say), or a PauliSum with fields appended or
+      altered, are not, since the parser skips fields it does not know.
+
+    Bytes that do not parse at all fail in the op named :data:`PAULI_DECODE_OP_NAME`.
+    """
+    import tensorflow as tf
+
+    name = PAULI_DECODE_OP_NAME
+    ((term_counts, terms),) = _decode_fields(operators, "PauliSum", ["terms"], [tf.string], name)
+    terms = _flat(term_counts, terms)
+    (re_n, real), (im_n, imag), (pauli_counts, pairs) = _decode_fields(
+        terms, "PauliTerm", ["coefficient_real", "coefficient_imag", "paulis"],
+        [tf.float32, tf.float32, tf.string], name)
+    pairs = _flat(pauli_counts, pairs)
+    (id_n, qubit_ids), (type_n, pauli_types) = _decode_fields(
+        pairs, "PauliQubitPair", ["qubit_id", "pauli_type"], [tf.string, tf.string], name)
+    qubit_ids, pauli_types = qubit_ids[:, 0], pauli_types[:, 0]
+
+    # Re-encode (sizes only) bottom-up and compare with the bytes given.
+    pair_len = (id_n * _embedded_bytes(tf.strings.length(qubit_ids))
+                + type_n * _embedded_bytes(tf.strings.length(pauli_types)))
+    pairs_ok = tf.equal(pair_len, tf.strings.length(pairs))
+    term_len = (5 * re_n + 5 * im_n
+                + _per_message(_embedded_bytes(tf.strings.length(pairs)), pauli_counts))
+    terms_ok = tf.equal(term_len, tf.strings.length(terms)) & tf.reduce_all(
+        tf.RaggedTensor.from_row_lengths(pairs_ok, pauli_counts), axis=1)
+    sum_len = _per_message(_embedded_bytes(tf.strings.length(terms)), term_counts)
+    canonical = tf.equal(sum_len, tf.strings.length(operators)) & tf.reduce_all(
+        tf.RaggedTensor.from_row_lengths(terms_ok, term_counts), axis=1)
+    return dict(term_counts=term_counts, real=real[:, 0], imag=imag[:, 0],
+                pauli_counts=pauli_counts, qubit_ids=qubit_ids, pauli_types=pauli_types,
+                canonical=canonical)
+
+
+def _operators_message(problem):
+    return ("tfq_layers: " + problem + " The operators input must hold serialized cirq.PauliSum "
+            "objects as tfq.convert_to_tensor([[psum, ...], ...]) writes them, one row per "
+            "circuit; if the tensor was read from a file, the file is corrupt or holds something "
+            "else (serialized circuits belong in the layer's first input).")
+
+
+def checked_operators(operators, qubit_ids=None):
+    """The ``(batch, n_ops)`` string tensor ``operators`` behind in-graph checks that every
+    element is a serialized PauliSum as TFQ writes it (canonical bytes, Pauli types X/Y/Z, real
+    finite coefficients) and, when ``qubit_ids`` (TFQ's ids of the circuit qubits) is given, acts
+    on those qubits only. Bytes that do not parse fail in :data:`PAULI_DECODE_OP_NAME`."""
+    import tensorflow as tf
+
+    # a batch usually repeats a few operators: decode each distinct element once
+    parts = decode_pauli_sums(tf.unique(tf.reshape(operators, [-1])).y)
+    checks = [
+        tf.debugging.Assert(tf.reduce_all(parts["canonical"]), [_operators_message(
+            "an element of the operators tensor is not a serialized PauliSum, or has bytes "
+            "appended or altered.")]),
+        _refuse(_missing(parts["pauli_types"], ["X", "Y", "Z"]), [_operators_message(
+            "the operators tensor has Pauli types other than X, Y, Z (it was altered).") +
+            " Found:"]),
+        tf.debugging.Assert(tf.reduce_all(tf.math.is_finite(parts["real"])
+                                          & tf.equal(parts["imag"], 0.0)), [
+            "tfq_layers: an operator of the operators tensor has a complex or non-finite "
+            "coefficient; an observable needs finite real coefficients (TFQ would drop the "
+            "imaginary part). Fix the PauliSum, e.g. measure its Hermitian parts separately."]),
+    ]
+    if qubit_ids is not None:
+        checks.append(_refuse(_missing(parts["qubit_ids"], list(qubit_ids)), [
+            "tfq_layers: an operator of the operators tensor acts on qubits the circuits do not "
+            f"use (circuit qubit ids: {sorted(qubit_ids)}); measure qubits of the circuit, or add "
+            "cirq.I on those qubits to the circuit. Qubit id(s) not in the circuit:"]))
+    with tf.control_dependencies(checks):
+        return tf.identity(operators)
 
 
 def _missing(found, allowed):
@@ -186,4 +319,5 @@ def checked(data, *, noisy, layer_names, value_names, channel_ids):
         return tf.identity(data)
 
 
-__all__ = ["DECODE_OP_NAME", "checked", "decode"]
+__all__ = ["DECODE_OP_NAME", "PAULI_DECODE_OP_NAME", "checked", "checked_operators", "decode",
+           "decode_pauli_sums"]

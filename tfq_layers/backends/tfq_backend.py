@@ -210,6 +210,7 @@ class TFQBackend(Backend):
     name = "tfq"
     gate_set = TFQ_GATES
     reads_quantum_data = True
+    reads_operator_tensors = True
     differentiable_state = False
     supports_xla = False  # TFQ's kernels are CPU custom ops that XLA cannot compile
 
@@ -277,6 +278,16 @@ class TFQBackend(Backend):
             self._observables[key] = out
         return out
 
+    def _pauli(self, observables, batch):
+        """TFQ's operator tensor ``(batch, n_ops)`` and ``n_ops``: serialized once from a list of
+        PauliSums, or a string tensor of them passed through."""
+        import tensorflow as tf
+        if tf.is_tensor(observables):
+            return observables, tf.shape(observables)[1]
+        pauli = tf.tile(tf.constant(self._serialized_observables(observables)),
+                        tf.stack([batch, 1]))
+        return pauli, len(observables)
+
     def _inputs(self, values, shared, index, data):
         import tensorflow as tf
         batch = tf.shape(values)[0]
@@ -311,10 +322,9 @@ class TFQBackend(Backend):
     def expectation(self, values, shared, observables, index=None, data=None, seed=None):
         import tensorflow as tf
         programs, names, sv, batch = self._inputs(values, shared, index, data)
-        pauli = tf.tile(tf.constant(self._serialized_observables(observables)),
-                        tf.stack([batch, 1]))
+        pauli, n_ops = self._pauli(observables, batch)
         if self.noisy:
-            reps = tf.fill(tf.stack([batch, len(observables)]), self._trajectories())
+            reps = tf.fill(tf.stack([batch, n_ops]), self._trajectories())
             return self._op("noisy")(programs, names, sv, pauli, reps)
         return self._op("analytic")(programs, names, sv, pauli)
 
@@ -322,9 +332,8 @@ class TFQBackend(Backend):
                             data=None, seed=None):
         import tensorflow as tf
         programs, names, sv, batch = self._inputs(values, shared, index, data)
-        pauli = tf.tile(tf.constant(self._serialized_observables(observables)),
-                        tf.stack([batch, 1]))
-        reps = tf.fill(tf.stack([batch, len(observables)]), tf.cast(repetitions, tf.int32))
+        pauli, n_ops = self._pauli(observables, batch)
+        reps = tf.fill(tf.stack([batch, n_ops]), tf.cast(repetitions, tf.int32))
         return self._op("noisy_sampled" if self.noisy else "sampled")(programs, names, sv, pauli,
                                                                         reps)
 

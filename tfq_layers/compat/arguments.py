@@ -93,9 +93,14 @@ def parse_symbol_names(symbol_names):
     return out
 
 
-def parse_operators(operators):
-    """``(distinct, index)``: the distinct observables and, for per-circuit operator lists, an
-    ``(n_circuits, n_ops)`` index into them (``None`` when every circuit shares one list)."""
+def parse_operators(operators, where="operators"):
+    """``(distinct, index)``: the distinct observables and, for per-circuit operator lists (or a
+    ``tf.string`` tensor of them, as ``tfq.convert_to_tensor`` writes), an ``(n_circuits, n_ops)``
+    index into them (``None`` when every circuit shares one list)."""
+    if tf.is_tensor(operators) or is_keras_tensor(operators):
+        from tfq_layers.compat.operator_tensors import operators_from_tensor
+
+        operators = operators_from_tensor(operators, where)
     if isinstance(operators, (cirq.PauliSum, cirq.PauliString)) or (
         isinstance(operators, cirq.GateOperation) and isinstance(operators.gate, cirq.Pauli)
     ):

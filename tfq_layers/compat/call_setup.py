@@ -10,7 +10,8 @@ __all__ = ["CallSetup"]
 
 class CallSetup:
     """The static part of one call: circuits (or ``None`` when they come as a tensor), symbol
-    names, operators, repetitions; JSON-able through ``to_config``/``from_config``."""
+    names, operators (``None`` with ``operator_input`` when they come as a tensor), repetitions;
+    JSON-able through ``to_config``/``from_config``."""
 
     def __init__(
         self,
@@ -21,6 +22,7 @@ class CallSetup:
         op_index=None,
         repetitions=None,
         single=True,
+        operator_input=False,
     ):
         self.circuits = circuits  # list of cirq.Circuit, or None (tf.string tensor input)
         self.names = names
@@ -29,6 +31,7 @@ class CallSetup:
         self.op_index = op_index
         self.repetitions = repetitions
         self.single = single
+        self.operator_input = operator_input  # operators come as a tensor input of each call
         self._key = None
         self.distinct, self.index = None, None
         if circuits is not None:
@@ -60,6 +63,7 @@ class CallSetup:
                 None if self.op_index is None else self.op_index.tobytes(),
                 self.repetitions,
                 self.single,
+                self.operator_input,
             )
         return self._key
 
@@ -72,6 +76,7 @@ class CallSetup:
             "operators": None if self.operators is None else serialization.dumps(self.operators),
             "operator_index": None if self.op_index is None else self.op_index.tolist(),
             "repetitions": self.repetitions,
+            "operator_input": self.operator_input,
         }
 
     @classmethod
@@ -94,4 +99,5 @@ class CallSetup:
             None if index is None else np.array(index, np.int32),
             cfg.get("repetitions"),
             bool(cfg.get("single", True)),
+            bool(cfg.get("operator_input", False)),
         )

@@ -5,6 +5,7 @@ import numpy as np
 import tensorflow as tf
 
 from tfq_layers import backends
+from tfq_layers.backends import quantum_data
 from tfq_layers._keras import build_at_init, keras, register
 from tfq_layers.compat.arguments import (
     check_backend,
@@ -18,6 +19,7 @@ from tfq_layers.compat.arguments import (
     parse_symbol_names,
     type_name,
 )
+from tfq_layers.compat import operator_tensors
 from tfq_layers.compat.call_setup import CallSetup
 from tfq_layers.engine import Engine
 from tfq_layers.errors import CircuitError
@@ -83,24 +85,43 @@ class _Executor(keras.layers.Layer):
             )
         names = parse_symbol_names(symbol_names)
         values_given = symbol_values is not None
-        ops, op_index = (None, None)
+        ops, op_index, op_input = (None, None, False)
         if self._needs_operators:
             if operators is None:
                 raise RuntimeError(
                     "Value for operators not provided. operators must be one of "
-                    "cirq.PauliSum, cirq.PauliString, or a list of them."
+                    "cirq.PauliSum, cirq.PauliString, a list of them, or a tf.string tensor "
+                    "from tfq.convert_to_tensor([[psum, ...], ...])."
                 )
-            ops, op_index = parse_operators(operators)
+            if operator_tensors.is_symbolic(operators):  # known when the graph runs
+                operator_tensors.check_symbolic(operators, self.name)
+                self._check_reads_operator_tensors(native_backend(self.backend_request))
+                op_input = True
+            else:
+                ops, op_index = parse_operators(operators, f"{self.name}")
         elif operators is not None:
             raise TypeError(f"{type(self).__name__} takes no operators.")
         reps = self._check_repetitions(repetitions)
-        if op_index is not None and circuits is not None and len(op_index) != len(circuits):
+        # One circuit is tiled to the batch of symbol_values (as TFQ does), so its operator rows
+        # are checked against that batch when the layer runs.
+        if op_index is not None and circuits is not None and not single and (
+            len(op_index) != len(circuits)
+        ):
             raise ValueError(
                 f"operators has {len(op_index)} rows but there are {len(circuits)} "
                 "circuits; give one list of operators per circuit, or one list "
                 "for all."
             )
-        return CallSetup(circuits, names, values_given, ops, op_index, reps, single)
+        return CallSetup(circuits, names, values_given, ops, op_index, reps, single, op_input)
+
+    def _check_reads_operator_tensors(self, name):
+        if name != "auto" and not backends.backend_class(name).reads_operator_tensors:
+            raise ValueError(
+                f"{self.name}: operators come as a tensor known only when the model runs, which "
+                f"the {name} backend cannot read; use backend='noiseless' (the default) or "
+                "'tfq', or pass the operators themselves (cirq.PauliSum objects, or a concrete "
+                "tensor from tfq.convert_to_tensor)."
+            )
 
     def _check_repetitions(self, repetitions):
         if self.noisy and repetitions is None:
@@ -139,13 +160,19 @@ class _Executor(keras.layers.Layer):
             )
             if isinstance(symbol_values, (list, tuple, np.ndarray)):
                 symbol_values = tf.convert_to_tensor(np.asarray(symbol_values, np.float32))
-            tensors = self._pack(setup, inputs, symbol_values)
+            tensors = self._pack(setup, inputs, symbol_values, operators)
             self._use(setup)
         else:  # a reloaded model calls again with the tensors it recorded
             tensors = inputs
         return super().__call__(tensors, **kwargs)
 
-    def _pack(self, setup, inputs, symbol_values):
+    def _pack(self, setup, inputs, symbol_values, operators=None):
+        packed = self._pack_circuits_and_values(setup, inputs, symbol_values)
+        if setup.operator_input:  # the operators tensor is the last input
+            return (packed if isinstance(packed, list) else [packed]) + [operators]
+        return packed
+
+    def _pack_circuits_and_values(self, setup, inputs, symbol_values):
         if setup.data_mode:
             return inputs if symbol_values is None else [inputs, symbol_values]
         if symbol_values is not None:
@@ -225,13 +252,15 @@ class _Executor(keras.layers.Layer):
                             "of the circuit, or add cirq.I on those qubits."
                         )
         name = None
-        if request == "auto":
-            name = engine.choose(quantum_data=setup.data_mode)
+        if request == "auto":  # a backend that reads serialized circuits reads operators too
+            name = engine.choose(quantum_data=setup.data_mode or setup.operator_input)
         engine.bind(
             name,
-            reason=" (TFQ's simulator was chosen because the circuits come as a "
-            "tf.string tensor or a TFQ differentiator was given.)",
+            reason=" (TFQ's simulator was chosen because the circuits or the operators come "
+            "as a tf.string tensor, or a TFQ differentiator was given.)",
         )
+        if setup.operator_input:
+            self._check_reads_operator_tensors(engine.backend.name)
         self.supports_jit = engine.backend.supports_xla  # Keras's jit_compile="auto"
         self._engines[key] = engine
         return engine
@@ -249,6 +278,11 @@ class _Executor(keras.layers.Layer):
                 f"{self.name} was called without circuits; call it as TFQ's layer: "
                 "layer(circuits, symbol_names=..., symbol_values=..., ...)."
             )
+        operators = None
+        if setup.operator_input:
+            inputs = list(inputs)
+            operators = inputs.pop()
+            inputs = inputs[0] if len(inputs) == 1 else inputs
         if setup.data_mode:
             if setup.values_given:
                 circuits, values = inputs
@@ -278,7 +312,13 @@ class _Executor(keras.layers.Layer):
                     )
         else:
             if batch is None:
-                batch = tf.constant(setup.n_rows)
+                # one circuit and no values: one example per row of per-circuit operators
+                if operators is not None and setup.single:
+                    batch = tf.shape(operators)[0]
+                elif setup.op_index is not None and setup.single:
+                    batch = tf.constant(len(setup.op_index))
+                else:
+                    batch = tf.constant(setup.n_rows)
             if self.circuit_weights is not None:
                 values = tf.tile(
                     tf.convert_to_tensor(self.circuit_weights)[None, :], tf.stack([batch, 1])
@@ -288,15 +328,37 @@ class _Executor(keras.layers.Layer):
         index = None
         if not setup.data_mode and not setup.single:
             index = tf.constant(setup.index)
-        return circuits, values, batch, index
+        return circuits, values, batch, index, operators
+
+    def _observables(self, operators, batch):
+        """What the backend measures: the call's PauliSums, or the operators tensor behind
+        in-graph checks (qubits checked against the circuits when they are known)."""
+        setup = self._setup
+        if operators is None:
+            return setup.operators
+        qubit_ids = None
+        if not setup.data_mode:
+            qubit_ids = operator_tensors.qubit_ids(setup.distinct)
+        operators = tf.convert_to_tensor(operators)
+        check = tf.debugging.assert_equal(
+            tf.shape(operators)[0],
+            batch,
+            message=f"{self.name}: the operators tensor has a different number of rows than "
+            "there are circuits in the batch; give one row of operators per circuit",
+        )
+        with tf.control_dependencies([check]):
+            return quantum_data.checked_operators(operators, qubit_ids)
 
     def _values(self, engine, values, batch):
         return engine.parameters(values, None, batch)
 
     def call(self, inputs):
         engine = self._engine()
-        circuits, values, batch, index = self._unpack(inputs)
+        circuits, values, batch, index, operators = self._unpack(inputs)
         placeholders, shared = self._values(engine, values, batch)
+        if self._needs_operators:
+            observables = self._observables(operators, batch)
+            return self._run(engine, placeholders, shared, index, circuits, batch, observables)
         return self._run(engine, placeholders, shared, index, circuits, batch)
 
     def _run(self, engine, values, shared, index, circuits, batch):
@@ -307,8 +369,19 @@ class _Executor(keras.layers.Layer):
         if setup.op_index is None:
             return out
         idx = tf.constant(setup.op_index)
-        if not setup.data_mode and setup.single:
-            idx = tf.tile(idx[:1], tf.stack([tf.shape(out)[0], 1]))
+        rows = len(setup.op_index)
+        if rows == 1 and not setup.data_mode and setup.single:
+            idx = tf.tile(idx, tf.stack([tf.shape(out)[0], 1]))
+        elif out.shape[0] is None or out.shape[0] != rows:
+            check = tf.debugging.assert_equal(
+                tf.shape(out)[0],
+                rows,
+                message=f"{self.name}: operators has {rows} rows but the batch has a different "
+                "number of circuits; give one row of operators per circuit (a per-circuit "
+                "operator list is not tiled), or one flat list of operators for all",
+            )
+            with tf.control_dependencies([check]):
+                idx = tf.identity(idx)
         return tf.gather(out, idx, batch_dims=1)
 
     def _float_out(self, out):
@@ -378,7 +451,9 @@ class Expectation(_ManagedWeights):
     Call arguments (as TFQ's): ``inputs`` (a ``cirq.Circuit``, a list of them, or a
     ``tf.string`` tensor), ``symbol_names``, ``symbol_values`` (``(batch, n_symbols)``; omitted:
     the layer manages trainable weights, initialized by ``initializer``), ``operators`` (one
-    list for all circuits, or one list per circuit), ``repetitions`` (``'noisy'`` only).
+    list for all circuits, one list per circuit, or TFQ's ``tf.string`` tensor
+    ``tfq.convert_to_tensor([[psum, ...], ...])``: concrete, or a ``keras.Input`` run on TFQ's
+    simulator), ``repetitions`` (``'noisy'`` only).
 
     Returns:
         ``(batch, n_operators)`` float32.
@@ -391,10 +466,8 @@ class Expectation(_ManagedWeights):
         TensorShape([2, 1])
     """
 
-    def _run(self, engine, values, shared, index, circuits, batch):
-        out = engine.backend.expectation(
-            values, shared, self._setup.operators, index=index, data=circuits
-        )
+    def _run(self, engine, values, shared, index, circuits, batch, observables=None):
+        out = engine.backend.expectation(values, shared, observables, index=index, data=circuits)
         return self._float_out(self._gather_operators(out))
 
 
@@ -420,11 +493,11 @@ class SampledExpectation(_ManagedWeights):
             )
         return parse_repetitions(repetitions, "SampledExpectation")
 
-    def _run(self, engine, values, shared, index, circuits, batch):
+    def _run(self, engine, values, shared, index, circuits, batch, observables=None):
         out = engine.backend.sampled_expectation(
             values,
             shared,
-            self._setup.operators,
+            observables,
             self._setup.repetitions,
             index=index,
             data=circuits,
