@@ -172,7 +172,9 @@ class StatevectorSimulator(SimulatorEngine):
 
         Under XLA (``jit_compile``) the gradient re-runs the forward computation inside the
         backward one (see ``fused_vjp``): that forward is added to the gradient counts, and XLA's
-        own fusion may then save passes the count cannot see.
+        own fusion may then save passes the count cannot see. A batch that the adjoint gradient
+        runs in chunks (`memory.adjoint_chunk`) is counted as one chunk, scaled to the batch, with
+        the chunk's forward pass counted again in the gradient (the lean backward recomputes it).
 
         Args:
             batch: number of examples (batch elements; times ``trajectories`` for a noisy
@@ -198,12 +200,15 @@ class StatevectorSimulator(SimulatorEngine):
             observables = [cirq.Z(q) for q in self.qubits]
         plan = self._obs_plan(observables)
         state_bytes = memory.state_bytes(self.n_qubits, batch)
-        specs = (tf.TensorSpec([batch, len(self.symbol_names)], RDTYPE),
+        chunk = memory.adjoint_chunk(self.n_qubits)
+        lean = self.gradient == "adjoint" and not self.has_noise and batch > chunk
+        traced = chunk if lean else batch
+        specs = (tf.TensorSpec([traced, len(self.symbol_names)], RDTYPE),
                  tf.TensorSpec([len(self.shared_symbols)], RDTYPE))
 
         def forward(v, s):
             return self._layout_plan(plan).expectation(
-                self._state_fn(v, s, self._rand(batch, tf.zeros([2], tf.int32)), finish=False))
+                self._state_fn(v, s, self._rand(traced, tf.zeros([2], tf.int32)), finish=False))
 
         def gradient(v, s):
             with tf.GradientTape() as tape:
@@ -214,12 +219,15 @@ class StatevectorSimulator(SimulatorEngine):
         out = {"state_bytes": state_bytes}
         for name, fn in (("forward", forward), ("gradient", gradient)):
             graph = tf.function(fn, autograph=False).get_concrete_function(*specs).graph
-            nbytes, flops = _graph_traffic(graph, state_bytes / 4)
+            nbytes, flops = _graph_traffic(graph, memory.state_bytes(self.n_qubits, traced) / 4)
             out[f"bytes_{name}"] = nbytes
             out[f"flops_{name}"] = flops
-        if self.jit_compile and self.fused_vjp:
+        if (self.jit_compile and self.fused_vjp) or lean:
             out["bytes_gradient"] += out["bytes_forward"]
             out["flops_gradient"] += out["flops_forward"]
+        if lean:
+            for key in ("bytes_forward", "flops_forward", "bytes_gradient", "flops_gradient"):
+                out[key] *= batch / chunk
         for name in ("forward", "gradient"):
             out[f"passes_{name}"] = round(out[f"bytes_{name}"] / (2 * state_bytes), 2)
         return out
