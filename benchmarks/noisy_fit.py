@@ -17,8 +17,8 @@ for every round so that machine load drifts hit all alike:
   (only TFQ reads quantum data, so it runs on TFQ's noisy op: there is no statevector variant).
 
 Each child reports the wall time of ``model.fit`` (with ``validation_data``), of its first
-epoch and of the mean later epoch, and the losses. ``--diagnose`` instead runs the statevector
-layer alone and reports what every first call of a new batch size costs (see ``diagnose``).
+epoch and of the mean later epoch, and the losses. ``--diagnose`` instead times the statevector
+simulator's steps per batch size with and without XLA (see ``diagnose``).
 """
 import argparse
 import json
@@ -79,7 +79,6 @@ def build_data(kind, noise, n=4, n_train=80, n_val=40, seed=7):
 
 def _encode(x, n):
     import cirq
-    import numpy as np
     import tensorflow_quantum as tfq
 
     from benchmarks.workload import workload
@@ -123,11 +122,13 @@ def run_contender(name, args):
 
 
 def diagnose(args):
-    """Where the statevector backend's time goes: the cost of the first and of a repeated
-    forward + gradient call of the noisy layer for each batch size ``model.fit`` meets here
-    (32, 16, 8: the full, the last training and the last validation batch), called the way Keras
-    calls it (inside a ``tf.function`` whose batch dimension is unknown), plus the number of
-    traces of the simulator's functions."""
+    """Where the statevector backend's time goes: forward + gradient steps of the noisy circuit
+    (``--qubits``, ``--layers``) with the simulator XLA-compiled and in plain graph mode, called
+    the way Keras calls a layer (inside a ``tf.function`` whose batch dimension is unknown), for
+    the batch sizes ``model.fit`` meets here (32, 16, 8: the full, the last training and the last
+    validation batch) and two more; the first call of a new batch size pays XLA's compile. The
+    two are timed interleaved in one process. Then the layer's own simulator (``backend="auto"``):
+    whether it XLA-compiles and how often its functions were traced over batch sizes 1..40."""
     import time
 
     import numpy as np
@@ -135,35 +136,46 @@ def diagnose(args):
 
     import tfq_layers
     from benchmarks.workload import workload
+    from tfq_layers.backends.statevector import StatevectorSimulator
 
-    circuit, xs, _, obs = workload(4, 2, noise=args.noise)
-    layer = tfq_layers.PQC(circuit, obs, input_symbols=xs, repetitions=args.repetitions,
-                           backend="statevector")
-    layer.build((None, 4))
+    n, reps = args.qubits, args.repetitions
+    circuit, xs, ws, obs = workload(n, args.layers, noise=args.noise)
+    steps = {}
+    for jit in (True, False):
+        sim = StatevectorSimulator(circuit, xs, shared_symbols=ws, trajectories=reps,
+                                   jit_compile=jit)
+        w = tf.Variable(np.random.default_rng(0).uniform(0, 6, len(ws)).astype(np.float32))
 
-    @tf.function(input_signature=[tf.TensorSpec([None, 4], tf.float32)])
-    def step(x):
-        with tf.GradientTape() as tape:
-            loss = tf.reduce_sum(layer(x))
-        return tape.gradient(loss, layer.trainable_variables)
+        @tf.function(input_signature=[tf.TensorSpec([None, n], tf.float32)])
+        def step(x, sim=sim, w=w):
+            with tf.GradientTape() as tape:
+                loss = tf.reduce_sum(sim.expectation(x, obs, shared_values=w))
+            return tape.gradient(loss, w)
 
+        steps["xla" if jit else "graph"] = step
+    print(f"{n} qubits, {args.layers} layers, depolarize({args.noise}), {reps} trajectories: "
+          "forward + gradient inside a tf.function with an unknown batch dimension")
+    print(f"{'batch':>6} {'XLA first s':>12} {'XLA later s':>12} {'graph first s':>14} "
+          f"{'graph later s':>14}")
+    for b in (32, 16, 8, 5, 1):
+        x = tf.constant(np.random.default_rng(b).uniform(0, 3, (b, n)).astype(np.float32))
+        times = {name: [] for name in steps}
+        for _ in range(6):
+            for name, step in steps.items():
+                t0 = time.perf_counter()
+                step(x).numpy()
+                times[name].append(time.perf_counter() - t0)
+        print(f"{b:>6} {times['xla'][0]:>12.3f} {np.median(times['xla'][1:]):>12.4f} "
+              f"{times['graph'][0]:>14.3f} {np.median(times['graph'][1:]):>14.4f}")
+
+    layer = tfq_layers.PQC(circuit, obs, input_symbols=xs, repetitions=reps)
+    layer.build((None, n))
+    for b in range(1, 41):
+        layer(np.zeros((b, n), np.float32))
     sim = layer.simulator_backend.simulators[0]
-    rows = []
-    for b in (32, 16, 8, 32, 16, 8, 5, 1):
-        x = tf.constant(np.random.default_rng(b).uniform(0, 3, (b, 4)).astype(np.float32))
-        times = []
-        for _ in range(3):
-            t0 = time.perf_counter()
-            step(x)[0].numpy()
-            times.append(time.perf_counter() - t0)
-        rows.append((b, times[0], min(times[1:])))
-    print(f"trajectories {args.repetitions}, noise {args.noise}: forward + gradient of the "
-          "statevector layer inside a tf.function with an unknown batch dimension")
-    print(f"{'batch':>6} {'first call s':>13} {'repeat s':>9}")
-    for b, first, again in rows:
-        print(f"{b:>6} {first:>13.3f} {again:>9.3f}")
-    traces = {str(k): _traces(f) for k, f in sim._fn_cache.items()}
-    print("simulator functions and their traces:", traces)
+    print(f"PQC(backend='auto') -> {layer.backend}, XLA-compiled: {sim.jit_compile}; traces "
+          "of its simulator functions after eager calls with batch sizes 1..40:",
+          {k[0]: _traces(f) for k, f in sim._fn_cache.items()})
 
 
 def _traces(fn):
@@ -171,7 +183,7 @@ def _traces(fn):
 
     if isinstance(fn, tf.types.experimental.PolymorphicFunction):
         return fn.experimental_get_tracing_count()
-    return "custom-gradient wrapper"
+    return "(XLA custom-gradient wrapper)"
 
 
 def main(argv=None):
@@ -183,7 +195,9 @@ def main(argv=None):
     parser.add_argument("--rounds", type=int, default=1, help="runs of every contender (median)")
     parser.add_argument("--only", nargs="*", choices=list(CONTENDERS), help="a subset")
     parser.add_argument("--diagnose", action="store_true",
-                        help="per-batch-size first-call costs of the statevector layer instead")
+                        help="instead: per-batch-size step costs, XLA vs graph (see diagnose)")
+    parser.add_argument("--qubits", type=int, default=4, help="--diagnose only (default 4)")
+    parser.add_argument("--layers", type=int, default=2, help="--diagnose only (default 2)")
     args = parser.parse_args(argv)
     if args.diagnose:
         return diagnose(args)
@@ -202,7 +216,7 @@ def main(argv=None):
     print(f"\n{platform.processor() or platform.machine()}, {platform.python_version()}; "
           f"4 qubits, 2 layers, depolarize({args.noise}), {args.repetitions} trajectories, "
           f"80 + 40 examples, batch {args.batch}, {args.epochs} epochs; median of {args.rounds}")
-    head = f"| contender | backend | fit s | first epoch s | later epoch s |"
+    head = "| contender | backend | fit s | first epoch s | later epoch s |"
     if ref:
         head += " fit / NoisyPQC |"
     print(head)

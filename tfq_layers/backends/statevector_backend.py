@@ -68,8 +68,9 @@ class StatevectorBackend(Backend):
     def _build_sims(self):
         if self._sims is None:
             # Several circuits: each is traced once; plain graph mode keeps that cheap (no XLA
-            # compile per circuit).
-            jit = "auto" if len(self.circuits) == 1 else False
+            # compile per circuit). Noise channels: plain graph mode too (see _has_channels).
+            jit = "auto" if len(self.circuits) == 1 and not _has_channels(self.circuits[0]) \
+                else False
             self._sims = [StatevectorSimulator(
                 c, self.batched_names, qubits=self.qubits, shared_symbols=self.shared_names,
                 trajectories=self._trajectories_arg or DEFAULT_TRAJECTORIES, jit_compile=jit)
@@ -231,6 +232,25 @@ def _table_function(structure, n_qubits):
         fn = tf.function(run, reduce_retracing=True, autograph=False)
         _TABLE_FUNCTIONS[key] = fn
     return fn
+
+
+def _has_channels(circuit):
+    """Whether ``circuit`` has a noise channel (an unparameterized non-measurement operation
+    with no unitary), as the simulator's compiler decides it.
+
+    Such a circuit is simulated in plain graph mode, not XLA-compiled (issue #13): trajectories
+    run batch * trajectories states, a size at which XLA's CPU code is slower than TensorFlow's
+    kernels, and XLA compiles anew for every batch size it meets (model.fit's partial last batch,
+    validation, evaluate, predict), seconds each time. Measured forward + gradient steps inside a
+    tf.function (depolarizing channels after each layer, 100 trajectories, batch 32; 2026-11-29,
+    shared 2-core machine): 4 qubits, 2 layers: 48 ms with XLA, 19 ms without, and 1.0-1.4 s of
+    XLA compile per new batch size; 8 qubits, 4 layers: 0.99 s vs 0.13 s, 2.5-4.8 s of compile;
+    12 qubits, 2 layers: 5.2 s vs 2.7 s, 5-6 s of compile. XLA was ahead only with 10
+    trajectories on small batches (up to 32 at 4 qubits, up to 8 at 8 qubits), by 1-9 ms a step,
+    against 1-3 s of compile per batch size. Reproduce with `python -m benchmarks.noisy_fit
+    --diagnose`."""
+    return any(not cirq.is_parameterized(op) and not cirq.is_measurement(op)
+               and not cirq.has_unitary(op) for op in circuit.all_operations())
 
 
 def _as_sum(ob):
