@@ -1,8 +1,10 @@
 """Training a small noisy classifier end to end: ``python -m benchmarks.noisy_fit`` (issue #13).
 
-Workload: :func:`benchmarks.workload.workload` at 4 qubits, 2 layers, ``cirq.depolarize(p)`` on
-every qubit after each layer (``--noise``, default 0.01); the ``rx`` angles are the 4 input
-features; ``<Z_i>`` on every qubit, then ``Dense(1)`` (logits). 80 training examples, 40
+Workload: :func:`benchmarks.workload.workload` at 4 qubits, 2 layers (``--qubits``,
+``--layers``), ``cirq.depolarize(p)`` on every qubit after each layer (``--noise``, default 0.01);
+the ``rx`` angles are the input features; ``<Z_i>`` on every qubit, then ``Dense(1)`` (logits);
+the label says whether the first half of the features sums to more than the rest. 80 training
+examples, 40
 validation examples, ``batch_size=32`` (so the last training batch holds 16 examples and the
 validation batches 32 and 8), 20 epochs, Adam(0.05), binary cross-entropy. Every contender
 averages ``--repetitions`` trajectories (default 100; TFQ's NoisyPQC ``repetitions``).
@@ -41,11 +43,12 @@ import tensorflow as tf
 import keras
 from benchmarks.noisy_fit import build_data, build_model
 
-kind, backend, reps, noise, epochs, batch = sys.argv[1], sys.argv[2], int(sys.argv[3]), \
-    float(sys.argv[4]), int(sys.argv[5]), int(sys.argv[6])
+kind, backend, reps, noise, epochs, batch, n, layers = sys.argv[1], sys.argv[2], \
+    int(sys.argv[3]), float(sys.argv[4]), int(sys.argv[5]), int(sys.argv[6]), int(sys.argv[7]), \
+    int(sys.argv[8])
 keras.utils.set_random_seed(0)
-data = build_data(kind, noise)
-model, layer = build_model(kind, backend, reps, noise)
+data = build_data(kind, noise, n)
+model, layer = build_model(kind, backend, reps, noise, n, layers)
 ends = []
 
 class Clock(keras.callbacks.Callback):
@@ -65,13 +68,14 @@ print(json.dumps({"backend": layer.backend, "fit": fit, "first": float(epoch_tim
 
 
 def build_data(kind, noise, n=4, n_train=80, n_val=40, seed=7):
-    """Features in [0, pi) and labels ``x0 + x1 > x2 + x3``; ``kind="compat"`` gives the features
+    """Features in [0, pi), labels: the first half of them sums to more than the second half;
+    ``kind="compat"`` gives the features
     as encoding circuits (``tf.string``), the input of TFQ's high-level layers."""
     import numpy as np
 
     rng = np.random.default_rng(seed)
     x = rng.uniform(0, np.pi, (n_train + n_val, n)).astype(np.float32)
-    y = (x[:, 0] + x[:, 1] > x[:, 2] + x[:, 3]).astype(np.float32)[:, None]
+    y = (x[:, : n // 2].sum(1) > x[:, n // 2:].sum(1)).astype(np.float32)[:, None]
     if kind == "compat":
         x = _encode(x, n)  # a tf.string tensor (Keras takes no numpy array of bytes objects)
     return {"x": x[:n_train], "y": y[:n_train], "vx": x[n_train:], "vy": y[n_train:]}
@@ -117,7 +121,8 @@ def run_contender(name, args):
 
     kind, backend = CONTENDERS[name]
     out = run_python(CHILD, [kind, backend, str(args.repetitions), str(args.noise),
-                             str(args.epochs), str(args.batch)], timeout=3600)
+                             str(args.epochs), str(args.batch), str(args.qubits),
+                             str(args.layers)], timeout=3600)
     return json.loads(out.strip().splitlines()[-1])
 
 
@@ -196,8 +201,8 @@ def main(argv=None):
     parser.add_argument("--only", nargs="*", choices=list(CONTENDERS), help="a subset")
     parser.add_argument("--diagnose", action="store_true",
                         help="instead: per-batch-size step costs, XLA vs graph (see diagnose)")
-    parser.add_argument("--qubits", type=int, default=4, help="--diagnose only (default 4)")
-    parser.add_argument("--layers", type=int, default=2, help="--diagnose only (default 2)")
+    parser.add_argument("--qubits", type=int, default=4, help="default 4")
+    parser.add_argument("--layers", type=int, default=2, help="default 2")
     args = parser.parse_args(argv)
     if args.diagnose:
         return diagnose(args)
@@ -214,7 +219,7 @@ def main(argv=None):
            for name, rs in runs.items()}
     ref = "compat NoisyPQC" if "compat NoisyPQC" in med else None
     print(f"\n{platform.processor() or platform.machine()}, {platform.python_version()}; "
-          f"4 qubits, 2 layers, depolarize({args.noise}), {args.repetitions} trajectories, "
+          f"{args.qubits} qubits, {args.layers} layers, depolarize({args.noise}), {args.repetitions} trajectories, "
           f"80 + 40 examples, batch {args.batch}, {args.epochs} epochs; median of {args.rounds}")
     head = "| contender | backend | fit s | first epoch s | later epoch s |"
     if ref:
