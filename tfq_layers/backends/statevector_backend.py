@@ -242,13 +242,13 @@ def _has_channels(circuit):
     run batch * trajectories states, a size at which XLA's CPU code is slower than TensorFlow's
     kernels, and XLA compiles anew for every batch size it meets (model.fit's partial last batch,
     validation, evaluate, predict), seconds each time. Measured forward + gradient steps inside a
-    tf.function (depolarizing channels after each layer, 100 trajectories, batch 32; 2026-11-29,
-    shared 2-core machine): 4 qubits, 2 layers: 48 ms with XLA, 19 ms without, and 1.0-1.4 s of
-    XLA compile per new batch size; 8 qubits, 4 layers: 0.99 s vs 0.13 s, 2.5-4.8 s of compile;
-    12 qubits, 2 layers: 5.2 s vs 2.7 s, 5-6 s of compile. XLA was ahead only with 10
-    trajectories on small batches (up to 32 at 4 qubits, up to 8 at 8 qubits), by 1-9 ms a step,
-    against 1-3 s of compile per batch size. Reproduce with `python -m benchmarks.noisy_fit
-    --diagnose`."""
+    tf.function with an unknown batch dimension (depolarizing channels after each layer, 100
+    trajectories; 2026-11-29, shared 2-core machine), XLA vs graph mode at batch 32: 4 qubits, 2
+    layers: 48-62 ms vs 16-28 ms, plus 1-2 s of XLA compile for each new batch size; 8
+    qubits, 4 layers: 0.49-0.99 s vs 0.13-0.17 s, 2.4-4.5 s of compile; 12 qubits, 2 layers:
+    5.2 s vs 2.7 s, 2.8-4.4 s of compile. XLA was ahead only when batch * trajectories is a few
+    hundred states or fewer (up to 320 at 4 qubits, about 100 at 8), by 1-11 ms a step. Reproduce
+    with `python -m benchmarks.noisy_fit --diagnose [--qubits 8 --layers 4]`."""
     return any(not cirq.is_parameterized(op) and not cirq.is_measurement(op)
                and not cirq.has_unitary(op) for op in circuit.all_operations())
 
