@@ -102,7 +102,7 @@ bench-crossovers: $(STAMP)
 	$(PY) -m benchmarks.crossovers
 
 # Issue #13's noisy classifier: model.fit timed end to end per backend, each in a fresh process
-# (about 8 minutes, most of it TFQ's noisy op; `--only "pqc auto"` for ours alone).
+# (4-8 minutes, most of it TFQ's noisy op; `--only "pqc auto"` for ours alone).
 bench-noisy: $(STAMP)
 	$(PY) -m benchmarks.noisy_fit
 
