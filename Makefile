@@ -50,7 +50,7 @@ FORMATTED := setup.py tfq_layers/_quiet.py tfq_layers/_tf_keras_seed.py tfq_laye
              tests/test_wheel.py tests/test_colab_cell.py tests/test_cli.py tests/test_quiet.py
 
 .PHONY: venv venv312 venv310 test test-fast test-312 test-310 test-wheel lint format dist demo bench \
-        bench-crossovers bench-peers zoo tutorials clean
+        bench-crossovers bench-peers bench-noisy zoo tutorials clean
 
 venv: $(STAMP)
 venv312: $(STAMP312)
@@ -100,6 +100,11 @@ bench: $(STAMP)
 # (tens of minutes; the table in tfq_layers/backends/__init__.py comes from it).
 bench-crossovers: $(STAMP)
 	$(PY) -m benchmarks.crossovers
+
+# Issue #13's noisy classifier: model.fit timed end to end per backend, each in a fresh process
+# (4-8 minutes, most of it TFQ's noisy op; `--only "pqc auto"` for ours alone).
+bench-noisy: $(STAMP)
+	$(PY) -m benchmarks.noisy_fit
 
 # TensorCircuit-NG (JAX, cotengra) and PennyLane-lightning in their own venv, timed against ours.
 VENVPEERS := .venv-peers

@@ -68,8 +68,9 @@ class StatevectorBackend(Backend):
     def _build_sims(self):
         if self._sims is None:
             # Several circuits: each is traced once; plain graph mode keeps that cheap (no XLA
-            # compile per circuit).
-            jit = "auto" if len(self.circuits) == 1 else False
+            # compile per circuit). Noise channels: plain graph mode too (see _has_channels).
+            jit = "auto" if len(self.circuits) == 1 and not _has_channels(self.circuits[0]) \
+                else False
             self._sims = [StatevectorSimulator(
                 c, self.batched_names, qubits=self.qubits, shared_symbols=self.shared_names,
                 trajectories=self._trajectories_arg or DEFAULT_TRAJECTORIES, jit_compile=jit)
@@ -231,6 +232,25 @@ def _table_function(structure, n_qubits):
         fn = tf.function(run, reduce_retracing=True, autograph=False)
         _TABLE_FUNCTIONS[key] = fn
     return fn
+
+
+def _has_channels(circuit):
+    """Whether ``circuit`` has a noise channel (an unparameterized non-measurement operation
+    with no unitary), as the simulator's compiler decides it.
+
+    Such a circuit is simulated in plain graph mode, not XLA-compiled (issue #13): trajectories
+    run batch * trajectories states, a size at which XLA's CPU code is slower than TensorFlow's
+    kernels, and XLA compiles anew for every batch size it meets (model.fit's partial last batch,
+    validation, evaluate, predict), seconds each time. Measured forward + gradient steps inside a
+    tf.function with an unknown batch dimension (depolarizing channels after each layer, 100
+    trajectories; 2026-11-29, shared 2-core machine), XLA vs graph mode at batch 32: 4 qubits, 2
+    layers: 48-62 ms vs 16-28 ms, plus 1-2 s of XLA compile for each new batch size; 8
+    qubits, 4 layers: 0.49-0.99 s vs 0.13-0.17 s, 2.4-4.5 s of compile; 12 qubits, 2 layers:
+    5.2 s vs 2.7 s, 2.8-4.4 s of compile. XLA was ahead only when batch * trajectories is a few
+    hundred states or fewer (up to 320 at 4 qubits, about 100 at 8), by 1-11 ms a step. Reproduce
+    with `python -m benchmarks.noisy_fit --diagnose [--qubits 8 --layers 4]`."""
+    return any(not cirq.is_parameterized(op) and not cirq.is_measurement(op)
+               and not cirq.has_unitary(op) for op in circuit.all_operations())
 
 
 def _as_sum(ob):
