@@ -12,6 +12,7 @@ import numpy as np
 import tensorflow as tf
 
 from tfq_layers.backends.statevector.kernels import RDTYPE
+from tfq_layers.expressions import in_xla
 
 if TYPE_CHECKING:
     from tfq_layers.backends.statevector.simulator import StatevectorSimulator
@@ -108,16 +109,47 @@ class ObsPlan:
         q = tf.reshape(tf.matmul(tf.reshape(a, [-1, 2**lo]), s_lo), [-1, 2**hi, len(masks)])
         return tf.matmul(tf.reduce_sum(q * s_hi[None], axis=1), coef.astype(np.float32))
 
+    def _contract_t(self, w, masks, coef):
+        """The transpose of `_contract`: ``w @ D.T`` for w (B, n_obs), as (B, 2**n)."""
+        n = self.n
+        if not self.factored and (2**n) * max(len(masks), self.n_obs) <= _DENSE_OBS_LIMIT:
+            return tf.matmul(w, tf.constant(self._signs_np(masks, n) @ coef), transpose_b=True)
+        lo = (n + 1) // 2
+        s_lo = self._signs_np(masks & ((1 << lo) - 1), lo)  # (2**lo, T)
+        s_hi = self._signs_np(masks >> lo, n - lo)  # (2**hi, T)
+        wt = tf.matmul(w, coef.astype(np.float32), transpose_b=True)  # (B, T)
+        return tf.reshape(tf.matmul(s_hi[None] * wt[:, None, :], s_lo, transpose_b=True), [-1, 2**n])
+
+    def _diagonal_expectation(self, psi, masks, coef):
+        """``sum_y |psi_y|**2 D[y, o]`` with the gradient ``2 psi (dy @ D.T)``: no probability
+        vector is kept for the backward pass (half a state less alive there)."""
+        @tf.custom_gradient
+        def f(psi):
+            def grad(dy):  # the factor 2 on dy (B, n_obs), not on a state-sized tensor
+                dp = tf.expand_dims(self._contract_t(2.0 * dy, masks, coef), -1)
+                # an explicit broadcast, then the product: 2.4x faster than the broadcasting
+                # product at 24 qubits (62 vs 149 ms), same memory
+                return tf.broadcast_to(dp, tf.shape(psi)) * psi
+
+            # Outside XLA, the squared norm of each amplitude's (re, im) pair allocates no
+            # state-sized square (measured at 24 qubits, batch 1: 192 MiB peak and 52 ms against
+            # 320 MiB and 79 ms for reduce_sum(square(psi))); XLA has no EuclideanNorm kernel but
+            # fuses the square into the sum.
+            if in_xla():
+                probs = tf.reduce_sum(tf.square(psi), axis=-1)
+            else:
+                probs = tf.square(tf.math.reduce_euclidean_norm(psi, axis=-1))
+            return self._contract(probs, masks, coef), grad
+
+        return f(psi)
+
     def expectation(self, psi):
         """psi: canonical real-layout state (B, 2**n, 2) -> (B, n_obs) float32."""
         n = self.n
         out = tf.zeros([tf.shape(psi)[0], self.n_obs], RDTYPE) + self.offset.astype(np.float32)[None, :]
-        probs = None
         for flip, masks, re, im in self.groups:
             if not flip:
-                if probs is None:
-                    probs = _probabilities(psi)
-                out = out + self._contract(probs, masks, re)
+                out = out + self._diagonal_expectation(psi, masks, re)
                 continue
             phi = _flip_bits(psi, flip, n)
             # a = conj(phi) * psi
@@ -135,7 +167,7 @@ def _probabilities(psi):
     """|amplitude|**2 of a real-layout state (B, 2**n, 2); its gradient ``2 psi dp`` is one
     broadcasting product (autodiff of square-and-sum would materialize two more states)."""
     def grad(dp):
-        return psi * tf.expand_dims(2.0 * dp, -1)
+        return tf.broadcast_to(tf.expand_dims(2.0 * dp, -1), tf.shape(psi)) * psi
 
     return tf.reduce_sum(tf.square(psi), axis=-1), grad
 
