@@ -146,11 +146,7 @@ def operators_from_tensor(operators, where="operators"):
     distinct, inverse = np.unique(flat, return_inverse=True)
     inverse = inverse.reshape(-1)
     size = sum(len(s) for s in distinct)
-    if size > MAX_OPERATOR_BYTES:
-        raise ValueError(
-            f"{where}: the distinct operators of the tensor hold {size} bytes, more than the "
-            f"{MAX_OPERATOR_BYTES} this package decodes from an operators tensor. Pass the "
-            "cirq.PauliSum objects themselves instead.")
+    _within(where, f"hold {size} bytes", size, MAX_OPERATOR_BYTES)
     key = tuple(distinct)
     sums = _DECODED.get(key)
     if sums is None:
@@ -160,12 +156,17 @@ def operators_from_tensor(operators, where="operators"):
                 _DECODED.pop(next(iter(_DECODED)))
             _DECODED[key] = sums
     n_terms = sum(len(psum) for psum in sums)
-    if n_terms > MAX_OPERATOR_TERMS:
-        raise ValueError(
-            f"{where}: the distinct operators of the tensor have {n_terms} Pauli terms, more than "
-            f"the {MAX_OPERATOR_TERMS} this package decodes from an operators tensor. Pass the "
-            "cirq.PauliSum objects themselves instead.")
+    _within(where, f"have {n_terms} Pauli terms", n_terms, MAX_OPERATOR_TERMS)
     return [[sums[k] for k in row] for row in inverse.reshape(value.shape)]
+
+
+def _within(where, what, count, limit):
+    """Refuse an operators tensor over one of the size limits (``what``: the count in words)."""
+    if count > limit:
+        raise ValueError(
+            f"{where}: the distinct operators of the tensor {what}, more than the {limit} this "
+            "package decodes from an operators tensor. Pass the cirq.PauliSum objects themselves "
+            "instead.")
 
 
 #: Decoded PauliSums of the last few distinct operator sets (an eager loop passes the same
