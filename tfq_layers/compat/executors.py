@@ -104,8 +104,11 @@ class _Executor(keras.layers.Layer):
         reps = self._check_repetitions(repetitions)
         # One circuit is tiled to the batch of symbol_values (as TFQ does), so its operator rows
         # are checked against that batch when the layer runs.
-        if op_index is not None and circuits is not None and not single and (
-            len(op_index) != len(circuits)
+        if (
+            op_index is not None
+            and circuits is not None
+            and not single
+            and (len(op_index) != len(circuits))
         ):
             raise ValueError(
                 f"operators has {len(op_index)} rows but there are {len(circuits)} "

@@ -25,8 +25,14 @@ import tensorflow as tf
 
 from tfq_layers.backends import quantum_data
 
-__all__ = ["MAX_OPERATOR_BYTES", "MAX_OPERATOR_TERMS", "check_symbolic", "is_symbolic",
-           "operators_from_tensor", "qubit_ids"]
+__all__ = [
+    "MAX_OPERATOR_BYTES",
+    "MAX_OPERATOR_TERMS",
+    "check_symbolic",
+    "is_symbolic",
+    "operators_from_tensor",
+    "qubit_ids",
+]
 
 #: The distinct serialized operators of one tensor may hold at most this many bytes ...
 MAX_OPERATOR_BYTES = 16 * 2**20
@@ -40,8 +46,10 @@ _LINE_ID = re.compile(r"q?(-?\d{1,9})")
 _PAULIS = {b"X": cirq.X, b"Y": cirq.Y, b"Z": cirq.Z}
 _SHOWN = 24
 
-_FORM = ("operators as a tensor must be what tfq.convert_to_tensor([[psum, ...], ...]) returns: "
-         "tf.string, shape [batch, n_ops], one row of serialized cirq.PauliSum per circuit")
+_FORM = (
+    "operators as a tensor must be what tfq.convert_to_tensor([[psum, ...], ...]) returns: "
+    "tf.string, shape [batch, n_ops], one row of serialized cirq.PauliSum per circuit"
+)
 
 
 def _qubit(qid):
@@ -78,8 +86,10 @@ def check_symbolic(operators, where="operators"):
     except (TypeError, ValueError):  # rank unknown until the graph runs
         rank = None
     if rank is not None and rank != 2:
-        raise ValueError(f"{where}: {_FORM}; got a tensor of shape {tuple(shape)}. For a "
-                         "keras.Input use shape=(n_ops,) and dtype=tf.string.")
+        raise ValueError(
+            f"{where}: {_FORM}; got a tensor of shape {tuple(shape)}. For a "
+            "keras.Input use shape=(n_ops,) and dtype=tf.string."
+        )
 
 
 def qubit_ids(circuits):
@@ -113,7 +123,8 @@ def _concrete(operators, where):
             "operators themselves (cirq.PauliSum objects, or one list of them per circuit), or "
             "a concrete tensor from tfq.convert_to_tensor([[psum, ...], ...]) -- to measure "
             "different operators per example, list every operator and select the columns of "
-            "the layer's output.")
+            "the layer's output."
+        )
     return np.asarray(value)
 
 
@@ -131,17 +142,24 @@ def operators_from_tensor(operators, where="operators"):
     if dtype not in (tf.string, "string"):
         raise TypeError(f"{where}: {_FORM}; got a tensor of dtype {getattr(dtype, 'name', dtype)}.")
     if isinstance(operators, tf.RaggedTensor):
-        raise ValueError(f"{where}: {_FORM}; got a ragged tensor. Pad every row to the same "
-                         "number of operators (cirq.PauliSum() measures 0).")
+        raise ValueError(
+            f"{where}: {_FORM}; got a ragged tensor. Pad every row to the same "
+            "number of operators (cirq.PauliSum() measures 0)."
+        )
     value = _concrete(operators, where)
     if value.ndim != 2:
-        hint = (" For one list of operators for every circuit use "
-                "tfq.convert_to_tensor([ops]), or pass the list ops itself."
-                if value.ndim == 1 else "")
+        hint = (
+            " For one list of operators for every circuit use "
+            "tfq.convert_to_tensor([ops]), or pass the list ops itself."
+            if value.ndim == 1
+            else ""
+        )
         raise ValueError(f"{where}: {_FORM}; got shape {tuple(value.shape)}.{hint}")
     if value.shape[0] == 0 or value.shape[1] == 0:
-        raise ValueError(f"{where}: {_FORM}; got shape {tuple(value.shape)}, which holds no "
-                         "operators. Give at least one operator per circuit.")
+        raise ValueError(
+            f"{where}: {_FORM}; got shape {tuple(value.shape)}, which holds no "
+            "operators. Give at least one operator per circuit."
+        )
     flat = value.reshape(-1)
     distinct, inverse = np.unique(flat, return_inverse=True)
     inverse = inverse.reshape(-1)
@@ -166,7 +184,8 @@ def _within(where, what, count, limit):
         raise ValueError(
             f"{where}: the distinct operators of the tensor {what}, more than the {limit} this "
             "package decodes from an operators tensor. Pass the cirq.PauliSum objects themselves "
-            "instead.")
+            "instead."
+        )
 
 
 #: Decoded PauliSums of the last few distinct operator sets (an eager loop passes the same
@@ -179,8 +198,10 @@ _CACHE_MAX_BYTES = 2**20
 def _decode_distinct(distinct, flat, inverse, shape, where):
     """The checked PauliSums of the distinct serialized elements."""
     try:
-        parts = {k: v.numpy() for k, v in quantum_data.decode_pauli_sums(
-            tf.constant(distinct, tf.string)).items()}
+        parts = {
+            k: v.numpy()
+            for k, v in quantum_data.decode_pauli_sums(tf.constant(distinct, tf.string)).items()
+        }
     except (tf.errors.InvalidArgumentError, tf.errors.DataLossError):
         parts = None
     if parts is None:  # name the first element that does not parse
@@ -188,8 +209,9 @@ def _decode_distinct(distinct, flat, inverse, shape, where):
             try:
                 quantum_data.decode_pauli_sums(tf.constant([raw], tf.string))
             except (tf.errors.InvalidArgumentError, tf.errors.DataLossError):
-                raise ValueError(_not_pauli_sum(where, _where_bad(flat, inverse, shape, k))
-                                 ) from None
+                raise ValueError(
+                    _not_pauli_sum(where, _where_bad(flat, inverse, shape, k))
+                ) from None
         raise ValueError(_not_pauli_sum(where, "an element"))
     bad = np.flatnonzero(~parts["canonical"])
     if bad.size:
@@ -199,14 +221,17 @@ def _decode_distinct(distinct, flat, inverse, shape, where):
         raise ValueError(
             f"{where}: the distinct operators of the tensor have {n_terms} Pauli terms, more than "
             f"the {MAX_OPERATOR_TERMS} this package decodes from an operators tensor. Pass the "
-            "cirq.PauliSum objects themselves instead.")
+            "cirq.PauliSum objects themselves instead."
+        )
     return _pauli_sums(parts, lambda k: _where_bad(flat, inverse, shape, k), where)
 
 
 def _not_pauli_sum(where, what):
-    return (f"{where}: {what} is not a serialized cirq.PauliSum. {_FORM[0].upper()}{_FORM[1:]}; "
-            "if the tensor was read from a file, the file is corrupt or holds something else "
-            "(serialized circuits belong in the layer's first input).")
+    return (
+        f"{where}: {what} is not a serialized cirq.PauliSum. {_FORM[0].upper()}{_FORM[1:]}; "
+        "if the tensor was read from a file, the file is corrupt or holds something else "
+        "(serialized circuits belong in the layer's first input)."
+    )
 
 
 def _pauli_sums(parts, locate, where):
@@ -221,20 +246,26 @@ def _pauli_sums(parts, locate, where):
                 raise ValueError(
                     f"{where}: {locate(k)} has a term with coefficient {complex(real, imag)}; "
                     "an observable needs finite real coefficients. Fix the PauliSum (for a "
-                    "non-Hermitian operator measure its Hermitian parts separately).")
+                    "non-Hermitian operator measure its Hermitian parts separately)."
+                )
             factors = {}
             for _ in range(parts["pauli_counts"][term]):
                 qid = parts["qubit_ids"][pauli].decode("utf-8", "replace")
                 kind = parts["pauli_types"][pauli]
                 qubit = _qubit(qid)
                 if qubit is None or kind not in _PAULIS or qubit in factors:
-                    problem = (f"qubit id {qid[:_SHOWN]!r}" if qubit is None else
-                               f"Pauli type {kind[:_SHOWN]!r}" if kind not in _PAULIS else
-                               f"qubit {qubit} twice in one term")
+                    problem = (
+                        f"qubit id {qid[:_SHOWN]!r}"
+                        if qubit is None
+                        else f"Pauli type {kind[:_SHOWN]!r}"
+                        if kind not in _PAULIS
+                        else f"qubit {qubit} twice in one term"
+                    )
                     raise ValueError(
                         f"{where}: {locate(k)} has {problem}, which TFQ never writes (qubit ids "
                         "'row_col' or 'x', Pauli types X, Y, Z, each qubit once per term); the "
-                        "tensor was altered. Rebuild it with tfq.convert_to_tensor.")
+                        "tensor was altered. Rebuild it with tfq.convert_to_tensor."
+                    )
                 factors[qubit] = _PAULIS[kind]
                 pauli += 1
             psum += cirq.PauliString(factors, coefficient=real)
