@@ -63,7 +63,8 @@ def statevector_bytes(n_qubits, batch, n_steps=None, gradient="autodiff"):
     for the backward pass; the adjoint method un-computes the steps one op at a time, with at most
     three states alive in its sweep (state, co-state, one result) plus the readout's, and keeps
     the inputs of up to CHECKPOINT_STATES steps when they fit in CHECKPOINT_BYTES
-    (`checkpoint_states`); a batch larger than `adjoint_chunk` runs in chunks, without them.
+    (`checkpoint_states`). A batch larger than `adjoint_chunk` runs its expectations in chunks,
+    with less memory than this estimate, which stays the guard's conservative bound.
 
     Args:
         n_qubits: number of qubits.
@@ -86,9 +87,8 @@ def statevector_bytes(n_qubits, batch, n_steps=None, gradient="autodiff"):
     if gradient == "none":
         return 3 * state
     if gradient == "adjoint":
-        chunk = adjoint_chunk(n_qubits)
-        if max(int(batch), 1) > chunk:  # lean: one chunk at a time, no checkpoints
-            return 5 * state_bytes(n_qubits, chunk)
+        # Not lowered for the lean chunks: states, probabilities and samples of the whole batch
+        # are outputs, and a batch refused here would take hours in chunks anyway.
         return (5 + checkpoint_states(n_qubits, n_steps, batch)) * state
     return (int(n_steps) + 5) * state
 
