@@ -353,11 +353,11 @@ class SimulatorEngine:
             x = cmul(x, diag_real(np.conj(np.array(self._global_phase))).astype(np.float32))
         return transpose_grouped(x, self._final_inv_t, [-1, 2**n, 2])
 
-    def _state_adjoint(self, values, shared, finish=True, checkpoints=True):
+    def _state_adjoint(self, values, shared, finish=True):
         """Final state with an adjoint-method custom gradient (w.r.t. the step matrices and the
-        initial product state; those are differentiated by autodiff, which is cheap).
-        ``finish``: as in `_forward`; ``checkpoints``: keep step inputs within the memory module's
-        budget (`memory.checkpoint_states`) instead of un-computing them."""
+        initial product state; those are differentiated by autodiff, which is cheap); step inputs
+        are kept within the memory module's budget (`memory.checkpoint_states`) instead of being
+        un-computed. ``finish``: as in `_forward`."""
         mats = self._buckets.evaluate(values, shared)
         batch = tf.shape(values)[0]
         param_steps = [i for i, st in enumerate(self._steps) if st.kind in ("dense", "diag") and st.refs is not None]
@@ -372,10 +372,7 @@ class SimulatorEngine:
         # forward pass (for the batch, or the largest unchunked one when it is unknown).
         ckpt = sorted((i for i in range(first_param, len(steps)) if steps[i].kind in ("dense", "diag", "perm")),
                       key=lambda i: -step_cost(steps[i].step))
-        if checkpoints:
-            ckpt = set(ckpt[:memory.checkpoint_states(self.n_qubits, len(ckpt), values.shape[0])])
-        else:
-            ckpt = set()
+        ckpt = set(ckpt[:memory.checkpoint_states(self.n_qubits, len(ckpt), values.shape[0])])
 
         @tf.custom_gradient
         def core(x0, *us_in):
