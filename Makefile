@@ -40,15 +40,6 @@ SMOKE := tests/test_pqc.py tests/test_pqc_errors.py tests/test_saving.py tests/t
          tests/test_colab_cell.py
 SMOKE312 := tests/test_pqc.py tests/test_legacy_lane.py tests/test_readme.py \
             tests/test_packaging.py tests/test_cli.py tests/test_colab_cell.py
-# Files `ruff format --check` holds to the formatter (new files; the rest of the tree follows
-# once it has been formatted in one go).
-FORMATTED := setup.py tfq_layers/_quiet.py tfq_layers/_tf_keras_seed.py tfq_layers/_version.py \
-             tfq_layers/distribute/*.py tfq_layers/compat/*.py tests/test_distribute.py \
-             tests/conftest.py models/_cli.py models/_common.py models/_runtime.py \
-             models/_results.py models/_splits.py models/_scoring.py models/_plots.py \
-             models/_export.py models/_recipe.py models/_fresh.py tests/test_packaging.py \
-             tests/test_wheel.py tests/test_colab_cell.py tests/test_cli.py tests/test_quiet.py
-
 .PHONY: venv venv312 venv310 test test-fast test-312 test-310 test-wheel lint format dist demo bench \
         bench-crossovers bench-peers bench-noisy zoo tutorials clean
 
@@ -80,10 +71,10 @@ test-wheel: $(STAMP)
 
 lint: $(STAMP)
 	$(PY) -m ruff check .
-	$(PY) -m ruff format --check $(FORMATTED)
+	$(PY) -m ruff format --check .
 
 format: $(STAMP)
-	$(PY) -m ruff format $(FORMATTED)
+	$(PY) -m ruff format .
 
 dist: $(STAMP)
 	rm -rf dist

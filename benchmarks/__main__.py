@@ -1,4 +1,5 @@
 """``python -m benchmarks``: the step-time benchmark (``make bench``)."""
+
 from benchmarks.step_time import main
 
 main()

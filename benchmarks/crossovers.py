@@ -23,6 +23,7 @@ Kinds of point:
 Before a point is timed its two contenders are checked to agree: gradients within float32
 tolerance for ``exact``, outputs within 6 standard errors of the sampling for ``shots``/``noisy``.
 """
+
 import argparse
 import json
 import os
@@ -42,14 +43,29 @@ NOISE = 0.01  # depolarizing probability per qubit per layer in "noisy" points
 # (kind, n, layers, batch, repetitions)
 GRID = (
     [("exact", n, L, b, None) for n in (4, 8, 12, 16) for L in (1, 4) for b in (1, 32)]
-    + [("exact", 20, 1, 1, None), ("exact", 20, 2, 8, None), ("exact", 20, 4, 8, None),
-       ("exact", 22, 1, 1, None), ("exact", 22, 2, 4, None), ("exact", 24, 1, 2, None)]
+    + [
+        ("exact", 20, 1, 1, None),
+        ("exact", 20, 2, 8, None),
+        ("exact", 20, 4, 8, None),
+        ("exact", 22, 1, 1, None),
+        ("exact", 22, 2, 4, None),
+        ("exact", 24, 1, 2, None),
+    ]
     + [("shots", n, 2, b, r) for n in (4, 8, 12) for b in (8,) for r in (100, 1000)]
-    + [("noisy", 4, 2, 8, 100), ("noisy", 8, 2, 8, 100), ("noisy", 8, 1, 8, 100),
-       ("noisy", 12, 1, 8, 100), ("noisy", 4, 1, 32, 1000)]
+    + [
+        ("noisy", 4, 2, 8, 100),
+        ("noisy", 8, 2, 8, 100),
+        ("noisy", 8, 1, 8, 100),
+        ("noisy", 12, 1, 8, 100),
+        ("noisy", 4, 1, 32, 1000),
+    ]
 )
-QUICK = [("exact", 4, 2, 32, None), ("exact", 12, 4, 8, None), ("shots", 4, 2, 8, 100),
-         ("noisy", 4, 2, 8, 100)]
+QUICK = [
+    ("exact", 4, 2, 32, None),
+    ("exact", 12, 4, 8, None),
+    ("shots", 4, 2, 8, 100),
+    ("noisy", 4, 2, 8, 100),
+]
 FRESH_PROCESS_FROM = 20  # qubits
 
 
@@ -63,6 +79,7 @@ def layer_step(kind, n, layers, repetitions, backend):
     import tensorflow as tf
 
     from tfq_layers import PQC
+
     circuit, xs, ws, obs = (noisy_workload if kind == "noisy" else workload)(n, layers)
     layer = PQC(circuit, obs, input_symbols=xs, backend=backend, repetitions=repetitions)
     layer.build((None, n))
@@ -102,6 +119,7 @@ def measure(kind, n, layers, batch, repetitions, budget_s=6.0, min_rounds=3, max
     import tensorflow as tf
 
     from tfq_layers import PQC
+
     steps = {b: layer_step(kind, n, layers, repetitions, b)[0] for b in ("tfq", "statevector")}
     inputs = [tf.constant(x) for x in workload_inputs(n, batch)]
     first = {b: [t.numpy() for t in fn(inputs[0])] for b, fn in steps.items()}  # also traces
@@ -116,7 +134,7 @@ def measure(kind, n, layers, batch, repetitions, budget_s=6.0, min_rounds=3, max
     times = {b: [] for b in steps}
     order = list(steps)
     for r in range(rounds):
-        for b in (order if r % 2 == 0 else order[::-1]):
+        for b in order if r % 2 == 0 else order[::-1]:
             t0 = time.perf_counter()
             _block(steps[b](inputs[r % len(inputs)]))
             times[b].append(time.perf_counter() - t0)
@@ -125,10 +143,21 @@ def measure(kind, n, layers, batch, repetitions, budget_s=6.0, min_rounds=3, max
     circuit = (noisy_workload if kind == "noisy" else workload)(n, layers)
     auto = PQC(circuit[0], circuit[3], input_symbols=circuit[1], repetitions=repetitions)
     auto.build((None, n))
-    return dict(kind=kind, n=n, layers=layers, batch=batch, repetitions=repetitions,
-                tfq=statistics.median(times["tfq"]), sv=statistics.median(times["statevector"]),
-                ratio=statistics.median(ratios), ratio_q1=q1, ratio_q3=q3,
-                rounds=rounds, agree=err, auto=auto.backend)
+    return dict(
+        kind=kind,
+        n=n,
+        layers=layers,
+        batch=batch,
+        repetitions=repetitions,
+        tfq=statistics.median(times["tfq"]),
+        sv=statistics.median(times["statevector"]),
+        ratio=statistics.median(ratios),
+        ratio_q1=q1,
+        ratio_q3=q3,
+        rounds=rounds,
+        agree=err,
+        auto=auto.backend,
+    )
 
 
 def _block(result):
@@ -138,14 +167,23 @@ def _block(result):
 
 def _in_fresh_process(point, budget_s):
     spec = ",".join("" if v is None else str(v) for v in point)
-    out = subprocess.run([sys.executable, "-m", "benchmarks.crossovers", "--point", spec,
-                          "--budget", str(budget_s)], capture_output=True, text=True)
+    out = subprocess.run(
+        [sys.executable, "-m", "benchmarks.crossovers", "--point", spec, "--budget", str(budget_s)],
+        capture_output=True,
+        text=True,
+    )
     for line in out.stdout.splitlines():
         if line.startswith("RESULT "):
-            return json.loads(line[len("RESULT "):])
+            return json.loads(line[len("RESULT ") :])
     kind, n, layers, batch, reps = point
-    return dict(kind=kind, n=n, layers=layers, batch=batch, repetitions=reps,
-                failed=f"process exited with code {out.returncode}: {out.stderr[-300:].strip()}")
+    return dict(
+        kind=kind,
+        n=n,
+        layers=layers,
+        batch=batch,
+        repetitions=reps,
+        failed=f"process exited with code {out.returncode}: {out.stderr[-300:].strip()}",
+    )
 
 
 def _parse_point(spec):
@@ -155,19 +193,25 @@ def _parse_point(spec):
 
 def table(rows):
     """The rows as a Markdown table."""
-    lines = ["| kind | n | L | batch | R | TFQ | statevector | TFQ / statevector (quartiles of rounds) | faster "
-             "| auto | auto / best |", "|---" * 11 + "|"]
+    lines = [
+        "| kind | n | L | batch | R | TFQ | statevector | TFQ / statevector (quartiles of rounds) | faster "
+        "| auto | auto / best |",
+        "|---" * 11 + "|",
+    ]
     for r in rows:
         if "failed" in r:
-            lines.append(f"| {r['kind']} | {r['n']} | {r['layers']} | {r['batch']} | "
-                         f"{r['repetitions'] or '-'} | failed: {r['failed'][:60]} |")
+            lines.append(
+                f"| {r['kind']} | {r['n']} | {r['layers']} | {r['batch']} | "
+                f"{r['repetitions'] or '-'} | failed: {r['failed'][:60]} |"
+            )
             continue
         best = "statevector" if r["sv"] < r["tfq"] else "tfq"
         picked = r["sv"] if r["auto"] == "statevector" else r["tfq"]
         lines.append(
             f"| {r['kind']} | {r['n']} | {r['layers']} | {r['batch']} | {r['repetitions'] or '-'} "
             f"| {_fmt(r['tfq'])} | {_fmt(r['sv'])} | {r['ratio']:.2f} ({r['ratio_q1']:.2f}-"
-            f"{r['ratio_q3']:.2f}) | {best} | {r['auto']} | {picked / min(r['sv'], r['tfq']):.2f} |")
+            f"{r['ratio_q3']:.2f}) | {best} | {r['auto']} | {picked / min(r['sv'], r['tfq']):.2f} |"
+        )
     return "\n".join(lines)
 
 
@@ -186,13 +230,19 @@ def main(argv=None):
     parser.add_argument("--point", default=None, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.point:
-        print("RESULT " + json.dumps(measure(*_parse_point(args.point), budget_s=args.budget)),
-              flush=True)
+        print(
+            "RESULT " + json.dumps(measure(*_parse_point(args.point), budget_s=args.budget)),
+            flush=True,
+        )
         return
     from benchmarks.step_time import machine_summary
+
     print(f"machine: {machine_summary()}", flush=True)
-    points = [p for p in (QUICK if args.quick else GRID)
-              if (args.only is None or p[0] == args.only) and args.min_qubits <= p[1] <= args.max_qubits]
+    points = [
+        p
+        for p in (QUICK if args.quick else GRID)
+        if (args.only is None or p[0] == args.only) and args.min_qubits <= p[1] <= args.max_qubits
+    ]
     rows = []
     for point in points:
         if point[1] >= FRESH_PROCESS_FROM:
@@ -203,11 +253,13 @@ def main(argv=None):
         if "failed" in row:
             print(f"{point}: {row['failed']}", flush=True)
             continue
-        print(f"{row['kind']:>5} n={row['n']:>2} L={row['layers']} batch={row['batch']:>2} "
-              f"R={row['repetitions'] or '-':>4}: tfq {_fmt(row['tfq'])}, statevector "
-              f"{_fmt(row['sv'])}, tfq/sv {row['ratio']:.2f} ({row['ratio_q1']:.2f}-"
-              f"{row['ratio_q3']:.2f} over {row['rounds']} rounds), auto={row['auto']}",
-              flush=True)
+        print(
+            f"{row['kind']:>5} n={row['n']:>2} L={row['layers']} batch={row['batch']:>2} "
+            f"R={row['repetitions'] or '-':>4}: tfq {_fmt(row['tfq'])}, statevector "
+            f"{_fmt(row['sv'])}, tfq/sv {row['ratio']:.2f} ({row['ratio_q1']:.2f}-"
+            f"{row['ratio_q3']:.2f} over {row['rounds']} rounds), auto={row['auto']}",
+            flush=True,
+        )
     print(table(rows))
     if args.json:
         with open(args.json, "w") as f:

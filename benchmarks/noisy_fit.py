@@ -22,6 +22,7 @@ Each child reports the wall time of ``model.fit`` (with ``validation_data``), of
 epoch and of the mean later epoch, and the losses. ``--diagnose`` instead times the statevector
 simulator's steps per batch size with and without XLA (see ``diagnose``).
 """
+
 import argparse
 import json
 import platform
@@ -75,7 +76,7 @@ def build_data(kind, noise, n=4, n_train=80, n_val=40, seed=7):
 
     rng = np.random.default_rng(seed)
     x = rng.uniform(0, np.pi, (n_train + n_val, n)).astype(np.float32)
-    y = (x[:, : n // 2].sum(1) > x[:, n // 2:].sum(1)).astype(np.float32)[:, None]
+    y = (x[:, : n // 2].sum(1) > x[:, n // 2 :].sum(1)).astype(np.float32)[:, None]
     if kind == "compat":
         x = _encode(x, n)  # a tf.string tensor (Keras takes no numpy array of bytes objects)
     return {"x": x[:n_train], "y": y[:n_train], "vx": x[n_train:], "vy": y[n_train:]}
@@ -90,7 +91,8 @@ def _encode(x, n):
     circuit, xs, _, _ = workload(n, 1)
     encoder = cirq.Circuit(circuit[0])  # the rx(x_i) moment
     return tfq.convert_to_tensor(
-        [cirq.resolve_parameters(encoder, dict(zip(xs, row))) for row in x])
+        [cirq.resolve_parameters(encoder, dict(zip(xs, row))) for row in x]
+    )
 
 
 def build_model(kind, backend, repetitions, noise, n=4, layers=2):
@@ -104,15 +106,20 @@ def build_model(kind, backend, repetitions, noise, n=4, layers=2):
     circuit, xs, _, obs = workload(n, layers, noise=noise)
     if kind == "compat":
         inputs = keras.Input(shape=(), dtype="string")
-        layer = compat.NoisyPQC(circuit[1:], obs, repetitions=repetitions, sample_based=False,
-                                backend=backend)
+        layer = compat.NoisyPQC(
+            circuit[1:], obs, repetitions=repetitions, sample_based=False, backend=backend
+        )
     else:
         inputs = keras.Input(shape=(n,))
-        layer = tfq_layers.PQC(circuit, obs, input_symbols=xs, repetitions=repetitions,
-                               backend=backend)
+        layer = tfq_layers.PQC(
+            circuit, obs, input_symbols=xs, repetitions=repetitions, backend=backend
+        )
     model = keras.Model(inputs, keras.layers.Dense(1)(layer(inputs)))
-    model.compile(keras.optimizers.Adam(0.05), keras.losses.BinaryCrossentropy(from_logits=True),
-                  metrics=[keras.metrics.BinaryAccuracy(threshold=0.0, name="accuracy")])
+    model.compile(
+        keras.optimizers.Adam(0.05),
+        keras.losses.BinaryCrossentropy(from_logits=True),
+        metrics=[keras.metrics.BinaryAccuracy(threshold=0.0, name="accuracy")],
+    )
     return model, layer
 
 
@@ -120,9 +127,20 @@ def run_contender(name, args):
     from models._fresh import run_python
 
     kind, backend = CONTENDERS[name]
-    out = run_python(CHILD, [kind, backend, str(args.repetitions), str(args.noise),
-                             str(args.epochs), str(args.batch), str(args.qubits),
-                             str(args.layers)], timeout=3600)
+    out = run_python(
+        CHILD,
+        [
+            kind,
+            backend,
+            str(args.repetitions),
+            str(args.noise),
+            str(args.epochs),
+            str(args.batch),
+            str(args.qubits),
+            str(args.layers),
+        ],
+        timeout=3600,
+    )
     return json.loads(out.strip().splitlines()[-1])
 
 
@@ -147,8 +165,9 @@ def diagnose(args):
     circuit, xs, ws, obs = workload(n, args.layers, noise=args.noise)
     steps = {}
     for jit in (True, False):
-        sim = StatevectorSimulator(circuit, xs, shared_symbols=ws, trajectories=reps,
-                                   jit_compile=jit)
+        sim = StatevectorSimulator(
+            circuit, xs, shared_symbols=ws, trajectories=reps, jit_compile=jit
+        )
         w = tf.Variable(np.random.default_rng(0).uniform(0, 6, len(ws)).astype(np.float32))
 
         @tf.function(input_signature=[tf.TensorSpec([None, n], tf.float32)])
@@ -158,10 +177,14 @@ def diagnose(args):
             return tape.gradient(loss, w)
 
         steps["xla" if jit else "graph"] = step
-    print(f"{n} qubits, {args.layers} layers, depolarize({args.noise}), {reps} trajectories: "
-          "forward + gradient inside a tf.function with an unknown batch dimension")
-    print(f"{'batch':>6} {'XLA first s':>12} {'XLA later s':>12} {'graph first s':>14} "
-          f"{'graph later s':>14}")
+    print(
+        f"{n} qubits, {args.layers} layers, depolarize({args.noise}), {reps} trajectories: "
+        "forward + gradient inside a tf.function with an unknown batch dimension"
+    )
+    print(
+        f"{'batch':>6} {'XLA first s':>12} {'XLA later s':>12} {'graph first s':>14} "
+        f"{'graph later s':>14}"
+    )
     for b in (32, 16, 8, 5, 1):
         x = tf.constant(np.random.default_rng(b).uniform(0, 3, (b, n)).astype(np.float32))
         times = {name: [] for name in steps}
@@ -170,17 +193,21 @@ def diagnose(args):
                 t0 = time.perf_counter()
                 step(x).numpy()
                 times[name].append(time.perf_counter() - t0)
-        print(f"{b:>6} {times['xla'][0]:>12.3f} {np.median(times['xla'][1:]):>12.4f} "
-              f"{times['graph'][0]:>14.3f} {np.median(times['graph'][1:]):>14.4f}")
+        print(
+            f"{b:>6} {times['xla'][0]:>12.3f} {np.median(times['xla'][1:]):>12.4f} "
+            f"{times['graph'][0]:>14.3f} {np.median(times['graph'][1:]):>14.4f}"
+        )
 
     layer = tfq_layers.PQC(circuit, obs, input_symbols=xs, repetitions=reps)
     layer.build((None, n))
     for b in range(1, 41):
         layer(np.zeros((b, n), np.float32))
     sim = layer.simulator_backend.simulators[0]
-    print(f"PQC(backend='auto') -> {layer.backend}, XLA-compiled: {sim.jit_compile}; traces "
-          "of its simulator functions after eager calls with batch sizes 1..40:",
-          {k[0]: _traces(f) for k, f in sim._fn_cache.items()})
+    print(
+        f"PQC(backend='auto') -> {layer.backend}, XLA-compiled: {sim.jit_compile}; traces "
+        "of its simulator functions after eager calls with batch sizes 1..40:",
+        {k[0]: _traces(f) for k, f in sim._fn_cache.items()},
+    )
 
 
 def _traces(fn):
@@ -199,8 +226,11 @@ def main(argv=None):
     parser.add_argument("--batch", type=int, default=32)
     parser.add_argument("--rounds", type=int, default=1, help="runs of every contender (median)")
     parser.add_argument("--only", nargs="*", choices=list(CONTENDERS), help="a subset")
-    parser.add_argument("--diagnose", action="store_true",
-                        help="instead: per-batch-size step costs, XLA vs graph (see diagnose)")
+    parser.add_argument(
+        "--diagnose",
+        action="store_true",
+        help="instead: per-batch-size step costs, XLA vs graph (see diagnose)",
+    )
     parser.add_argument("--qubits", type=int, default=4, help="default 4")
     parser.add_argument("--layers", type=int, default=2, help="default 2")
     args = parser.parse_args(argv)
@@ -212,23 +242,32 @@ def main(argv=None):
         for name in names:
             res = run_contender(name, args)
             runs[name].append(res)
-            print(f"round {r + 1} {name:<16} [{res['backend']}] fit {res['fit']:7.1f} s "
-                  f"(first epoch {res['first']:.1f} s, later {res['rest']:.2f} s/epoch), "
-                  f"loss {res['loss']:.3f}, val_loss {res['val_loss']:.3f}", flush=True)
-    med = {name: {k: statistics.median(r[k] for r in rs) for k in ("fit", "first", "rest")}
-           for name, rs in runs.items()}
+            print(
+                f"round {r + 1} {name:<16} [{res['backend']}] fit {res['fit']:7.1f} s "
+                f"(first epoch {res['first']:.1f} s, later {res['rest']:.2f} s/epoch), "
+                f"loss {res['loss']:.3f}, val_loss {res['val_loss']:.3f}",
+                flush=True,
+            )
+    med = {
+        name: {k: statistics.median(r[k] for r in rs) for k in ("fit", "first", "rest")}
+        for name, rs in runs.items()
+    }
     ref = "compat NoisyPQC" if "compat NoisyPQC" in med else None
-    print(f"\n{platform.processor() or platform.machine()}, {platform.python_version()}; "
-          f"{args.qubits} qubits, {args.layers} layers, depolarize({args.noise}), {args.repetitions} trajectories, "
-          f"80 + 40 examples, batch {args.batch}, {args.epochs} epochs; median of {args.rounds}")
+    print(
+        f"\n{platform.processor() or platform.machine()}, {platform.python_version()}; "
+        f"{args.qubits} qubits, {args.layers} layers, depolarize({args.noise}), {args.repetitions} trajectories, "
+        f"80 + 40 examples, batch {args.batch}, {args.epochs} epochs; median of {args.rounds}"
+    )
     head = "| contender | backend | fit s | first epoch s | later epoch s |"
     if ref:
         head += " fit / NoisyPQC |"
     print(head)
     print("|" + " --- |" * (head.count("|") - 1))
     for name, m in med.items():
-        line = (f"| {name} | {runs[name][0]['backend']} | {m['fit']:.1f} | {m['first']:.2f} | "
-                f"{m['rest']:.3f} |")
+        line = (
+            f"| {name} | {runs[name][0]['backend']} | {m['fit']:.1f} | {m['first']:.2f} | "
+            f"{m['rest']:.3f} |"
+        )
         if ref:
             line += f" {m['fit'] / med[ref]['fit']:.2f} |"
         print(line)

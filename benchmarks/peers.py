@@ -25,6 +25,7 @@ Peers as configured here:
   ``OMP_NUM_THREADS=1`` unless set (with its default two threads on this busy 2-core machine a
   4-qubit step took 7x longer: the threads spin against other processes).
 """
+
 import argparse
 import json
 import os
@@ -42,13 +43,16 @@ PEERS = ("tcng", "lightning")
 
 # ---------------------------------------------------------------- workers (peers' environment)
 
+
 def _tcng_step(n, layers):
     import cotengra as ctg
     import tensorcircuit as tc
+
     K = tc.set_backend("jax")
     tc.set_dtype("complex64")
-    opt = ctg.ReusableHyperOptimizer(methods=["greedy"], max_repeats=16, minimize="flops",
-                                     parallel=False, progbar=False)
+    opt = ctg.ReusableHyperOptimizer(
+        methods=["greedy"], max_repeats=16, minimize="flops", parallel=False, progbar=False
+    )
     tc.set_contractor("custom", optimizer=opt, preprocessing=True)
 
     def outputs(x, w):
@@ -80,6 +84,7 @@ def _tcng_step(n, layers):
 def _lightning_step(n, layers):
     import pennylane as qml
     from pennylane import numpy as pnp
+
     dev = qml.device("lightning.qubit", wires=n, c_dtype=np.complex64)
 
     @qml.qnode(dev, diff_method="adjoint", interface="autograd")
@@ -137,27 +142,34 @@ def worker(peer, n, layers, batch):
 
 # ---------------------------------------------------------------- driver (project's environment)
 
+
 class Peer:
     """A peer worker process in the peers' environment."""
 
     def __init__(self, python, peer, n, layers, batch):
         root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-        env = {**os.environ, "PYTHONPATH": root, "JAX_PLATFORMS": "cpu",
-               "JAX_ENABLE_X64": "0"}
+        env = {**os.environ, "PYTHONPATH": root, "JAX_PLATFORMS": "cpu", "JAX_ENABLE_X64": "0"}
         if peer == "lightning":  # its OpenMP threads spin against other processes on a busy
             env.setdefault("OMP_NUM_THREADS", "1")  # machine: 7x slower at 4 qubits with 2
         self.name = peer
         self.proc = subprocess.Popen(
             [python, "-m", "benchmarks.peers", "--worker", f"{peer},{n},{layers},{batch}"],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env, cwd=root)
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+            env=env,
+            cwd=root,
+        )
         self.ready = self._read()
 
     def _read(self):
         while True:
             line = self.proc.stdout.readline()
             if not line:
-                raise RuntimeError(f"peer {self.name} exited (code {self.proc.wait()}); run it "
-                                   "alone with --worker to see its error")
+                raise RuntimeError(
+                    f"peer {self.name} exited (code {self.proc.wait()}); run it "
+                    "alone with --worker to see its error"
+                )
             if line.startswith("{"):
                 return json.loads(line)
 
@@ -178,19 +190,28 @@ class Peer:
 def run(python, cases=DEFAULT_CASES, peers=PEERS, budget_s=6.0, min_rounds=3, max_rounds=15):
     import tensorflow as tf
 
-    from benchmarks.step_time import (_block, layer_step_fn, machine_summary, raw_step_fn)
+    from benchmarks.step_time import _block, layer_step_fn, machine_summary, raw_step_fn
     from benchmarks.workload import workload
+
     print(f"machine: {machine_summary()}", flush=True)
     versions = subprocess.run(
-        [python, "-c", "import importlib.metadata as m; print(', '.join(p + ' ' + m.version(p) "
-         "for p in ('tensorcircuit-ng', 'jax', 'cotengra', 'pennylane', 'pennylane-lightning')))"],
-        capture_output=True, text=True).stdout.strip()
+        [
+            python,
+            "-c",
+            "import importlib.metadata as m; print(', '.join(p + ' ' + m.version(p) "
+            "for p in ('tensorcircuit-ng', 'jax', 'cotengra', 'pennylane', 'pennylane-lightning')))",
+        ],
+        capture_output=True,
+        text=True,
+    ).stdout.strip()
     print(f"peers: {versions}", flush=True)
     rows = []
     for n, layers, batch in cases:
         circuit, xs, ws, obs = workload(n, layers)
-        ours = {"raw": raw_step_fn(circuit, xs, ws, obs),
-                "sv": layer_step_fn(circuit, xs, ws, obs, backend="statevector")}
+        ours = {
+            "raw": raw_step_fn(circuit, xs, ws, obs),
+            "sv": layer_step_fn(circuit, xs, ws, obs, backend="statevector"),
+        }
         batches = [tf.constant(x) for x in workload_inputs(n, batch)]
         want = [t.numpy() for t in ours["sv"](batches[0])]
         workers = {p: Peer(python, p, n, layers, batch) for p in peers}
@@ -201,8 +222,10 @@ def run(python, cases=DEFAULT_CASES, peers=PEERS, budget_s=6.0, min_rounds=3, ma
                 scale = max(1.0, float(np.abs(want[0]).max()), float(np.abs(want[1]).max()))
                 err = max(float(np.abs(gw - want[0]).max()), float(np.abs(gx - want[1]).max()))
                 if not err <= 2e-3 * scale:
-                    raise AssertionError(f"peer {p} disagrees with the statevector layer at "
-                                         f"{(n, layers, batch)}: max |gradient difference| {err:.2e}")
+                    raise AssertionError(
+                        f"peer {p} disagrees with the statevector layer at "
+                        f"{(n, layers, batch)}: max |gradient difference| {err:.2e}"
+                    )
             for fn in ours.values():
                 _block(fn(batches[1]))
             probe = {}
@@ -237,14 +260,25 @@ def run(python, cases=DEFAULT_CASES, peers=PEERS, budget_s=6.0, min_rounds=3, ma
                 w.close()
         t = {k: statistics.median(v) for k, v in times.items()}
         best_peer = min(t[p] for p in peers)
-        row = dict(n=n, layers=layers, batch=batch, **t, best_peer_over_ours=best_peer / t["sv"],
-                   rounds=rounds, block=block, first_call=first)
+        row = dict(
+            n=n,
+            layers=layers,
+            batch=batch,
+            **t,
+            best_peer_over_ours=best_peer / t["sv"],
+            rounds=rounds,
+            block=block,
+            first_call=first,
+        )
         rows.append(row)
-        print(f"n={n:>2} L={layers} batch={batch:>2}: raw TFQ {_fmt(t['raw'])}, pqc sv "
-              f"{_fmt(t['sv'])}, " + ", ".join(f"{p} {_fmt(t[p])}" for p in peers)
-              + f"; best peer / ours {row['best_peer_over_ours']:.2f} ({rounds} rounds of {block}; "
-              "peers' first call " + ", ".join(f"{p} {v:.1f} s" for p, v in first.items()) + ")",
-              flush=True)
+        print(
+            f"n={n:>2} L={layers} batch={batch:>2}: raw TFQ {_fmt(t['raw'])}, pqc sv "
+            f"{_fmt(t['sv'])}, "
+            + ", ".join(f"{p} {_fmt(t[p])}" for p in peers)
+            + f"; best peer / ours {row['best_peer_over_ours']:.2f} ({rounds} rounds of {block}; "
+            "peers' first call " + ", ".join(f"{p} {v:.1f} s" for p, v in first.items()) + ")",
+            flush=True,
+        )
     print(table(rows, peers))
     return rows
 
@@ -253,8 +287,15 @@ def table(rows, peers=PEERS):
     head = ["n", "L", "batch", "raw TFQ op", "pqc sv (ours)", *peers, "best peer / ours"]
     lines = ["| " + " | ".join(head) + " |", "|---" * len(head) + "|"]
     for r in rows:
-        cells = [r["n"], r["layers"], r["batch"], _fmt(r["raw"]), _fmt(r["sv"]),
-                 *[_fmt(r[p]) for p in peers], f"{r['best_peer_over_ours']:.2f}"]
+        cells = [
+            r["n"],
+            r["layers"],
+            r["batch"],
+            _fmt(r["raw"]),
+            _fmt(r["sv"]),
+            *[_fmt(r[p]) for p in peers],
+            f"{r['best_peer_over_ours']:.2f}",
+        ]
         lines.append("| " + " | ".join(str(c) for c in cells) + " |")
     return "\n".join(lines)
 
@@ -265,8 +306,11 @@ def _fmt(seconds):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--python", default=".venv-peers/bin/python",
-                        help="the peers' environment's python (make bench-peers creates it)")
+    parser.add_argument(
+        "--python",
+        default=".venv-peers/bin/python",
+        help="the peers' environment's python (make bench-peers creates it)",
+    )
     parser.add_argument("--quick", action="store_true", help="the two smallest cases only")
     parser.add_argument("--sizes", nargs="*", default=None, help="n,L,batch triples")
     parser.add_argument("--peers", default=",".join(PEERS))

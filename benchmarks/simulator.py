@@ -60,8 +60,17 @@ def _sim_expectation(sim, v, n, obs):
     return sim.expectation(v, obs)
 
 
-def bench(n, layers, batch, reps=5, tfq=True, gradients=("autodiff", "adjoint"), jit=(True,), fusion=(None,),
-          shared=(True,)):
+def bench(
+    n,
+    layers,
+    batch,
+    reps=5,
+    tfq=True,
+    gradients=("autodiff", "adjoint"),
+    jit=(True,),
+    fusion=(None,),
+    shared=(True,),
+):
     """Time forward+gradient for TFQ (adjoint differentiator) and our simulator variants."""
     circuit, names, obs, qs = _workload(n, layers)
     rng = np.random.default_rng(0)
@@ -78,7 +87,8 @@ def bench(n, layers, batch, reps=5, tfq=True, gradients=("autodiff", "adjoint"),
             tfq_mod = None
         if tfq_mod is not None:
             op = tfq_mod.differentiators.Adjoint().generate_differentiable_op(
-                analytic_op=tfq_mod.get_expectation_op())
+                analytic_op=tfq_mod.get_expectation_op()
+            )
             circ_t = tfq_mod.convert_to_tensor([circuit] * batch)
             ops_t = tfq_mod.convert_to_tensor([obs] * batch)
             names_t = tf.constant(names)
@@ -94,7 +104,9 @@ def bench(n, layers, batch, reps=5, tfq=True, gradients=("autodiff", "adjoint"),
             rows.append(("tfq adjoint", *_timeit(lambda v: run_tfq(v)[1].numpy(), reps, batches)))
     for grad in gradients:
         for j, fq, sh in [(j, fq, sh) for j in jit for fq in fusion for sh in shared]:
-            sim = _simulator(circuit, names, qs, n, sh, gradient=grad, jit_compile=j, fusion_qubits=fq)
+            sim = _simulator(
+                circuit, names, qs, n, sh, gradient=grad, jit_compile=j, fusion_qubits=fq
+            )
 
             @tf.function
             def run(v, sim=sim):
@@ -104,9 +116,13 @@ def bench(n, layers, batch, reps=5, tfq=True, gradients=("autodiff", "adjoint"),
                     loss = tf.reduce_sum(e)
                 return loss, t.gradient(loss, v)
 
-            rows.append((f"sv {grad}{' xla' if sim.jit_compile else ''}{' shared' if sh else ''} "
-                         f"k={sim.fusion_qubits} ({sim.n_steps} steps)",
-                         *_timeit(lambda v: run(v)[1].numpy(), reps, batches)))
+            rows.append(
+                (
+                    f"sv {grad}{' xla' if sim.jit_compile else ''}{' shared' if sh else ''} "
+                    f"k={sim.fusion_qubits} ({sim.n_steps} steps)",
+                    *_timeit(lambda v: run(v)[1].numpy(), reps, batches),
+                )
+            )
     return rows
 
 
@@ -116,9 +132,18 @@ def memory_probe(n, layers, batch, gradient, jit):
     Meant to run in a fresh process with TF_CPU_ALLOCATOR_USE_BFC=true (see `--memory`).
     """
     circuit, names, obs, qs = _workload(n, layers)
-    values = tf.constant(np.random.default_rng(0).uniform(-3, 3, (batch, len(names))).astype(np.float32))
-    sim = _simulator(circuit, names, qs, n, True, gradient=gradient,
-                     jit_compile={"auto": "auto", "1": True, "0": False}[jit])
+    values = tf.constant(
+        np.random.default_rng(0).uniform(-3, 3, (batch, len(names))).astype(np.float32)
+    )
+    sim = _simulator(
+        circuit,
+        names,
+        qs,
+        n,
+        True,
+        gradient=gradient,
+        jit_compile={"auto": "auto", "1": True, "0": False}[jit],
+    )
 
     @tf.function
     def run(v):
@@ -135,8 +160,10 @@ def memory_probe(n, layers, batch, gradient, jit):
     except (ValueError, RuntimeError):  # allocator without statistics
         peak = float("nan")
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"MEMORY n={n} L={layers} batch={batch} {sim.gradient} xla={sim.jit_compile}: "
-          f"TF allocator peak {peak:.0f} MiB (steady-state call), process peak RSS {rss:.0f} MiB")
+    print(
+        f"MEMORY n={n} L={layers} batch={batch} {sim.gradient} xla={sim.jit_compile}: "
+        f"TF allocator peak {peak:.0f} MiB (steady-state call), process peak RSS {rss:.0f} MiB"
+    )
 
 
 def main(argv=None):
@@ -147,10 +174,16 @@ def main(argv=None):
     p.add_argument("--gradients", default="autodiff,adjoint")
     p.add_argument("--jit", default="auto", help="jit_compile variants: auto, 1, 0 or both")
     p.add_argument("--fusion", default="", help="comma-separated fusion_qubits values to compare")
-    p.add_argument("--shared", default="1",
-                   help="weights as shared symbols (as PQC passes them): 1, 0 (tiled per example) or both")
-    p.add_argument("--memory", action="store_true",
-                   help="measure memory of each size in a fresh subprocess instead of timing")
+    p.add_argument(
+        "--shared",
+        default="1",
+        help="weights as shared symbols (as PQC passes them): 1, 0 (tiled per example) or both",
+    )
+    p.add_argument(
+        "--memory",
+        action="store_true",
+        help="measure memory of each size in a fresh subprocess instead of timing",
+    )
     p.add_argument("--memory-probe", default=None, help=argparse.SUPPRESS)
     a = p.parse_args(argv)
     if a.memory_probe:
@@ -161,27 +194,53 @@ def main(argv=None):
         import subprocess
         import sys
 
-        sizes = DEFAULT_SIZES if not a.sizes else [tuple(int(x) for x in s.split(",")) for s in a.sizes]
+        sizes = (
+            DEFAULT_SIZES if not a.sizes else [tuple(int(x) for x in s.split(",")) for s in a.sizes]
+        )
         env = {**os.environ, "TF_CPU_ALLOCATOR_USE_BFC": "true"}
         for n, L, b in sizes:
             for g in a.gradients.split(","):
-                out = subprocess.run([sys.executable, "-m", "benchmarks.simulator", "--memory-probe",
-                                      f"{n},{L},{b},{g},{a.jit}"], capture_output=True, text=True, env=env)
+                out = subprocess.run(
+                    [
+                        sys.executable,
+                        "-m",
+                        "benchmarks.simulator",
+                        "--memory-probe",
+                        f"{n},{L},{b},{g},{a.jit}",
+                    ],
+                    capture_output=True,
+                    text=True,
+                    env=env,
+                )
                 lines = [ln for ln in out.stdout.splitlines() if ln.startswith("MEMORY")]
                 print(lines[-1] if lines else out.stderr[-1000:], flush=True)
         return
     sizes = DEFAULT_SIZES if not a.sizes else [tuple(int(x) for x in s.split(",")) for s in a.sizes]
-    print(f"{'n':>3} {'L':>2} {'batch':>5}  {'variant':<36} {'wall ms':>9} {'cpu ms':>9} {'vs tfq':>7}")
+    print(
+        f"{'n':>3} {'L':>2} {'batch':>5}  {'variant':<36} {'wall ms':>9} {'cpu ms':>9} {'vs tfq':>7}"
+    )
     for n, L, b in sizes:
-        rows = bench(n, L, b, reps=a.reps, tfq=not a.no_tfq, gradients=a.gradients.split(","),
-                     jit={"auto": ("auto",), "1": (True,), "0": (False,), "both": (True, False)}[a.jit],
-                     fusion=tuple(int(f) for f in a.fusion.split(",")) if a.fusion else (None,),
-                     shared={"1": (True,), "0": (False,), "both": (True, False)}[a.shared])
+        rows = bench(
+            n,
+            L,
+            b,
+            reps=a.reps,
+            tfq=not a.no_tfq,
+            gradients=a.gradients.split(","),
+            jit={"auto": ("auto",), "1": (True,), "0": (False,), "both": (True, False)}[a.jit],
+            fusion=tuple(int(f) for f in a.fusion.split(",")) if a.fusion else (None,),
+            shared={"1": (True,), "0": (False,), "both": (True, False)}[a.shared],
+        )
         ref = rows[0][1] if rows and rows[0][0].startswith("tfq") else None
         for name, wall, cpu in rows:
             ratio = f"{ref / wall:6.1f}x" if ref else ""
-            print(f"{n:>3} {L:>2} {b:>5}  {name:<36} {wall * 1e3:9.2f} {cpu * 1e3:9.2f} {ratio:>7}", flush=True)
-    print(f"peak RSS of this process: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB")
+            print(
+                f"{n:>3} {L:>2} {b:>5}  {name:<36} {wall * 1e3:9.2f} {cpu * 1e3:9.2f} {ratio:>7}",
+                flush=True,
+            )
+    print(
+        f"peak RSS of this process: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB"
+    )
 
 
 if __name__ == "__main__":

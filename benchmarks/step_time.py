@@ -22,6 +22,7 @@ per-step work included). Then the peak memory of a step of each backend at (16, 
 is measured in fresh processes: the process peak RSS (TFQ's simulator allocates outside
 TensorFlow's allocator) and, for the statevector backend, TensorFlow's allocator peak.
 """
+
 import argparse
 import platform
 import statistics
@@ -39,7 +40,8 @@ from tfq_layers import PQC
 def raw_step_fn(circuit, xs, ws, observables):
     """A step that calls TFQ's op directly: the baseline every ratio divides."""
     op = tfq.differentiators.Adjoint().generate_differentiable_op(
-        analytic_op=tfq.get_expectation_op())
+        analytic_op=tfq.get_expectation_op()
+    )
     program = tfq.convert_to_tensor([circuit])
     names = tf.constant([s.name for s in xs + ws])
     pauli = tfq.convert_to_tensor([observables])
@@ -101,8 +103,9 @@ def dense_step_fn(n, layers, jit_compile=False):
     qubits = cirq.GridQubit.rect(1, n)
     ring = cirq.unitary(cirq.Circuit(cirq.CNOT(qubits[i], qubits[(i + 1) % n]) for i in range(n)))
     ring = tf.constant(ring.astype(np.complex64))
-    zsign = np.array([[1 - 2 * ((k >> (n - 1 - i)) & 1) for i in range(n)] for k in range(2**n)],
-                     np.float32)
+    zsign = np.array(
+        [[1 - 2 * ((k >> (n - 1 - i)) & 1) for i in range(n)] for k in range(2**n)], np.float32
+    )
     weights = tf.Variable(workload_weights(2 * n * layers))
 
     def rot(axis, t):  # 2x2 rotation matrices, batched over the shape of t
@@ -121,15 +124,24 @@ def dense_step_fn(n, layers, jit_compile=False):
         w = tf.reshape(weights, [layers, n, 2])
         psi = None
         for i in range(n):  # encoding + first layer: one two-amplitude vector per qubit
-            v = tf.linalg.matvec(rot("z", w[0, i, 1]) @ rot("y", w[0, i, 0]), rot("x", inputs[:, i])[..., 0])
-            psi = v if psi is None else tf.reshape(psi[:, :, None] * v[:, None, :], [-1, 2 * psi.shape[1]])
+            v = tf.linalg.matvec(
+                rot("z", w[0, i, 1]) @ rot("y", w[0, i, 0]), rot("x", inputs[:, i])[..., 0]
+            )
+            psi = (
+                v
+                if psi is None
+                else tf.reshape(psi[:, :, None] * v[:, None, :], [-1, 2 * psi.shape[1]])
+            )
         u = ring
         for layer in range(1, layers):
             r = None
             for i in range(n):
                 m = rot("z", w[layer, i, 1]) @ rot("y", w[layer, i, 0])
-                r = m if r is None else tf.reshape(r[:, None, :, None] * m[None, :, None, :],
-                                                   [2 * r.shape[0]] * 2)
+                r = (
+                    m
+                    if r is None
+                    else tf.reshape(r[:, None, :, None] * m[None, :, None, :], [2 * r.shape[0]] * 2)
+                )
             u = ring @ r @ u
         psi = psi @ tf.transpose(u)
         return tf.math.real(psi * tf.math.conj(psi)) @ zsign
@@ -158,8 +170,10 @@ def check_agree(steps, inputs, reference="raw", atol=2e-3, skip=("floor", "floor
         got = [t.numpy() for t in fn(inputs)]
         err = max(float(np.max(np.abs(a - b))) for a, b in zip(got, want))
         if not err <= atol:
-            raise AssertionError(f"benchmark contender {name!r} disagrees with {reference!r}: "
-                                 f"max |gradient difference| {err:.2e} > {atol}")
+            raise AssertionError(
+                f"benchmark contender {name!r} disagrees with {reference!r}: "
+                f"max |gradient difference| {err:.2e} > {atol}"
+            )
 
 
 def time_interleaved(steps, inputs, repeats, warmup=2, block=1):
@@ -203,6 +217,7 @@ def _block(result):
 
 def machine_summary():
     import os
+
     cpu = platform.processor() or platform.machine()
     try:
         with open("/proc/cpuinfo") as f:
@@ -267,6 +282,7 @@ def step_traffic(layer, batch):
     method un-computes the state as well, about 2 passes). It ignores that the first steps of a
     product-state prefix touch less than the full state, and that a cache may serve a pass."""
     from tfq_layers.backends import memory
+
     sim = layer._engine.backend.simulators[0]
     traffic = getattr(sim, "traffic", None)
     if traffic is not None:
@@ -288,22 +304,30 @@ def run(cases=DEFAULT_CASES, budget_s=4.0, min_repeats=5, max_repeats=50, block=
     bandwidth = None
     if any(n >= ROOFLINE_FROM for n, _, _ in cases):
         bandwidth, rates = measure_bandwidth(device)
-        print("memory bandwidth (copy of a 256 MiB array, read + write): "
-              + ", ".join(f"{k} {v / 1e9:.1f} GB/s" for k, v in rates.items()), flush=True)
-    head = (f"{'n':>3} {'L':>2} {'batch':>5} | {'raw TFQ op':>10} {'pqc tfq':>10} {'pqc sv':>10} "
-            f"{'pqc auto':>10} | {'tfq/raw':>7} {'raw/sv':>7} {'auto/best':>9} auto=")
+        print(
+            "memory bandwidth (copy of a 256 MiB array, read + write): "
+            + ", ".join(f"{k} {v / 1e9:.1f} GB/s" for k, v in rates.items()),
+            flush=True,
+        )
+    head = (
+        f"{'n':>3} {'L':>2} {'batch':>5} | {'raw TFQ op':>10} {'pqc tfq':>10} {'pqc sv':>10} "
+        f"{'pqc auto':>10} | {'tfq/raw':>7} {'raw/sv':>7} {'auto/best':>9} auto="
+    )
     print(head)
     rows = []
     for n, layers, batch in cases:
         circuit, xs, ws, obs = workload(n, layers)
         sv_step = layer_step_fn(circuit, xs, ws, obs, backend="statevector")
-        steps = {"raw": raw_step_fn(circuit, xs, ws, obs),
-                 "tfq": layer_step_fn(circuit, xs, ws, obs, backend="tfq"),
-                 "sv": sv_step,
-                 "auto": layer_step_fn(circuit, xs, ws, obs)}
+        steps = {
+            "raw": raw_step_fn(circuit, xs, ws, obs),
+            "tfq": layer_step_fn(circuit, xs, ws, obs, backend="tfq"),
+            "sv": sv_step,
+            "auto": layer_step_fn(circuit, xs, ws, obs),
+        }
         if n <= 12:  # XLA compile time grows with the unrolled circuit; the step gains little above
-            steps["sv_xla"] = layer_step_fn(circuit, xs, ws, obs, backend="statevector",
-                                            jit_compile=True)
+            steps["sv_xla"] = layer_step_fn(
+                circuit, xs, ws, obs, backend="statevector", jit_compile=True
+            )
         if n <= 8:  # full-register matrices: 2**n x 2**n
             steps["dense"] = dense_step_fn(n, layers)
             steps["dense_xla"] = dense_step_fn(n, layers, jit_compile=True)
@@ -315,33 +339,61 @@ def run(cases=DEFAULT_CASES, budget_s=4.0, min_repeats=5, max_repeats=50, block=
         # blocks of back-to-back calls lasting ~30 ms for the fastest contender (see time_interleaved)
         fastest = min(v for k, v in probe.items() if k not in REFERENCES)
         calls = block or int(min(20, max(1, round(0.03 / max(fastest, 1e-6)))))
-        repeats = int(min(max_repeats, max(min_repeats, budget_s / max(calls * sum(probe.values()), 1e-6))))
+        repeats = int(
+            min(max_repeats, max(min_repeats, budget_s / max(calls * sum(probe.values()), 1e-6)))
+        )
         t = time_interleaved(steps, inputs, repeats, warmup=0, block=calls)
         auto_name = PQC(circuit, obs, input_symbols=xs)
         auto_name.build((None, n))
-        row = dict(n=n, layers=layers, batch=batch, **t, auto_backend=auto_name.backend,
-                   overhead=t["tfq"] / t["raw"], speedup=t["raw"] / t["sv"],
-                   auto_vs_best=t["auto"] / min(t["tfq"], t["sv"]), repeats=repeats, block=calls)
+        row = dict(
+            n=n,
+            layers=layers,
+            batch=batch,
+            **t,
+            auto_backend=auto_name.backend,
+            overhead=t["tfq"] / t["raw"],
+            speedup=t["raw"] / t["sv"],
+            auto_vs_best=t["auto"] / min(t["tfq"], t["sv"]),
+            repeats=repeats,
+            block=calls,
+        )
         rows.append(row)
-        xla = (f"; sv with the whole step under XLA {_ms(t['sv_xla'])}, raw/that "
-               f"{t['raw'] / t['sv_xla']:.1f}x" if "sv_xla" in t else "")
-        print(f"{n:>3} {layers:>2} {batch:>5} | {_ms(t['raw'])} {_ms(t['tfq'])} {_ms(t['sv'])} "
-              f"{_ms(t['auto'])} | {row['overhead']:7.3f} {row['speedup']:6.1f}x "
-              f"{row['auto_vs_best']:9.3f} {auto_name.backend}  ({repeats} rounds of {calls} calls{xla})",
-              flush=True)
-        dense = (f"; hand-written dense TF simulation {_ms(t['dense']).strip()} graph, "
-                 f"{_ms(t['dense_xla']).strip()} XLA" if "dense" in t else "")
-        print(f"{'':15}  no-simulation floor {_ms(t['floor']).strip()} graph, "
-              f"{_ms(t['floor_xla']).strip()} XLA: raw/floor {t['raw'] / t['floor']:.1f}x, "
-              f"{t['raw'] / t['floor_xla']:.1f}x{dense}", flush=True)
+        xla = (
+            f"; sv with the whole step under XLA {_ms(t['sv_xla'])}, raw/that "
+            f"{t['raw'] / t['sv_xla']:.1f}x"
+            if "sv_xla" in t
+            else ""
+        )
+        print(
+            f"{n:>3} {layers:>2} {batch:>5} | {_ms(t['raw'])} {_ms(t['tfq'])} {_ms(t['sv'])} "
+            f"{_ms(t['auto'])} | {row['overhead']:7.3f} {row['speedup']:6.1f}x "
+            f"{row['auto_vs_best']:9.3f} {auto_name.backend}  ({repeats} rounds of {calls} calls{xla})",
+            flush=True,
+        )
+        dense = (
+            f"; hand-written dense TF simulation {_ms(t['dense']).strip()} graph, "
+            f"{_ms(t['dense_xla']).strip()} XLA"
+            if "dense" in t
+            else ""
+        )
+        print(
+            f"{'':15}  no-simulation floor {_ms(t['floor']).strip()} graph, "
+            f"{_ms(t['floor_xla']).strip()} XLA: raw/floor {t['raw'] / t['floor']:.1f}x, "
+            f"{t['raw'] / t['floor_xla']:.1f}x{dense}",
+            flush=True,
+        )
         if bandwidth is not None and n >= ROOFLINE_FROM:
             moved, source = step_traffic(sv_step.layer, batch)
-            row.update(traffic_bytes=moved, bandwidth=bandwidth,
-                       roofline=moved / bandwidth / t["sv"])
-            print(f"{'':15}  roofline (statevector): {moved / 2**30:.2f} GiB of state read + "
-                  f"written per step ({source}); at {bandwidth / 1e9:.1f} GB/s that is "
-                  f"{_ms(moved / bandwidth).strip()}, the step takes {_ms(t['sv']).strip()}: "
-                  f"{100 * row['roofline']:.0f}% of the roofline", flush=True)
+            row.update(
+                traffic_bytes=moved, bandwidth=bandwidth, roofline=moved / bandwidth / t["sv"]
+            )
+            print(
+                f"{'':15}  roofline (statevector): {moved / 2**30:.2f} GiB of state read + "
+                f"written per step ({source}); at {bandwidth / 1e9:.1f} GB/s that is "
+                f"{_ms(moved / bandwidth).strip()}, the step takes {_ms(t['sv']).strip()}: "
+                f"{100 * row['roofline']:.0f}% of the roofline",
+                flush=True,
+            )
     return rows
 
 
@@ -349,13 +401,19 @@ def fit_model(n, layers, n_features, backend, jit_compile, steps_per_execution=1
     """``Dense(n, tanh) -> PQC(workload circuit) -> Dense(1, sigmoid)``, compiled as a user would
     (Adam, binary cross-entropy, accuracy)."""
     from tfq_layers._keras import keras
+
     circuit, xs, ws, obs = workload(n, layers)
     inputs = keras.Input((n_features,))
     h = keras.layers.Dense(n, activation="tanh")(inputs)
     z = PQC(circuit, obs, input_symbols=xs, backend=backend)(h)
     model = keras.Model(inputs, keras.layers.Dense(1, activation="sigmoid")(z))
-    model.compile(keras.optimizers.Adam(0.01), "binary_crossentropy", metrics=["accuracy"],
-                  jit_compile=jit_compile, steps_per_execution=steps_per_execution)
+    model.compile(
+        keras.optimizers.Adam(0.01),
+        "binary_crossentropy",
+        metrics=["accuracy"],
+        jit_compile=jit_compile,
+        steps_per_execution=steps_per_execution,
+    )
     return model
 
 
@@ -386,9 +444,11 @@ def run_fit(n=4, layers=2, batch=32, examples=512, n_features=30, rounds=5):
                 self.deltas.append(self.marks[-1] - self.marks[-2])
 
     x, y = _fit_data(examples, n_features)
-    models = {"tfq": fit_model(n, layers, n_features, "tfq", False),
-              "sv": fit_model(n, layers, n_features, "statevector", False),
-              "sv_xla": fit_model(n, layers, n_features, "statevector", True)}
+    models = {
+        "tfq": fit_model(n, layers, n_features, "tfq", False),
+        "sv": fit_model(n, layers, n_features, "statevector", False),
+        "sv_xla": fit_model(n, layers, n_features, "statevector", True),
+    }
     clocks = {name: Clock() for name in models}
     for model in models.values():  # trace and compile
         model.fit(x, y, batch_size=batch, epochs=1, verbose=0)
@@ -399,10 +459,13 @@ def run_fit(n=4, layers=2, batch=32, examples=512, n_features=30, rounds=5):
         for name in order:
             models[name].fit(x, y, batch_size=batch, epochs=1, verbose=0, callbacks=[clocks[name]])
     t = {name: statistics.median(clock.deltas) for name, clock in clocks.items()}
-    print(f"model.fit, Dense({n_features}->{n}) -> PQC(n={n}, L={layers}) -> Dense(1), batch {batch}, "
-          f"per step: tfq {_ms(t['tfq']).strip()}, statevector {_ms(t['sv']).strip()}, statevector "
-          f"with jit_compile=True {_ms(t['sv_xla']).strip()}; tfq/sv {t['tfq'] / t['sv']:.1f}x, "
-          f"tfq/(sv, XLA) {t['tfq'] / t['sv_xla']:.1f}x", flush=True)
+    print(
+        f"model.fit, Dense({n_features}->{n}) -> PQC(n={n}, L={layers}) -> Dense(1), batch {batch}, "
+        f"per step: tfq {_ms(t['tfq']).strip()}, statevector {_ms(t['sv']).strip()}, statevector "
+        f"with jit_compile=True {_ms(t['sv_xla']).strip()}; tfq/sv {t['tfq'] / t['sv']:.1f}x, "
+        f"tfq/(sv, XLA) {t['tfq'] / t['sv_xla']:.1f}x",
+        flush=True,
+    )
     return t
 
 
@@ -425,8 +488,11 @@ def run_fit_throughput(n=4, layers=2, batch=32, examples=512, n_features=30, epo
             times[key].append((time.perf_counter() - t0) / steps)
     t = {key: statistics.median(v) for key, v in times.items()}
     for key, value in t.items():
-        print(f"model.fit throughput, {key[0]}, steps_per_execution={key[1]}: {_ms(value).strip()} "
-              "per step", flush=True)
+        print(
+            f"model.fit throughput, {key[0]}, steps_per_execution={key[1]}: {_ms(value).strip()} "
+            "per step",
+            flush=True,
+        )
     return t
 
 
@@ -454,25 +520,38 @@ def memory_probe(n, layers, batch, backend):
     try:
         tf.config.experimental.reset_memory_stats("CPU:0")
         _block(step(inputs))
-        peak = tf.config.experimental.get_memory_info("CPU:0")["peak"] / 2 ** 20
+        peak = tf.config.experimental.get_memory_info("CPU:0")["peak"] / 2**20
     except (ValueError, RuntimeError):
         peak = float("nan")
     after = _vm_kib("VmHWM") / 1024
-    print(f"MEMORY n={n} L={layers} batch={batch} backend={backend}: process peak RSS "
-          f"{after:.0f} MiB (of which {before:.0f} MiB before the first step: TF, TFQ, Cirq and "
-          f"the model), TF allocator peak {peak:.0f} MiB", flush=True)
+    print(
+        f"MEMORY n={n} L={layers} batch={batch} backend={backend}: process peak RSS "
+        f"{after:.0f} MiB (of which {before:.0f} MiB before the first step: TF, TFQ, Cirq and "
+        f"the model), TF allocator peak {peak:.0f} MiB",
+        flush=True,
+    )
 
 
 def run_memory(cases):
     import os
     import subprocess
     import sys
+
     env = {**os.environ, "TF_CPU_ALLOCATOR_USE_BFC": "true"}
     for n, layers, batch in cases:
         for backend in ("tfq", "statevector"):
-            out = subprocess.run([sys.executable, "-m", "benchmarks.step_time", "--memory-probe",
-                                  f"{n},{layers},{batch},{backend}"], capture_output=True,
-                                 text=True, env=env)
+            out = subprocess.run(
+                [
+                    sys.executable,
+                    "-m",
+                    "benchmarks.step_time",
+                    "--memory-probe",
+                    f"{n},{layers},{batch},{backend}",
+                ],
+                capture_output=True,
+                text=True,
+                env=env,
+            )
             lines = [ln for ln in out.stdout.splitlines() if ln.startswith("MEMORY")]
             print(lines[-1] if lines else out.stderr[-1500:], flush=True)
 
@@ -485,6 +564,7 @@ def run_many_circuits(sizes=(4, 8), depth=10, count=100, repeats=5, seed=0):
     import sympy
 
     from tfq_layers.compat import layers as compat
+
     rng = np.random.default_rng(seed)
     for n in sizes:
         qubits = cirq.GridQubit.rect(1, n)
@@ -493,8 +573,10 @@ def run_many_circuits(sizes=(4, 8), depth=10, count=100, repeats=5, seed=0):
         for _ in range(count):
             c = cirq.Circuit(cirq.ry(np.pi / 4).on_each(*qubits))
             for d in range(depth):
-                c.append([cirq.rx, cirq.ry, cirq.rz][rng.integers(3)](symbols[d * n + i]).on(q)
-                         for i, q in enumerate(qubits))
+                c.append(
+                    [cirq.rx, cirq.ry, cirq.rz][rng.integers(3)](symbols[d * n + i]).on(q)
+                    for i, q in enumerate(qubits)
+                )
                 c.append(cirq.CZ(qubits[i], qubits[i + 1]) for i in range(n - 1))
             circuits.append(c)
         values = tf.constant(rng.uniform(0, 2 * np.pi, (count, len(symbols))), tf.float32)
@@ -507,8 +589,12 @@ def run_many_circuits(sizes=(4, 8), depth=10, count=100, repeats=5, seed=0):
                 start = time.perf_counter()
                 with tf.GradientTape() as tape:
                     tape.watch(values)
-                    out = layer(circuits, symbol_names=[s.name for s in symbols],
-                                symbol_values=values, operators=op)
+                    out = layer(
+                        circuits,
+                        symbol_names=[s.name for s in symbols],
+                        symbol_values=values,
+                        operators=op,
+                    )
                 grad = tape.gradient(out, values)
                 spent.append(time.perf_counter() - start)
             results[backend] = (out.numpy(), grad.numpy())
@@ -516,29 +602,52 @@ def run_many_circuits(sizes=(4, 8), depth=10, count=100, repeats=5, seed=0):
         diff = max(np.abs(results["tfq"][i] - results["statevector"][i]).max() for i in (0, 1))
         if diff > 1e-3:
             raise RuntimeError(f"backends disagree by {diff} at n={n}; not timing")
-        print(f"many circuits n={n} depth={depth} count={count}: "
-              + ", ".join(f"{b} first {t[0]:.2f} s, then {t[1]:.3f} s" for b, t in times.items())
-              + f"; statevector/tfq {times['statevector'][1] / times['tfq'][1]:.2f}")
+        print(
+            f"many circuits n={n} depth={depth} count={count}: "
+            + ", ".join(f"{b} first {t[0]:.2f} s, then {t[1]:.3f} s" for b, t in times.items())
+            + f"; statevector/tfq {times['statevector'][1] / times['tfq'][1]:.2f}"
+        )
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--budget", type=float, default=4.0,
-                        help="seconds of timing per case (more repeats = less noise)")
+    parser.add_argument(
+        "--budget",
+        type=float,
+        default=4.0,
+        help="seconds of timing per case (more repeats = less noise)",
+    )
     parser.add_argument("--quick", action="store_true", help="only the two smallest cases")
-    parser.add_argument("--sizes", nargs="*", default=None,
-                        help="n,L,batch triples instead of the default cases, e.g. 16,4,32")
+    parser.add_argument(
+        "--sizes",
+        nargs="*",
+        default=None,
+        help="n,L,batch triples instead of the default cases, e.g. 16,4,32",
+    )
     parser.add_argument("--min-repeats", type=int, default=5, help="fewest rounds per case")
     parser.add_argument("--no-memory", action="store_true", help="skip the memory probes")
-    parser.add_argument("--block", type=int, default=None,
-                        help="calls per contender per round (default: ~30 ms worth; 1 = strictly "
-                             "alternating single calls)")
-    parser.add_argument("--no-fit", action="store_true",
-                        help="skip the model.fit comparison (hybrid model at 4 qubits)")
-    parser.add_argument("--fit-throughput", action="store_true",
-                        help="only: whole-training time per step by backend and steps_per_execution")
-    parser.add_argument("--many-circuits", action="store_true",
-                        help="only the batch-of-different-circuits comparison (barren plateaus)")
+    parser.add_argument(
+        "--block",
+        type=int,
+        default=None,
+        help="calls per contender per round (default: ~30 ms worth; 1 = strictly "
+        "alternating single calls)",
+    )
+    parser.add_argument(
+        "--no-fit",
+        action="store_true",
+        help="skip the model.fit comparison (hybrid model at 4 qubits)",
+    )
+    parser.add_argument(
+        "--fit-throughput",
+        action="store_true",
+        help="only: whole-training time per step by backend and steps_per_execution",
+    )
+    parser.add_argument(
+        "--many-circuits",
+        action="store_true",
+        help="only the batch-of-different-circuits comparison (barren plateaus)",
+    )
     parser.add_argument("--memory-probe", default=None, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.memory_probe:

@@ -9,6 +9,7 @@ This module imports Cirq, SymPy and NumPy only (no TensorFlow), so the peers' pr
 in their own virtual environment, can import the angles and the weights too: see
 :func:`workload_weights`, :func:`workload_inputs` and :func:`workload_spec`.
 """
+
 import numpy as np
 
 DEFAULT_CASES = ((4, 2, 32), (8, 4, 64), (12, 4, 64), (16, 4, 32), (20, 2, 8))

@@ -8,4 +8,5 @@ In an installed wheel this package is ``tfq_layers.zoo`` (``python -m tfq_layers
 
 Classifiers: ``hybrid_classifier``, ``iris``, ``reuploading``, ``digits_qnn``, ``qcnn``.
 """
+
 CLASSIFIERS = ("hybrid_classifier", "iris", "reuploading", "digits_qnn", "qcnn")

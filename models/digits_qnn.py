@@ -116,17 +116,21 @@ def load_data(seed=0, test_fraction=0.25, threshold=0.5, quick=False):
     keep = np.isin(digits.target, (3, 6))
     images, labels = digits.images[keep], np.where(digits.target[keep] == 3, 1.0, -1.0)
     x_train, y_train, x_test, y_test = _common.stratified_split(
-        images, labels, test_fraction, seed, keep=(48, 24) if quick else None)
+        images, labels, test_fraction, seed, keep=(48, 24) if quick else None
+    )
     bits_train = (downsample(x_train) > threshold).astype(np.int64)
     bits_test = (downsample(x_test) > threshold).astype(np.int64)
     n_before = len(bits_train)
     bits_train, y_train, removed = remove_contradicting(bits_train, y_train)
     return {
-        "bits_train": bits_train, "y_train": y_train.astype(np.float32),
-        "bits_test": bits_test, "y_test": y_test.astype(np.float32),
+        "bits_train": bits_train,
+        "y_train": y_train.astype(np.float32),
+        "bits_test": bits_test,
+        "y_test": y_test.astype(np.float32),
         "circuits_train": tfq.convert_to_tensor(qnn.bits_to_circuits(bits_train, DATA_QUBITS)),
         "circuits_test": tfq.convert_to_tensor(qnn.bits_to_circuits(bits_test, DATA_QUBITS)),
-        "n_contradicting": removed, "n_train_before": n_before,
+        "n_contradicting": removed,
+        "n_train_before": n_before,
     }
 
 
@@ -147,8 +151,9 @@ def build_model(learning_rate=0.02):
     inputs = keras.Input(shape=(), dtype="string", name="circuits")
     outputs = PQC(circuit, cirq.Z(READOUT), name="quantum")(inputs)
     model = keras.Model(inputs, outputs, name=NAME)
-    model.compile(keras.optimizers.Adam(learning_rate), keras.losses.Hinge(),
-                  metrics=[_common.hinge_accuracy])
+    model.compile(
+        keras.optimizers.Adam(learning_rate), keras.losses.Hinge(), metrics=[_common.hinge_accuracy]
+    )
     return model
 
 
@@ -161,20 +166,27 @@ def build_classical_model(learning_rate=0.02):
         >>> build_classical_model().count_params()
         37
     """
-    model = keras.Sequential([
-        keras.Input((4, 4), name="pixels"),
-        keras.layers.Flatten(),
-        keras.layers.Dense(2, activation="relu"),
-        keras.layers.Dense(1),
-    ], name="classical_baseline")
-    model.compile(keras.optimizers.Adam(learning_rate),
-                  keras.losses.BinaryCrossentropy(from_logits=True), metrics=[])
+    model = keras.Sequential(
+        [
+            keras.Input((4, 4), name="pixels"),
+            keras.layers.Flatten(),
+            keras.layers.Dense(2, activation="relu"),
+            keras.layers.Dense(1),
+        ],
+        name="classical_baseline",
+    )
+    model.compile(
+        keras.optimizers.Adam(learning_rate),
+        keras.losses.BinaryCrossentropy(from_logits=True),
+        metrics=[],
+    )
     return model
 
 
 def plot_examples(data, path, n=8):
     """The first ``n`` binarized 4x4 training images with their labels, as a PNG."""
     import matplotlib
+
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
@@ -194,9 +206,11 @@ def plot_examples(data, path, n=8):
 def _print_data_sizes(run):
     """Training examples before/after removing contradictions, and test examples."""
     data = run.data
-    print(f"training examples: {data['n_train_before']} -> {len(data['y_train'])} after "
-          f"removing {data['n_contradicting']} contradictory; test examples: "
-          f"{len(data['y_test'])}")
+    print(
+        f"training examples: {data['n_train_before']} -> {len(data['y_train'])} after "
+        f"removing {data['n_contradicting']} contradictory; test examples: "
+        f"{len(data['y_test'])}"
+    )
 
 
 def _classical_baseline(run):
@@ -205,8 +219,13 @@ def _classical_baseline(run):
     with _common.Timer() as timer:
         classical = build_classical_model()
         epochs = RECIPE.quick_epochs if run.args.quick else CLASSICAL_EPOCHS
-        classical.fit(data["bits_train"].astype(np.float32), (data["y_train"] > 0).astype(
-            np.float32), epochs=epochs, batch_size=16, verbose=0)
+        classical.fit(
+            data["bits_train"].astype(np.float32),
+            (data["y_train"] > 0).astype(np.float32),
+            epochs=epochs,
+            batch_size=16,
+            verbose=0,
+        )
         logits = classical.predict(data["bits_test"].astype(np.float32), verbose=0)
         accuracy = _common.sign_accuracy(logits, data["y_test"])
     return {
@@ -217,11 +236,20 @@ def _classical_baseline(run):
 
 
 RECIPE = _common.Recipe(
-    NAME, "digits 3 vs 6, 4x4 binarized (quantum data)", __doc__, qubits=len(DATA_QUBITS) + 1,
-    epochs=EPOCHS, batch_size=16, load_data=load_data, build=lambda data: build_model(),
-    inputs="circuits", accuracy=_common.sign_accuracy, after_load=_print_data_sizes,
+    NAME,
+    "digits 3 vs 6, 4x4 binarized (quantum data)",
+    __doc__,
+    qubits=len(DATA_QUBITS) + 1,
+    epochs=EPOCHS,
+    batch_size=16,
+    load_data=load_data,
+    build=lambda data: build_model(),
+    inputs="circuits",
+    accuracy=_common.sign_accuracy,
+    after_load=_print_data_sizes,
     after_training=_classical_baseline,
-    figures={"examples": lambda run, path: plot_examples(run.data, path)})
+    figures={"examples": lambda run, path: plot_examples(run.data, path)},
+)
 
 
 def main(argv=None):

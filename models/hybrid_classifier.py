@@ -16,6 +16,7 @@ Example:
     >>> model.output_shape
     (None, 1)
 """
+
 import os
 
 from . import _cli  # noqa: E402
@@ -24,14 +25,18 @@ EPOCHS = 20
 
 
 def _add_options(parser):
-    parser.add_argument("--demo", action="store_true",
-                        help="progress bars, then export (default artifacts/demo_export) and "
-                             "check the export in a fresh process")
+    parser.add_argument(
+        "--demo",
+        action="store_true",
+        help="progress bars, then export (default artifacts/demo_export) and "
+        "check the export in a fresh process",
+    )
 
 
 # Parsed here, before TensorFlow is imported, when run as a program (fast --help and errors).
-ARGS = _cli.parse_if_main(__name__, __package__, "hybrid_classifier", __doc__, EPOCHS,
-                          add_options=_add_options)
+ARGS = _cli.parse_if_main(
+    __name__, __package__, "hybrid_classifier", __doc__, EPOCHS, add_options=_add_options
+)
 
 import cirq  # noqa: E402
 import numpy as np  # noqa: E402
@@ -69,10 +74,13 @@ def load_data(seed=0, test_fraction=0.2, quick=False):
     from sklearn.preprocessing import StandardScaler
 
     data = load_breast_cancer()
-    split = _common.stratified_split(data.data, data.target, test_fraction, seed,
-                                     keep=(64, 32) if quick else None)
-    return {**_common.scaled_split(StandardScaler(), *split),
-            "feature_names": list(data.feature_names)}
+    split = _common.stratified_split(
+        data.data, data.target, test_fraction, seed, keep=(64, 32) if quick else None
+    )
+    return {
+        **_common.scaled_split(StandardScaler(), *split),
+        "feature_names": list(data.feature_names),
+    }
 
 
 def quantum_circuit(n_qubits=N_QUBITS, layers=2):
@@ -119,8 +127,7 @@ def build_model(n_features=30, n_qubits=N_QUBITS, layers=2, learning_rate=0.01):
     z = PQC(circuit, observables, input_symbols=xs, name="quantum")(h)
     outputs = keras.layers.Dense(1, activation="sigmoid", name="head")(z)
     model = keras.Model(inputs, outputs, name=NAME)
-    model.compile(keras.optimizers.Adam(learning_rate), "binary_crossentropy",
-                  metrics=["accuracy"])
+    model.compile(keras.optimizers.Adam(learning_rate), "binary_crossentropy", metrics=["accuracy"])
     return model
 
 
@@ -137,24 +144,38 @@ def _check_export(run):
         return
     export_dir, data, probs = run.args.export, run.data, run.outputs
     served_here, loaded = _common.serve_export(export_dir, data["x_test"])
-    print(f"export served in this process: max |diff| vs model.predict = "
-          f"{np.abs(served_here - probs).max():.2e}")
+    print(
+        f"export served in this process: max |diff| vs model.predict = "
+        f"{np.abs(served_here - probs).max():.2e}"
+    )
     served = _common.serve_export_in_fresh_process(export_dir, data["x_test"])
     diff = float(np.abs(served - served_here).max())
-    print(f"reloaded export (fresh process) test accuracy: "
-          f"{_common.binary_accuracy(served, data['y_test']):.3f}")
-    print(f"fresh-process outputs vs this process's export: max |diff| = {diff:.2e} "
-          f"({'identical' if diff == 0.0 else 'MISMATCH'})")
+    print(
+        f"reloaded export (fresh process) test accuracy: "
+        f"{_common.binary_accuracy(served, data['y_test']):.3f}"
+    )
+    print(
+        f"fresh-process outputs vs this process's export: max |diff| = {diff:.2e} "
+        f"({'identical' if diff == 0.0 else 'MISMATCH'})"
+    )
     del loaded
     if diff != 0.0:
         raise SystemExit(f"the export reloaded in a fresh process differs (max |diff| {diff}).")
 
 
 RECIPE = _common.Recipe(
-    NAME, "breast cancer (569 x 30, binary)", __doc__, qubits=N_QUBITS, epochs=EPOCHS, batch_size=32,
-    load_data=load_data, build=lambda data: build_model(n_features=data["x_train"].shape[1]),
-    accuracy=_common.binary_accuracy, after_training=_print_demo_accuracy,
-    after_export=_check_export)
+    NAME,
+    "breast cancer (569 x 30, binary)",
+    __doc__,
+    qubits=N_QUBITS,
+    epochs=EPOCHS,
+    batch_size=32,
+    load_data=load_data,
+    build=lambda data: build_model(n_features=data["x_train"].shape[1]),
+    accuracy=_common.binary_accuracy,
+    after_training=_print_demo_accuracy,
+    after_export=_check_export,
+)
 
 
 def main(argv=None):

@@ -54,10 +54,13 @@ def load_data(seed=0, test_fraction=0.3, quick=False):
     from sklearn.preprocessing import MinMaxScaler
 
     data = load_iris()
-    split = _common.stratified_split(data.data, data.target, test_fraction, seed,
-                                     keep=(32, 16) if quick else None)
-    return {**_common.scaled_split(MinMaxScaler(feature_range=(0.0, np.pi)), *split),
-            "class_names": list(data.target_names)}
+    split = _common.stratified_split(
+        data.data, data.target, test_fraction, seed, keep=(32, 16) if quick else None
+    )
+    return {
+        **_common.scaled_split(MinMaxScaler(feature_range=(0.0, np.pi)), *split),
+        "class_names": list(data.target_names),
+    }
 
 
 def build_model(layers=LAYERS, learning_rate=0.05):
@@ -77,18 +80,30 @@ def build_model(layers=LAYERS, learning_rate=0.05):
     encoding, xs = circuits.angle_encoding(N_QUBITS, rotation="rx")
     ansatz, _ = circuits.strongly_entangling(N_QUBITS, layers=layers)
     inputs = keras.Input((N_QUBITS,), name="features")
-    z = PQC(encoding + ansatz, circuits.z_observables(N_QUBITS), input_symbols=xs,
-            name="quantum")(inputs)
+    z = PQC(encoding + ansatz, circuits.z_observables(N_QUBITS), input_symbols=xs, name="quantum")(
+        inputs
+    )
     outputs = keras.layers.Dense(3, activation="softmax", name="head")(z)
     model = keras.Model(inputs, outputs, name=NAME)
-    model.compile(keras.optimizers.Adam(learning_rate), "sparse_categorical_crossentropy",
-                  metrics=["accuracy"])
+    model.compile(
+        keras.optimizers.Adam(learning_rate),
+        "sparse_categorical_crossentropy",
+        metrics=["accuracy"],
+    )
     return model
 
 
 RECIPE = _common.Recipe(
-    NAME, "Iris (150 x 4, 3 classes)", __doc__, qubits=N_QUBITS, epochs=EPOCHS, batch_size=16,
-    load_data=load_data, build=lambda data: build_model(), accuracy=_common.argmax_accuracy)
+    NAME,
+    "Iris (150 x 4, 3 classes)",
+    __doc__,
+    qubits=N_QUBITS,
+    epochs=EPOCHS,
+    batch_size=16,
+    load_data=load_data,
+    build=lambda data: build_model(),
+    accuracy=_common.argmax_accuracy,
+)
 
 
 def main(argv=None):

@@ -30,6 +30,7 @@ Example:
     >>> qbm.build_model("bas").n_units
     6
 """
+
 import math
 import os
 
@@ -61,12 +62,22 @@ STEPS_PER_EPOCH = 25  # Keras epochs of 25 steps each (history and progress ever
 TASKS = {
     "bas": dict(
         title="bars and stripes 2x2",
-        n_visible=4, n_hidden=2, learning_rate=0.05, gamma_init=1.0,
+        n_visible=4,
+        n_hidden=2,
+        learning_rate=0.05,
+        gamma_init=1.0,
     ),
     "multimodal": dict(
         title="8-mode Bernoulli mixture (p=0.9) on 7 bits",
-        n_visible=7, n_hidden=1, learning_rate=0.05, gamma_init=1.0,
-        n_modes=8, p=0.9, centers_seed=0, n_samples=20000, data_seed=123,
+        n_visible=7,
+        n_hidden=1,
+        learning_rate=0.05,
+        gamma_init=1.0,
+        n_modes=8,
+        p=0.9,
+        centers_seed=0,
+        n_samples=20000,
+        data_seed=123,
     ),
 }
 
@@ -132,8 +143,13 @@ def train(model, data, steps):
     """``steps`` full-batch gradient steps (rounded up to a multiple of 25); returns the History."""
     per_epoch = min(STEPS_PER_EPOCH, steps)
     batches = tf.data.Dataset.from_tensors(tf.constant(data)).repeat()
-    return model.fit(batches, epochs=math.ceil(steps / per_epoch), steps_per_epoch=per_epoch,
-                     shuffle=False, verbose=0)
+    return model.fit(
+        batches,
+        epochs=math.ceil(steps / per_epoch),
+        steps_per_epoch=per_epoch,
+        shuffle=False,
+        verbose=0,
+    )
 
 
 def export_model(model, export_dir):
@@ -148,9 +164,11 @@ def export_model(model, export_dir):
         ``(export_dir, keras_path)``.
     """
     from tfq_layers.export import save_serving
+
     os.makedirs(export_dir, exist_ok=True)
-    save_serving(model, export_dir, input_signature=[tf.TensorSpec((None, model.n_visible),
-                                                                   tf.int32)])
+    save_serving(
+        model, export_dir, input_signature=[tf.TensorSpec((None, model.n_visible), tf.int32)]
+    )
     keras_path = os.path.join(export_dir, _common.KERAS_FILE)
     model.save(keras_path)
     print(f"exported SavedModel to {export_dir} (serve: bitstrings -> p(x)) and saved {keras_path}")
@@ -159,6 +177,7 @@ def export_model(model, export_dir):
 
 def _plot(path, title, target, results, n_visible):
     import matplotlib
+
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
@@ -168,8 +187,9 @@ def _plot(path, title, target, results, n_visible):
     styles = {"transverse field": ("C0", "-"), "Γ = 0": ("C3", "--")}
     for label, res in results.items():
         color, ls = styles[label]
-        ax.step(x, res["probs"], where="mid", color=color, ls=ls,
-                label=f"{label}: KL {res['kl']:.3f}")
+        ax.step(
+            x, res["probs"], where="mid", color=color, ls=ls, label=f"{label}: KL {res['kl']:.3f}"
+        )
         curve = res["history"].history.get("kl_to_target")
         if curve:
             steps = np.arange(1, len(curve) + 1) * res["steps_per_epoch"]
@@ -197,18 +217,28 @@ def run_task(task, steps, seed, quick=False, plots=None):
         history = train(model, data, steps)
         probs = model.probabilities().numpy()
         results[label] = dict(
-            model=model, history=history, probs=probs, kl=kl_divergence(target, probs),
+            model=model,
+            history=history,
+            probs=probs,
+            kl=kl_divergence(target, probs),
             steps_per_epoch=min(STEPS_PER_EPOCH, steps),
         )
     gamma = np.abs(results["transverse field"]["model"].gamma.numpy()).astype(float)
-    print(f"({task}) {hp['title']}, {hp['n_visible']} visible + {hp['n_hidden']} hidden units, "
-          f"{len(data)} training samples, {steps} steps: KL(target || model) = "
-          f"{results['transverse field']['kl']:.4f} with the transverse field, "
-          f"{results['Γ = 0']['kl']:.4f} with Γ = 0; learned |Γ| = {', '.join(f'{g:.2f}' for g in gamma)}",
-          flush=True)
+    print(
+        f"({task}) {hp['title']}, {hp['n_visible']} visible + {hp['n_hidden']} hidden units, "
+        f"{len(data)} training samples, {steps} steps: KL(target || model) = "
+        f"{results['transverse field']['kl']:.4f} with the transverse field, "
+        f"{results['Γ = 0']['kl']:.4f} with Γ = 0; learned |Γ| = {', '.join(f'{g:.2f}' for g in gamma)}",
+        flush=True,
+    )
     if plots:
-        _plot(os.path.join(plots, f"{NAME}_{task}.png"), f"{NAME}: {hp['title']}", target,
-              results, hp["n_visible"])
+        _plot(
+            os.path.join(plots, f"{NAME}_{task}.png"),
+            f"{NAME}: {hp['title']}",
+            target,
+            results,
+            hp["n_visible"],
+        )
     return results
 
 
@@ -227,8 +257,10 @@ def main(argv=None):
     else:
         args = _cli.recipe_parser(__package__, NAME, __doc__, EPOCHS).parse_args(argv)
     if args.workers > 1:
-        raise SystemExit(f"{NAME}: --workers is not supported (the exact QBM trains full-batch "
-                         "in one process); run without it.")
+        raise SystemExit(
+            f"{NAME}: --workers is not supported (the exact QBM trains full-batch "
+            "in one process); run without it."
+        )
     steps = args.epochs or (QUICK_EPOCHS if args.quick else EPOCHS)
     _common.set_seed(args.seed)
     with _common.Timer() as timer:
@@ -243,8 +275,17 @@ def main(argv=None):
         "multimodal KL, transverse field": multi["transverse field"]["kl"],
     }
     result = _common.Result(
-        NAME, TASK, qbm.n_units, n_params, 0, steps, "KL", multi["transverse field"]["kl"],
-        timer.seconds, _common.command(f"{_common.PACKAGE}.{NAME}", argv), extra,
+        NAME,
+        TASK,
+        qbm.n_units,
+        n_params,
+        0,
+        steps,
+        "KL",
+        multi["transverse field"]["kl"],
+        timer.seconds,
+        _common.command(f"{_common.PACKAGE}.{NAME}", argv),
+        extra,
     )
     if args.export:
         export_model(qbm, args.export)

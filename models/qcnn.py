@@ -61,7 +61,7 @@ def make_examples(n, rng, qubits=QUBITS):
         raise ValueError(f"n must be a positive int; got {n!r}.")
     qubits = list(qubits)
     base, base_labels = tfq.datasets.excited_cluster_states(qubits)
-    excited = [i for i, y in enumerate(base_labels) if y == 1]   # X on qubits[i]
+    excited = [i for i, y in enumerate(base_labels) if y == 1]  # X on qubits[i]
     unexcited = [i for i, y in enumerate(base_labels) if y == -1][0]
     out, labels, angles = [], [], []
     for _ in range(n):
@@ -101,9 +101,14 @@ def load_data(seed=0, n_train=160, n_test=80, quick=False):
     rng = np.random.default_rng(seed)
     train, y_train, t_train = make_examples(n_train, rng)
     test, y_test, t_test = make_examples(n_test, rng)
-    return {"circuits_train": tfq.convert_to_tensor(train), "y_train": y_train,
-            "theta_train": t_train, "circuits_test": tfq.convert_to_tensor(test),
-            "y_test": y_test, "theta_test": t_test}
+    return {
+        "circuits_train": tfq.convert_to_tensor(train),
+        "y_train": y_train,
+        "theta_train": t_train,
+        "circuits_test": tfq.convert_to_tensor(test),
+        "y_test": y_test,
+        "theta_test": t_test,
+    }
 
 
 def build_model(learning_rate=0.05):
@@ -124,14 +129,16 @@ def build_model(learning_rate=0.05):
     inputs = keras.Input(shape=(), dtype="string", name="cluster_states")
     outputs = PQC(circuit, cirq.Z(readout), name="quantum")(inputs)
     model = keras.Model(inputs, outputs, name=NAME)
-    model.compile(keras.optimizers.Adam(learning_rate), keras.losses.Hinge(),
-                  metrics=[_common.hinge_accuracy])
+    model.compile(
+        keras.optimizers.Adam(learning_rate), keras.losses.Hinge(), metrics=[_common.hinge_accuracy]
+    )
     return model
 
 
 def plot_predictions(model, data, path):
     """``<Z>`` of the readout against the equivalent excitation angle, test set, as a PNG."""
     import matplotlib
+
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
@@ -140,8 +147,13 @@ def plot_predictions(model, data, path):
     fig, ax = plt.subplots(figsize=(5.5, 3.4))
     for label, colour in ((1.0, "darkred"), (-1.0, "navy")):
         mask = data["y_test"] == label
-        ax.scatter(theta[mask], out[mask], s=12, c=colour,
-                   label="excited (+1)" if label > 0 else "not excited (-1)")
+        ax.scatter(
+            theta[mask],
+            out[mask],
+            s=12,
+            c=colour,
+            label="excited (+1)" if label > 0 else "not excited (-1)",
+        )
     for x in (-np.pi / 2, np.pi / 2):
         ax.axvline(x, color="gray", ls=":")
     ax.axhline(0.0, color="k", lw=0.8)
@@ -155,10 +167,18 @@ def plot_predictions(model, data, path):
 
 
 RECIPE = _common.Recipe(
-    NAME, "excited 8-qubit cluster states (quantum data)", __doc__, qubits=N_QUBITS, epochs=EPOCHS,
-    batch_size=16, load_data=load_data, build=lambda data: build_model(), inputs="circuits",
+    NAME,
+    "excited 8-qubit cluster states (quantum data)",
+    __doc__,
+    qubits=N_QUBITS,
+    epochs=EPOCHS,
+    batch_size=16,
+    load_data=load_data,
+    build=lambda data: build_model(),
+    inputs="circuits",
     accuracy=_common.sign_accuracy,
-    figures={"predictions": lambda run, path: plot_predictions(run.model, run.data, path)})
+    figures={"predictions": lambda run, path: plot_predictions(run.model, run.data, path)},
+)
 
 
 def main(argv=None):

@@ -60,8 +60,12 @@ def load_data(seed=0, n_train=400, n_test=200, quick=False):
     rng = np.random.default_rng(seed)
     x = rng.uniform(-1.0, 1.0, size=(n_train + n_test, 2)).astype(np.float32)
     y = (np.linalg.norm(x, axis=1) < RADIUS).astype(np.int64)
-    return {"x_train": x[:n_train], "y_train": y[:n_train],
-            "x_test": x[n_train:], "y_test": y[n_train:]}
+    return {
+        "x_train": x[:n_train],
+        "y_train": y[:n_train],
+        "x_test": x[n_train:],
+        "y_test": y[n_train:],
+    }
 
 
 def build_model(n_qubits=N_QUBITS, layers=LAYERS, learning_rate=0.05):
@@ -81,12 +85,16 @@ def build_model(n_qubits=N_QUBITS, layers=LAYERS, learning_rate=0.05):
     """
     circuit, xs, _ = circuits.reuploading_circuit(n_qubits, n_features=2, layers=layers)
     inputs = keras.Input((2,), name="point")
-    z = PQC(circuit, circuits.z_observables(n_qubits), input_symbols=xs, name="quantum",
-            initializer=keras.initializers.RandomUniform(-np.pi, np.pi))(inputs)
+    z = PQC(
+        circuit,
+        circuits.z_observables(n_qubits),
+        input_symbols=xs,
+        name="quantum",
+        initializer=keras.initializers.RandomUniform(-np.pi, np.pi),
+    )(inputs)
     outputs = keras.layers.Dense(1, activation="sigmoid", name="head")(z)
     model = keras.Model(inputs, outputs, name=NAME)
-    model.compile(keras.optimizers.Adam(learning_rate), "binary_crossentropy",
-                  metrics=["accuracy"])
+    model.compile(keras.optimizers.Adam(learning_rate), "binary_crossentropy", metrics=["accuracy"])
     return model
 
 
@@ -103,6 +111,7 @@ def plot_decision_boundary(model, data, path, resolution=80):
         ``path``.
     """
     import matplotlib
+
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
@@ -128,10 +137,17 @@ def plot_decision_boundary(model, data, path, resolution=80):
 
 
 RECIPE = _common.Recipe(
-    NAME, "circle in [-1,1]^2 (2-D, binary)", __doc__, qubits=N_QUBITS, epochs=EPOCHS,
-    batch_size=32, load_data=load_data, build=lambda data: build_model(),
+    NAME,
+    "circle in [-1,1]^2 (2-D, binary)",
+    __doc__,
+    qubits=N_QUBITS,
+    epochs=EPOCHS,
+    batch_size=32,
+    load_data=load_data,
+    build=lambda data: build_model(),
     accuracy=_common.binary_accuracy,
-    figures={"boundary": lambda run, path: plot_decision_boundary(run.model, run.data, path)})
+    figures={"boundary": lambda run, path: plot_decision_boundary(run.model, run.data, path)},
+)
 
 
 def main(argv=None):

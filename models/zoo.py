@@ -13,6 +13,7 @@ Example:
     >>> zoo.MODELS[:2]
     ('hybrid_classifier', 'iris')
 """
+
 import argparse
 import importlib
 import importlib.util
@@ -26,8 +27,10 @@ from . import CLASSIFIERS  # noqa: E402
 GENERATORS = ("qbm", "born_machine_bas")
 MODELS = CLASSIFIERS + GENERATORS
 
-_HEADER = ("| model | task | qubits | trainable params (quantum / classical) | epochs | result "
-           "| wall time | reproduce |")
+_HEADER = (
+    "| model | task | qubits | trainable params (quantum / classical) | epochs | result "
+    "| wall time | reproduce |"
+)
 _RULE = "|---|---|---|---|---|---|---|---|"
 
 
@@ -56,9 +59,11 @@ def format_row(result):
         ...                   "python -m models.iris"))
         '| iris | Iris | 4 | 36 / 15 | 30 | test accuracy 1.000 | 20 s | `python -m models.iris` |'
     """
-    return (f"| {result.name} | {result.task} | {result.qubits} | {result.quantum_params} / "
-            f"{result.classical_params} | {result.epochs} | {result.metric} "
-            f"{result.formatted_value()} | {result.wall_time:.0f} s | `{result.command}` |")
+    return (
+        f"| {result.name} | {result.task} | {result.qubits} | {result.quantum_params} / "
+        f"{result.classical_params} | {result.epochs} | {result.metric} "
+        f"{result.formatted_value()} | {result.wall_time:.0f} s | `{result.command}` |"
+    )
 
 
 def format_table(results):
@@ -80,16 +85,25 @@ def main(argv=None):
     Returns:
         A list of :class:`models._common.Result`, in run order.
     """
-    parser = argparse.ArgumentParser(prog=f"python -m {__package__}.zoo",
-                                     description=__doc__.split("\n")[0], allow_abbrev=False)
-    parser.add_argument("--only", nargs="+", metavar="NAME", choices=MODELS, default=None,
-                        help=f"run only these recipes (from {', '.join(MODELS)})")
+    parser = argparse.ArgumentParser(
+        prog=f"python -m {__package__}.zoo", description=__doc__.split("\n")[0], allow_abbrev=False
+    )
+    parser.add_argument(
+        "--only",
+        nargs="+",
+        metavar="NAME",
+        choices=MODELS,
+        default=None,
+        help=f"run only these recipes (from {', '.join(MODELS)})",
+    )
     parser.add_argument("--quick", action="store_true", help="smoke-test settings for every recipe")
     parser.add_argument("--plots", metavar="DIR", default=None, help="figures for every recipe")
-    parser.add_argument("--export", metavar="DIR", default=None,
-                        help="export every model to DIR/<name>")
-    parser.add_argument("--markdown", metavar="FILE", default=None,
-                        help="also write the results table to FILE")
+    parser.add_argument(
+        "--export", metavar="DIR", default=None, help="export every model to DIR/<name>"
+    )
+    parser.add_argument(
+        "--markdown", metavar="FILE", default=None, help="also write the results table to FILE"
+    )
     args = parser.parse_args(argv)
     names = available(args.only or MODELS)
     missing = [n for n in (args.only or ()) if n not in names]

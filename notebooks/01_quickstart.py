@@ -24,8 +24,8 @@ QUICK = False
 # Parameters. QUICK = True gives the small settings the test suite runs (a smoke run whose
 # numbers mean little); the full settings reach the results quoted in the text.
 SEED = 0
-EPOCHS = 2 if QUICK else 20          # full: about 10 s on a laptop CPU
-LAYERS = 2                           # hardware-efficient ansatz layers
+EPOCHS = 2 if QUICK else 20  # full: about 10 s on a laptop CPU
+LAYERS = 2  # hardware-efficient ansatz layers
 
 # %%
 # tfq_layers first: imported before TensorFlow, it keeps TensorFlow's C++ start-up messages
@@ -42,9 +42,17 @@ import tensorflow as tf
 from cirq.contrib.svg import SVGCircuit
 
 tf.get_logger().setLevel("ERROR")
-keras.utils.set_random_seed(SEED)   # Python, NumPy and TensorFlow seeds
-print("tfq_layers", tfq_layers.__version__, "| keras", keras.__version__,
-      "| tensorflow", tf.__version__, "| cirq", cirq.__version__)
+keras.utils.set_random_seed(SEED)  # Python, NumPy and TensorFlow seeds
+print(
+    "tfq_layers",
+    tfq_layers.__version__,
+    "| keras",
+    keras.__version__,
+    "| tensorflow",
+    tf.__version__,
+    "| cirq",
+    cirq.__version__,
+)
 
 # %% [markdown]
 # ## Data
@@ -58,7 +66,8 @@ from sklearn.preprocessing import StandardScaler
 
 x, y = load_breast_cancer(return_X_y=True)
 x_train, x_test, y_train, y_test = train_test_split(
-    x, y, test_size=0.2, random_state=SEED, stratify=y)
+    x, y, test_size=0.2, random_state=SEED, stratify=y
+)
 scaler = StandardScaler().fit(x_train)
 x_train = scaler.transform(x_train).astype("float32")
 x_test = scaler.transform(x_test).astype("float32")
@@ -74,11 +83,11 @@ print("train", x_train.shape, "test", x_test.shape)
 
 # %%
 qubits = cirq.GridQubit.rect(1, 4)
-h = sympy.symbols("h0:4")                                        # input symbols
+h = sympy.symbols("h0:4")  # input symbols
 encoding = cirq.Circuit(cirq.ry(sympy.pi * s).on(q) for q, s in zip(qubits, h))
 ansatz, weight_symbols = circuits.hardware_efficient(qubits, layers=LAYERS)
 circuit = encoding + ansatz
-observables = circuits.z_observables(qubits)                    # [Z0, Z1, Z2, Z3]
+observables = circuits.z_observables(qubits)  # [Z0, Z1, Z2, Z3]
 print(len(weight_symbols), "trainable circuit parameters")
 SVGCircuit(circuit)
 
@@ -86,15 +95,18 @@ SVGCircuit(circuit)
 # ## The model: ten lines of Keras
 
 # %%
-model = keras.Sequential([
-    keras.Input((30,)),
-    keras.layers.Dense(4, activation="tanh", name="compress"),
-    PQC(circuit, observables, input_symbols=h, name="quantum"),
-    keras.layers.Dense(1, activation="sigmoid", name="head"),
-])
+model = keras.Sequential(
+    [
+        keras.Input((30,)),
+        keras.layers.Dense(4, activation="tanh", name="compress"),
+        PQC(circuit, observables, input_symbols=h, name="quantum"),
+        keras.layers.Dense(1, activation="sigmoid", name="head"),
+    ]
+)
 model.compile(keras.optimizers.Adam(0.01), loss="binary_crossentropy", metrics=["accuracy"])
-history = model.fit(x_train, y_train, epochs=EPOCHS, batch_size=32,
-                    validation_data=(x_test, y_test), verbose=2)
+history = model.fit(
+    x_train, y_train, epochs=EPOCHS, batch_size=32, validation_data=(x_test, y_test), verbose=2
+)
 model.summary()
 
 # %%
@@ -106,7 +118,10 @@ for ax, name in zip(axes, ["loss", "accuracy"]):
     epochs = np.arange(1, len(history.history[name]) + 1)
     ax.plot(epochs, history.history[name], "o-", label="train")
     ax.plot(epochs, history.history["val_" + name], "s--", label="test")
-    ax.set_xlabel("epoch"); ax.set_ylabel(name); ax.grid(alpha=0.3); ax.legend()
+    ax.set_xlabel("epoch")
+    ax.set_ylabel(name)
+    ax.grid(alpha=0.3)
+    ax.legend()
 fig.suptitle("hybrid classifier: training curves")
 fig.tight_layout()
 fig.savefig("01_training_curves.png", dpi=100)
@@ -120,7 +135,7 @@ plt.show()
 
 # %%
 pqc = model.get_layer("quantum")
-features = model.get_layer("compress")(x_test[:1]).numpy()[0]     # h_i of one test example
+features = model.get_layer("compress")(x_test[:1]).numpy()[0]  # h_i of one test example
 resolver = {**pqc.symbol_values(), **{s.name: float(v) for s, v in zip(h, features)}}
 state = cirq.Simulator().simulate(cirq.resolve_parameters(circuit, resolver)).final_state_vector
 index = {q: i for i, q in enumerate(qubits)}

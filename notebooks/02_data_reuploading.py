@@ -23,10 +23,10 @@ QUICK = False
 # Parameters. QUICK = True gives the small settings the test suite runs (a smoke run whose
 # numbers mean little); the full settings reach the results quoted in the text.
 SEED = 0
-LAYERS = 3                           # re-uploading layers
-EPOCHS = 2 if QUICK else 40          # full: about 20 s on a laptop CPU
+LAYERS = 3  # re-uploading layers
+EPOCHS = 2 if QUICK else 40  # full: about 20 s on a laptop CPU
 N_TRAIN, N_TEST = (64, 32) if QUICK else (400, 200)
-GRID = 25 if QUICK else 80           # resolution of the decision-boundary plot
+GRID = 25 if QUICK else 80  # resolution of the decision-boundary plot
 
 # %%
 # tfq_layers first: imported before TensorFlow, it keeps TensorFlow's C++ start-up messages
@@ -43,9 +43,17 @@ import tensorflow as tf
 from cirq.contrib.svg import SVGCircuit
 
 tf.get_logger().setLevel("ERROR")
-keras.utils.set_random_seed(SEED)   # Python, NumPy and TensorFlow seeds
-print("tfq_layers", tfq_layers.__version__, "| keras", keras.__version__,
-      "| tensorflow", tf.__version__, "| cirq", cirq.__version__)
+keras.utils.set_random_seed(SEED)  # Python, NumPy and TensorFlow seeds
+print(
+    "tfq_layers",
+    tfq_layers.__version__,
+    "| keras",
+    keras.__version__,
+    "| tensorflow",
+    tf.__version__,
+    "| cirq",
+    cirq.__version__,
+)
 
 # %%
 RADIUS = np.sqrt(2 / np.pi)
@@ -67,20 +75,28 @@ circuit, xs, ws = circuits.reuploading_circuit(2, n_features=2, layers=LAYERS)
 qubits = sorted(circuit.all_qubits())
 print("inputs:", xs, "|", len(ws), "trainable symbols | first layer on qubit 0:")
 for op in [op for op in circuit.all_operations() if op.qubits == (qubits[0],)][:3]:
-    angle = op.gate.exponent * sympy.pi                 # cirq stores angle / pi
+    angle = op.gate.exponent * sympy.pi  # cirq stores angle / pi
     print(f"  {type(op.gate).__name__.lower()}({angle}) on {op.qubits[0]}")
 SVGCircuit(circuit)
 
 # %%
-model = keras.Sequential([
-    keras.Input((2,)),
-    PQC(circuit, circuits.z_observables(qubits), input_symbols=xs, name="quantum",
-        initializer=keras.initializers.RandomUniform(-np.pi, np.pi)),
-    keras.layers.Dense(1, activation="sigmoid", name="head"),
-])
+model = keras.Sequential(
+    [
+        keras.Input((2,)),
+        PQC(
+            circuit,
+            circuits.z_observables(qubits),
+            input_symbols=xs,
+            name="quantum",
+            initializer=keras.initializers.RandomUniform(-np.pi, np.pi),
+        ),
+        keras.layers.Dense(1, activation="sigmoid", name="head"),
+    ]
+)
 model.compile(keras.optimizers.Adam(0.05), loss="binary_crossentropy", metrics=["accuracy"])
-history = model.fit(x_train, y_train, epochs=EPOCHS, batch_size=32,
-                    validation_data=(x_test, y_test), verbose=0)
+history = model.fit(
+    x_train, y_train, epochs=EPOCHS, batch_size=32, validation_data=(x_test, y_test), verbose=0
+)
 print(f"test accuracy: {model.evaluate(x_test, y_test, verbose=0)[1]:.3f}")
 
 # %% [markdown]
@@ -91,8 +107,9 @@ print(f"test accuracy: {model.evaluate(x_test, y_test, verbose=0)[1]:.3f}")
 # %%
 grid = np.linspace(-1, 1, GRID, dtype="float32")
 gx, gy = np.meshgrid(grid, grid)
-prob = model.predict(np.stack([gx.ravel(), gy.ravel()], axis=1), batch_size=1024,
-                     verbose=0).reshape(gx.shape)
+prob = model.predict(
+    np.stack([gx.ravel(), gy.ravel()], axis=1), batch_size=1024, verbose=0
+).reshape(gx.shape)
 
 fig, (ax, ax_curve) = plt.subplots(1, 2, figsize=(11, 4.4), gridspec_kw={"width_ratios": [1.2, 1]})
 mesh = ax.contourf(gx, gy, prob, levels=np.linspace(0, 1, 11), cmap="RdBu_r", alpha=0.75)
@@ -103,13 +120,16 @@ inside = y_test == 1
 ax.scatter(*x_test[inside].T, s=10, c="darkred", label="test: inside")
 ax.scatter(*x_test[~inside].T, s=10, c="navy", label="test: outside")
 fig.colorbar(mesh, ax=ax, label="P(inside)")
-ax.set_aspect("equal"); ax.legend(loc="lower left", fontsize=7)
+ax.set_aspect("equal")
+ax.legend(loc="lower left", fontsize=7)
 ax.set_title(f"data re-uploading, {LAYERS} layers")
 
 epochs = np.arange(1, EPOCHS + 1)
 ax_curve.plot(epochs, history.history["accuracy"], label="train")
 ax_curve.plot(epochs, history.history["val_accuracy"], label="test")
-ax_curve.set_xlabel("epoch"); ax_curve.set_ylabel("accuracy"); ax_curve.grid(alpha=0.3)
+ax_curve.set_xlabel("epoch")
+ax_curve.set_ylabel("accuracy")
+ax_curve.grid(alpha=0.3)
 ax_curve.legend()
 fig.tight_layout()
 fig.savefig("02_decision_boundary.png", dpi=100)
@@ -128,9 +148,14 @@ with tf.GradientTape() as tape:
     z0 = pqc(point)[:, 0]
 autodiff = tape.gradient(z0, point).numpy()[0]
 eps = 3e-3
-finite = [(pqc(point + eps * np.eye(2, dtype="float32")[i]).numpy()[0, 0]
-           - pqc(point - eps * np.eye(2, dtype="float32")[i]).numpy()[0, 0]) / (2 * eps)
-          for i in range(2)]
+finite = [
+    (
+        pqc(point + eps * np.eye(2, dtype="float32")[i]).numpy()[0, 0]
+        - pqc(point - eps * np.eye(2, dtype="float32")[i]).numpy()[0, 0]
+    )
+    / (2 * eps)
+    for i in range(2)
+]
 print("autodiff         :", np.round(autodiff, 4))
 print("finite difference:", np.round(finite, 4))
 assert np.allclose(autodiff, finite, atol=2e-3)

@@ -21,7 +21,7 @@ QUICK = False
 # Parameters. QUICK = True gives the small settings the test suite runs (a smoke run whose
 # numbers mean little); the full settings reach the results quoted in the text.
 SEED = 0
-EPOCHS = 2 if QUICK else 25          # full: about 40 s on a laptop CPU
+EPOCHS = 2 if QUICK else 25  # full: about 40 s on a laptop CPU
 N_TRAIN, N_TEST = (32, 16) if QUICK else (160, 80)
 
 # %%
@@ -39,37 +39,49 @@ import tensorflow as tf
 from cirq.contrib.svg import SVGCircuit
 
 tf.get_logger().setLevel("ERROR")
-keras.utils.set_random_seed(SEED)   # Python, NumPy and TensorFlow seeds
-print("tfq_layers", tfq_layers.__version__, "| keras", keras.__version__,
-      "| tensorflow", tf.__version__, "| cirq", cirq.__version__)
+keras.utils.set_random_seed(SEED)  # Python, NumPy and TensorFlow seeds
+print(
+    "tfq_layers",
+    tfq_layers.__version__,
+    "| keras",
+    keras.__version__,
+    "| tensorflow",
+    tf.__version__,
+    "| cirq",
+    cirq.__version__,
+)
 
 import tensorflow_quantum as tfq
 
 # %%
 qubits = cirq.GridQubit.rect(1, 8)
 base_circuits, base_labels = tfq.datasets.excited_cluster_states(qubits)
-excited = [i for i, label in enumerate(base_labels) if label == 1]     # X on qubit i
+excited = [i for i, label in enumerate(base_labels) if label == 1]  # X on qubit i
 ground = base_circuits[[i for i, label in enumerate(base_labels) if label == -1][0]]
+
 
 def make_examples(n, rng):
     """n circuits (cluster state, maybe excited, then rx(eps) on one qubit), labels, angles."""
     data, labels, thetas = [], [], []
     for _ in range(n):
         eps = rng.uniform(-np.pi / 2, np.pi / 2)
-        if rng.random() < 0.5:                       # excited: rx(eps) on the excited qubit
+        if rng.random() < 0.5:  # excited: rx(eps) on the excited qubit
             k = int(rng.choice(excited))
             data.append(base_circuits[k] + cirq.rx(eps).on(qubits[k]))
-            labels.append(1.0); thetas.append(eps + np.pi)
-        else:                                        # not excited: rx(eps) on a random qubit
+            labels.append(1.0)
+            thetas.append(eps + np.pi)
+        else:  # not excited: rx(eps) on a random qubit
             k = int(rng.integers(len(qubits)))
             data.append(ground + cirq.rx(eps).on(qubits[k]))
-            labels.append(-1.0); thetas.append(eps)
+            labels.append(-1.0)
+            thetas.append(eps)
     return data, np.array(labels, "float32"), np.array(thetas, "float32")
+
 
 rng = np.random.default_rng(SEED)
 train_circuits, y_train, theta_train = make_examples(N_TRAIN, rng)
 test_circuits, y_test, theta_test = make_examples(N_TEST, rng)
-x_train = tfq.convert_to_tensor(train_circuits)      # tf.string tensor of serialized circuits
+x_train = tfq.convert_to_tensor(train_circuits)  # tf.string tensor of serialized circuits
 x_test = tfq.convert_to_tensor(test_circuits)
 print(x_train.shape, x_train.dtype, "| labels +1:", int((y_train > 0).sum()), "of", len(y_train))
 SVGCircuit(train_circuits[0])
@@ -93,23 +105,26 @@ SVGCircuit(circuits.two_qubit_unitary(qubits[0], qubits[1], conv_symbols))
 qcnn_circuit, qcnn_symbols, readout = circuits.qcnn(qubits)
 print(len(qcnn_symbols), "parameters, readout on", readout)
 
+
 def hinge_accuracy(y_true, y_pred):
     """Fraction of examples whose prediction has the sign of the +-1 label."""
     y_true = tf.reshape(tf.cast(y_true, tf.float32), [-1])
     y_pred = tf.reshape(y_pred, [-1])
     return tf.reduce_mean(tf.cast((y_true > 0) == (y_pred > 0), tf.float32))
 
+
 inputs = keras.Input(shape=(), dtype="string", name="cluster_states")
 outputs = PQC(qcnn_circuit, cirq.Z(readout), name="qcnn")(inputs)
 model = keras.Model(inputs, outputs)
 model.compile(keras.optimizers.Adam(0.05), loss=keras.losses.Hinge(), metrics=[hinge_accuracy])
-history = model.fit(x_train, y_train, epochs=EPOCHS, batch_size=16,
-                    validation_data=(x_test, y_test), verbose=2)
+history = model.fit(
+    x_train, y_train, epochs=EPOCHS, batch_size=16, validation_data=(x_test, y_test), verbose=2
+)
 
 # %%
 out = model.predict(x_test, verbose=0).reshape(-1)
 print(f"test accuracy: {np.mean(np.sign(out) == y_test):.3f}")
-theta = (theta_test + np.pi) % (2 * np.pi) - np.pi          # wrap to [-pi, pi)
+theta = (theta_test + np.pi) % (2 * np.pi) - np.pi  # wrap to [-pi, pi)
 
 fig, (ax, ax_curve) = plt.subplots(1, 2, figsize=(11, 3.6))
 for label, colour, name in ((1.0, "darkred", "excited (+1)"), (-1.0, "navy", "not excited (-1)")):
@@ -118,12 +133,16 @@ for label, colour, name in ((1.0, "darkred", "excited (+1)"), (-1.0, "navy", "no
 for edge in (-np.pi / 2, np.pi / 2):
     ax.axvline(edge, color="gray", ls=":")
 ax.axhline(0, color="k", lw=0.8)
-ax.set_xlabel("equivalent excitation angle theta"); ax.set_ylabel("QCNN output <Z>")
-ax.legend(fontsize=7); ax.set_title("test predictions")
+ax.set_xlabel("equivalent excitation angle theta")
+ax.set_ylabel("QCNN output <Z>")
+ax.legend(fontsize=7)
+ax.set_title("test predictions")
 epochs = np.arange(1, EPOCHS + 1)
 ax_curve.plot(epochs, history.history["loss"], label="train")
 ax_curve.plot(epochs, history.history["val_loss"], label="test")
-ax_curve.set_xlabel("epoch"); ax_curve.set_ylabel("hinge loss"); ax_curve.grid(alpha=0.3)
+ax_curve.set_xlabel("epoch")
+ax_curve.set_ylabel("hinge loss")
+ax_curve.grid(alpha=0.3)
 ax_curve.legend()
 fig.tight_layout()
 fig.savefig("03_qcnn_predictions.png", dpi=100)
@@ -138,7 +157,8 @@ plt.show()
 weights = model.get_layer("qcnn").symbol_values()
 full = test_circuits[0] + cirq.resolve_parameters(qcnn_circuit, weights)
 state = cirq.Simulator().simulate(full, qubit_order=qubits).final_state_vector
-expected = cirq.Z(readout).expectation_from_state_vector(
-    state, {q: i for i, q in enumerate(qubits)}).real
+expected = (
+    cirq.Z(readout).expectation_from_state_vector(state, {q: i for i, q in enumerate(qubits)}).real
+)
 print(f"model {out[0]:+.5f}   cirq {expected:+.5f}")
 assert abs(out[0] - expected) < 1e-4

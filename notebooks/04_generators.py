@@ -27,9 +27,9 @@ QUICK = False
 # Parameters. QUICK = True gives the small settings the test suite runs (a smoke run whose
 # numbers mean little); the full settings reach the results quoted in the text.
 SEED = 0
-BORN_EPOCHS = 20 if QUICK else 200   # full-batch steps; full: about 15 s
-QBM_EPOCHS = 20 if QUICK else 300    # full: about 10 s for both machines
-N_SAMPLES = 12                       # samples drawn from each trained model
+BORN_EPOCHS = 20 if QUICK else 200  # full-batch steps; full: about 15 s
+QBM_EPOCHS = 20 if QUICK else 300  # full: about 10 s for both machines
+N_SAMPLES = 12  # samples drawn from each trained model
 
 # %%
 # tfq_layers first: imported before TensorFlow, it keeps TensorFlow's C++ start-up messages
@@ -44,32 +44,44 @@ import tensorflow as tf
 from cirq.contrib.svg import SVGCircuit
 
 tf.get_logger().setLevel("ERROR")
-keras.utils.set_random_seed(SEED)   # Python, NumPy and TensorFlow seeds
-print("tfq_layers", tfq_layers.__version__, "| keras", keras.__version__,
-      "| tensorflow", tf.__version__, "| cirq", cirq.__version__)
+keras.utils.set_random_seed(SEED)  # Python, NumPy and TensorFlow seeds
+print(
+    "tfq_layers",
+    tfq_layers.__version__,
+    "| keras",
+    keras.__version__,
+    "| tensorflow",
+    tf.__version__,
+    "| cirq",
+    cirq.__version__,
+)
 
 from tfq_layers.datasets import bars_and_stripes, bits_to_index
 from tfq_layers.generative import BornMachine, QuantumBoltzmannMachine
 
 # %%
-data = bars_and_stripes(2, 2)                  # (6, 4) int array, pixel (r, c) = bit 2r + c
+data = bars_and_stripes(2, 2)  # (6, 4) int array, pixel (r, c) = bit 2r + c
 target = np.zeros(16)
-target[bits_to_index(data)] = 1 / len(data)    # bit 0 is the most significant
+target[bits_to_index(data)] = 1 / len(data)  # bit 0 is the most significant
+
 
 def show_images(bitstrings, title, path=None):
     fig, axes = plt.subplots(1, len(bitstrings), figsize=(1.1 * len(bitstrings), 1.4))
     for ax, bits in zip(np.atleast_1d(axes), bitstrings):
         ax.imshow(np.reshape(bits, (2, 2)), cmap="gray_r", vmin=0, vmax=1)
-        ax.set_xticks([]); ax.set_yticks([])
+        ax.set_xticks([])
+        ax.set_yticks([])
     fig.suptitle(title, fontsize=9)
     fig.tight_layout()
     if path:
         fig.savefig(path, dpi=100)
     plt.show()
 
+
 def kl(p, q):
     keep = p > 0
     return float(np.sum(p[keep] * np.log(p[keep] / np.maximum(q[keep], 1e-12))))
+
 
 print(data)
 show_images(data, "bars and stripes 2x2: the training set")
@@ -84,9 +96,11 @@ born = BornMachine(4, layers=2, seed=SEED)
 born.compile(keras.optimizers.Adam(0.05), loss="kl")
 born_history = born.fit(data, epochs=BORN_EPOCHS, batch_size=len(data), verbose=0)
 born_probs = born.probabilities().numpy().astype("float64")
-print(f"{born.circuit_weights.shape[0]} parameters; "
-      f"KL(target || Born) = {kl(target, born_probs):.4f}; "
-      f"probability on valid images = {born_probs[target > 0].sum():.3f}")
+print(
+    f"{born.circuit_weights.shape[0]} parameters; "
+    f"KL(target || Born) = {kl(target, born_probs):.4f}; "
+    f"probability on valid images = {born_probs[target > 0].sum():.3f}"
+)
 SVGCircuit(born.circuit)
 
 # %%
@@ -128,7 +142,7 @@ from scipy.linalg import expm
 
 rho = expm(-qbm.hamiltonian().numpy())
 p_units = np.diag(rho) / np.trace(rho)
-p_visible = p_units.reshape(16, 4).sum(axis=1)       # sum over the 2 hidden units
+p_visible = p_units.reshape(16, 4).sum(axis=1)  # sum over the 2 hidden units
 print("max |difference|:", np.abs(p_visible - qbms["QBM"]["probs"]).max())
 assert np.allclose(p_visible, qbms["QBM"]["probs"], atol=1e-8)
 
@@ -140,20 +154,39 @@ index = np.arange(16)
 labels = ["".join(map(str, (i >> np.arange(3, -1, -1)) & 1)) for i in index]
 fig, (ax, ax_loss) = plt.subplots(1, 2, figsize=(13, 3.8), gridspec_kw={"width_ratios": [2.2, 1]})
 ax.bar(index, target, width=0.9, color="0.8", label="target")
-ax.bar(index - 0.25, born_probs, width=0.25, color="C0",
-       label=f"Born machine (KL {kl(target, born_probs):.3f})")
-ax.bar(index, qbms["QBM"]["probs"], width=0.25, color="C1",
-       label=f"QBM (KL {kl(target, qbms['QBM']['probs']):.3f})")
-ax.bar(index + 0.25, qbms["Gamma = 0"]["probs"], width=0.25, color="C3",
-       label=f"Gamma = 0 (KL {kl(target, qbms['Gamma = 0']['probs']):.3f})")
+ax.bar(
+    index - 0.25,
+    born_probs,
+    width=0.25,
+    color="C0",
+    label=f"Born machine (KL {kl(target, born_probs):.3f})",
+)
+ax.bar(
+    index,
+    qbms["QBM"]["probs"],
+    width=0.25,
+    color="C1",
+    label=f"QBM (KL {kl(target, qbms['QBM']['probs']):.3f})",
+)
+ax.bar(
+    index + 0.25,
+    qbms["Gamma = 0"]["probs"],
+    width=0.25,
+    color="C3",
+    label=f"Gamma = 0 (KL {kl(target, qbms['Gamma = 0']['probs']):.3f})",
+)
 ax.set_xticks(index, labels, rotation=90, fontsize=8)
-ax.set_xlabel("bitstring (pixels 0..3)"); ax.set_ylabel("probability"); ax.set_ylim(0, 0.25)
+ax.set_xlabel("bitstring (pixels 0..3)")
+ax.set_ylabel("probability")
+ax.set_ylim(0, 0.25)
 ax.legend(fontsize=8, ncol=2, loc="upper center")
 ax.set_title("bars and stripes 2x2: learned vs. target")
 ax_loss.semilogy(born_history.history["loss"], label="Born machine")
 for label, colour in (("QBM", "C1"), ("Gamma = 0", "C3")):
     ax_loss.semilogy(qbms[label]["history"].history["loss"], color=colour, label=label)
-ax_loss.set_xlabel("step"); ax_loss.set_ylabel("training loss (KL)"); ax_loss.grid(alpha=0.3)
+ax_loss.set_xlabel("step")
+ax_loss.set_ylabel("training loss (KL)")
+ax_loss.grid(alpha=0.3)
 ax_loss.legend(fontsize=8)
 fig.tight_layout()
 fig.savefig("04_histograms.png", dpi=100)

@@ -22,7 +22,7 @@ QUICK = False
 # numbers mean little); the full settings reach the results quoted in the text.
 SEED = 0
 EPOCHS = 2 if QUICK else 10
-WORKDIR = "tfq_layers_artifacts"     # where the files are written
+WORKDIR = "tfq_layers_artifacts"  # where the files are written
 
 # %%
 # tfq_layers first: imported before TensorFlow, it keeps TensorFlow's C++ start-up messages
@@ -41,9 +41,17 @@ import tensorflow as tf
 from cirq.contrib.svg import SVGCircuit
 
 tf.get_logger().setLevel("ERROR")
-keras.utils.set_random_seed(SEED)   # Python, NumPy and TensorFlow seeds
-print("tfq_layers", tfq_layers.__version__, "| keras", keras.__version__,
-      "| tensorflow", tf.__version__, "| cirq", cirq.__version__)
+keras.utils.set_random_seed(SEED)  # Python, NumPy and TensorFlow seeds
+print(
+    "tfq_layers",
+    tfq_layers.__version__,
+    "| keras",
+    keras.__version__,
+    "| tensorflow",
+    tf.__version__,
+    "| cirq",
+    cirq.__version__,
+)
 
 import json
 import subprocess
@@ -64,19 +72,29 @@ q = cirq.GridQubit.rect(1, 2)
 x0, x1, x2, x3 = sympy.symbols("x0:4")
 w = sympy.symbols("w0:6")
 circuit = cirq.Circuit(
-    cirq.rx(sympy.atan(x0)).on(q[0]), cirq.rx(w[0] * x1 + w[1]).on(q[1]),
+    cirq.rx(sympy.atan(x0)).on(q[0]),
+    cirq.rx(w[0] * x1 + w[1]).on(q[1]),
     cirq.CNOT(q[0], q[1]),
-    cirq.ry(x2 * x3 + w[2]).on(q[0]), cirq.ry(w[3]).on(q[1]),
+    cirq.ry(x2 * x3 + w[2]).on(q[0]),
+    cirq.ry(w[3]).on(q[1]),
     cirq.CZ(q[0], q[1]),
-    cirq.rx(w[4]).on(q[0]), cirq.rx(w[5]).on(q[1]),
+    cirq.rx(w[4]).on(q[0]),
+    cirq.rx(w[5]).on(q[1]),
 )
-model = keras.Sequential([
-    keras.Input((6,), name="features"),
-    keras.layers.Dense(4, activation="tanh", name="encode"),
-    PQC(circuit, [cirq.Z(q[0]), cirq.Z(q[1]), cirq.Z(q[0]) * cirq.Z(q[1])],
-        input_symbols=[x0, x1, x2, x3], name="quantum"),
-    keras.layers.Dense(1, activation="sigmoid", name="head"),
-], name="hybrid")
+model = keras.Sequential(
+    [
+        keras.Input((6,), name="features"),
+        keras.layers.Dense(4, activation="tanh", name="encode"),
+        PQC(
+            circuit,
+            [cirq.Z(q[0]), cirq.Z(q[1]), cirq.Z(q[0]) * cirq.Z(q[1])],
+            input_symbols=[x0, x1, x2, x3],
+            name="quantum",
+        ),
+        keras.layers.Dense(1, activation="sigmoid", name="head"),
+    ],
+    name="hybrid",
+)
 model.compile(keras.optimizers.Adam(0.05), loss="binary_crossentropy", metrics=["accuracy"])
 model.fit(x, y, epochs=EPOCHS, batch_size=32, verbose=2)
 SVGCircuit(circuit)
@@ -99,8 +117,9 @@ assert same
 with zipfile.ZipFile(keras_path) as archive:
     print(archive.namelist())
     config = json.loads(archive.read("config.json"))
-quantum_config = next(layer for layer in config["config"]["layers"]
-                      if layer["class_name"] == "PQC")["config"]
+quantum_config = next(
+    layer for layer in config["config"]["layers"] if layer["class_name"] == "PQC"
+)["config"]
 print("the circuit is stored as JSON text:", quantum_config["circuit"][:300], "...")
 
 # %% [markdown]
@@ -158,7 +177,9 @@ fig, ax = plt.subplots(figsize=(6, 3))
 index = np.arange(len(reference))
 ax.bar(index - 0.2, reference[:, 0], width=0.4, label="trained model (this process)")
 ax.bar(index + 0.2, fresh[:, 0], width=0.4, label="SavedModel (fresh process)")
-ax.set_xlabel("example"); ax.set_ylabel("P(y = 1)"); ax.set_ylim(0, 1.3)
+ax.set_xlabel("example")
+ax.set_ylabel("P(y = 1)")
+ax.set_ylim(0, 1.3)
 ax.legend(fontsize=8, ncol=2, loc="upper center")
 ax.set_title(f"max |difference| = {np.abs(fresh - reference).max():.1e}")
 fig.tight_layout()
@@ -184,7 +205,7 @@ with zipfile.ZipFile(keras_path) as src, zipfile.ZipFile(tampered_path, "w") as 
         dst.writestr(item, content)
 try:
     keras.models.load_model(tampered_path, safe_mode=True)
-except Exception as error:   # tfq_layers.SerializationError, possibly wrapped by Keras
+except Exception as error:  # tfq_layers.SerializationError, possibly wrapped by Keras
     print(type(error).__name__, ":", str(error)[:300])
 else:
     raise AssertionError("the tampered file loaded")

@@ -20,9 +20,9 @@ QUICK = False
 # Parameters. QUICK = True gives the small settings the test suite runs (a smoke run whose
 # numbers mean little); the full settings reach the results quoted in the text.
 SEED = 0
-EPOCHS = 0                               # nothing is trained in this notebook
-N_POINTS = 40 if QUICK else 200          # angles on the plots
-SHOTS = 500                              # shots per expectation, as in the tutorial
+EPOCHS = 0  # nothing is trained in this notebook
+N_POINTS = 40 if QUICK else 200  # angles on the plots
+SHOTS = 500  # shots per expectation, as in the tutorial
 SHOT_LADDER = [10, 100, 1000] if QUICK else [10, 30, 100, 300, 1000, 3000, 10000, 30000]
 
 # %%
@@ -39,12 +39,20 @@ import tensorflow as tf
 from cirq.contrib.svg import SVGCircuit
 
 tf.get_logger().setLevel("ERROR")
-keras.utils.set_random_seed(SEED)   # Python, NumPy and TensorFlow seeds
-print("tfq_layers", tfq_layers.__version__, "| keras", keras.__version__,
-      "| tensorflow", tf.__version__, "| cirq", cirq.__version__)
+keras.utils.set_random_seed(SEED)  # Python, NumPy and TensorFlow seeds
+print(
+    "tfq_layers",
+    tfq_layers.__version__,
+    "| keras",
+    keras.__version__,
+    "| tensorflow",
+    tf.__version__,
+    "| cirq",
+    cirq.__version__,
+)
 
-import tensorflow_quantum as tfq                  # its differentiators are used as they are
-from tfq_layers.compat import layers as tfql      # was: tfql = tfq.layers
+import tensorflow_quantum as tfq  # its differentiators are used as they are
+from tfq_layers.compat import layers as tfql  # was: tfql = tfq.layers
 
 # %% [markdown]
 # ## 1. A circuit with a known answer
@@ -57,13 +65,15 @@ alpha = sympy.Symbol("alpha")
 my_circuit = cirq.Circuit(cirq.Y(qubit) ** alpha)
 pauli_x, pauli_z = cirq.X(qubit), cirq.Z(qubit)
 
+
 def cirq_expectation(op, value):
     psi = cirq.Simulator().simulate(my_circuit, {alpha: value}).final_state_vector
     return op.expectation_from_state_vector(psi, {qubit: 0}).real
 
+
 f = lambda a: np.sin(np.pi * a)
 df = lambda a: np.pi * np.cos(np.pi * a)
-d2f = lambda a: -np.pi ** 2 * np.sin(np.pi * a)
+d2f = lambda a: -(np.pi**2) * np.sin(np.pi * a)
 print(f"alpha = 0.3: cirq <X> = {cirq_expectation(pauli_x, 0.3):.5f}, sin(0.3 pi) = {f(0.3):.5f}")
 SVGCircuit(my_circuit)
 
@@ -84,29 +94,35 @@ SVGCircuit(my_circuit)
 points = np.linspace(0, 5, N_POINTS, dtype="float32")[:, None]
 values = tf.constant(points)
 
+
 def gradient(layer, operators=pauli_x, **call):
     """(f, df/dalpha) of `layer` at every angle, with TensorFlow's GradientTape."""
     with tf.GradientTape() as tape:
         tape.watch(values)
-        out = layer(my_circuit, symbol_names=[alpha], symbol_values=values,
-                    operators=operators, **call)
+        out = layer(
+            my_circuit, symbol_names=[alpha], symbol_values=values, operators=operators, **call
+        )
     return out.numpy()[:, 0], tape.gradient(out, values).numpy()[:, 0]
+
 
 diff = tfq.differentiators
 exact = {
     "forward difference (h = 0.01)": tfql.Expectation(
-        differentiator=diff.ForwardDifference(grid_spacing=0.01)),
+        differentiator=diff.ForwardDifference(grid_spacing=0.01)
+    ),
     "parameter shift": tfql.Expectation(differentiator=diff.ParameterShift()),
     "adjoint": tfql.Expectation(differentiator=diff.Adjoint()),
 }
 sampled = {
     "forward difference (h = 0.01)": tfql.SampledExpectation(
-        differentiator=diff.ForwardDifference(grid_spacing=0.01)),
+        differentiator=diff.ForwardDifference(grid_spacing=0.01)
+    ),
     "parameter shift": tfql.SampledExpectation(differentiator=diff.ParameterShift()),
 }
 results = {f"exact, {k}": gradient(layer) for k, layer in exact.items()}
-results.update({f"{SHOTS} shots, {k}": gradient(layer, repetitions=SHOTS)
-                for k, layer in sampled.items()})
+results.update(
+    {f"{SHOTS} shots, {k}": gradient(layer, repetitions=SHOTS) for k, layer in sampled.items()}
+)
 truth = df(points[:, 0])
 for name, (_, grad) in results.items():
     print(f"{name:42s} max |error of df/dalpha| = {np.abs(grad - truth).max():8.4f}")
@@ -124,28 +140,38 @@ fig, axes = plt.subplots(2, 2, figsize=(12, 7.5))
 ax = axes[0, 0]
 ax.plot(x, f(x), "k-", lw=2, label="sin(πα)")
 ax.plot(x, results[f"{SHOTS} shots, parameter shift"][0], ".", ms=4, label=f"{SHOTS} shots")
-ax.set_xlabel("α"); ax.set_ylabel("f(α) = <X>"); ax.set_title("forward pass"); ax.legend()
+ax.set_xlabel("α")
+ax.set_ylabel("f(α) = <X>")
+ax.set_title("forward pass")
+ax.legend()
 ax = axes[0, 1]
 ax.plot(x, truth, "k-", lw=3, alpha=0.4, label="π cos(πα)")
 for name, (_, grad) in results.items():
     if name.startswith("exact"):
         ax.plot(x, grad, "--", lw=1.2, label=name)
-ax.set_xlabel("α"); ax.set_ylabel("df/dα"); ax.set_title("exact expectations"); ax.legend(fontsize=8)
+ax.set_xlabel("α")
+ax.set_ylabel("df/dα")
+ax.set_title("exact expectations")
+ax.legend(fontsize=8)
 ax = axes[1, 0]
 ax.plot(x, truth, "k-", lw=3, alpha=0.4, label="π cos(πα)")
 for name, (_, grad) in results.items():
     if not name.startswith("exact"):
         ax.plot(x, grad, ".-", lw=0.6, ms=3, label=name)
 ax.set_ylim(-25, 25)
-ax.set_xlabel("α"); ax.set_ylabel("df/dα"); ax.set_title(f"{SHOTS} shots per expectation")
+ax.set_xlabel("α")
+ax.set_ylabel("df/dα")
+ax.set_title(f"{SHOTS} shots per expectation")
 ax.legend(fontsize=8)
 ax = axes[1, 1]
 for name, (_, grad) in results.items():
     ax.plot(truth, grad, ".", ms=4, label=name)
 ax.plot([-np.pi, np.pi], [-np.pi, np.pi], "k-", lw=1)
 ax.set_ylim(-8, 8)
-ax.set_xlabel("analytic df/dα = π cos(πα)"); ax.set_ylabel("differentiator's df/dα")
-ax.set_title("every method against the analytic derivative"); ax.legend(fontsize=7)
+ax.set_xlabel("analytic df/dα = π cos(πα)")
+ax.set_ylabel("differentiator's df/dα")
+ax.set_title("every method against the analytic derivative")
+ax.legend(fontsize=7)
 for ax in axes.ravel():
     ax.grid(alpha=0.3)
 fig.tight_layout()
@@ -168,8 +194,10 @@ for shots in SHOT_LADDER:
     for name in ladder:
         _, grad = gradient(sampled[name], repetitions=shots)
         ladder[name].append(float(np.sqrt(np.mean((grad - truth) ** 2))))
-    print(f"{shots:6d} shots: RMS error parameter shift {ladder['parameter shift'][-1]:.4f}, "
-          f"forward difference {ladder['forward difference (h = 0.01)'][-1]:.3f}")
+    print(
+        f"{shots:6d} shots: RMS error parameter shift {ladder['parameter shift'][-1]:.4f}, "
+        f"forward difference {ladder['forward difference (h = 0.01)'][-1]:.3f}"
+    )
 
 shots_axis = np.array(SHOT_LADDER, dtype=float)
 fig, ax = plt.subplots(figsize=(6.5, 4))
@@ -177,8 +205,10 @@ for name, errors in ladder.items():
     ax.loglog(shots_axis, errors, "o-", label=name)
 ref = ladder["parameter shift"][0] * np.sqrt(shots_axis[0] / shots_axis)
 ax.loglog(shots_axis, ref, "k:", label="∝ 1/sqrt(N)")
-ax.set_xlabel("shots N per expectation"); ax.set_ylabel("RMS error of df/dα over the angles")
-ax.set_title("sampled gradients converge to the analytic one"); ax.grid(alpha=0.3, which="both")
+ax.set_xlabel("shots N per expectation")
+ax.set_ylabel("RMS error of df/dα over the angles")
+ax.set_title("sampled gradients converge to the analytic one")
+ax.grid(alpha=0.3, which="both")
 ax.legend()
 fig.tight_layout()
 plt.show()
@@ -194,11 +224,18 @@ assert ladder["parameter shift"][-1] < ladder["parameter shift"][0] / 5
 value = tf.constant([[0.3]])
 with tf.GradientTape() as tape:
     tape.watch(value)
-    both = exact["parameter shift"](my_circuit, symbol_names=[alpha], symbol_values=value,
-                                     operators=[pauli_x, pauli_z])
+    both = exact["parameter shift"](
+        my_circuit, symbol_names=[alpha], symbol_values=value, operators=[pauli_x, pauli_z]
+    )
 summed = tape.gradient(both, value).numpy()[0, 0]
-print("outputs [<X>, <Z>]:", both.numpy().round(5), "| gradient:", round(float(summed), 5),
-      "| formula:", round(float(df(0.3) - np.pi * np.sin(np.pi * 0.3)), 5))
+print(
+    "outputs [<X>, <Z>]:",
+    both.numpy().round(5),
+    "| gradient:",
+    round(float(summed), 5),
+    "| formula:",
+    round(float(df(0.3) - np.pi * np.sin(np.pi * 0.3)), 5),
+)
 assert abs(summed - (df(0.3) - np.pi * np.sin(np.pi * 0.3))) < 1e-3
 
 # %% [markdown]
@@ -217,6 +254,7 @@ assert abs(summed - (df(0.3) - np.pi * np.sin(np.pi * 0.3))) < 1e-3
 # symbols (two shifted circuits per symbol), provided each symbol is the exponent of one
 # Pauli gate, as here.
 
+
 # %%
 class GeneralShift(tfq.differentiators.Differentiator):
     """df/dt = pi * (f(t + s) - f(t - s)) / (2 sin(pi s)) for every symbol t (Pauli exponents)."""
@@ -234,19 +272,23 @@ class GeneralShift(tfq.differentiators.Differentiator):
         batch_values = symbol_values[:, None, :] + self.shift * shifts[None, :, :]
         batch_programs = tf.tile(programs[:, None], [1, 2 * n_symbols])
         scale = np.pi / (2.0 * np.sin(np.pi * self.shift))
-        weights = tf.tile(tf.constant([[[scale, -scale]]], symbol_values.dtype),
-                          [batch, n_symbols, 1])
+        weights = tf.tile(
+            tf.constant([[[scale, -scale]]], symbol_values.dtype), [batch, n_symbols, 1]
+        )
         pairs = tf.reshape(tf.range(2 * n_symbols), [1, n_symbols, 2])
         mapper = tf.tile(pairs, [batch, 1, 1])
         return batch_programs, symbol_names, batch_values, weights, mapper
+
 
 mine = tfql.Expectation(differentiator=GeneralShift(0.25))
 _, my_grad = gradient(mine)
 mine_sampled = tfql.SampledExpectation(differentiator=GeneralShift(0.25))
 _, my_sampled_grad = gradient(mine_sampled, repetitions=SHOTS)
 print(f"general shift s = 1/4, exact     : max |error| = {np.abs(my_grad - truth).max():.2e}")
-print(f"general shift s = 1/4, {SHOTS} shots: RMS error = "
-      f"{np.sqrt(np.mean((my_sampled_grad - truth) ** 2)):.3f}")
+print(
+    f"general shift s = 1/4, {SHOTS} shots: RMS error = "
+    f"{np.sqrt(np.mean((my_sampled_grad - truth) ** 2)):.3f}"
+)
 assert np.allclose(my_grad, truth, atol=1e-3)
 
 # Two symbols at once: f = <X> after Y**a then Z**b; check against central differences.
@@ -257,20 +299,29 @@ with tf.GradientTape() as tape:
     tape.watch(point)
     out = mine(two, symbol_names=[a2, b2], symbol_values=point, operators=pauli_x)
 mine_two = tape.gradient(out, point).numpy()[0]
+
+
 def fx(v):
-    return tfql.Expectation()(two, symbol_names=[a2, b2], symbol_values=v[None, :].astype("float32"),
-                              operators=pauli_x).numpy()[0, 0]
+    return tfql.Expectation()(
+        two, symbol_names=[a2, b2], symbol_values=v[None, :].astype("float32"), operators=pauli_x
+    ).numpy()[0, 0]
+
+
 h, p = 1e-3, np.array([0.3, 0.2])
 central = [(fx(p + h * e) - fx(p - h * e)) / (2 * h) for e in np.eye(2)]
-print("two symbols, general shift:", mine_two.round(4), "| central differences:",
-      np.round(central, 4))
+print(
+    "two symbols, general shift:", mine_two.round(4), "| central differences:", np.round(central, 4)
+)
 assert np.allclose(mine_two, central, atol=1e-2)
 
 fig, ax = plt.subplots(figsize=(6.5, 3.6))
 ax.plot(x, truth, "k-", lw=3, alpha=0.4, label="π cos(πα)")
 ax.plot(x, my_grad, "--", label="general shift s = 1/4, exact")
 ax.plot(x, my_sampled_grad, ".", ms=4, label=f"general shift s = 1/4, {SHOTS} shots")
-ax.set_xlabel("α"); ax.set_ylabel("df/dα"); ax.grid(alpha=0.3); ax.legend(fontsize=8)
+ax.set_xlabel("α")
+ax.set_ylabel("df/dα")
+ax.grid(alpha=0.3)
+ax.legend(fontsize=8)
 ax.set_title("a user-written differentiator")
 fig.tight_layout()
 plt.show()
@@ -306,8 +357,12 @@ with tf.GradientTape() as outer:
     grad_ab = inner.gradient(g, ab)
 hessian = outer.jacobian(grad_ab, ab).numpy()
 A, B = np.pi * 0.3, np.pi * 0.2
-expected = np.pi ** 2 * np.array([[-np.sin(A) * np.cos(B), -np.cos(A) * np.sin(B)],
-                                  [-np.cos(A) * np.sin(B), -np.sin(A) * np.cos(B)]])
+expected = np.pi**2 * np.array(
+    [
+        [-np.sin(A) * np.cos(B), -np.cos(A) * np.sin(B)],
+        [-np.cos(A) * np.sin(B), -np.sin(A) * np.cos(B)],
+    ]
+)
 print("Hessian (autodiff):", hessian.astype(float).round(4).tolist())
 print("Hessian (formula) :", expected.round(4).tolist())
 assert np.allclose(hessian, expected, atol=1e-3)
@@ -317,7 +372,10 @@ ax.plot(x, f(x), "k-", lw=1, label="f = sin(πα)")
 ax.plot(x, first, "-", label="f' by autodiff")
 ax.plot(x, second, "-", label="f'' by autodiff")
 ax.plot(x, truth, "k:", x, d2f(x), "k:")
-ax.set_xlabel("α"); ax.set_ylabel("value"); ax.grid(alpha=0.3); ax.legend(fontsize=8)
+ax.set_xlabel("α")
+ax.set_ylabel("value")
+ax.grid(alpha=0.3)
+ax.legend(fontsize=8)
 ax.set_title("statevector backend: first and second derivatives (dotted: formulas)")
 fig.tight_layout()
 plt.show()

@@ -20,12 +20,12 @@ QUICK = False
 # Parameters. QUICK = True gives the small settings the test suite runs (a smoke run whose
 # numbers mean little); the full settings reach the results quoted in the text.
 SEED = 1234
-EPOCHS = 0                                           # nothing is trained here
+EPOCHS = 0  # nothing is trained here
 QUBITS = [2, 4, 6] if QUICK else [2, 4, 6, 8, 10, 12]
-DEPTH = 20 if QUICK else 50                          # layers of the random circuits,
-LAYERS_PER_QUBIT = 0 if QUICK else 10                # at least this many per qubit
-N_CIRCUITS = 40 if QUICK else 200                    # random circuits per qubit count
-BLOCK_DEPTH, BLOCKS = (4, 2) if QUICK else (5, 5)    # identity-block circuits
+DEPTH = 20 if QUICK else 50  # layers of the random circuits,
+LAYERS_PER_QUBIT = 0 if QUICK else 10  # at least this many per qubit
+N_CIRCUITS = 40 if QUICK else 200  # random circuits per qubit count
+BLOCK_DEPTH, BLOCKS = (4, 2) if QUICK else (5, 5)  # identity-block circuits
 
 # %%
 # tfq_layers first: imported before TensorFlow, it keeps TensorFlow's C++ start-up messages
@@ -41,12 +41,20 @@ import tensorflow as tf
 from cirq.contrib.svg import SVGCircuit
 
 tf.get_logger().setLevel("ERROR")
-keras.utils.set_random_seed(SEED)   # Python, NumPy and TensorFlow seeds
-print("tfq_layers", tfq_layers.__version__, "| keras", keras.__version__,
-      "| tensorflow", tf.__version__, "| cirq", cirq.__version__)
+keras.utils.set_random_seed(SEED)  # Python, NumPy and TensorFlow seeds
+print(
+    "tfq_layers",
+    tfq_layers.__version__,
+    "| keras",
+    keras.__version__,
+    "| tensorflow",
+    tf.__version__,
+    "| cirq",
+    cirq.__version__,
+)
 
-import tensorflow_quantum as tfq                  # convert_to_tensor only
-from tfq_layers.compat import layers as tfql      # was: tfql = tfq.layers
+import tensorflow_quantum as tfq  # convert_to_tensor only
+from tfq_layers.compat import layers as tfql  # was: tfql = tfq.layers
 
 # %% [markdown]
 # ## Random circuits
@@ -64,6 +72,7 @@ from tfq_layers.compat import layers as tfql      # was: tfql = tfq.layers
 # %%
 ROTATIONS = (cirq.rx, cirq.ry, cirq.rz)
 
+
 def random_layers(qubits, depth, rng, symbol=None):
     """`depth` layers of random single-qubit rotations + a CZ ladder, as a list of moments.
     With `symbol`, the first rotation on qubits[0] has the angle `symbol`."""
@@ -80,11 +89,14 @@ def random_layers(qubits, depth, rng, symbol=None):
         moments.append(cirq.Moment(cirq.CZ(a, b) for a, b in zip(qubits[1::2], qubits[2::2])))
     return [m for m in moments if len(m)]
 
+
 def preparation(qubits):
     return cirq.Moment(cirq.ry(np.pi / 4).on(q) for q in qubits)
 
+
 def random_circuit(qubits, symbol, depth, rng):
     return cirq.Circuit([preparation(qubits)] + random_layers(qubits, depth, rng, symbol))
+
 
 theta = sympy.Symbol("theta")
 rng = np.random.default_rng(SEED)
@@ -99,16 +111,21 @@ SVGCircuit(random_circuit(cirq.GridQubit.rect(1, 3), theta, 2, rng))
 # quantity of interest (TFQ's tutorial plots the standard deviation; we plot the variance
 # itself).
 
+
 # %%
 def gradient_sample(circuits, qubits, rng):
     """d<Z0 Z1>/dtheta of every circuit at a random theta, from tf.GradientTape."""
     values = tf.constant(rng.uniform(0, 2 * np.pi, (len(circuits), 1)).astype("float32"))
     with tf.GradientTape() as tape:
         tape.watch(values)
-        out = tfql.Expectation()(tfq.convert_to_tensor(circuits), symbol_names=[theta],
-                                 symbol_values=values,
-                                 operators=cirq.Z(qubits[0]) * cirq.Z(qubits[1]))
+        out = tfql.Expectation()(
+            tfq.convert_to_tensor(circuits),
+            symbol_names=[theta],
+            symbol_values=values,
+            operators=cirq.Z(qubits[0]) * cirq.Z(qubits[1]),
+        )
     return tape.gradient(out, values).numpy()[:, 0], values.numpy()[:, 0]
+
 
 import time
 
@@ -121,8 +138,10 @@ for n in QUBITS:
     grads, _ = gradient_sample(batch, qubits, rng)
     random_var.append(float(np.var(grads, ddof=1)))
     random_mean.append(float(np.mean(grads)))
-    print(f"{n:2d} qubits, depth {depth}: mean {random_mean[-1]:+.4f}, variance "
-          f"{random_var[-1]:.3e} ({N_CIRCUITS} circuits, {time.perf_counter() - start:.1f} s)")
+    print(
+        f"{n:2d} qubits, depth {depth}: mean {random_mean[-1]:+.4f}, variance "
+        f"{random_var[-1]:.3e} ({N_CIRCUITS} circuits, {time.perf_counter() - start:.1f} s)"
+    )
 
 # %% [markdown]
 # ### Check: the parameter-shift rule with Cirq's simulator
@@ -137,13 +156,17 @@ few = [random_circuit(qubits, theta, 10, rng) for _ in range(8)]
 tape_grads, thetas = gradient_sample(few, qubits, rng)
 zz = cirq.Z(qubits[0]) * cirq.Z(qubits[1])
 
+
 def cirq_zz(circuit, value):
     state = cirq.Simulator().simulate(cirq.resolve_parameters(circuit, {theta: value}))
-    return zz.expectation_from_state_vector(state.final_state_vector,
-                                            {q: i for i, q in enumerate(qubits)}).real
+    return zz.expectation_from_state_vector(
+        state.final_state_vector, {q: i for i, q in enumerate(qubits)}
+    ).real
 
-shift_grads = np.array([(cirq_zz(c, v + np.pi / 2) - cirq_zz(c, v - np.pi / 2)) / 2
-                        for c, v in zip(few, thetas)])
+
+shift_grads = np.array(
+    [(cirq_zz(c, v + np.pi / 2) - cirq_zz(c, v - np.pi / 2)) / 2 for c, v in zip(few, thetas)]
+)
 print("GradientTape          :", tape_grads.round(4))
 print("parameter shift (Cirq):", shift_grads.round(4))
 assert np.allclose(shift_grads, tape_grads, atol=1e-3)
@@ -158,24 +181,28 @@ assert np.allclose(shift_grads, tape_grads, atol=1e-3)
 # before, but the state it sees around `θ` is close to the simple initial state, so the
 # gradient does not average out.
 
+
 # %%
 def identity_block_circuit(qubits, symbol, block_depth, blocks, rng):
     first = random_layers(qubits, block_depth, rng, symbol)
-    undo = cirq.inverse(cirq.resolve_parameters(
-        cirq.Circuit(first), {symbol: rng.uniform(0, 2 * np.pi)}))
+    undo = cirq.inverse(
+        cirq.resolve_parameters(cirq.Circuit(first), {symbol: rng.uniform(0, 2 * np.pi)})
+    )
     moments = [preparation(qubits)] + first + list(undo)
     for _ in range(blocks - 1):
         block = cirq.Circuit(random_layers(qubits, block_depth, rng))
         moments += list(block) + list(cirq.inverse(block))
     return cirq.Circuit(moments)
 
+
 # check: with theta set to the value used in the inverse, the whole circuit is the identity
 # after the preparation
 q3 = cirq.GridQubit.rect(1, 3)
 check_rng = np.random.default_rng(7)
 c = identity_block_circuit(q3, theta, 2, 2, check_rng)
-check_rng = np.random.default_rng(7)                       # replay: the value drawn for theta
-random_layers(q3, 2, check_rng, theta); value = check_rng.uniform(0, 2 * np.pi)
+check_rng = np.random.default_rng(7)  # replay: the value drawn for theta
+random_layers(q3, 2, check_rng, theta)
+value = check_rng.uniform(0, 2 * np.pi)
 u = cirq.unitary(cirq.resolve_parameters(c[1:], {theta: value}))
 print("identity blocks compose to the identity:", np.allclose(u, u[0, 0] * np.eye(8), atol=1e-6))
 assert np.allclose(u, u[0, 0] * np.eye(8), atol=1e-6)
@@ -183,8 +210,9 @@ assert np.allclose(u, u[0, 0] * np.eye(8), atol=1e-6)
 identity_var = []
 for n in QUBITS:
     qubits = cirq.GridQubit.rect(1, n)
-    batch = [identity_block_circuit(qubits, theta, BLOCK_DEPTH, BLOCKS, rng)
-             for _ in range(N_CIRCUITS)]
+    batch = [
+        identity_block_circuit(qubits, theta, BLOCK_DEPTH, BLOCKS, rng) for _ in range(N_CIRCUITS)
+    ]
     identity_var.append(float(np.var(gradient_sample(batch, qubits, rng)[0], ddof=1)))
     print(f"{n:2d} qubits: identity-block variance {identity_var[-1]:.3e}")
 
@@ -195,23 +223,43 @@ for n in QUBITS:
 
 # %%
 n = np.array(QUBITS, dtype=float)
-k, c = np.polyfit(n, np.log(random_var), 1)          # ln Var = c + k n (k < 0)
+k, c = np.polyfit(n, np.log(random_var), 1)  # ln Var = c + k n (k < 0)
 k_id, c_id = np.polyfit(n, np.log(identity_var), 1)
-print(f"random circuits: ln Var = {c:.2f} {k:+.3f} n  -> variance x {np.exp(k):.3f} per qubit "
-      f"(x {np.exp(2 * k):.3f} per 2 qubits)")
-print(f"identity blocks: ln Var = {c_id:.2f} {k_id:+.3f} n  -> variance x {np.exp(k_id):.3f} per qubit")
+print(
+    f"random circuits: ln Var = {c:.2f} {k:+.3f} n  -> variance x {np.exp(k):.3f} per qubit "
+    f"(x {np.exp(2 * k):.3f} per 2 qubits)"
+)
+print(
+    f"identity blocks: ln Var = {c_id:.2f} {k_id:+.3f} n  -> variance x {np.exp(k_id):.3f} per qubit"
+)
 
 fig, ax = plt.subplots(figsize=(7, 4.3))
-ax.semilogy(n, random_var, "o", color="C0",
-            label=f"random circuits, depth max({DEPTH}, {LAYERS_PER_QUBIT} n)")
-ax.semilogy(n, np.exp(c + k * n), "-", color="C0", alpha=0.6,
-            label=f"fit: Var ∝ e^({k:.2f} n)  (x{np.exp(k):.2f} per qubit)")
-ax.semilogy(n, identity_var, "s", color="C1",
-            label=f"identity blocks ({BLOCKS} x {BLOCK_DEPTH} layers x 2)")
-ax.semilogy(n, np.exp(c_id + k_id * n), "--", color="C1", alpha=0.6,
-            label=f"fit: Var ∝ e^({k_id:.2f} n)")
-ax.set_xlabel("number of qubits n"); ax.set_ylabel("Var[∂<Z0 Z1>/∂θ] over random circuits")
-ax.set_xticks(QUBITS); ax.grid(alpha=0.3, which="both"); ax.legend(fontsize=8)
+ax.semilogy(
+    n,
+    random_var,
+    "o",
+    color="C0",
+    label=f"random circuits, depth max({DEPTH}, {LAYERS_PER_QUBIT} n)",
+)
+ax.semilogy(
+    n,
+    np.exp(c + k * n),
+    "-",
+    color="C0",
+    alpha=0.6,
+    label=f"fit: Var ∝ e^({k:.2f} n)  (x{np.exp(k):.2f} per qubit)",
+)
+ax.semilogy(
+    n, identity_var, "s", color="C1", label=f"identity blocks ({BLOCKS} x {BLOCK_DEPTH} layers x 2)"
+)
+ax.semilogy(
+    n, np.exp(c_id + k_id * n), "--", color="C1", alpha=0.6, label=f"fit: Var ∝ e^({k_id:.2f} n)"
+)
+ax.set_xlabel("number of qubits n")
+ax.set_ylabel("Var[∂<Z0 Z1>/∂θ] over random circuits")
+ax.set_xticks(QUBITS)
+ax.grid(alpha=0.3, which="both")
+ax.legend(fontsize=8)
 ax.set_title(f"barren plateaus ({N_CIRCUITS} circuits per point)")
 fig.tight_layout()
 fig.savefig("08_barren_plateaus.png", dpi=100)

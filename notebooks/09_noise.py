@@ -24,13 +24,13 @@
 # %% tags=["parameters"]
 QUICK = False
 SEED = 0
-N_SPINS = 4                                    # spins of the XXZ ring (TFQ's tutorial: 8)
-N_POINTS = 12 if QUICK else 76                 # values of Delta in [0.3, 1.8], as in TFQ's set
-PREP_STEPS = 40 if QUICK else 400              # Adam steps fitting the ground-state circuits
-EPOCHS = 1 if QUICK else 30                    # full: 15-17 s per noisy epoch on 2 busy cores
-TRAJECTORIES = 2 if QUICK else 10              # NoisyPQC repetitions (TFQ's tutorial: 10)
+N_SPINS = 4  # spins of the XXZ ring (TFQ's tutorial: 8)
+N_POINTS = 12 if QUICK else 76  # values of Delta in [0.3, 1.8], as in TFQ's set
+PREP_STEPS = 40 if QUICK else 400  # Adam steps fitting the ground-state circuits
+EPOCHS = 1 if QUICK else 30  # full: 15-17 s per noisy epoch on 2 busy cores
+TRAJECTORIES = 2 if QUICK else 10  # NoisyPQC repetitions (TFQ's tutorial: 10)
 NOISE_LEVELS = [0.0, 0.05] if QUICK else [0.0, 0.001, 0.01, 0.05]
-SHOTS = 200 if QUICK else 10_000               # shots / trajectories in sections 1 and 2
+SHOTS = 200 if QUICK else 10_000  # shots / trajectories in sections 1 and 2
 
 # %%
 # tfq_layers first: imported before TensorFlow, it keeps TensorFlow's C++ start-up messages
@@ -49,12 +49,20 @@ import tensorflow as tf
 from cirq.contrib.svg import SVGCircuit
 
 tf.get_logger().setLevel("ERROR")
-keras.utils.set_random_seed(SEED)   # Python, NumPy and TensorFlow seeds
-print("tfq_layers", tfq_layers.__version__, "| keras", keras.__version__,
-      "| tensorflow", tf.__version__, "| cirq", cirq.__version__)
+keras.utils.set_random_seed(SEED)  # Python, NumPy and TensorFlow seeds
+print(
+    "tfq_layers",
+    tfq_layers.__version__,
+    "| keras",
+    keras.__version__,
+    "| tensorflow",
+    tf.__version__,
+    "| cirq",
+    cirq.__version__,
+)
 
-import tensorflow_quantum as tfq                  # convert_to_tensor only
-from tfq_layers.compat import layers as tfql      # was: tfql = tfq.layers
+import tensorflow_quantum as tfq  # convert_to_tensor only
+from tfq_layers.compat import layers as tfql  # was: tfql = tfq.layers
 
 # %% [markdown]
 # ## 1. A noisy circuit in Cirq
@@ -66,15 +74,21 @@ from tfq_layers.compat import layers as tfql      # was: tfql = tfq.layers
 my_qubits = cirq.GridQubit.rect(1, 2)
 my_circuit = cirq.Circuit(cirq.X.on_each(*my_qubits))
 
+
 def make_noisy(circuit, p):
     """`circuit` followed by a depolarizing channel of strength `p` on each of its qubits."""
     return circuit + cirq.Circuit(cirq.depolarize(p).on_each(*sorted(circuit.all_qubits())))
 
+
 my_noisy_circuit = make_noisy(my_circuit, 0.5)
 my_really_noisy_circuit = make_noisy(my_circuit, 0.75)
-print("diagonal of rho, noiseless:", np.round(np.diag(cirq.final_density_matrix(my_circuit)).real, 3))
-print("diagonal of rho, p = 0.5  :",
-      np.round(np.diag(cirq.final_density_matrix(my_noisy_circuit)).real, 3))
+print(
+    "diagonal of rho, noiseless:", np.round(np.diag(cirq.final_density_matrix(my_circuit)).real, 3)
+)
+print(
+    "diagonal of rho, p = 0.5  :",
+    np.round(np.diag(cirq.final_density_matrix(my_noisy_circuit)).real, 3),
+)
 SVGCircuit(my_noisy_circuit)
 
 # %% [markdown]
@@ -87,15 +101,23 @@ SVGCircuit(my_noisy_circuit)
 # %%
 labels = ["00", "01", "10", "11"]
 fig, axes = plt.subplots(1, 3, figsize=(12, 3.2), sharey=True)
-for ax, (title, circuit) in zip(axes, [("noiseless", my_circuit), ("p = 0.5", my_noisy_circuit),
-                                       ("p = 0.75", my_really_noisy_circuit)]):
+for ax, (title, circuit) in zip(
+    axes,
+    [
+        ("noiseless", my_circuit),
+        ("p = 0.5", my_noisy_circuit),
+        ("p = 0.75", my_really_noisy_circuit),
+    ],
+):
     bits = tfql.Sample(backend="noisy")(circuit, repetitions=SHOTS).to_tensor().numpy()[0]
-    counts = np.bincount(bits @ np.array([2, 1]), minlength=4)       # qubit 0 is the high bit
+    counts = np.bincount(bits @ np.array([2, 1]), minlength=4)  # qubit 0 is the high bit
     exact = np.diag(cirq.final_density_matrix(circuit)).real
     ax.bar(labels, counts / SHOTS, label="Sample (noisy)")
     ax.plot(labels, exact, "k_", ms=30, mew=2, label="diag(ρ), Cirq")
-    ax.set_title(title); ax.set_xlabel("bitstring")
-axes[0].set_ylabel("frequency"); axes[0].legend(loc="upper left")
+    ax.set_title(title)
+    ax.set_xlabel("bitstring")
+axes[0].set_ylabel("frequency")
+axes[0].legend(loc="upper left")
 fig.suptitle(f"{SHOTS} noisy samples of the X wall")
 fig.tight_layout()
 plt.show()
@@ -111,14 +133,24 @@ plt.show()
 some_observables = [cirq.X(my_qubits[0]), cirq.Z(my_qubits[0]), 3.0 * cirq.Y(my_qubits[1]) + 1]
 noisy_pair = [my_noisy_circuit, my_really_noisy_circuit]
 index = {q: i for i, q in enumerate(my_qubits)}
-exact = np.array([[obs.expectation_from_density_matrix(cirq.final_density_matrix(c), index).real
-                   for obs in some_observables] for c in [my_circuit] + noisy_pair])
+exact = np.array(
+    [
+        [
+            obs.expectation_from_density_matrix(cirq.final_density_matrix(c), index).real
+            for obs in some_observables
+        ]
+        for c in [my_circuit] + noisy_pair
+    ]
+)
 noiseless_sampled = tfql.SampledExpectation(backend="noiseless")(
-    my_circuit, operators=some_observables, repetitions=SHOTS).numpy()
+    my_circuit, operators=some_observables, repetitions=SHOTS
+).numpy()
 noisy_sampled = tfql.SampledExpectation(backend="noisy")(
-    noisy_pair, operators=some_observables, repetitions=SHOTS).numpy()
+    noisy_pair, operators=some_observables, repetitions=SHOTS
+).numpy()
 noisy_analytic = tfql.Expectation(backend="noisy")(
-    noisy_pair, operators=some_observables, repetitions=SHOTS).numpy()
+    noisy_pair, operators=some_observables, repetitions=SHOTS
+).numpy()
 print("                    [  <X0>    <Z0>  <3 Y1 + 1> ]")
 print("exact, noiseless   :", exact[0].round(3))
 print("sampled, noiseless :", noiseless_sampled[0].round(3))
@@ -155,15 +187,26 @@ qubits = cirq.GridQubit.rect(1, N_SPINS)
 depth = N_SPINS // 2
 angles = sympy.symbols(f"a0:{4 * depth}")
 even, odd = qubits[::2], qubits[1::2]
-ansatz = cirq.Circuit(cirq.X.on_each(*qubits), cirq.H.on_each(*even),
-                      (cirq.CNOT(a, b) for a, b in zip(even, odd)))
+ansatz = cirq.Circuit(
+    cirq.X.on_each(*qubits), cirq.H.on_each(*even), (cirq.CNOT(a, b) for a, b in zip(even, odd))
+)
 for d in range(depth):
     for a, b in list(zip(odd, even[1:])) + [(qubits[-1], qubits[0])]:
-        ansatz.append([cirq.ZZ(a, b) ** angles[d], cirq.YY(a, b) ** angles[d + depth],
-                       cirq.XX(a, b) ** angles[d + depth]])
+        ansatz.append(
+            [
+                cirq.ZZ(a, b) ** angles[d],
+                cirq.YY(a, b) ** angles[d + depth],
+                cirq.XX(a, b) ** angles[d + depth],
+            ]
+        )
     for a, b in zip(even, odd):
-        ansatz.append([cirq.ZZ(a, b) ** angles[d + 2 * depth], cirq.YY(a, b) ** angles[d + 3 * depth],
-                       cirq.XX(a, b) ** angles[d + 3 * depth]])
+        ansatz.append(
+            [
+                cirq.ZZ(a, b) ** angles[d + 2 * depth],
+                cirq.YY(a, b) ** angles[d + 3 * depth],
+                cirq.XX(a, b) ** angles[d + 3 * depth],
+            ]
+        )
 
 bonds = [(qubits[i], qubits[(i + 1) % N_SPINS]) for i in range(N_SPINS)]
 bond_sums = [sum(P(a) * P(b) for a, b in bonds) for P in (cirq.X, cirq.Y, cirq.Z)]
@@ -171,10 +214,12 @@ deltas = np.linspace(0.3, 1.8, N_POINTS)
 
 start = time.perf_counter()
 energy_terms = PQC(ansatz, bond_sums, input_symbols=angles, backend="tfq")
-rows = tf.Variable(np.random.default_rng(SEED).normal(0, 0.05, (N_POINTS, len(angles))),
-                   dtype="float32")
+rows = tf.Variable(
+    np.random.default_rng(SEED).normal(0, 0.05, (N_POINTS, len(angles))), dtype="float32"
+)
 weights = tf.constant(np.stack([np.ones(N_POINTS), np.ones(N_POINTS), deltas], 1), "float32")
 optimizer = keras.optimizers.Adam(0.05)
+
 
 @tf.function
 def descend():
@@ -183,6 +228,7 @@ def descend():
     optimizer.apply_gradients([(tape.gradient(energy, rows), rows)])
     return energy
 
+
 for _ in range(PREP_STEPS):
     descend()
 fitted = rows.numpy()
@@ -190,17 +236,24 @@ print(f"{N_POINTS} circuits fitted in {time.perf_counter() - start:.0f} s")
 
 fidelity, ground_energy = [], []
 for delta, row in zip(deltas, fitted):
-    values, vectors = np.linalg.eigh((bond_sums[0] + bond_sums[1] + delta * bond_sums[2]).matrix(qubits))
+    values, vectors = np.linalg.eigh(
+        (bond_sums[0] + bond_sums[1] + delta * bond_sums[2]).matrix(qubits)
+    )
     state = cirq.final_state_vector(
-        cirq.resolve_parameters(ansatz, dict(zip(angles, map(float, row)))), qubit_order=qubits)
+        cirq.resolve_parameters(ansatz, dict(zip(angles, map(float, row)))), qubit_order=qubits
+    )
     fidelity.append(abs(np.vdot(vectors[:, 0], state)) ** 2)
     ground_energy.append(values[0])
 fidelity = np.array(fidelity)
 print(f"fidelity with the exact ground state: mean {fidelity.mean():.4f}, min {fidelity.min():.4f}")
 
-data_circuits = [cirq.resolve_parameters(ansatz, dict(zip(angles, map(float, row)))) for row in fitted]
+data_circuits = [
+    cirq.resolve_parameters(ansatz, dict(zip(angles, map(float, row)))) for row in fitted
+]
 phase = (deltas > 1).astype("float32")
-print("labels: ", int((phase == 0).sum()), "critical (Δ <= 1),", int(phase.sum()), "ordered (Δ > 1)")
+print(
+    "labels: ", int((phase == 0).sum()), "critical (Δ <= 1),", int(phase.sum()), "ordered (Δ > 1)"
+)
 if not QUICK:
     assert fidelity.min() > 0.95, fidelity.min()
 SVGCircuit(data_circuits[0])
@@ -215,11 +268,13 @@ order = np.random.default_rng(SEED).permutation(N_POINTS)
 n_train = int(0.8 * N_POINTS)
 train_idx, test_idx = order[:n_train], order[n_train:]
 
+
 def quantum_data(p, idx):
     circuits = [data_circuits[i] for i in idx]
     if p > 0:
         circuits = [c.with_noise(cirq.depolarize(p)) for c in circuits]
     return tfq.convert_to_tensor(circuits), phase[idx]
+
 
 # %% [markdown]
 # ## 4. The classifier: TFQ's model, noiseless and noisy
@@ -233,6 +288,7 @@ def quantum_data(p, idx):
 # %%
 DEPTH = 4
 
+
 def modelling_circuit(qubits, depth, p=0.0):
     circuit = cirq.Circuit(cirq.H.on_each(*qubits))
     for layer in range(depth):
@@ -244,20 +300,25 @@ def modelling_circuit(qubits, depth, p=0.0):
         circuit = circuit.with_noise(cirq.depolarize(p))
     return circuit, [op(q) for q in qubits for op in (cirq.X, cirq.Y, cirq.Z)]
 
+
 def build_model(p):
     circuit, readout = modelling_circuit(qubits, DEPTH, p)
     circuits_in = keras.Input(shape=(), dtype="string", name="circuits")
     if p > 0:
-        quantum = tfql.NoisyPQC(circuit, readout, repetitions=TRAJECTORIES, sample_based=False,
-                                name="quantum")(circuits_in)
+        quantum = tfql.NoisyPQC(
+            circuit, readout, repetitions=TRAJECTORIES, sample_based=False, name="quantum"
+        )(circuits_in)
     else:
         quantum = tfql.PQC(circuit, readout, name="quantum")(circuits_in)
     hidden = keras.layers.Dense(4, activation="sigmoid")(quantum)
     model = keras.Model(circuits_in, keras.layers.Dense(1)(hidden))
-    model.compile(keras.optimizers.Adam(learning_rate=0.02),
-                  loss=keras.losses.BinaryCrossentropy(from_logits=True),
-                  metrics=[keras.metrics.BinaryAccuracy(threshold=0.0, name="accuracy")])
+    model.compile(
+        keras.optimizers.Adam(learning_rate=0.02),
+        loss=keras.losses.BinaryCrossentropy(from_logits=True),
+        metrics=[keras.metrics.BinaryAccuracy(threshold=0.0, name="accuracy")],
+    )
     return model
+
 
 SVGCircuit(modelling_circuit(qubits, 2, p=0.01)[0])
 
@@ -276,28 +337,37 @@ for p in NOISE_LEVELS:
     x_train, y_train = quantum_data(p, train_idx)
     x_test, y_test = quantum_data(p, test_idx)
     start = time.perf_counter()
-    histories[p] = model.fit(x_train, y_train, batch_size=16, epochs=EPOCHS,
-                             validation_data=(x_test, y_test), verbose=0).history
+    histories[p] = model.fit(
+        x_train, y_train, batch_size=16, epochs=EPOCHS, validation_data=(x_test, y_test), verbose=0
+    ).history
     train_acc = model.evaluate(x_train, y_train, verbose=0)[1]
-    test_acc = histories[p]["val_accuracy"][-1]          # after the last epoch
+    test_acc = histories[p]["val_accuracy"][-1]  # after the last epoch
     results[p] = (train_acc, test_acc)
-    print(f"p = {p:<6}: train accuracy {train_acc:.3f}, test accuracy {test_acc:.3f} "
-          f"({time.perf_counter() - start:.0f} s)")
+    print(
+        f"p = {p:<6}: train accuracy {train_acc:.3f}, test accuracy {test_acc:.3f} "
+        f"({time.perf_counter() - start:.0f} s)"
+    )
 
 # %%
 levels = np.array(NOISE_LEVELS)
-shown = np.where(levels > 0, levels, min(levels[levels > 0]) / 10)   # p = 0 drawn left of the rest
+shown = np.where(levels > 0, levels, min(levels[levels > 0]) / 10)  # p = 0 drawn left of the rest
 fig, (ax_acc, ax_curve) = plt.subplots(1, 2, figsize=(12, 4))
 ax_acc.semilogx(shown, [results[p][0] for p in NOISE_LEVELS], "o-", label="train")
 ax_acc.semilogx(shown, [results[p][1] for p in NOISE_LEVELS], "s--", label="test")
 ax_acc.set_xticks(shown, ["0"] + [f"{p:g}" for p in NOISE_LEVELS[1:]])
 ax_acc.set_xlabel("depolarizing strength p (data and model circuits)")
-ax_acc.set_ylabel("accuracy"); ax_acc.set_ylim(0, 1.05); ax_acc.grid(alpha=0.3); ax_acc.legend()
+ax_acc.set_ylabel("accuracy")
+ax_acc.set_ylim(0, 1.05)
+ax_acc.grid(alpha=0.3)
+ax_acc.legend()
 ax_acc.set_title(f"phase classifier, {N_SPINS}-spin XXZ ring")
 for p in NOISE_LEVELS:
     ax_curve.plot(np.arange(1, EPOCHS + 1), histories[p]["loss"], label=f"p = {p:g}")
-ax_curve.set_xlabel("epoch"); ax_curve.set_ylabel("training loss (binary cross-entropy)")
-ax_curve.set_title("training curves"); ax_curve.grid(alpha=0.3); ax_curve.legend()
+ax_curve.set_xlabel("epoch")
+ax_curve.set_ylabel("training loss (binary cross-entropy)")
+ax_curve.set_title("training curves")
+ax_curve.grid(alpha=0.3)
+ax_curve.legend()
 fig.tight_layout()
 fig.savefig("09_noise.png", dpi=100)
 plt.show()

@@ -22,8 +22,8 @@ QUICK = False
 # Parameters. QUICK = True gives the small settings the test suite runs (a smoke run whose
 # numbers mean little); the full settings reach the results quoted in the text.
 SEED = 0
-EPOCHS = 1 if QUICK else 25          # the tutorial: 25 epochs, batch 16, Adam(0.02), MSE
-ROUNDS = 2 if QUICK else 20          # examples = ROUNDS * 8 (70 % train, 30 % test)
+EPOCHS = 1 if QUICK else 25  # the tutorial: 25 epochs, batch 16, Adam(0.02), MSE
+ROUNDS = 2 if QUICK else 20  # examples = ROUNDS * 8 (70 % train, 30 % test)
 
 # %%
 # tfq_layers first: imported before TensorFlow, it keeps TensorFlow's C++ start-up messages
@@ -39,12 +39,20 @@ import tensorflow as tf
 from cirq.contrib.svg import SVGCircuit
 
 tf.get_logger().setLevel("ERROR")
-keras.utils.set_random_seed(SEED)   # Python, NumPy and TensorFlow seeds
-print("tfq_layers", tfq_layers.__version__, "| keras", keras.__version__,
-      "| tensorflow", tf.__version__, "| cirq", cirq.__version__)
+keras.utils.set_random_seed(SEED)  # Python, NumPy and TensorFlow seeds
+print(
+    "tfq_layers",
+    tfq_layers.__version__,
+    "| keras",
+    keras.__version__,
+    "| tensorflow",
+    tf.__version__,
+    "| cirq",
+    cirq.__version__,
+)
 
-import tensorflow_quantum as tfq                  # convert_to_tensor / from_tensor only
-from tfq_layers.compat import layers as tfql      # was: tfql = tfq.layers
+import tensorflow_quantum as tfq  # convert_to_tensor / from_tensor only
+from tfq_layers.compat import layers as tfql  # was: tfql = tfq.layers
 
 # %% [markdown]
 # ## `AddCircuit`: building circuits inside the graph
@@ -75,8 +83,10 @@ split = int(0.7 * len(examples))
 x_train, x_test = tfq.convert_to_tensor(examples[:split]), tfq.convert_to_tensor(examples[split:])
 y_train = np.array(labels[:split], "float32")
 y_test = np.array(labels[split:], "float32")
-print(f"{split} training and {len(examples) - split} test circuits; first: "
-      f"{examples[0]!s} -> label {labels[0]:+.0f}")
+print(
+    f"{split} training and {len(examples) - split} test circuits; first: "
+    f"{examples[0]!s} -> label {labels[0]:+.0f}"
+)
 cluster = circuits.cluster_state_circuit(qubits)
 SVGCircuit(cluster)
 
@@ -89,13 +99,16 @@ SVGCircuit(cluster)
 qcnn_circuit, qcnn_symbols, readout = circuits.qcnn(qubits)
 print(len(qcnn_symbols), "parameters; readout qubit", readout)
 
+
 def filter_circuit(prefix):
     """One QCNN level on 8 qubits: convolution, then pooling of qubits 0-3 into 4-7."""
     conv, _ = circuits.quantum_conv(qubits, prefix=prefix + "c")
     pool, _ = circuits.quantum_pool(qubits[:4], qubits[4:], prefix=prefix + "p")
     return conv + pool
 
+
 SVGCircuit(filter_circuit("f"))
+
 
 # %%
 def hinge_accuracy(y_true, y_pred):
@@ -104,32 +117,44 @@ def hinge_accuracy(y_true, y_pred):
     y_pred = tf.reshape(tf.cast(y_pred, tf.float32), [-1])
     return tf.cast((y_true > 0) == (y_pred >= 0), tf.float32)
 
+
 def train(model, name):
-    model.compile(optimizer=keras.optimizers.Adam(learning_rate=0.02), loss="mse",
-                  metrics=[hinge_accuracy])
-    history = model.fit(x_train, y_train, batch_size=16, epochs=EPOCHS, verbose=0,
-                        validation_data=(x_test, y_test))
+    model.compile(
+        optimizer=keras.optimizers.Adam(learning_rate=0.02), loss="mse", metrics=[hinge_accuracy]
+    )
+    history = model.fit(
+        x_train, y_train, batch_size=16, epochs=EPOCHS, verbose=0, validation_data=(x_test, y_test)
+    )
     accuracy = model.evaluate(x_test, y_test, verbose=0)[1]
     print(f"{name:36s}: {model.count_params():4d} parameters, test accuracy {accuracy:.3f}")
     return history, accuracy
+
 
 readouts = [cirq.Z(bit) for bit in qubits[4:]]
 excitations = keras.Input(shape=(), dtype="string", name="excitations")
 cluster_states = tfql.AddCircuit()(excitations, prepend=cluster)
 
-qcnn = keras.Model(excitations, tfql.PQC(qcnn_circuit, cirq.Z(readout))(cluster_states),
-                   name="qcnn")
+qcnn = keras.Model(
+    excitations, tfql.PQC(qcnn_circuit, cirq.Z(readout))(cluster_states), name="qcnn"
+)
 one = tfql.PQC(filter_circuit("f"), readouts)(cluster_states)
-hybrid = keras.Model(excitations, keras.layers.Dense(1)(keras.layers.Dense(8)(one)),
-                     name="hybrid")
-filters = [tfql.PQC(filter_circuit("f"), readouts, name=f"quantum_filter_{k}")(cluster_states)
-           for k in range(3)]
-multi = keras.Model(excitations, keras.layers.Dense(1)(keras.layers.Dense(8)(
-    keras.layers.Concatenate()(filters))), name="multi_filter")
+hybrid = keras.Model(excitations, keras.layers.Dense(1)(keras.layers.Dense(8)(one)), name="hybrid")
+filters = [
+    tfql.PQC(filter_circuit("f"), readouts, name=f"quantum_filter_{k}")(cluster_states)
+    for k in range(3)
+]
+multi = keras.Model(
+    excitations,
+    keras.layers.Dense(1)(keras.layers.Dense(8)(keras.layers.Concatenate()(filters))),
+    name="multi_filter",
+)
 
 runs = {}
-for name, model in (("QCNN", qcnn), ("hybrid, 1 quantum filter", hybrid),
-                    ("hybrid, 3 quantum filters", multi)):
+for name, model in (
+    ("QCNN", qcnn),
+    ("hybrid, 1 quantum filter", hybrid),
+    ("hybrid, 3 quantum filters", multi),
+):
     runs[name] = train(model, name)
 
 # %%
@@ -137,13 +162,17 @@ fig, (ax_loss, ax_acc) = plt.subplots(1, 2, figsize=(11, 3.8))
 epochs = np.arange(1, EPOCHS + 1)
 for name, (history, accuracy) in runs.items():
     ax_loss.plot(epochs, history.history["val_loss"], "o-", ms=3, label=name)
-    ax_acc.plot(epochs, history.history["val_hinge_accuracy"], "o-", ms=3,
-                label=f"{name} ({accuracy:.2f})")
-ax_loss.set_xlabel("epoch"); ax_loss.set_ylabel("test loss (MSE)")
-ax_acc.set_xlabel("epoch"); ax_acc.set_ylabel("test accuracy")
+    ax_acc.plot(
+        epochs, history.history["val_hinge_accuracy"], "o-", ms=3, label=f"{name} ({accuracy:.2f})"
+    )
+ax_loss.set_xlabel("epoch")
+ax_loss.set_ylabel("test loss (MSE)")
+ax_acc.set_xlabel("epoch")
+ax_acc.set_ylabel("test accuracy")
 ax_acc.set_title("quantum vs. hybrid CNNs on excited cluster states")
 for ax in (ax_loss, ax_acc):
-    ax.grid(alpha=0.3); ax.legend(fontsize=8)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
 fig.tight_layout()
 fig.savefig("10_qcnn_tfq.png", dpi=100)
 plt.show()
@@ -161,7 +190,7 @@ if not QUICK:
 # %%
 native_test = tfq.convert_to_tensor([cluster + example for example in examples[split:]])
 native = PQC(qcnn_circuit, cirq.Z(readout))
-native(native_test)                                # builds the weights
+native(native_test)  # builds the weights
 compat_layer = [layer for layer in qcnn.layers if isinstance(layer, tfql.PQC)][0]
 # TFQ's symbol_values() is keyed by sympy.Symbol, the native layer's by name
 trained = {str(symbol): value for symbol, value in compat_layer.symbol_values().items()}

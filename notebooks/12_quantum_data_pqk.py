@@ -19,10 +19,10 @@
 # %% tags=["parameters"]
 QUICK = False
 SEED = 1234
-DATASET_DIM = 4 if QUICK else 10               # PCA components; DATASET_DIM + 1 qubits (TFQ: 10)
-N_TRAIN, N_TEST = (150, 50) if QUICK else (1000, 200)    # as in TFQ's tutorial
-N_TROTTER = 10                                 # Trotter steps of the encoding
-EPOCHS = 5 if QUICK else 1000                  # TFQ's tutorial: 1000; full: 2 x 5 min on 2 busy cores
+DATASET_DIM = 4 if QUICK else 10  # PCA components; DATASET_DIM + 1 qubits (TFQ: 10)
+N_TRAIN, N_TEST = (150, 50) if QUICK else (1000, 200)  # as in TFQ's tutorial
+N_TROTTER = 10  # Trotter steps of the encoding
+EPOCHS = 5 if QUICK else 1000  # TFQ's tutorial: 1000; full: 2 x 5 min on 2 busy cores
 
 # %%
 # tfq_layers first: imported before TensorFlow, it keeps TensorFlow's C++ start-up messages
@@ -40,12 +40,20 @@ import tensorflow as tf
 from cirq.contrib.svg import SVGCircuit
 
 tf.get_logger().setLevel("ERROR")
-keras.utils.set_random_seed(SEED)   # Python, NumPy and TensorFlow seeds
-print("tfq_layers", tfq_layers.__version__, "| keras", keras.__version__,
-      "| tensorflow", tf.__version__, "| cirq", cirq.__version__)
+keras.utils.set_random_seed(SEED)  # Python, NumPy and TensorFlow seeds
+print(
+    "tfq_layers",
+    tfq_layers.__version__,
+    "| keras",
+    keras.__version__,
+    "| tensorflow",
+    tf.__version__,
+    "| cirq",
+    cirq.__version__,
+)
 
-import tensorflow_quantum as tfq                  # convert_to_tensor only
-from tfq_layers.compat import layers as tfql      # was: tfql = tfq.layers
+import tensorflow_quantum as tfq  # convert_to_tensor only
+from tfq_layers.compat import layers as tfql  # was: tfql = tfq.layers
 
 # %% [markdown]
 # ## 1. Classical data: digits reduced by PCA
@@ -59,7 +67,7 @@ from sklearn.datasets import load_digits
 from sklearn.decomposition import PCA
 
 images, _ = load_digits(return_X_y=True)
-order = np.random.default_rng(SEED).permutation(len(images))[:N_TRAIN + N_TEST]
+order = np.random.default_rng(SEED).permutation(len(images))[: N_TRAIN + N_TEST]
 pca = PCA(n_components=DATASET_DIM, random_state=SEED).fit(images[order[:N_TRAIN]])
 x_all = pca.transform(images[order])
 x_all = (x_all / x_all[:N_TRAIN].std(axis=0)).astype("float32")
@@ -84,20 +92,30 @@ n_qubits = DATASET_DIM + 1
 qubits = cirq.GridQubit.rect(1, n_qubits)
 bond_symbols = sympy.symbols(f"bond_0:{n_qubits - 1}")
 rng = np.random.default_rng(SEED)
-wall = cirq.Circuit(gate(q) ** float(a) for q, row in zip(qubits, rng.uniform(-2, 2, (n_qubits, 3)))
-                    for gate, a in zip((cirq.X, cirq.Y, cirq.Z), row))
+wall = cirq.Circuit(
+    gate(q) ** float(a)
+    for q, row in zip(qubits, rng.uniform(-2, 2, (n_qubits, 3)))
+    for gate, a in zip((cirq.X, cirq.Y, cirq.Z), row)
+)
 trotter_step = cirq.Circuit(
-    gate(a, b) ** s for (a, b), s in zip(zip(qubits, qubits[1:]), bond_symbols)
-    for gate in (cirq.XX, cirq.YY, cirq.ZZ))
+    gate(a, b) ** s
+    for (a, b), s in zip(zip(qubits, qubits[1:]), bond_symbols)
+    for gate in (cirq.XX, cirq.YY, cirq.ZZ)
+)
 encoding = trotter_step * N_TROTTER
 readout = [gate(q) for q in qubits for gate in (cirq.X, cirq.Y, cirq.Z)]
+
 
 def pqk_features(x):
     circuits = tfql.AddCircuit()(tfq.convert_to_tensor([wall] * len(x)), append=encoding)
     theta = x * (n_qubits / 3) / N_TROTTER
-    return tfql.Expectation()(circuits, symbol_names=bond_symbols,
-                              symbol_values=tf.constant(2 * theta / np.pi, "float32"),
-                              operators=readout).numpy()
+    return tfql.Expectation()(
+        circuits,
+        symbol_names=bond_symbols,
+        symbol_values=tf.constant(2 * theta / np.pi, "float32"),
+        operators=readout,
+    ).numpy()
+
 
 start = time.perf_counter()
 f_all = pqk_features(x_all)
@@ -105,11 +123,15 @@ f_train, f_test = f_all[:N_TRAIN], f_all[N_TRAIN:]
 print(f"PQK features {f_all.shape} in {time.perf_counter() - start:.1f} s")
 
 # Check one point against Cirq's simulator, with the angles resolved by hand.
-resolved = cirq.resolve_parameters(wall + encoding, dict(
-    zip(bond_symbols, (2 * x_all[0] * (n_qubits / 3) / N_TROTTER / np.pi).tolist())))
+resolved = cirq.resolve_parameters(
+    wall + encoding,
+    dict(zip(bond_symbols, (2 * x_all[0] * (n_qubits / 3) / N_TROTTER / np.pi).tolist())),
+)
 state = cirq.final_state_vector(resolved, qubit_order=qubits)
-cirq_rdm = [op.expectation_from_state_vector(state, {q: i for i, q in enumerate(qubits)}).real
-            for op in readout]
+cirq_rdm = [
+    op.expectation_from_state_vector(state, {q: i for i, q in enumerate(qubits)}).real
+    for op in readout
+]
 assert np.allclose(f_all[0], cirq_rdm, atol=1e-4), np.abs(f_all[0] - cirq_rdm).max()
 print("first point: layer and cirq.Simulator agree to", f"{np.abs(f_all[0] - cirq_rdm).max():.1e}")
 SVGCircuit(wall + trotter_step)
@@ -124,14 +146,17 @@ SVGCircuit(wall + trotter_step)
 # regularized geometric difference is `g = sqrt(largest eigenvalue of M)`. The labels are
 # `y > median(y)`, and 5 % of them are flipped at random, as in TFQ's tutorial.
 
+
 # %%
 def gaussian_kernel(v, gamma):
     d2 = np.sum((v[:, None, :] - v[None, :, :]) ** 2, axis=-1)
     return np.exp(-gamma * d2 / d2.mean())
 
+
 def sqrt_psd(k):
     w, u = np.linalg.eigh(k)
     return (u * np.sqrt(np.clip(w, 0, None))) @ u.T
+
 
 LAMBDA = 1.1
 k_q = gaussian_kernel(f_all.astype("float64"), gamma=1.0)
@@ -139,11 +164,11 @@ k_c = gaussian_kernel(x_all.astype("float64"), gamma=1.0)
 sqrt_kq = sqrt_psd(k_q)
 w_c, u_c = np.linalg.eigh(k_c)
 w_c = np.clip(w_c, 0, None)
-k_c_regularized = (u_c * (w_c / (w_c + LAMBDA) ** 2)) @ u_c.T       # K_C (K_C + λ I)^(-2)
+k_c_regularized = (u_c * (w_c / (w_c + LAMBDA) ** 2)) @ u_c.T  # K_C (K_C + λ I)^(-2)
 eigvals, eigvecs = np.linalg.eigh(sqrt_kq @ k_c_regularized @ sqrt_kq)
 print(f"regularized geometric difference g = {np.sqrt(eigvals[-1]):.2f}")
 y_score = sqrt_kq @ eigvecs[:, -1]
-labels = (y_score > np.median(y_score))
+labels = y_score > np.median(y_score)
 flip = np.random.default_rng(SEED).uniform(size=labels.shape) > 0.95
 labels = (labels ^ flip).astype("float32")
 y_train, y_test = labels[:N_TRAIN], labels[N_TRAIN:]
@@ -156,29 +181,44 @@ print(f"{int(flip.sum())} labels flipped; class 1: {labels.mean():.2f} of the po
 # PQK features (`3 n` inputs) and 0.03 on the original features (`DATASET_DIM` inputs), as in
 # the tutorial.
 
+
 # %%
 def make_model(n_inputs, learning_rate):
-    model = keras.Sequential([keras.Input((n_inputs,)),
-                              keras.layers.Dense(32, activation="sigmoid"),
-                              keras.layers.Dense(16, activation="sigmoid"),
-                              keras.layers.Dense(1)])
-    model.compile(keras.optimizers.Adam(learning_rate),
-                  loss=keras.losses.BinaryCrossentropy(from_logits=True),
-                  metrics=[keras.metrics.BinaryAccuracy(threshold=0.0, name="accuracy")])
+    model = keras.Sequential(
+        [
+            keras.Input((n_inputs,)),
+            keras.layers.Dense(32, activation="sigmoid"),
+            keras.layers.Dense(16, activation="sigmoid"),
+            keras.layers.Dense(1),
+        ]
+    )
+    model.compile(
+        keras.optimizers.Adam(learning_rate),
+        loss=keras.losses.BinaryCrossentropy(from_logits=True),
+        metrics=[keras.metrics.BinaryAccuracy(threshold=0.0, name="accuracy")],
+    )
     return model
 
+
 histories, final = {}, {}
-for name, (train, test, lr) in {"PQK features": (f_train, f_test, 0.003),
-                                "original features": (x_train, x_test, 0.03)}.items():
+for name, (train, test, lr) in {
+    "PQK features": (f_train, f_test, 0.003),
+    "original features": (x_train, x_test, 0.03),
+}.items():
     keras.utils.set_random_seed(SEED)
     model = make_model(train.shape[1], lr)
     start = time.perf_counter()
-    histories[name] = model.fit(train, y_train, batch_size=32, epochs=EPOCHS, verbose=0,
-                                validation_data=(test, y_test)).history
-    final[name] = (model.evaluate(train, y_train, verbose=0)[1],
-                   model.evaluate(test, y_test, verbose=0)[1])
-    print(f"{name:18s}: train accuracy {final[name][0]:.3f}, test accuracy {final[name][1]:.3f} "
-          f"({time.perf_counter() - start:.0f} s)")
+    histories[name] = model.fit(
+        train, y_train, batch_size=32, epochs=EPOCHS, verbose=0, validation_data=(test, y_test)
+    ).history
+    final[name] = (
+        model.evaluate(train, y_train, verbose=0)[1],
+        model.evaluate(test, y_test, verbose=0)[1],
+    )
+    print(
+        f"{name:18s}: train accuracy {final[name][0]:.3f}, test accuracy {final[name][1]:.3f} "
+        f"({time.perf_counter() - start:.0f} s)"
+    )
 
 # %%
 fig, ax = plt.subplots(figsize=(9, 4.5))
@@ -186,8 +226,11 @@ for (name, history), color in zip(histories.items(), ["C0", "C1"]):
     epochs = np.arange(1, len(history["accuracy"]) + 1)
     ax.plot(epochs, history["accuracy"], color=color, label=f"{name}: train")
     ax.plot(epochs, history["val_accuracy"], color=color, ls="--", label=f"{name}: test")
-ax.set_xlabel("epoch"); ax.set_ylabel("accuracy"); ax.set_ylim(0.4, 1.02)
-ax.set_title("labels engineered from the projected quantum kernel"); ax.grid(alpha=0.3)
+ax.set_xlabel("epoch")
+ax.set_ylabel("accuracy")
+ax.set_ylim(0.4, 1.02)
+ax.set_title("labels engineered from the projected quantum kernel")
+ax.grid(alpha=0.3)
 ax.legend()
 fig.tight_layout()
 fig.savefig("12_quantum_data_pqk.png", dpi=100)

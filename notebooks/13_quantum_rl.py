@@ -26,14 +26,14 @@ QUICK = False
 # Parameters. QUICK = True gives the small settings the test suite runs (a smoke run whose
 # numbers mean little); the full settings reach the results quoted in the text.
 SEED = 1234
-N_LAYERS = 5                              # re-uploadings, as the tutorial
-BATCH_EPISODES = 10                       # episodes run in parallel per policy update
-MAX_EPISODES = 20 if QUICK else 1000      # full: stops at TARGET (230-410 episodes, 4 seeds)
-TARGET = 450                              # stop when the last 10 episodes average this much
-GAMMA = 1.0                               # the tutorial's REINFORCE discount (its Q-learning uses 0.99)
-BETA = 1.0                                # inverse temperature of the softmax policy
-LR_SCALING, LR_ANGLES, LR_OUTPUT = 0.1, 0.01, 0.1   # the tutorial's three Adam learning rates
-QUANTUM = "native"                        # or "compat": train with TFQ's ControlledPQC (slower)
+N_LAYERS = 5  # re-uploadings, as the tutorial
+BATCH_EPISODES = 10  # episodes run in parallel per policy update
+MAX_EPISODES = 20 if QUICK else 1000  # full: stops at TARGET (230-410 episodes, 4 seeds)
+TARGET = 450  # stop when the last 10 episodes average this much
+GAMMA = 1.0  # the tutorial's REINFORCE discount (its Q-learning uses 0.99)
+BETA = 1.0  # inverse temperature of the softmax policy
+LR_SCALING, LR_ANGLES, LR_OUTPUT = 0.1, 0.01, 0.1  # the tutorial's three Adam learning rates
+QUANTUM = "native"  # or "compat": train with TFQ's ControlledPQC (slower)
 
 # %%
 # tfq_layers first: imported before TensorFlow, it keeps TensorFlow's C++ start-up messages
@@ -51,8 +51,8 @@ import sympy
 import tensorflow as tf
 from cirq.contrib.svg import SVGCircuit
 
-import tensorflow_quantum as tfq                  # convert_to_tensor only
-from tfq_layers.compat import layers as tfql      # was: tfql = tfq.layers
+import tensorflow_quantum as tfq  # convert_to_tensor only
+from tfq_layers.compat import layers as tfql  # was: tfql = tfq.layers
 
 try:
     import gymnasium as gym
@@ -64,11 +64,20 @@ except ImportError:  # e.g. a fresh Colab runtime: CartPole needs gymnasium alon
     import gymnasium as gym
 
 tf.get_logger().setLevel("ERROR")
-keras.utils.set_random_seed(SEED)   # Python, NumPy and TensorFlow seeds
-rng = np.random.default_rng(SEED)   # the agent's action sampling
-print("tfq_layers", tfq_layers.__version__, "| keras", keras.__version__,
-      "| tensorflow", tf.__version__, "| cirq", cirq.__version__,
-      "| gymnasium", gym.__version__)
+keras.utils.set_random_seed(SEED)  # Python, NumPy and TensorFlow seeds
+rng = np.random.default_rng(SEED)  # the agent's action sampling
+print(
+    "tfq_layers",
+    tfq_layers.__version__,
+    "| keras",
+    keras.__version__,
+    "| tensorflow",
+    tf.__version__,
+    "| cirq",
+    cirq.__version__,
+    "| gymnasium",
+    gym.__version__,
+)
 
 # %% [markdown]
 # ## 1. The data re-uploading circuit
@@ -78,11 +87,15 @@ print("tfq_layers", tfq_layers.__version__, "| keras", keras.__version__,
 # follows. The encoding angles will be `λ · s`, computed outside the circuit, so the circuit
 # itself only has plain symbols. Below: 3 qubits and one layer, to fit the page.
 
+
 # %%
 def variational_block(qubits, angles):
     """rx, ry, rz on every qubit; ``angles`` has shape (n_qubits, 3)."""
-    return [gate(a)(q) for q, row in zip(qubits, angles)
-            for gate, a in zip((cirq.rx, cirq.ry, cirq.rz), row)]
+    return [
+        gate(a)(q)
+        for q, row in zip(qubits, angles)
+        for gate, a in zip((cirq.rx, cirq.ry, cirq.rz), row)
+    ]
 
 
 def cz_ring(qubits):
@@ -96,7 +109,9 @@ def cz_ring(qubits):
 def reuploading_circuit(qubits, n_layers):
     """The circuit, its variational symbols and its encoding symbols (layer-major order)."""
     n = len(qubits)
-    thetas = np.array(sympy.symbols(f"theta_0:{(n_layers + 1) * n * 3}")).reshape(n_layers + 1, n, 3)
+    thetas = np.array(sympy.symbols(f"theta_0:{(n_layers + 1) * n * 3}")).reshape(
+        n_layers + 1, n, 3
+    )
     inputs = np.array(sympy.symbols(f"x_0:{n_layers * n}")).reshape(n_layers, n)
     circuit = cirq.Circuit()
     for layer in range(n_layers):
@@ -135,7 +150,7 @@ SVGCircuit(small)
 
 # %%
 N_QUBITS, N_ACTIONS = 4, 2
-STATE_BOUNDS = np.array([2.4, 2.5, 0.21, 2.5], dtype="float32")   # the tutorial's normalization
+STATE_BOUNDS = np.array([2.4, 2.5, 0.21, 2.5], dtype="float32")  # the tutorial's normalization
 
 
 class ReUploadingPQC(keras.layers.Layer):
@@ -157,24 +172,31 @@ class ReUploadingPQC(keras.layers.Layer):
         names = [s.name for s in self.theta_symbols + self.input_symbols]
         if quantum == "compat":
             self.quantum_layer = tfql.ControlledPQC(self.circuit, observable)
-            self._order = np.argsort(names)         # our order -> lexicographic order
+            self._order = np.argsort(names)  # our order -> lexicographic order
             self._empty = tfq.convert_to_tensor([cirq.Circuit()])
         else:
-            self.quantum_layer = PQC(self.circuit, observable,
-                                     input_symbols=self.theta_symbols + self.input_symbols)
+            self.quantum_layer = PQC(
+                self.circuit, observable, input_symbols=self.theta_symbols + self.input_symbols
+            )
 
     def build(self, input_shape):
         self.theta = self.add_weight(
-            name="theta", shape=(len(self.theta_symbols),), autocast=False,
-            initializer=keras.initializers.RandomUniform(0.0, np.pi))
+            name="theta",
+            shape=(len(self.theta_symbols),),
+            autocast=False,
+            initializer=keras.initializers.RandomUniform(0.0, np.pi),
+        )
         self.scaling = self.add_weight(
-            name="scaling", shape=(self.n_layers * self.n_qubits,), autocast=False,
-            initializer="ones")
+            name="scaling",
+            shape=(self.n_layers * self.n_qubits,),
+            autocast=False,
+            initializer="ones",
+        )
 
     def call(self, states):
         batch = tf.shape(states)[0]
         angles = tf.tile(self.theta[None, :], [batch, 1])
-        encoded = tf.tile(states, [1, self.n_layers]) * self.scaling   # lambda[l, i] * s[i]
+        encoded = tf.tile(states, [1, self.n_layers]) * self.scaling  # lambda[l, i] * s[i]
         values = tf.concat([angles, encoded], axis=1)
         if self.quantum == "compat":
             circuits = tf.repeat(self._empty, batch)
@@ -185,8 +207,12 @@ class ReUploadingPQC(keras.layers.Layer):
         return (input_shape[0], 1)
 
     def get_config(self):
-        return {**super().get_config(), "n_qubits": self.n_qubits, "n_layers": self.n_layers,
-                "quantum": self.quantum}
+        return {
+            **super().get_config(),
+            "n_qubits": self.n_qubits,
+            "n_layers": self.n_layers,
+            "quantum": self.quantum,
+        }
 
 
 class ActionWeights(keras.layers.Layer):
@@ -198,8 +224,12 @@ class ActionWeights(keras.layers.Layer):
 
     def build(self, input_shape):
         start = [(-1.0) ** a for a in range(self.n_actions)]
-        self.w = self.add_weight(name="w", shape=(1, self.n_actions), autocast=False,
-                                 initializer=keras.initializers.Constant(start))
+        self.w = self.add_weight(
+            name="w",
+            shape=(1, self.n_actions),
+            autocast=False,
+            initializer=keras.initializers.Constant(start),
+        )
 
     def call(self, expectation):
         return expectation @ self.w
@@ -213,7 +243,9 @@ class ActionWeights(keras.layers.Layer):
 
 def policy_model(quantum="native"):
     states = keras.Input((N_QUBITS,), name="state")
-    expectation = ReUploadingPQC(N_QUBITS, N_LAYERS, quantum=quantum, name="reuploading_pqc")(states)
+    expectation = ReUploadingPQC(N_QUBITS, N_LAYERS, quantum=quantum, name="reuploading_pqc")(
+        states
+    )
     preferences = ActionWeights(N_ACTIONS, name="action_weights")(expectation)
     probabilities = keras.layers.Softmax(name="policy")(keras.layers.Rescaling(BETA)(preferences))
     return keras.Model(states, probabilities, name=f"softmax_pqc_policy_{quantum}")
@@ -234,7 +266,7 @@ native_model, compat_model = policy_model("native"), policy_model("compat")
 native_model.set_weights(model.get_weights())
 compat_model.set_weights(model.get_weights())
 
-test_states = rng.uniform(-1, 1, (10, N_QUBITS)).astype("float32")   # normalized states
+test_states = rng.uniform(-1, 1, (10, N_QUBITS)).astype("float32")  # normalized states
 native_p = native_model(tf.constant(test_states)).numpy()
 compat_p = compat_model(tf.constant(test_states)).numpy()
 
@@ -258,19 +290,29 @@ def policy_by_cirq(model, states):
 
 
 cirq_p = policy_by_cirq(model, test_states)
-print("pi(left | s) native:", native_p[:4, 0].round(4), "| compat:", compat_p[:4, 0].round(4),
-      "| cirq:", cirq_p[:4, 0].round(4))
-print(f"max |native - compat| = {np.abs(native_p - compat_p).max():.1e}, "
-      f"max |native - cirq| = {np.abs(native_p - cirq_p).max():.1e}")
+print(
+    "pi(left | s) native:",
+    native_p[:4, 0].round(4),
+    "| compat:",
+    compat_p[:4, 0].round(4),
+    "| cirq:",
+    cirq_p[:4, 0].round(4),
+)
+print(
+    f"max |native - compat| = {np.abs(native_p - compat_p).max():.1e}, "
+    f"max |native - cirq| = {np.abs(native_p - cirq_p).max():.1e}"
+)
 assert np.allclose(native_p, compat_p, atol=1e-5) and np.allclose(native_p, cirq_p, atol=1e-5)
 
 for name, m in [("native PQC", native_model), ("compat ControlledPQC", compat_model)]:
     act = tf.function(m, reduce_retracing=True)
-    act(tf.constant(test_states))                   # trace once
+    act(tf.constant(test_states))  # trace once
     start = time.perf_counter()
     for _ in range(20):
         act(tf.constant(test_states))
-    print(f"{name:>21}: {(time.perf_counter() - start) / 20 * 1e3:6.1f} ms per policy call on 10 states")
+    print(
+        f"{name:>21}: {(time.perf_counter() - start) / 20 * 1e3:6.1f} ms per policy call on 10 states"
+    )
 
 # %% [markdown]
 # **Which layer trains the agent.** Both compute the same policy. The compat `ControlledPQC`
@@ -308,19 +350,21 @@ for name, m in [("native PQC", native_model), ("compat ControlledPQC", compat_mo
 
 # %%
 envs = [gym.make("CartPole-v1") for _ in range(BATCH_EPISODES)]
-MAX_STEPS = envs[0].spec.max_episode_steps          # 500
-PADDED = BATCH_EPISODES * MAX_STEPS                 # the most states one batch can have
-act = tf.function(model)                            # the policy, compiled for (BATCH_EPISODES, 4)
+MAX_STEPS = envs[0].spec.max_episode_steps  # 500
+PADDED = BATCH_EPISODES * MAX_STEPS  # the most states one batch can have
+act = tf.function(model)  # the policy, compiled for (BATCH_EPISODES, 4)
 
 
 def run_episodes(first_seed):
     """Play one episode in each environment at once; return per-episode states, actions, rewards."""
-    states = np.array([env.reset(seed=first_seed + i)[0] for i, env in enumerate(envs)],
-                      dtype="float32") / STATE_BOUNDS
+    states = (
+        np.array([env.reset(seed=first_seed + i)[0] for i, env in enumerate(envs)], dtype="float32")
+        / STATE_BOUNDS
+    )
     episodes = [{"states": [], "actions": [], "rewards": []} for _ in envs]
     running = np.ones(len(envs), dtype=bool)
     while running.any():
-        probabilities = act(tf.constant(states)).numpy()   # one call for all the environments
+        probabilities = act(tf.constant(states)).numpy()  # one call for all the environments
         for i in np.flatnonzero(running):
             p = probabilities[i].astype("float64")
             action = int(rng.choice(N_ACTIONS, p=p / p.sum()))
@@ -349,9 +393,11 @@ def normalized_returns(rewards, gamma):
 
 
 pqc_layer, head = model.get_layer("reuploading_pqc"), model.get_layer("action_weights")
-groups = [(keras.optimizers.Adam(LR_SCALING, amsgrad=True), pqc_layer.scaling),
-          (keras.optimizers.Adam(LR_ANGLES, amsgrad=True), pqc_layer.theta),
-          (keras.optimizers.Adam(LR_OUTPUT, amsgrad=True), head.w)]
+groups = [
+    (keras.optimizers.Adam(LR_SCALING, amsgrad=True), pqc_layer.scaling),
+    (keras.optimizers.Adam(LR_ANGLES, amsgrad=True), pqc_layer.theta),
+    (keras.optimizers.Adam(LR_OUTPUT, amsgrad=True), head.w),
+]
 
 
 @tf.function
@@ -384,20 +430,27 @@ for update in range(MAX_EPISODES // BATCH_EPISODES):
     states = np.concatenate([e["states"] for e in episodes])
     actions = np.concatenate([e["actions"] for e in episodes])
     returns = np.concatenate([normalized_returns(e["rewards"], GAMMA) for e in episodes])
-    reinforce_update(tf.constant(padded(states)), tf.constant(padded(actions), dtype=tf.int32),
-                     tf.constant(padded(returns)))
+    reinforce_update(
+        tf.constant(padded(states)),
+        tf.constant(padded(actions), dtype=tf.int32),
+        tf.constant(padded(returns)),
+    )
     rewards_history += [sum(e["rewards"]) for e in episodes]
     average = np.mean(rewards_history[-10:])
     if (update + 1) % 5 == 0 or average >= TARGET:
-        print(f"episode {len(rewards_history):4d}: average reward of the last 10 {average:6.1f} "
-              f"({time.perf_counter() - start:5.0f} s)")
+        print(
+            f"episode {len(rewards_history):4d}: average reward of the last 10 {average:6.1f} "
+            f"({time.perf_counter() - start:5.0f} s)"
+        )
     if average >= TARGET:
         break
 train_seconds = time.perf_counter() - start
 reached = np.mean(rewards_history[-10:]) >= TARGET
-print(f"{'reached' if reached else 'did not reach'} an average of {TARGET} after "
-      f"{len(rewards_history)} episodes, {sum(rewards_history):.0f} environment steps, "
-      f"{train_seconds:.0f} s of training")
+print(
+    f"{'reached' if reached else 'did not reach'} an average of {TARGET} after "
+    f"{len(rewards_history)} episodes, {sum(rewards_history):.0f} environment steps, "
+    f"{train_seconds:.0f} s of training"
+)
 if not QUICK:
     assert reached, "the policy did not reach the target; try another SEED or more episodes"
 
@@ -407,14 +460,16 @@ window = min(10, len(rewards_history))
 moving = np.convolve(rewards_history, np.ones(window) / window, mode="valid")
 fig, ax = plt.subplots(figsize=(9, 4))
 ax.plot(episodes_axis, rewards_history, ".", ms=4, alpha=0.5, label="episode")
-ax.plot(episodes_axis[window - 1:], moving, lw=2, label=f"average of the last {window}")
+ax.plot(episodes_axis[window - 1 :], moving, lw=2, label=f"average of the last {window}")
 ax.axhline(TARGET, color="k", ls="--", lw=1, label=f"target {TARGET}")
 ax.set_xlabel("episode")
 ax.set_ylabel("reward (steps the pole stayed up)")
 ax.set_ylim(0, 520)
 ax.grid(alpha=0.3)
 ax.legend(loc="upper left")
-ax.set_title(f"REINFORCE with a {N_QUBITS}-qubit, {N_LAYERS}-layer re-uploading policy on CartPole-v1")
+ax.set_title(
+    f"REINFORCE with a {N_QUBITS}-qubit, {N_LAYERS}-layer re-uploading policy on CartPole-v1"
+)
 fig.tight_layout()
 fig.savefig("13_cartpole_rewards.png", dpi=100)
 plt.show()
@@ -430,7 +485,10 @@ plt.show()
 fresh = run_episodes(first_seed=SEED * 10_000 + 5_000_000)
 fresh_rewards = [sum(e["rewards"]) for e in fresh]
 print("10 new episodes:", [int(r) for r in fresh_rewards], "| mean", np.mean(fresh_rewards))
-print("trained input scalings lambda (layer x qubit):\n", pqc_layer.scaling.numpy().reshape(N_LAYERS, N_QUBITS).round(2))
+print(
+    "trained input scalings lambda (layer x qubit):\n",
+    pqc_layer.scaling.numpy().reshape(N_LAYERS, N_QUBITS).round(2),
+)
 print("trained action weights:", head.w.numpy().round(3))
 sample = np.array(fresh[0]["states"][:5], dtype="float32")
 assert np.allclose(model(tf.constant(sample)).numpy(), policy_by_cirq(model, sample), atol=1e-4)

@@ -16,6 +16,7 @@ Usage:
     python notebooks/_build.py            # (re)write notebooks/NN_name.ipynb from the sources
     python notebooks/_build.py OUT_DIR    # write them to OUT_DIR instead (used by the test)
 """
+
 import copy
 import glob
 import os
@@ -36,10 +37,11 @@ def _repository():
     with open(os.path.join(ROOT, "pyproject.toml"), encoding="utf-8") as f:
         text = f.read()
     urls = re.search(r"^\[project\.urls\]\s*$(.*?)(?=^\[|\Z)", text, flags=re.M | re.S)
-    match = urls and re.search(r'^Source\s*=\s*"(https://github\.com/[^"]+?)/?"', urls.group(1),
-                               flags=re.M)
+    match = urls and re.search(
+        r'^Source\s*=\s*"(https://github\.com/[^"]+?)/?"', urls.group(1), flags=re.M
+    )
     if not match:
-        raise SystemExit("pyproject.toml has no [project.urls] Source = \"https://github.com/...\"")
+        raise SystemExit('pyproject.toml has no [project.urls] Source = "https://github.com/..."')
     return match.group(1)
 
 
@@ -121,8 +123,10 @@ def sources(directory=HERE):
 def _parameters_index(cells, where):
     found = [i for i, c in enumerate(cells) if "parameters" in c.metadata.get("tags", [])]
     if len(found) != 1:
-        raise SystemExit(f"{where}: {len(found)} cells are tagged parameters, want exactly one "
-                         "(the second cell: # %% tags=[\"parameters\"])")
+        raise SystemExit(
+            f"{where}: {len(found)} cells are tagged parameters, want exactly one "
+            '(the second cell: # %% tags=["parameters"])'
+        )
     return found[0]
 
 
@@ -133,29 +137,40 @@ def read_source(path):
     name = os.path.basename(path)
     cells = nb.cells
     if not cells or cells[0].cell_type != "markdown" or not cells[0].source.startswith("# "):
-        raise SystemExit(f"{name}: the first cell must be a Markdown title (# %% [markdown] "
-                         "then '# # NN · Title')")
+        raise SystemExit(
+            f"{name}: the first cell must be a Markdown title (# %% [markdown] "
+            "then '# # NN · Title')"
+        )
     if _parameters_index(cells, name) != 1:
-        raise SystemExit(f"{name}: the parameters cell must be the second cell, right after the "
-                         "title")
+        raise SystemExit(
+            f"{name}: the parameters cell must be the second cell, right after the title"
+        )
     if cells[1].source.split("\n", 1)[0].strip() != QUICK_LINE:
-        raise SystemExit(f"{name}: the parameters cell must start with `{QUICK_LINE}` (the tests "
-                         "rewrite that line to run the notebook in quick mode)")
+        raise SystemExit(
+            f"{name}: the parameters cell must start with `{QUICK_LINE}` (the tests "
+            "rewrite that line to run the notebook in quick mode)"
+        )
     return cells
 
 
 def build(path):
     """The ``nbformat`` notebook built from the source ``path`` (no outputs, stable ids)."""
-    name = os.path.basename(path)[:-len(".py")] + ".ipynb"
+    name = os.path.basename(path)[: -len(".py")] + ".ipynb"
     stem = name.split("_")[0]
     cells = read_source(path)
     new = nbformat.v4
-    parts = [new.new_markdown_cell(colab_badge(name)), new.new_markdown_cell(cells[0].source),
-             new.new_code_cell(INSTALL)]
+    parts = [
+        new.new_markdown_cell(colab_badge(name)),
+        new.new_markdown_cell(cells[0].source),
+        new.new_code_cell(INSTALL),
+    ]
     for cell in cells[1:]:
         tags = cell.metadata.get("tags")
-        part = (new.new_markdown_cell(cell.source) if cell.cell_type == "markdown"
-                else new.new_code_cell(cell.source))
+        part = (
+            new.new_markdown_cell(cell.source)
+            if cell.cell_type == "markdown"
+            else new.new_code_cell(cell.source)
+        )
         if tags:
             part.metadata["tags"] = list(tags)
         parts.append(part)
@@ -190,7 +205,7 @@ def main(argv=None):
     os.makedirs(out_dir, exist_ok=True)
     paths = []
     for source in sources():
-        path = os.path.join(out_dir, os.path.basename(source)[:-len(".py")] + ".ipynb")
+        path = os.path.join(out_dir, os.path.basename(source)[: -len(".py")] + ".ipynb")
         with open(path, "w", encoding="utf-8", newline="\n") as f:
             nbformat.write(build(source), f)
         paths.append(path)

@@ -12,6 +12,7 @@ Usage:
     python notebooks/_run.py --out DIR 06
     python notebooks/_run.py --quick 09           # the quick settings
 """
+
 import argparse
 import importlib.util
 import json
@@ -35,14 +36,22 @@ def _kernel_manager(tmp):
     spec_dir = os.path.join(tmp, "kernels", "python3")
     os.makedirs(spec_dir)
     with open(os.path.join(spec_dir, "kernel.json"), "w") as f:
-        json.dump({"argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
-                   "display_name": "tfq_layers", "language": "python"}, f)
+        json.dump(
+            {
+                "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+                "display_name": "tfq_layers",
+                "language": "python",
+            },
+            f,
+        )
     ksm = KernelSpecManager(kernel_dirs=[os.path.join(tmp, "kernels")])
     return KernelManager(kernel_name="python3", kernel_spec_manager=ksm)
 
 
 def _quick(nb):
-    spec = importlib.util.spec_from_file_location("notebooks_build", os.path.join(HERE, "_build.py"))
+    spec = importlib.util.spec_from_file_location(
+        "notebooks_build", os.path.join(HERE, "_build.py")
+    )
     build = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(build)
     return build.quick(nb)
@@ -50,14 +59,15 @@ def _quick(nb):
 
 def run(name, out_dir, timeout=3600, quick=False):
     """Execute ``notebooks/name`` in ``out_dir/<stem>``; return its wall time in seconds."""
-    work = os.path.join(out_dir, name[:-len(".ipynb")])
+    work = os.path.join(out_dir, name[: -len(".ipynb")])
     os.makedirs(work, exist_ok=True)
     nb = nbformat.read(os.path.join(HERE, name), as_version=4)
     if quick:
         nb = _quick(nb)
     with tempfile.TemporaryDirectory() as tmp:
-        client = nbclient.NotebookClient(nb, km=_kernel_manager(tmp), timeout=timeout,
-                                         resources={"metadata": {"path": work}})
+        client = nbclient.NotebookClient(
+            nb, km=_kernel_manager(tmp), timeout=timeout, resources={"metadata": {"path": work}}
+        )
         start = time.perf_counter()
         try:
             client.execute()
@@ -74,15 +84,21 @@ def main(argv=None):
     args = parser.parse_args(argv)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     os.environ["PYTHONPATH"] = ROOT + os.pathsep + os.environ.get("PYTHONPATH", "")
-    names = sorted(n for n in os.listdir(HERE) if n.endswith(".ipynb")
-                   and (not args.prefixes or any(n.startswith(p) for p in args.prefixes)))
+    names = sorted(
+        n
+        for n in os.listdir(HERE)
+        if n.endswith(".ipynb")
+        and (not args.prefixes or any(n.startswith(p) for p in args.prefixes))
+    )
     if not names:
         parser.error(f"no notebook matches {args.prefixes}")
     for name in names:
         seconds = run(name, args.out, quick=args.quick)
         settings = "quick settings" if args.quick else "full settings"
-        print(f"{name}: {seconds:.0f} s ({settings}) -> {os.path.join(args.out, name[:-6])}",
-              flush=True)
+        print(
+            f"{name}: {seconds:.0f} s ({settings}) -> {os.path.join(args.out, name[:-6])}",
+            flush=True,
+        )
 
 
 if __name__ == "__main__":

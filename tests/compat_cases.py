@@ -3,6 +3,7 @@
 Everything here is plain Cirq/NumPy, built deterministically, and TFQ-serializable (gate angles are
 ``c * symbol``), so TFQ's own layers can run the very same cases.
 """
+
 import cirq
 import numpy as np
 import sympy
@@ -16,11 +17,16 @@ REPS = 4000
 def circuit():
     q = QUBITS
     return cirq.Circuit(
-        cirq.H(q[0]), cirq.rx(A).on(q[1]), cirq.ry(2.0 * B).on(q[2]),
-        cirq.CNOT(q[0], q[1]), cirq.CZPowGate(exponent=0.3).on(q[1], q[2]),
+        cirq.H(q[0]),
+        cirq.rx(A).on(q[1]),
+        cirq.ry(2.0 * B).on(q[2]),
+        cirq.CNOT(q[0], q[1]),
+        cirq.CZPowGate(exponent=0.3).on(q[1], q[2]),
         cirq.PhasedXPowGate(phase_exponent=0.25, exponent=C).on(q[0]),
-        cirq.XXPowGate(exponent=-0.5 * A).on(q[0], q[2]), cirq.rz(C).on(q[1]),
-        cirq.FSimGate(theta=B, phi=0.2).on(q[1], q[2]))
+        cirq.XXPowGate(exponent=-0.5 * A).on(q[0], q[2]),
+        cirq.rz(C).on(q[1]),
+        cirq.FSimGate(theta=B, phi=0.2).on(q[1], q[2]),
+    )
 
 
 def circuit_list():
@@ -55,16 +61,22 @@ def data_circuits():
     """Quantum data: basis states prepared by X gates (one per example)."""
     out = []
     for bits in ((0, 0, 0), (1, 0, 0), (0, 1, 1), (1, 1, 1)):
-        out.append(cirq.Circuit([cirq.X(q) for q, b in zip(QUBITS, bits) if b] +
-                                [cirq.I(q) for q, b in zip(QUBITS, bits) if not b]))
+        out.append(
+            cirq.Circuit(
+                [cirq.X(q) for q, b in zip(QUBITS, bits) if b]
+                + [cirq.I(q) for q, b in zip(QUBITS, bits) if not b]
+            )
+        )
     return out
 
 
 def mixed_size_circuits():
     """Circuits on 2 and 3 qubits (TFQ pads; its outputs are ragged)."""
     q = QUBITS
-    return [cirq.Circuit(cirq.X(q[0]), cirq.I(q[1])), cirq.Circuit(cirq.X(q[1]), cirq.I(q[0]),
-                                                                   cirq.X(q[2]))]
+    return [
+        cirq.Circuit(cirq.X(q[0]), cirq.I(q[1])),
+        cirq.Circuit(cirq.X(q[1]), cirq.I(q[0]), cirq.X(q[2])),
+    ]
 
 
 def deterministic_circuit():
@@ -75,9 +87,14 @@ def deterministic_circuit():
 def noisy_circuit():
     q = QUBITS
     return cirq.Circuit(
-        cirq.rx(A).on(q[0]), cirq.ry(B).on(q[1]), cirq.CNOT(q[0], q[1]),
-        cirq.depolarize(0.05).on(q[0]), cirq.rx(C).on(q[2]), cirq.amplitude_damp(0.1).on(q[2]),
-        cirq.bit_flip(0.05).on(q[1]))
+        cirq.rx(A).on(q[0]),
+        cirq.ry(B).on(q[1]),
+        cirq.CNOT(q[0], q[1]),
+        cirq.depolarize(0.05).on(q[0]),
+        cirq.rx(C).on(q[2]),
+        cirq.amplitude_damp(0.1).on(q[2]),
+        cirq.bit_flip(0.05).on(q[1]),
+    )
 
 
 def weights():

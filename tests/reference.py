@@ -1,4 +1,5 @@
 """Independent reference computations for the tests: Cirq's own simulators, in float64."""
+
 import os
 
 import cirq
@@ -15,8 +16,9 @@ def expectations(circuit, observables, resolver, qubits=None):
     qubits = qubits or sorted(set(circuit.all_qubits()).union(*[o.qubits for o in observables]))
     resolved = cirq.resolve_parameters(circuit, resolver)
     padded = resolved + cirq.Circuit(cirq.I(q) for q in qubits)
-    state = cirq.Simulator(dtype=np.complex128).simulate(
-        padded, qubit_order=qubits).final_state_vector
+    state = (
+        cirq.Simulator(dtype=np.complex128).simulate(padded, qubit_order=qubits).final_state_vector
+    )
     qmap = {q: i for i, q in enumerate(qubits)}
     return np.array([o.expectation_from_state_vector(state, qmap).real for o in observables])
 
@@ -86,19 +88,27 @@ def random_expression(rng, inputs, weights):
 
 def random_circuit(rng, qubits, n_ops, inputs, weights):
     """A circuit drawing uniformly from every supported gate family, angles random expressions."""
+
     def e():
         return random_expression(rng, inputs, weights)
 
     single = [
-        lambda q: cirq.rx(e()).on(q), lambda q: cirq.ry(e()).on(q), lambda q: cirq.rz(e()).on(q),
+        lambda q: cirq.rx(e()).on(q),
+        lambda q: cirq.ry(e()).on(q),
+        lambda q: cirq.rz(e()).on(q),
         lambda q: cirq.XPowGate(exponent=e(), global_shift=0.25).on(q),
-        lambda q: cirq.YPowGate(exponent=e()).on(q), lambda q: cirq.ZPowGate(exponent=e()).on(q),
-        lambda q: cirq.HPowGate(exponent=e()).on(q), lambda q: cirq.H(q),
+        lambda q: cirq.YPowGate(exponent=e()).on(q),
+        lambda q: cirq.ZPowGate(exponent=e()).on(q),
+        lambda q: cirq.HPowGate(exponent=e()).on(q),
+        lambda q: cirq.H(q),
         lambda q: cirq.PhasedXPowGate(phase_exponent=e(), exponent=e()).on(q),
-        lambda q: cirq.I(q), lambda q: cirq.S(q), lambda q: cirq.T(q),
+        lambda q: cirq.I(q),
+        lambda q: cirq.S(q),
+        lambda q: cirq.T(q),
     ]
     double = [
-        lambda a, b: cirq.CZPowGate(exponent=e()).on(a, b), lambda a, b: cirq.CNOT(a, b),
+        lambda a, b: cirq.CZPowGate(exponent=e()).on(a, b),
+        lambda a, b: cirq.CNOT(a, b),
         lambda a, b: cirq.CXPowGate(exponent=e()).on(a, b),
         lambda a, b: cirq.SwapPowGate(exponent=e()).on(a, b),
         lambda a, b: cirq.ISwapPowGate(exponent=e()).on(a, b),
@@ -129,8 +139,9 @@ def random_observables(rng, qubits, n):
     for _ in range(n):
         k = rng.integers(1, min(3, len(qubits)) + 1)
         chosen = rng.choice(len(qubits), k, replace=False)
-        term = cirq.PauliString({qubits[i]: paulis[rng.integers(3)] for i in chosen},
-                                coefficient=float(rng.normal()))
+        term = cirq.PauliString(
+            {qubits[i]: paulis[rng.integers(3)] for i in chosen}, coefficient=float(rng.normal())
+        )
         out.append(term + 0.5 * cirq.Z(qubits[0]))
     return out
 
@@ -138,6 +149,7 @@ def random_observables(rng, qubits, n):
 def toml_module():
     """tomllib (Python 3.11+), or tomli, which pytest and build bring on 3.10."""
     import pytest
+
     try:
         import tomllib
     except ImportError:

@@ -1,5 +1,6 @@
 """The backend interface itself: both implementations answer every operation alike (against
 Cirq), each declares its own gate set, and the statevector side never needs TFQ."""
+
 import cirq
 import numpy as np
 import pytest
@@ -16,24 +17,31 @@ A, B = sympy.symbols("a b")
 
 
 def _engine(name, circuits):
-    engine = Engine(dict(circuit=circuits, require_observables=False, input_symbols=["a", "b"]),
-                    backend=name, share_weights=False)
+    engine = Engine(
+        dict(circuit=circuits, require_observables=False, input_symbols=["a", "b"]),
+        backend=name,
+        share_weights=False,
+    )
     engine.bind()
     return engine
 
 
 @pytest.mark.parametrize("name", ["tfq", "statevector"])
 def test_every_operation_on_a_batch_of_different_circuits_matches_cirq(name):
-    circuits = [cirq.Circuit(cirq.rx(A).on(Q[0]), cirq.CNOT(*Q), cirq.ry(B).on(Q[1])),
-                cirq.Circuit(cirq.ry(A).on(Q[1]), cirq.CZ(*Q), cirq.rx(B).on(Q[0]), cirq.H(Q[1]))]
+    circuits = [
+        cirq.Circuit(cirq.rx(A).on(Q[0]), cirq.CNOT(*Q), cirq.ry(B).on(Q[1])),
+        cirq.Circuit(cirq.ry(A).on(Q[1]), cirq.CZ(*Q), cirq.rx(B).on(Q[0]), cirq.H(Q[1])),
+    ]
     engine = _engine(name, circuits)
     sim = engine.backend
     assert sim.name == name and isinstance(sim, backends.Backend)
     values = tf.constant([[0.3, -1.2], [1.1, 0.4], [-0.7, 2.0]], tf.float32)
     index = tf.constant([0, 1, 1])
     shared = tf.zeros([0])
-    ops = [cirq.PauliSum.from_pauli_strings([cirq.Z(Q[0]) * cirq.X(Q[1])]),
-           cirq.PauliSum.from_pauli_strings([cirq.Y(Q[1])])]
+    ops = [
+        cirq.PauliSum.from_pauli_strings([cirq.Z(Q[0]) * cirq.X(Q[1])]),
+        cirq.PauliSum.from_pauli_strings([cirq.Y(Q[1])]),
+    ]
     exp = sim.expectation(values, shared, ops, index=index).numpy()
     state = sim.state(values, shared, index=index).numpy()
     probs = sim.probabilities(values, shared, index=index).numpy()
@@ -44,12 +52,16 @@ def test_every_operation_on_a_batch_of_different_circuits_matches_cirq(name):
         r = {"a": float(values[row, 0]), "b": float(values[row, 1])}
         c = circuits[k]
         np.testing.assert_allclose(exp[row], reference.expectations(c, ops, r, Q), atol=2e-5)
-        psi = cirq.Simulator(dtype=np.complex128).simulate(
-            cirq.resolve_parameters(c, r), qubit_order=Q).final_state_vector
+        psi = (
+            cirq.Simulator(dtype=np.complex128)
+            .simulate(cirq.resolve_parameters(c, r), qubit_order=Q)
+            .final_state_vector
+        )
         np.testing.assert_allclose(state[row], psi, atol=2e-5)
         np.testing.assert_allclose(probs[row], np.abs(psi) ** 2, atol=2e-5)
-        np.testing.assert_allclose(unitary[row], cirq.unitary(cirq.resolve_parameters(c, r)),
-                                   atol=2e-5)
+        np.testing.assert_allclose(
+            unitary[row], cirq.unitary(cirq.resolve_parameters(c, r)), atol=2e-5
+        )
 
 
 def test_each_backend_declares_its_gate_set():
@@ -91,6 +103,7 @@ def test_auto_takes_tfq_when_only_its_memory_estimate_fits():
     backend's estimate for one example first exceeds the memory but TFQ's (4 states) does not,
     "auto" takes TFQ; below it, the statevector backend."""
     from tfq_layers.backends import memory
+
     have = 8 * 2**30
     n = next(k for k in range(10, 40) if memory.statevector_bytes(k, 1, gradient="adjoint") > have)
     assert memory.state_bytes(n) * memory.TFQ_STATES_KEPT <= have  # TFQ still fits there
@@ -101,14 +114,20 @@ def test_auto_takes_tfq_when_only_its_memory_estimate_fits():
     assert backends.choose_backend(n - 1, batch=4, memory_bytes=have) == "tfq"
     assert backends.choose_backend(n - 1, noisy=True, repetitions=10, memory_bytes=have) == "tfq"
     # this machine: some register is too large for the statevector backend and goes to TFQ
-    big = next(k for k in range(10, 60)
-               if memory.statevector_bytes(k, 1, gradient="adjoint") > memory.physical_memory_bytes())
-    assert backends.choose_backend(big) == "tfq" and backends.choose_backend(big - 1) == "statevector"
+    big = next(
+        k
+        for k in range(10, 60)
+        if memory.statevector_bytes(k, 1, gradient="adjoint") > memory.physical_memory_bytes()
+    )
+    assert (
+        backends.choose_backend(big) == "tfq" and backends.choose_backend(big - 1) == "statevector"
+    )
 
 
 def test_auto_in_a_layer_follows_the_table():
     """What a PQC layer with the default backend picks when built (nothing is simulated)."""
     from tfq_layers import PQC
+
     qubits = cirq.GridQubit.rect(1, 22)
     circuit = cirq.Circuit(cirq.rx(sympy.Symbol(f"x{i}")).on(q) for i, q in enumerate(qubits))
     circuit.append(cirq.CNOT(qubits[i], qubits[i + 1]) for i in range(21))
@@ -118,13 +137,18 @@ def test_auto_in_a_layer_follows_the_table():
     small = cirq.Circuit(cirq.rx(A).on(Q[0]), cirq.CNOT(*Q))
     shots = PQC(small, cirq.Z(Q[1]), input_symbols=["a"], repetitions=100)
     shots.build((None, 1))
-    noisy = PQC(small + cirq.depolarize(0.01).on_each(*Q), cirq.Z(Q[1]), input_symbols=["a"],
-                repetitions=100)
+    noisy = PQC(
+        small + cirq.depolarize(0.01).on_each(*Q),
+        cirq.Z(Q[1]),
+        input_symbols=["a"],
+        repetitions=100,
+    )
     noisy.build((None, 1))
     assert shots.backend == backends.choose_backend(2, repetitions=True)
     assert noisy.backend == backends.choose_backend(2, repetitions=True, noisy=True)
-    ps = PQC(small, cirq.Z(Q[1]), input_symbols=["a"], repetitions=100,
-             differentiator="parameter_shift")
+    ps = PQC(
+        small, cirq.Z(Q[1]), input_symbols=["a"], repetitions=100, differentiator="parameter_shift"
+    )
     ps.build((None, 1))
     assert ps.backend == "tfq"
 
@@ -137,7 +161,8 @@ def test_the_statevector_backend_and_the_package_import_without_tfq():
         "print('TFQ' if 'tensorflow_quantum' in sys.modules else 'NO TFQ')\n"
         "import tensorflow as tf\n"
         "print('registered' if 'TfqSimulateExpectation' in tf.raw_ops.__dict__ or "
-        "tfq_layers.backends.load_tfq_ops() else 'missing')\n")
+        "tfq_layers.backends.load_tfq_ops() else 'missing')\n"
+    )
     assert "NO TFQ" in out and "registered" in out
 
 
@@ -147,6 +172,7 @@ def test_many_different_circuits_run_as_data_without_tracing_per_circuit():
     and gradients agree with TFQ's op."""
     from tfq_layers.backends import statevector_backend
     from tfq_layers.compat import layers as L
+
     rng = np.random.default_rng(0)
     qs = cirq.GridQubit.rect(1, 3)
     syms = sympy.symbols("t0:6")
@@ -172,8 +198,9 @@ def test_many_different_circuits_run_as_data_without_tracing_per_circuit():
         for name in ("statevector", "tfq"):
             with tf.GradientTape() as tape:
                 tape.watch(values)
-                out = L.Expectation(backend=name)(circuits, symbol_names=names,
-                                                  symbol_values=values, operators=op)
+                out = L.Expectation(backend=name)(
+                    circuits, symbol_names=names, symbol_values=values, operators=op
+                )
             results[name] = (out.numpy(), tape.gradient(out, values).numpy())
         np.testing.assert_allclose(results["statevector"][0], results["tfq"][0], atol=1e-5)
         np.testing.assert_allclose(results["statevector"][1], results["tfq"][1], atol=1e-4)

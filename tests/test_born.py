@@ -1,4 +1,5 @@
 """Born machine: probabilities vs Cirq, gradients vs finite differences, sampling, shots, saving."""
+
 import cirq
 import numpy as np
 import pytest
@@ -12,12 +13,15 @@ from tfq_layers.datasets import bars_and_stripes
 from tfq_layers.generative.born import BornMachine, born_ansatz
 
 
-
 def _cirq_probabilities(model):
     resolved = cirq.resolve_parameters(model.circuit, _weights(model))
-    state = cirq.Simulator(dtype=np.complex128).simulate(
-        resolved + cirq.Circuit(cirq.I(q) for q in model.qubits),
-        qubit_order=model.qubits).final_state_vector
+    state = (
+        cirq.Simulator(dtype=np.complex128)
+        .simulate(
+            resolved + cirq.Circuit(cirq.I(q) for q in model.qubits), qubit_order=model.qubits
+        )
+        .final_state_vector
+    )
     return np.abs(state) ** 2
 
 
@@ -37,20 +41,25 @@ def test_probabilities_match_cirq(backend):
 def test_user_circuit_with_expressions(backend):
     q = cirq.LineQubit.range(3)
     a, b = sympy.symbols("a b")
-    circuit = cirq.Circuit(cirq.ry(a).on(q[0]), cirq.ry(sympy.atan(b) + a * b).on(q[1]),
-                           cirq.CNOT(q[0], q[2]), cirq.rx(2 * b).on(q[2]))
-    model = BornMachine(3, circuit=circuit, backend=backend,
-                        initializer=keras.initializers.Constant(0.8))
+    circuit = cirq.Circuit(
+        cirq.ry(a).on(q[0]),
+        cirq.ry(sympy.atan(b) + a * b).on(q[1]),
+        cirq.CNOT(q[0], q[2]),
+        cirq.rx(2 * b).on(q[2]),
+    )
+    model = BornMachine(
+        3, circuit=circuit, backend=backend, initializer=keras.initializers.Constant(0.8)
+    )
     model.build()
-    np.testing.assert_allclose(model.probabilities().numpy(), _cirq_probabilities(model),
-                               atol=1e-5)
+    np.testing.assert_allclose(model.probabilities().numpy(), _cirq_probabilities(model), atol=1e-5)
 
 
 @pytest.mark.parametrize("loss", ["kl", "mmd"])
 def test_loss_gradient_matches_finite_differences(backend, loss):
     # Spread-out angles keep every p(x) away from 0, where 1/p(x) would amplify float32 rounding.
-    model = BornMachine(3, layers=1, backend=backend,
-                        initializer=keras.initializers.RandomUniform(0, 6.28, seed=2))
+    model = BornMachine(
+        3, layers=1, backend=backend, initializer=keras.initializers.RandomUniform(0, 6.28, seed=2)
+    )
     model.compile(keras.optimizers.SGD(0.0), loss=loss)
     model.build()
     data = np.array([[0, 0, 1], [1, 1, 0], [1, 1, 0], [0, 1, 0]])
@@ -62,8 +71,11 @@ def test_loss_gradient_matches_finite_differences(backend, loss):
 
     def loss_of(w):
         resolved = cirq.resolve_parameters(model.circuit, dict(zip(names, w)))
-        state = cirq.Simulator(dtype=np.complex128).simulate(
-            resolved, qubit_order=model.qubits).final_state_vector
+        state = (
+            cirq.Simulator(dtype=np.complex128)
+            .simulate(resolved, qubit_order=model.qubits)
+            .final_state_vector
+        )
         p = tf.constant(np.abs(state) ** 2)
         return float(model.compute_generative_loss(None, empirical, p))
 
@@ -76,8 +88,7 @@ def test_samples_follow_probabilities_chi_square():
     model = BornMachine(3, layers=1, seed=3, backend="tfq")
     model.build()
     p = model.probabilities().numpy().astype(np.float64)
-    for samples in (model.sample(20000, seed=0),
-                    model.sample_circuit(20000)):
+    for samples in (model.sample(20000, seed=0), model.sample_circuit(20000)):
         idx = samples @ (2 ** np.arange(2, -1, -1))
         counts = np.bincount(idx, minlength=8)
         keep = p > 1e-4
@@ -99,8 +110,9 @@ def test_shot_based_mmd_gradient_estimates_the_exact_gradient():
     shots.circuit_weights.assign(exact.circuit_weights)
     empirical = exact.empirical_distribution_tf(tf.constant(data))
     _, g_exact, _ = exact.loss_and_gradients(tf.constant(data), empirical)
-    estimates = np.stack([shots.loss_and_gradients(tf.constant(data), empirical)[1][0].numpy()
-                          for _ in range(4)])
+    estimates = np.stack(
+        [shots.loss_and_gradients(tf.constant(data), empirical)[1][0].numpy() for _ in range(4)]
+    )
     mean = estimates.mean(0)
     # Each estimate is a difference of kernel means over 4000 samples: spread ~ pi * 2 / sqrt(4000)
     np.testing.assert_allclose(mean, g_exact[0].numpy(), atol=0.05)
@@ -120,11 +132,17 @@ def test_shot_training_lowers_mmd():
     model = BornMachine(4, layers=1, seed=0, backend="tfq", repetitions=200)
     model.compile(keras.optimizers.Adam(0.1), loss="mmd")
     model.build()
-    before = float(model.compute_generative_loss(None, model.empirical_distribution_tf(data),
-                                                 model.probabilities(), loss="mmd"))
+    before = float(
+        model.compute_generative_loss(
+            None, model.empirical_distribution_tf(data), model.probabilities(), loss="mmd"
+        )
+    )
     model.fit(data, epochs=25, batch_size=6, verbose=0)
-    after = float(model.compute_generative_loss(None, model.empirical_distribution_tf(data),
-                                                model.probabilities(), loss="mmd"))
+    after = float(
+        model.compute_generative_loss(
+            None, model.empirical_distribution_tf(data), model.probabilities(), loss="mmd"
+        )
+    )
     assert after < 0.7 * before
 
 
@@ -133,8 +151,10 @@ def test_save_and_load_give_identical_probabilities(tmp_path):
     q = cirq.GridQubit.rect(1, 4)
     circuit, _ = born_ansatz(q, 1, prefix="t")
     circuit.append(cirq.ry(sympy.atan(sympy.Symbol("t0")) * 2).on(q[2]))
-    for model in (BornMachine(4, seed=5, backend="tfq"),
-                  BornMachine(4, circuit=circuit, seed=5, backend="tfq")):
+    for model in (
+        BornMachine(4, seed=5, backend="tfq"),
+        BornMachine(4, circuit=circuit, seed=5, backend="tfq"),
+    ):
         model.compile(keras.optimizers.Adam(0.05), loss="kl")
         model.fit(data, epochs=2, batch_size=6, verbose=0)
         path = str(tmp_path / "born.keras")
@@ -159,5 +179,9 @@ def test_bad_data_and_arguments():
         BornMachine(5, circuit=born_ansatz(4, 1)[0], backend="tfq")
     q = cirq.LineQubit.range(2)
     with pytest.raises(Exception, match="parameter-shift|±1/2"):
-        BornMachine(2, circuit=cirq.Circuit(cirq.FSimGate(sympy.Symbol("a"), 0.1).on(*q)),
-                    repetitions=10, backend="tfq")
+        BornMachine(
+            2,
+            circuit=cirq.Circuit(cirq.FSimGate(sympy.Symbol("a"), 0.1).on(*q)),
+            repetitions=10,
+            backend="tfq",
+        )

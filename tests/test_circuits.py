@@ -3,6 +3,7 @@
 The references below are built from 2x2 / 4x4 numpy matrices written out by hand (not from Cirq
 gates) and composed on a state tensor, following the circuits as the docstrings describe them.
 """
+
 import math
 import os
 import textwrap
@@ -61,10 +62,10 @@ def apply(state, gate, idx, n):
 
 def ref_unitary(gates, n):
     """Unitary of a list of (matrix, qubit indices) applied in order."""
-    u = np.eye(2 ** n, dtype=complex).reshape((2,) * n + (2 ** n,))
+    u = np.eye(2**n, dtype=complex).reshape((2,) * n + (2**n,))
     for gate, idx in gates:
         u = apply(u, gate, idx, n)
-    return u.reshape(2 ** n, 2 ** n)
+    return u.reshape(2**n, 2**n)
 
 
 def resolved_unitary(circuit, qubits, values):
@@ -103,9 +104,21 @@ def _builders():
 BUILDERS = _builders()
 
 # Gate types TFQ 0.7.6 serializes (cirq.rx & co. are subclasses of the power gates).
-ALLOWED = (cirq.XPowGate, cirq.YPowGate, cirq.ZPowGate, cirq.HPowGate, cirq.CZPowGate,
-           cirq.CXPowGate, cirq.SwapPowGate, cirq.ISwapPowGate, cirq.XXPowGate, cirq.YYPowGate,
-           cirq.ZZPowGate, cirq.PhasedXPowGate, cirq.FSimGate)
+ALLOWED = (
+    cirq.XPowGate,
+    cirq.YPowGate,
+    cirq.ZPowGate,
+    cirq.HPowGate,
+    cirq.CZPowGate,
+    cirq.CXPowGate,
+    cirq.SwapPowGate,
+    cirq.ISwapPowGate,
+    cirq.XXPowGate,
+    cirq.YYPowGate,
+    cirq.ZZPowGate,
+    cirq.PhasedXPowGate,
+    cirq.FSimGate,
+)
 
 
 # --------------------------------------------------------------------------- qubits argument
@@ -175,8 +188,7 @@ def test_shape_helpers_match_symbols(n, layers):
         _, xs, ws = C.reuploading_circuit(n, f, layers)
         shapes = C.reuploading_shape(n, f, layers)
         padded = 3 * math.ceil(f / 3)
-        assert shapes == {"inputs": (f,), "weights": (layers, n, f),
-                          "biases": (layers, n, padded)}
+        assert shapes == {"inputs": (f,), "weights": (layers, n, f), "biases": (layers, n, padded)}
         assert len(xs) == f
         assert len(ws) == layers * n * f + layers * n * padded
     assert C.hardware_efficient_shape(cirq.LineQubit.range(3), 2) == (2, 3, 2)
@@ -212,13 +224,17 @@ def test_dense_angle_encoding_state():
     circuit, xs = C.dense_angle_encoding(qs)
     assert len(xs) == 6
     vals = random_values(xs)
-    state = cirq.Simulator(dtype=np.complex128).simulate(
-        cirq.resolve_parameters(circuit, vals), qubit_order=qs).final_state_vector
+    state = (
+        cirq.Simulator(dtype=np.complex128)
+        .simulate(cirq.resolve_parameters(circuit, vals), qubit_order=qs)
+        .final_state_vector
+    )
     expected = np.array([1.0 + 0j])
     for i in range(3):
         theta, phi = vals[f"x{2 * i}"], vals[f"x{2 * i + 1}"]
-        single = np.exp(-0.5j * phi) * np.array([np.cos(theta / 2),
-                                                 np.exp(1j * phi) * np.sin(theta / 2)])
+        single = np.exp(-0.5j * phi) * np.array(
+            [np.cos(theta / 2), np.exp(1j * phi) * np.sin(theta / 2)]
+        )
         expected = np.kron(expected, single)
     np.testing.assert_allclose(state, expected, atol=1e-10)
 
@@ -228,17 +244,23 @@ def test_basis_encoding_prepares_bitstring():
     circuit, xs = C.basis_encoding(qs)
     for bits in [(0, 0, 0, 0), (1, 0, 1, 1), (0, 1, 1, 0)]:
         vals = {str(s): b for s, b in zip(xs, bits)}
-        state = cirq.Simulator(dtype=np.complex128).simulate(
-            cirq.resolve_parameters(circuit, vals), qubit_order=qs).final_state_vector
+        state = (
+            cirq.Simulator(dtype=np.complex128)
+            .simulate(cirq.resolve_parameters(circuit, vals), qubit_order=qs)
+            .final_state_vector
+        )
         index = int("".join(map(str, bits)), 2)
         np.testing.assert_allclose(np.abs(state), np.eye(16)[index], atol=1e-10)
 
 
-@pytest.mark.parametrize("pairs,expected_pairs", [
-    ("all", [(0, 1), (0, 2), (0, 3), (1, 2), (1, 3), (2, 3)]),
-    ("line", [(0, 1), (1, 2), (2, 3)]),
-    ("ring", [(0, 1), (1, 2), (2, 3), (3, 0)]),
-])
+@pytest.mark.parametrize(
+    "pairs,expected_pairs",
+    [
+        ("all", [(0, 1), (0, 2), (0, 3), (1, 2), (1, 3), (2, 3)]),
+        ("line", [(0, 1), (1, 2), (2, 3)]),
+        ("ring", [(0, 1), (1, 2), (2, 3), (3, 0)]),
+    ],
+)
 @pytest.mark.parametrize("reps", [1, 2])
 def test_iqp_encoding_unitary(pairs, expected_pairs, reps):
     n = 4
@@ -248,7 +270,7 @@ def test_iqp_encoding_unitary(pairs, expected_pairs, reps):
     vals = random_values(xs)
     x = np.array([vals[f"x{i}"] for i in range(n)])
     # Diagonal U_Phi: exp(-i/2 [sum x_i z_i + sum_{pairs} x_i x_j z_i z_j]), z = 1 - 2 b.
-    bits = np.array([[(k >> (n - 1 - i)) & 1 for i in range(n)] for k in range(2 ** n)])
+    bits = np.array([[(k >> (n - 1 - i)) & 1 for i in range(n)] for k in range(2**n)])
     z = 1 - 2 * bits
     phase = z @ x + sum(x[i] * x[j] * z[:, i] * z[:, j] for i, j in expected_pairs)
     diag = np.diag(np.exp(-0.5j * phase))
@@ -257,8 +279,9 @@ def test_iqp_encoding_unitary(pairs, expected_pairs, reps):
     np.testing.assert_allclose(resolved_unitary(circuit, qs, vals), expected, atol=1e-10)
 
 
-@pytest.mark.parametrize("n,f,layers,topology", [(1, 1, 2, "line"), (2, 4, 2, "line"),
-                                                  (3, 2, 1, "ring")])
+@pytest.mark.parametrize(
+    "n,f,layers,topology", [(1, 1, 2, "line"), (2, 4, 2, "line"), (3, 2, 1, "ring")]
+)
 def test_reuploading_unitary(n, f, layers, topology):
     qs = cirq.GridQubit.rect(1, n)
     circuit, xs, ws = C.reuploading_circuit(qs, f, layers, topology=topology)
@@ -274,12 +297,17 @@ def test_reuploading_unitary(n, f, layers, topology):
                 gates.append(((ry if k % 3 != 1 else rz)(angle), (q,)))
         pairs = [(i, i + 1) for i in range(n - 1)] + ([(n - 1, 0)] if topology == "ring" else [])
         gates += [(CZ, pr) for pr in pairs]
-    np.testing.assert_allclose(resolved_unitary(circuit, qs, vals), ref_unitary(gates, n),
-                               atol=1e-10)
+    np.testing.assert_allclose(
+        resolved_unitary(circuit, qs, vals), ref_unitary(gates, n), atol=1e-10
+    )
     # angles really are w*x + b expressions
     angle = next(iter(circuit.all_operations())).gate.exponent * sympy.pi
-    assert sympy.simplify(angle - (sympy.Symbol("w_0_0_0") * sympy.Symbol("x0")
-                                   + sympy.Symbol("b_0_0_0"))) == 0
+    assert (
+        sympy.simplify(
+            angle - (sympy.Symbol("w_0_0_0") * sympy.Symbol("x0") + sympy.Symbol("b_0_0_0"))
+        )
+        == 0
+    )
 
 
 # --------------------------------------------------------------------------- ansatze vs numpy
@@ -290,8 +318,9 @@ def test_hardware_efficient_unitary(n, entangler, topology):
     rots = ("rx", "rz", "ry")
     qs = cirq.LineQubit.range(n)
     layers = 2
-    circuit, ws = C.hardware_efficient(qs, layers, rotations=rots, entangler=entangler,
-                                       topology=topology)
+    circuit, ws = C.hardware_efficient(
+        qs, layers, rotations=rots, entangler=entangler, topology=topology
+    )
     vals = random_values(ws)
     two = {"cz": CZ, "cnot": CNOT}[entangler]
     pairs = [(i, i + 1) for i in range(n - 1)]
@@ -302,19 +331,23 @@ def test_hardware_efficient_unitary(n, entangler, topology):
         for q in range(n):
             gates += [(ROT[r](vals[f"w_{l}_{q}_{k}"]), (q,)) for k, r in enumerate(rots)]
         gates += [(two, pr) for pr in pairs]
-    np.testing.assert_allclose(resolved_unitary(circuit, qs, vals), ref_unitary(gates, n),
-                               atol=1e-10)
+    np.testing.assert_allclose(
+        resolved_unitary(circuit, qs, vals), ref_unitary(gates, n), atol=1e-10
+    )
     n_two = sum(len(op.qubits) == 2 for op in circuit.all_operations())
     assert n_two == layers * len(pairs)
 
 
-@pytest.mark.parametrize("n,layers,ranges,expected_ranges", [
-    (4, 3, None, [1, 2, 3]),
-    (4, 4, None, [1, 2, 3, 1]),
-    (3, 2, [2, 2], [2, 2]),
-    (2, 2, None, [1, 1]),
-    (1, 2, None, [None, None]),
-])
+@pytest.mark.parametrize(
+    "n,layers,ranges,expected_ranges",
+    [
+        (4, 3, None, [1, 2, 3]),
+        (4, 4, None, [1, 2, 3, 1]),
+        (3, 2, [2, 2], [2, 2]),
+        (2, 2, None, [1, 1]),
+        (1, 2, None, [None, None]),
+    ],
+)
 def test_strongly_entangling_unitary_and_ranges(n, layers, ranges, expected_ranges):
     qs = cirq.GridQubit.rect(1, n)
     circuit, ws = C.strongly_entangling(qs, layers, ranges=ranges)
@@ -327,10 +360,14 @@ def test_strongly_entangling_unitary_and_ranges(n, layers, ranges, expected_rang
             gates.append((rz(c) @ ry(b) @ rz(a), (q,)))  # Rot(a, b, c) = Rz(c) Ry(b) Rz(a)
         if n > 1:
             gates += [(CNOT, (i, (i + expected_ranges[l]) % n)) for i in range(n)]
-    np.testing.assert_allclose(resolved_unitary(circuit, qs, vals), ref_unitary(gates, n),
-                               atol=1e-10)
-    cnots = [tuple(qs.index(q) for q in op.qubits) for op in circuit.all_operations()
-             if op.gate == cirq.CNOT]
+    np.testing.assert_allclose(
+        resolved_unitary(circuit, qs, vals), ref_unitary(gates, n), atol=1e-10
+    )
+    cnots = [
+        tuple(qs.index(q) for q in op.qubits)
+        for op in circuit.all_operations()
+        if op.gate == cirq.CNOT
+    ]
     assert cnots == [(i, (i + r) % n) for r in expected_ranges if r for i in range(n)]
 
 
@@ -346,8 +383,9 @@ def test_basic_entangler_unitary(n, rotation):
     for l in range(layers):
         gates += [(ROT[rotation](vals[f"w_{l}_{q}"]), (q,)) for q in range(n)]
         gates += [(CNOT, pr) for pr in ring]
-    np.testing.assert_allclose(resolved_unitary(circuit, qs, vals), ref_unitary(gates, n),
-                               atol=1e-10)
+    np.testing.assert_allclose(
+        resolved_unitary(circuit, qs, vals), ref_unitary(gates, n), atol=1e-10
+    )
 
 
 # --------------------------------------------------------------------------- observables
@@ -363,8 +401,11 @@ def test_observables_matrices():
     qs = cirq.GridQubit.rect(1, n)
     paulis = {"X": X, "Y": Y, "Z": Z}
     for label, mat in paulis.items():
-        for obs_list in (C.pauli_observables(n, label), C.pauli_observables(qs, label.lower()),
-                         C.pauli_observables(n, getattr(cirq, label))):
+        for obs_list in (
+            C.pauli_observables(n, label),
+            C.pauli_observables(qs, label.lower()),
+            C.pauli_observables(n, getattr(cirq, label)),
+        ):
             assert len(obs_list) == n
             for i, obs in enumerate(obs_list):
                 assert isinstance(obs, cirq.PauliSum)
@@ -387,7 +428,8 @@ def test_parity_expectation_on_basis_states():
     par = C.parity(qs)
     for bits in [(0, 0, 0), (1, 0, 0), (1, 1, 0), (1, 1, 1)]:
         state = cirq.final_state_vector(
-            cirq.resolve_parameters(circuit, dict(zip(map(str, xs), bits))), qubit_order=qs)
+            cirq.resolve_parameters(circuit, dict(zip(map(str, xs), bits))), qubit_order=qs
+        )
         value = par.expectation_from_state_vector(state, {q: i for i, q in enumerate(qs)})
         assert value.real == pytest.approx((-1) ** sum(bits), abs=1e-6)
 
@@ -398,9 +440,13 @@ def _one_qubit_ref(a, b, c):
 
 
 def _two_qubit_unitary_ref(s):
-    return (np.kron(_one_qubit_ref(*s[9:12]), _one_qubit_ref(*s[12:15]))
-            @ ppow(np.kron(X, X), s[8]) @ ppow(np.kron(Y, Y), s[7]) @ ppow(np.kron(Z, Z), s[6])
-            @ np.kron(_one_qubit_ref(*s[0:3]), _one_qubit_ref(*s[3:6])))
+    return (
+        np.kron(_one_qubit_ref(*s[9:12]), _one_qubit_ref(*s[12:15]))
+        @ ppow(np.kron(X, X), s[8])
+        @ ppow(np.kron(Y, Y), s[7])
+        @ ppow(np.kron(Z, Z), s[6])
+        @ np.kron(_one_qubit_ref(*s[0:3]), _one_qubit_ref(*s[3:6]))
+    )
 
 
 def _pool_ref(s):
@@ -415,18 +461,21 @@ def test_two_qubit_unitary_and_pool_match_reference():
     ss = sympy.symbols("s0:15")
     vals = random_values(ss, -2, 2)
     got = resolved_unitary(C.two_qubit_unitary(a, b, ss), [a, b], vals)
-    np.testing.assert_allclose(got, _two_qubit_unitary_ref([vals[f"s{i}"] for i in range(15)]),
-                               atol=1e-10)
+    np.testing.assert_allclose(
+        got, _two_qubit_unitary_ref([vals[f"s{i}"] for i in range(15)]), atol=1e-10
+    )
     ps = sympy.symbols("p0:6")
     vals = random_values(ps, -2, 2)
     got = resolved_unitary(C.two_qubit_pool(a, b, ps), [a, b], vals)
     np.testing.assert_allclose(got, _pool_ref([vals[f"p{i}"] for i in range(6)]), atol=1e-10)
     # numbers and names are accepted as parameters too
     numeric = [vals[f"p{i}"] for i in range(6)]
-    np.testing.assert_allclose(C.two_qubit_pool(a, b, numeric).unitary([a, b]),
-                               _pool_ref(numeric), atol=1e-10)
+    np.testing.assert_allclose(
+        C.two_qubit_pool(a, b, numeric).unitary([a, b]), _pool_ref(numeric), atol=1e-10
+    )
     assert circuit_symbol_names(C.two_qubit_pool(a, b, [f"n{i}" for i in range(6)])) == {
-        f"n{i}" for i in range(6)}
+        f"n{i}" for i in range(6)
+    }
 
 
 def _conv_gates(active, params, periodic=True):
@@ -466,21 +515,25 @@ def test_qcnn_8_qubits_matches_reference_stack():
     w = [vals[f"w{i}"] for i in range(63)]
     gates, active = [], list(range(8))
     for m in range(3):
-        gates += _conv_gates(active, w[21 * m:21 * m + 15])
+        gates += _conv_gates(active, w[21 * m : 21 * m + 15])
         half = len(active) // 2
-        gates += [(_pool_ref(w[21 * m + 15:21 * m + 21]), (src, dst))
-                  for src, dst in zip(active[:half], active[half:])]
+        gates += [
+            (_pool_ref(w[21 * m + 15 : 21 * m + 21]), (src, dst))
+            for src, dst in zip(active[:half], active[half:])
+        ]
         active = active[half:]
     assert active == [7]
-    np.testing.assert_allclose(resolved_unitary(circuit, qs, vals), ref_unitary(gates, 8),
-                               atol=1e-9)
+    np.testing.assert_allclose(
+        resolved_unitary(circuit, qs, vals), ref_unitary(gates, 8), atol=1e-9
+    )
 
 
 @pytest.mark.parametrize("n", [2, 3, 5])
 def test_cluster_state_stabilizers(n):
     qs = cirq.LineQubit.range(n)
-    state = cirq.final_state_vector(C.cluster_state_circuit(qs), qubit_order=qs,
-                                    dtype=np.complex128)
+    state = cirq.final_state_vector(
+        C.cluster_state_circuit(qs), qubit_order=qs, dtype=np.complex128
+    )
     for i in range(n):
         neighbours = {(i - 1) % n, (i + 1) % n} - {i}
         mats = [X if j == i else Z if j in neighbours else I2 for j in range(n)]
@@ -488,46 +541,71 @@ def test_cluster_state_stabilizers(n):
 
 
 # --------------------------------------------------------------------------- argument errors
-@pytest.mark.parametrize("call,exc,phrase", [
-    (lambda: C.hardware_efficient(3, 0), ValueError, "layers must be >= 1; got 0"),
-    (lambda: C.hardware_efficient(3, 1.5), TypeError, "layers must be an int"),
-    (lambda: C.hardware_efficient(3, 1, rotations=("ry", "rq")), ValueError, "got 'rq'"),
-    (lambda: C.hardware_efficient(3, 1, rotations=()), ValueError, "at least one rotation"),
-    (lambda: C.hardware_efficient(3, 1, entangler="swap"), ValueError, "entangler must be one of"),
-    (lambda: C.hardware_efficient(3, 1, topology="star"), ValueError, "got 'star'"),
-    (lambda: C.angle_encoding(3, rotation="rw"), ValueError, "rotation must be one of"),
-    (lambda: C.basic_entangler(3, 2, rotation="x"), ValueError, "got 'x'"),
-    (lambda: C.strongly_entangling(3, 2, ranges=[1]), ValueError, "one int per layer"),
-    (lambda: C.strongly_entangling(3, 2, ranges=[1, 3]), ValueError, "1 <= r <= n_qubits - 1"),
-    (lambda: C.strongly_entangling(3, 1, ranges=[0]), ValueError, "got 0"),
-    (lambda: C.strongly_entangling(1, 1, ranges=[1]), ValueError, "2 or more qubits"),
-    (lambda: C.angle_encoding(3, prefix="x1"), ValueError, "ends with a digit"),
-    (lambda: C.angle_encoding(3, prefix="1x"), ValueError, "non-empty identifier"),
-    (lambda: C.angle_encoding(3, prefix=""), ValueError, "non-empty identifier"),
-    (lambda: C.angle_encoding(3, prefix=5), TypeError, "prefix must be a string"),
-    (lambda: C.iqp_encoding(3, reps=0), ValueError, "reps must be >= 1"),
-    (lambda: C.iqp_encoding(3, pairs="some"), ValueError, "pairs must be one of"),
-    (lambda: C.reuploading_circuit(2, 0, 1), ValueError, "n_features must be >= 1"),
-    (lambda: C.reuploading_circuit(2, 2, 1, prefix_w="b"), ValueError, "clashing symbol names"),
-    (lambda: C.reuploading_circuit(1, 3, 1, prefix_w="v", prefix_b="v"), ValueError,
-     "clashing symbol names"),
-    (lambda: C.reuploading_circuit(2, 2, 1, input_prefix="x9"), ValueError,
-     "input_prefix='x9' ends with a digit"),
-    (lambda: C.pauli_observables(2, "W"), ValueError, "got 'W'"),
-    (lambda: C.z_observables([cirq.NamedQubit("a")]), TypeError, "NamedQubit"),
-    (lambda: C.qcnn(6), ValueError, "power-of-two number of qubits >= 2 .*got 6"),
-    (lambda: C.qcnn(1), ValueError, "got 1"),
-    (lambda: C.quantum_conv(1), ValueError, "at least 2"),
-    (lambda: C.two_qubit_unitary(*cirq.LineQubit.range(2), sympy.symbols("s0:14")), ValueError,
-     "exactly 15 parameters; got 14"),
-    (lambda: C.two_qubit_pool(cirq.LineQubit(0), cirq.LineQubit(0), sympy.symbols("s0:6")),
-     ValueError, "duplicates"),
-    (lambda: C.two_qubit_pool(*cirq.LineQubit.range(2), [None] * 6), TypeError, "got None"),
-    (lambda: C.quantum_pool(cirq.LineQubit.range(2), [cirq.LineQubit(5)]), ValueError,
-     "same length"),
-    (lambda: C.quantum_pool(cirq.LineQubit.range(2), cirq.LineQubit.range(1, 3)), ValueError,
-     "must not share a qubit"),
-])
+@pytest.mark.parametrize(
+    "call,exc,phrase",
+    [
+        (lambda: C.hardware_efficient(3, 0), ValueError, "layers must be >= 1; got 0"),
+        (lambda: C.hardware_efficient(3, 1.5), TypeError, "layers must be an int"),
+        (lambda: C.hardware_efficient(3, 1, rotations=("ry", "rq")), ValueError, "got 'rq'"),
+        (lambda: C.hardware_efficient(3, 1, rotations=()), ValueError, "at least one rotation"),
+        (
+            lambda: C.hardware_efficient(3, 1, entangler="swap"),
+            ValueError,
+            "entangler must be one of",
+        ),
+        (lambda: C.hardware_efficient(3, 1, topology="star"), ValueError, "got 'star'"),
+        (lambda: C.angle_encoding(3, rotation="rw"), ValueError, "rotation must be one of"),
+        (lambda: C.basic_entangler(3, 2, rotation="x"), ValueError, "got 'x'"),
+        (lambda: C.strongly_entangling(3, 2, ranges=[1]), ValueError, "one int per layer"),
+        (lambda: C.strongly_entangling(3, 2, ranges=[1, 3]), ValueError, "1 <= r <= n_qubits - 1"),
+        (lambda: C.strongly_entangling(3, 1, ranges=[0]), ValueError, "got 0"),
+        (lambda: C.strongly_entangling(1, 1, ranges=[1]), ValueError, "2 or more qubits"),
+        (lambda: C.angle_encoding(3, prefix="x1"), ValueError, "ends with a digit"),
+        (lambda: C.angle_encoding(3, prefix="1x"), ValueError, "non-empty identifier"),
+        (lambda: C.angle_encoding(3, prefix=""), ValueError, "non-empty identifier"),
+        (lambda: C.angle_encoding(3, prefix=5), TypeError, "prefix must be a string"),
+        (lambda: C.iqp_encoding(3, reps=0), ValueError, "reps must be >= 1"),
+        (lambda: C.iqp_encoding(3, pairs="some"), ValueError, "pairs must be one of"),
+        (lambda: C.reuploading_circuit(2, 0, 1), ValueError, "n_features must be >= 1"),
+        (lambda: C.reuploading_circuit(2, 2, 1, prefix_w="b"), ValueError, "clashing symbol names"),
+        (
+            lambda: C.reuploading_circuit(1, 3, 1, prefix_w="v", prefix_b="v"),
+            ValueError,
+            "clashing symbol names",
+        ),
+        (
+            lambda: C.reuploading_circuit(2, 2, 1, input_prefix="x9"),
+            ValueError,
+            "input_prefix='x9' ends with a digit",
+        ),
+        (lambda: C.pauli_observables(2, "W"), ValueError, "got 'W'"),
+        (lambda: C.z_observables([cirq.NamedQubit("a")]), TypeError, "NamedQubit"),
+        (lambda: C.qcnn(6), ValueError, "power-of-two number of qubits >= 2 .*got 6"),
+        (lambda: C.qcnn(1), ValueError, "got 1"),
+        (lambda: C.quantum_conv(1), ValueError, "at least 2"),
+        (
+            lambda: C.two_qubit_unitary(*cirq.LineQubit.range(2), sympy.symbols("s0:14")),
+            ValueError,
+            "exactly 15 parameters; got 14",
+        ),
+        (
+            lambda: C.two_qubit_pool(cirq.LineQubit(0), cirq.LineQubit(0), sympy.symbols("s0:6")),
+            ValueError,
+            "duplicates",
+        ),
+        (lambda: C.two_qubit_pool(*cirq.LineQubit.range(2), [None] * 6), TypeError, "got None"),
+        (
+            lambda: C.quantum_pool(cirq.LineQubit.range(2), [cirq.LineQubit(5)]),
+            ValueError,
+            "same length",
+        ),
+        (
+            lambda: C.quantum_pool(cirq.LineQubit.range(2), cirq.LineQubit.range(1, 3)),
+            ValueError,
+            "must not share a qubit",
+        ),
+    ],
+)
 def test_bad_arguments(call, exc, phrase):
     with pytest.raises(exc, match=phrase):
         call()
@@ -557,23 +635,31 @@ def test_tfq_accepts_every_builder():
     for qubits in (cirq.GridQubit.rect(1, 4), cirq.LineQubit.range(4)):
         pieces = {name: build(qubits) for name, build in BUILDERS.items()}
         pieces["reupload_1q"] = (lambda c, x, w: (c, x + w))(
-            *C.reuploading_circuit(qubits[:1], 4, 2))
+            *C.reuploading_circuit(qubits[:1], 4, 2)
+        )
         pieces["pool"] = C.quantum_pool(qubits[:2], qubits[2:])
         for name, (circuit, symbols) in pieces.items():
             resolved = cirq.resolve_parameters(circuit, random_values(symbols))
             back = tfq.from_tensor(tfq.convert_to_tensor([resolved]))[0]
-            np.testing.assert_allclose(back.unitary(qubit_order=qubits),
-                                       resolved.unitary(qubit_order=qubits),
-                                       atol=1e-4, err_msg=name)  # float32 angles
+            np.testing.assert_allclose(
+                back.unitary(qubit_order=qubits),
+                resolved.unitary(qubit_order=qubits),
+                atol=1e-4,
+                err_msg=name,
+            )  # float32 angles
         # Builders whose angles are plain symbols (or c*symbol) are accepted even unresolved.
         for name in ("angle", "basis", "dense", "hea", "strong", "basic", "qcnn", "conv", "pool"):
             tfq.convert_to_tensor([pieces[name][0]])
-        obs = (C.z_observables(qubits) + C.pauli_observables(qubits, "X")
-               + [C.total_z(qubits), C.parity(qubits)])
+        obs = (
+            C.z_observables(qubits)
+            + C.pauli_observables(qubits, "X")
+            + [C.total_z(qubits), C.parity(qubits)]
+        )
         assert tuple(tfq.convert_to_tensor([obs]).shape) == (1, len(obs))
     # The cluster state matches TFQ's own dataset reference circuit.
     qs = cirq.GridQubit.rect(1, 4)
     data, labels = tfq.datasets.excited_cluster_states(qs)
     assert labels[-1] == -1
-    np.testing.assert_allclose(C.cluster_state_circuit(qs).unitary(qs), data[-1].unitary(qs),
-                               atol=1e-12)
+    np.testing.assert_allclose(
+        C.cluster_state_circuit(qs).unitary(qs), data[-1].unitary(qs), atol=1e-12
+    )

@@ -2,6 +2,7 @@
 in the compat ``Expectation``/``SampledExpectation``: the same numbers as the PauliSum lists
 (and as Cirq, and as TFQ's own layers in a legacy-lane subprocess), and clear errors on bad
 tensors."""
+
 import json
 import os
 
@@ -25,16 +26,25 @@ NAMES = ["a", "b", "c"]
 def _circuit():
     a, b, c = sympy.symbols(NAMES)
     q = QUBITS
-    return cirq.Circuit(cirq.rx(a)(q[0]), cirq.ry(b)(q[1]), cirq.H(q[2]), cirq.CNOT(q[0], q[1]),
-                        cirq.rz(c)(q[2]), cirq.CZ(q[1], q[2]), cirq.ry(a * 0.5)(q[2]))
+    return cirq.Circuit(
+        cirq.rx(a)(q[0]),
+        cirq.ry(b)(q[1]),
+        cirq.H(q[2]),
+        cirq.CNOT(q[0], q[1]),
+        cirq.rz(c)(q[2]),
+        cirq.CZ(q[1], q[2]),
+        cirq.ry(a * 0.5)(q[2]),
+    )
 
 
 def _operators():
     """Two rows (one per circuit) of operators with several terms, constants and repeats."""
     q = QUBITS
     h = 0.5 * cirq.Z(q[0]) * cirq.X(q[1]) - 1.25 * cirq.Y(q[2]) + 0.3
-    return [[h, cirq.Z(q[1]), cirq.X(q[0]) * cirq.Y(q[1]) * cirq.Z(q[2])],
-            [cirq.Z(q[1]), 2.0 * cirq.X(q[2]) + 0.75 * cirq.Z(q[0]), h]]
+    return [
+        [h, cirq.Z(q[1]), cirq.X(q[0]) * cirq.Y(q[1]) * cirq.Z(q[2])],
+        [cirq.Z(q[1]), 2.0 * cirq.X(q[2]) + 0.75 * cirq.Z(q[0]), h],
+    ]
 
 
 VALUES = np.array([[0.3, 0.7, -1.2], [1.1, -0.4, 0.25]], np.float32)
@@ -46,22 +56,35 @@ def _run(layer, operators, values=VALUES, circuits=None, **kwargs):
     circuits = [_circuit()] * len(VALUES) if circuits is None else circuits
     with tf.GradientTape() as tape:
         tape.watch(values)
-        out = layer(circuits, symbol_names=NAMES, symbol_values=values, operators=operators,
-                    **kwargs)
+        out = layer(
+            circuits, symbol_names=NAMES, symbol_values=values, operators=operators, **kwargs
+        )
         loss = tf.reduce_sum(out * tf.range(1.0, 1.0 + out.shape[1])[None, :])
     return out.numpy(), tape.gradient(loss, values).numpy()
 
 
 def _cirq_rows(ops, values=VALUES):
-    return np.array([reference.expectations(_circuit(), row, dict(zip(NAMES, map(float, v))),
-                                            QUBITS) for row, v in zip(ops, values)])
+    return np.array(
+        [
+            reference.expectations(_circuit(), row, dict(zip(NAMES, map(float, v))), QUBITS)
+            for row, v in zip(ops, values)
+        ]
+    )
 
 
 def _shot_bound(ops, reps):
     """A bound on the standard deviation of a sampled expectation: each non-constant term is a
     mean of ``reps`` outcomes +-1, so its std is at most ``|coefficient| / sqrt(reps)``."""
-    return np.array([[sum(abs(t.coefficient) for t in cirq.PauliSum.wrap(op) if len(t))
-                      for op in row] for row in ops]) / np.sqrt(reps) + 1e-6
+    return (
+        np.array(
+            [
+                [sum(abs(t.coefficient) for t in cirq.PauliSum.wrap(op) if len(t)) for op in row]
+                for row in ops
+            ]
+        )
+        / np.sqrt(reps)
+        + 1e-6
+    )
 
 
 # -- the same numbers as PauliSum lists, and as Cirq -------------------------------------------
@@ -78,19 +101,23 @@ def test_expectation_tensor_equals_list_and_cirq(backend):
         exp = _cirq_rows(ops, v.reshape(VALUES.shape))
         return float((exp * np.arange(1.0, 1.0 + exp.shape[1])[None, :]).sum())
 
-    np.testing.assert_allclose(grad_tensor.reshape(-1),
-                               reference.central_difference(loss, VALUES.reshape(-1)), atol=2e-3)
+    np.testing.assert_allclose(
+        grad_tensor.reshape(-1), reference.central_difference(loss, VALUES.reshape(-1)), atol=2e-3
+    )
 
 
 def test_one_circuit_takes_one_operator_row_per_value_row(backend):
     """TFQ tiles one circuit to the batch of symbol_values, so rows of operators may differ."""
     ops = _operators()
-    out, _ = _run(L.Expectation(backend=backend), tfq.convert_to_tensor(ops),
-                  circuits=_circuit())
+    out, _ = _run(L.Expectation(backend=backend), tfq.convert_to_tensor(ops), circuits=_circuit())
     np.testing.assert_allclose(out, _cirq_rows(ops), atol=2e-5)
     with pytest.raises(tf.errors.InvalidArgumentError, match="operators has 2 rows but the batch"):
-        _run(L.Expectation(backend=backend), tfq.convert_to_tensor(ops), values=VALUES[:1],
-             circuits=_circuit())
+        _run(
+            L.Expectation(backend=backend),
+            tfq.convert_to_tensor(ops),
+            values=VALUES[:1],
+            circuits=_circuit(),
+        )
 
 
 def test_one_circuit_without_values_runs_once_per_operator_row(backend):
@@ -108,8 +135,9 @@ def test_sampled_expectation_statevector_tensor_equals_list_seeded():
     results = []
     for operators in (ops, tfq.convert_to_tensor(ops)):
         tf.random.set_seed(11)
-        results.append(_run(L.SampledExpectation(backend="statevector"), operators,
-                            repetitions=300))
+        results.append(
+            _run(L.SampledExpectation(backend="statevector"), operators, repetitions=300)
+        )
     np.testing.assert_array_equal(results[0][0], results[1][0])
     np.testing.assert_array_equal(results[0][1], results[1][1])
 
@@ -117,8 +145,9 @@ def test_sampled_expectation_statevector_tensor_equals_list_seeded():
 def test_sampled_expectation_tensor_within_shot_noise_of_cirq(backend):
     ops = _operators()
     reps = 4000
-    out, _ = _run(L.SampledExpectation(backend=backend), tfq.convert_to_tensor(ops),
-                  repetitions=reps)
+    out, _ = _run(
+        L.SampledExpectation(backend=backend), tfq.convert_to_tensor(ops), repetitions=reps
+    )
     exact = _cirq_rows(ops)
     # per term, a mean of reps +-1 outcomes: std <= |coefficient| / sqrt(reps); 5 sigma
     np.testing.assert_array_less(np.abs(out - exact), 5 * _shot_bound(ops, reps))
@@ -134,8 +163,12 @@ def test_keras_model_with_a_tensor_of_operators(backend):
         keras.utils.set_random_seed(4)
         inp = keras.Input(shape=(3,))
         layer = L.Expectation(backend=backend)
-        out = layer(_circuit(), symbol_names=NAMES, symbol_values=keras.layers.Dense(3)(inp),
-                    operators=operators)
+        out = layer(
+            _circuit(),
+            symbol_names=NAMES,
+            symbol_values=keras.layers.Dense(3)(inp),
+            operators=operators,
+        )
         model = keras.Model(inp, out)
         model.compile(optimizer=keras.optimizers.SGD(0.1), loss="mse")
         models.append((model, layer))
@@ -143,8 +176,9 @@ def test_keras_model_with_a_tensor_of_operators(backend):
     y = np.zeros((2, 3), np.float32)
     for model, _ in models:
         model.fit(x, y, epochs=2, batch_size=2, verbose=0)
-    np.testing.assert_allclose(models[1][0].predict(x, verbose=0),
-                               models[0][0].predict(x, verbose=0), atol=1e-6)
+    np.testing.assert_allclose(
+        models[1][0].predict(x, verbose=0), models[0][0].predict(x, verbose=0), atol=1e-6
+    )
     clone = L.Expectation.from_config(models[1][1].get_config())
     out = clone(_circuit(), symbol_names=NAMES, symbol_values=VALUES, operators=tensor)
     np.testing.assert_allclose(out.numpy(), _cirq_rows([ops, ops]), atol=2e-5)
@@ -152,8 +186,12 @@ def test_keras_model_with_a_tensor_of_operators(backend):
 
 # -- bad tensors ---------------------------------------------------------------------------------
 def _call(operators, circuits=None):
-    return L.Expectation()([_circuit()] * 2 if circuits is None else circuits,
-                           symbol_names=NAMES, symbol_values=VALUES, operators=operators)
+    return L.Expectation()(
+        [_circuit()] * 2 if circuits is None else circuits,
+        symbol_names=NAMES,
+        symbol_values=VALUES,
+        operators=operators,
+    )
 
 
 def _tensor_with(element, row=1, col=0):
@@ -165,8 +203,11 @@ def _tensor_with(element, row=1, col=0):
 def test_wrong_dtype_and_shape_are_refused():
     with pytest.raises(TypeError, match="tf.string.*got a tensor of dtype float32"):
         _call(tf.zeros((2, 3)))
-    with pytest.raises(ValueError, match=r"shape \[batch, n_ops\].*got shape \(3,\).*"
-                                         r"convert_to_tensor\(\[ops\]\)"):
+    with pytest.raises(
+        ValueError,
+        match=r"shape \[batch, n_ops\].*got shape \(3,\).*"
+        r"convert_to_tensor\(\[ops\]\)",
+    ):
         _call(tfq.convert_to_tensor(_operators()[0]))
     with pytest.raises(ValueError, match=r"got shape \(2, 0\), which holds no operators"):
         _call(tf.zeros((2, 0), tf.string))
@@ -175,8 +216,11 @@ def test_wrong_dtype_and_shape_are_refused():
 
 
 def test_bytes_that_are_not_pauli_sums_are_refused_naming_the_element():
-    with pytest.raises(ValueError, match=r"operators\[1, 0\] \(starting b'bad_operator'\) is not a "
-                                         "serialized cirq.PauliSum"):
+    with pytest.raises(
+        ValueError,
+        match=r"operators\[1, 0\] \(starting b'bad_operator'\) is not a "
+        "serialized cirq.PauliSum",
+    ):
         _call(_tensor_with(b"bad_operator"))
     # serialized circuits parse as (empty) PauliSums: TFQ measures 0, this package refuses them
     circuit = tfq.convert_to_tensor([_circuit()]).numpy()[0]
@@ -226,14 +270,18 @@ def _functional(backend="noiseless"):
     circuits_in = keras.Input(shape=(), dtype=tf.string)
     values_in = keras.Input(shape=(3,))
     ops_in = keras.Input(shape=(3,), dtype=tf.string)
-    out = L.Expectation(backend=backend)(circuits_in, symbol_names=NAMES, symbol_values=values_in,
-                                         operators=ops_in)
+    out = L.Expectation(backend=backend)(
+        circuits_in, symbol_names=NAMES, symbol_values=values_in, operators=ops_in
+    )
     return keras.Model([circuits_in, values_in, ops_in], out)
 
 
 def _model_inputs(ops=None):
-    return [tfq.convert_to_tensor([_circuit()] * 2), tf.constant(VALUES),
-            tfq.convert_to_tensor(_operators() if ops is None else ops)]
+    return [
+        tfq.convert_to_tensor([_circuit()] * 2),
+        tf.constant(VALUES),
+        tfq.convert_to_tensor(_operators() if ops is None else ops),
+    ]
 
 
 def test_operators_as_a_model_input_match_cirq_and_the_list(tmp_path):
@@ -249,8 +297,9 @@ def test_operators_as_a_model_input_match_cirq_and_the_list(tmp_path):
     np.testing.assert_allclose(tape.gradient(loss, values).numpy(), grad_list, atol=1e-6)
     # other operators, same model: the operators are data
     swapped = [row[::-1] for row in _operators()]
-    np.testing.assert_allclose(model.predict(_model_inputs(swapped), verbose=0),
-                               _cirq_rows(swapped), atol=2e-5)
+    np.testing.assert_allclose(
+        model.predict(_model_inputs(swapped), verbose=0), _cirq_rows(swapped), atol=2e-5
+    )
     if not LEGACY:
         path = str(tmp_path / "ops.keras")
         model.save(path)
@@ -263,12 +312,17 @@ def test_tfq_simple_op_input_form_trains():
     the layer; learn the |0> state measured by Z."""
     q = QUBITS[0]
     xs = sympy.symbols("x y z")
-    circuit = cirq.Circuit(cirq.rx(0.4)(q), cirq.ry(1.3)(q), cirq.rz(xs[2])(q), cirq.ry(xs[1])(q),
-                           cirq.rx(xs[0])(q))
+    circuit = cirq.Circuit(
+        cirq.rx(0.4)(q), cirq.ry(1.3)(q), cirq.rz(xs[2])(q), cirq.ry(xs[1])(q), cirq.rx(xs[0])(q)
+    )
     circuits_in = keras.Input(shape=(), dtype=tf.string)
     ops_in = keras.Input(shape=(1,), dtype=tf.string)
-    out = L.Expectation()(circuits_in, symbol_names=xs, operators=ops_in,
-                          initializer=keras.initializers.RandomNormal(seed=2))
+    out = L.Expectation()(
+        circuits_in,
+        symbol_names=xs,
+        operators=ops_in,
+        initializer=keras.initializers.RandomNormal(seed=2),
+    )
     model = keras.Model([circuits_in, ops_in], out)
     model.compile(optimizer=keras.optimizers.Adam(0.05), loss="mse")
     x = [tfq.convert_to_tensor([circuit] * 2), tfq.convert_to_tensor([[cirq.Z(q)]] * 2)]
@@ -289,12 +343,18 @@ def test_operators_as_a_tf_function_argument_with_one_circuit():
 
     @tf.function
     def run_sampled(operators):
-        return sampled(_circuit(), symbol_names=NAMES, symbol_values=VALUES, operators=operators,
-                       repetitions=4000)
+        return sampled(
+            _circuit(),
+            symbol_names=NAMES,
+            symbol_values=VALUES,
+            operators=operators,
+            repetitions=4000,
+        )
 
     out = run_sampled(tfq.convert_to_tensor(_operators()))
-    np.testing.assert_array_less(np.abs(out.numpy() - _cirq_rows(_operators())),
-                                 5 * _shot_bound(_operators(), 4000))
+    np.testing.assert_array_less(
+        np.abs(out.numpy() - _cirq_rows(_operators())), 5 * _shot_bound(_operators(), 4000)
+    )
 
 
 def test_operators_as_a_model_input_are_checked_in_the_graph():
@@ -327,8 +387,10 @@ def test_operators_input_with_known_circuits_names_foreign_qubits():
     ops_in = keras.Input(shape=(1,), dtype=tf.string)
     model = keras.Model(ops_in, L.Expectation()(_circuit(), symbol_names=NAMES, operators=ops_in))
     far = tfq.convert_to_tensor([[cirq.Z(cirq.GridQubit(5, 5))]])
-    with pytest.raises(tf.errors.InvalidArgumentError,
-                       match=r"(?s)acts on qubits the circuits do not use .*'0_2'.*5_5"):
+    with pytest.raises(
+        tf.errors.InvalidArgumentError,
+        match=r"(?s)acts on qubits the circuits do not use .*'0_2'.*5_5",
+    ):
         model(far)
 
 
@@ -339,8 +401,9 @@ def test_operators_input_refused_where_it_cannot_run():
     with pytest.raises(TypeError, match="tf.string.*dtype float32"):
         L.Expectation()(_circuit(), symbol_names=NAMES, operators=keras.Input(shape=(1,)))
     with pytest.raises(ValueError, match=r"shape \(None,\).*shape=\(n_ops,\)"):
-        L.Expectation()(_circuit(), symbol_names=NAMES,
-                        operators=keras.Input(shape=(), dtype=tf.string))
+        L.Expectation()(
+            _circuit(), symbol_names=NAMES, operators=keras.Input(shape=(), dtype=tf.string)
+        )
 
 
 # -- TFQ's own layers ----------------------------------------------------------------------------
@@ -378,17 +441,23 @@ print(json.dumps(out))
 @pytest.mark.skipif(LEGACY, reason="compares the Keras 3 lane with TFQ's legacy lane")
 def test_tfq_itself_gives_the_same_numbers(backend):
     here = os.path.dirname(os.path.abspath(__file__))
-    stdout = reference.run_python(TFQ_SCRIPT, env_extra={
-        "TF_USE_LEGACY_KERAS": "1", "TF_CPP_MIN_LOG_LEVEL": "3",
-        "PYTHONPATH": here + os.pathsep + os.environ.get("PYTHONPATH", "")})
+    stdout = reference.run_python(
+        TFQ_SCRIPT,
+        env_extra={
+            "TF_USE_LEGACY_KERAS": "1",
+            "TF_CPP_MIN_LOG_LEVEL": "3",
+            "PYTHONPATH": here + os.pathsep + os.environ.get("PYTHONPATH", ""),
+        },
+    )
     theirs = json.loads(stdout.strip().splitlines()[-1])
     tensor = tfq.convert_to_tensor(_operators())
     ours, _ = _run(L.Expectation(backend=backend), tensor)
     np.testing.assert_allclose(ours, theirs["list"], atol=1e-5)
     ours_one, _ = _run(L.Expectation(backend=backend), tensor, circuits=_circuit())
     np.testing.assert_allclose(ours_one, theirs["one"], atol=1e-5)
-    np.testing.assert_array_less(np.abs(np.array(theirs["sampled"]) - ours),
-                                 5 * _shot_bound(_operators(), 4000))
+    np.testing.assert_array_less(
+        np.abs(np.array(theirs["sampled"]) - ours), 5 * _shot_bound(_operators(), 4000)
+    )
     ours_model = _functional()(_model_inputs()).numpy()
     np.testing.assert_allclose(ours_model, theirs["model"], atol=1e-5)
     # TFQ measures 0 on a serialized circuit given as an operator; this package refuses it

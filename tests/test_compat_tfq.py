@@ -4,6 +4,7 @@ TFQ runs in a subprocess under TF_USE_LEGACY_KERAS=1 (TFQ's layers work only the
 runs ``tfq_layers.compat.layers`` under Keras 3 on both backends. Exact outputs agree to 1e-5,
 sampled ones within statistical bounds, and shapes, dtypes and raggedness are equal.
 """
+
 import json
 import os
 import subprocess
@@ -25,10 +26,19 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 @pytest.fixture(scope="module")
 def tfq_out(tmp_path_factory):
     path = str(tmp_path_factory.mktemp("tfq") / "tfq.json")
-    env = dict(os.environ, TF_USE_LEGACY_KERAS="1", TF_CPP_MIN_LOG_LEVEL="3",
-               PYTHONPATH=HERE + os.pathsep + os.environ.get("PYTHONPATH", ""))
-    proc = subprocess.run([sys.executable, "-c", K.TFQ_SCRIPT, path], capture_output=True,
-                          text=True, env=env, timeout=600)
+    env = dict(
+        os.environ,
+        TF_USE_LEGACY_KERAS="1",
+        TF_CPP_MIN_LOG_LEVEL="3",
+        PYTHONPATH=HERE + os.pathsep + os.environ.get("PYTHONPATH", ""),
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", K.TFQ_SCRIPT, path],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=600,
+    )
     assert proc.returncode == 0 and "OK" in proc.stdout, proc.stderr[-3000:]
     with open(path) as f:
         return json.load(f)
@@ -62,47 +72,81 @@ def _same_kind(ours, entry):
 
 def _exact(ours, entry, atol=1e-5):
     _same_kind(ours, entry)
-    np.testing.assert_allclose(np.asarray(ours.to_list() if isinstance(ours, tf.RaggedTensor)
-                                          else ours), _value(entry), atol=atol)
+    np.testing.assert_allclose(
+        np.asarray(ours.to_list() if isinstance(ours, tf.RaggedTensor) else ours),
+        _value(entry),
+        atol=atol,
+    )
 
 
 def _exact_values(c, vals):
-    return np.array([[np.real(o.expectation_from_state_vector(
-        cirq.Simulator(dtype=np.complex128).simulate(
-            cirq.resolve_parameters(c, dict(zip(K.NAMES, map(float, v)))),
-            qubit_order=K.QUBITS).final_state_vector, {q: i for i, q in enumerate(K.QUBITS)}))
-        for o in K.operators()] for v in vals])
+    return np.array(
+        [
+            [
+                np.real(
+                    o.expectation_from_state_vector(
+                        cirq.Simulator(dtype=np.complex128)
+                        .simulate(
+                            cirq.resolve_parameters(c, dict(zip(K.NAMES, map(float, v)))),
+                            qubit_order=K.QUBITS,
+                        )
+                        .final_state_vector,
+                        {q: i for i, q in enumerate(K.QUBITS)},
+                    )
+                )
+                for o in K.operators()
+            ]
+            for v in vals
+        ]
+    )
 
 
 def test_expectation_matches_tfq_for_circuit_list_and_tensor_inputs(tfq_out, backend):
     import tensorflow_quantum as tfq
+
     c, cl, vals, ops = K.circuit(), K.circuit_list(), K.values(), K.operators()
-    _exact(L.Expectation(backend=backend)(c, symbol_names=K.NAMES, symbol_values=vals,
-                                          operators=ops), tfq_out["expectation_circuit"])
-    _exact(L.Expectation(backend=backend)(cl, symbol_names=K.NAMES, symbol_values=vals,
-                                          operators=ops), tfq_out["expectation_list"])
-    _exact(L.Expectation(backend=backend)(cl, symbol_names=K.NAMES, symbol_values=vals,
-                                          operators=K.per_circuit_operators()),
-           tfq_out["expectation_per_circuit_ops"])
+    _exact(
+        L.Expectation(backend=backend)(c, symbol_names=K.NAMES, symbol_values=vals, operators=ops),
+        tfq_out["expectation_circuit"],
+    )
+    _exact(
+        L.Expectation(backend=backend)(cl, symbol_names=K.NAMES, symbol_values=vals, operators=ops),
+        tfq_out["expectation_list"],
+    )
+    _exact(
+        L.Expectation(backend=backend)(
+            cl, symbol_names=K.NAMES, symbol_values=vals, operators=K.per_circuit_operators()
+        ),
+        tfq_out["expectation_per_circuit_ops"],
+    )
     if backend == "tfq":  # a symbolic tf.string tensor is TFQ's format
-        _exact(L.Expectation(backend=backend)(tfq.convert_to_tensor(cl), symbol_names=K.NAMES,
-                                              symbol_values=vals, operators=ops),
-               tfq_out["expectation_tensor"])
+        _exact(
+            L.Expectation(backend=backend)(
+                tfq.convert_to_tensor(cl), symbol_names=K.NAMES, symbol_values=vals, operators=ops
+            ),
+            tfq_out["expectation_tensor"],
+        )
 
 
 def test_default_backend_reads_string_tensors_like_tfq(tfq_out):
     import tensorflow_quantum as tfq
+
     layer = L.Expectation()
-    out = layer(tfq.convert_to_tensor(K.circuit_list()), symbol_names=K.NAMES,
-                symbol_values=K.values(), operators=K.operators())
+    out = layer(
+        tfq.convert_to_tensor(K.circuit_list()),
+        symbol_names=K.NAMES,
+        symbol_values=K.values(),
+        operators=K.operators(),
+    )
     _exact(out, tfq_out["expectation_tensor"])
     assert layer.simulator_backend.name == "tfq"
 
 
 def test_sampled_expectation_within_shot_noise_of_tfq(tfq_out, backend):
     c, vals = K.circuit(), K.values()
-    ours = L.SampledExpectation(backend=backend)(c, symbol_names=K.NAMES, symbol_values=vals,
-                                                 operators=K.operators(), repetitions=K.REPS)
+    ours = L.SampledExpectation(backend=backend)(
+        c, symbol_names=K.NAMES, symbol_values=vals, operators=K.operators(), repetitions=K.REPS
+    )
     entry = tfq_out["sampled_expectation"]
     _same_kind(ours, entry)
     exact = _exact_values(c, vals)
@@ -114,13 +158,15 @@ def test_sampled_expectation_within_shot_noise_of_tfq(tfq_out, backend):
 
 def test_sample_matches_tfq_bits_dtype_and_raggedness(tfq_out, backend):
     det_vals = np.array([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]], np.float32)
-    ours = L.Sample(backend=backend)(K.deterministic_circuit(), symbol_names=K.NAMES[:2],
-                                     symbol_values=det_vals, repetitions=5)
+    ours = L.Sample(backend=backend)(
+        K.deterministic_circuit(), symbol_names=K.NAMES[:2], symbol_values=det_vals, repetitions=5
+    )
     _exact(ours, tfq_out["sample_deterministic"])
 
 
 def test_sample_of_mixed_size_tensor_is_ragged_like_tfq(tfq_out):
     import tensorflow_quantum as tfq
+
     ours = L.Sample()(tfq.convert_to_tensor(K.mixed_size_circuits()), repetitions=3)
     _same_kind(ours, tfq_out["sample_mixed"])
     assert ours.to_list() == tfq_out["sample_mixed"]["value"]
@@ -132,14 +178,19 @@ def test_sample_of_mixed_size_tensor_is_ragged_like_tfq(tfq_out):
 
 def test_state_and_unitary_match_tfq(tfq_out, backend):
     c, vals = K.circuit(), K.values()
-    _exact(L.State(backend=backend)(c, symbol_names=K.NAMES, symbol_values=vals),
-           tfq_out["state_circuit"])
-    _exact(L.Unitary(backend=backend)(c, symbol_names=K.NAMES, symbol_values=vals),
-           tfq_out["unitary_circuit"])
+    _exact(
+        L.State(backend=backend)(c, symbol_names=K.NAMES, symbol_values=vals),
+        tfq_out["state_circuit"],
+    )
+    _exact(
+        L.Unitary(backend=backend)(c, symbol_names=K.NAMES, symbol_values=vals),
+        tfq_out["unitary_circuit"],
+    )
 
 
 def test_add_circuit_matches_tfq(tfq_out):
     import tensorflow_quantum as tfq
+
     out = L.AddCircuit()(tfq.convert_to_tensor(K.data_circuits()), append=K.circuit())
     assert [repr(x) for x in tfq.from_tensor(out)] == tfq_out["add_append"]
     out = L.AddCircuit()(K.data_circuits(), prepend=K.deterministic_circuit())
@@ -148,6 +199,7 @@ def test_add_circuit_matches_tfq(tfq_out):
 
 def test_high_level_layers_match_tfq(tfq_out):
     import tensorflow_quantum as tfq
+
     c, ops, vals = K.circuit(), K.operators(), K.values()
     data = tfq.convert_to_tensor(K.data_circuits())
     pqc = L.PQC(c, ops)
@@ -161,6 +213,7 @@ def test_high_level_layers_match_tfq(tfq_out):
 
 def test_noisy_layers_within_trajectory_noise_of_tfq_and_the_density_matrix(tfq_out):
     import tensorflow_quantum as tfq
+
     nc, ops, vals = K.noisy_circuit(), K.operators(), K.values()
     data_circuits = K.data_circuits()
     data = tfq.convert_to_tensor(data_circuits)
@@ -168,9 +221,14 @@ def test_noisy_layers_within_trajectory_noise_of_tfq_and_the_density_matrix(tfq_
     def exact(params):
         rows = []
         for d, p in zip(data_circuits, params):
-            rho = cirq.DensityMatrixSimulator(dtype=np.complex128).simulate(
-                cirq.resolve_parameters(d + nc, dict(zip(K.NAMES, map(float, p)))),
-                qubit_order=K.QUBITS).final_density_matrix
+            rho = (
+                cirq.DensityMatrixSimulator(dtype=np.complex128)
+                .simulate(
+                    cirq.resolve_parameters(d + nc, dict(zip(K.NAMES, map(float, p)))),
+                    qubit_order=K.QUBITS,
+                )
+                .final_density_matrix
+            )
             qmap = {q: i for i, q in enumerate(K.QUBITS)}
             rows.append([np.real(o.expectation_from_density_matrix(rho, qmap)) for o in ops])
         return np.array(rows)

@@ -1,4 +1,5 @@
 """Datasets, bitstring helpers and metrics, checked against independent brute-force computations."""
+
 import itertools
 import os
 
@@ -18,7 +19,9 @@ def _is_bar_or_stripe(pattern, rows, cols):
     return rows_constant or cols_constant
 
 
-@pytest.mark.parametrize("rows,cols,count", [(2, 2, 6), (3, 3, 14), (2, 3, 10), (3, 2, 10), (1, 3, 8)])
+@pytest.mark.parametrize(
+    "rows,cols,count", [(2, 2, 6), (3, 3, 14), (2, 3, 10), (3, 2, 10), (1, 3, 8)]
+)
 def test_bars_and_stripes_is_exactly_the_set_of_valid_images(rows, cols, count):
     data = ds.bars_and_stripes(rows, cols)
     assert data.shape == (count, rows * cols)
@@ -190,7 +193,12 @@ def test_kl_divergence_against_scipy():
 
 
 def test_keras_metrics_values_and_config_roundtrip():
-    from tfq_layers.metrics import KLDivergenceToTarget, PatternCoverage, ValidFraction, kl_divergence
+    from tfq_layers.metrics import (
+        KLDivergenceToTarget,
+        PatternCoverage,
+        ValidFraction,
+        kl_divergence,
+    )
 
     valid = ds.bars_and_stripes(2, 2)
     target = ds.empirical_distribution(valid, 4)

@@ -1,4 +1,5 @@
 """Generators check tf.data batches in the graph like NumPy input (issue 14, item 5)."""
+
 import numpy as np
 import pytest
 import tensorflow as tf
@@ -21,8 +22,9 @@ def _dataset(array):
 
 def _unshaped(array):
     """A data set whose width is unknown until run time (a Python generator)."""
-    return tf.data.Dataset.from_generator(lambda: iter([array]),
-                                          output_signature=tf.TensorSpec((None, None), array.dtype))
+    return tf.data.Dataset.from_generator(
+        lambda: iter([array]), output_signature=tf.TensorSpec((None, None), array.dtype)
+    )
 
 
 def _born(run_eagerly=False):
@@ -32,12 +34,18 @@ def _born(run_eagerly=False):
     return model
 
 
-@pytest.mark.parametrize("data, phrase", [
-    (_with(1, 2, np.nan), r"`x` contains NaN or infinite values; bitstrings must contain only 0 and 1"),
-    (_with(0, 0, np.inf), r"`x` contains NaN or infinite values"),
-    (_with(2, 3, 3, np.int64), r"`x` must contain only 0 and 1; found.*3.*Binarize"),
-    (_with(2, 3, 0.5), r"`x` must contain only 0 and 1; found.*0.5.*Binarize"),
-])
+@pytest.mark.parametrize(
+    "data, phrase",
+    [
+        (
+            _with(1, 2, np.nan),
+            r"`x` contains NaN or infinite values; bitstrings must contain only 0 and 1",
+        ),
+        (_with(0, 0, np.inf), r"`x` contains NaN or infinite values"),
+        (_with(2, 3, 3, np.int64), r"`x` must contain only 0 and 1; found.*3.*Binarize"),
+        (_with(2, 3, 0.5), r"`x` must contain only 0 and 1; found.*0.5.*Binarize"),
+    ],
+)
 @pytest.mark.parametrize("make", [_dataset, _unshaped], ids=["dataset", "generator"])
 def test_bad_values_in_a_tf_data_set_are_refused(make, data, phrase):
     model = _born()
@@ -62,8 +70,11 @@ def test_wrong_width_known_only_at_run_time_is_refused():
 
 
 def test_run_eagerly_gives_the_numpy_messages():
-    with pytest.raises(ValueError, match=r"`x` must contain only 0 and 1; found \[3\] "
-                                         r"\(first at row 0, column 3\)"):
+    with pytest.raises(
+        ValueError,
+        match=r"`x` must contain only 0 and 1; found \[3\] "
+        r"\(first at row 0, column 3\)",
+    ):
         _born(run_eagerly=True).fit(_dataset(_with(2, 3, 3, np.int64)), epochs=1, verbose=0)
 
 

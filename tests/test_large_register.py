@@ -30,23 +30,34 @@ def random_circuit(n, seed, layers=2):
             angle = symbols.pop() if layer * n + i in slots else float(rng.uniform(-np.pi, np.pi))
             ops.append(gate(angle).on(q))
         for i in rng.permutation(n - 1)[: n // 2]:
-            two = [cirq.CNOT, cirq.CZ, cirq.ISWAP ** 0.5, cirq.FSimGate(0.3, 0.7), cirq.SWAP,
-                   cirq.ZZ ** 0.37][rng.integers(6)]
+            two = [
+                cirq.CNOT,
+                cirq.CZ,
+                cirq.ISWAP**0.5,
+                cirq.FSimGate(0.3, 0.7),
+                cirq.SWAP,
+                cirq.ZZ**0.37,
+            ][rng.integers(6)]
             ops.append(two.on(qs[i], qs[i + 1]))
     return cirq.Circuit(ops), qs
 
 
 def observables(qs):
     n = len(qs)
-    return [cirq.Z(qs[0]) + 0.5 * cirq.Z(qs[1]) * cirq.Z(qs[n - 1]),
-            cirq.X(qs[2]) * cirq.Y(qs[n // 2]) * cirq.Z(qs[n - 2]) - 0.25 * cirq.X(qs[n - 1]),
-            # X on every other qubit: more flipped runs than one tf.reverse can take
-            cirq.PauliString({q: cirq.X for q in qs[::2]}) + cirq.Y(qs[1]) * cirq.Y(qs[3])]
+    return [
+        cirq.Z(qs[0]) + 0.5 * cirq.Z(qs[1]) * cirq.Z(qs[n - 1]),
+        cirq.X(qs[2]) * cirq.Y(qs[n // 2]) * cirq.Z(qs[n - 2]) - 0.25 * cirq.X(qs[n - 1]),
+        # X on every other qubit: more flipped runs than one tf.reverse can take
+        cirq.PauliString({q: cirq.X for q in qs[::2]}) + cirq.Y(qs[1]) * cirq.Y(qs[3]),
+    ]
 
 
 def cirq_expectations(circuit, qs, obs, resolver):
-    psi = cirq.Simulator(dtype=np.complex128).simulate(
-        circuit, resolver, qubit_order=qs).final_state_vector
+    psi = (
+        cirq.Simulator(dtype=np.complex128)
+        .simulate(circuit, resolver, qubit_order=qs)
+        .final_state_vector
+    )
     qmap = {q: i for i, q in enumerate(qs)}
     return np.array([o.expectation_from_state_vector(psi, qmap).real for o in obs])
 
@@ -123,8 +134,9 @@ def test_forced_plan_agrees_with_the_small_register_plan_and_autodiff():
     shared = tf.constant([0.3, -1.2, 2.0])
     results = []
     for kwargs in ({}, {"large_register": True}, {"large_register": True, "gradient": "autodiff"}):
-        sim = StatevectorSimulator(circuit, BATCHED, qubits=qs, shared_symbols=SHARED, jit_compile=False,
-                                   **kwargs)
+        sim = StatevectorSimulator(
+            circuit, BATCHED, qubits=qs, shared_symbols=SHARED, jit_compile=False, **kwargs
+        )
         with tf.GradientTape() as tape:
             tape.watch([values, shared])
             out = sim.expectation(values, obs, shared_values=shared)
@@ -137,15 +149,21 @@ def test_forced_plan_agrees_with_the_small_register_plan_and_autodiff():
 def test_traffic_counts_state_bytes_and_grows_with_the_circuit():
     qs = cirq.LineQubit.range(6)
     x = sympy.Symbol("x")
-    layer = cirq.Circuit([cirq.rx(x).on(q) for q in qs] + [cirq.CZ(qs[i], qs[i + 1]) for i in range(5)])
+    layer = cirq.Circuit(
+        [cirq.rx(x).on(q) for q in qs] + [cirq.CZ(qs[i], qs[i + 1]) for i in range(5)]
+    )
     short = StatevectorSimulator(layer, ["x"], qubits=qs, large_register=True)
     deep = StatevectorSimulator(layer * 3, ["x"], qubits=qs, large_register=True)
     t1, t3 = short.traffic(4), deep.traffic(4)
     assert t1["state_bytes"] == 4 * 2**6 * 8
     for t in (t1, t3):
         assert 0 < t["passes_forward"] < t["passes_gradient"]
-        assert t["bytes_gradient"] == pytest.approx(t["passes_gradient"] * 2 * t["state_bytes"], rel=1e-2)
-    assert t3["passes_forward"] > t1["passes_forward"] and t3["flops_gradient"] > t1["flops_gradient"]
+        assert t["bytes_gradient"] == pytest.approx(
+            t["passes_gradient"] * 2 * t["state_bytes"], rel=1e-2
+        )
+    assert (
+        t3["passes_forward"] > t1["passes_forward"] and t3["flops_gradient"] > t1["flops_gradient"]
+    )
     with pytest.raises(ValueError, match="batch must be >= 1"):
         short.traffic(0)
 
@@ -156,8 +174,14 @@ def encoding_ring_circuit(n):
     reference workload at one layer."""
     qs = cirq.LineQubit.range(n)
     ops = [cirq.rx(BATCHED[i] if i < 2 else 0.3 * i).on(q) for i, q in enumerate(qs)]
-    ops += [cirq.ry(SHARED[i // 2] if i % 2 == 0 and i < 6 else 0.2 + 0.1 * i).on(q) for i, q in enumerate(qs)]
-    ops += [cirq.CNOT(qs[i], qs[(i + 1) % n]) for i in range(n)] + [cirq.ISWAP(qs[1], qs[2]), cirq.Y(qs[3])]
+    ops += [
+        cirq.ry(SHARED[i // 2] if i % 2 == 0 and i < 6 else 0.2 + 0.1 * i).on(q)
+        for i, q in enumerate(qs)
+    ]
+    ops += [cirq.CNOT(qs[i], qs[(i + 1) % n]) for i in range(n)] + [
+        cirq.ISWAP(qs[1], qs[2]),
+        cirq.Y(qs[3]),
+    ]
     ops += [cirq.CNOT(qs[i], qs[i + 1]) for i in range(n - 1)]
     return cirq.Circuit(ops)
 
@@ -171,8 +195,13 @@ def test_prefix_and_local_permutations_on_the_large_register_plan(monkeypatch):
 
     monkeypatch.setattr(sv_compile, "FULL_PERM_QUBITS", 0)
     n = 8
-    sim = check_against_cirq(n, seed=0, wrt=["x0", "x1", "w0", "w1", "w2"], circuit=encoding_ring_circuit(n),
-                             large_register=True)
+    sim = check_against_cirq(
+        n,
+        seed=0,
+        wrt=["x0", "x1", "w0", "w1", "w2"],
+        circuit=encoding_ring_circuit(n),
+        large_register=True,
+    )
     assert sim.prefix, "the cost model should take the product-state prefix here"
     spans = [st.step.span for st in sim.steps if st.kind == "perm"]
     assert spans and all(0 < m < n and start + m < n for start, m in spans)
@@ -200,8 +229,11 @@ def test_local_permutation_merges_compose_like_cirq():
     assert merged and both.span == (1, 3) and both.index.size == 8
     want = cirq.Circuit(cirq.ISWAP(qs[1], qs[2]), cirq.CNOT(qs[2], qs[3])).unitary(qubit_order=qs)
     np.testing.assert_allclose(as_matrix(both, n), want, atol=1e-12)
-    np.testing.assert_allclose(as_matrix(first, n), cirq.Circuit(cirq.ISWAP(qs[1], qs[2])).unitary(qubit_order=qs),
-                               atol=1e-12)
+    np.testing.assert_allclose(
+        as_matrix(first, n),
+        cirq.Circuit(cirq.ISWAP(qs[1], qs[2])).unitary(qubit_order=qs),
+        atol=1e-12,
+    )
     # a permutation touching the last axis gathers 8-byte slices: a full index (small n) instead
     last, _ = _perm_step(cirq.unitary(cirq.CNOT), (3, 4), layout, n, None)
     assert last.span == (0, n)
@@ -211,8 +243,12 @@ def _loss_and_gradients(sim, obs, values, shared, batch_known=True):
     """(loss, d loss / d values, d loss / d shared) inside a tf.function, the batch static or not."""
     batch = values.shape[0] if batch_known else None
 
-    @tf.function(input_signature=[tf.TensorSpec([batch, values.shape[1]], tf.float32),
-                                  tf.TensorSpec([shared.shape[0]], tf.float32)])
+    @tf.function(
+        input_signature=[
+            tf.TensorSpec([batch, values.shape[1]], tf.float32),
+            tf.TensorSpec([shared.shape[0]], tf.float32),
+        ]
+    )
     def run(v, s):
         with tf.GradientTape() as tape:
             tape.watch([v, s])
@@ -224,11 +260,15 @@ def _loss_and_gradients(sim, obs, values, shared, batch_known=True):
 
 
 def _autodiff_reference(circuit, qs, obs, values, shared):
-    sim = StatevectorSimulator(circuit, BATCHED, qubits=qs, shared_symbols=SHARED, gradient="autodiff")
+    sim = StatevectorSimulator(
+        circuit, BATCHED, qubits=qs, shared_symbols=SHARED, gradient="autodiff"
+    )
     return _loss_and_gradients(sim, obs, values, shared)
 
 
-@pytest.mark.parametrize("budget,batch_known", [(2**30, True), (0, True), (2**30, False), (0, False)])
+@pytest.mark.parametrize(
+    "budget,batch_known", [(2**30, True), (0, True), (2**30, False), (0, False)]
+)
 def test_adjoint_checkpoints_kept_or_not_give_the_same_gradients(monkeypatch, budget, batch_known):
     """The adjoint sweep reads kept input states (checkpoints) when the batch's states fit the
     memory module's budget and un-computes them otherwise (for a batch unknown while tracing, as
@@ -239,7 +279,9 @@ def test_adjoint_checkpoints_kept_or_not_give_the_same_gradients(monkeypatch, bu
     monkeypatch.setattr(memory, "CHECKPOINT_BYTES", budget)
     circuit, qs = random_circuit(7, seed=4)
     obs = observables(qs)
-    sim = StatevectorSimulator(circuit, BATCHED, qubits=qs, shared_symbols=SHARED, large_register=True)
+    sim = StatevectorSimulator(
+        circuit, BATCHED, qubits=qs, shared_symbols=SHARED, large_register=True
+    )
     values = np.random.default_rng(2).uniform(-3, 3, (2, 2)).astype(np.float32)
     shared = np.array([0.4, -1.1, 2.2], np.float32)
     got = _loss_and_gradients(sim, obs, values, shared, batch_known)
@@ -248,14 +290,18 @@ def test_adjoint_checkpoints_kept_or_not_give_the_same_gradients(monkeypatch, bu
     assert (memory.checkpoint_states(7, 5, 2) == 5) == bool(budget)
     if batch_known:
         monkeypatch.setattr(memory, "CHECKPOINT_BYTES", 0)
-        uncomputing = StatevectorSimulator(circuit, BATCHED, qubits=qs, shared_symbols=SHARED, large_register=True)
+        uncomputing = StatevectorSimulator(
+            circuit, BATCHED, qubits=qs, shared_symbols=SHARED, large_register=True
+        )
         passes = uncomputing.traffic(2)["passes_gradient"]  # the budget is read when tracing
         monkeypatch.setattr(memory, "CHECKPOINT_BYTES", budget)
         assert (sim.traffic(2)["passes_gradient"] < passes) == bool(budget)
 
 
 @pytest.mark.parametrize("batch,batch_known", [(5, True), (5, False), (2, False), (1, True)])
-def test_lean_adjoint_in_chunks_gives_the_same_values_and_gradients(monkeypatch, batch, batch_known):
+def test_lean_adjoint_in_chunks_gives_the_same_values_and_gradients(
+    monkeypatch, batch, batch_known
+):
     """A batch whose states exceed the memory module's lean budget runs in chunks (here 2 examples
     of 7 qubits per chunk, the last chunk shorter), recomputed one after the other in the
     backward pass; a batch unknown while tracing picks chunks or not at run time. Values and
@@ -266,7 +312,9 @@ def test_lean_adjoint_in_chunks_gives_the_same_values_and_gradients(monkeypatch,
     assert memory.adjoint_chunk(7) == 2 and memory.checkpoint_states(7, 10) == 0
     circuit, qs = random_circuit(7, seed=6)
     obs = observables(qs)
-    sim = StatevectorSimulator(circuit, BATCHED, qubits=qs, shared_symbols=SHARED, large_register=True)
+    sim = StatevectorSimulator(
+        circuit, BATCHED, qubits=qs, shared_symbols=SHARED, large_register=True
+    )
     values = np.random.default_rng(3).uniform(-3, 3, (batch, 2)).astype(np.float32)
     shared = np.array([-0.4, 0.9, 1.7], np.float32)
     got = _loss_and_gradients(sim, obs, values, shared, batch_known)
@@ -276,4 +324,6 @@ def test_lean_adjoint_in_chunks_gives_the_same_values_and_gradients(monkeypatch,
     # (recomputed) in the gradient
     one_chunk, lean = sim.traffic(2, obs), sim.traffic(5, obs)
     assert lean["bytes_forward"] == pytest.approx(2.5 * one_chunk["bytes_forward"])
-    assert lean["bytes_gradient"] == pytest.approx(2.5 * (one_chunk["bytes_gradient"] + one_chunk["bytes_forward"]))
+    assert lean["bytes_gradient"] == pytest.approx(
+        2.5 * (one_chunk["bytes_gradient"] + one_chunk["bytes_forward"])
+    )

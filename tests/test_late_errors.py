@@ -1,4 +1,5 @@
 """Inputs that used to fail late or with a misleading message now fail early and say the fix."""
+
 import cirq
 import numpy as np
 import pytest
@@ -26,8 +27,9 @@ def test_numpy_array_of_observables():
 
 
 def test_classically_controlled_operation():
-    circuit = cirq.Circuit(cirq.measure(Q[1], key="m"), cirq.X(Q[0]).with_classical_controls("m"),
-                           cirq.rx(X)(Q[0]))
+    circuit = cirq.Circuit(
+        cirq.measure(Q[1], key="m"), cirq.X(Q[0]).with_classical_controls("m"), cirq.rx(X)(Q[0])
+    )
     with pytest.raises(CircuitError, match="classically controlled.*controlled_by"):
         PQC(circuit, [cirq.Z(Q[0])], input_symbols=["x"])
 
@@ -49,6 +51,7 @@ def test_ragged_and_complex_features():
 
 def test_first_call_from_several_threads_builds_once():
     import threading
+
     layer = PQC(C, [cirq.Z(Q[0]), cirq.Z(Q[1])], input_symbols=["x"])
     results, errors = [], []
 
@@ -75,10 +78,10 @@ def test_memory_guard_holds_under_xla_with_an_unknown_batch():
     fixed one runs."""
     qs = cirq.GridQubit.rect(1, 18)
     xs = sympy.symbols("x0:18")
-    circuit = cirq.Circuit([cirq.rx(x)(q) for x, q in zip(xs, qs)] +
-                           [cirq.CNOT(qs[i], qs[i + 1]) for i in range(17)])
-    layer = PQC(circuit, [cirq.Z(qs[0])], input_symbols=[x.name for x in xs],
-                backend="statevector")
+    circuit = cirq.Circuit(
+        [cirq.rx(x)(q) for x, q in zip(xs, qs)] + [cirq.CNOT(qs[i], qs[i + 1]) for i in range(17)]
+    )
+    layer = PQC(circuit, [cirq.Z(qs[0])], input_symbols=[x.name for x in xs], backend="statevector")
 
     @tf.function(jit_compile=True, input_signature=[tf.TensorSpec([None, 18])])
     def unknown_batch(x):
@@ -102,15 +105,19 @@ def test_a_keras_file_from_the_other_lane_names_the_mismatch(tmp_path):
 
     from tfq_layers._keras import LEGACY, keras
     from tfq_layers.saving import load_model, save_model
+
     path = str(tmp_path / "m.keras")
     i = keras.Input((1,))
     save_model(keras.Model(i, PQC(C, [cirq.Z(Q[0])], input_symbols=["x"])(i)), path)
     other = dict(os.environ, TF_USE_LEGACY_KERAS="" if LEGACY else "1")
-    code = ("from tfq_layers.saving import load_model\n"
-            f"try:\n    load_model({path!r})\nexcept Exception as e:\n    print(e)\n")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=other,
-                         timeout=300).stdout
-    assert ("cannot read it" in out and ("legacy" in out)), out
+    code = (
+        "from tfq_layers.saving import load_model\n"
+        f"try:\n    load_model({path!r})\nexcept Exception as e:\n    print(e)\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=other, timeout=300
+    ).stdout
+    assert "cannot read it" in out and ("legacy" in out), out
     load_model(path)  # the same lane reads it
 
 
@@ -138,8 +145,9 @@ def test_bad_quantum_data_is_caught_in_graph_runs_too():
     resolved = cirq.resolve_parameters(cirq.Circuit(cirq.rx(d).on(q)), {"d": 0.4})
     out = run(tfq.convert_to_tensor([resolved] * 2)).numpy()[:, 0]
     w_value = float(layer.get_weights()[0][0])
-    psi = cirq.final_state_vector(resolved + cirq.Circuit(cirq.ry(w_value).on(q)),
-                                  dtype=np.complex128)
+    psi = cirq.final_state_vector(
+        resolved + cirq.Circuit(cirq.ry(w_value).on(q)), dtype=np.complex128
+    )
     expected = cirq.Z(q).expectation_from_state_vector(psi, {q: 0}).real
     np.testing.assert_allclose(out, [expected, expected], atol=1e-5)
 
@@ -153,13 +161,17 @@ def test_empty_and_symbol_free_quantum_data_pass_the_checks():
     q = cirq.LineQubit(0)
     d = sympy.Symbol("d")
     data = tfq.convert_to_tensor([cirq.Circuit(cirq.rx(d).on(q))] * 3)
-    out = compat.Expectation(backend="tfq")(data, symbol_names=["d"],
-                                            symbol_values=tf.constant([[0.0], [np.pi], [0.5]]),
-                                            operators=[cirq.Z(q)])
+    out = compat.Expectation(backend="tfq")(
+        data,
+        symbol_names=["d"],
+        symbol_values=tf.constant([[0.0], [np.pi], [0.5]]),
+        operators=[cirq.Z(q)],
+    )
     np.testing.assert_allclose(out.numpy()[:, 0], [1.0, -1.0, np.cos(0.5)], atol=1e-5)
     with pytest.raises(tf.errors.InvalidArgumentError, match=r"get no value(.|\n)*(b'd'|\[d\])"):
-        compat.Expectation(backend="tfq")(data, symbol_names=["e"],
-                                          symbol_values=tf.zeros((3, 1)), operators=[cirq.Z(q)])
+        compat.Expectation(backend="tfq")(
+            data, symbol_names=["e"], symbol_values=tf.zeros((3, 1)), operators=[cirq.Z(q)]
+        )
 
 
 def test_a_long_circuit_says_it_is_building_and_compiles_linearly_and_right(monkeypatch, caplog):
@@ -173,14 +185,21 @@ def test_a_long_circuit_says_it_is_building_and_compiles_linearly_and_right(monk
     monkeypatch.setattr(program, "LONG_CIRCUIT_OPERATIONS", 1000)
     q = cirq.LineQubit.range(2)
     x = sympy.Symbol("x")
-    circuit = cirq.Circuit([cirq.Moment([cirq.rx(x * (1 + i % 3)).on(q[0])]) if i % 2 == 0
-                            else cirq.Moment([cirq.CNOT(*q)]) for i in range(1200)])
+    circuit = cirq.Circuit(
+        [
+            cirq.Moment([cirq.rx(x * (1 + i % 3)).on(q[0])])
+            if i % 2 == 0
+            else cirq.Moment([cirq.CNOT(*q)])
+            for i in range(1200)
+        ]
+    )
     with caplog.at_level(logging.WARNING, logger="tfq_layers"):
         layer = PQC(circuit, cirq.Z(q[1]), input_symbols=["x"], backend="statevector")
     assert "circuit of 1200 operations" in caplog.text and "not hung" in caplog.text
     value = 0.0123
-    psi = cirq.final_state_vector(cirq.resolve_parameters(circuit, {"x": value}),
-                                  qubit_order=q, dtype=np.complex128)
+    psi = cirq.final_state_vector(
+        cirq.resolve_parameters(circuit, {"x": value}), qubit_order=q, dtype=np.complex128
+    )
     expected = cirq.Z(q[1]).expectation_from_state_vector(psi, {q[0]: 0, q[1]: 1}).real
     out = layer(np.array([[value]], np.float32)).numpy()[0, 0]
     np.testing.assert_allclose(out, expected, atol=1e-4)

@@ -1,4 +1,5 @@
 """Quantum layers under mixed precision: float32 inside, the policy's compute dtype outside."""
+
 import numpy as np
 import pytest
 import sympy
@@ -48,9 +49,15 @@ def test_keras_mixed_precision_check_passes(backend):
     enc, xs = circuits.angle_encoding(2)
     ans, _ = circuits.hardware_efficient(2, layers=1)
     feats = np.random.default_rng(1).uniform(size=(4, 2)).astype("float32")
-    for cls, kw, shape in ((PQC, {"observables": circuits.z_observables(2)}, (4, 2)),
-                           (PQCProbabilities, {}, (4, 4))):
-        Case().run_layer_test(cls, dict(kw, circuit=enc + ans, input_symbols=xs,
-                                        backend=backend),
-                              input_data=feats, expected_output_shape=shape,
-                              expected_num_trainable_weights=1, supports_masking=False)
+    for cls, kw, shape in (
+        (PQC, {"observables": circuits.z_observables(2)}, (4, 2)),
+        (PQCProbabilities, {}, (4, 4)),
+    ):
+        Case().run_layer_test(
+            cls,
+            dict(kw, circuit=enc + ans, input_symbols=xs, backend=backend),
+            input_data=feats,
+            expected_output_shape=shape,
+            expected_num_trainable_weights=1,
+            supports_masking=False,
+        )

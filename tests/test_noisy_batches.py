@@ -6,6 +6,7 @@ density-matrix simulator, within the statistical error of the trajectory average
 compile anew for each of them (checked by counting the functions TensorFlow traces and the
 modules XLA compiles, in a fresh process that dumps them).
 """
+
 import json
 
 import cirq
@@ -59,8 +60,14 @@ def density_matrix_outputs(circuit, features, weights):
 
 @pytest.fixture(scope="module")
 def layer():
-    layer = tfq_layers.PQC(noisy_circuit(), OBS, input_symbols=XS, weight_symbols=WS,
-                           repetitions=TRAJECTORIES, backend="statevector")
+    layer = tfq_layers.PQC(
+        noisy_circuit(),
+        OBS,
+        input_symbols=XS,
+        weight_symbols=WS,
+        repetitions=TRAJECTORIES,
+        backend="statevector",
+    )
     layer.build((None, 3))
     layer.circuit_weights.assign(np.random.default_rng(5).uniform(0, 2 * np.pi, 12))
     return layer
@@ -110,8 +117,9 @@ def test_odd_batches_match_the_density_matrix(layer, batch):
 @pytest.mark.parametrize("batch", [1, 5])
 def test_odd_batches_reproducible_for_a_seed(batch):
     """The backend's trajectories are a function of the seed, at any batch size."""
-    backend = StatevectorBackend([noisy_circuit()], [x.name for x in XS], [w.name for w in WS],
-                                 Q, trajectories=50)
+    backend = StatevectorBackend(
+        [noisy_circuit()], [x.name for x in XS], [w.name for w in WS], Q, trajectories=50
+    )
     values = tf.constant(np.random.default_rng(9).uniform(0, 3, (batch, 3)), tf.float32)
     shared = tf.constant(np.random.default_rng(8).uniform(0, 6, 12), tf.float32)
     a, b, c = (backend.expectation(values, shared, OBS, seed=s).numpy() for s in (17, 17, 18))
@@ -178,8 +186,10 @@ print(json.dumps({"noisy": noisy, "noiseless": noiseless}))
 
 def test_noisy_layer_compiles_no_xla_module_per_batch_size(tmp_path):
     dump = str(tmp_path / "xla")
-    out = run_python(_XLA_COUNT.replace("sys.argv[1]", repr(dump)),
-                     env_extra={"XLA_FLAGS": f"--xla_dump_to={dump}"})
+    out = run_python(
+        _XLA_COUNT.replace("sys.argv[1]", repr(dump)),
+        env_extra={"XLA_FLAGS": f"--xla_dump_to={dump}"},
+    )
     counts = json.loads(out.strip().splitlines()[-1])
     assert counts["noiseless"] >= 3, counts  # the count sees XLA's compiles ...
     assert counts["noisy"] <= 2, counts  # ... and 8 batch sizes of the noisy layer add none

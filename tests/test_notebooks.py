@@ -20,6 +20,7 @@
 * Plots render: each notebook shows at least its expected number of ``image/png`` outputs and of
   Cirq SVG circuit diagrams, and writes its named PNG file, which must be a real, non-trivial image.
 """
+
 import glob
 import importlib.util
 import json
@@ -41,7 +42,9 @@ NB_DIR = os.path.join(ROOT, "notebooks")
 
 
 def _load_build():
-    spec = importlib.util.spec_from_file_location("notebooks_build", os.path.join(NB_DIR, "_build.py"))
+    spec = importlib.util.spec_from_file_location(
+        "notebooks_build", os.path.join(NB_DIR, "_build.py")
+    )
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -99,8 +102,12 @@ def test_committed_notebook_has_no_outputs(name):
 
 
 def test_committed_notebooks_are_what_build_script_writes(tmp_path):
-    proc = subprocess.run([sys.executable, os.path.join(NB_DIR, "_build.py"), str(tmp_path)],
-                          capture_output=True, text=True, timeout=120)
+    proc = subprocess.run(
+        [sys.executable, os.path.join(NB_DIR, "_build.py"), str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert proc.returncode == 0, proc.stderr
     assert sorted(os.listdir(tmp_path)) == NAMES
     for name in NAMES:
@@ -108,8 +115,10 @@ def test_committed_notebooks_are_what_build_script_writes(tmp_path):
             built = f.read()
         with open(os.path.join(NB_DIR, name), "rb") as f:
             committed = f.read()
-        assert built == committed, (f"notebooks/{name} differs from what notebooks/_build.py "
-                                    f"writes from {name[:-6]}.py; run `python notebooks/_build.py`")
+        assert built == committed, (
+            f"notebooks/{name} differs from what notebooks/_build.py "
+            f"writes from {name[:-6]}.py; run `python notebooks/_build.py`"
+        )
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -121,7 +130,7 @@ def test_layout_badge_title_install_then_parameters(name):
     cells = _code_cells(nb)
     install, params = cells[0], cells[1]
     assert nb.cells[2] is install and nb.cells[3] is params
-    compile(install.source, f"{name}:install", "exec")   # valid Python, no `!pip` magics
+    compile(install.source, f"{name}:install", "exec")  # valid Python, no `!pip` magics
     assert install.source == _build.INSTALL
     assert '"google.colab" in sys.modules' in install.source
     assert '"tfq-layers[models]"' in install.source
@@ -131,7 +140,7 @@ def test_layout_badge_title_install_then_parameters(name):
     quick = _build.quick(nb)
     assert _code_cells(quick)[1].source.split("\n")[0] == "QUICK = True"
     assert _code_cells(quick)[1].source.split("\n")[1:] == params.source.split("\n")[1:]
-    assert _code_cells(nb)[1].source == params.source          # the original is left alone
+    assert _code_cells(nb)[1].source == params.source  # the original is left alone
 
 
 def test_percent_source_round_trips_through_jupytext():
@@ -145,14 +154,21 @@ def test_percent_source_round_trips_through_jupytext():
         assert jupytext.writes(nb, fmt="py:percent") == text, f"{source} is not canonical percent"
 
 
-@pytest.mark.parametrize("bad, message", [
-    ("# %%\nx = 1\n", "first cell must be a Markdown title"),
-    ("# %% [markdown]\n# # T\n\n# %%\nQUICK = False\n", "0 cells are tagged parameters"),
-    ("# %% [markdown]\n# # T\n\n# %% tags=[\"parameters\"]\nSEED = 0\nQUICK = False\n",
-     "must start with `QUICK = False`"),
-    ("# %% [markdown]\n# # T\n\n# %%\nx = 1\n\n# %% tags=[\"parameters\"]\nQUICK = False\n",
-     "must be the second cell"),
-])
+@pytest.mark.parametrize(
+    "bad, message",
+    [
+        ("# %%\nx = 1\n", "first cell must be a Markdown title"),
+        ("# %% [markdown]\n# # T\n\n# %%\nQUICK = False\n", "0 cells are tagged parameters"),
+        (
+            '# %% [markdown]\n# # T\n\n# %% tags=["parameters"]\nSEED = 0\nQUICK = False\n',
+            "must start with `QUICK = False`",
+        ),
+        (
+            '# %% [markdown]\n# # T\n\n# %%\nx = 1\n\n# %% tags=["parameters"]\nQUICK = False\n',
+            "must be the second cell",
+        ),
+    ],
+)
 def test_build_refuses_a_source_off_the_agreed_layout(tmp_path, bad, message):
     path = tmp_path / "99_bad.py"
     path.write_text(bad)
@@ -177,9 +193,13 @@ def test_install_cell_outside_and_inside_colab(tmp_path):
     """)
     script.write_text(install)
     for mode in ("local", "colab"):
-        proc = subprocess.run([sys.executable, "-c", driver, mode, str(script)],
-                              capture_output=True, text=True, timeout=120,
-                              env={**os.environ, "PYTHONPATH": ROOT})
+        proc = subprocess.run(
+            [sys.executable, "-c", driver, mode, str(script)],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            env={**os.environ, "PYTHONPATH": ROOT},
+        )
         assert proc.returncode == 0, proc.stderr
         assert proc.stdout.strip() == "0", f"{mode}: pip would have run: {proc.stdout}"
 
@@ -191,9 +211,15 @@ def _kernel_manager(tmp_path):
 
     spec_dir = tmp_path / "kernels" / "python3"
     spec_dir.mkdir(parents=True)
-    (spec_dir / "kernel.json").write_text(json.dumps({
-        "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
-        "display_name": "tfq_layers venv", "language": "python"}))
+    (spec_dir / "kernel.json").write_text(
+        json.dumps(
+            {
+                "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+                "display_name": "tfq_layers venv",
+                "language": "python",
+            }
+        )
+    )
     ksm = KernelSpecManager(kernel_dirs=[str(tmp_path / "kernels")])
     assert ksm.get_kernel_spec("python3").argv[0] == sys.executable
     return KernelManager(kernel_name="python3", kernel_spec_manager=ksm)
@@ -203,13 +229,17 @@ def _kernel_manager(tmp_path):
 def notebook_env(monkeypatch):
     monkeypatch.setenv("TF_CPP_MIN_LOG_LEVEL", "2")
     monkeypatch.setenv("PYTHONPATH", ROOT + os.pathsep + os.environ.get("PYTHONPATH", ""))
-    monkeypatch.delenv("MPLBACKEND", raising=False)       # the kernel's inline backend draws PNGs
+    monkeypatch.delenv("MPLBACKEND", raising=False)  # the kernel's inline backend draws PNGs
     monkeypatch.delenv("TF_USE_LEGACY_KERAS", raising=False)
 
 
 def _outputs(nb, mime):
-    return [o["data"][mime] for c in _code_cells(nb) for o in c.outputs
-            if o.output_type in ("display_data", "execute_result") and mime in o.get("data", {})]
+    return [
+        o["data"][mime]
+        for c in _code_cells(nb)
+        for o in c.outputs
+        if o.output_type in ("display_data", "execute_result") and mime in o.get("data", {})
+    ]
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -219,16 +249,21 @@ def test_notebook_executes(name, tmp_path, notebook_env):
     work.mkdir()
     shutil.copy(os.path.join(NB_DIR, name), work / name)
     nb = _build.quick(_read(name))
-    probe = nbformat.v4.new_code_cell("import os, sys\nprint(sys.executable)\nprint(os.getcwd())\n"
-                                      "print(QUICK)")
+    probe = nbformat.v4.new_code_cell(
+        "import os, sys\nprint(sys.executable)\nprint(os.getcwd())\nprint(QUICK)"
+    )
     probe["id"] = "test-probe"
-    at = nb.cells.index(_code_cells(nb)[1]) + 1           # right after the parameters cell
+    at = nb.cells.index(_code_cells(nb)[1]) + 1  # right after the parameters cell
     nb.cells.insert(at, probe)
 
     client = nbclient.NotebookClient(
-        nb, km=_kernel_manager(tmp_path), timeout=CELL_TIMEOUT, allow_errors=False,
-        resources={"metadata": {"path": str(work)}})
-    client.execute()                                  # raises CellExecutionError on any error
+        nb,
+        km=_kernel_manager(tmp_path),
+        timeout=CELL_TIMEOUT,
+        allow_errors=False,
+        resources={"metadata": {"path": str(work)}},
+    )
+    client.execute()  # raises CellExecutionError on any error
 
     kernel_python, cwd, quick = nb.cells[at].outputs[0]["text"].split("\n")[:3]
     assert kernel_python == sys.executable, "the notebook did not run on this virtualenv's Python"

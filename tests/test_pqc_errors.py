@@ -1,4 +1,5 @@
 """Every bad input to the PQC layer gets an early error that names the problem and the fix."""
+
 import cirq
 import numpy as np
 import pytest
@@ -19,7 +20,9 @@ def _circuit():
 
 def test_wrong_feature_count_at_model_construction():
     layer = PQC(_circuit(), cirq.Z(Q[0]), input_symbols=["x0", "x1"])
-    with pytest.raises(ValueError, match=r"expects inputs of shape \(batch, 2\).*x0.*x1.*got shape"):
+    with pytest.raises(
+        ValueError, match=r"expects inputs of shape \(batch, 2\).*x0.*x1.*got shape"
+    ):
         keras.Sequential([keras.Input((3,)), layer])
 
 
@@ -41,18 +44,21 @@ def test_input_symbols_of_wrong_type_or_duplicated():
         PQC(_circuit(), cirq.Z(Q[0]), input_symbols=["x0", "x0"])
 
 
-@pytest.mark.parametrize("op", [
-    cirq.PhasedXZGate(x_exponent=0.1, z_exponent=0.2, axis_phase_exponent=0.3).on(Q[0]),
-    cirq.MatrixGate(np.eye(2)).on(Q[0]),
-    cirq.TOFFOLI(*Q),
-    cirq.CCZ(*Q),
-    cirq.GlobalPhaseGate(1j).on(),
-])
+@pytest.mark.parametrize(
+    "op",
+    [
+        cirq.PhasedXZGate(x_exponent=0.1, z_exponent=0.2, axis_phase_exponent=0.3).on(Q[0]),
+        cirq.MatrixGate(np.eye(2)).on(Q[0]),
+        cirq.TOFFOLI(*Q),
+        cirq.CCZ(*Q),
+        cirq.GlobalPhaseGate(1j).on(),
+    ],
+)
 def test_gate_unsupported_by_tfq(op):
-    with pytest.raises(CircuitError, match="not supported by the TFQ backend.*Decompose.*"
-                                           "backend='statevector'"):
-        PQC(_circuit() + cirq.Circuit(op), cirq.Z(Q[0]), input_symbols=["x0", "x1"],
-            backend="tfq")
+    with pytest.raises(
+        CircuitError, match="not supported by the TFQ backend.*Decompose.*backend='statevector'"
+    ):
+        PQC(_circuit() + cirq.Circuit(op), cirq.Z(Q[0]), input_symbols=["x0", "x1"], backend="tfq")
 
 
 def test_gate_without_unitary_is_refused_by_every_backend():
@@ -62,21 +68,29 @@ def test_gate_without_unitary_is_refused_by_every_backend():
 
     for backend in ("auto", "statevector"):
         with pytest.raises(CircuitError, match="Mystery.*cannot be simulated.*Decompose"):
-            PQC(_circuit() + Mystery().on(Q[0]), cirq.Z(Q[0]), input_symbols=["x0", "x1"],
-                backend=backend)
+            PQC(
+                _circuit() + Mystery().on(Q[0]),
+                cirq.Z(Q[0]),
+                input_symbols=["x0", "x1"],
+                backend=backend,
+            )
 
 
 def test_auto_backend_needs_tfq_gates_for_quantum_data():
     import tensorflow_quantum as tfq
+
     layer = PQC(_circuit() + cirq.TOFFOLI(*Q), cirq.Z(Q[0]), input_symbols=["x0", "x1"])
-    with pytest.raises(CircuitError, match="TOFFOLI|CCX.*needs the TFQ backend because it takes "
-                                           "quantum data"):
+    with pytest.raises(
+        CircuitError, match="TOFFOLI|CCX.*needs the TFQ backend because it takes quantum data"
+    ):
         layer([tfq.convert_to_tensor([cirq.Circuit()]), np.zeros((1, 2), np.float32)])
 
 
 def test_named_qubits_are_refused_with_a_fix():
     a = cirq.NamedQubit("a")
-    with pytest.raises(CircuitError, match="NamedQubit.*GridQubit and cirq.LineQubit.*transform_qubits"):
+    with pytest.raises(
+        CircuitError, match="NamedQubit.*GridQubit and cirq.LineQubit.*transform_qubits"
+    ):
         PQC(cirq.Circuit(cirq.rx(W0).on(a)), cirq.Z(a))
     with pytest.raises(CircuitError, match="observables.*NamedQubit"):
         PQC(_circuit(), cirq.Z(a), input_symbols=["x0", "x1"])
@@ -129,10 +143,16 @@ def test_bad_backend_arguments():
     with pytest.raises(ValueError, match="backend must be one of"):
         PQC(_circuit(), cirq.Z(Q[0]), input_symbols=["x0", "x1"], backend="gpu")
     with pytest.raises(ValueError, match="differentiator applies to backend='tfq'"):
-        PQC(_circuit(), cirq.Z(Q[0]), input_symbols=["x0", "x1"], backend="statevector",
-            differentiator="adjoint")
+        PQC(
+            _circuit(),
+            cirq.Z(Q[0]),
+            input_symbols=["x0", "x1"],
+            backend="statevector",
+            differentiator="adjoint",
+        )
     layer = PQC(_circuit(), cirq.Z(Q[0]), input_symbols=["x0", "x1"], backend="statevector")
     import tensorflow_quantum as tfq
+
     with pytest.raises(TypeError, match="cannot read quantum data.*backend='tfq'"):
         layer([tfq.convert_to_tensor([cirq.Circuit()]), np.zeros((1, 2), np.float32)])
 
@@ -141,8 +161,13 @@ def test_bad_differentiator_and_repetitions():
     with pytest.raises(ValueError, match="unknown differentiator 'adjiont'"):
         PQC(_circuit(), cirq.Z(Q[0]), input_symbols=["x0", "x1"], differentiator="adjiont")
     with pytest.raises(ValueError, match="adjoint differentiator needs exact.*parameter_shift"):
-        PQC(_circuit(), cirq.Z(Q[0]), input_symbols=["x0", "x1"], differentiator="adjoint",
-            repetitions=100)
+        PQC(
+            _circuit(),
+            cirq.Z(Q[0]),
+            input_symbols=["x0", "x1"],
+            differentiator="adjoint",
+            repetitions=100,
+        )
     with pytest.raises(ValueError, match="repetitions must be a positive int"):
         PQC(_circuit(), cirq.Z(Q[0]), input_symbols=["x0", "x1"], repetitions=0)
 
@@ -150,6 +175,7 @@ def test_bad_differentiator_and_repetitions():
 def test_wrong_input_kind():
     features_layer = PQC(_circuit(), cirq.Z(Q[0]), input_symbols=["x0", "x1"])
     import tensorflow_quantum as tfq
+
     circuits = tfq.convert_to_tensor([cirq.Circuit()])
     with pytest.raises(ValueError, match=r"takes \[circuits, features\]"):
         features_layer(circuits)
@@ -165,19 +191,26 @@ def test_not_a_circuit():
 
 def test_batch_too_large_is_refused_in_graph_mode_before_simulating():
     qubits = cirq.LineQubit.range(22)
-    layer = PQC(cirq.Circuit(cirq.rx(X0).on(q) for q in qubits), cirq.Z(qubits[0]),
-                input_symbols=["x0"], backend="statevector")
+    layer = PQC(
+        cirq.Circuit(cirq.rx(X0).on(q) for q in qubits),
+        cirq.Z(qubits[0]),
+        input_symbols=["x0"],
+        backend="statevector",
+    )
     fn = tf.function(layer, input_signature=[tf.TensorSpec((None, 1), tf.float32)])
-    with pytest.raises(tf.errors.InvalidArgumentError, match="batch too large for memory.*22 qubits"
-                                                             ".*smaller batch_size"):
+    with pytest.raises(
+        tf.errors.InvalidArgumentError,
+        match="batch too large for memory.*22 qubits.*smaller batch_size",
+    ):
         fn(tf.zeros((200000, 1)))
 
 
 def test_memory_guard_counts_every_trajectory_of_a_noisy_circuit():
     qubits = cirq.LineQubit.range(20)
     circuit = cirq.Circuit(cirq.rx(X0).on(q) for q in qubits) + cirq.depolarize(0.1).on(qubits[0])
-    layer = PQC(circuit, cirq.Z(qubits[0]), input_symbols=["x0"], backend="statevector",
-                repetitions=100000)
+    layer = PQC(
+        circuit, cirq.Z(qubits[0]), input_symbols=["x0"], backend="statevector", repetitions=100000
+    )
     # One input row, but 100000 trajectories of 2**20 amplitudes are simulated together.
     with pytest.raises(MemoryError, match="batch of 1 on 20 qubits needs about"):
         layer(np.zeros((1, 1), np.float32))

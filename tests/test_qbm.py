@@ -4,6 +4,7 @@ References: dense Pauli Hamiltonians built with np.kron + scipy.linalg.expm + pa
 brute-force enumeration of exp(-E) for Γ = 0, central finite differences for gradients, a
 chi-square test for sampling, and an explicit kernel matrix for MMD.
 """
+
 import functools
 import itertools
 import json
@@ -134,7 +135,9 @@ def test_sign_of_gamma_does_not_matter_and_bias_sign_convention():
     single = QuantumBoltzmannMachine(1, 0, transverse_field=False)
     single.build()
     single.biases.assign([2.0])
-    np.testing.assert_allclose(single.probabilities().numpy(), [np.exp(-2.0), np.exp(2.0)] / (2 * np.cosh(2.0)))
+    np.testing.assert_allclose(
+        single.probabilities().numpy(), [np.exp(-2.0), np.exp(2.0)] / (2 * np.cosh(2.0))
+    )
 
 
 def test_same_seed_gives_same_initial_biases_and_couplings_with_and_without_field():
@@ -283,7 +286,11 @@ def test_fit_lowers_kl_on_bars_and_stripes(gradient):
     data = bars_and_stripes(2, 2)
     target = empirical_distribution(data, 4)
     model = QuantumBoltzmannMachine(
-        4, 2, transverse_field=0.5, gradient=gradient, train_transverse_field=gradient == "exact",
+        4,
+        2,
+        transverse_field=0.5,
+        gradient=gradient,
+        train_transverse_field=gradient == "exact",
         seed=0,
     )
     model.compile(
@@ -293,7 +300,9 @@ def test_fit_lowers_kl_on_bars_and_stripes(gradient):
     )
     model.build()
     before = kl_divergence(target, model.probabilities().numpy())
-    history = model.fit(np.tile(data, (20, 1)), batch_size=len(data), epochs=3, shuffle=False, verbose=0)
+    history = model.fit(
+        np.tile(data, (20, 1)), batch_size=len(data), epochs=3, shuffle=False, verbose=0
+    )
     after = kl_divergence(target, model.probabilities().numpy())
     assert before > 0.5
     assert after < 0.15 < before
@@ -463,7 +472,9 @@ def test_recipe_quick_run_prints_kl_line(tmp_path, capsys):
     result = recipe.main(["--quick", "--epochs", "5", "--plots", str(tmp_path)])
     out = capsys.readouterr().out.strip().splitlines()
     assert result.metric == "KL" and np.isfinite(result.value)
-    assert out[-1].startswith("KL: ") and float(out[-1].split()[1]) == pytest.approx(result.value, rel=1e-2)
+    assert out[-1].startswith("KL: ") and float(out[-1].split()[1]) == pytest.approx(
+        result.value, rel=1e-2
+    )
     assert sorted(os.listdir(tmp_path)) == ["qbm_bas.png", "qbm_multimodal.png"]
     data, target = recipe.load_data("multimodal", quick=True)
     assert data.shape == (2000, 7) and target.shape == (128,)

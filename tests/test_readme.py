@@ -1,4 +1,5 @@
 """The README's quick start works when pasted: run it in a fresh process in an empty folder."""
+
 import os
 import re
 
@@ -14,12 +15,15 @@ def _blocks_after(heading):
 def test_quick_start_runs_learns_and_reloads(tmp_path):
     """As written (seed, 10 epochs): the last epoch's accuracy is above 0.9, and it reloads."""
     train, reload = _blocks_after("## Quick start")[:2]
-    code = (f"import os; os.chdir({str(tmp_path)!r})\n" + train
-            + "\nprint('FINAL ACCURACY', model.history.history['accuracy'][-1])\n")
+    code = (
+        f"import os; os.chdir({str(tmp_path)!r})\n"
+        + train
+        + "\nprint('FINAL ACCURACY', model.history.history['accuracy'][-1])\n"
+    )
     out = reference.run_python(code)
     accuracy = float(out.split("FINAL ACCURACY")[1].split()[0])
     assert accuracy > 0.9, out[-2000:]
-    assert "Captures" not in out                # model.export(..., verbose=False)
+    assert "Captures" not in out  # model.export(..., verbose=False)
     assert (tmp_path / "quantum_model.keras").exists()
     out = reference.run_python(f"import os; os.chdir({str(tmp_path)!r})\n" + reload)
     assert "[[" in out

@@ -1,4 +1,5 @@
 """Saving (.keras) and export (SavedModel) round trips, checked in fresh processes."""
+
 import json
 import zipfile
 
@@ -18,15 +19,22 @@ def _hybrid_model():
     ws = sympy.symbols("w0:9")
     circuit = cirq.Circuit(
         [cirq.rx(sympy.atan(xs[i]) * ws[i] + ws[3 + i]).on(q[i]) for i in range(3)],
-        cirq.CNOT(q[0], q[1]), cirq.CNOT(q[1], q[2]),
+        cirq.CNOT(q[0], q[1]),
+        cirq.CNOT(q[1], q[2]),
         [cirq.ry(ws[6 + i] * 2 * sympy.pi).on(q[i]) for i in range(3)],
-        cirq.rz(xs[0] * xs[1]).on(q[2]))
+        cirq.rz(xs[0] * xs[1]).on(q[2]),
+    )
     keras.utils.set_random_seed(1)
     inp = keras.Input((5,), name="features")
     h = keras.layers.Dense(3, activation="tanh")(inp)
-    h = PQC(circuit, [cirq.Z(q[0]), cirq.X(q[1]) * cirq.Z(q[2]), cirq.Y(q[2])], input_symbols=xs,
-            differentiator="parameter_shift", regularizer=keras.regularizers.L2(1e-3),
-            name="quantum")(h)
+    h = PQC(
+        circuit,
+        [cirq.Z(q[0]), cirq.X(q[1]) * cirq.Z(q[2]), cirq.Y(q[2])],
+        input_symbols=xs,
+        differentiator="parameter_shift",
+        regularizer=keras.regularizers.L2(1e-3),
+        name="quantum",
+    )(h)
     out = keras.layers.Dense(2, activation="softmax")(h)
     model = keras.Model(inp, out)
     model.compile(keras.optimizers.Adam(0.05), "sparse_categorical_crossentropy")
@@ -43,8 +51,8 @@ def _serve_in_fresh_process(export_dir, x, tmp_path):
 import numpy as np, tensorflow as tf
 import tfq_layers  # registers the TFQ ops a TFQ-backend SavedModel uses
 loaded = tf.saved_model.load({export_dir!r})
-x = np.load({str(tmp_path / 'x.npy')!r})
-np.save({str(tmp_path / 'served.npy')!r}, loaded.serve(tf.constant(x)).numpy())
+x = np.load({str(tmp_path / "x.npy")!r})
+np.save({str(tmp_path / "served.npy")!r}, loaded.serve(tf.constant(x)).numpy())
 """)
     return np.load(tmp_path / "served.npy")
 
@@ -59,8 +67,8 @@ def test_keras_file_round_trip_is_exact_in_a_fresh_process(tmp_path):
 import numpy as np, tfq_layers
 from tfq_layers._keras import keras
 m = keras.models.load_model({path!r}, safe_mode=True)
-x = np.load({str(tmp_path / 'x.npy')!r})
-np.save({str(tmp_path / 'y2.npy')!r}, m.predict(x, verbose=0))
+x = np.load({str(tmp_path / "x.npy")!r})
+np.save({str(tmp_path / "y2.npy")!r}, m.predict(x, verbose=0))
 layer = m.get_layer("quantum")
 assert layer.differentiator["name"] == "parameter_shift", layer.differentiator
 assert [s.name for s in layer.input_symbols] == ["x0", "x1", "x2"]
@@ -74,6 +82,7 @@ def test_export_reloads_in_a_fresh_process_with_identical_outputs(tmp_path):
     model, x = _hybrid_model()
     export_dir = str(tmp_path / "export")
     import tensorflow as tf
+
     model.export(export_dir)
     # The export's own graph, served in this process: the fresh process must match it bit for bit.
     reloaded = tf.saved_model.load(export_dir)  # keep a reference: it owns the variables
@@ -86,10 +95,12 @@ def test_export_reloads_in_a_fresh_process_with_identical_outputs(tmp_path):
 def test_saved_model_reload_in_a_fresh_process(tmp_path):
     """tf.saved_model.save works in both Keras lanes."""
     import tensorflow as tf
+
     model, x = _hybrid_model()
     export_dir = str(tmp_path / "sm")
-    serve = tf.function(lambda t: model(t, training=False),
-                        input_signature=[tf.TensorSpec((None, 5), tf.float32)])
+    serve = tf.function(
+        lambda t: model(t, training=False), input_signature=[tf.TensorSpec((None, 5), tf.float32)]
+    )
     module = tf.Module()
     module.model = model
     module.serve = serve
@@ -122,7 +133,9 @@ def test_tampered_configs_are_refused_without_running_code(tmp_path):
     text = serialization.dumps(cirq.Circuit(cirq.rx(sympy.atan(x)).on(q)))
     marker = tmp_path / "pwned"
     # 1. a function name outside the allow-list (would be code if looked up or evaluated)
-    bad = _tampered(text, '"name":"atan"', '"name":"__import__(\'os\').system(\'touch %s\')"' % marker)
+    bad = _tampered(
+        text, '"name":"atan"', "\"name\":\"__import__('os').system('touch %s')\"" % marker
+    )
     with pytest.raises(SerializationError, match="allow-list"):
         serialization.loads(bad)
     # 2. a type outside the allow-list
@@ -151,8 +164,9 @@ def test_corrupt_keras_file_is_rejected(tmp_path):
         for item in src.infolist():
             payload = src.read(item.filename)
             if item.filename == "config.json":
-                payload = payload.replace(b'\\"cirq_type\\":\\"Circuit\\"',
-                                          b'\\"cirq_type\\":\\"pandas.MultiIndex\\"')
+                payload = payload.replace(
+                    b'\\"cirq_type\\":\\"Circuit\\"', b'\\"cirq_type\\":\\"pandas.MultiIndex\\"'
+                )
                 assert b"pandas.MultiIndex" in payload
             dst.writestr(item, payload)
     with pytest.raises(Exception, match="does not load"):
@@ -166,13 +180,15 @@ def test_weights_load_by_symbol_name_not_position(tmp_path):
     another order gets the same values; one whose symbols differ is refused with the list."""
     q = cirq.GridQubit.rect(1, 2)
     x, a, b, c = sympy.symbols("x a b c")
-    circuit = cirq.Circuit(cirq.rx(x)(q[0]), cirq.ry(a)(q[0]), cirq.rz(b)(q[1]),
-                           cirq.CNOT(*q), cirq.ry(2 * b)(q[1]))
+    circuit = cirq.Circuit(
+        cirq.rx(x)(q[0]), cirq.ry(a)(q[0]), cirq.rz(b)(q[1]), cirq.CNOT(*q), cirq.ry(2 * b)(q[1])
+    )
 
     def model(weight_symbols=None, circ=circuit):
         i = keras.Input((1,))
-        return keras.Model(i, PQC(circ, [cirq.Z(q[1])], input_symbols=["x"],
-                                  weight_symbols=weight_symbols)(i))
+        return keras.Model(
+            i, PQC(circ, [cirq.Z(q[1])], input_symbols=["x"], weight_symbols=weight_symbols)(i)
+        )
 
     f = np.array([[0.3], [-1.0]], np.float32)
     m = model(["a", "b"])

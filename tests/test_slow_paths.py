@@ -17,7 +17,7 @@ def _reference_probabilities(model):
     ham = model.hamiltonian().numpy()
     rho = np.diag(scipy.linalg.expm(-(ham - np.eye(len(ham)) * np.linalg.eigvalsh(ham)[0])))
     rho = rho / rho.sum()
-    return rho.reshape(2 ** model.n_visible, -1).sum(axis=1)
+    return rho.reshape(2**model.n_visible, -1).sum(axis=1)
 
 
 def test_large_qbm_eager_lapack_path_matches_expm_and_the_graph_path():
@@ -25,7 +25,7 @@ def test_large_qbm_eager_lapack_path_matches_expm_and_the_graph_path():
     model = QuantumBoltzmannMachine(6, n_hidden=2, seed=4, init_scale=0.5)
     model.build()
     eager = model.probabilities().numpy()
-    graph = tf.function(model.probabilities)().numpy()           # tf.linalg.eigh
+    graph = tf.function(model.probabilities)().numpy()  # tf.linalg.eigh
     np.testing.assert_allclose(eager, _reference_probabilities(model), rtol=1e-10, atol=1e-13)
     np.testing.assert_allclose(eager, graph, rtol=1e-10, atol=1e-13)
 
@@ -33,6 +33,7 @@ def test_large_qbm_eager_lapack_path_matches_expm_and_the_graph_path():
 
     def loss():
         return -tf.reduce_sum(target * tf.math.log(model.probabilities()))
+
     with tf.GradientTape() as tape:
         value = loss()
     eager_grads = tape.gradient(value, model.trainable_variables)
@@ -42,6 +43,7 @@ def test_large_qbm_eager_lapack_path_matches_expm_and_the_graph_path():
         with tf.GradientTape() as tape:
             value = loss()
         return tape.gradient(value, model.trainable_variables)
+
     for a, b in zip(eager_grads, graph_grads()):
         np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-8, atol=1e-12)
 
@@ -64,8 +66,9 @@ def test_long_circuits_check_compile_and_round_trip():
     print every gate while checking it: 5.9 s for 20,000 moments; timings live in benchmarks)."""
     q = cirq.LineQubit.range(2)
     x, w = sympy.symbols("x w")
-    circuit = cirq.Circuit([cirq.rx(x).on(q[0])] +
-                           [cirq.Moment([cirq.ry(w).on(q[i % 2])]) for i in range(5000)])
+    circuit = cirq.Circuit(
+        [cirq.rx(x).on(q[0])] + [cirq.Moment([cirq.ry(w).on(q[i % 2])]) for i in range(5000)]
+    )
     program = Program(circuit, cirq.Z(q[0]), input_symbols=["x"], gate_set=None)
     ParameterMap(program)
     assert serialization.loads(serialization.dumps(circuit)) == circuit

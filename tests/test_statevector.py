@@ -19,7 +19,11 @@ NAMES = [s.name for s in SYMS]
 
 def _ref_state(circuit, names, values, qubits):
     res = cirq.ParamResolver({n: float(v) for n, v in zip(names, values)})
-    return cirq.Simulator(dtype=np.complex128).simulate(circuit, res, qubit_order=qubits).final_state_vector
+    return (
+        cirq.Simulator(dtype=np.complex128)
+        .simulate(circuit, res, qubit_order=qubits)
+        .final_state_vector
+    )
 
 
 def _ref_expectations(circuit, names, values, qubits, observables):
@@ -53,10 +57,14 @@ def _gate_zoo(rng):
         lambda a, b, c: cirq.XXPowGate(exponent=s(), global_shift=sh()).on(a, b),
         lambda a, b, c: cirq.YYPowGate(exponent=s()).on(a, b),
         lambda a, b, c: cirq.ZZPowGate(exponent=s()).on(a, b),
-        lambda a, b, c: cirq.PhasedXPowGate(phase_exponent=s(), exponent=s(), global_shift=sh()).on(a),
+        lambda a, b, c: cirq.PhasedXPowGate(phase_exponent=s(), exponent=s(), global_shift=sh()).on(
+            a
+        ),
         lambda a, b, c: cirq.PhasedISwapPowGate(phase_exponent=s(), exponent=s()).on(a, b),
         lambda a, b, c: cirq.FSimGate(theta=s(), phi=s()).on(a, b),
-        lambda a, b, c: cirq.PhasedXZGate(x_exponent=s(), z_exponent=s(), axis_phase_exponent=s()).on(a),
+        lambda a, b, c: cirq.PhasedXZGate(
+            x_exponent=s(), z_exponent=s(), axis_phase_exponent=s()
+        ).on(a),
         lambda a, b, c: cirq.CCXPowGate(exponent=s()).on(a, b, c),
         lambda a, b, c: cirq.CCZPowGate(exponent=s()).on(a, b, c),
         lambda a, b, c: cirq.rx(s()).on(a).controlled_by(b, control_values=[0]),
@@ -74,7 +82,9 @@ def _gate_zoo(rng):
         lambda a, b, c: cirq.T(a),
         lambda a, b, c: cirq.H(a),
         lambda a, b, c: cirq.Y(a),
-        lambda a, b, c: cirq.PhasedXZGate(x_exponent=0.3, z_exponent=-0.2, axis_phase_exponent=0.7).on(a),
+        lambda a, b, c: cirq.PhasedXZGate(
+            x_exponent=0.3, z_exponent=-0.2, axis_phase_exponent=0.7
+        ).on(a),
         lambda a, b, c: cirq.X(a).controlled_by(b, c, control_values=[1, 0]),
         lambda a, b, c: cirq.global_phase_operation(np.exp(0.3j)),
     ]
@@ -91,11 +101,15 @@ def _random_circuit(rng, n_ops=40, qubits=Q):
     return cirq.Circuit(ops)
 
 
-@pytest.mark.parametrize("fusion,gradient", [(1, "autodiff"), (2, "adjoint"), (3, "autodiff"), (4, "adjoint")])
+@pytest.mark.parametrize(
+    "fusion,gradient", [(1, "autodiff"), (2, "adjoint"), (3, "autodiff"), (4, "adjoint")]
+)
 def test_random_circuits_state_matches_cirq(fusion, gradient):
     rng = np.random.default_rng(fusion)
     circuit = _random_circuit(rng)
-    sim = StatevectorSimulator(circuit, NAMES, Q, fusion_qubits=fusion, gradient=gradient, jit_compile=False)
+    sim = StatevectorSimulator(
+        circuit, NAMES, Q, fusion_qubits=fusion, gradient=gradient, jit_compile=False
+    )
     values = rng.uniform(-2, 2, size=(3, len(NAMES)))
     got = sim.state(values.astype(np.float32)).numpy()
     assert got.shape == (3, 16) and got.dtype == np.complex64
@@ -127,8 +141,13 @@ def test_register_order_idle_qubits_and_terminal_measurements():
     q = cirq.GridQubit.rect(1, 3)
     extra = cirq.GridQubit(5, 5)
     a = sympy.Symbol("a")
-    circuit = cirq.Circuit(cirq.rx(a).on(q[2]), cirq.CNOT(q[2], q[0]), cirq.H(q[1]),
-                           cirq.measure(q[0], key="m"), cirq.measure(q[1], q[2], key="n"))
+    circuit = cirq.Circuit(
+        cirq.rx(a).on(q[2]),
+        cirq.CNOT(q[2], q[0]),
+        cirq.H(q[1]),
+        cirq.measure(q[0], key="m"),
+        cirq.measure(q[1], q[2], key="n"),
+    )
     order = [q[2], extra, q[0], q[1]]  # non-sorted register with an idle qubit
     sim = StatevectorSimulator(circuit, ["a"], order, jit_compile=False)
     assert sim.n_qubits == 4
@@ -175,10 +194,15 @@ def _fd_gradient(circuit, names, values, qubits, obs, weights, eps=1e-4):
 def test_gradients_match_finite_differences(gradient, fusion):
     rng = np.random.default_rng(5)
     circuit = _random_circuit(rng, n_ops=40)
-    obs = [cirq.Z(Q[0]) + 0.5 * cirq.X(Q[1]) * cirq.X(Q[2]), cirq.Y(Q[3]) - cirq.Z(Q[1]) * cirq.Y(Q[0])]
+    obs = [
+        cirq.Z(Q[0]) + 0.5 * cirq.X(Q[1]) * cirq.X(Q[2]),
+        cirq.Y(Q[3]) - cirq.Z(Q[1]) * cirq.Y(Q[0]),
+    ]
     weights = np.array([1.0, -0.7])
     values = rng.uniform(-2, 2, size=(2, len(NAMES)))
-    sim = StatevectorSimulator(circuit, NAMES, Q, gradient=gradient, fusion_qubits=fusion, jit_compile=False)
+    sim = StatevectorSimulator(
+        circuit, NAMES, Q, gradient=gradient, fusion_qubits=fusion, jit_compile=False
+    )
     v = tf.constant(values.astype(np.float32))
     with tf.GradientTape() as tape:
         tape.watch(v)
@@ -188,9 +212,16 @@ def test_gradients_match_finite_differences(gradient, fusion):
     np.testing.assert_allclose(got, ref, atol=2e-4)
 
 
-@pytest.mark.parametrize("gradient,jit,large", [("autodiff", False, False), ("adjoint", False, False),
-                                                ("autodiff", True, False), ("autodiff", False, True),
-                                                ("adjoint", False, True)])
+@pytest.mark.parametrize(
+    "gradient,jit,large",
+    [
+        ("autodiff", False, False),
+        ("adjoint", False, False),
+        ("autodiff", True, False),
+        ("autodiff", False, True),
+        ("adjoint", False, True),
+    ],
+)
 def test_shared_symbols_match_cirq_and_finite_differences(gradient, jit, large, monkeypatch):
     """Symbols shared by the whole batch (a layer's weights) passed once as shared_values: states
     match Cirq, and the gradient of a shared value is the batch sum of per-example derivatives.
@@ -205,15 +236,29 @@ def test_shared_symbols_match_cirq_and_finite_differences(gradient, jit, large, 
     circuit = _random_circuit(rng, n_ops=40)
     # an encoding layer first, so the product-state prefix mixes batched and shared symbols (on
     # Q[3] a chain too long to merge into one factor: applied factor by factor)
-    enc = cirq.Circuit([cirq.rx(SYMS[0]).on(Q[0]), cirq.ry(SYMS[5]).on(Q[0]), cirq.H(Q[1]),
-                        cirq.rz(SYMS[6]).on(Q[2]), cirq.ry(SYMS[1]).on(Q[3]), cirq.rz(SYMS[4]).on(Q[3]),
-                        cirq.rx(SYMS[2]).on(Q[3]), cirq.ry(SYMS[3]).on(Q[3]), cirq.rz(SYMS[7]).on(Q[3])])
+    enc = cirq.Circuit(
+        [
+            cirq.rx(SYMS[0]).on(Q[0]),
+            cirq.ry(SYMS[5]).on(Q[0]),
+            cirq.H(Q[1]),
+            cirq.rz(SYMS[6]).on(Q[2]),
+            cirq.ry(SYMS[1]).on(Q[3]),
+            cirq.rz(SYMS[4]).on(Q[3]),
+            cirq.rx(SYMS[2]).on(Q[3]),
+            cirq.ry(SYMS[3]).on(Q[3]),
+            cirq.rz(SYMS[7]).on(Q[3]),
+        ]
+    )
     circuit = enc + circuit
     batched, shared = NAMES[:3], NAMES[3:]
-    obs = [cirq.Z(Q[0]) + 0.5 * cirq.X(Q[1]) * cirq.X(Q[2]), cirq.Y(Q[3]) - cirq.Z(Q[1]) * cirq.Y(Q[0])]
+    obs = [
+        cirq.Z(Q[0]) + 0.5 * cirq.X(Q[1]) * cirq.X(Q[2]),
+        cirq.Y(Q[3]) - cirq.Z(Q[1]) * cirq.Y(Q[0]),
+    ]
     weights = np.array([1.0, -0.7])
-    sim = StatevectorSimulator(circuit, batched, Q, shared_symbols=shared, gradient=gradient,
-                               jit_compile=jit)
+    sim = StatevectorSimulator(
+        circuit, batched, Q, shared_symbols=shared, gradient=gradient, jit_compile=jit
+    )
     assert any(key[2] for key in sim.parameter_blocks), "no block was recognised as shared"
     if not large:
         assert max(len(item) for kind, item in sim.prefix if kind == "param") > 1
@@ -226,7 +271,9 @@ def test_shared_symbols_match_cirq_and_finite_differences(gradient, jit, large, 
     tb, ts = tf.constant(vb.astype(np.float32)), tf.constant(vs.astype(np.float32))
     with tf.GradientTape() as tape:
         tape.watch([tb, ts])
-        loss = tf.reduce_sum(sim.expectation(tb, obs, shared_values=ts) * weights.astype(np.float32))
+        loss = tf.reduce_sum(
+            sim.expectation(tb, obs, shared_values=ts) * weights.astype(np.float32)
+        )
     gb, gs = tape.gradient(loss, [tb, ts])
     ref = _fd_gradient(circuit, NAMES, full, Q, obs, weights)
     np.testing.assert_allclose(gb.numpy(), ref[:, :3], atol=2e-4)
@@ -245,9 +292,16 @@ def test_product_state_prefix_is_used_and_exact(jit):
     a, b = sympy.symbols("a b")
     q = cirq.LineQubit.range(4)
     long_chain = [cirq.rx(a), cirq.ry(b), cirq.rz(a), cirq.rx(b), cirq.ry(a), cirq.rz(b)]
-    circuit = cirq.Circuit(cirq.rx(a).on(q[0]), cirq.H(q[1]), cirq.ry(b).on(q[0]), cirq.T(q[1]),
-                           [g.on(q[3]) for g in long_chain],
-                           cirq.CNOT(q[0], q[2]), cirq.rz(a).on(q[0]), cirq.CZ(q[1], q[3]))
+    circuit = cirq.Circuit(
+        cirq.rx(a).on(q[0]),
+        cirq.H(q[1]),
+        cirq.ry(b).on(q[0]),
+        cirq.T(q[1]),
+        [g.on(q[3]) for g in long_chain],
+        cirq.CNOT(q[0], q[2]),
+        cirq.rz(a).on(q[0]),
+        cirq.CZ(q[1], q[3]),
+    )
     sim = StatevectorSimulator(circuit, ["a"], shared_symbols=["b"], jit_compile=jit)
     # q0 by symbols; q1, q2 constant; q3 by symbols, a chain too long to merge into one factor
     assert [g[0] for g in sim.prefix] == ["param", "const", "param"]
@@ -286,8 +340,13 @@ def test_sparse_symbol_gather_path_matches_dense(monkeypatch):
 def test_hessian_with_autodiff_matches_finite_differences(jit):
     a, b = sympy.symbols("a b")
     q = cirq.LineQubit.range(2)
-    circuit = cirq.Circuit(cirq.rx(a).on(q[0]), cirq.ry(b).on(q[1]), cirq.CNOT(*q),
-                           cirq.FSimGate(theta=a, phi=b).on(*q), cirq.rz(b).on(q[0]))
+    circuit = cirq.Circuit(
+        cirq.rx(a).on(q[0]),
+        cirq.ry(b).on(q[1]),
+        cirq.CNOT(*q),
+        cirq.FSimGate(theta=a, phi=b).on(*q),
+        cirq.rz(b).on(q[0]),
+    )
     obs = [cirq.X(q[0]) * cirq.Z(q[1]) + cirq.Y(q[1])]
     sim = StatevectorSimulator(circuit, ["a", "b"], gradient="autodiff", jit_compile=jit)
     x0 = np.array([0.4, -1.1])
@@ -308,7 +367,9 @@ def test_hessian_with_autodiff_matches_finite_differences(jit):
     for i in range(2):
         for j in range(2):
             ei, ej = np.eye(2)[i] * eps, np.eye(2)[j] * eps
-            ref[i, j] = (f(x0 + ei + ej) - f(x0 + ei - ej) - f(x0 - ei + ej) + f(x0 - ei - ej)) / (4 * eps**2)
+            ref[i, j] = (f(x0 + ei + ej) - f(x0 + ei - ej) - f(x0 - ei + ej) + f(x0 - ei - ej)) / (
+                4 * eps**2
+            )
     np.testing.assert_allclose(hess, ref, atol=2e-3)
 
 
@@ -319,7 +380,9 @@ def test_jit_compile_matches_eager_forward_and_gradient():
     values = tf.constant(rng.uniform(-2, 2, size=(3, len(NAMES))).astype(np.float32))
     results = {}
     for jit, grad in [(False, "autodiff"), (True, "autodiff"), (True, "adjoint")]:
-        sim = StatevectorSimulator(circuit, NAMES, Q, jit_compile=jit, gradient=grad, fusion_qubits=2)
+        sim = StatevectorSimulator(
+            circuit, NAMES, Q, jit_compile=jit, gradient=grad, fusion_qubits=2
+        )
 
         @tf.function(jit_compile=True)  # the simulator also works inside a user's XLA function
         def run(v, sim=sim):
@@ -365,8 +428,14 @@ def test_noise_channels_trajectories_match_density_matrix():
     probs = sim.probabilities(values.astype(np.float32), seed=99).numpy()
     for i, v in enumerate(values):
         res = cirq.ParamResolver({"a": v[0], "b": v[1]})
-        rho = cirq.DensityMatrixSimulator(dtype=np.complex128).simulate(circuit, res, qubit_order=q).final_density_matrix
-        ref = np.array([o.expectation_from_density_matrix(rho, {q[0]: 0, q[1]: 1}).real for o in obs])
+        rho = (
+            cirq.DensityMatrixSimulator(dtype=np.complex128)
+            .simulate(circuit, res, qubit_order=q)
+            .final_density_matrix
+        )
+        ref = np.array(
+            [o.expectation_from_density_matrix(rho, {q[0]: 0, q[1]: 1}).real for o in obs]
+        )
         # each estimate is a mean of T values in [-1, 1]: 5 standard errors at most
         assert np.all(np.abs(got[i] - ref) < 5.0 / np.sqrt(T)), (got[i], ref)
         np.testing.assert_allclose(probs[i], np.real(np.diag(rho)), atol=5 * 0.5 / np.sqrt(T))
@@ -380,7 +449,9 @@ def test_sampling_frequencies_match_probabilities():
 
     a = sympy.Symbol("a")
     q = cirq.LineQubit.range(3)
-    circuit = cirq.Circuit(cirq.H(q[0]), cirq.ry(a).on(q[1]), cirq.CNOT(q[0], q[2]), cirq.rx(0.7).on(q[2]))
+    circuit = cirq.Circuit(
+        cirq.H(q[0]), cirq.ry(a).on(q[1]), cirq.CNOT(q[0], q[2]), cirq.rx(0.7).on(q[2])
+    )
     sim = StatevectorSimulator(circuit, ["a"], jit_compile=False)
     values = np.array([[0.3], [2.1]], np.float32)
     reps = 4000
@@ -399,11 +470,17 @@ def test_sampling_frequencies_match_probabilities():
 
 def test_noisy_sampling_matches_density_matrix():
     q = cirq.LineQubit.range(2)
-    circuit = cirq.Circuit(cirq.H(q[0]), cirq.CNOT(*q), cirq.amplitude_damp(0.4).on(q[0]), cirq.bit_flip(0.2).on(q[1]))
+    circuit = cirq.Circuit(
+        cirq.H(q[0]), cirq.CNOT(*q), cirq.amplitude_damp(0.4).on(q[0]), cirq.bit_flip(0.2).on(q[1])
+    )
     sim = StatevectorSimulator(circuit, [], trajectories=3000, jit_compile=False)
     reps = 3000
     bits = sim.sample(np.zeros((1, 0), np.float32), reps, seed=3).numpy()[0]
-    rho = cirq.DensityMatrixSimulator(dtype=np.complex128).simulate(circuit, qubit_order=q).final_density_matrix
+    rho = (
+        cirq.DensityMatrixSimulator(dtype=np.complex128)
+        .simulate(circuit, qubit_order=q)
+        .final_density_matrix
+    )
     p = np.real(np.diag(rho))
     freq = np.bincount(bits @ np.array([2, 1]), minlength=4) / reps
     np.testing.assert_allclose(freq, p, atol=5 * 0.5 / np.sqrt(reps))
@@ -484,13 +561,23 @@ def test_savedmodel_export_without_tfq(tmp_path):
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}
     path = str(tmp_path / "sm")
-    out = subprocess.run([sys.executable, "-c", _NO_TFQ_SCRIPT, root, path], capture_output=True, text=True,
-                         timeout=300, env=env)
+    out = subprocess.run(
+        [sys.executable, "-c", _NO_TFQ_SCRIPT, root, path],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=env,
+    )
     assert out.returncode == 0, out.stderr[-3000:]
     assert "TFQ_LOADED False" in out.stdout
     assert b"Tfq" not in open(os.path.join(path, "saved_model.pb"), "rb").read()
-    out = subprocess.run([sys.executable, "-c", _LOAD_SCRIPT, path], capture_output=True, text=True,
-                         timeout=300, env=env)
+    out = subprocess.run(
+        [sys.executable, "-c", _LOAD_SCRIPT, path],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=env,
+    )
     assert out.returncode == 0, out.stderr[-3000:]
     err = float(out.stdout.strip().splitlines()[-1].split()[-1])
     assert err < 1e-6
@@ -550,5 +637,7 @@ def test_memory_estimate():
     state = 32 * 2**16 * 8
     assert estimate_memory_bytes(16, 32, gradient="none") == 3 * state
     assert estimate_memory_bytes(16, 32, n_steps=20) == 25 * state
-    assert estimate_memory_bytes(16, 32, gradient="adjoint") < estimate_memory_bytes(16, 32, n_steps=20)
+    assert estimate_memory_bytes(16, 32, gradient="adjoint") < estimate_memory_bytes(
+        16, 32, n_steps=20
+    )
     assert estimate_memory_bytes(17, 32) > estimate_memory_bytes(16, 32)

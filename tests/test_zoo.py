@@ -4,6 +4,7 @@ The full recipes (the numbers in models/README.md) are not run here; see ``pytho
 Model outputs are checked against Cirq's simulator on the recipes' own circuits, and data sets
 against independent recomputations.
 """
+
 import os
 import socket
 
@@ -21,8 +22,10 @@ from tfq_layers.circuits import cluster_state_circuit, qnn
 @pytest.fixture
 def offline(monkeypatch):
     """Any attempt to open a network connection fails the test (data must ship or be generated)."""
+
     def refuse(*args, **kwargs):
         raise AssertionError(f"network access attempted: {args!r}")
+
     monkeypatch.setattr(socket.socket, "connect", refuse)
     monkeypatch.setattr(socket, "create_connection", refuse)
 
@@ -42,29 +45,34 @@ def _assert_loss_falls(model, x, y, steps):
 
 
 def _state(circuit, qubits):
-    return cirq.Simulator(dtype=np.complex128).simulate(
-        circuit + cirq.Circuit(cirq.I.on_each(*qubits)), qubit_order=qubits).final_state_vector
+    return (
+        cirq.Simulator(dtype=np.complex128)
+        .simulate(circuit + cirq.Circuit(cirq.I.on_each(*qubits)), qubit_order=qubits)
+        .final_state_vector
+    )
 
 
 # --- hybrid_classifier (make demo) -----------------------------------------------------------
 def test_hybrid_classifier_data_is_standardized_on_train_only(offline):
     from sklearn.datasets import load_breast_cancer
+
     d = hybrid_classifier.load_data(seed=0)
     assert d["x_train"].shape == (455, 30) and d["x_test"].shape == (114, 30)
     np.testing.assert_allclose(d["x_train"].mean(0), 0.0, atol=1e-5)
     np.testing.assert_allclose(d["x_train"].std(0), 1.0, atol=1e-4)
-    assert np.abs(d["x_test"].mean(0)).max() > 1e-3        # test split NOT re-standardized
+    assert np.abs(d["x_test"].mean(0)).max() > 1e-3  # test split NOT re-standardized
     assert set(np.unique(d["y_train"])) == {0, 1}
     assert len(d["y_train"]) + len(d["y_test"]) == len(load_breast_cancer().target)
 
 
 def test_hybrid_classifier_quick_demo_trains_exports_and_reloads(tmp_path, capsys, offline):
     export = str(tmp_path / "export")
-    result = hybrid_classifier.main(["--quick", "--demo", "--export", export,
-                                     "--plots", str(tmp_path)])
+    result = hybrid_classifier.main(
+        ["--quick", "--demo", "--export", export, "--plots", str(tmp_path)]
+    )
     out = capsys.readouterr().out.strip().splitlines()
     assert out[-1] == f"test accuracy: {result.value:.3f}"
-    assert "max |diff| = 0.00e+00 (identical)" in "\n".join(out)   # fresh process == export
+    assert "max |diff| = 0.00e+00 (identical)" in "\n".join(out)  # fresh process == export
     loss = result.history.history["loss"]
     assert loss[-1] < loss[0]
     assert (result.quantum_params, result.classical_params) == (16, 129)
@@ -74,8 +82,9 @@ def test_hybrid_classifier_quick_demo_trains_exports_and_reloads(tmp_path, capsy
     model = result.history.model
     x = hybrid_classifier.load_data(seed=0, quick=True)["x_test"]
     reloaded = keras.models.load_model(os.path.join(export, _common.KERAS_FILE), safe_mode=True)
-    np.testing.assert_allclose(reloaded.predict(x, verbose=0), model.predict(x, verbose=0),
-                               atol=1e-6)
+    np.testing.assert_allclose(
+        reloaded.predict(x, verbose=0), model.predict(x, verbose=0), atol=1e-6
+    )
 
 
 def test_hybrid_classifier_quantum_layer_matches_cirq():
@@ -95,7 +104,7 @@ def test_iris_data_and_quick_training(offline):
     assert d["x_train"].shape == (105, 4) and d["x_test"].shape == (45, 4)
     np.testing.assert_allclose(d["x_train"].min(0), 0.0, atol=1e-6)
     np.testing.assert_allclose(d["x_train"].max(0), np.pi, atol=1e-5)
-    assert np.bincount(d["y_test"]).tolist() == [15, 15, 15]       # stratified
+    assert np.bincount(d["y_test"]).tolist() == [15, 15, 15]  # stratified
     keras.utils.set_random_seed(0)
     model = iris.build_model(layers=2)
     assert model.get_layer("quantum").circuit_weights.shape == (24,)
@@ -109,7 +118,7 @@ def test_reuploading_data_labels_are_the_circle(offline):
     for x, y in ((d["x_train"], d["y_train"]), (d["x_test"], d["y_test"])):
         assert x.min() >= -1 and x.max() <= 1
         np.testing.assert_array_equal(y, (x[:, 0] ** 2 + x[:, 1] ** 2 < 2 / np.pi).astype(int))
-    assert 0.4 < d["y_train"].mean() < 0.6                        # the radius halves the square
+    assert 0.4 < d["y_train"].mean() < 0.6  # the radius halves the square
 
 
 def test_reuploading_expressions_match_cirq_and_training_lowers_loss(tmp_path, offline):
@@ -127,8 +136,13 @@ def test_reuploading_expressions_match_cirq_and_training_lowers_loss(tmp_path, o
             for qi in range(2):
                 w = [vals[f"w_{lay}_{qi}_{k}"] for k in range(2)]
                 b = [vals[f"b_{lay}_{qi}_{k}"] for k in range(3)]
-                c.append([cirq.ry(w[0] * point[0] + b[0]).on(q[qi]),
-                          cirq.rz(w[1] * point[1] + b[1]).on(q[qi]), cirq.ry(b[2]).on(q[qi])])
+                c.append(
+                    [
+                        cirq.ry(w[0] * point[0] + b[0]).on(q[qi]),
+                        cirq.rz(w[1] * point[1] + b[1]).on(q[qi]),
+                        cirq.ry(b[2]).on(q[qi]),
+                    ]
+                )
             c.append(cirq.CZ(*q))
         ops.append(reference.expectations(c, [cirq.Z(q[0]), cirq.Z(q[1])], {}))
     np.testing.assert_allclose(layer(x).numpy(), np.array(ops), atol=1e-5)
@@ -140,8 +154,8 @@ def test_reuploading_expressions_match_cirq_and_training_lowers_loss(tmp_path, o
 # --- digits_qnn --------------------------------------------------------------------------------
 def test_digits_downsample_and_contradictions():
     img = np.zeros((1, 8, 8))
-    img[0, :2, :2] = 16      # top-left 2x2 block full -> pixel (0, 0) = 1
-    img[0, 6, 6] = 8         # one of four pixels at half intensity -> 0.125
+    img[0, :2, :2] = 16  # top-left 2x2 block full -> pixel (0, 0) = 1
+    img[0, 6, 6] = 8  # one of four pixels at half intensity -> 0.125
     small = digits_qnn.downsample(img)[0]
     assert small[0, 0] == 1.0 and small[3, 3] == 0.125 and small.sum() == 1.125
     x = np.array([[1, 0], [1, 0], [0, 1], [0, 1], [1, 1]])
@@ -155,6 +169,7 @@ def test_digits_downsample_and_contradictions():
 
 def test_digits_data_encoding_and_qnn_match_cirq(offline):
     from sklearn.datasets import load_digits
+
     d = digits_qnn.load_data(seed=0)
     n36 = int(np.isin(load_digits().target, (3, 6)).sum())
     assert d["n_train_before"] + len(d["y_test"]) == n36
@@ -172,9 +187,15 @@ def test_digits_data_encoding_and_qnn_match_cirq(offline):
     assert layer.circuit_weights.shape == (32,)
     out = model(d["circuits_test"][:2]).numpy().ravel()
     data = qnn.bits_to_circuits(d["bits_test"][:2], qubits)
-    expected = [reference.expectations(c + layer.circuit, [cirq.Z(digits_qnn.READOUT)],
-                                       layer.symbol_values(),
-                                       qubits=[digits_qnn.READOUT] + qubits)[0] for c in data]
+    expected = [
+        reference.expectations(
+            c + layer.circuit,
+            [cirq.Z(digits_qnn.READOUT)],
+            layer.symbol_values(),
+            qubits=[digits_qnn.READOUT] + qubits,
+        )[0]
+        for c in data
+    ]
     np.testing.assert_allclose(out, expected, atol=1e-5)
 
 
@@ -195,7 +216,7 @@ def test_qcnn_data_is_the_excited_cluster_state_with_a_rotation(offline):
     circuits, labels, thetas = qcnn.make_examples(12, rng)
     assert set(labels.tolist()) == {-1.0, 1.0}
     qubits = qcnn.QUBITS
-    cluster = cluster_state_circuit(qubits)   # independent of tfq.datasets
+    cluster = cluster_state_circuit(qubits)  # independent of tfq.datasets
     for c, y, theta in zip(circuits, labels, thetas):
         # the one rotated qubit is the last operation's qubit; the state must be rx(theta) there
         (k,) = list(c.all_operations())[-1].qubits
@@ -224,8 +245,9 @@ def test_readout_qnn_structure_and_errors():
     zero = cirq.resolve_parameters(circuit, {w: 0.0 for w in ws})
     for bits in ([0, 0, 0], [1, 0, 1]):
         c = qnn.bits_to_circuits([bits], data)[0] + zero
-        assert reference.expectations(c, [cirq.Z(readout)], {}, [readout] + data)[0] == \
-            pytest.approx(-1.0)
+        assert reference.expectations(c, [cirq.Z(readout)], {}, [readout] + data)[
+            0
+        ] == pytest.approx(-1.0)
     # XX weights zero, ZZ weights s_i: the readout |-> picks up the relative phase
     # phi = pi * sum_i z_i s_i (z_i = +1 for bit 0, -1 for bit 1), so <Z> = -cos(phi) after H.
     s = np.array([0.37, -0.21, 0.8])
@@ -236,8 +258,9 @@ def test_readout_qnn_structure_and_errors():
         bits = [(index >> (2 - i)) & 1 for i in range(3)]
         c = qnn.bits_to_circuits([bits], data)[0] + resolved
         phi = np.pi * np.sum((1 - 2 * np.array(bits)) * s)
-        assert reference.expectations(c, [cirq.Z(readout)], {}, [readout] + data)[0] == \
-            pytest.approx(-np.cos(phi), abs=1e-9)
+        assert reference.expectations(c, [cirq.Z(readout)], {}, [readout] + data)[
+            0
+        ] == pytest.approx(-np.cos(phi), abs=1e-9)
     with pytest.raises(ValueError, match="must not be one of the data_qubits"):
         qnn.readout_qnn(data, data[0])
     with pytest.raises(ValueError, match="'yz'"):
@@ -250,8 +273,9 @@ def test_readout_qnn_structure_and_errors():
 
 # --- zoo table -----------------------------------------------------------------------------------
 def test_zoo_table_and_cli_errors():
-    r = _common.Result("iris", "Iris", 4, 36, 15, 30, "test accuracy", 0.9555, 12.3,
-                       "python -m models.iris", {})
+    r = _common.Result(
+        "iris", "Iris", 4, 36, 15, 30, "test accuracy", 0.9555, 12.3, "python -m models.iris", {}
+    )
     assert r.line() == "test accuracy: 0.956"
     table = zoo.format_table([r]).splitlines()
     assert len(table) == 3 and table[2].count("|") == table[0].count("|")
@@ -269,9 +293,10 @@ def test_legacy_keras_lane_runs_a_recipe_and_exports(tmp_path):
         f"r = iris.main(['--quick', '--epochs', '1', '--export', {export!r}])\n"
         "import tf_keras, tfq_layers._keras as k\n"
         "assert k.LEGACY and isinstance(r.history.model, tf_keras.Model)\n",
-        env_extra={"TF_USE_LEGACY_KERAS": "1"})
+        env_extra={"TF_USE_LEGACY_KERAS": "1"},
+    )
     assert out.strip().splitlines()[-1].startswith("test accuracy: ")
     x = iris.load_data(seed=0, quick=True)["x_test"]
-    served, _ = _common.serve_export(export, x)   # this (Keras 3) process did not create it
+    served, _ = _common.serve_export(export, x)  # this (Keras 3) process did not create it
     assert served.shape == (len(x), 3)
-    np.testing.assert_allclose(served.sum(axis=1), 1.0, atol=1e-5)   # softmax rows
+    np.testing.assert_allclose(served.sum(axis=1), 1.0, atol=1e-5)  # softmax rows

@@ -14,6 +14,7 @@ With Keras 3 the import also installs :func:`tfq_layers.distribute.install_multi
 which does nothing unless a ``MultiWorkerMirroredStrategy`` spans several workers (opt out with
 ``TFQ_LAYERS_MULTI_WORKER_FIX=0``).
 """
+
 from tfq_layers._quiet import filtered_startup_stderr as _filtered_startup_stderr
 
 with _filtered_startup_stderr() as _filtering:
@@ -34,7 +35,20 @@ distribute.install_on_import()
 from tfq_layers._version import version as _version  # noqa: E402
 
 __version__ = _version()
-__all__ = ["PQC", "PQCProbabilities", "PQCSample", "PQCState", "PQCUnitary", "BornMachine",
-           "QuantumBoltzmannMachine", "GenerativeModel", "Program",
-           "CircuitError", "SerializationError", "circuits", "datasets", "metrics",
-           "__version__"]
+__all__ = [
+    "PQC",
+    "PQCProbabilities",
+    "PQCSample",
+    "PQCState",
+    "PQCUnitary",
+    "BornMachine",
+    "QuantumBoltzmannMachine",
+    "GenerativeModel",
+    "Program",
+    "CircuitError",
+    "SerializationError",
+    "circuits",
+    "datasets",
+    "metrics",
+    "__version__",
+]

@@ -4,6 +4,7 @@ TensorFlow 2.18 makes ``tf.keras`` Keras 3 unless ``TF_USE_LEGACY_KERAS`` is set
 is the legacy ``tf_keras`` package.  We follow exactly the same rule, so a layer from this package
 always belongs to the same Keras as the user's ``tf.keras`` model.
 """
+
 import os
 
 LEGACY = os.environ.get("TF_USE_LEGACY_KERAS", "").strip().lower() in ("1", "true", "yes")

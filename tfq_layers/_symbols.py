@@ -1,4 +1,5 @@
 """Symbol bookkeeping shared by circuit builders, layers and generators (no TensorFlow)."""
+
 import re
 
 import sympy
@@ -37,7 +38,8 @@ def as_symbols(symbols, what="symbols"):
         else:
             raise TypeError(
                 f"{what} must be sympy.Symbol objects or non-empty strings; got {s!r} "
-                f"of type {type(s).__name__}.")
+                f"of type {type(s).__name__}."
+            )
     names = [s.name for s in out]
     dups = sorted({n for n in names if names.count(n) > 1})
     if dups:
@@ -48,7 +50,10 @@ def as_symbols(symbols, what="symbols"):
 def symbol_grid(prefix, *shape):
     """Symbols ``prefix0, prefix1, ...`` (1-D) or ``prefix_i_j`` (n-D), in natural (row-major) order."""
     import itertools
+
     if len(shape) == 1:
         return [sympy.Symbol(f"{prefix}{i}") for i in range(shape[0])]
-    return [sympy.Symbol(prefix + "".join(f"_{i}" for i in idx))
-            for idx in itertools.product(*(range(n) for n in shape))]
+    return [
+        sympy.Symbol(prefix + "".join(f"_{i}" for i in idx))
+        for idx in itertools.product(*(range(n) for n in shape))
+    ]

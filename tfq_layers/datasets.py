@@ -16,6 +16,7 @@ Example:
     >>> float(p.sum())
     1.0
 """
+
 from __future__ import annotations
 
 import numbers
@@ -172,7 +173,9 @@ def index_to_bits(indices: ArrayLike, n: int) -> np.ndarray:
     n = check_n_bits(n, "n")
     idx = np.asarray(indices, dtype=np.int64)
     if idx.size and (idx.min() < 0 or idx.max() >= 2**n):
-        raise ValueError(f"indices must lie in [0, 2**{n}) = [0, {2**n}); received {idx.min()}..{idx.max()}.")
+        raise ValueError(
+            f"indices must lie in [0, 2**{n}) = [0, {2**n}); received {idx.min()}..{idx.max()}."
+        )
     shifts = np.arange(n - 1, -1, -1, dtype=np.int64)
     return ((idx[..., None] >> shifts) & 1).astype(np.int32)
 
@@ -364,8 +367,11 @@ def gaussian_mixture(
         raise ValueError(
             f"`centers` must lie in [0, 2**{n} - 1] = [0, {2**n - 1}]; received {centers.tolist()}."
         )
-    widths = np.broadcast_to(np.asarray(widths, dtype=np.float64), centers.shape).copy() \
-        if np.ndim(widths) == 0 else np.asarray(widths, dtype=np.float64)
+    widths = (
+        np.broadcast_to(np.asarray(widths, dtype=np.float64), centers.shape).copy()
+        if np.ndim(widths) == 0
+        else np.asarray(widths, dtype=np.float64)
+    )
     if widths.shape != centers.shape:
         raise ValueError(
             f"`widths` must be a number or have one entry per center ({centers.size}); "
@@ -381,7 +387,9 @@ def gaussian_mixture(
             f"`weights` must have one entry per center ({centers.size}); received {weights.tolist()}."
         )
     if np.any(~np.isfinite(weights)) or np.any(weights < 0) or weights.sum() <= 0:
-        raise ValueError(f"`weights` must be non-negative and not all 0; received {weights.tolist()}.")
+        raise ValueError(
+            f"`weights` must be non-negative and not all 0; received {weights.tolist()}."
+        )
     weights = weights / weights.sum()
     x = np.arange(2**n, dtype=np.float64)[:, None]
     dens = np.exp(-((x - centers) ** 2) / (2 * widths**2)) / widths  # each Gaussian normalized
@@ -429,7 +437,11 @@ def bernoulli_mixture(
     """
     n = check_n_bits(n_bits, "n_bits")
     if centers is None:
-        if isinstance(n_modes, bool) or not isinstance(n_modes, numbers.Integral) or not 1 <= n_modes <= 2**n:
+        if (
+            isinstance(n_modes, bool)
+            or not isinstance(n_modes, numbers.Integral)
+            or not 1 <= n_modes <= 2**n
+        ):
             raise ValueError(
                 f"Give `centers` or a number of modes `n_modes` in [1, 2**{n}]; received "
                 f"centers=None, n_modes={n_modes!r}."
@@ -444,12 +456,19 @@ def bernoulli_mixture(
         centers = validate_bitstrings(centers, n, name="centers")
     p = float(p)
     if not 0.5 < p <= 1.0:
-        raise ValueError(f"`p` (probability of keeping a centre's bit) must lie in (0.5, 1]; received {p!r}.")
+        raise ValueError(
+            f"`p` (probability of keeping a centre's bit) must lie in (0.5, 1]; received {p!r}."
+        )
     m = centers.shape[0]
     if weights is None:
         weights = np.full(m, 1.0 / m)
     weights = np.asarray(weights, dtype=np.float64).reshape(-1)
-    if weights.shape != (m,) or np.any(~np.isfinite(weights)) or np.any(weights < 0) or weights.sum() <= 0:
+    if (
+        weights.shape != (m,)
+        or np.any(~np.isfinite(weights))
+        or np.any(weights < 0)
+        or weights.sum() <= 0
+    ):
         raise ValueError(
             f"`weights` must be {m} non-negative numbers, not all 0; received {weights.tolist()}."
         )

@@ -11,6 +11,7 @@ three stages, so no layer repeats them:
 
 Data flows one way: circuit -> Program -> Engine(backend) -> layer.
 """
+
 from tfq_layers import backends
 from tfq_layers.errors import CircuitError
 from tfq_layers.expressions import ParameterMap
@@ -41,8 +42,16 @@ class Engine:
         request: the normalized backend request.
     """
 
-    def __init__(self, program_args, backend="auto", differentiator=None, sampled=False,
-                 trajectories=None, share_weights=True, noisy=False):
+    def __init__(
+        self,
+        program_args,
+        backend="auto",
+        differentiator=None,
+        sampled=False,
+        trajectories=None,
+        share_weights=True,
+        noisy=False,
+    ):
         self.request = backends.normalize_name(backend)
         self._args = dict(program_args)
         self.program = Program(gate_set=backends.gate_set(self.request), **self._args)
@@ -51,9 +60,13 @@ class Engine:
         if self.request == "statevector" and differentiator is not None:
             raise ValueError(
                 "differentiator applies to backend='tfq'; the statevector backend differentiates "
-                "exactly by TensorFlow autodiff. Drop differentiator or use backend='tfq'.")
-        self.differentiator = None if differentiator is None else backends.differentiator_spec(
-            differentiator, sampled or noisy)
+                "exactly by TensorFlow autodiff. Drop differentiator or use backend='tfq'."
+            )
+        self.differentiator = (
+            None
+            if differentiator is None
+            else backends.differentiator_spec(differentiator, sampled or noisy)
+        )
         self.sampled = sampled
         self.share_weights = share_weights
         self.trajectories = trajectories
@@ -67,9 +80,13 @@ class Engine:
     def choose(self, quantum_data=False):
         """The backend ``"auto"`` picks for this program (see ``backends.choose_backend``)."""
         return backends.choose_backend(
-            self.program.n_qubits, quantum_data=quantum_data, differentiator=self.differentiator,
-            repetitions=self.sampled, noisy=self.noisy,
-            n_circuits=len(self.program.circuits))
+            self.program.n_qubits,
+            quantum_data=quantum_data,
+            differentiator=self.differentiator,
+            repetitions=self.sampled,
+            noisy=self.noisy,
+            n_circuits=len(self.program.circuits),
+        )
 
     def bind(self, name=None, reason=""):
         """Build the backend ``name`` (default: the request, or ``choose()`` for ``"auto"``)."""
@@ -89,10 +106,15 @@ class Engine:
             batched, shared = self.values.split_names()
         else:
             batched, shared = list(self.program.placeholder_names), []
-        self.backend = backends.make_backend(name, self.program, batched, shared,
-                                             differentiator=self.differentiator,
-                                             trajectories=self.trajectories,
-                                             noisy=self.noisy)
+        self.backend = backends.make_backend(
+            name,
+            self.program,
+            batched,
+            shared,
+            differentiator=self.differentiator,
+            trajectories=self.trajectories,
+            noisy=self.noisy,
+        )
         return self.backend
 
     def parameters(self, features, weights, batch):
@@ -100,6 +122,7 @@ class Engine:
         if self.share_weights:
             return self.values.split(features, weights, batch)
         import tensorflow as tf
+
         return self.values(features, weights, batch), tf.zeros([0], tf.float32)
 
 

@@ -6,6 +6,7 @@ ops, so its SavedModel loads in a process that never imports ``tensorflow_quantu
 model without retraining (same circuits, same weights); :func:`export_portable` does that and
 exports.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -24,7 +25,8 @@ def _portable_clone(layer):
             raise ValueError(
                 f"layer {layer.name} samples expectations (repetitions="
                 f"{config['repetitions']}); a portable export serves exact expectation values, "
-                "so build the serving model without repetitions.")
+                "so build the serving model without repetitions."
+            )
         config.update(backend="statevector", differentiator=None)
         return PQC.from_config(config)
     return layer.__class__.from_config(layer.get_config())
@@ -71,6 +73,7 @@ def save_serving(model: Any, export_dir: str, input_signature: list | None = Non
         >>> tf.saved_model.load("serving_dir").serve(x)              # doctest: +SKIP
     """
     import tensorflow as tf
+
     with atomic_directory(export_dir) as tmp:
         if KERAS3:
             model.export(tmp, input_signature=input_signature, verbose=False)
@@ -80,8 +83,9 @@ def save_serving(model: Any, export_dir: str, input_signature: list | None = Non
             input_signature = [tf.TensorSpec(spec.shape, spec.dtype)]
         module = tf.Module()
         module.model = model
-        module.serve = tf.function(lambda x: model(x, training=False),
-                                   input_signature=input_signature)
+        module.serve = tf.function(
+            lambda x: model(x, training=False), input_signature=input_signature
+        )
         tf.saved_model.save(module, tmp)
 
 

@@ -4,6 +4,7 @@
 backend consumes.  Affine placeholders are one ``matmul``; the rest are built from the sympy tree
 node by node with TensorFlow ops (no ``lambdify``, no ``eval``), so gradients flow by autodiff.
 """
+
 import contextlib
 
 import cirq
@@ -14,10 +15,10 @@ import tensorflow as tf
 # Bounds on one gate-parameter expression, checked when a circuit is compiled and when a saved
 # one is loaded (see ``check_expression``): nothing a person writes comes near them, and beyond
 # them building or evaluating the expression could take unbounded time or memory.
-MAX_NODES = 5000         # sympy nodes in one expression
-MAX_DEPTH = 100          # nesting depth of one expression
-MAX_INTEGER = 2**53      # magnitude of any integer (numerator, denominator) in an expression
-MAX_EXPONENT = 1000      # magnitude of an integer exponent ``x**n``
+MAX_NODES = 5000  # sympy nodes in one expression
+MAX_DEPTH = 100  # nesting depth of one expression
+MAX_INTEGER = 2**53  # magnitude of any integer (numerator, denominator) in an expression
+MAX_EXPONENT = 1000  # magnitude of an integer exponent ``x**n``
 # Largest magnitude accepted for a constant: float32's maximum with headroom for the factors
 # (pi, 1/2) the simulators multiply an exponent by, so an accepted constant stays finite there.
 _FLOAT32_MAX = float(np.finfo(np.float32).max) / 16
@@ -27,14 +28,31 @@ _NON_FINITE_HINT = (
     "expression overflowed or left its domain (exp of a large number, log or sqrt of a negative "
     "one): rescale the features or rewrite it. If the circuit weights are NaN, training made "
     "them so: the loss was NaN, e.g. from NaN labels (check np.isnan(y).any()) or a too large "
-    "learning rate; keras.callbacks.TerminateOnNaN stops at the first NaN loss.")
+    "learning rate; keras.callbacks.TerminateOnNaN stops at the first NaN loss."
+)
 
 _UNARY = {
-    "sin": tf.sin, "cos": tf.cos, "tan": tf.tan, "asin": tf.asin, "acos": tf.acos,
-    "atan": tf.atan, "sinh": tf.sinh, "cosh": tf.cosh, "tanh": tf.tanh, "asinh": tf.asinh,
-    "acosh": tf.acosh, "atanh": tf.atanh, "exp": tf.exp, "log": tf.math.log, "Abs": tf.abs,
-    "sign": tf.sign, "erf": tf.math.erf, "floor": tf.floor, "ceiling": tf.math.ceil,
-    "sec": lambda x: 1.0 / tf.cos(x), "csc": lambda x: 1.0 / tf.sin(x),
+    "sin": tf.sin,
+    "cos": tf.cos,
+    "tan": tf.tan,
+    "asin": tf.asin,
+    "acos": tf.acos,
+    "atan": tf.atan,
+    "sinh": tf.sinh,
+    "cosh": tf.cosh,
+    "tanh": tf.tanh,
+    "asinh": tf.asinh,
+    "acosh": tf.acosh,
+    "atanh": tf.atanh,
+    "exp": tf.exp,
+    "log": tf.math.log,
+    "Abs": tf.abs,
+    "sign": tf.sign,
+    "erf": tf.math.erf,
+    "floor": tf.floor,
+    "ceiling": tf.math.ceil,
+    "sec": lambda x: 1.0 / tf.cos(x),
+    "csc": lambda x: 1.0 / tf.sin(x),
     "cot": lambda x: 1.0 / tf.tan(x),
 }
 
@@ -116,6 +134,7 @@ def in_xla():
     try:
         from tensorflow.python.framework import ops
         from tensorflow.python.ops import control_flow_util
+
         return bool(control_flow_util.GraphOrParentsInXlaContext(ops.get_default_graph()))
     except (ImportError, AttributeError):  # pragma: no cover - a TensorFlow without them
         return False
@@ -157,7 +176,7 @@ class ParameterMap:
         self._b = b.astype(np.float32)
         self._has_in = bool(np.any(a_in)) and program.n_inputs > 0
         self._has_w = bool(np.any(a_w)) and program.n_weights > 0
-        self._nonlinear = program.expressions[program.n_affine:]
+        self._nonlinear = program.expressions[program.n_affine :]
         # For `split`: which placeholders depend on the features (one value per example) and
         # which on the weights alone (one value for the whole batch).
         inputs = set(program.input_symbols)
@@ -179,8 +198,10 @@ class ParameterMap:
                         where.setdefault(name, f"{shown} in moment {i}")
                 if len(where) == len(by_name):
                     break
-            self._descriptions = {name: f"{_short(by_name[name])} of the gate "
-                                        f"{where.get(name, '?')}" for name in by_name}
+            self._descriptions = {
+                name: f"{_short(by_name[name])} of the gate {where.get(name, '?')}"
+                for name in by_name
+            }
         return self._descriptions
 
     def _checked(self, values, names, batched):
@@ -203,11 +224,13 @@ class ParameterMap:
             finite = finite.numpy()
             if not finite.all():
                 raise tf.errors.InvalidArgumentError(
-                    None, None, f"{messages[int(np.argmin(finite))]} {_NON_FINITE_HINT}")
+                    None, None, f"{messages[int(np.argmin(finite))]} {_NON_FINITE_HINT}"
+                )
             return values
         first_bad = tf.argmin(tf.cast(finite, tf.int32))
-        tf.debugging.Assert(tf.reduce_all(finite), [
-            tf.gather(tf.constant(messages), first_bad), _NON_FINITE_HINT])
+        tf.debugging.Assert(
+            tf.reduce_all(finite), [tf.gather(tf.constant(messages), first_bad), _NON_FINITE_HINT]
+        )
         return values
 
     def split_names(self):
@@ -223,7 +246,10 @@ class ParameterMap:
         pos = {sympy.srepr(e): j for j, e in enumerate(prog.expressions)}
         nl_b = [names[pos[sympy.srepr(e)]] for e in self._nl_batched]
         nl_s = [names[pos[sympy.srepr(e)]] for e in self._nl_shared]
-        return ([names[j] for j in self._aff_batched] + nl_b, [names[j] for j in self._aff_shared] + nl_s)
+        return (
+            [names[j] for j in self._aff_batched] + nl_b,
+            [names[j] for j in self._aff_shared] + nl_s,
+        )
 
     def split(self, features, weights, batch_size):
         """Placeholder values split into ``(batched (batch, n_batched), shared (n_shared,))``,
@@ -251,15 +277,31 @@ class ParameterMap:
         b_parts, s_parts = [], []
         if self._aff_batched:
             cols = self._aff_batched
-            b_parts.append(tf.matmul(features, tf.constant(self._a_in[:, cols])) + tf.gather(row, cols)[None, :])
+            b_parts.append(
+                tf.matmul(features, tf.constant(self._a_in[:, cols]))
+                + tf.gather(row, cols)[None, :]
+            )
         if self._nl_batched:
-            b_parts.append(tf.stack([tf.broadcast_to(to_tensorflow(e, tensors), tf.reshape(batch_size, [1]))
-                                     for e in self._nl_batched], axis=1))
+            b_parts.append(
+                tf.stack(
+                    [
+                        tf.broadcast_to(to_tensorflow(e, tensors), tf.reshape(batch_size, [1]))
+                        for e in self._nl_batched
+                    ],
+                    axis=1,
+                )
+            )
         if self._aff_shared:
             s_parts.append(tf.gather(row, self._aff_shared))
         if self._nl_shared:
-            s_parts.append(tf.stack([tf.cast(to_tensorflow(e, tensors), tf.float32) for e in self._nl_shared]))
-        batched = (tf.concat(b_parts, axis=1) if b_parts else tf.zeros(tf.stack([batch_size, 0]), tf.float32))
+            s_parts.append(
+                tf.stack([tf.cast(to_tensorflow(e, tensors), tf.float32) for e in self._nl_shared])
+            )
+        batched = (
+            tf.concat(b_parts, axis=1)
+            if b_parts
+            else tf.zeros(tf.stack([batch_size, 0]), tf.float32)
+        )
         shared = tf.concat(s_parts, axis=0) if s_parts else tf.zeros([0], tf.float32)
         batched_names, shared_names = self.split_names()
         batched = self._checked(batched, batched_names, True)
@@ -289,8 +331,10 @@ class ParameterMap:
         if prog.n_affine:
             row = tf.constant(self._b)[None, :]
             if self._has_w:
-                row = row + tf.linalg.matvec(tf.constant(self._a_w), weights,
-                                             transpose_a=True)[None, :]
+                row = (
+                    row
+                    + tf.linalg.matvec(tf.constant(self._a_w), weights, transpose_a=True)[None, :]
+                )
             if self._has_in:
                 parts.append(tf.matmul(features, tf.constant(self._a_in)) + row)
             else:
@@ -314,8 +358,10 @@ class ParameterMap:
 
 # -- checks of expressions and values --------------------------------------------------------
 
+
 def _circuit_error(message):
     from tfq_layers.program import CircuitError  # program imports this module; import late
+
     return CircuitError(message)
 
 
@@ -372,7 +418,8 @@ def check_expression(expr, where="a gate parameter"):
             raise _circuit_error(
                 f"{where}: the gate parameter {expr!r} is not finite in float32 (or beyond "
                 f"{_FLOAT32_MAX:.1e}). Gate angles must be finite; replace it (or the computation "
-                "that produced it).")
+                "that produced it)."
+            )
         return
     nodes = 0
     stack = [(expr, 1)]
@@ -383,31 +430,39 @@ def check_expression(expr, where="a gate parameter"):
             raise _circuit_error(
                 f"{where}: the expression has more than {MAX_NODES} nodes; a gate angle that large "
                 "is refused (it would take long to compile and evaluate). Simplify it, or make "
-                "part of it a trainable weight or an input feature.")
+                "part of it a trainable weight or an input feature."
+            )
         if depth > MAX_DEPTH:
             raise _circuit_error(
-                f"{where}: the expression is nested more than {MAX_DEPTH} levels deep; "
-                "simplify it.")
+                f"{where}: the expression is nested more than {MAX_DEPTH} levels deep; simplify it."
+            )
         if any(node is z for z in _NON_FINITE):
             raise _circuit_error(
                 f"{where}: the expression {_short(expr)} is not finite (it contains nan, oo or "
-                "zoo); gate angles must be finite. Remove the infinite or undefined term.")
+                "zoo); gate angles must be finite. Remove the infinite or undefined term."
+            )
         if isinstance(node, sympy.Rational):
             if max(abs(int(node.p)), abs(int(node.q))) > MAX_INTEGER:
                 raise _circuit_error(
                     f"{where}: the expression {_short(expr)} contains the number {_short(node)}, "
-                    f"larger than {MAX_INTEGER} (2**53); write it as a float.")
-        if isinstance(node, sympy.Pow) and node.args[1].is_Integer and \
-                abs(int(node.args[1])) > MAX_EXPONENT:
+                    f"larger than {MAX_INTEGER} (2**53); write it as a float."
+                )
+        if (
+            isinstance(node, sympy.Pow)
+            and node.args[1].is_Integer
+            and abs(int(node.args[1])) > MAX_EXPONENT
+        ):
             raise _circuit_error(
                 f"{where}: the expression {_short(expr)} has the power {_short(node)}, whose "
-                f"exponent exceeds {MAX_EXPONENT}; in float32 it is 0, 1 or overflows. Rewrite it.")
+                f"exponent exceeds {MAX_EXPONENT}; in float32 it is 0, 1 or overflows. Rewrite it."
+            )
         if isinstance(node, (sympy.Integer, sympy.Float)) or node is sympy.pi:
             if isinstance(node, sympy.Float) and not _is_finite32(float(node)):
                 raise _circuit_error(
                     f"{where}: the constant {_short(node)} in the expression {_short(expr)} is "
                     f"not finite in float32 (or beyond {_FLOAT32_MAX:.1e}); gate angles must be "
-                    "finite. Rewrite it.")
+                    "finite. Rewrite it."
+                )
             continue
         if node.is_number:
             value = _number_value(node)
@@ -415,7 +470,8 @@ def check_expression(expr, where="a gate parameter"):
                 raise _circuit_error(
                     f"{where}: the constant {_short(node)} in the expression {_short(expr)} is "
                     f"{value:g}, not finite in float32 (or beyond {_FLOAT32_MAX:.1e}); gate "
-                    "angles must be finite. Rewrite it.")
+                    "angles must be finite. Rewrite it."
+                )
             if not isinstance(node, (sympy.Number, sympy.NumberSymbol)):
                 stack.extend((a, depth + 1) for a in node.args)
             continue
@@ -423,8 +479,18 @@ def check_expression(expr, where="a gate parameter"):
 
 
 # Numeric gate attributes a constant angle can hide in (Cirq stores rx's angle as ``exponent``).
-_GATE_NUMBERS = ("exponent", "global_shift", "phase_exponent", "theta", "phi", "x_exponent",
-                 "z_exponent", "axis_phase_exponent", "p", "gamma")
+_GATE_NUMBERS = (
+    "exponent",
+    "global_shift",
+    "phase_exponent",
+    "theta",
+    "phi",
+    "x_exponent",
+    "z_exponent",
+    "axis_phase_exponent",
+    "p",
+    "gamma",
+)
 
 
 def check_program(program):
@@ -464,7 +530,8 @@ def check_program(program):
                 except TypeError:  # unhashable
                     pass
                 check_expression(
-                    value, lambda i=i, op=op, attr=attr: f"moment {i}, {_short(op)} ({attr})")
+                    value, lambda i=i, op=op, attr=attr: f"moment {i}, {_short(op)} ({attr})"
+                )
                 with contextlib.suppress(TypeError):
                     checked.add(value)
         if isinstance(gate, cirq.MatrixGate) and not np.all(np.isfinite(cirq.unitary(gate))):
@@ -529,5 +596,6 @@ def as_real_features(features, layer_name="the layer"):
         raise TypeError(
             f"{layer_name}: input features have the complex dtype {t.dtype.name}; gate angles are "
             "real, and casting would drop the imaginary part. Pass real features, e.g. "
-            "tf.math.real(x) and tf.math.imag(x) as separate columns, or np.abs(x).")
+            "tf.math.real(x) and tf.math.imag(x) as separate columns, or np.abs(x)."
+        )
     return tf.cast(t, tf.float32)

@@ -22,6 +22,7 @@ Example:
     >>> round(float(m.result()), 4)  # log(16 / 6)
     0.9808
 """
+
 import numbers
 
 import numpy as np
@@ -207,7 +208,9 @@ class PatternCoverage(_DistributionMetric):
                 f"threshold={threshold!r}, n_samples={n_samples!r}."
             )
         if n_samples is not None and (
-            isinstance(n_samples, bool) or not isinstance(n_samples, numbers.Integral) or n_samples < 1
+            isinstance(n_samples, bool)
+            or not isinstance(n_samples, numbers.Integral)
+            or n_samples < 1
         ):
             raise ValueError(f"`n_samples` must be a positive integer; received {n_samples!r}.")
         if n_samples is None:

@@ -12,6 +12,7 @@ every *affine* expression comes first: those are evaluated together as a single 
 which is all the work a plain ``c*symbol`` circuit ever needs.  Non-affine expressions (``atan(x)``,
 ``x0*x1``) are evaluated elementwise after it.
 """
+
 import logging
 from typing import Any, Optional, Sequence, Union
 
@@ -30,8 +31,17 @@ PLACEHOLDER_PREFIX = "_tfql_p"
 # Which gates a backend *accepts* is the backend's own rule (its ``gate_set``); this table only
 # says how to substitute placeholders.
 _EIGEN_BASES = (
-    cirq.XPowGate, cirq.YPowGate, cirq.ZPowGate, cirq.HPowGate, cirq.CZPowGate, cirq.CXPowGate,
-    cirq.SwapPowGate, cirq.ISwapPowGate, cirq.XXPowGate, cirq.YYPowGate, cirq.ZZPowGate,
+    cirq.XPowGate,
+    cirq.YPowGate,
+    cirq.ZPowGate,
+    cirq.HPowGate,
+    cirq.CZPowGate,
+    cirq.CXPowGate,
+    cirq.SwapPowGate,
+    cirq.ISwapPowGate,
+    cirq.XXPowGate,
+    cirq.YYPowGate,
+    cirq.ZZPowGate,
 )
 
 
@@ -45,8 +55,10 @@ def _as_number(value, where, name):
         return float(value)
     if isinstance(value, (int, float, np.integer, np.floating)):
         return float(value)
-    raise CircuitError(f"{where} ({name}) has a parameter {value!r} that is neither a number nor "
-                       "a sympy expression.")
+    raise CircuitError(
+        f"{where} ({name}) has a parameter {value!r} that is neither a number nor "
+        "a sympy expression."
+    )
 
 
 class _Where:
@@ -77,7 +89,8 @@ def _check_qubits(qubits, what):
             f"{what} uses qubit {bad[0]!r} of type {type(bad[0]).__name__}; TFQ simulates only "
             "cirq.GridQubit and cirq.LineQubit. Replace it, e.g. with "
             "circuit.transform_qubits({q: cirq.LineQubit(i) for i, q in "
-            "enumerate(sorted(circuit.all_qubits()))}).")
+            "enumerate(sorted(circuit.all_qubits()))})."
+        )
 
 
 def as_pauli_sums(observables):
@@ -85,13 +98,17 @@ def as_pauli_sums(observables):
     if isinstance(observables, np.ndarray):
         raise CircuitError(
             "observables is a numpy array; pass a Python list instead (numpy turns Pauli strings "
-            "into arrays of their qubits, so the observables are lost).")
+            "into arrays of their qubits, so the observables are lost)."
+        )
     if isinstance(observables, (cirq.PauliSum, cirq.PauliString)) or not isinstance(
-            observables, (list, tuple)):
+        observables, (list, tuple)
+    ):
         observables = [observables]
     if not observables:
-        raise CircuitError("observables is empty: give at least one cirq.PauliSum, e.g. "
-                           "cirq.Z(q) for a qubit q of the circuit.")
+        raise CircuitError(
+            "observables is empty: give at least one cirq.PauliSum, e.g. "
+            "cirq.Z(q) for a qubit q of the circuit."
+        )
     out = []
     for i, ob in enumerate(observables):
         if isinstance(ob, cirq.PauliString):
@@ -102,17 +119,20 @@ def as_pauli_sums(observables):
             raise CircuitError(
                 f"observables[{i}] is {ob!r} of type {type(ob).__name__}; observables must be "
                 "cirq.PauliSum or cirq.PauliString (e.g. cirq.Z(q), 0.5 * cirq.X(a) * cirq.X(b)). "
-                "Write other Hermitian operators as a sum of Pauli strings.")
+                "Write other Hermitian operators as a sum of Pauli strings."
+            )
         for ps in ob:
             if isinstance(ps.coefficient, sympy.Basic) and ps.coefficient.free_symbols:
                 raise CircuitError(
                     f"observables[{i}] has a symbolic coefficient {ps.coefficient} in {ps}; "
                     "observables need numeric coefficients. A trainable scale belongs in a "
-                    "layer after the quantum layer (e.g. keras.layers.Dense).")
+                    "layer after the quantum layer (e.g. keras.layers.Dense)."
+                )
             if abs(complex(ps.coefficient).imag) > 1e-12:
                 raise CircuitError(
                     f"observables[{i}] has a complex coefficient {ps.coefficient} in {ps}; an "
-                    "observable must be Hermitian, so use real coefficients.")
+                    "observable must be Hermitian, so use real coefficients."
+                )
         _check_qubits(ob.qubits, f"observables[{i}]")
         out.append(ob)
     return out
@@ -144,6 +164,7 @@ def _compile_gate(gate, param, where):
     parameterized gates are rebuilt for the classes whose parameters the simulators understand
     (EigenGate exponents, PhasedXPow/PhasedISwap/PhasedXZ/FSim parameters).
     """
+
     def p(value, name):
         if _is_symbolic(value):
             return param(value)
@@ -152,37 +173,51 @@ def _compile_gate(gate, param, where):
     if isinstance(gate, _EIGEN_BASES):
         base = next(b for b in _EIGEN_BASES if isinstance(gate, b))
         if _is_symbolic(gate.global_shift):
-            raise CircuitError(f"{where} has a symbolic global_shift; only exponents may be "
-                               "symbolic. Use a numeric global_shift.")
+            raise CircuitError(
+                f"{where} has a symbolic global_shift; only exponents may be "
+                "symbolic. Use a numeric global_shift."
+            )
         return base(exponent=p(gate.exponent, "exponent"), global_shift=float(gate.global_shift))
     if isinstance(gate, cirq.PhasedXPowGate):
-        return cirq.PhasedXPowGate(phase_exponent=p(gate.phase_exponent, "phase_exponent"),
-                                   exponent=p(gate.exponent, "exponent"),
-                                   global_shift=float(gate.global_shift))
+        return cirq.PhasedXPowGate(
+            phase_exponent=p(gate.phase_exponent, "phase_exponent"),
+            exponent=p(gate.exponent, "exponent"),
+            global_shift=float(gate.global_shift),
+        )
     if isinstance(gate, cirq.PhasedISwapPowGate):
-        return cirq.PhasedISwapPowGate(phase_exponent=p(gate.phase_exponent, "phase_exponent"),
-                                       exponent=p(gate.exponent, "exponent"))
+        return cirq.PhasedISwapPowGate(
+            phase_exponent=p(gate.phase_exponent, "phase_exponent"),
+            exponent=p(gate.exponent, "exponent"),
+        )
     if isinstance(gate, cirq.FSimGate):
         return cirq.FSimGate(theta=p(gate.theta, "theta"), phi=p(gate.phi, "phi"))
     if isinstance(gate, cirq.PhasedXZGate):
-        return cirq.PhasedXZGate(x_exponent=p(gate.x_exponent, "x_exponent"),
-                                 z_exponent=p(gate.z_exponent, "z_exponent"),
-                                 axis_phase_exponent=p(gate.axis_phase_exponent,
-                                                       "axis_phase_exponent"))
+        return cirq.PhasedXZGate(
+            x_exponent=p(gate.x_exponent, "x_exponent"),
+            z_exponent=p(gate.z_exponent, "z_exponent"),
+            axis_phase_exponent=p(gate.axis_phase_exponent, "axis_phase_exponent"),
+        )
     if not cirq.is_parameterized(gate):
         if cirq.has_unitary(gate) or cirq.has_kraus(gate):
             return gate
-    elif not cirq.has_unitary(cirq.resolve_parameters(
-            gate, {s: 0.0 for s in cirq.parameter_names(gate)})):
-        raise CircuitError(f"{where} is a noise channel with a symbolic probability; channel "
-                           "probabilities must be numbers.")
-    elif isinstance(gate, cirq.EigenGate) and not _is_symbolic(gate.global_shift) and \
-            cirq.parameter_names(gate) == cirq.parameter_names(gate.exponent):
+    elif not cirq.has_unitary(
+        cirq.resolve_parameters(gate, {s: 0.0 for s in cirq.parameter_names(gate)})
+    ):
+        raise CircuitError(
+            f"{where} is a noise channel with a symbolic probability; channel "
+            "probabilities must be numbers."
+        )
+    elif (
+        isinstance(gate, cirq.EigenGate)
+        and not _is_symbolic(gate.global_shift)
+        and cirq.parameter_names(gate) == cirq.parameter_names(gate.exponent)
+    ):
         return gate._with_exponent(p(gate.exponent, "exponent"))
     raise CircuitError(
         f"{where}: gate {gate!r} ({type(gate).__name__}) cannot be simulated: it has no "
         "unitary (or its parameters are not exponents). Decompose it, e.g. with "
-        "cirq.decompose(circuit).")
+        "cirq.decompose(circuit)."
+    )
 
 
 #: From this many operations on, building a layer says how long it will take (see below).
@@ -203,8 +238,10 @@ def _note_long_build(n_operations):
         logging.getLogger("tfq_layers").warning(
             "tfq_layers: building a layer from a circuit of %d operations; this takes about "
             "%d s or more (the circuit is checked, rewritten and compiled operation by "
-            "operation, about 1 ms each). It is not hung.", n_operations,
-            n_operations // 1000)
+            "operation, about 1 ms each). It is not hung.",
+            n_operations,
+            n_operations // 1000,
+        )
 
 
 def _strip_terminal_measurements(circuit):
@@ -214,15 +251,17 @@ def _strip_terminal_measurements(circuit):
     if not circuit.are_all_measurements_terminal():
         for i, moment in enumerate(circuit):
             for op in moment:
-                if cirq.is_measurement(op) and circuit.next_moment_operating_on(op.qubits, i + 1) \
-                        is not None:
+                if (
+                    cirq.is_measurement(op)
+                    and circuit.next_moment_operating_on(op.qubits, i + 1) is not None
+                ):
                     raise CircuitError(
                         f"the circuit measures {op.qubits} in moment {i} and then acts on them "
                         "again; mid-circuit measurements cannot be simulated here. Remove the "
                         "measurement (outputs are expectation values; terminal measurements are "
-                        "dropped automatically).")
-    return cirq.Circuit(cirq.Moment(op for op in m if not cirq.is_measurement(op))
-                        for m in circuit)
+                        "dropped automatically)."
+                    )
+    return cirq.Circuit(cirq.Moment(op for op in m if not cirq.is_measurement(op)) for m in circuit)
 
 
 def _as_circuit(circuit, what="circuit"):
@@ -231,7 +270,8 @@ def _as_circuit(circuit, what="circuit"):
     if not isinstance(circuit, cirq.Circuit):
         raise CircuitError(
             f"{what} must be a cirq.Circuit; got {type(circuit).__name__}. Build one with "
-            "cirq.Circuit(...) or a tfq_layers.circuits builder.")
+            "cirq.Circuit(...) or a tfq_layers.circuits builder."
+        )
     return circuit
 
 
@@ -272,13 +312,19 @@ class Program:
         qubits: sorted qubits of the circuits and the observables.
     """
 
-    def __init__(self, circuit: Union[cirq.AbstractCircuit, Sequence[cirq.AbstractCircuit]],
-                 observables: Any = None,
-                 input_symbols: Optional[Sequence[Union[str, sympy.Symbol]]] = None,
-                 weight_symbols: Optional[Sequence[Union[str, sympy.Symbol]]] = None,
-                 require_observables: bool = True, gate_set: Any = None,
-                 allow_direct: bool = True, allow_unused_inputs: bool = False,
-                 symbol_order: str = "natural", allow_empty: bool = False) -> None:
+    def __init__(
+        self,
+        circuit: Union[cirq.AbstractCircuit, Sequence[cirq.AbstractCircuit]],
+        observables: Any = None,
+        input_symbols: Optional[Sequence[Union[str, sympy.Symbol]]] = None,
+        weight_symbols: Optional[Sequence[Union[str, sympy.Symbol]]] = None,
+        require_observables: bool = True,
+        gate_set: Any = None,
+        allow_direct: bool = True,
+        allow_unused_inputs: bool = False,
+        symbol_order: str = "natural",
+        allow_empty: bool = False,
+    ) -> None:
         if isinstance(circuit, (list, tuple)):
             if not circuit:
                 raise CircuitError("the list of circuits is empty; give at least one cirq.Circuit.")
@@ -286,7 +332,8 @@ class Program:
             if bad:
                 raise CircuitError(
                     f"circuit must be a cirq.Circuit (or a list of them); got a list containing "
-                    f"{type(bad[0]).__name__}. Wrap operations in cirq.Circuit(...).")
+                    f"{type(bad[0]).__name__}. Wrap operations in cirq.Circuit(...)."
+                )
             circuits = [_as_circuit(c) for c in circuit]
         else:
             circuits = [_as_circuit(circuit)]
@@ -299,17 +346,20 @@ class Program:
         # non-finite or oversized gate parameters, named now (before symbol bookkeeping could
         # report a NaN-folded expression as "input symbols do not appear")
         from tfq_layers import expressions
+
         expressions.check_program(self)
         if observables is None:
             if require_observables:
-                raise CircuitError("observables is required: pass e.g. "
-                                   "tfq_layers.circuits.z_observables(qubits).")
+                raise CircuitError(
+                    "observables is required: pass e.g. tfq_layers.circuits.z_observables(qubits)."
+                )
             self.observables = []
         else:
             self.observables = as_pauli_sums(observables)
         if symbol_order not in ("natural", "lexicographic"):
-            raise ValueError(f"symbol_order must be 'natural' or 'lexicographic'; got "
-                             f"{symbol_order!r}.")
+            raise ValueError(
+                f"symbol_order must be 'natural' or 'lexicographic'; got {symbol_order!r}."
+            )
 
         free = set()
         for c in circuits:
@@ -322,7 +372,8 @@ class Program:
             raise CircuitError(
                 f"input symbols {missing} do not appear in the circuit (its symbols are "
                 f"{[s.name for s in _symbols.natural_sorted(free)]}). Remove them from "
-                "input_symbols or use them in a gate.")
+                "input_symbols or use them in a gate."
+            )
         input_names = {s.name for s in self.input_symbols}
         trainable = [s for s in free if s.name not in input_names]
         if weight_symbols is None:
@@ -335,7 +386,8 @@ class Program:
             if {s.name for s in self.weight_symbols} != {s.name for s in trainable}:
                 raise CircuitError(
                     f"weight_symbols {[s.name for s in self.weight_symbols]} must list exactly "
-                    f"the circuit's trainable symbols {[s.name for s in _symbols.natural_sorted(trainable)]}.")
+                    f"the circuit's trainable symbols {[s.name for s in _symbols.natural_sorted(trainable)]}."
+                )
 
         qubits = set()
         for c in circuits:
@@ -343,7 +395,9 @@ class Program:
         for ob in self.observables:
             qubits |= set(ob.qubits)
         if not qubits and not allow_empty:
-            raise CircuitError("the circuit acts on no qubits; add gates (or cirq.I on each qubit).")
+            raise CircuitError(
+                "the circuit acts on no qubits; add gates (or cirq.I on each qubit)."
+            )
         self.qubits = sorted(qubits)
         if qubits:
             check_memory(len(self.qubits), what="the circuit")
@@ -368,11 +422,13 @@ class Program:
                         f"{where} is classically controlled (with_classical_controls): it depends "
                         "on a mid-circuit measurement result, which cannot be simulated here. "
                         "Replace the classical control by a quantum one (.controlled_by(qubit)) "
-                        "or remove it.")
+                        "or remove it."
+                    )
                 if gate is None:
                     raise CircuitError(
                         f"{where} has no gate ({type(sub).__name__}); flatten it first "
-                        "(e.g. cirq.unroll_circuit_op(circuit)).")
+                        "(e.g. cirq.unroll_circuit_op(circuit))."
+                    )
                 if self.gate_set is not None:
                     self.gate_set.check(gate, where)
                 new_op = _compile_gate(gate, param, where).on(*sub.qubits)
@@ -422,12 +478,14 @@ class Program:
         # Affine placeholders first: they are computed together by one matrix product.
         exprs = table.expressions
         affine = [_is_affine(e) for e in exprs]
-        self.expressions = [e for e, a in zip(exprs, affine) if a] + \
-                           [e for e, a in zip(exprs, affine) if not a]
+        self.expressions = [e for e, a in zip(exprs, affine) if a] + [
+            e for e, a in zip(exprs, affine) if not a
+        ]
         self.n_affine = sum(affine)
         self.placeholder_names = [f"{table.prefix}{i}" for i in range(len(exprs))]
-        by_key = {e: sympy.Symbol(name) for e, name in zip(self.expressions,
-                                                          self.placeholder_names)}
+        by_key = {
+            e: sympy.Symbol(name) for e, name in zip(self.expressions, self.placeholder_names)
+        }
         # Pass 2: the circuits the backend runs, each symbolic parameter a bare placeholder.
         self.compiled_circuits = self._rebuild_all(lambda expr: by_key[expr])
 
@@ -455,8 +513,12 @@ class Program:
     @property
     def has_channels(self):
         """Whether a circuit contains a noise channel (an operation with no unitary)."""
-        return any(not cirq.has_unitary(op) for c in self.compiled_circuits
-                   for op in c.all_operations() if not cirq.is_parameterized(op))
+        return any(
+            not cirq.has_unitary(op)
+            for c in self.compiled_circuits
+            for op in c.all_operations()
+            if not cirq.is_parameterized(op)
+        )
 
     def affine_coefficients(self):
         """``(A_in, A_w, b)``: the affine placeholders equal ``features @ A_in + weights @ A_w + b``."""
@@ -491,21 +553,45 @@ def _is_scaled_symbol(expr):
 
 def _is_affine(expr):
     from tfq_layers import expressions
+
     return expressions.is_affine(expr)  # never expands: (x0 + ... + x9)**1000 stays cheap
 
 
 # Sympy functions the TensorFlow evaluator understands (see tfq_layers.expressions).
 SUPPORTED_FUNCTIONS = (
-    "sin", "cos", "tan", "asin", "acos", "atan", "atan2", "sinh", "cosh", "tanh", "asinh",
-    "acosh", "atanh", "exp", "log", "Abs", "sign", "erf", "sec", "csc", "cot", "Min", "Max",
-    "floor", "ceiling",
+    "sin",
+    "cos",
+    "tan",
+    "asin",
+    "acos",
+    "atan",
+    "atan2",
+    "sinh",
+    "cosh",
+    "tanh",
+    "asinh",
+    "acosh",
+    "atanh",
+    "exp",
+    "log",
+    "Abs",
+    "sign",
+    "erf",
+    "sec",
+    "csc",
+    "cot",
+    "Min",
+    "Max",
+    "floor",
+    "ceiling",
 )
 
 
 def _check_supported_expression(expr):
     for node in sympy.preorder_traversal(expr):
-        if isinstance(node, (sympy.Symbol, sympy.Number, sympy.NumberSymbol, sympy.Add,
-                             sympy.Mul, sympy.Pow)):
+        if isinstance(
+            node, (sympy.Symbol, sympy.Number, sympy.NumberSymbol, sympy.Add, sympy.Mul, sympy.Pow)
+        ):
             continue
         if isinstance(node, sympy.Basic) and type(node).__name__ in SUPPORTED_FUNCTIONS:
             continue
@@ -513,7 +599,8 @@ def _check_supported_expression(expr):
             raise CircuitError(f"gate parameter {expr} is complex; gate angles must be real.")
         raise CircuitError(
             f"gate parameter {expr} uses {type(node).__name__}, which cannot be compiled to "
-            f"TensorFlow. Supported: + - * / ** and {', '.join(SUPPORTED_FUNCTIONS)}.")
+            f"TensorFlow. Supported: + - * / ** and {', '.join(SUPPORTED_FUNCTIONS)}."
+        )
 
 
 __all__ = ["Program", "CircuitError", "as_pauli_sums", "check_memory"]

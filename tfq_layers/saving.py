@@ -18,6 +18,7 @@ atomic alternative:
   empty or malformed ``config.json``, or a config nested deeply enough to exhaust Python's
   recursion limit raises :class:`~tfq_layers.serialization.SerializationError` naming the file.
 """
+
 import contextlib
 import json
 import os
@@ -27,8 +28,14 @@ import zipfile
 
 from tfq_layers.serialization import SerializationError
 
-__all__ = ["save_model", "load_model", "check_keras_file", "atomic_write", "atomic_directory",
-           "MAX_CONFIG_DEPTH"]
+__all__ = [
+    "save_model",
+    "load_model",
+    "check_keras_file",
+    "atomic_write",
+    "atomic_directory",
+    "MAX_CONFIG_DEPTH",
+]
 
 # Nesting allowed in a .keras config.json: a model's config is 10-20 levels deep, a few more per
 # nested model. Keras deserializes it recursively, several Python frames per level.
@@ -163,6 +170,7 @@ def save_model(model, path, overwrite=True, **kwargs):
         >>> model = load_model("model.keras", safe_mode=True)       # doctest: +SKIP
     """
     from tfq_layers._keras import keras
+
     path = os.fspath(path)
     if not overwrite and os.path.exists(path):
         raise FileExistsError(f"{path} exists and overwrite=False.")
@@ -209,16 +217,17 @@ def check_keras_file(path):
             f"{path} is not a complete .keras archive (a zip file): it was cut short, e.g. by a "
             f"save that failed part-way (disk full), or it is not a Keras model file "
             f"({os.path.getsize(path)} bytes). Load a previous copy; tfq_layers.saving.save_model "
-            "never leaves a partial file.")
+            "never leaves a partial file."
+        )
     try:
         with zipfile.ZipFile(path) as archive:
             if "config.json" not in archive.namelist():
                 raise SerializationError(
                     f"{path} has no config.json, so it is not a .keras model file (its members: "
-                    f"{archive.namelist()[:5]}).")
+                    f"{archive.namelist()[:5]})."
+                )
             raw = archive.read("config.json")
-            meta = archive.read("metadata.json") if "metadata.json" in archive.namelist() \
-                else b"{}"
+            meta = archive.read("metadata.json") if "metadata.json" in archive.namelist() else b"{}"
     except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError) as err:
         raise SerializationError(f"{path} is a damaged .keras archive ({err}).") from None
     if not raw.strip():
@@ -228,17 +237,21 @@ def check_keras_file(path):
     except RecursionError:
         raise SerializationError(
             f"{path}: its config.json is nested too deeply to read; the file was altered or is "
-            "not a Keras model file.") from None
+            "not a Keras model file."
+        ) from None
     except ValueError as err:
         raise SerializationError(
-            f"{path}: its config.json is not valid JSON ({err}); the file is damaged.") from None
+            f"{path}: its config.json is not valid JSON ({err}); the file is damaged."
+        ) from None
     if not isinstance(config, dict):
         raise SerializationError(
-            f"{path}: its config.json holds a {type(config).__name__}, not a model configuration.")
+            f"{path}: its config.json holds a {type(config).__name__}, not a model configuration."
+        )
     if _depth_exceeds(config, MAX_CONFIG_DEPTH):
         raise SerializationError(
             f"{path}: its config.json is nested more than {MAX_CONFIG_DEPTH} levels deep; Keras "
-            "would exhaust Python's recursion limit reading it. The file was altered.")
+            "would exhaust Python's recursion limit reading it. The file was altered."
+        )
     _check_lane(path, meta)
 
 
@@ -246,6 +259,7 @@ def _check_lane(path, meta):
     """A file written by Keras 3 cannot be read by the legacy tf_keras lane, nor the reverse;
     name the mismatch instead of letting Keras fail on an unknown class or key."""
     from tfq_layers._keras import LEGACY
+
     try:
         version = str(json.loads(meta).get("keras_version", ""))
     except (ValueError, AttributeError):
@@ -257,12 +271,14 @@ def _check_lane(path, meta):
         raise SerializationError(
             f"{path} was saved by Keras {version} (Keras 3), but this process uses the legacy "
             "tf_keras (TF_USE_LEGACY_KERAS=1), which cannot read it. Load it in a process "
-            "without TF_USE_LEGACY_KERAS, or re-save it from the legacy lane.")
+            "without TF_USE_LEGACY_KERAS, or re-save it from the legacy lane."
+        )
     if not LEGACY and not saved_by_3:
         raise SerializationError(
             f"{path} was saved by tf_keras {version} (the legacy lane), but this process uses "
             "Keras 3, which cannot read it. Load it with TF_USE_LEGACY_KERAS=1, or re-save it "
-            "from Keras 3.")
+            "from Keras 3."
+        )
 
 
 def load_model(path, **kwargs):
@@ -275,5 +291,6 @@ def load_model(path, **kwargs):
             ``compile``).
     """
     from tfq_layers._keras import keras
+
     check_keras_file(path)
     return keras.models.load_model(os.fspath(path), **kwargs)

@@ -12,6 +12,7 @@ a registry of classes and never executes code, and add two things:
 
 Nothing here calls ``eval``, ``exec``, ``pickle`` or ``sympify``.
 """
+
 import json
 
 import cirq
@@ -23,10 +24,29 @@ from tfq_layers.program import SUPPORTED_FUNCTIONS
 
 FUNCTION_TYPE = "tfq_layers.SympyFunction"
 _FUNCTIONS = {name: getattr(sympy, name) for name in SUPPORTED_FUNCTIONS}
-_SYMPY_TYPES = {"sympy.Symbol", "sympy.Add", "sympy.Mul", "sympy.Pow", "sympy.Integer",
-                "sympy.Float", "sympy.Rational", "sympy.pi", "sympy.E"}
-_PLAIN_TYPES = {"complex", "Circuit", "Moment", "GridQubit", "LineQubit", "PauliSum",
-                "PauliString", "ProductOfSums", "SumOfProducts", "LinearDict"}
+_SYMPY_TYPES = {
+    "sympy.Symbol",
+    "sympy.Add",
+    "sympy.Mul",
+    "sympy.Pow",
+    "sympy.Integer",
+    "sympy.Float",
+    "sympy.Rational",
+    "sympy.pi",
+    "sympy.E",
+}
+_PLAIN_TYPES = {
+    "complex",
+    "Circuit",
+    "Moment",
+    "GridQubit",
+    "LineQubit",
+    "PauliSum",
+    "PauliString",
+    "ProductOfSums",
+    "SumOfProducts",
+    "LinearDict",
+}
 _ALLOWED_BASES = (cirq.Gate, cirq.Operation, cirq.Qid)
 
 
@@ -39,11 +59,12 @@ class _Encoder(CirqEncoder):
         if isinstance(o, sympy.Function) and type(o).__name__ in _FUNCTIONS:
             return {"cirq_type": FUNCTION_TYPE, "name": type(o).__name__, "args": list(o.args)}
         if isinstance(o, sympy.Basic) and not isinstance(
-                o, (sympy.Symbol, sympy.Add, sympy.Mul, sympy.Pow, sympy.Number,
-                    sympy.NumberSymbol)):
+            o, (sympy.Symbol, sympy.Add, sympy.Mul, sympy.Pow, sympy.Number, sympy.NumberSymbol)
+        ):
             raise SerializationError(
                 f"cannot save the sympy expression {o} ({type(o).__name__}); supported: + - * / "
-                f"** and {', '.join(SUPPORTED_FUNCTIONS)}.")
+                f"** and {', '.join(SUPPORTED_FUNCTIONS)}."
+            )
         return super().default(o)
 
 
@@ -52,7 +73,8 @@ def _function_from_json(name, args):
     if fn is None:
         raise SerializationError(
             f"saved expression uses function {name!r}, which is not on the allow-list "
-            f"{sorted(_FUNCTIONS)}; the file was not written by tfq_layers or was altered.")
+            f"{sorted(_FUNCTIONS)}; the file was not written by tfq_layers or was altered."
+        )
     return fn(*args)
 
 
@@ -85,11 +107,13 @@ def _check_number(value, path):
         raise SerializationError(
             f"saved data at {path} holds the integer {value}, larger than "
             f"{expressions.MAX_INTEGER} (2**53), which tfq_layers never writes; the file was "
-            "altered.")
+            "altered."
+        )
     if isinstance(value, float) and not abs(value) <= expressions._FLOAT32_MAX:
         raise SerializationError(
             f"saved data at {path} holds the number {value}, which is not a finite float32 "
-            "number; the file was altered or was saved from a circuit with an infinite angle.")
+            "number; the file was altered or was saved from a circuit with an infinite angle."
+        )
 
 
 def _check_document(document):
@@ -103,7 +127,8 @@ def _check_document(document):
         if depth > MAX_JSON_DEPTH:
             raise SerializationError(
                 f"saved data at {path[:120]}... is nested more than {MAX_JSON_DEPTH} levels deep; "
-                "tfq_layers never writes that. The file was altered or is not a tfq_layers model.")
+                "tfq_layers never writes that. The file was altered or is not a tfq_layers model."
+            )
         if isinstance(node, list):
             stack.extend((v, f"{path}[{i}]", depth + 1, expr) for i, v in enumerate(node))
             continue
@@ -115,7 +140,8 @@ def _check_document(document):
             raise SerializationError(
                 f"saved data at {path} has type {cirq_type!r}, which tfq_layers does not load "
                 "(only qubits, gates, operations, circuits, Pauli sums and sympy arithmetic are "
-                "allowed). The file was not written by tfq_layers or was altered.")
+                "allowed). The file was not written by tfq_layers or was altered."
+            )
         if cirq_type == "sympy.Symbol" and not isinstance(node.get("name"), str):
             raise SerializationError(f"saved symbol at {path} has no string name.")
         if cirq_type in _EXPRESSION_TYPES:
@@ -128,7 +154,8 @@ def _check_document(document):
                 raise SerializationError(
                     f"saved expression at {root} has more than {expressions.MAX_NODES} nodes or is "
                     f"nested more than {expressions.MAX_DEPTH} levels deep; tfq_layers refuses "
-                    "such gate angles when a circuit is built, so the file was altered.")
+                    "such gate angles when a circuit is built, so the file was altered."
+                )
             if cirq_type == "sympy.Pow":
                 _check_exponent(node.get("args"), path)
         else:
@@ -138,19 +165,26 @@ def _check_document(document):
 
 
 def _check_exponent(args, path):
-    if isinstance(args, list) and len(args) == 2 and isinstance(args[1], dict) and \
-            args[1].get("cirq_type") == "sympy.Integer" and isinstance(args[1].get("i"), int) and \
-            abs(args[1]["i"]) > expressions.MAX_EXPONENT:
+    if (
+        isinstance(args, list)
+        and len(args) == 2
+        and isinstance(args[1], dict)
+        and args[1].get("cirq_type") == "sympy.Integer"
+        and isinstance(args[1].get("i"), int)
+        and abs(args[1]["i"]) > expressions.MAX_EXPONENT
+    ):
         raise SerializationError(
             f"saved expression at {path} raises to the power {args[1]['i']}, beyond "
             f"{expressions.MAX_EXPONENT}; tfq_layers refuses such gate angles when a circuit is "
-            "built, so the file was altered.")
+            "built, so the file was altered."
+        )
 
 
 def _refuse_constant(name):
     raise SerializationError(
         f"saved circuit data contains {name}; gate angles and coefficients must be finite. The "
-        "file was altered or was saved from a circuit with an infinite or undefined angle.")
+        "file was altered or was saved from a circuit with an infinite or undefined angle."
+    )
 
 
 def dumps(obj):
@@ -189,12 +223,14 @@ def loads(text):
     except RecursionError:
         raise SerializationError(
             f"saved circuit data is nested more than {MAX_JSON_DEPTH} levels deep; tfq_layers "
-            "never writes that. The file was altered or is not a tfq_layers model.") from None
+            "never writes that. The file was altered or is not a tfq_layers model."
+        ) from None
     except SerializationError:
         raise
     except ValueError as err:  # JSONDecodeError, or an integer literal of thousands of digits
-        raise SerializationError(f"saved circuit data is not valid JSON ({err}); the file is "
-                                 "corrupt or truncated.") from None
+        raise SerializationError(
+            f"saved circuit data is not valid JSON ({err}); the file is corrupt or truncated."
+        ) from None
     _check_document(document)
     try:
         return cirq.read_json(json_text=text, resolvers=[_resolver, *DEFAULT_RESOLVERS])

@@ -9,10 +9,17 @@
 TFQ's own names are accepted too: ``"noiseless"`` and ``"noisy"`` (TFQ's ``backend`` argument)
 mean ``"tfq"``. Importing this package (or :mod:`.statevector`) does not import TFQ.
 """
+
 from tfq_layers.backends.base import OPERATIONS, Backend, GateSet
-from tfq_layers.backends.tfq_backend import (DIFFERENTIATOR_NAMES, DIFFERENTIATORS, TFQ_GATES,
-                                             differentiator_spec, has_channels, load_tfq_ops,
-                                             plain_spec)
+from tfq_layers.backends.tfq_backend import (
+    DIFFERENTIATOR_NAMES,
+    DIFFERENTIATORS,
+    TFQ_GATES,
+    differentiator_spec,
+    has_channels,
+    load_tfq_ops,
+    plain_spec,
+)
 
 BACKENDS = ("auto", "tfq", "statevector")
 TFQ_NAMES = {"noiseless": "tfq", "noisy": "tfq"}
@@ -22,9 +29,11 @@ def backend_class(name):
     """The :class:`Backend` subclass for ``"tfq"`` or ``"statevector"`` (imported on demand)."""
     if name == "tfq":
         from tfq_layers.backends.tfq_backend import TFQBackend
+
         return TFQBackend
     if name == "statevector":
         from tfq_layers.backends.statevector_backend import StatevectorBackend
+
         return StatevectorBackend
     raise ValueError(f"backend must be one of {BACKENDS}; got {name!r}.")
 
@@ -35,6 +44,7 @@ def gate_set(name):
         return TFQ_GATES
     if name == "statevector":
         from tfq_layers.backends.statevector_backend import STATEVECTOR_GATES
+
         return STATEVECTOR_GATES
     return None
 
@@ -48,8 +58,9 @@ def normalize_name(backend):
         backend = TFQ_NAMES.get(backend, backend)
         if backend in BACKENDS:
             return backend
-    raise ValueError(f"backend must be one of {list(BACKENDS)} (or TFQ's 'noiseless'/'noisy'); "
-                     f"got {backend!r}.")
+    raise ValueError(
+        f"backend must be one of {list(BACKENDS)} (or TFQ's 'noiseless'/'noisy'); got {backend!r}."
+    )
 
 
 # Above this many distinct circuits in one program, "auto" takes TFQ: its op runs any batch of
@@ -89,12 +100,21 @@ def _fits_statevector(n_qubits, batch, noisy, have):
     A noiseless circuit is estimated with the adjoint gradient, which the simulator uses from 20
     qubits on (below that every register fits anyway); a noisy one with autodiff."""
     from tfq_layers.backends import memory
+
     need = memory.statevector_bytes(n_qubits, batch, gradient="autodiff" if noisy else "adjoint")
     return have is None or need <= have
 
 
-def choose_backend(n_qubits, quantum_data=False, differentiator=None, repetitions=None,
-                   noisy=False, n_circuits=1, batch=1, memory_bytes=None):
+def choose_backend(
+    n_qubits,
+    quantum_data=False,
+    differentiator=None,
+    repetitions=None,
+    noisy=False,
+    n_circuits=1,
+    batch=1,
+    memory_bytes=None,
+):
     """The backend ``"auto"`` resolves to.
 
     TFQ where only TFQ can: the layer takes quantum data (serialized circuits only TFQ reads), a
@@ -109,6 +129,7 @@ def choose_backend(n_qubits, quantum_data=False, differentiator=None, repetition
     data): the memory rule then asks whether one example fits.
     """
     from tfq_layers.backends import memory
+
     if quantum_data or differentiator is not None or n_circuits > STATEVECTOR_MAX_CIRCUITS:
         return "tfq"
     have = memory.physical_memory_bytes() if memory_bytes is None else memory_bytes
@@ -121,15 +142,38 @@ def choose_backend(n_qubits, quantum_data=False, differentiator=None, repetition
     return "statevector"
 
 
-def make_backend(name, program, batched_names, shared_names, differentiator=None,
-                 trajectories=None, noisy=False):
+def make_backend(
+    name, program, batched_names, shared_names, differentiator=None, trajectories=None, noisy=False
+):
     """Build backend ``name`` for a compiled :class:`~tfq_layers.program.Program`."""
-    return backend_class(name)(program.compiled_circuits, batched_names, shared_names,
-                               program.qubits, differentiator=differentiator,
-                               trajectories=trajectories, noisy=noisy)
+    return backend_class(name)(
+        program.compiled_circuits,
+        batched_names,
+        shared_names,
+        program.qubits,
+        differentiator=differentiator,
+        trajectories=trajectories,
+        noisy=noisy,
+    )
 
 
-__all__ = ["BACKENDS", "CROSSOVERS", "DIFFERENTIATORS", "DIFFERENTIATOR_NAMES", "OPERATIONS",
-           "STATEVECTOR_MAX_CIRCUITS", "Backend", "crossover_table", "GateSet", "backend_class", "choose_backend",
-           "differentiator_spec", "gate_set", "has_channels", "load_tfq_ops", "make_backend",
-           "normalize_name", "plain_spec"]
+__all__ = [
+    "BACKENDS",
+    "CROSSOVERS",
+    "DIFFERENTIATORS",
+    "DIFFERENTIATOR_NAMES",
+    "OPERATIONS",
+    "STATEVECTOR_MAX_CIRCUITS",
+    "Backend",
+    "crossover_table",
+    "GateSet",
+    "backend_class",
+    "choose_backend",
+    "differentiator_spec",
+    "gate_set",
+    "has_channels",
+    "load_tfq_ops",
+    "make_backend",
+    "normalize_name",
+    "plain_spec",
+]

@@ -16,12 +16,12 @@ the operations below and return; they never ask which backend they have. Each ba
 it can do through class attributes, so a layer can give a clear error (or ``"auto"`` can choose)
 without knowing any backend by name.
 """
+
 import abc
 
 from tfq_layers.errors import CircuitError
 
-OPERATIONS = ("expectation", "sampled_expectation", "sample", "state", "probabilities",
-              "unitary")
+OPERATIONS = ("expectation", "sampled_expectation", "sample", "state", "probabilities", "unitary")
 
 
 class GateSet:
@@ -50,7 +50,8 @@ class GateSet:
         if not self.accepts(gate):
             raise CircuitError(
                 f"{where}: gate {gate!r} ({type(gate).__name__}) is not supported by the "
-                f"{self.title} backend. Supported: {self.description}. {self.fix}")
+                f"{self.title} backend. Supported: {self.description}. {self.fix}"
+            )
 
     def __repr__(self):
         return f"GateSet({self.name!r})"
@@ -92,8 +93,16 @@ class Backend(abc.ABC):
     differentiable_state = False
     supports_xla = True
 
-    def __init__(self, circuits, batched_names, shared_names, qubits, differentiator=None,
-                 trajectories=None, noisy=False):
+    def __init__(
+        self,
+        circuits,
+        batched_names,
+        shared_names,
+        qubits,
+        differentiator=None,
+        trajectories=None,
+        noisy=False,
+    ):
         self.circuits = list(circuits)
         self.batched_names = list(batched_names)
         self.shared_names = list(shared_names)
@@ -117,8 +126,9 @@ class Backend(abc.ABC):
         """``(batch, n_observables)`` float32 exact expectations (trajectory means if noisy)."""
 
     @abc.abstractmethod
-    def sampled_expectation(self, values, shared, observables, repetitions, index=None,
-                            data=None, seed=None):
+    def sampled_expectation(
+        self, values, shared, observables, repetitions, index=None, data=None, seed=None
+    ):
         """``(batch, n_observables)`` float32 estimates from ``repetitions`` shots per term."""
 
     @abc.abstractmethod
@@ -140,11 +150,13 @@ class Backend(abc.ABC):
     def memory_bytes(self, batch):
         """Rough peak bytes of one forward and backward pass over ``batch`` examples."""
         from tfq_layers.backends import memory
+
         return memory.state_bytes(self.n_qubits, batch) * memory.TFQ_STATES_KEPT
 
     def guard(self, values):
         """``values`` behind a check that the batch fits in memory (see :mod:`.memory`)."""
         from tfq_layers.backends import memory
+
         return memory.guard_batch(values, self.memory_bytes, self.n_qubits)
 
 

@@ -11,6 +11,7 @@ runs without tracing again.
 
 Noiseless circuits only (channels need trajectories; the per-circuit simulators handle them).
 """
+
 import string
 
 import numpy as np
@@ -55,8 +56,11 @@ class CircuitTable:
         """The table as eager constants, built once (not again at every call)."""
         if self._tensors is None:
             with tf.init_scope():
-                self._tensors = ([tf.constant(w) for w in self.w],
-                                 [tf.constant(c) for c in self.c], tf.constant(self.phases))
+                self._tensors = (
+                    [tf.constant(w) for w in self.w],
+                    [tf.constant(c) for c in self.c],
+                    tf.constant(self.phases),
+                )
         return self._tensors
 
 
@@ -75,10 +79,14 @@ def build_tables(circuits, qubits, symbol_names):
         where.append((list(groups).index(structure), len(group[0])))
         group[0].append([it.fourier for it in items])
         group[1].append(phase)
-    tables = [CircuitTable(structure, fs, ph, len(qubits))
-              for structure, (fs, ph) in groups.items()]
-    return tables, np.array([w[0] for w in where], np.int32), np.array([w[1] for w in where],
-                                                                         np.int32)
+    tables = [
+        CircuitTable(structure, fs, ph, len(qubits)) for structure, (fs, ph) in groups.items()
+    ]
+    return (
+        tables,
+        np.array([w[0] for w in where], np.int32),
+        np.array([w[1] for w in where], np.int32),
+    )
 
 
 def _apply(psi, u, qubits, n):
@@ -101,16 +109,19 @@ def simulate(table_tensors, structure, n_qubits, values, rows):
     ws, cs, phases = table_tensors
     n = n_qubits
     batch = tf.shape(values)[0]
-    psi = tf.one_hot(tf.zeros([batch], tf.int32), 2 ** n, dtype=tf.complex64)
+    psi = tf.one_hot(tf.zeros([batch], tf.int32), 2**n, dtype=tf.complex64)
     psi = tf.reshape(psi, [-1] + [2] * n)
     for k, qs in enumerate(structure):
         w = tf.gather(ws[k], rows)  # (B, K, S)
-        angle = tf.einsum("bks,bs->bk", w[:, :, :values.shape[1]], values) if values.shape[1] \
+        angle = (
+            tf.einsum("bks,bs->bk", w[:, :, : values.shape[1]], values)
+            if values.shape[1]
             else tf.zeros(tf.shape(w)[:2])
+        )
         e = tf.exp(tf.complex(tf.zeros_like(angle), angle))
         u = tf.einsum("bk,bkij->bij", e, tf.gather(cs[k], rows))
         psi = _apply(psi, u, list(qs), n)
-    psi = tf.reshape(psi, [-1, 2 ** n])
+    psi = tf.reshape(psi, [-1, 2**n])
     return psi * tf.gather(phases, rows)[:, None]
 
 
@@ -133,11 +144,15 @@ def pauli_expectations(psi, observables, qubit_index, n):
                     shape = [1] * (n + 1)
                     shape[axis] = 2
                     p = p * tf.reshape(tf.constant(factor, tf.complex64), shape)
-            value = tf.math.real(tf.reduce_sum(tf.reshape(conj * p, [tf.shape(psi)[0], -1]),
-                                               axis=1))
+            value = tf.math.real(
+                tf.reduce_sum(tf.reshape(conj * p, [tf.shape(psi)[0], -1]), axis=1)
+            )
             total = total + float(np.real(complex(term.coefficient))) * value
-        cols.append(total if not isinstance(total, float) else
-                    tf.fill([tf.shape(psi)[0]], tf.constant(total, tf.float32)))
+        cols.append(
+            total
+            if not isinstance(total, float)
+            else tf.fill([tf.shape(psi)[0]], tf.constant(total, tf.float32))
+        )
     return tf.stack(cols, axis=1)
 
 

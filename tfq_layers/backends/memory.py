@@ -3,6 +3,7 @@ register or a batch that cannot fit before anything is allocated.
 
 Every backend and layer asks this module; none keeps its own arithmetic.
 """
+
 import os
 
 # Bytes per amplitude (complex64).
@@ -105,18 +106,20 @@ def check_register(n_qubits, batch=1, states_kept=TFQ_STATES_KEPT, what="this ci
             f"{what} acts on {n_qubits} qubits: simulating a batch of {batch} needs about "
             f"{need / 2**30:.1f} GiB of state ({states_kept} complex64 vectors of 2**{n_qubits} "
             f"amplitudes each), but this machine has {have / 2**30:.1f} GiB. Use fewer qubits "
-            "or a smaller batch.")
+            "or a smaller batch."
+        )
     return need
 
 
 # Under XLA an unknown batch cannot be checked at run time; registers where fewer examples than
 # this fit in memory are refused at trace time instead (below it, e.g. up to 16 qubits on a
 # 24 GiB machine, any batch a program can hold in memory as features fits).
-XLA_UNCHECKED_BATCH = 2 ** 16
+XLA_UNCHECKED_BATCH = 2**16
 
 
 def _in_xla():
     from tfq_layers.expressions import in_xla  # TensorFlow only when a guard is built
+
     return in_xla()
 
 
@@ -132,6 +135,7 @@ def guard_batch(values, bytes_for_batch, n_qubits):
         ``values`` (behind an assertion when the batch is only known at run time).
     """
     import tensorflow as tf
+
     have = physical_memory_bytes()
     if have is None:
         return values
@@ -142,7 +146,8 @@ def guard_batch(values, bytes_for_batch, n_qubits):
             raise MemoryError(
                 f"simulating a batch of {batch} on {n_qubits} qubits needs about "
                 f"{need / 2**30:.1f} GiB of state vectors, but this machine has "
-                f"{have / 2**30:.1f} GiB. Use a smaller batch_size or fewer qubits.")
+                f"{have / 2**30:.1f} GiB. Use a smaller batch_size or fewer qubits."
+            )
         return values
     per_sample = bytes_for_batch(1)
     max_batch = max(1, have // max(per_sample, 1))
@@ -155,16 +160,30 @@ def guard_batch(values, bytes_for_batch, n_qubits):
             f"{have / 2**30:.1f} GiB, but under jit_compile=True (XLA) the batch size is unknown "
             "when the function is traced and XLA drops the run-time check. Give the batch size a "
             "fixed value (keras.Input(shape, batch_size=B), or a tf.function input_signature "
-            "with a fixed first dimension), or compile without jit_compile.")
+            "with a fixed first dimension), or compile without jit_compile."
+        )
     check = tf.debugging.assert_less_equal(
-        tf.shape(values)[0], tf.constant(int(min(max_batch, 2**31 - 1)), tf.int32),
+        tf.shape(values)[0],
+        tf.constant(int(min(max_batch, 2**31 - 1)), tf.int32),
         message=f"batch too large for memory: each sample on {n_qubits} qubits needs about "
-                f"{per_sample / 2**20:.1f} MiB, at most {max_batch} fit in "
-                f"{have / 2**30:.1f} GiB; use a smaller batch_size")
+        f"{per_sample / 2**20:.1f} MiB, at most {max_batch} fit in "
+        f"{have / 2**30:.1f} GiB; use a smaller batch_size",
+    )
     with tf.control_dependencies([check]):
         return tf.identity(values)
 
 
-__all__ = ["BYTES_PER_AMPLITUDE", "CHECKPOINT_BYTES", "CHECKPOINT_STATES", "LEAN_STATE_BYTES",
-           "XLA_UNCHECKED_BATCH", "adjoint_chunk", "check_register", "checkpoint_states", "guard_batch", "physical_memory_bytes",
-           "state_bytes", "statevector_bytes"]
+__all__ = [
+    "BYTES_PER_AMPLITUDE",
+    "CHECKPOINT_BYTES",
+    "CHECKPOINT_STATES",
+    "LEAN_STATE_BYTES",
+    "XLA_UNCHECKED_BATCH",
+    "adjoint_chunk",
+    "check_register",
+    "checkpoint_states",
+    "guard_batch",
+    "physical_memory_bytes",
+    "state_bytes",
+    "statevector_bytes",
+]

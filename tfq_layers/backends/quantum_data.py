@@ -13,6 +13,7 @@ The same descriptors decode TFQ's serialized PauliSums (``tfq.convert_to_tensor`
 
 Only the binary wire format is accepted (what ``tfq.convert_to_tensor`` and this package write).
 """
+
 import functools
 
 #: The protobuf fields of a serialized circuit, from the Program down to an argument's symbol.
@@ -52,8 +53,13 @@ def _decode_fields(strings, message, fields, types, op_name):
     n = tf.shape(strings)[0]
     strings = tf.concat([strings, tf.constant([b""])], axis=0)
     sizes, values = tf.io.decode_proto(
-        strings, f"tfq.proto.{message}", list(fields), list(types),
-        descriptor_source=_descriptor_source(), name=op_name)
+        strings,
+        f"tfq.proto.{message}",
+        list(fields),
+        list(types),
+        descriptor_source=_descriptor_source(),
+        name=op_name,
+    )
     return [(sizes[:n, i], v[:n]) for i, v in enumerate(values)]
 
 
@@ -90,10 +96,12 @@ def _first_bad_element(data):
 
 
 def _not_circuits_message(where):
-    return ("tfq_layers: the quantum-data input must hold serialized circuits, as "
-            f"tfq.convert_to_tensor([...cirq.Circuit...]) writes them; {where} is not one. If "
-            "you have cirq.Circuit objects, pass tfq.convert_to_tensor(circuits); if the "
-            "tensor was read from a file, the file is corrupt or holds something else.")
+    return (
+        "tfq_layers: the quantum-data input must hold serialized circuits, as "
+        f"tfq.convert_to_tensor([...cirq.Circuit...]) writes them; {where} is not one. If "
+        "you have cirq.Circuit objects, pass tfq.convert_to_tensor(circuits); if the "
+        "tensor was read from a file, the file is corrupt or holds something else."
+    )
 
 
 def decode(data):
@@ -115,8 +123,7 @@ def decode(data):
         bad = _first_bad_element(data)
         if bad is None:
             raise
-        raise ValueError(_not_circuits_message(
-            f"element {bad[0]} (starting {bad[1]!r})")) from None
+        raise ValueError(_not_circuits_message(f"element {bad[0]} (starting {bad[1]!r})")) from None
 
 
 def _decode(data):
@@ -125,8 +132,9 @@ def _decode(data):
 
     first = tf.strings.substr(data, 0, 1)
     starts = tf.constant([[bytes([b]) for b in _FIRST_BYTES]])
-    looks_binary = tf.reduce_all((tf.strings.length(data) == 0) | tf.reduce_any(
-        tf.equal(first[:, None], starts), axis=1))
+    looks_binary = tf.reduce_all(
+        (tf.strings.length(data) == 0) | tf.reduce_any(tf.equal(first[:, None], starts), axis=1)
+    )
     check = tf.debugging.Assert(looks_binary, [_not_circuits_message("an element")])
     with tf.control_dependencies([check]):
         data = tf.identity(data)
@@ -187,34 +195,51 @@ def decode_pauli_sums(operators):
     ((term_counts, terms),) = _decode_fields(operators, "PauliSum", ["terms"], [tf.string], name)
     terms = _flat(term_counts, terms)
     (re_n, real), (im_n, imag), (pauli_counts, pairs) = _decode_fields(
-        terms, "PauliTerm", ["coefficient_real", "coefficient_imag", "paulis"],
-        [tf.float32, tf.float32, tf.string], name)
+        terms,
+        "PauliTerm",
+        ["coefficient_real", "coefficient_imag", "paulis"],
+        [tf.float32, tf.float32, tf.string],
+        name,
+    )
     pairs = _flat(pauli_counts, pairs)
     (id_n, qubit_ids), (type_n, pauli_types) = _decode_fields(
-        pairs, "PauliQubitPair", ["qubit_id", "pauli_type"], [tf.string, tf.string], name)
+        pairs, "PauliQubitPair", ["qubit_id", "pauli_type"], [tf.string, tf.string], name
+    )
     qubit_ids, pauli_types = qubit_ids[:, 0], pauli_types[:, 0]
 
     # Re-encode (sizes only) bottom-up and compare with the bytes given.
-    pair_len = (id_n * _embedded_bytes(tf.strings.length(qubit_ids))
-                + type_n * _embedded_bytes(tf.strings.length(pauli_types)))
+    pair_len = id_n * _embedded_bytes(tf.strings.length(qubit_ids)) + type_n * _embedded_bytes(
+        tf.strings.length(pauli_types)
+    )
     pairs_ok = tf.equal(pair_len, tf.strings.length(pairs))
-    term_len = (5 * re_n + 5 * im_n
-                + _per_message(_embedded_bytes(tf.strings.length(pairs)), pauli_counts))
+    term_len = (
+        5 * re_n + 5 * im_n + _per_message(_embedded_bytes(tf.strings.length(pairs)), pauli_counts)
+    )
     terms_ok = tf.equal(term_len, tf.strings.length(terms)) & tf.reduce_all(
-        tf.RaggedTensor.from_row_lengths(pairs_ok, pauli_counts), axis=1)
+        tf.RaggedTensor.from_row_lengths(pairs_ok, pauli_counts), axis=1
+    )
     sum_len = _per_message(_embedded_bytes(tf.strings.length(terms)), term_counts)
     canonical = tf.equal(sum_len, tf.strings.length(operators)) & tf.reduce_all(
-        tf.RaggedTensor.from_row_lengths(terms_ok, term_counts), axis=1)
-    return dict(term_counts=term_counts, real=real[:, 0], imag=imag[:, 0],
-                pauli_counts=pauli_counts, qubit_ids=qubit_ids, pauli_types=pauli_types,
-                canonical=canonical)
+        tf.RaggedTensor.from_row_lengths(terms_ok, term_counts), axis=1
+    )
+    return dict(
+        term_counts=term_counts,
+        real=real[:, 0],
+        imag=imag[:, 0],
+        pauli_counts=pauli_counts,
+        qubit_ids=qubit_ids,
+        pauli_types=pauli_types,
+        canonical=canonical,
+    )
 
 
 def _operators_message(problem):
-    return ("tfq_layers: " + problem + " The operators input must hold serialized cirq.PauliSum "
-            "objects as tfq.convert_to_tensor([[psum, ...], ...]) writes them, one row per "
-            "circuit; if the tensor was read from a file, the file is corrupt or holds something "
-            "else (serialized circuits belong in the layer's first input).")
+    return (
+        "tfq_layers: " + problem + " The operators input must hold serialized cirq.PauliSum "
+        "objects as tfq.convert_to_tensor([[psum, ...], ...]) writes them, one row per "
+        "circuit; if the tensor was read from a file, the file is corrupt or holds something "
+        "else (serialized circuits belong in the layer's first input)."
+    )
 
 
 def checked_operators(operators, qubit_ids=None):
@@ -227,23 +252,44 @@ def checked_operators(operators, qubit_ids=None):
     # a batch usually repeats a few operators: decode each distinct element once
     parts = decode_pauli_sums(tf.unique(tf.reshape(operators, [-1])).y)
     checks = [
-        tf.debugging.Assert(tf.reduce_all(parts["canonical"]), [_operators_message(
-            "an element of the operators tensor is not a serialized PauliSum, or has bytes "
-            "appended or altered.")]),
-        _refuse(_missing(parts["pauli_types"], ["X", "Y", "Z"]), [_operators_message(
-            "the operators tensor has Pauli types other than X, Y, Z (it was altered).") +
-            " Found:"]),
-        tf.debugging.Assert(tf.reduce_all(tf.math.is_finite(parts["real"])
-                                          & tf.equal(parts["imag"], 0.0)), [
-            "tfq_layers: an operator of the operators tensor has a complex or non-finite "
-            "coefficient; an observable needs finite real coefficients (TFQ would drop the "
-            "imaginary part). Fix the PauliSum, e.g. measure its Hermitian parts separately."]),
+        tf.debugging.Assert(
+            tf.reduce_all(parts["canonical"]),
+            [
+                _operators_message(
+                    "an element of the operators tensor is not a serialized PauliSum, or has bytes "
+                    "appended or altered."
+                )
+            ],
+        ),
+        _refuse(
+            _missing(parts["pauli_types"], ["X", "Y", "Z"]),
+            [
+                _operators_message(
+                    "the operators tensor has Pauli types other than X, Y, Z (it was altered)."
+                )
+                + " Found:"
+            ],
+        ),
+        tf.debugging.Assert(
+            tf.reduce_all(tf.math.is_finite(parts["real"]) & tf.equal(parts["imag"], 0.0)),
+            [
+                "tfq_layers: an operator of the operators tensor has a complex or non-finite "
+                "coefficient; an observable needs finite real coefficients (TFQ would drop the "
+                "imaginary part). Fix the PauliSum, e.g. measure its Hermitian parts separately."
+            ],
+        ),
     ]
     if qubit_ids is not None:
-        checks.append(_refuse(_missing(parts["qubit_ids"], list(qubit_ids)), [
-            "tfq_layers: an operator of the operators tensor acts on qubits the circuits do not "
-            f"use (circuit qubit ids: {sorted(qubit_ids)}); measure qubits of the circuit, or add "
-            "cirq.I on those qubits to the circuit. Qubit id(s) not in the circuit:"]))
+        checks.append(
+            _refuse(
+                _missing(parts["qubit_ids"], list(qubit_ids)),
+                [
+                    "tfq_layers: an operator of the operators tensor acts on qubits the circuits do not "
+                    f"use (circuit qubit ids: {sorted(qubit_ids)}); measure qubits of the circuit, or add "
+                    "cirq.I on those qubits to the circuit. Qubit id(s) not in the circuit:"
+                ],
+            )
+        )
     with tf.control_dependencies(checks):
         return tf.identity(operators)
 
@@ -255,8 +301,9 @@ def _missing(found, allowed):
     found = tf.unique(found).y
     if not allowed:
         return found
-    known = tf.reduce_any(tf.equal(found[:, None], tf.constant(allowed, tf.string)[None, :]),
-                          axis=1)
+    known = tf.reduce_any(
+        tf.equal(found[:, None], tf.constant(allowed, tf.string)[None, :]), axis=1
+    )
     return tf.boolean_mask(found, tf.logical_not(known))
 
 
@@ -293,31 +340,60 @@ def checked(data, *, noisy, layer_names, value_names, channel_ids):
     gate_ids, symbols = decode(data)
     checks = []
     if not noisy:
-        checks.append(_refuse(_present(gate_ids, list(channel_ids)), [
-            "tfq_layers: a circuit of the quantum-data input has noise channels (TFQ gate ids "
-            "below), but this layer simulates noiselessly. Use a noisy layer (NoisyPQC, "
-            "NoisyControlledPQC, or backend='noisy' with repetitions=N trajectories), or remove "
-            "the channels from the data."]))
+        checks.append(
+            _refuse(
+                _present(gate_ids, list(channel_ids)),
+                [
+                    "tfq_layers: a circuit of the quantum-data input has noise channels (TFQ gate ids "
+                    "below), but this layer simulates noiselessly. Use a noisy layer (NoisyPQC, "
+                    "NoisyControlledPQC, or backend='noisy' with repetitions=N trajectories), or remove "
+                    "the channels from the data."
+                ],
+            )
+        )
     if layer_names:
-        checks.append(_refuse(_present(symbols, list(layer_names)), [
-            "tfq_layers: a symbol appears both in the quantum-data circuits and in this layer's "
-            "circuit, so the data's symbol would silently take the layer's value. Resolve the "
-            "data circuits first (cirq.resolve_parameters) or rename the symbol in one of them. "
-            "Shared symbol(s):"]))
+        checks.append(
+            _refuse(
+                _present(symbols, list(layer_names)),
+                [
+                    "tfq_layers: a symbol appears both in the quantum-data circuits and in this layer's "
+                    "circuit, so the data's symbol would silently take the layer's value. Resolve the "
+                    "data circuits first (cirq.resolve_parameters) or rename the symbol in one of them. "
+                    "Shared symbol(s):"
+                ],
+            )
+        )
     if layer_names is None:
-        fix = ("Give it a value: add it to symbol_names with a column in symbol_values, or "
-               "resolve the data circuits first (cirq.resolve_parameters).")
+        fix = (
+            "Give it a value: add it to symbol_names with a column in symbol_values, or "
+            "resolve the data circuits first (cirq.resolve_parameters)."
+        )
     else:
-        fix = ("Only the layer's own circuit can have trainable or input symbols: resolve the "
-               "data circuits first (cirq.resolve_parameters(circuit, {...})), or move the "
-               "symbol into the layer's circuit.")
+        fix = (
+            "Only the layer's own circuit can have trainable or input symbols: resolve the "
+            "data circuits first (cirq.resolve_parameters(circuit, {...})), or move the "
+            "symbol into the layer's circuit."
+        )
     unknown = _missing(symbols, list(value_names))
-    checks.append(_refuse(unknown, [
-        "tfq_layers: the quantum-data circuits have symbol(s) that get no value. " + fix +
-        " Unresolved symbol(s):"]))
+    checks.append(
+        _refuse(
+            unknown,
+            [
+                "tfq_layers: the quantum-data circuits have symbol(s) that get no value. "
+                + fix
+                + " Unresolved symbol(s):"
+            ],
+        )
+    )
     with tf.control_dependencies(checks):
         return tf.identity(data)
 
 
-__all__ = ["DECODE_OP_NAME", "PAULI_DECODE_OP_NAME", "checked", "checked_operators", "decode",
-           "decode_pauli_sums"]
+__all__ = [
+    "DECODE_OP_NAME",
+    "PAULI_DECODE_OP_NAME",
+    "checked",
+    "checked_operators",
+    "decode",
+    "decode_pauli_sums",
+]

@@ -5,6 +5,7 @@ Any gate with a unitary (or a Kraus representation, by trajectories), exact auto
 every output (states and unitaries included), XLA, GPU, and SavedModels with no custom ops. This
 module never imports TensorFlow Quantum.
 """
+
 import cirq
 import numpy as np
 import sympy
@@ -22,12 +23,14 @@ def _simulable(gate):
 
 
 STATEVECTOR_GATES = GateSet(
-    "statevector", _simulable,
+    "statevector",
+    _simulable,
     "any gate with a unitary (MatrixGate, PhasedXZGate, TOFFOLI, CCZ, CSWAP ...), parameterized "
     "EigenGate/PhasedXPow/PhasedISwap/PhasedXZ/FSim gates, .controlled_by(...) of those, and "
     "noise channels with a Kraus representation",
     "A gate with neither a unitary nor a Kraus representation cannot be simulated. Decompose it "
-    "into gates with a unitary, e.g. with cirq.decompose(circuit).")
+    "into gates with a unitary, e.g. with cirq.decompose(circuit).",
+)
 
 DEFAULT_TRAJECTORIES = 100
 
@@ -44,20 +47,31 @@ class StatevectorBackend(Backend):
     reads_quantum_data = False
     differentiable_state = True
 
-    def __init__(self, circuits, batched_names, shared_names, qubits, differentiator=None,
-                 trajectories=None, noisy=False):
-        super().__init__(circuits, batched_names, shared_names, qubits, differentiator,
-                         trajectories, noisy)
+    def __init__(
+        self,
+        circuits,
+        batched_names,
+        shared_names,
+        qubits,
+        differentiator=None,
+        trajectories=None,
+        noisy=False,
+    ):
+        super().__init__(
+            circuits, batched_names, shared_names, qubits, differentiator, trajectories, noisy
+        )
         if differentiator is not None:
             raise ValueError(
                 "differentiator applies to backend='tfq'; the statevector backend differentiates "
-                "exactly by TensorFlow autodiff. Drop differentiator or use backend='tfq'.")
+                "exactly by TensorFlow autodiff. Drop differentiator or use backend='tfq'."
+            )
         self._trajectories_arg = trajectories
         self._sims = None
         self._tables = None
         if len(self.circuits) > 1:  # different circuits: as data, one trace per structure
             self._tables = circuit_table.build_tables(
-                self.circuits, self.qubits, self.batched_names + self.shared_names)
+                self.circuits, self.qubits, self.batched_names + self.shared_names
+            )
         if self._tables is None:
             self._build_sims()
             self.noisy = any(s.has_noise for s in self._sims)
@@ -69,12 +83,20 @@ class StatevectorBackend(Backend):
         if self._sims is None:
             # Several circuits: each is traced once; plain graph mode keeps that cheap (no XLA
             # compile per circuit). Noise channels: plain graph mode too (see _has_channels).
-            jit = "auto" if len(self.circuits) == 1 and not _has_channels(self.circuits[0]) \
-                else False
-            self._sims = [StatevectorSimulator(
-                c, self.batched_names, qubits=self.qubits, shared_symbols=self.shared_names,
-                trajectories=self._trajectories_arg or DEFAULT_TRAJECTORIES, jit_compile=jit)
-                for c in self.circuits]
+            jit = (
+                "auto" if len(self.circuits) == 1 and not _has_channels(self.circuits[0]) else False
+            )
+            self._sims = [
+                StatevectorSimulator(
+                    c,
+                    self.batched_names,
+                    qubits=self.qubits,
+                    shared_symbols=self.shared_names,
+                    trajectories=self._trajectories_arg or DEFAULT_TRAJECTORIES,
+                    jit_compile=jit,
+                )
+                for c in self.circuits
+            ]
         return self._sims
 
     @property
@@ -88,8 +110,10 @@ class StatevectorBackend(Backend):
         values = self.guard(tf.convert_to_tensor(values, tf.float32))
         full = values
         if self.shared_names:
-            full = tf.concat([values, tf.tile(tf.reshape(shared, [1, -1]),
-                                              tf.stack([tf.shape(values)[0], 1]))], axis=1)
+            full = tf.concat(
+                [values, tf.tile(tf.reshape(shared, [1, -1]), tf.stack([tf.shape(values)[0], 1]))],
+                axis=1,
+            )
         index = tf.cast(index, tf.int32)
         rows = tf.gather(tf.constant(row_of), index)
         which = tf.gather(tf.constant(table_of), index)
@@ -105,15 +129,17 @@ class StatevectorBackend(Backend):
         positions = tf.dynamic_partition(tf.range(tf.shape(full)[0]), which, len(tables))
         parts = tf.dynamic_partition(full, which, len(tables))
         part_rows = tf.dynamic_partition(rows, which, len(tables))
-        return tf.dynamic_stitch(positions, [run(k, p, r) for k, (p, r) in
-                                             enumerate(zip(parts, part_rows))])
+        return tf.dynamic_stitch(
+            positions, [run(k, p, r) for k, (p, r) in enumerate(zip(parts, part_rows))]
+        )
 
     def _check_data(self, data):
         if data is not None:
             raise TypeError(
                 "the statevector backend cannot read quantum data (serialized circuits); use "
                 "backend='tfq' (or 'auto') for tf.string circuit inputs, or pass cirq.Circuit "
-                "objects.")
+                "objects."
+            )
 
     def _run(self, fn, values, index, sims=None):
         """``fn(sim, values_part)`` over the batch, partitioned by ``index`` among circuits."""
@@ -136,47 +162,78 @@ class StatevectorBackend(Backend):
         if self._tables is not None and index is not None:
             psi = self._table_states(values, shared, index)
             return circuit_table.pauli_expectations(
-                psi, [_as_sum(o) for o in observables],
-                {q: i for i, q in enumerate(self.qubits)}, self.n_qubits)
+                psi,
+                [_as_sum(o) for o in observables],
+                {q: i for i, q in enumerate(self.qubits)},
+                self.n_qubits,
+            )
         traj = self._traj() if self.noisy else None
-        return self._run(lambda sim, v: sim.expectation(
-            v, observables, trajectories=traj if sim.has_noise else None, seed=seed,
-            shared_values=shared), values, index)
+        return self._run(
+            lambda sim, v: sim.expectation(
+                v,
+                observables,
+                trajectories=traj if sim.has_noise else None,
+                seed=seed,
+                shared_values=shared,
+            ),
+            values,
+            index,
+        )
 
-    def sampled_expectation(self, values, shared, observables, repetitions, index=None,
-                            data=None, seed=None):
+    def sampled_expectation(
+        self, values, shared, observables, repetitions, index=None, data=None, seed=None
+    ):
         self._check_data(data)
         traj = self._traj() if self.noisy else None
-        return self._run(lambda sim, v: sim.sampled_expectation(
-            v, observables, repetitions=repetitions, seed=seed,
-            trajectories=traj if sim.has_noise else None, shared_values=shared), values, index)
+        return self._run(
+            lambda sim, v: sim.sampled_expectation(
+                v,
+                observables,
+                repetitions=repetitions,
+                seed=seed,
+                trajectories=traj if sim.has_noise else None,
+                shared_values=shared,
+            ),
+            values,
+            index,
+        )
 
     def sample(self, values, shared, repetitions, index=None, data=None, seed=None):
         self._check_data(data)
         if self._tables is not None and index is not None:
             from tfq_layers.backends.statevector import as_seed
+
             probs = self.probabilities(values, shared, index=index)
             idx = StatevectorSimulator._draw(probs, int(repetitions), as_seed(seed))
             shifts = tf.constant(np.arange(self.n_qubits - 1, -1, -1), tf.int32)
             return tf.bitwise.bitwise_and(
-                tf.bitwise.right_shift(idx[:, :, None], shifts[None, None, :]), 1)
-        return self._run(lambda sim, v: sim.sample(v, repetitions, seed=seed,
-                                                   shared_values=shared), values, index)
+                tf.bitwise.right_shift(idx[:, :, None], shifts[None, None, :]), 1
+            )
+        return self._run(
+            lambda sim, v: sim.sample(v, repetitions, seed=seed, shared_values=shared),
+            values,
+            index,
+        )
 
     def state(self, values, shared, index=None, data=None, seed=None):
         self._check_data(data)
         if self._tables is not None and index is not None:
             return self._table_states(values, shared, index)
-        return self._run(lambda sim, v: sim.state(v, seed=seed, shared_values=shared),
-                         values, index)
+        return self._run(
+            lambda sim, v: sim.state(v, seed=seed, shared_values=shared), values, index
+        )
 
     def probabilities(self, values, shared, index=None, seed=None):
         if self._tables is not None and index is not None:
             return tf.math.real(tf.abs(self._table_states(values, shared, index)) ** 2)
         traj = self._traj() if self.noisy else None
-        return self._run(lambda sim, v: sim.probabilities(
-            v, trajectories=traj if sim.has_noise else None, seed=seed, shared_values=shared),
-            values, index)
+        return self._run(
+            lambda sim, v: sim.probabilities(
+                v, trajectories=traj if sim.has_noise else None, seed=seed, shared_values=shared
+            ),
+            values,
+            index,
+        )
 
     def unitary(self, values, shared, index=None, data=None):
         """Columns ``U|k>``: each example is simulated from every basis state at once, prepared by
@@ -192,13 +249,20 @@ class StatevectorBackend(Backend):
                 prefix = "_" + prefix
             bits = [sympy.Symbol(f"{prefix}{i}") for i in range(n)]
             prep = cirq.Circuit(cirq.X(q) ** b for q, b in zip(self.qubits, bits))
-            self._unitary_sims = [StatevectorSimulator(
-                prep + c, [b.name for b in bits] + self.batched_names, qubits=self.qubits,
-                shared_symbols=self.shared_names) for c in self.circuits]
-            k = np.arange(2 ** n)
+            self._unitary_sims = [
+                StatevectorSimulator(
+                    prep + c,
+                    [b.name for b in bits] + self.batched_names,
+                    qubits=self.qubits,
+                    shared_symbols=self.shared_names,
+                )
+                for c in self.circuits
+            ]
+            k = np.arange(2**n)
             self._basis_bits = ((k[:, None] >> np.arange(n - 1, -1, -1)[None, :]) & 1).astype(
-                np.float32)
-        dim = 2 ** n
+                np.float32
+            )
+        dim = 2**n
         basis = tf.constant(self._basis_bits)
 
         def columns(sim, v):
@@ -227,8 +291,10 @@ def _table_function(structure, n_qubits):
     key = (structure, n_qubits)
     fn = _TABLE_FUNCTIONS.get(key)
     if fn is None:
+
         def run(values, rows, ws, cs, phases):
             return circuit_table.simulate((ws, cs, phases), structure, n_qubits, values, rows)
+
         fn = tf.function(run, reduce_retracing=True, autograph=False)
         _TABLE_FUNCTIONS[key] = fn
     return fn
@@ -249,8 +315,10 @@ def _has_channels(circuit):
     5.2 s vs 2.7 s, 2.8-4.4 s of compile. XLA was ahead only when batch * trajectories is a few
     hundred states or fewer (up to 320 at 4 qubits, about 100 at 8), by 1-11 ms a step. Reproduce
     with `python -m benchmarks.noisy_fit --diagnose [--qubits 8 --layers 4]`."""
-    return any(not cirq.is_parameterized(op) and not cirq.is_measurement(op)
-               and not cirq.has_unitary(op) for op in circuit.all_operations())
+    return any(
+        not cirq.is_parameterized(op) and not cirq.is_measurement(op) and not cirq.has_unitary(op)
+        for op in circuit.all_operations()
+    )
 
 
 def _as_sum(ob):

@@ -4,6 +4,7 @@ The circuits are serialized once, when the backend is built; every call gathers 
 the batch and runs one TFQ op over the whole batch. Importing this module does not import TFQ:
 TFQ is imported when a :class:`TFQBackend` is built or an op library is loaded.
 """
+
 import copy
 
 import cirq
@@ -14,14 +15,28 @@ from tfq_layers.backends.base import Backend, GateSet
 
 # -- TFQ's gate set (what TFQ 0.7.6 serializes) ----------------------------------------------------
 _TFQ_EIGEN = (
-    cirq.XPowGate, cirq.YPowGate, cirq.ZPowGate, cirq.HPowGate, cirq.CZPowGate, cirq.CXPowGate,
-    cirq.SwapPowGate, cirq.ISwapPowGate, cirq.XXPowGate, cirq.YYPowGate, cirq.ZZPowGate,
+    cirq.XPowGate,
+    cirq.YPowGate,
+    cirq.ZPowGate,
+    cirq.HPowGate,
+    cirq.CZPowGate,
+    cirq.CXPowGate,
+    cirq.SwapPowGate,
+    cirq.ISwapPowGate,
+    cirq.XXPowGate,
+    cirq.YYPowGate,
+    cirq.ZZPowGate,
 )
 _TFQ_OTHER = (cirq.PhasedXPowGate, cirq.PhasedISwapPowGate, cirq.FSimGate, cirq.IdentityGate)
 TFQ_CHANNELS = (
-    cirq.DepolarizingChannel, cirq.AsymmetricDepolarizingChannel, cirq.AmplitudeDampingChannel,
-    cirq.GeneralizedAmplitudeDampingChannel, cirq.PhaseDampingChannel, cirq.PhaseFlipChannel,
-    cirq.BitFlipChannel, cirq.ResetChannel,
+    cirq.DepolarizingChannel,
+    cirq.AsymmetricDepolarizingChannel,
+    cirq.AmplitudeDampingChannel,
+    cirq.GeneralizedAmplitudeDampingChannel,
+    cirq.PhaseDampingChannel,
+    cirq.PhaseFlipChannel,
+    cirq.BitFlipChannel,
+    cirq.ResetChannel,
 )
 # TFQ's serialized gate ids of its channels (tensorflow_quantum/core/serialize/serializer.py).
 _CHANNEL_IDS = (b"DP", b"ADP", b"GAD", b"AD", b"RST", b"PD", b"PF", b"BF")
@@ -34,16 +49,31 @@ TFQ_GATES = GateSet(
     "phase_flip, bit_flip, reset",
     "Decompose it first, e.g. with cirq.optimize_for_target_gateset(circuit, "
     "gateset=cirq.CZTargetGateset()) (replaces MatrixGate, PhasedXZGate, TOFFOLI, CCZ, CSWAP), "
-    "or use backend='statevector', which simulates any gate with a unitary.", title="TFQ")
+    "or use backend='statevector', which simulates any gate with a unitary.",
+    title="TFQ",
+)
 
 # -- differentiators ------------------------------------------------------------------------------
-DIFFERENTIATOR_NAMES = ("adjoint", "parameter_shift", "finite_difference", "central_difference",
-                        "forward_difference")
-_CLASS_OF = {"adjoint": "Adjoint", "parameter_shift": "ParameterShift",
-             "finite_difference": "CentralDifference", "central_difference": "CentralDifference",
-             "forward_difference": "ForwardDifference"}
-_NAME_OF = {"Adjoint": "adjoint", "ParameterShift": "parameter_shift",
-            "CentralDifference": "central_difference", "ForwardDifference": "forward_difference"}
+DIFFERENTIATOR_NAMES = (
+    "adjoint",
+    "parameter_shift",
+    "finite_difference",
+    "central_difference",
+    "forward_difference",
+)
+_CLASS_OF = {
+    "adjoint": "Adjoint",
+    "parameter_shift": "ParameterShift",
+    "finite_difference": "CentralDifference",
+    "central_difference": "CentralDifference",
+    "forward_difference": "ForwardDifference",
+}
+_NAME_OF = {
+    "Adjoint": "adjoint",
+    "ParameterShift": "parameter_shift",
+    "CentralDifference": "central_difference",
+    "ForwardDifference": "forward_difference",
+}
 DIFFERENTIATORS = DIFFERENTIATOR_NAMES  # kept for callers that list the names
 
 _OPS_LOADED = False
@@ -52,6 +82,7 @@ _OPS_LOADED = False
 def import_tfq():
     """TensorFlow Quantum's Python package, imported on first use."""
     import tensorflow_quantum as tfq
+
     return tfq
 
 
@@ -73,6 +104,7 @@ def load_tfq_ops():
     import os
 
     import tensorflow as tf
+
     spec = importlib.util.find_spec("tensorflow_quantum")
     if spec is None or spec.origin is None:  # pragma: no cover - TFQ not installed
         return 0
@@ -111,33 +143,46 @@ def differentiator_spec(differentiator, sampled):
             raise TypeError(
                 f"differentiator must be None, a name ({list(DIFFERENTIATOR_NAMES)}) or a "
                 f"tfq.differentiators.Differentiator instance; got {differentiator!r} of type "
-                f"{type(differentiator).__name__}.")
+                f"{type(differentiator).__name__}."
+            )
         cls = type(differentiator).__name__
-        name = _NAME_OF.get(cls) if type(differentiator).__module__.startswith(
-            "tensorflow_quantum") else None
+        name = (
+            _NAME_OF.get(cls)
+            if type(differentiator).__module__.startswith("tensorflow_quantum")
+            else None
+        )
         if name is None:
             return _custom_spec(differentiator, sampled)
         config = {}
         if name == "forward_difference":
-            config = {"error_order": int(differentiator.error_order),
-                      "grid_spacing": float(differentiator.grid_spacing)}
+            config = {
+                "error_order": int(differentiator.error_order),
+                "grid_spacing": float(differentiator.grid_spacing),
+            }
         elif name == "central_difference":
             pert = np.asarray(differentiator.perturbations)
             positive = pert[pert > 0]
-            config = {"error_order": int(2 * positive.size),
-                      "grid_spacing": float(f"{positive.min():.7g}")}
+            config = {
+                "error_order": int(2 * positive.size),
+                "grid_spacing": float(f"{positive.min():.7g}"),
+            }
     if name not in DIFFERENTIATOR_NAMES:
-        raise ValueError(f"unknown differentiator {name!r}; choose one of "
-                         f"{list(DIFFERENTIATOR_NAMES)} or pass a tfq.differentiators instance.")
+        raise ValueError(
+            f"unknown differentiator {name!r}; choose one of "
+            f"{list(DIFFERENTIATOR_NAMES)} or pass a tfq.differentiators instance."
+        )
     if sampled and name == "adjoint":
-        raise ValueError("the adjoint differentiator needs exact expectations, but this op is "
-                         "sampled (repetitions given, or a noisy circuit). Use "
-                         "differentiator='parameter_shift' or drop repetitions.")
+        raise ValueError(
+            "the adjoint differentiator needs exact expectations, but this op is "
+            "sampled (repetitions given, or a noisy circuit). Use "
+            "differentiator='parameter_shift' or drop repetitions."
+        )
     return {"name": name, "config": config}
 
 
 def _custom_spec(instance, sampled):
     from tfq_layers._keras import keras
+
     cls = type(instance)
     registered = keras.saving.get_registered_name(cls)
     if registered == cls.__name__:  # get_registered_name falls back to the bare class name
@@ -150,6 +195,7 @@ def _custom_spec(instance, sampled):
 
 def _custom_from_spec(spec, sampled):
     from tfq_layers._keras import keras
+
     if spec.get("instance") is not None:
         return dict(spec)
     cls_name = spec.get("class")
@@ -158,7 +204,8 @@ def _custom_from_spec(spec, sampled):
         raise ValueError(
             f"the saved layer uses the custom differentiator {cls_name!r}, which is not "
             "registered in this process. Import the module that defines it (decorated with "
-            "@keras.saving.register_keras_serializable()) before loading.")
+            "@keras.saving.register_keras_serializable()) before loading."
+        )
     return _custom_spec(cls(**dict(spec.get("config") or {})), sampled)
 
 
@@ -177,9 +224,13 @@ def plain_spec(spec):
                 f"this layer uses the custom differentiator {cls}, which cannot be saved by "
                 f"name. Register it: decorate class {cls} with "
                 "@keras.saving.register_keras_serializable() and give it a get_config() method "
-                "(returning its constructor arguments), or save with a built-in differentiator.")
-        return {"name": "custom", "class": str(spec["class"]),
-                "config": {str(k): v for k, v in spec["config"].items()}}
+                "(returning its constructor arguments), or save with a built-in differentiator."
+            )
+        return {
+            "name": "custom",
+            "class": str(spec["class"]),
+            "config": {str(k): v for k, v in spec["config"].items()},
+        }
     return {"name": str(spec["name"]), "config": {str(k): v for k, v in spec["config"].items()}}
 
 
@@ -194,8 +245,9 @@ def _make_differentiator(spec):
 
 def has_channels(circuit):
     """Whether ``circuit`` contains a noise channel (an operation with no unitary)."""
-    return any(not cirq.has_unitary(op) for op in circuit.all_operations()
-               if not cirq.is_parameterized(op))
+    return any(
+        not cirq.has_unitary(op) for op in circuit.all_operations() if not cirq.is_parameterized(op)
+    )
 
 
 # -- the backend ------------------------------------------------------------------------------------
@@ -214,10 +266,19 @@ class TFQBackend(Backend):
     differentiable_state = False
     supports_xla = False  # TFQ's kernels are CPU custom ops that XLA cannot compile
 
-    def __init__(self, circuits, batched_names, shared_names, qubits, differentiator=None,
-                 trajectories=None, noisy=False):
-        super().__init__(circuits, batched_names, shared_names, qubits, differentiator,
-                         trajectories, noisy)
+    def __init__(
+        self,
+        circuits,
+        batched_names,
+        shared_names,
+        qubits,
+        differentiator=None,
+        trajectories=None,
+        noisy=False,
+    ):
+        super().__init__(
+            circuits, batched_names, shared_names, qubits, differentiator, trajectories, noisy
+        )
         tfq = import_tfq()
         self._tfq = tfq
         self.noisy = bool(noisy) or any(has_channels(c) for c in self.circuits)
@@ -226,10 +287,12 @@ class TFQBackend(Backend):
         self._diff_arg = differentiator
         # Serialized once; calls only gather/tile these strings. Identity on every register qubit
         # keeps observables on idle qubits valid for TFQ's ops.
-        padded = [c + cirq.Circuit(cirq.I.on_each(*[q for q in self.qubits
-                                                   if q not in c.all_qubits()]))
-                  for c in self.circuits]
+        padded = [
+            c + cirq.Circuit(cirq.I.on_each(*[q for q in self.qubits if q not in c.all_qubits()]))
+            for c in self.circuits
+        ]
         import tensorflow as tf
+
         with tf.init_scope():
             self._programs = tfq.convert_to_tensor(padded).numpy()
         self._empty = all(len(c) == 0 for c in self.circuits)
@@ -240,8 +303,11 @@ class TFQBackend(Backend):
 
     def differentiator_for(self, sampled=False):
         spec = self._diff_arg or differentiator_spec(None, sampled or self.noisy)
-        return plain_spec(spec) if spec["name"] != "custom" else {
-            "name": "custom", "config": dict(spec["config"])}
+        return (
+            plain_spec(spec)
+            if spec["name"] != "custom"
+            else {"name": "custom", "config": dict(spec["config"])}
+        )
 
     # -- helpers --------------------------------------------------------------------------------
     def _op(self, kind):
@@ -254,8 +320,10 @@ class TFQBackend(Backend):
             if spec is None:
                 spec = differentiator_spec(None, sampled)
             elif sampled and spec["name"] == "adjoint":
-                raise ValueError("the adjoint differentiator needs exact, noiseless expectations; "
-                                 "this op is sampled or noisy. Use 'parameter_shift'.")
+                raise ValueError(
+                    "the adjoint differentiator needs exact, noiseless expectations; "
+                    "this op is sampled or noisy. Use 'parameter_shift'."
+                )
             diff = _make_differentiator(spec)
             if kind == "analytic":
                 op = diff.generate_differentiable_op(analytic_op=tfq.get_expectation_op())
@@ -273,6 +341,7 @@ class TFQBackend(Backend):
         out = self._observables.get(key)
         if out is None:
             import tensorflow as tf
+
             with tf.init_scope():  # serialize eagerly, also when first called inside a graph
                 out = self._tfq.convert_to_tensor([list(observables)]).numpy()
             self._observables[key] = out
@@ -282,14 +351,17 @@ class TFQBackend(Backend):
         """TFQ's operator tensor ``(batch, n_ops)`` and ``n_ops``: serialized once from a list of
         PauliSums, or a string tensor of them passed through."""
         import tensorflow as tf
+
         if tf.is_tensor(observables):
             return observables, tf.shape(observables)[1]
-        pauli = tf.tile(tf.constant(self._serialized_observables(observables)),
-                        tf.stack([batch, 1]))
+        pauli = tf.tile(
+            tf.constant(self._serialized_observables(observables)), tf.stack([batch, 1])
+        )
         return pauli, len(observables)
 
     def _inputs(self, values, shared, index, data):
         import tensorflow as tf
+
         batch = tf.shape(values)[0]
         if index is None:
             programs = tf.tile(tf.constant(self._programs[:1]), tf.reshape(batch, [1]))
@@ -301,26 +373,34 @@ class TFQBackend(Backend):
         symbol_values = values
         if self.shared_names:
             symbol_values = tf.concat(
-                [values, tf.tile(tf.reshape(shared, [1, -1]), tf.stack([batch, 1]))], axis=1)
+                [values, tf.tile(tf.reshape(shared, [1, -1]), tf.stack([batch, 1]))], axis=1
+            )
         return programs, tf.constant(self._names, dtype=tf.string), symbol_values, batch
 
     def _checked_data(self, data):
         """``data`` behind in-graph checks of what TFQ's ops would get wrong or report opaquely
         (:mod:`tfq_layers.backends.quantum_data`)."""
         names = [n.decode() for n in self._names]
-        return quantum_data.checked(data, noisy=self.noisy,
-                                    layer_names=None if self._empty else names,
-                                    value_names=names, channel_ids=_CHANNEL_IDS)
+        return quantum_data.checked(
+            data,
+            noisy=self.noisy,
+            layer_names=None if self._empty else names,
+            value_names=names,
+            channel_ids=_CHANNEL_IDS,
+        )
 
     def _trajectories(self):
         if self.trajectories is None:
-            raise ValueError("this circuit has noise channels, simulated by trajectories: pass "
-                             "repetitions=N (e.g. 1000) to set how many are averaged.")
+            raise ValueError(
+                "this circuit has noise channels, simulated by trajectories: pass "
+                "repetitions=N (e.g. 1000) to set how many are averaged."
+            )
         return int(self.trajectories)
 
     # -- operations -----------------------------------------------------------------------------
     def expectation(self, values, shared, observables, index=None, data=None, seed=None):
         import tensorflow as tf
+
         programs, names, sv, batch = self._inputs(values, shared, index, data)
         pauli, n_ops = self._pauli(observables, batch)
         if self.noisy:
@@ -328,23 +408,28 @@ class TFQBackend(Backend):
             return self._op("noisy")(programs, names, sv, pauli, reps)
         return self._op("analytic")(programs, names, sv, pauli)
 
-    def sampled_expectation(self, values, shared, observables, repetitions, index=None,
-                            data=None, seed=None):
+    def sampled_expectation(
+        self, values, shared, observables, repetitions, index=None, data=None, seed=None
+    ):
         import tensorflow as tf
+
         programs, names, sv, batch = self._inputs(values, shared, index, data)
         pauli, n_ops = self._pauli(observables, batch)
         reps = tf.fill(tf.stack([batch, n_ops]), tf.cast(repetitions, tf.int32))
-        return self._op("noisy_sampled" if self.noisy else "sampled")(programs, names, sv, pauli,
-                                                                        reps)
+        return self._op("noisy_sampled" if self.noisy else "sampled")(
+            programs, names, sv, pauli, reps
+        )
 
     def sample(self, values, shared, repetitions, index=None, data=None, seed=None):
         import tensorflow as tf
+
         programs, names, sv, _ = self._inputs(values, shared, index, data)
         reps = tf.reshape(tf.cast(repetitions, tf.int32), [1])
         if self.noisy:
             out = self._tfq.noise.samples(programs, names, sv, reps)
         else:  # TFQ's raw op: padded with -2 where circuits of a batch differ in size
             from tensorflow_quantum.core.ops import tfq_simulate_ops
+
             out = tfq_simulate_ops.tfq_simulate_samples(programs, names, sv, reps)
         if isinstance(out, tf.RaggedTensor):
             out = out.to_tensor(default_value=-2)
@@ -352,10 +437,13 @@ class TFQBackend(Backend):
 
     def state(self, values, shared, index=None, data=None):
         if self.noisy:
-            raise ValueError("the TFQ backend computes states of noiseless circuits only; this "
-                             "circuit has noise channels. Use backend='statevector' (one random "
-                             "trajectory per example) or drop the channels.")
+            raise ValueError(
+                "the TFQ backend computes states of noiseless circuits only; this "
+                "circuit has noise channels. Use backend='statevector' (one random "
+                "trajectory per example) or drop the channels."
+            )
         from tensorflow_quantum.core.ops import tfq_simulate_ops
+
         programs, names, sv, _ = self._inputs(values, shared, index, data)
         return tfq_simulate_ops.tfq_simulate_state(programs, names, sv)  # -2 padded
 
@@ -364,11 +452,14 @@ class TFQBackend(Backend):
         transform (TFQ's state op has no gradient)."""
         import tensorflow as tf
         from scipy.linalg import hadamard
+
         n = self.n_qubits
         if self._hadamard is None:
-            self._hadamard = (hadamard(2 ** n) / 2 ** n).astype(np.float32)
-            self._z_strings = [cirq.PauliSum.from_pauli_strings([z_string(self.qubits, mask)])
-                               for mask in range(1, 2 ** n)]
+            self._hadamard = (hadamard(2**n) / 2**n).astype(np.float32)
+            self._z_strings = [
+                cirq.PauliSum.from_pauli_strings([z_string(self.qubits, mask)])
+                for mask in range(1, 2**n)
+            ]
         z = self.expectation(values, shared, self._z_strings, index=index)
         z = tf.concat([tf.ones_like(z[:, :1]), z], axis=1)  # <I> = 1
         return tf.matmul(z, tf.constant(self._hadamard))  # H is symmetric
@@ -377,6 +468,7 @@ class TFQBackend(Backend):
         if self.noisy:
             raise ValueError("a circuit with noise channels has no unitary; drop the channels.")
         from tensorflow_quantum.core.ops import tfq_unitary_op
+
         programs, names, sv, _ = self._inputs(values, shared, index, data)
         return tfq_unitary_op.OP_MODULE.tfq_calculate_unitary(programs, names, sv)  # -2 padded
 
@@ -391,5 +483,14 @@ def z_string(qubits, mask):
     return cirq.PauliString({qubits[i]: cirq.Z for i in range(n) if (mask >> (n - 1 - i)) & 1})
 
 
-__all__ = ["DIFFERENTIATOR_NAMES", "TFQBackend", "TFQ_CHANNELS", "TFQ_GATES",
-           "differentiator_spec", "has_channels", "load_tfq_ops", "plain_spec", "z_string"]
+__all__ = [
+    "DIFFERENTIATOR_NAMES",
+    "TFQBackend",
+    "TFQ_CHANNELS",
+    "TFQ_GATES",
+    "differentiator_spec",
+    "has_channels",
+    "load_tfq_ops",
+    "plain_spec",
+    "z_string",
+]

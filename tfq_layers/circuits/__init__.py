@@ -11,6 +11,7 @@ Example:
     >>> ans, ws = circuits.hardware_efficient(4, layers=2)
     >>> circuit, observables = enc + ans, circuits.z_observables(4)
 """
+
 from tfq_layers.circuits.ansatze import *  # noqa: F401,F403  (each module lists its API)
 from tfq_layers.circuits.ansatze import __all__ as _ansatze
 from tfq_layers.circuits.encoders import *  # noqa: F401,F403

@@ -1,4 +1,5 @@
 """Argument checks and small helpers shared by the circuit builders (Cirq + sympy only)."""
+
 import numbers
 import re
 from collections.abc import Sequence
@@ -27,26 +28,32 @@ def resolve_qubits(qubits, what="qubits", minimum=1):
     raises ``TypeError``/``ValueError`` naming the offending value.
     """
     if isinstance(qubits, bool):
-        raise TypeError(f"{what} must be an int or a sequence of cirq.GridQubit/cirq.LineQubit; "
-                        f"got the bool {qubits!r}.")
+        raise TypeError(
+            f"{what} must be an int or a sequence of cirq.GridQubit/cirq.LineQubit; "
+            f"got the bool {qubits!r}."
+        )
     if isinstance(qubits, numbers.Integral):
         n = int(qubits)
         if n < minimum:
-            raise ValueError(f"{what} must be at least {minimum} when given as a number of qubits; "
-                             f"got {n}.")
+            raise ValueError(
+                f"{what} must be at least {minimum} when given as a number of qubits; got {n}."
+            )
         return list(cirq.GridQubit.rect(1, n))
     if isinstance(qubits, (cirq.GridQubit, cirq.LineQubit)):
         qubits = [qubits]
     if isinstance(qubits, (str, bytes)) or not hasattr(qubits, "__iter__"):
-        raise TypeError(f"{what} must be an int or a sequence of cirq.GridQubit/cirq.LineQubit; "
-                        f"got {qubits!r} of type {type(qubits).__name__}.")
+        raise TypeError(
+            f"{what} must be an int or a sequence of cirq.GridQubit/cirq.LineQubit; "
+            f"got {qubits!r} of type {type(qubits).__name__}."
+        )
     out = list(qubits)
     for q in out:
         if not isinstance(q, (cirq.GridQubit, cirq.LineQubit)):
             raise TypeError(
                 f"{what} must contain only cirq.GridQubit or cirq.LineQubit (the only qubit types "
                 f"TensorFlow Quantum simulates); got {q!r} of type {type(q).__name__}. "
-                f"Use cirq.GridQubit.rect(1, n) or cirq.LineQubit.range(n).")
+                f"Use cirq.GridQubit.rect(1, n) or cirq.LineQubit.range(n)."
+            )
     dups = sorted({str(q) for q in out if out.count(q) > 1})
     if dups:
         raise ValueError(f"{what} contain duplicates: {dups}. Give each qubit once.")
@@ -58,8 +65,9 @@ def resolve_qubits(qubits, what="qubits", minimum=1):
 def check_int(value, name, minimum=1):
     """Return ``value`` as an int, raising if it is not an integer ``>= minimum``."""
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{name} must be an int >= {minimum}; got {value!r} "
-                        f"of type {type(value).__name__}.")
+        raise TypeError(
+            f"{name} must be an int >= {minimum}; got {value!r} of type {type(value).__name__}."
+        )
     if value < minimum:
         raise ValueError(f"{name} must be >= {minimum}; got {value}.")
     return int(value)
@@ -74,12 +82,16 @@ def check_prefix(prefix, name="prefix", one_dimensional=True):
     if not isinstance(prefix, str):
         raise TypeError(f"{name} must be a string; got {prefix!r} of type {type(prefix).__name__}.")
     if not _PREFIX.match(prefix):
-        raise ValueError(f"{name} must be a non-empty identifier (letters, digits, underscores, "
-                         f"not starting with a digit); got {prefix!r}.")
+        raise ValueError(
+            f"{name} must be a non-empty identifier (letters, digits, underscores, "
+            f"not starting with a digit); got {prefix!r}."
+        )
     if one_dimensional and prefix[-1].isdigit():
-        raise ValueError(f"{name}={prefix!r} ends with a digit, so symbol names such as "
-                         f"'{prefix}0' would be ambiguous; end it with a letter or '_' "
-                         f"(e.g. {prefix + '_'!r}).")
+        raise ValueError(
+            f"{name}={prefix!r} ends with a digit, so symbol names such as "
+            f"'{prefix}0' would be ambiguous; end it with a letter or '_' "
+            f"(e.g. {prefix + '_'!r})."
+        )
     return prefix
 
 
@@ -113,11 +125,13 @@ def check_names(values, name, choices, what):
     try:
         values = tuple(values)
     except TypeError:
-        raise TypeError(f"{name} must be a sequence of names from {sorted(choices)}; "
-                        f"got {values!r}.") from None
+        raise TypeError(
+            f"{name} must be a sequence of names from {sorted(choices)}; got {values!r}."
+        ) from None
     if not values:
-        raise ValueError(f"{name} must name at least one {what} from {sorted(choices)}; "
-                         f"got {values!r}.")
+        raise ValueError(
+            f"{name} must name at least one {what} from {sorted(choices)}; got {values!r}."
+        )
     return tuple(check_choice(v, f"each entry of {name}", sorted(choices)) for v in values)
 
 
@@ -136,11 +150,14 @@ def neighbour_pairs(n, topology):
 def as_parameters(symbols, count, name="symbols"):
     """Check a sequence of ``count`` gate parameters (names, sympy expressions or numbers)."""
     if isinstance(symbols, (str, sympy.Basic)) or not hasattr(symbols, "__len__"):
-        raise TypeError(f"{name} must be a sequence of {count} sympy symbols/expressions, names or "
-                        f"numbers; got {symbols!r}.")
+        raise TypeError(
+            f"{name} must be a sequence of {count} sympy symbols/expressions, names or "
+            f"numbers; got {symbols!r}."
+        )
     if len(symbols) != count:
-        raise ValueError(f"{name} must hold exactly {count} parameters; got {len(symbols)}: "
-                         f"{list(symbols)!r}.")
+        raise ValueError(
+            f"{name} must hold exactly {count} parameters; got {len(symbols)}: {list(symbols)!r}."
+        )
     out = []
     for s in symbols:
         if isinstance(s, str) and s:
@@ -148,8 +165,10 @@ def as_parameters(symbols, count, name="symbols"):
         elif isinstance(s, (sympy.Basic, numbers.Real)) and not isinstance(s, bool):
             out.append(s)
         else:
-            raise TypeError(f"{name} entries must be sympy symbols/expressions, non-empty names or "
-                            f"real numbers; got {s!r} of type {type(s).__name__}.")
+            raise TypeError(
+                f"{name} entries must be sympy symbols/expressions, non-empty names or "
+                f"real numbers; got {s!r} of type {type(s).__name__}."
+            )
     return out
 
 
@@ -158,5 +177,6 @@ def check_unique_names(symbols, what):
     names = [str(s) for s in symbols]
     dups = sorted({n for n in names if names.count(n) > 1})
     if dups:
-        raise ValueError(f"{what} produced clashing symbol names {dups[:5]}; "
-                         f"use distinct prefixes.")
+        raise ValueError(
+            f"{what} produced clashing symbol names {dups[:5]}; use distinct prefixes."
+        )

@@ -9,6 +9,7 @@ Conventions: ``rx(t) = exp(-i t X / 2)`` (likewise ``ry``, ``rz``), exactly as `
 ``CNOT(a, b)`` has control ``a`` and target ``b``; an int ``qubits`` means
 ``cirq.GridQubit.rect(1, qubits)``.
 """
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -18,9 +19,17 @@ import numbers
 import cirq
 import sympy
 
-from tfq_layers.circuits._validation import (QubitsLike, ROTATIONS, check_choice, check_int, check_names,
-                                             check_rotation,
-                                             make_symbols, neighbour_pairs, resolve_qubits)
+from tfq_layers.circuits._validation import (
+    QubitsLike,
+    ROTATIONS,
+    check_choice,
+    check_int,
+    check_names,
+    check_rotation,
+    make_symbols,
+    neighbour_pairs,
+    resolve_qubits,
+)
 
 __all__ = [
     "basic_entangler",
@@ -61,9 +70,14 @@ def hardware_efficient_shape(
     return (check_int(layers, "layers"), n, len(_check_rotations(rotations)))
 
 
-def hardware_efficient(qubits: QubitsLike, layers: int, rotations: Sequence[str] = ("ry", "rz"),
-                       entangler: str = "cz", topology: str = "ring",
-                       prefix: str = "w") -> tuple[cirq.Circuit, list[sympy.Symbol]]:
+def hardware_efficient(
+    qubits: QubitsLike,
+    layers: int,
+    rotations: Sequence[str] = ("ry", "rz"),
+    entangler: str = "cz",
+    topology: str = "ring",
+    prefix: str = "w",
+) -> tuple[cirq.Circuit, list[sympy.Symbol]]:
     """Hardware-efficient ansatz (Kandala et al., Nature 549, 242 (2017) style).
 
     Each layer ``l`` applies, on every qubit ``q``, the rotations named in ``rotations`` in that
@@ -143,21 +157,26 @@ def strongly_entangling_ranges(n_qubits, layers, ranges=None):
     layers = check_int(layers, "layers")
     if n == 1:
         if ranges is not None:
-            raise ValueError(f"ranges only apply with 2 or more qubits (there are no CNOTs on one "
-                             f"qubit); got ranges={ranges!r} with 1 qubit. Pass ranges=None.")
+            raise ValueError(
+                f"ranges only apply with 2 or more qubits (there are no CNOTs on one "
+                f"qubit); got ranges={ranges!r} with 1 qubit. Pass ranges=None."
+            )
         return [None] * layers
     if ranges is None:
         return [(layer % (n - 1)) + 1 for layer in range(layers)]
     if isinstance(ranges, (str, bytes)) or not hasattr(ranges, "__len__"):
         raise TypeError(f"ranges must be a sequence of {layers} ints; got {ranges!r}.")
     if len(ranges) != layers:
-        raise ValueError(f"ranges must hold one int per layer ({layers}); got {len(ranges)}: "
-                         f"{list(ranges)!r}.")
+        raise ValueError(
+            f"ranges must hold one int per layer ({layers}); got {len(ranges)}: {list(ranges)!r}."
+        )
     out = []
     for r in ranges:
         if isinstance(r, bool) or not isinstance(r, numbers.Integral) or not 1 <= r <= n - 1:
-            raise ValueError(f"each range must be an int with 1 <= r <= n_qubits - 1 = {n - 1}; "
-                             f"got {r!r} in ranges={list(ranges)!r}.")
+            raise ValueError(
+                f"each range must be an int with 1 <= r <= n_qubits - 1 = {n - 1}; "
+                f"got {r!r} in ranges={list(ranges)!r}."
+            )
         out.append(int(r))
     return out
 
@@ -198,7 +217,7 @@ def strongly_entangling(
     circuit = cirq.Circuit()
     for layer in range(layers):
         for qi, q in enumerate(qs):
-            a, b, c = symbols[(layer * n + qi) * 3:(layer * n + qi) * 3 + 3]
+            a, b, c = symbols[(layer * n + qi) * 3 : (layer * n + qi) * 3 + 3]
             circuit.append([cirq.rz(a).on(q), cirq.ry(b).on(q), cirq.rz(c).on(q)])
         if n > 1:
             circuit.append(cirq.CNOT(qs[i], qs[(i + rs[layer]) % n]) for i in range(n))

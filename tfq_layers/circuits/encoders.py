@@ -8,6 +8,7 @@ the circuits need not restrict themselves to what TFQ alone accepts (a symbol ti
 Conventions: ``rx(t) = exp(-i t X / 2)`` (likewise ``ry``, ``rz``), exactly as ``cirq.rx``; an
 int ``qubits`` means ``cirq.GridQubit.rect(1, qubits)``.
 """
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -18,9 +19,17 @@ import cirq
 import sympy
 
 from tfq_layers._symbols import natural_sorted
-from tfq_layers.circuits._validation import (QubitsLike, ROTATIONS, check_choice, check_int, check_rotation,
-                                             check_unique_names, make_symbols, neighbour_pairs,
-                                             resolve_qubits)
+from tfq_layers.circuits._validation import (
+    QubitsLike,
+    ROTATIONS,
+    check_choice,
+    check_int,
+    check_rotation,
+    check_unique_names,
+    make_symbols,
+    neighbour_pairs,
+    resolve_qubits,
+)
 
 __all__ = [
     "angle_encoding",
@@ -33,7 +42,9 @@ __all__ = [
 ]
 
 
-def angle_encoding(qubits: QubitsLike, rotation: str = "rx", prefix: str = "x") -> tuple[cirq.Circuit, list[sympy.Symbol]]:
+def angle_encoding(
+    qubits: QubitsLike, rotation: str = "rx", prefix: str = "x"
+) -> tuple[cirq.Circuit, list[sympy.Symbol]]:
     """Angle (rotation) encoding: one feature per qubit.
 
     Circuit: on qubit ``i`` (``i = 0 .. n-1``) one rotation ``R(x_i)`` with ``R`` in
@@ -66,7 +77,9 @@ def angle_encoding(qubits: QubitsLike, rotation: str = "rx", prefix: str = "x") 
     return circuit, symbols
 
 
-def basis_encoding(qubits: QubitsLike, prefix: str = "x") -> tuple[cirq.Circuit, list[sympy.Symbol]]:
+def basis_encoding(
+    qubits: QubitsLike, prefix: str = "x"
+) -> tuple[cirq.Circuit, list[sympy.Symbol]]:
     """Basis encoding of a bit string: ``X**x_i`` on qubit ``i``.
 
     Circuit: on qubit ``i`` the gate ``X^{x_i}`` (``cirq.X**x_i``, unitary
@@ -87,11 +100,13 @@ def basis_encoding(qubits: QubitsLike, prefix: str = "x") -> tuple[cirq.Circuit,
     """
     qs = resolve_qubits(qubits)
     symbols = make_symbols(prefix, len(qs))
-    circuit = cirq.Circuit((cirq.X ** s).on(q) for q, s in zip(qs, symbols))
+    circuit = cirq.Circuit((cirq.X**s).on(q) for q, s in zip(qs, symbols))
     return circuit, symbols
 
 
-def dense_angle_encoding(qubits: QubitsLike, prefix: str = "x") -> tuple[cirq.Circuit, list[sympy.Symbol]]:
+def dense_angle_encoding(
+    qubits: QubitsLike, prefix: str = "x"
+) -> tuple[cirq.Circuit, list[sympy.Symbol]]:
     """Dense angle encoding: two features per qubit (LaRose & Coyle 2020, up to scaling).
 
     Circuit: on qubit ``i`` first ``ry(x_{2i})`` then ``rz(x_{2i+1})``, giving the product state
@@ -221,10 +236,15 @@ def reuploading_shape(
     return {"inputs": (f,), "weights": (layers, n, f), "biases": (layers, n, _padded_angles(f))}
 
 
-def reuploading_circuit(qubits: QubitsLike, n_features: int, layers: int, prefix_w: str = "w",
-                        prefix_b: str = "b", input_prefix: str = "x",
-                        topology: str = "line",
-                        ) -> tuple[cirq.Circuit, list[sympy.Symbol], list[sympy.Symbol]]:
+def reuploading_circuit(
+    qubits: QubitsLike,
+    n_features: int,
+    layers: int,
+    prefix_w: str = "w",
+    prefix_b: str = "b",
+    input_prefix: str = "x",
+    topology: str = "line",
+) -> tuple[cirq.Circuit, list[sympy.Symbol], list[sympy.Symbol]]:
     """Data re-uploading circuit (Perez-Salinas et al., Quantum 4, 226 (2020)).
 
     The feature vector ``x = (x_0, ..., x_{F-1})`` is padded with zeros to ``P = 3*ceil(F/3)``

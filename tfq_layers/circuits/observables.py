@@ -3,6 +3,7 @@
 An int ``qubits`` means ``cirq.GridQubit.rect(1, qubits)``, the same qubits the circuit builders
 make for an int, so ``z_observables(4)`` matches ``hardware_efficient(4, ...)``.
 """
+
 from __future__ import annotations
 
 import cirq

@@ -9,6 +9,7 @@ The blocks follow the parameterization of TensorFlow Quantum's QCNN tutorial: po
 so ``t = 1`` is ``P`` itself and ``t = 0`` the identity (no global phase shift). Parameters are
 shared within a convolution or pooling layer (translation invariance), as in the paper.
 """
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -16,8 +17,13 @@ from collections.abc import Sequence
 import cirq
 import sympy
 
-from tfq_layers.circuits._validation import (QubitsLike, as_parameters, make_symbols, neighbour_pairs,
-                                             resolve_qubits)
+from tfq_layers.circuits._validation import (
+    QubitsLike,
+    as_parameters,
+    make_symbols,
+    neighbour_pairs,
+    resolve_qubits,
+)
 
 __all__ = [
     "CONV_PARAMS",
@@ -40,7 +46,7 @@ POOL_PARAMS = 6
 def _one_qubit(qubit, params):
     """``X**a``, then ``Y**b``, then ``Z**c`` on ``qubit``."""
     a, b, c = params
-    return [(cirq.X ** a).on(qubit), (cirq.Y ** b).on(qubit), (cirq.Z ** c).on(qubit)]
+    return [(cirq.X**a).on(qubit), (cirq.Y**b).on(qubit), (cirq.Z**c).on(qubit)]
 
 
 def _check_pair(q0, q1, names):
@@ -74,8 +80,9 @@ def two_qubit_unitary(q0, q1, symbols):
     q0, q1 = _check_pair(q0, q1, "q0, q1")
     s = as_parameters(symbols, CONV_PARAMS)
     circuit = cirq.Circuit(_one_qubit(q0, s[0:3]), _one_qubit(q1, s[3:6]))
-    circuit.append([(cirq.ZZ ** s[6]).on(q0, q1), (cirq.YY ** s[7]).on(q0, q1),
-                    (cirq.XX ** s[8]).on(q0, q1)])
+    circuit.append(
+        [(cirq.ZZ ** s[6]).on(q0, q1), (cirq.YY ** s[7]).on(q0, q1), (cirq.XX ** s[8]).on(q0, q1)]
+    )
     circuit.append([_one_qubit(q0, s[9:12]), _one_qubit(q1, s[12:15])])
     return circuit
 
@@ -186,8 +193,10 @@ def quantum_pool(
     src = resolve_qubits(sources, what="sources")
     dst = resolve_qubits(sinks, what="sinks")
     if len(src) != len(dst):
-        raise ValueError(f"sources and sinks must have the same length; got {len(src)} sources "
-                         f"{src!r} and {len(dst)} sinks {dst!r}.")
+        raise ValueError(
+            f"sources and sinks must have the same length; got {len(src)} sources "
+            f"{src!r} and {len(dst)} sinks {dst!r}."
+        )
     resolve_qubits(src + dst, what="sources + sinks (they must not share a qubit)")
     symbols = make_symbols(prefix, POOL_PARAMS)
     return _pool(src, dst, symbols), symbols
@@ -195,8 +204,10 @@ def quantum_pool(
 
 def _levels(n):
     if n < 2 or n & (n - 1):
-        raise ValueError(f"qcnn needs a power-of-two number of qubits >= 2 (e.g. 8 for "
-                         f"8 -> 4 -> 2 -> 1); got {n}.")
+        raise ValueError(
+            f"qcnn needs a power-of-two number of qubits >= 2 (e.g. 8 for "
+            f"8 -> 4 -> 2 -> 1); got {n}."
+        )
     return n.bit_length() - 1
 
 
@@ -240,7 +251,7 @@ def qcnn(qubits: QubitsLike, prefix: str = "w") -> tuple[cirq.Circuit, list[symp
     circuit = cirq.Circuit()
     active = qs
     for m in range(levels):
-        params = symbols[per_level * m:per_level * (m + 1)]
+        params = symbols[per_level * m : per_level * (m + 1)]
         circuit.append(_conv(active, params[:CONV_PARAMS]).all_operations())
         half = len(active) // 2
         circuit.append(_pool(active[:half], active[half:], params[CONV_PARAMS:]).all_operations())

@@ -10,6 +10,7 @@ Conventions: for a two-qubit Pauli string ``PP`` (``XX``, ``YY``, ``ZZ``), ``PP*
 identity), i.e. ``exp(-i pi t PP / 2)`` up to a global phase. An int ``qubits`` means
 ``cirq.GridQubit.rect(1, n)``.
 """
+
 import cirq
 import numpy as np
 
@@ -29,8 +30,10 @@ def _check_readout(data_qubits, readout):
     data = resolve_qubits(data_qubits, what="data_qubits")
     (readout,) = resolve_qubits(readout, what="readout")
     if readout in data:
-        raise ValueError(f"readout {readout!r} must not be one of the data_qubits {data!r}; "
-                         "use a separate qubit (e.g. cirq.GridQubit(-1, -1)).")
+        raise ValueError(
+            f"readout {readout!r} must not be one of the data_qubits {data!r}; "
+            "use a separate qubit (e.g. cirq.GridQubit(-1, -1))."
+        )
     return data, readout
 
 
@@ -64,7 +67,7 @@ def readout_layer(data_qubits, readout, gate, prefix):
 
 def _layer(data, readout, name, symbols):
     pp = _PAIR_GATES[name]
-    return cirq.Circuit((pp ** s).on(q, readout) for q, s in zip(data, symbols))
+    return cirq.Circuit((pp**s).on(q, readout) for q, s in zip(data, symbols))
 
 
 def readout_qnn_shape(n_data_qubits, gates=("xx", "zz")):
@@ -119,7 +122,7 @@ def readout_qnn(data_qubits, readout, gates=("xx", "zz"), prefix="w"):
     symbols = symbol_grid(prefix, len(names), n)
     circuit = cirq.Circuit(cirq.X(readout), cirq.H(readout))
     for g, name in enumerate(names):
-        circuit += _layer(data, readout, name, symbols[g * n:(g + 1) * n])
+        circuit += _layer(data, readout, name, symbols[g * n : (g + 1) * n])
     circuit.append(cirq.H(readout))
     return circuit, symbols
 
@@ -147,17 +150,22 @@ def bits_to_circuits(bits, qubits):
     qs = resolve_qubits(qubits)
     arr = np.asarray(bits)
     if arr.ndim < 2:
-        raise ValueError(f"bits must have shape (N, {len(qs)}) (one row per example); got shape "
-                         f"{arr.shape}. Wrap a single example as [bits].")
+        raise ValueError(
+            f"bits must have shape (N, {len(qs)}) (one row per example); got shape "
+            f"{arr.shape}. Wrap a single example as [bits]."
+        )
     arr = arr.reshape(arr.shape[0], -1)
     if arr.shape[1] != len(qs):
-        raise ValueError(f"each example has {arr.shape[1]} bits but there are {len(qs)} qubits; "
-                         "pass one qubit per bit.")
+        raise ValueError(
+            f"each example has {arr.shape[1]} bits but there are {len(qs)} qubits; "
+            "pass one qubit per bit."
+        )
     if arr.dtype == bool:
         arr = arr.astype(np.int64)
     if not (np.issubdtype(arr.dtype, np.number) and np.isin(arr, (0, 1)).all()):
         bad = arr[~np.isin(arr, (0, 1))][:3] if np.issubdtype(arr.dtype, np.number) else arr.dtype
-        raise ValueError(f"bits must hold only 0 and 1; got values such as {bad!r}. Binarize "
-                         "first, e.g. (images > threshold).")
+        raise ValueError(
+            f"bits must hold only 0 and 1; got values such as {bad!r}. Binarize "
+            "first, e.g. (images > threshold)."
+        )
     return [cirq.Circuit(cirq.X(q) for q, b in zip(qs, row) if b) for row in arr]
-

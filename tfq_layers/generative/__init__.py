@@ -10,6 +10,7 @@ Example:
     >>> QuantumBoltzmannMachine(n_visible=4, n_hidden=2).n_units
     6
 """
+
 from tfq_layers.generative.base import LOSSES, GenerativeModel, default_mmd_bandwidths
 from tfq_layers.generative.born import BornMachine
 from tfq_layers.generative.qbm import QuantumBoltzmannMachine

@@ -36,6 +36,7 @@ Writing a subclass (e.g. a Born machine whose probabilities come from a paramete
   formulas, bounds, shot-based estimators); ``compute_generative_loss`` stays available;
 * ``get_config`` must add the constructor arguments to ``super().get_config()``.
 """
+
 import numbers
 
 import numpy as np
@@ -234,7 +235,9 @@ class GenerativeModel(keras.Model):
         """
         for bad in ("loss_weights", "weighted_metrics"):
             if kwargs.get(bad) is not None:
-                raise ValueError(f"`{bad}` is not supported by generative models; received {kwargs[bad]!r}.")
+                raise ValueError(
+                    f"`{bad}` is not supported by generative models; received {kwargs[bad]!r}."
+                )
             kwargs.pop(bad, None)
         gen_loss = _resolve_loss(loss)
         if metrics is None:
@@ -249,7 +252,9 @@ class GenerativeModel(keras.Model):
                 )
         eps = float(kl_epsilon)
         if not np.isfinite(eps) or eps < 0:
-            raise ValueError(f"`kl_epsilon` must be a small non-negative number; received {kl_epsilon!r}.")
+            raise ValueError(
+                f"`kl_epsilon` must be a small non-negative number; received {kl_epsilon!r}."
+            )
         bandwidths = _check_bandwidths(mmd_bandwidths)
         self._check_loss_supported(gen_loss)
         super().compile(optimizer=optimizer, loss=None, metrics=None, **kwargs)
@@ -345,34 +350,61 @@ class GenerativeModel(keras.Model):
         if bits.dtype.is_complex or bits.dtype == tf.string:
             raise TypeError(
                 f"`{name}` must hold numbers 0 and 1; received a tensor of dtype {bits.dtype.name}. "
-                "Convert bitstrings such as '0110' to lists of ints first.")
+                "Convert bitstrings such as '0110' to lists of ints first."
+            )
         if bits.shape.rank is not None and bits.shape.rank != 2:
             raise ValueError(
                 f"`{name}` must have rank 2, shape (N, n_bits) = (N, {n}); received batches of "
-                f"shape {bits.shape}. Did you forget `.batch(...)`?")
+                f"shape {bits.shape}. Did you forget `.batch(...)`?"
+            )
         if bits.shape.rank == 2 and bits.shape[-1] is not None and bits.shape[-1] != n:
             raise ValueError(
                 f"`{name}` has bitstrings of width {bits.shape[-1]}, but the model expects "
-                f"n = {n} bits per sample (shape (N, {n})).")
+                f"n = {n} bits per sample (shape (N, {n}))."
+            )
         if bits.dtype == tf.bool:
             return tf.cast(bits, tf.int32)
         if tf.executing_eagerly():  # run_eagerly=True: the NumPy check itself, same exceptions
             return tf.constant(validate_bitstrings(bits.numpy(), n, name=name))
         from tfq_layers.expressions import in_xla
+
         if in_xla():
             return tf.cast(bits, tf.int32)
-        checks = [tf.debugging.assert_rank(bits, 2, message=(
-                      f"`{name}` must have rank 2, shape (N, n_bits) = (N, {n})")),
-                  tf.debugging.assert_equal(tf.shape(bits)[-1], n, message=(
-                      f"`{name}` has bitstrings of the wrong width, but the model expects n = {n} "
-                      f"bits per sample (shape (N, {n}))"))]
+        checks = [
+            tf.debugging.assert_rank(
+                bits, 2, message=(f"`{name}` must have rank 2, shape (N, n_bits) = (N, {n})")
+            ),
+            tf.debugging.assert_equal(
+                tf.shape(bits)[-1],
+                n,
+                message=(
+                    f"`{name}` has bitstrings of the wrong width, but the model expects n = {n} "
+                    f"bits per sample (shape (N, {n}))"
+                ),
+            ),
+        ]
         if bits.dtype.is_floating:
-            checks.append(tf.debugging.Assert(tf.reduce_all(tf.math.is_finite(bits)), [
-                f"`{name}` contains NaN or infinite values; bitstrings must contain only 0 and 1."]))
-        is_bit = tf.logical_or(tf.equal(bits, tf.zeros_like(bits)), tf.equal(bits, tf.ones_like(bits)))
-        checks.append(tf.debugging.Assert(tf.reduce_all(is_bit), [
-            f"`{name}` must contain only 0 and 1; found", tf.boolean_mask(bits, ~is_bit)[:5],
-            "Binarize the data first, e.g. `(x > 0.5).astype(int)`."]))
+            checks.append(
+                tf.debugging.Assert(
+                    tf.reduce_all(tf.math.is_finite(bits)),
+                    [
+                        f"`{name}` contains NaN or infinite values; bitstrings must contain only 0 and 1."
+                    ],
+                )
+            )
+        is_bit = tf.logical_or(
+            tf.equal(bits, tf.zeros_like(bits)), tf.equal(bits, tf.ones_like(bits))
+        )
+        checks.append(
+            tf.debugging.Assert(
+                tf.reduce_all(is_bit),
+                [
+                    f"`{name}` must contain only 0 and 1; found",
+                    tf.boolean_mask(bits, ~is_bit)[:5],
+                    "Binarize the data first, e.g. `(x > 0.5).astype(int)`.",
+                ],
+            )
+        )
         with tf.control_dependencies(checks):
             return tf.identity(tf.cast(bits, tf.int32))  # a cast to the same dtype is no new op
 
@@ -413,7 +445,9 @@ class GenerativeModel(keras.Model):
     # ------------------------------------------------------------------ fit / evaluate with validation
     def _validate_input(self, x, name):
         if x is None:
-            raise ValueError(f"`{name}` is required: pass an int array (N, {self.n_bits}) of 0/1 bitstrings.")
+            raise ValueError(
+                f"`{name}` is required: pass an int array (N, {self.n_bits}) of 0/1 bitstrings."
+            )
         if isinstance(x, tf.data.Dataset):
             spec = x.element_spec
             if isinstance(spec, (tuple, list)):
@@ -475,6 +509,7 @@ class GenerativeModel(keras.Model):
         written under a temporary name and renamed over ``filepath`` only when complete, so a
         failed save keeps the previous file."""
         from tfq_layers.saving import save_model
+
         if args:  # Keras' positional order: save(filepath, overwrite, ...)
             kwargs.setdefault("overwrite", args[0])
         return save_model(self, filepath, **kwargs)
@@ -492,7 +527,10 @@ class GenerativeModel(keras.Model):
         return cls(**config)
 
     def get_compile_config(self):
-        if getattr(self, "_gen_loss_tracker", None) is None or getattr(self, "optimizer", None) is None:
+        if (
+            getattr(self, "_gen_loss_tracker", None) is None
+            or getattr(self, "optimizer", None) is None
+        ):
             return None
         return {
             "optimizer": keras.saving.serialize_keras_object(self.optimizer),

@@ -19,6 +19,7 @@ Two training modes:
   for a gate ``exp(iπ t Π)`` whose exponent ``t`` is shifted by ``±1/2``. All shifted circuits run
   in one batched sampling call.
 """
+
 import numbers
 from typing import Any, Optional
 
@@ -37,8 +38,16 @@ __all__ = ["BornMachine", "born_ansatz", "default_layers"]
 
 # Gates whose exponent ``t`` enters as exp(iπ t Π) with one projector Π (two eigenvalues one
 # half-turn apart): the ±1/2 parameter-shift rule is exact for them.
-_SHIFTABLE = (cirq.XPowGate, cirq.YPowGate, cirq.ZPowGate, cirq.CZPowGate, cirq.CXPowGate,
-              cirq.XXPowGate, cirq.YYPowGate, cirq.ZZPowGate)
+_SHIFTABLE = (
+    cirq.XPowGate,
+    cirq.YPowGate,
+    cirq.ZPowGate,
+    cirq.CZPowGate,
+    cirq.CXPowGate,
+    cirq.XXPowGate,
+    cirq.YYPowGate,
+    cirq.ZZPowGate,
+)
 
 
 def default_layers(n_qubits):
@@ -75,10 +84,17 @@ class BornMachine(GenerativeModel):
         TensorShape([16])
     """
 
-    def __init__(self, n_qubits: int, circuit: Optional[cirq.Circuit] = None,
-                 layers: Optional[int] = None, repetitions: Optional[int] = None,
-                 backend: str = "auto", initializer: Any = None, seed: Optional[int] = None,
-                 **kwargs: Any) -> None:
+    def __init__(
+        self,
+        n_qubits: int,
+        circuit: Optional[cirq.Circuit] = None,
+        layers: Optional[int] = None,
+        repetitions: Optional[int] = None,
+        backend: str = "auto",
+        initializer: Any = None,
+        seed: Optional[int] = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(n_bits=n_qubits, **kwargs)
         if circuit is None:
             self.layers_ = int(layers or default_layers(self.n_bits))
@@ -86,35 +102,42 @@ class BornMachine(GenerativeModel):
             self._default_circuit = True
         else:
             if layers is not None:
-                raise ValueError("pass either circuit= or layers= (the depth of the default "
-                                 "ansatz), not both.")
+                raise ValueError(
+                    "pass either circuit= or layers= (the depth of the default ansatz), not both."
+                )
             self.layers_ = None
             self._default_circuit = False
-        if repetitions is not None and (isinstance(repetitions, bool) or
-                                        not isinstance(repetitions, numbers.Integral) or
-                                        repetitions < 2):
+        if repetitions is not None and (
+            isinstance(repetitions, bool)
+            or not isinstance(repetitions, numbers.Integral)
+            or repetitions < 2
+        ):
             raise ValueError(f"repetitions must be an int >= 2 or None; got {repetitions!r}.")
         self.repetitions = None if repetitions is None else int(repetitions)
         if backend not in ("auto", "tfq", "statevector"):
             raise ValueError(f"backend must be 'auto', 'tfq' or 'statevector'; got {backend!r}.")
         # Shot mode shifts each gate exponent by ±1/2: placeholders must be the exponents, one
         # batched column each.
-        self._engine = Engine(dict(circuit=circuit, require_observables=False,
-                                   allow_direct=repetitions is None),
-                              backend=backend, share_weights=False)
+        self._engine = Engine(
+            dict(circuit=circuit, require_observables=False, allow_direct=repetitions is None),
+            backend=backend,
+            share_weights=False,
+        )
         self._program = self._engine.program
         qubits = self._program.qubits
         if len(qubits) != self.n_bits:
             raise CircuitError(
                 f"the circuit acts on {len(qubits)} qubits {qubits}, but n_qubits={self.n_bits}. "
-                "Every bit needs a qubit: add cirq.I on unused qubits or change n_qubits.")
+                "Every bit needs a qubit: add cirq.I on unused qubits or change n_qubits."
+            )
         self.qubits = qubits
         self.backend_request = backend  # as given; `backend` is the simulator chosen
         self._engine.bind()
         self._program = self._engine.program
         self.seed = seed
         self.initializer = keras.initializers.get(
-            initializer or keras.initializers.RandomNormal(0.0, 0.5, seed=seed))
+            initializer or keras.initializers.RandomNormal(0.0, 0.5, seed=seed)
+        )
         self._shift_plan = self._build_shift_plan() if self.repetitions else None
         self.circuit_weights = None
 
@@ -138,8 +161,9 @@ class BornMachine(GenerativeModel):
         return list(self._program.weight_symbols)
 
     def _placeholder_values(self, batch=1):
-        weights = tf.convert_to_tensor(self.circuit_weights) if self.circuit_weights is not None \
-            else None
+        weights = (
+            tf.convert_to_tensor(self.circuit_weights) if self.circuit_weights is not None else None
+        )
         return self._engine.parameters(None, weights, tf.constant(batch))[0]
 
     def _probabilities_from_values(self, values):
@@ -150,8 +174,12 @@ class BornMachine(GenerativeModel):
     def build(self, input_shape=None):
         if self._program.n_weights and self.circuit_weights is None:
             self.circuit_weights = self.add_weight(
-                name="circuit_weights", shape=(self._program.n_weights,),
-                initializer=self.initializer, trainable=True, dtype="float32")
+                name="circuit_weights",
+                shape=(self._program.n_weights,),
+                initializer=self.initializer,
+                trainable=True,
+                dtype="float32",
+            )
         super().build(input_shape)
 
     def probabilities(self):
@@ -166,7 +194,8 @@ class BornMachine(GenerativeModel):
             raise ValueError(
                 f"a Born machine with repetitions={self.repetitions} learns from samples only, "
                 f"which estimates the MMD loss but not {loss!r}; compile(loss='mmd'), or drop "
-                "repetitions for analytic training with any loss.")
+                "repetitions for analytic training with any loss."
+            )
 
     # -- shot-based MMD gradient -------------------------------------------------------------
     def _build_shift_plan(self):
@@ -181,14 +210,16 @@ class BornMachine(GenerativeModel):
                     raise CircuitError(
                         f"shot-based training shifts gate exponents by ±1/2, which is exact only "
                         f"for X/Y/Z/CZ/CNOT/XX/YY/ZZ powers (rx/ry/rz); {op} is not one. Use "
-                        "analytic training (repetitions=None) for this circuit.")
+                        "analytic training (repetitions=None) for this circuit."
+                    )
                 counts[index[s.name]] = counts.get(index[s.name], 0) + 1
         shared = [names[i] for i, c in counts.items() if c > 1]
         if shared:
             raise CircuitError(
                 f"shot-based training needs each gate parameter in one gate, but {shared[:3]} "
                 "appear in several gates (the same expression twice). Use distinct symbols per "
-                "gate, or analytic training.")
+                "gate, or analytic training."
+            )
         return np.array(sorted(counts), dtype=np.int32)
 
     def sample_circuit(self, repetitions, seed=None):
@@ -215,7 +246,7 @@ class BornMachine(GenerativeModel):
     def _histograms(self, samples):
         """Normalized histograms ``(..., 2**n)`` float64 of sample sets ``(..., M, n)``."""
         index = self.bits_to_index_tf(samples)
-        counts = tf.reduce_sum(tf.one_hot(index, 2 ** self.n_bits, dtype=tf.float64), axis=-2)
+        counts = tf.reduce_sum(tf.one_hot(index, 2**self.n_bits, dtype=tf.float64), axis=-2)
         return counts / tf.reduce_sum(counts, axis=-1, keepdims=True)
 
     def loss_and_gradients(self, bitstrings, empirical):
@@ -246,15 +277,17 @@ class BornMachine(GenerativeModel):
     def get_config(self):
         config = super().get_config()
         config.pop("n_bits", None)
-        config.update({
-            "n_qubits": self.n_bits,
-            "circuit": None if self._default_circuit else serialization.dumps(self.circuit),
-            "layers": self.layers_,
-            "repetitions": self.repetitions,
-            "backend": self.backend_request,
-            "initializer": keras.initializers.serialize(self.initializer),
-            "seed": self.seed,
-        })
+        config.update(
+            {
+                "n_qubits": self.n_bits,
+                "circuit": None if self._default_circuit else serialization.dumps(self.circuit),
+                "layers": self.layers_,
+                "repetitions": self.repetitions,
+                "backend": self.backend_request,
+                "initializer": keras.initializers.serialize(self.initializer),
+                "seed": self.seed,
+            }
+        )
         return config
 
     @classmethod
@@ -264,7 +297,8 @@ class BornMachine(GenerativeModel):
             circuit = serialization.loads(config["circuit"])
             if not isinstance(circuit, cirq.Circuit):
                 raise serialization.SerializationError(
-                    "saved 'circuit' is not a cirq.Circuit; the file was altered.")
+                    "saved 'circuit' is not a cirq.Circuit; the file was altered."
+                )
             config["circuit"] = circuit
         if config.get("initializer") is not None:
             config["initializer"] = keras.initializers.deserialize(config["initializer"])

@@ -41,6 +41,7 @@ Training gradients (``gradient=``):
   the bound minus the batch entropy); ``"mmd"`` is not available with ``"bound"``. The model's
   ``probabilities()`` stay the exact ``p(v)``.
 """
+
 import itertools
 import numbers
 import warnings
@@ -190,7 +191,9 @@ class QuantumBoltzmannMachine(GenerativeModel):
         self.n_units = n_units
 
         if gradient not in _GRADIENTS:
-            raise ValueError(f"`gradient` must be one of {list(_GRADIENTS)}; received {gradient!r}.")
+            raise ValueError(
+                f"`gradient` must be one of {list(_GRADIENTS)}; received {gradient!r}."
+            )
         self.gradient = gradient
         if connectivity not in _CONNECTIVITIES:
             raise ValueError(
@@ -233,7 +236,9 @@ class QuantumBoltzmannMachine(GenerativeModel):
 
         scale = float(init_scale)
         if not np.isfinite(scale) or scale < 0:
-            raise ValueError(f"`init_scale` must be a non-negative number; received {init_scale!r}.")
+            raise ValueError(
+                f"`init_scale` must be a non-negative number; received {init_scale!r}."
+            )
         self.init_scale = scale
         if seed is not None and (isinstance(seed, bool) or not isinstance(seed, numbers.Integral)):
             raise ValueError(f"`seed` must be an integer or None; received {seed!r}.")
@@ -261,8 +266,10 @@ class QuantumBoltzmannMachine(GenerativeModel):
         hstates = np.arange(hdim)
         if self.n_hidden:
             self._hidden_flip_index = np.concatenate(
-                [np.stack([hstates, hstates ^ (1 << (self.n_hidden - 1 - k))], axis=1)
-                 for k in range(self.n_hidden)]
+                [
+                    np.stack([hstates, hstates ^ (1 << (self.n_hidden - 1 - k))], axis=1)
+                    for k in range(self.n_hidden)
+                ]
             ).astype(np.int64)
 
     # ------------------------------------------------------------------ weights
@@ -276,7 +283,9 @@ class QuantumBoltzmannMachine(GenerativeModel):
                 "6 s per probabilities() call, N = 12 about 50 s (several minutes per training "
                 "step, which uses TensorFlow's slower single-threaded eigensolver). Nothing is "
                 "hung; use fewer units, or transverse_field=False (a classical Boltzmann machine, "
-                "no diagonalization), for interactive work.", stacklevel=2)
+                "no diagonalization), for interactive work.",
+                stacklevel=2,
+            )
         seed = self.seed
         self.biases = self.add_weight(
             name="biases",
@@ -380,7 +389,7 @@ class QuantumBoltzmannMachine(GenerativeModel):
         if self.gamma is None or self.n_hidden == 0:
             return tf.reduce_logsumexp(-energy, axis=1)
         hdim = 2**self.n_hidden
-        gamma_h = self._gamma64()[self.n_visible:]
+        gamma_h = self._gamma64()[self.n_visible :]
         off = tf.scatter_nd(
             tf.constant(self._hidden_flip_index), tf.repeat(gamma_h, hdim), (hdim, hdim)
         )

@@ -1,4 +1,5 @@
 """Keras layers: ``PQC`` (expectation values) and its output counterparts."""
+
 from tfq_layers.layers.outputs import PQCProbabilities, PQCSample, PQCState, PQCUnitary
 from tfq_layers.layers.pqc import PQC
 

@@ -13,6 +13,7 @@ first, qubits in sorted order (``qubits[0]`` the most significant bit):
 These are the dense, feature-driven counterparts of TFQ's ``State``, ``Unitary`` and ``Sample``
 (see :mod:`tfq_layers.compat.layers` for TFQ's own signatures and ragged outputs).
 """
+
 import tensorflow as tf
 
 from tfq_layers._keras import register
@@ -25,13 +26,33 @@ class _CircuitOutput(PQC):
     _requires_observables = False
     _sampled_op = False
 
-    def __init__(self, circuit, input_symbols=None, repetitions=None, initializer=None,
-                 regularizer=None, constraint=None, weight_symbols=None, backend="auto",
-                 observables=None, differentiator=None, **kwargs):
-        super().__init__(circuit, None, input_symbols=input_symbols, repetitions=repetitions,
-                         initializer=initializer, regularizer=regularizer,
-                         constraint=constraint, weight_symbols=weight_symbols, backend=backend,
-                         differentiator=differentiator, **kwargs)
+    def __init__(
+        self,
+        circuit,
+        input_symbols=None,
+        repetitions=None,
+        initializer=None,
+        regularizer=None,
+        constraint=None,
+        weight_symbols=None,
+        backend="auto",
+        observables=None,
+        differentiator=None,
+        **kwargs,
+    ):
+        super().__init__(
+            circuit,
+            None,
+            input_symbols=input_symbols,
+            repetitions=repetitions,
+            initializer=initializer,
+            regularizer=regularizer,
+            constraint=constraint,
+            weight_symbols=weight_symbols,
+            backend=backend,
+            differentiator=differentiator,
+            **kwargs,
+        )
 
     def get_config(self):
         config = super().get_config()
@@ -39,7 +60,7 @@ class _CircuitOutput(PQC):
         return config
 
     def _output_shape(self):
-        return (2 ** self._program.n_qubits,)
+        return (2**self._program.n_qubits,)
 
 
 @register("PQCProbabilities")
@@ -67,8 +88,10 @@ class PQCProbabilities(_CircuitOutput):
 
     def _run(self, sim, values, shared, circuits):
         if circuits is not None:
-            raise TypeError(f"{self.name}: probabilities of quantum-data inputs are not "
-                            "supported; use PQCSample or PQC with observables.")
+            raise TypeError(
+                f"{self.name}: probabilities of quantum-data inputs are not "
+                "supported; use PQCSample or PQC with observables."
+            )
         return tf.cast(sim.probabilities(values, shared), tf.float32)
 
 
@@ -100,7 +123,7 @@ class PQCUnitary(_CircuitOutput):
     """
 
     def _output_shape(self):
-        return (2 ** self._program.n_qubits,) * 2
+        return (2**self._program.n_qubits,) * 2
 
     def _run(self, sim, values, shared, circuits):
         return sim.unitary(values, shared, data=circuits)
@@ -123,8 +146,7 @@ class PQCSample(_CircuitOutput):
         if repetitions is None:
             raise ValueError("PQCSample needs repetitions=N shots per example.")
         self.seed = seed
-        super().__init__(circuit, input_symbols=input_symbols, repetitions=repetitions,
-                         **kwargs)
+        super().__init__(circuit, input_symbols=input_symbols, repetitions=repetitions, **kwargs)
 
     def _output_shape(self):
         return (self.repetitions, self._program.n_qubits)

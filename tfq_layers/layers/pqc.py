@@ -1,4 +1,5 @@
 """``PQC``: a parameterized quantum circuit as a Keras layer."""
+
 import json
 import math
 import threading
@@ -19,8 +20,9 @@ from tfq_layers.expressions import as_real_features
 _BUILD_LOCK = threading.RLock()
 
 Symbols = Sequence[Union[str, sympy.Symbol]]
-Observables = Union[cirq.PauliSum, cirq.PauliString, Sequence[Union[cirq.PauliSum,
-                                                                    cirq.PauliString]], None]
+Observables = Union[
+    cirq.PauliSum, cirq.PauliString, Sequence[Union[cirq.PauliSum, cirq.PauliString]], None
+]
 
 
 def default_initializer():
@@ -90,29 +92,48 @@ class PQC(keras.layers.Layer):
     _sampled_op = True  # repetitions on a noiseless circuit: shot-noise expectations
     _force_noisy = False  # TFQ's noisy layers simulate by trajectories whatever the circuit
 
-    def __init__(self, circuit: cirq.AbstractCircuit, observables: Observables,
-                 input_symbols: Optional[Symbols] = None, differentiator: Any = None,
-                 repetitions: Optional[int] = None, initializer: Any = None,
-                 regularizer: Any = None, constraint: Any = None,
-                 weight_symbols: Optional[Symbols] = None, backend: str = "auto",
-                 **kwargs: Any) -> None:
+    def __init__(
+        self,
+        circuit: cirq.AbstractCircuit,
+        observables: Observables,
+        input_symbols: Optional[Symbols] = None,
+        differentiator: Any = None,
+        repetitions: Optional[int] = None,
+        initializer: Any = None,
+        regularizer: Any = None,
+        constraint: Any = None,
+        weight_symbols: Optional[Symbols] = None,
+        backend: str = "auto",
+        **kwargs: Any,
+    ) -> None:
         super().__init__(**kwargs)
         if repetitions is not None:
             if isinstance(repetitions, bool) or not isinstance(repetitions, int) or repetitions < 1:
-                raise ValueError(f"repetitions must be a positive int or None; got {repetitions!r}.")
+                raise ValueError(
+                    f"repetitions must be a positive int or None; got {repetitions!r}."
+                )
         self.backend_request = backends.normalize_name(backend)  # as given; `backend`: resolved
         self.repetitions = repetitions
         self._engine = Engine(
-            dict(circuit=circuit, observables=observables, input_symbols=input_symbols,
-                 weight_symbols=weight_symbols, require_observables=self._requires_observables),
-            backend=self.backend_request, differentiator=differentiator,
-            sampled=repetitions is not None and self._sampled_op, trajectories=repetitions,
-            noisy=self._force_noisy)
+            dict(
+                circuit=circuit,
+                observables=observables,
+                input_symbols=input_symbols,
+                weight_symbols=weight_symbols,
+                require_observables=self._requires_observables,
+            ),
+            backend=self.backend_request,
+            differentiator=differentiator,
+            sampled=repetitions is not None and self._sampled_op,
+            trajectories=repetitions,
+            noisy=self._force_noisy,
+        )
         self._program = self._engine.program
         if repetitions is None and self._program.has_channels:
             raise ValueError(
                 "the circuit has noise channels, which are simulated by sampling quantum "
-                "trajectories; pass repetitions=N (e.g. 1000) to set how many are averaged.")
+                "trajectories; pass repetitions=N (e.g. 1000) to set how many are averaged."
+            )
         if self.backend_request != "auto":
             self._bind(self.backend_request)
         elif not self._program.n_inputs:  # no features: the input is quantum data
@@ -125,9 +146,15 @@ class PQC(keras.layers.Layer):
     def _bind(self, name):
         """Build the simulator backend ``name``; a sampled expectation of a noiseless circuit
         runs the backend's ``sampled_expectation``, everything else its ``expectation``."""
-        self._engine.bind(name, reason=(
-            " (This layer needs the TFQ backend because it takes quantum data, a TFQ "
-            "differentiator or sampled expectations.)" if self.backend_request == "auto" else ""))
+        self._engine.bind(
+            name,
+            reason=(
+                " (This layer needs the TFQ backend because it takes quantum data, a TFQ "
+                "differentiator or sampled expectations.)"
+                if self.backend_request == "auto"
+                else ""
+            ),
+        )
         self._program = self._engine.program
         self._sampled = self.repetitions is not None and not self._engine.backend.noisy
         self.supports_jit = self._engine.backend.supports_xla  # Keras's jit_compile="auto"
@@ -191,7 +218,8 @@ class PQC(keras.layers.Layer):
         if isinstance(shapes, list):
             if len(shapes) != 2:
                 raise ValueError(
-                    f"{self.name} takes one input or [circuits, features]; got {len(shapes)} inputs.")
+                    f"{self.name} takes one input or [circuits, features]; got {len(shapes)} inputs."
+                )
             return shapes[0], shapes[1]
         if self._program.n_inputs:
             return None, shapes
@@ -210,10 +238,15 @@ class PQC(keras.layers.Layer):
 
     def _add_circuit_weights(self):
         self.circuit_weights = self.add_weight(
-                name="circuit_weights", shape=(self._program.n_weights,),
-                initializer=self.initializer, regularizer=self.regularizer,
-                constraint=self.constraint, trainable=True, dtype="float32",
-                autocast=False)  # circuit angles stay float32 under mixed precision
+            name="circuit_weights",
+            shape=(self._program.n_weights,),
+            initializer=self.initializer,
+            regularizer=self.regularizer,
+            constraint=self.constraint,
+            trainable=True,
+            dtype="float32",
+            autocast=False,
+        )  # circuit angles stay float32 under mixed precision
 
     def _check_feature_shape(self, shape):
         n = self._program.n_inputs
@@ -223,13 +256,19 @@ class PQC(keras.layers.Layer):
                 raise ValueError(
                     f"{self.name} has no input_symbols, so it takes quantum data (a tf.string "
                     f"tensor of circuits) and no features, but got features of shape {shape}. "
-                    "Pass input_symbols=[...] naming the circuit symbols the features feed.")
-            hint = (" If this input is quantum data (a tf.string tensor of circuits), the layer "
-                    "takes [circuits, features]." if len(shape) == 1 else "")
+                    "Pass input_symbols=[...] naming the circuit symbols the features feed."
+                )
+            hint = (
+                " If this input is quantum data (a tf.string tensor of circuits), the layer "
+                "takes [circuits, features]."
+                if len(shape) == 1
+                else ""
+            )
             raise ValueError(
                 f"{self.name} expects inputs of shape (batch, {n}), one feature per input symbol "
                 f"{names}, but got shape {shape}. Make the previous layer output {n} features "
-                f"or change input_symbols.{hint}")
+                f"or change input_symbols.{hint}"
+            )
 
     def compute_output_shape(self, input_shape):
         circuits_shape, features_shape = self._split_shapes(_as_shape_list(input_shape))
@@ -245,8 +284,10 @@ class PQC(keras.layers.Layer):
         if features is not None:
             features = as_real_features(features, self.name)
             features = tf.debugging.check_numerics(
-                features, f"{self.name}: input features contain NaN or Inf; clean or impute the "
-                          "data before the quantum layer")
+                features,
+                f"{self.name}: input features contain NaN or Inf; clean or impute the "
+                "data before the quantum layer",
+            )
             batch = tf.shape(features)[0]
         else:
             batch = tf.shape(circuits)[0]
@@ -262,41 +303,49 @@ class PQC(keras.layers.Layer):
     def _run(self, sim, values, shared, circuits):
         """The backend operation this layer outputs (subclasses output other quantities)."""
         if self._sampled:
-            return sim.sampled_expectation(values, shared, self._program.observables,
-                                           self.repetitions, data=circuits)
+            return sim.sampled_expectation(
+                values, shared, self._program.observables, self.repetitions, data=circuits
+            )
         return sim.expectation(values, shared, self._program.observables, data=circuits)
 
     def _split_inputs(self, inputs):
         if isinstance(inputs, (list, tuple)):
             if len(inputs) != 2:
-                raise ValueError(f"{self.name} takes one input or [circuits, features]; got "
-                                 f"{len(inputs)} inputs.")
+                raise ValueError(
+                    f"{self.name} takes one input or [circuits, features]; got "
+                    f"{len(inputs)} inputs."
+                )
             circuits, features = inputs
             circuits = tf.convert_to_tensor(circuits)
             if circuits.dtype != tf.string:
                 raise TypeError(
                     f"{self.name}: the first of [circuits, features] must be a tf.string tensor "
-                    f"from tfq.convert_to_tensor; got dtype {circuits.dtype.name}.")
+                    f"from tfq.convert_to_tensor; got dtype {circuits.dtype.name}."
+                )
             return circuits, tf.convert_to_tensor(features)
         if isinstance(inputs, tf.RaggedTensor):
             raise TypeError(
                 f"{self.name} got a ragged tensor; every example needs the same "
                 f"{self._program.n_inputs} features. Pad or truncate first (e.g. "
-                "x.to_tensor()).")
+                "x.to_tensor())."
+            )
         inputs = tf.convert_to_tensor(inputs)
         if inputs.dtype == tf.string:
             if self._program.n_inputs:
                 raise ValueError(
                     f"{self.name} has input_symbols {[s.name for s in self.input_symbols]}, so "
-                    "with quantum data it takes [circuits, features].")
+                    "with quantum data it takes [circuits, features]."
+                )
             return inputs, None
         if not self._program.n_inputs:
             raise TypeError(
                 f"{self.name} has no input_symbols, so its input must be quantum data: a tf.string "
                 "tensor from tfq.convert_to_tensor(circuits). To feed features, pass "
-                "input_symbols=[...].")
-        if inputs.shape.rank != 2 or (inputs.shape[-1] is not None and
-                                      inputs.shape[-1] != self._program.n_inputs):
+                "input_symbols=[...]."
+            )
+        if inputs.shape.rank != 2 or (
+            inputs.shape[-1] is not None and inputs.shape[-1] != self._program.n_inputs
+        ):
             self._check_feature_shape(tuple(inputs.shape))
         return None, inputs
 
@@ -314,39 +363,49 @@ class PQC(keras.layers.Layer):
         try:
             saved = json.loads(np.asarray(store["weight_symbols"], np.uint8).tobytes().decode())
         except (ValueError, UnicodeDecodeError) as err:
-            raise ValueError(f"{self.name}: the saved weight symbol names are unreadable ({err}); "
-                             "the weights file was altered.") from None
+            raise ValueError(
+                f"{self.name}: the saved weight symbol names are unreadable ({err}); "
+                "the weights file was altered."
+            ) from None
         if not isinstance(saved, list) or not all(isinstance(n, str) for n in saved):
-            raise ValueError(f"{self.name}: the saved weight symbol names are not a list of "
-                             "strings; the weights file was altered.")
+            raise ValueError(
+                f"{self.name}: the saved weight symbol names are not a list of "
+                "strings; the weights file was altered."
+            )
         mine = [s.name for s in self.weight_symbols]
         if sorted(saved) != sorted(mine):
             raise ValueError(
                 f"{self.name}: the saved weights belong to symbols {saved}, but this layer's "
                 f"circuit has weight symbols {mine} (missing here: "
                 f"{sorted(set(saved) - set(mine))}, new here: {sorted(set(mine) - set(saved))}). "
-                "Load into a layer built from the same circuit.")
+                "Load into a layer built from the same circuit."
+            )
         values = np.asarray(store["0"])
         by_name = dict(zip(saved, values))
         self.circuit_weights.assign(np.array([by_name[n] for n in mine], dtype=np.float32))
 
     def get_config(self):
         config = super().get_config()
-        config.update({
-            "circuit": serialization.dumps(self._program.circuit),
-            "observables": serialization.dumps(self._program.observables)
-            if self._requires_observables else None,
-            "input_symbols": [s.name for s in self._program.input_symbols],
-            "weight_symbols": [s.name for s in self._program.weight_symbols],
-            "differentiator": backends.plain_spec(self._engine.differentiator),
-            "repetitions": self.repetitions,
-            "backend": self.backend_request,
-            "initializer": keras.initializers.serialize(self.initializer),
-            "regularizer": keras.regularizers.serialize(self.regularizer)
-            if self.regularizer is not None else None,
-            "constraint": keras.constraints.serialize(self.constraint)
-            if self.constraint is not None else None,
-        })
+        config.update(
+            {
+                "circuit": serialization.dumps(self._program.circuit),
+                "observables": serialization.dumps(self._program.observables)
+                if self._requires_observables
+                else None,
+                "input_symbols": [s.name for s in self._program.input_symbols],
+                "weight_symbols": [s.name for s in self._program.weight_symbols],
+                "differentiator": backends.plain_spec(self._engine.differentiator),
+                "repetitions": self.repetitions,
+                "backend": self.backend_request,
+                "initializer": keras.initializers.serialize(self.initializer),
+                "regularizer": keras.regularizers.serialize(self.regularizer)
+                if self.regularizer is not None
+                else None,
+                "constraint": keras.constraints.serialize(self.constraint)
+                if self.constraint is not None
+                else None,
+            }
+        )
         return config
 
     @classmethod
@@ -360,9 +419,11 @@ class PQC(keras.layers.Layer):
 
 def deserialize_weight_arguments(config):
     """``config`` with its serialized initializer, regularizer and constraint rebuilt."""
-    for key, module in (("initializer", keras.initializers),
-                        ("regularizer", keras.regularizers),
-                        ("constraint", keras.constraints)):
+    for key, module in (
+        ("initializer", keras.initializers),
+        ("regularizer", keras.regularizers),
+        ("constraint", keras.constraints),
+    ):
         if config.get(key) is not None:
             config[key] = module.deserialize(config[key])
     return config
@@ -373,7 +434,8 @@ def load_circuit(text):
     if not isinstance(circuit, cirq.Circuit):
         raise serialization.SerializationError(
             f"saved 'circuit' is a {type(circuit).__name__}, not a cirq.Circuit; the file was "
-            "altered or is not a tfq_layers model.")
+            "altered or is not a tfq_layers model."
+        )
     return circuit
 
 
@@ -383,8 +445,11 @@ def _as_shape_list(input_shape):
         return None
     if isinstance(input_shape, tf.TensorShape):
         return tuple(input_shape.as_list()) if input_shape.rank is not None else (None,)
-    if isinstance(input_shape, (list, tuple)) and input_shape and all(
-            isinstance(s, (list, tuple, tf.TensorShape)) or s is None for s in input_shape) and \
-            any(isinstance(s, (list, tuple, tf.TensorShape)) for s in input_shape):
+    if (
+        isinstance(input_shape, (list, tuple))
+        and input_shape
+        and all(isinstance(s, (list, tuple, tf.TensorShape)) or s is None for s in input_shape)
+        and any(isinstance(s, (list, tuple, tf.TensorShape)) for s in input_shape)
+    ):
         return [_as_shape_list(s) if s is not None else None for s in input_shape]
     return tuple(input_shape)

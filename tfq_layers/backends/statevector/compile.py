@@ -184,8 +184,11 @@ def make_param(value, sym_index: Dict[str, int], op) -> Param:
             const, rest = value.as_independent(s, as_Add=True)
             coef, sym = rest.as_independent(s, as_Add=False)
             if sym == s and const.is_number and coef.is_number:
-                key = ((sym_index[s.name], round(float(coef), 10)),) if abs(float(coef)) > 1e-12 \
+                key = (
+                    ((sym_index[s.name], round(float(coef), 10)),)
+                    if abs(float(coef)) > 1e-12
                     else ()
+                )
                 return Param(key, float(const))
             try:
                 poly = sympy.Poly(value, s)
@@ -204,7 +207,9 @@ def make_param(value, sym_index: Dict[str, int], op) -> Param:
             f"symbol. Replace the expression by a fresh symbol and compute its value in "
             f"TensorFlow (the tfq_layers compile step does this)."
         )
-    raise TypeError(f"Gate parameter {value!r} of {_op_str(op)} has unsupported type {type(value)}.")
+    raise TypeError(
+        f"Gate parameter {value!r} of {_op_str(op)} has unsupported type {type(value)}."
+    )
 
 
 # --------------------------------------------------------------------------------------
@@ -252,7 +257,11 @@ def _fsim(theta: Param, phi: Param) -> Fourier:
     km, fm = theta.phase(-1.0)
     kf, ff = phi.phase(-1.0)
     terms: Dict[Key, np.ndarray] = {(): e(0, 0)}
-    for k, c in ((kp, fp * (0.5 * diag - 0.5 * off)), (km, fm * (0.5 * diag + 0.5 * off)), (kf, ff * e(3, 3))):
+    for k, c in (
+        (kp, fp * (0.5 * diag - 0.5 * off)),
+        (km, fm * (0.5 * diag + 0.5 * off)),
+        (kf, ff * e(3, 3)),
+    ):
         terms[k] = terms.get(k, 0) + c
     return Fourier(terms)
 
@@ -280,7 +289,9 @@ def _active_control_patterns(control_values, n_controls: int) -> List[int]:
     return sorted(set(out))
 
 
-def gate_fourier(op: cirq.Operation, sym_index: Dict[str, int], depth: int = 0) -> Optional[Fourier]:
+def gate_fourier(
+    op: cirq.Operation, sym_index: Dict[str, int], depth: int = 0
+) -> Optional[Fourier]:
     """Fourier form of a (possibly parameterized) unitary operation, or None if not unitary."""
     gate = op.gate
     if not cirq.is_parameterized(op):
@@ -293,7 +304,11 @@ def gate_fourier(op: cirq.Operation, sym_index: Dict[str, int], depth: int = 0) 
             controls, sub_op, cv = op.controls, op.sub_operation, op.control_values
         else:
             nc = gate.num_controls()
-            controls, sub_op, cv = op.qubits[:nc], gate.sub_gate.on(*op.qubits[nc:]), gate.control_values
+            controls, sub_op, cv = (
+                op.qubits[:nc],
+                gate.sub_gate.on(*op.qubits[nc:]),
+                gate.control_values,
+            )
         if any(q.dimension != 2 for q in controls):
             raise ValueError(f"Only qubit controls are supported, got {_op_str(op)}.")
         sub = gate_fourier(sub_op, sym_index, depth + 1)
@@ -301,7 +316,9 @@ def gate_fourier(op: cirq.Operation, sym_index: Dict[str, int], depth: int = 0) 
             return None
         return _controlled(sub, _active_control_patterns(cv, len(controls)), len(controls))
     if isinstance(gate, cirq.PhasedXPowGate):
-        x = _eigen_fourier(cirq.XPowGate(exponent=1.0, global_shift=gate.global_shift), P(gate.exponent))
+        x = _eigen_fourier(
+            cirq.XPowGate(exponent=1.0, global_shift=gate.global_shift), P(gate.exponent)
+        )
         return _conj_diag(x, P(gate.phase_exponent), [0.0, 1.0])
     if isinstance(gate, cirq.PhasedISwapPowGate):
         shift = float(getattr(gate, "global_shift", 0.0))
@@ -374,7 +391,9 @@ def _unwrap(op):
     return op
 
 
-def parse_circuit(circuit: cirq.AbstractCircuit, qubits: Sequence[cirq.Qid], sym_index: Dict[str, int]):
+def parse_circuit(
+    circuit: cirq.AbstractCircuit, qubits: Sequence[cirq.Qid], sym_index: Dict[str, int]
+):
     """Return (items, global_phase). Items are GateItem / ChannelItem in circuit order."""
     qindex = {q: i for i, q in enumerate(qubits)}
     measured: Dict[cirq.Qid, cirq.Operation] = {}
@@ -382,7 +401,9 @@ def parse_circuit(circuit: cirq.AbstractCircuit, qubits: Sequence[cirq.Qid], sym
     global_phase = 1.0 + 0j
     for op in circuit.all_operations():
         op = _unwrap(op)
-        is_meas = cirq.is_measurement(op) and (isinstance(op.gate, cirq.MeasurementGate) or not cirq.has_unitary(op))
+        is_meas = cirq.is_measurement(op) and (
+            isinstance(op.gate, cirq.MeasurementGate) or not cirq.has_unitary(op)
+        )
         for q in op.qubits:
             if q in measured and not is_meas:
                 raise ValueError(
@@ -391,7 +412,9 @@ def parse_circuit(circuit: cirq.AbstractCircuit, qubits: Sequence[cirq.Qid], sym
                     f"ignored); remove mid-circuit measurements or defer them."
                 )
             if q not in qindex:
-                raise ValueError(f"Operation {_op_str(op)} acts on qubit {q}, which is not in qubits={list(qubits)!r}.")
+                raise ValueError(
+                    f"Operation {_op_str(op)} acts on qubit {q}, which is not in qubits={list(qubits)!r}."
+                )
         if is_meas:
             for q in op.qubits:
                 measured[q] = op
@@ -497,7 +520,9 @@ def fuse(items: list, k: int, max_terms: int = 16) -> list:
         chain = []
         for g in gates:
             pos = [bq.index(q) for q in g.qubits]
-            chain.append(Fourier({kk: _embed(c, pos, len(bq)) for kk, c in g.fourier.terms.items()}))
+            chain.append(
+                Fourier({kk: _embed(c, pos, len(bq)) for kk, c in g.fourier.terms.items()})
+            )
         out.append(Unit(bq, merge_chain(chain, max_terms)))
 
     for it in items:
@@ -700,8 +725,16 @@ def _perm_step(u, bq, layout, n, prev):
     ph = None if np.allclose(ph, 1.0) else ph
     inv = np.empty_like(idx)
     inv[idx] = np.arange(idx.size)
-    return Step("perm", targets=tuple(bq), layout_in=layout, layout_out=layout, index=idx, inv_index=inv,
-                phase=ph, span=span), merged
+    return Step(
+        "perm",
+        targets=tuple(bq),
+        layout_in=layout,
+        layout_out=layout,
+        index=idx,
+        inv_index=inv,
+        phase=ph,
+        span=span,
+    ), merged
 
 
 def _dense_layout(layout, bq):
@@ -731,15 +764,26 @@ def plan(scheduled: list, n: int) -> Tuple[List[Step], Tuple[int, ...]]:
             mode, order, lay_out = _dense_layout(layout, tuple(ch.qubits))
             mats = np.stack([_permute_matrix(m, order) for m in ch.mats])
             ch2 = ChannelItem(tuple(ch.qubits[j] for j in order), ch.probs, mats, ch.name)
-            steps.append(Step("channel", targets=ch2.qubits, layout_in=layout, layout_out=lay_out,
-                              mode=mode, channel=ch2, channel_id=n_channels))
+            steps.append(
+                Step(
+                    "channel",
+                    targets=ch2.qubits,
+                    layout_in=layout,
+                    layout_out=lay_out,
+                    mode=mode,
+                    channel=ch2,
+                    channel_id=n_channels,
+                )
+            )
             n_channels += 1
             layout = lay_out
             continue
         bq = unit.qubits
         k = len(bq)
         if kind == "perm":
-            step, merged = _perm_step(unit.chain[0].const_matrix(), bq, layout, n, steps[-1] if steps else None)
+            step, merged = _perm_step(
+                unit.chain[0].const_matrix(), bq, layout, n, steps[-1] if steps else None
+            )
             if step is not None:
                 if merged:
                     steps.pop()
@@ -752,10 +796,14 @@ def plan(scheduled: list, n: int) -> Tuple[List[Step], Tuple[int, ...]]:
             targets = tuple(bq[j] for j in order)
             if kind == "const_diag":
                 const = _permute_matrix(np.diag(unit.chain[0].const_matrix()), order)
-                steps.append(Step("diag", targets=targets, layout_in=layout, layout_out=layout, const=const))
+                steps.append(
+                    Step("diag", targets=targets, layout_in=layout, layout_out=layout, const=const)
+                )
             else:
                 chain = [f.map(lambda c: _permute_matrix(np.diag(c), order)) for f in unit.chain]
-                steps.append(Step("diag", targets=targets, layout_in=layout, layout_out=layout, chain=chain))
+                steps.append(
+                    Step("diag", targets=targets, layout_in=layout, layout_out=layout, chain=chain)
+                )
             continue
         mode, order, lay_out = _dense_layout(layout, bq)
         targets = tuple(bq[j] for j in order)
@@ -763,11 +811,27 @@ def plan(scheduled: list, n: int) -> Tuple[List[Step], Tuple[int, ...]]:
             m = np.eye(2**k, dtype=complex)
             for f in unit.chain:
                 m = f.const_matrix() @ m
-            steps.append(Step("dense", targets=targets, layout_in=layout, layout_out=lay_out, mode=mode,
-                              const=_permute_matrix(m, order)))
+            steps.append(
+                Step(
+                    "dense",
+                    targets=targets,
+                    layout_in=layout,
+                    layout_out=lay_out,
+                    mode=mode,
+                    const=_permute_matrix(m, order),
+                )
+            )
         else:
             chain = [f.map(lambda c: _permute_matrix(c, order)) for f in unit.chain]
-            steps.append(Step("dense", targets=targets, layout_in=layout, layout_out=lay_out, mode=mode,
-                              chain=chain))
+            steps.append(
+                Step(
+                    "dense",
+                    targets=targets,
+                    layout_in=layout,
+                    layout_out=lay_out,
+                    mode=mode,
+                    chain=chain,
+                )
+            )
         layout = lay_out
     return steps, layout

@@ -52,20 +52,35 @@ class SimulatorEngine:
     """Compiles a circuit and runs it (the base class of `StatevectorSimulator`, which documents the
     constructor's arguments)."""
 
-    def __init__(self, circuit: cirq.AbstractCircuit, symbol_names: Sequence, qubits=None, *,
-                 observables=None, gradient: str = "auto", jit_compile="auto",
-                 fusion_qubits: Optional[int] = None, trajectories: int = 100,
-                 max_fused_terms: int = 16, fused_vjp: bool = True, shared_symbols: Sequence = (),
-                 large_register: Optional[bool] = None):
+    def __init__(
+        self,
+        circuit: cirq.AbstractCircuit,
+        symbol_names: Sequence,
+        qubits=None,
+        *,
+        observables=None,
+        gradient: str = "auto",
+        jit_compile="auto",
+        fusion_qubits: Optional[int] = None,
+        trajectories: int = 100,
+        max_fused_terms: int = 16,
+        fused_vjp: bool = True,
+        shared_symbols: Sequence = (),
+        large_register: Optional[bool] = None,
+    ):
         if not isinstance(circuit, cirq.AbstractCircuit):
-            raise TypeError(f"circuit must be a cirq.Circuit, got {type(circuit).__name__}: {circuit!r}")
+            raise TypeError(
+                f"circuit must be a cirq.Circuit, got {type(circuit).__name__}: {circuit!r}"
+            )
         names = name_list(symbol_names, "symbol_names")
         shared = name_list(shared_symbols, "shared_symbols")
         if len(set(names + shared)) != len(names) + len(shared):
             both = names + shared
             dup = sorted({s for s in both if both.count(s) > 1})
-            raise ValueError(f"symbol_names and shared_symbols have duplicates {dup}; each symbol must "
-                             "appear once, either per batch element or shared.")
+            raise ValueError(
+                f"symbol_names and shared_symbols have duplicates {dup}; each symbol must "
+                "appear once, either per batch element or shared."
+            )
         self.symbol_names: Tuple[str, ...] = tuple(names)
         self.shared_symbols: Tuple[str, ...] = tuple(shared)
         if qubits is None:
@@ -75,9 +90,13 @@ class SimulatorEngine:
             raise ValueError(f"qubits has duplicates: {qubits!r}")
         missing = set(circuit.all_qubits()) - set(qubits)
         if missing:
-            raise ValueError(f"qubits={qubits!r} misses circuit qubits {sorted(missing)!r}; pass the whole register.")
+            raise ValueError(
+                f"qubits={qubits!r} misses circuit qubits {sorted(missing)!r}; pass the whole register."
+            )
         if not qubits:
-            raise ValueError("The register is empty: the circuit acts on no qubits and qubits= was not given.")
+            raise ValueError(
+                "The register is empty: the circuit acts on no qubits and qubits= was not given."
+            )
         if gradient not in ("auto", "autodiff", "adjoint"):
             raise ValueError(f"gradient must be 'auto', 'autodiff' or 'adjoint', got {gradient!r}")
         if int(trajectories) < 1:
@@ -87,14 +106,18 @@ class SimulatorEngine:
         self._qindex = {q: i for i, q in enumerate(qubits)}
         sym_index = {s: i for i, s in enumerate(names + shared)}
 
-        self.large_register = (n >= LARGE_REGISTER_QUBITS) if large_register is None else bool(large_register)
+        self.large_register = (
+            (n >= LARGE_REGISTER_QUBITS) if large_register is None else bool(large_register)
+        )
         items, self._global_phase = parse_circuit(circuit, qubits, sym_index)
         self.has_noise = any(isinstance(it, ChannelItem) for it in items)
         if gradient == "auto":
             gradient = "adjoint" if (self.large_register and not self.has_noise) else "autodiff"
         if gradient == "adjoint" and self.has_noise:
-            raise ValueError("gradient='adjoint' needs a noiseless circuit (the adjoint method un-computes "
-                             "gates); use gradient='autodiff' for circuits with noise channels.")
+            raise ValueError(
+                "gradient='adjoint' needs a noiseless circuit (the adjoint method un-computes "
+                "gates); use gradient='autodiff' for circuits with noise channels."
+            )
         self.gradient = gradient
         if fusion_qubits is not None:
             sizes = (int(fusion_qubits),)
@@ -103,7 +126,9 @@ class SimulatorEngine:
         else:  # measured on the reference workload (benchmarks/simulator.py)
             sizes = (2 if n <= 6 else (3 if n <= 13 else 4),)
         self._buckets = Buckets(len(names) + len(shared), len(names))
-        prefix, steps, self._final_layout, self.fusion_qubits = self._choose_plan(items, n, sizes, max_fused_terms)
+        prefix, steps, self._final_layout, self.fusion_qubits = self._choose_plan(
+            items, n, sizes, max_fused_terms
+        )
         self._prefix = self._prefix_plan(prefix, max_fused_terms)
         self._steps = [FusedStep(s, n, self._buckets) for s in steps]
         self._buckets.finalize()
@@ -136,11 +161,18 @@ class SimulatorEngine:
         param = any(not f.is_const for chain in prefix.values() for f in chain)
         candidates = []
         for k in sizes:
-            for use_prefix in ([True] if prefix and n <= _PREFIX_MAX_QUBITS and not self.large_register
-                               else [False, True] if prefix else [False]):
+            for use_prefix in (
+                [True]
+                if prefix and n <= _PREFIX_MAX_QUBITS and not self.large_register
+                else [False, True]
+                if prefix
+                else [False]
+            ):
                 steps, layout = plan(schedule(fuse(rest if use_prefix else items, k, max_terms)), n)
                 cost = plan_cost(steps, use_prefix, use_prefix and param, self.gradient)
-                candidates.append((cost, len(candidates), prefix if use_prefix else {}, steps, layout, k))
+                candidates.append(
+                    (cost, len(candidates), prefix if use_prefix else {}, steps, layout, k)
+                )
         _, _, chosen_prefix, steps, layout, k = min(candidates, key=lambda c: c[:2])
         return chosen_prefix, steps, layout, k
 
@@ -186,8 +218,12 @@ class SimulatorEngine:
         key = ("layout", id(plan))
         lp = self._obs_cache.get(key)
         if lp is None:
-            lp = ObsPlan(plan.observables, {q: self._final_layout.index(i) for q, i in self._qindex.items()},
-                          self.n_qubits, plan.factored)
+            lp = ObsPlan(
+                plan.observables,
+                {q: self._final_layout.index(i) for q, i in self._qindex.items()},
+                self.n_qubits,
+                plan.factored,
+            )
             self._obs_cache[key] = lp
         return lp
 
@@ -196,7 +232,9 @@ class SimulatorEngine:
         if v.dtype != RDTYPE:
             v = tf.cast(v, RDTYPE)
         if v.shape.rank != 2:
-            raise ValueError(f"symbol_values must have shape (batch, {len(self.symbol_names)}), got shape {v.shape}.")
+            raise ValueError(
+                f"symbol_values must have shape (batch, {len(self.symbol_names)}), got shape {v.shape}."
+            )
         if v.shape[1] is not None and v.shape[1] != len(self.symbol_names):
             raise ValueError(
                 f"symbol_values has {v.shape[1]} columns but the simulator has {len(self.symbol_names)} symbols "
@@ -208,15 +246,19 @@ class SimulatorEngine:
         n_shared = len(self.shared_symbols)
         if shared_values is None:
             if n_shared:
-                raise ValueError(f"this simulator has shared_symbols {list(self.shared_symbols)[:10]}; pass "
-                                 f"their values as shared_values=, shape ({n_shared},).")
+                raise ValueError(
+                    f"this simulator has shared_symbols {list(self.shared_symbols)[:10]}; pass "
+                    f"their values as shared_values=, shape ({n_shared},)."
+                )
             return tf.zeros([0], RDTYPE)
         s = tf.convert_to_tensor(shared_values)
         if s.dtype != RDTYPE:
             s = tf.cast(s, RDTYPE)
         if s.shape.rank != 1 or (s.shape[0] is not None and s.shape[0] != n_shared):
-            raise ValueError(f"shared_values must have shape ({n_shared},) (one value per shared symbol "
-                             f"{list(self.shared_symbols)[:10]}), got shape {s.shape}.")
+            raise ValueError(
+                f"shared_values must have shape ({n_shared},) (one value per shared symbol "
+                f"{list(self.shared_symbols)[:10]}), got shape {s.shape}."
+            )
         return s
 
     def _fn(self, key, builder):
@@ -242,8 +284,9 @@ class SimulatorEngine:
             with tf.GradientTape() as tape:
                 tape.watch([v, s])
                 out = f(v, s, sd)
-            return tape.gradient(out, [v, s], output_gradients=dy,
-                                 unconnected_gradients=tf.UnconnectedGradients.ZERO)
+            return tape.gradient(
+                out, [v, s], output_gradients=dy, unconnected_gradients=tf.UnconnectedGradients.ZERO
+            )
 
         vjp = tf.function(vjp_py, jit_compile=True, reduce_retracing=True, autograph=False)
 
@@ -283,12 +326,18 @@ class SimulatorEngine:
                 else:
                     groups.append(("const", u[:, 0]))  # U|0>
             else:
-                refs = [("const", row_real(f.const_matrix()).astype(np.float32)) if f.is_const
-                        else ("param", self._buckets.add(f, False)) for f in chain]
+                refs = [
+                    ("const", row_real(f.const_matrix()).astype(np.float32))
+                    if f.is_const
+                    else ("param", self._buckets.add(f, False))
+                    for f in chain
+                ]
                 groups.append(("param", refs))
         # constant runs as (1, 2**m, 2) [re, im] arrays, the layout of the state
-        return [(kind, diag_real(item)[None].astype(np.float32) if kind == "const" else item)
-                for kind, item in groups]
+        return [
+            (kind, diag_real(item)[None].astype(np.float32) if kind == "const" else item)
+            for kind, item in groups
+        ]
 
     def _initial_state(self, mats, batch):
         """The state after the leading single-qubit gates: a product state, built from one
@@ -313,7 +362,9 @@ class SimulatorEngine:
                     if v is None:  # U|0>: the first row of the realified row matrix
                         v = m[..., :1, :]
                     elif tiny:  # row vector times matrix as a fused multiply-reduce
-                        v = tf.reduce_sum(tf.expand_dims(v[..., 0, :], -1) * m, axis=-2, keepdims=True)
+                        v = tf.reduce_sum(
+                            tf.expand_dims(v[..., 0, :], -1) * m, axis=-2, keepdims=True
+                        )
                     else:  # row vector times the next (realified row) matrix, broadcasting
                         v = tf.matmul(v, m)
                 v = tf.reshape(v, [-1, 2, 2])
@@ -330,14 +381,18 @@ class SimulatorEngine:
 
     def _zero_state(self, batch):
         n = self.n_qubits
-        return tf.reshape(tf.one_hot(tf.zeros([batch], tf.int32), 2 ** (n + 1), dtype=RDTYPE), [-1, 2**n, 2])
+        return tf.reshape(
+            tf.one_hot(tf.zeros([batch], tf.int32), 2 ** (n + 1), dtype=RDTYPE), [-1, 2**n, 2]
+        )
 
     def _forward(self, mats, batch, rand, finish=True):
         """Run all steps from |0...0>; returns the canonical real-layout state (B, 2**n, 2), or with
         ``finish=False`` the state in the plan's final qubit layout, without the global phase."""
         x = self._initial_state(mats, batch)
         for st in self._steps:
-            x = st.apply(x, st.matrix(mats, product=False) if st.kind in ("dense", "diag") else None, rand)
+            x = st.apply(
+                x, st.matrix(mats, product=False) if st.kind in ("dense", "diag") else None, rand
+            )
         return self._finish(x) if finish else x
 
     def _finish(self, x):
@@ -360,7 +415,11 @@ class SimulatorEngine:
         un-computed. ``finish``: as in `_forward`."""
         mats = self._buckets.evaluate(values, shared)
         batch = tf.shape(values)[0]
-        param_steps = [i for i, st in enumerate(self._steps) if st.kind in ("dense", "diag") and st.refs is not None]
+        param_steps = [
+            i
+            for i, st in enumerate(self._steps)
+            if st.kind in ("dense", "diag") and st.refs is not None
+        ]
         us = [self._steps[i].matrix(mats) for i in param_steps]
         if not us and self._prefix is None:
             return self._forward(mats, batch, None, finish)
@@ -370,9 +429,15 @@ class SimulatorEngine:
         # Steps whose input the sweep needs (from the first parameterized one on), the costliest to
         # un-compute first: the memory module says how many of their inputs to keep from the
         # forward pass (for the batch, or the largest unchunked one when it is unknown).
-        ckpt = sorted((i for i in range(first_param, len(steps)) if steps[i].kind in ("dense", "diag", "perm")),
-                      key=lambda i: -step_cost(steps[i].step))
-        ckpt = set(ckpt[:memory.checkpoint_states(self.n_qubits, len(ckpt), values.shape[0])])
+        ckpt = sorted(
+            (
+                i
+                for i in range(first_param, len(steps))
+                if steps[i].kind in ("dense", "diag", "perm")
+            ),
+            key=lambda i: -step_cost(steps[i].step),
+        )
+        ckpt = set(ckpt[: memory.checkpoint_states(self.n_qubits, len(ckpt), values.shape[0])])
 
         @tf.custom_gradient
         def core(x0, *us_in):
@@ -380,7 +445,9 @@ class SimulatorEngine:
 
             def mat(i):
                 st = steps[i]
-                return umap[i] if i in umap else (st.const if st.kind in ("dense", "diag") else None)
+                return (
+                    umap[i] if i in umap else (st.const if st.kind in ("dense", "diag") else None)
+                )
 
             x, saved = x0, {}
             for i, st in enumerate(steps):
@@ -401,8 +468,9 @@ class SimulatorEngine:
                 g = seq(lambda: self._unfinish(dpsi) if finish else dpsi)
                 grads = {}
                 for i in range(len(steps) - 1, -1, -1):
-                    y, g, gu = steps[i].backward(y, g, mat(i), seq, need_x=i > 0 and reads_state(i - 1),
-                                                 saved=saved.get(i))
+                    y, g, gu = steps[i].backward(
+                        y, g, mat(i), seq, need_x=i > 0 and reads_state(i - 1), saved=saved.get(i)
+                    )
                     if i in umap:
                         grads[i] = gu
                 return [g] + [grads[i] for i in param_steps]
@@ -422,10 +490,14 @@ class SimulatorEngine:
         # inside a branch of tf.cond, the branch's own copies of the inputs: gradient functions
         # must capture tensors of the branch's graph, not the enclosing one
         def direct():
-            return readout(self._state_adjoint(tf.identity(values), tf.identity(shared), finish=False))
+            return readout(
+                self._state_adjoint(tf.identity(values), tf.identity(shared), finish=False)
+            )
 
         def chunked():
-            return self._chunked_readout(tf.identity(values), tf.identity(shared), readout, n_out, chunk)
+            return self._chunked_readout(
+                tf.identity(values), tf.identity(shared), readout, n_out, chunk
+            )
 
         if batch is not None:
             return direct() if batch <= chunk else chunked()
@@ -436,9 +508,10 @@ class SimulatorEngine:
         their outputs; the backward pass recomputes each chunk's states and sweeps them back, again
         one chunk at a time, so the states of one chunk are alive at any time (one more forward
         pass than `_state_adjoint`)."""
+
         def rows(x, i, size):
             lo = i * chunk
-            return x[lo:tf.minimum(lo + chunk, size)]
+            return x[lo : tf.minimum(lo + chunk, size)]
 
         def run(v, s):
             return readout(self._state_adjoint(v, s, finish=False))
@@ -447,10 +520,15 @@ class SimulatorEngine:
         def lean(v, s):
             size = tf.shape(v)[0]
             n_chunks = (size + chunk - 1) // chunk
-            outs = tf.TensorArray(RDTYPE, size=n_chunks, infer_shape=False, element_shape=[None, n_out])
-            _, outs = tf.while_loop(lambda i, ta: i < n_chunks,
-                                    lambda i, ta: (i + 1, ta.write(i, run(rows(v, i, size), s))),
-                                    [0, outs], parallel_iterations=1)
+            outs = tf.TensorArray(
+                RDTYPE, size=n_chunks, infer_shape=False, element_shape=[None, n_out]
+            )
+            _, outs = tf.while_loop(
+                lambda i, ta: i < n_chunks,
+                lambda i, ta: (i + 1, ta.write(i, run(rows(v, i, size), s))),
+                [0, outs],
+                parallel_iterations=1,
+            )
 
             out = outs.concat()
 
@@ -459,20 +537,29 @@ class SimulatorEngine:
                 # outputs, and both loops running at once would keep two chunks' states alive
                 with tf.control_dependencies([out]):
                     dy = tf.identity(dy)
-                gvs = tf.TensorArray(RDTYPE, size=n_chunks, infer_shape=False,
-                                     element_shape=[None, v.shape[1]])
+                gvs = tf.TensorArray(
+                    RDTYPE, size=n_chunks, infer_shape=False, element_shape=[None, v.shape[1]]
+                )
 
                 def body(i, ta, gs):
                     vc, dyc = rows(v, i, size), rows(dy, i, size)
                     with tf.GradientTape() as tape:
                         tape.watch([vc, s])
                         out = run(vc, s)
-                    gv, gsc = tape.gradient(out, [vc, s], output_gradients=dyc,
-                                            unconnected_gradients=tf.UnconnectedGradients.ZERO)
+                    gv, gsc = tape.gradient(
+                        out,
+                        [vc, s],
+                        output_gradients=dyc,
+                        unconnected_gradients=tf.UnconnectedGradients.ZERO,
+                    )
                     return i + 1, ta.write(i, gv), gs + gsc
 
-                _, gvs, gs = tf.while_loop(lambda i, ta, gs: i < n_chunks, body, [0, gvs, tf.zeros_like(s)],
-                                           parallel_iterations=1)
+                _, gvs, gs = tf.while_loop(
+                    lambda i, ta, gs: i < n_chunks,
+                    body,
+                    [0, gvs, tf.zeros_like(s)],
+                    parallel_iterations=1,
+                )
                 return gvs.concat(), gs
 
             return out, grad

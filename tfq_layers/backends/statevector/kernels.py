@@ -56,14 +56,18 @@ def cmul(x, p):
 
 def kron_state(psi, v):
     """Product state psi (b, D, 2) (x) v (b', E, 2) -> (max(b, b'), D*E, 2), v's qubits last."""
-    return tf.reshape(cmul(psi[:, :, None, :], v[:, None, :, :]), [-1, psi.shape[1] * v.shape[1], 2])
+    return tf.reshape(
+        cmul(psi[:, :, None, :], v[:, None, :, :]), [-1, psi.shape[1] * v.shape[1], 2]
+    )
 
 
 def outer_state(a, b):
     """a (b1, D1, 2) (x) b (b2, D2, 2) -> (max(b1, b2), D1*D2, 2) with one batched matmul:
     [ar, ai] @ [[br, bi], [-bi, br]] gives the interleaved [re, im] of every product."""
     br, bi = b[..., 0], b[..., 1]
-    m = tf.stack([tf.stack([br, bi], axis=-1), tf.stack([-bi, br], axis=-1)], axis=1)  # (b2, 2, D2, 2)
+    m = tf.stack(
+        [tf.stack([br, bi], axis=-1), tf.stack([-bi, br], axis=-1)], axis=1
+    )  # (b2, 2, D2, 2)
     m = tf.reshape(m, [-1, 2, b.shape[1] * 2])
     return tf.reshape(tf.matmul(tf.cast(a, RDTYPE), m), [-1, a.shape[1] * b.shape[1], 2])
 
@@ -130,6 +134,7 @@ def transpose_grouped(x, spec, out_flat):
 
 def permute(x, index, inv_index):
     """x[:, index] with a cheap, re-differentiable gradient (gather by the inverse index)."""
+
     @tf.custom_gradient
     def f(x):
         def grad(dy):

@@ -34,7 +34,9 @@ class ObsPlan:
         groups: Dict[Tuple[int, ...], list] = {}
         self.terms = []  # (obs index, coefficient, flip tuple, sign-mask, y-count) for sampling
         for o, ob in enumerate(obs):
-            if isinstance(ob, (cirq.Pauli, cirq.PauliString, cirq.GateOperation)) and not isinstance(ob, cirq.PauliSum):
+            if isinstance(
+                ob, (cirq.Pauli, cirq.PauliString, cirq.GateOperation)
+            ) and not isinstance(ob, cirq.PauliSum):
                 try:
                     ob = cirq.PauliSum.wrap(ob)
                 except Exception as e:  # pragma: no cover - message below is the point
@@ -80,7 +82,9 @@ class ObsPlan:
                 coef[j, o] += c * (1j**ny)
             re = coef.real.astype(np.float32)
             im = coef.imag.astype(np.float32)
-            self.groups.append((flip, masks, re if np.any(re) else None, im if np.any(im) else None))
+            self.groups.append(
+                (flip, masks, re if np.any(re) else None, im if np.any(im) else None)
+            )
 
     @staticmethod
     def _signs_np(masks, n):
@@ -118,11 +122,14 @@ class ObsPlan:
         s_lo = self._signs_np(masks & ((1 << lo) - 1), lo)  # (2**lo, T)
         s_hi = self._signs_np(masks >> lo, n - lo)  # (2**hi, T)
         wt = tf.matmul(w, coef.astype(np.float32), transpose_b=True)  # (B, T)
-        return tf.reshape(tf.matmul(s_hi[None] * wt[:, None, :], s_lo, transpose_b=True), [-1, 2**n])
+        return tf.reshape(
+            tf.matmul(s_hi[None] * wt[:, None, :], s_lo, transpose_b=True), [-1, 2**n]
+        )
 
     def _diagonal_expectation(self, psi, masks, coef):
         """``sum_y |psi_y|**2 D[y, o]`` with the gradient ``2 psi (dy @ D.T)``: no probability
         vector is kept for the backward pass (half a state less alive there)."""
+
         @tf.custom_gradient
         def f(psi):
             def grad(dy):  # the factor 2 on dy (B, n_obs), not on a state-sized tensor
@@ -146,7 +153,10 @@ class ObsPlan:
     def expectation(self, psi):
         """psi: canonical real-layout state (B, 2**n, 2) -> (B, n_obs) float32."""
         n = self.n
-        out = tf.zeros([tf.shape(psi)[0], self.n_obs], RDTYPE) + self.offset.astype(np.float32)[None, :]
+        out = (
+            tf.zeros([tf.shape(psi)[0], self.n_obs], RDTYPE)
+            + self.offset.astype(np.float32)[None, :]
+        )
         for flip, masks, re, im in self.groups:
             if not flip:
                 out = out + self._diagonal_expectation(psi, masks, re)
@@ -166,6 +176,7 @@ class ObsPlan:
 def _probabilities(psi):
     """|amplitude|**2 of a real-layout state (B, 2**n, 2); its gradient ``2 psi dp`` is one
     broadcasting product (autodiff of square-and-sum would materialize two more states)."""
+
     def grad(dp):
         return tf.broadcast_to(tf.expand_dims(2.0 * dp, -1), tf.shape(psi)) * psi
 
@@ -210,7 +221,7 @@ class TermPlan:
         if tp is None:
             qs = sim.qubits
             obs = []
-            for (_, _, flip, zmask, ny) in plan.terms:
+            for _, _, flip, zmask, ny in plan.terms:
                 ps = {}
                 n = sim.n_qubits
                 for i in range(n):

@@ -48,8 +48,9 @@ from tfq_layers.backends.statevector.observables import TermPlan
 __all__ = ["StatevectorSimulator", "estimate_memory_bytes"]
 
 
-def estimate_memory_bytes(n_qubits: int, batch: int, n_steps: Optional[int] = None,
-                          gradient: str = "autodiff") -> int:
+def estimate_memory_bytes(
+    n_qubits: int, batch: int, n_steps: Optional[int] = None, gradient: str = "autodiff"
+) -> int:
     """Rough peak memory (bytes) of simulating and differentiating a batch of states; see
     :func:`tfq_layers.backends.memory.statevector_bytes` (the one home of this rule).
 
@@ -61,8 +62,25 @@ def estimate_memory_bytes(n_qubits: int, batch: int, n_steps: Optional[int] = No
 
 
 # ops that move no data (views, bookkeeping) in the traffic count
-_FREE_OPS = frozenset({"Reshape", "Identity", "IdentityN", "Const", "Placeholder", "Shape", "StopGradient",
-                       "Squeeze", "ExpandDims", "NoOp", "ZerosLike", "OnesLike", "ShapeN", "Size", "Rank"})
+_FREE_OPS = frozenset(
+    {
+        "Reshape",
+        "Identity",
+        "IdentityN",
+        "Const",
+        "Placeholder",
+        "Shape",
+        "StopGradient",
+        "Squeeze",
+        "ExpandDims",
+        "NoOp",
+        "ZerosLike",
+        "OnesLike",
+        "ShapeN",
+        "Size",
+        "Rank",
+    }
+)
 
 
 def _graph_traffic(graph, min_bytes):
@@ -151,8 +169,10 @@ class StatevectorSimulator(SimulatorEngine):
     """
 
     def __repr__(self):
-        return (f"StatevectorSimulator(n_qubits={self.n_qubits}, symbols={len(self.symbol_names)}, "
-                f"steps={self.n_steps}, gradient={self.gradient!r}, noise={self.has_noise})")
+        return (
+            f"StatevectorSimulator(n_qubits={self.n_qubits}, symbols={len(self.symbol_names)}, "
+            f"steps={self.n_steps}, gradient={self.gradient!r}, noise={self.has_noise})"
+        )
 
     def memory_estimate_bytes(self, batch: int) -> int:
         """Rough peak bytes of a forward + gradient pass for `batch` (see `estimate_memory_bytes`)."""
@@ -203,12 +223,15 @@ class StatevectorSimulator(SimulatorEngine):
         chunk = memory.adjoint_chunk(self.n_qubits)
         lean = self.gradient == "adjoint" and not self.has_noise and batch > chunk
         traced = chunk if lean else batch
-        specs = (tf.TensorSpec([traced, len(self.symbol_names)], RDTYPE),
-                 tf.TensorSpec([len(self.shared_symbols)], RDTYPE))
+        specs = (
+            tf.TensorSpec([traced, len(self.symbol_names)], RDTYPE),
+            tf.TensorSpec([len(self.shared_symbols)], RDTYPE),
+        )
 
         def forward(v, s):
             return self._layout_plan(plan).expectation(
-                self._state_fn(v, s, self._rand(traced, tf.zeros([2], tf.int32)), finish=False))
+                self._state_fn(v, s, self._rand(traced, tf.zeros([2], tf.int32)), finish=False)
+            )
 
         def gradient(v, s):
             with tf.GradientTape() as tape:
@@ -254,12 +277,14 @@ class StatevectorSimulator(SimulatorEngine):
         def build():
             def f(v, s, sd):
                 return to_complex(self._state_fn(v, s, self._rand(tf.shape(v)[0], sd)))
+
             return f
 
         return self._fn(("state",), build)(v, s, sd)
 
-    def probabilities(self, symbol_values, trajectories: Optional[int] = None, seed=None,
-                      shared_values=None) -> tf.Tensor:
+    def probabilities(
+        self, symbol_values, trajectories: Optional[int] = None, seed=None, shared_values=None
+    ) -> tf.Tensor:
         """Probabilities of the computational basis states.
 
         Args:
@@ -282,7 +307,8 @@ class StatevectorSimulator(SimulatorEngine):
 
         def build():
             return lambda v, s, sd: self._trajectory_mean(
-                v, s, sd, t, lambda psi: tf.reduce_sum(tf.square(psi), axis=-1))
+                v, s, sd, t, lambda psi: tf.reduce_sum(tf.square(psi), axis=-1)
+            )
 
         return self._fn(("probs", t), build)(v, s, sd)
 
@@ -304,8 +330,14 @@ class StatevectorSimulator(SimulatorEngine):
             raise ValueError(f"trajectories must be >= 1, got {trajectories!r}")
         return t
 
-    def expectation(self, symbol_values, observables=None, trajectories: Optional[int] = None,
-                    seed=None, shared_values=None) -> tf.Tensor:
+    def expectation(
+        self,
+        symbol_values,
+        observables=None,
+        trajectories: Optional[int] = None,
+        seed=None,
+        shared_values=None,
+    ) -> tf.Tensor:
         """Exact expectation values <psi|O|psi> (Monte-Carlo over trajectories if noisy).
 
         Args:
@@ -334,9 +366,12 @@ class StatevectorSimulator(SimulatorEngine):
 
         def build():
             if self.gradient == "adjoint" and not self.has_noise:
-                return lambda v, s, sd: self._adjoint_readout(v, s, layout_plan.expectation, plan.n_obs)
-            return lambda v, s, sd: self._trajectory_mean(v, s, sd, t, layout_plan.expectation,
-                                                          finish=False)
+                return lambda v, s, sd: self._adjoint_readout(
+                    v, s, layout_plan.expectation, plan.n_obs
+                )
+            return lambda v, s, sd: self._trajectory_mean(
+                v, s, sd, t, layout_plan.expectation, finish=False
+            )
 
         return self._fn(("expectation", id(plan), t), build)(v, s, sd)
 
@@ -380,14 +415,18 @@ class StatevectorSimulator(SimulatorEngine):
             p = self._probs_raw(v, s, sd)
             idx = self._draw(p, reps, sd)
         shifts = tf.constant(np.arange(n - 1, -1, -1), tf.int32)
-        return tf.bitwise.bitwise_and(tf.bitwise.right_shift(idx[:, :, None], shifts[None, None, :]), 1)
+        return tf.bitwise.bitwise_and(
+            tf.bitwise.right_shift(idx[:, :, None], shifts[None, None, :]), 1
+        )
 
     def _probs_raw(self, v, s, sd):
         def build():
             def f(v, s, sd):
                 psi = self._state_fn(v, s, self._rand(tf.shape(v)[0], sd))
                 return tf.reduce_sum(tf.square(psi), axis=-1)
+
             return f
+
         return self._fn(("probs_raw",), build)(v, s, sd)
 
     @staticmethod
@@ -398,9 +437,15 @@ class StatevectorSimulator(SimulatorEngine):
         idx = tf.searchsorted(cdf, u, side="right")
         return tf.minimum(tf.cast(idx, tf.int32), tf.shape(p)[1] - 1)
 
-    def sampled_expectation(self, symbol_values, observables=None, repetitions: int = 1000,
-                            seed=None, trajectories: Optional[int] = None,
-                            shared_values=None) -> tf.Tensor:
+    def sampled_expectation(
+        self,
+        symbol_values,
+        observables=None,
+        repetitions: int = 1000,
+        seed=None,
+        trajectories: Optional[int] = None,
+        shared_values=None,
+    ) -> tf.Tensor:
         """Shot-noise estimate of expectation values (like TFQ's sampled expectation).
 
         Each Pauli term of each observable is estimated from its own `repetitions` shots
@@ -428,16 +473,21 @@ class StatevectorSimulator(SimulatorEngine):
         plan = self._obs_plan(observables)
         v, s = self._values(symbol_values, shared_values)
         sd = as_seed(seed)
-        exact = self.expectation(v, TermPlan.get(self, plan), trajectories=trajectories, seed=sd,
-                                 shared_values=s)  # (B, T)
+        exact = self.expectation(
+            v, TermPlan.get(self, plan), trajectories=trajectories, seed=sd, shared_values=s
+        )  # (B, T)
         terms = plan.terms
         b = tf.shape(v)[0]
         if not terms:
             return tf.zeros([b, plan.n_obs], RDTYPE) + plan.offset.astype(np.float32)[None, :]
         p_plus = tf.clip_by_value((tf.stop_gradient(exact) + 1.0) / 2.0, 0.0, 1.0)
         counts = tf.random.stateless_binomial(
-            tf.shape(p_plus), seed=tf.random.experimental.stateless_fold_in(sd, 7), counts=float(reps),
-            probs=p_plus, output_dtype=RDTYPE)
+            tf.shape(p_plus),
+            seed=tf.random.experimental.stateless_fold_in(sd, 7),
+            counts=float(reps),
+            probs=p_plus,
+            output_dtype=RDTYPE,
+        )
         est = 2.0 * counts / reps - 1.0
         noisy = exact + tf.stop_gradient(est - exact)
         coef = np.zeros((len(terms), plan.n_obs), np.float32)

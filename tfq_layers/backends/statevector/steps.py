@@ -88,7 +88,15 @@ class Buckets:
                 for g in range(G):
                     for j in range(m):
                         wmat[sym[g, j], g, :] += wsel[g, :, j]
-                self.arrays[key] = ("dense", wmat.reshape(P, G * K), None, coef, G, K, hi > self.n_batched)
+                self.arrays[key] = (
+                    "dense",
+                    wmat.reshape(P, G * K),
+                    None,
+                    coef,
+                    G,
+                    K,
+                    hi > self.n_batched,
+                )
             else:
                 self.arrays[key] = ("gather", sym, wsel, coef, G, K, hi > self.n_batched)
 
@@ -108,7 +116,9 @@ class Buckets:
                 vals = shared[None, :]
             elif needs_shared:
                 if full is None:
-                    full = tf.concat([values, tf.tile(shared[None, :], [tf.shape(values)[0], 1])], axis=1)
+                    full = tf.concat(
+                        [values, tf.tile(shared[None, :], [tf.shape(values)[0], 1])], axis=1
+                    )
                 vals = full
             else:
                 vals = values
@@ -201,8 +211,12 @@ class FusedStep:
     def sequential(self):
         """Apply the chain item by item to the state (cheaper than forming the block matrix
         when the state has fewer rows than the block matrix)."""
-        return (self.kind == "dense" and self.refs is not None and len(self.refs) > 1
-                and 2 ** (self.n - self.k) <= 2 * self.d)
+        return (
+            self.kind == "dense"
+            and self.refs is not None
+            and len(self.refs) > 1
+            and 2 ** (self.n - self.k) <= 2 * self.d
+        )
 
     def matrix(self, mats, product=True):
         """Realified (2d, 2d) row matrix / (d, 2) diagonal: np constant or batched tensor.
@@ -257,13 +271,17 @@ class FusedStep:
         if self.kind == "dense":
             xr = tf.reshape(transpose_grouped(x, self.fwd_t, flat), self.rd)
             kept = xr
-            for m in (u if isinstance(u, list) else [u]):
+            for m in u if isinstance(u, list) else [u]:
                 xr = self._mm(xr, m)
             return (tf.reshape(xr, flat), kept) if keep else tf.reshape(xr, flat)
         if keep:
             return self.apply(x, u, rand), x
         if self.kind == "diag":
-            ub = np.reshape(u, self._bshape(u)) if isinstance(u, np.ndarray) else tf.reshape(u, self._bshape(u))
+            ub = (
+                np.reshape(u, self._bshape(u))
+                if isinstance(u, np.ndarray)
+                else tf.reshape(u, self._bshape(u))
+            )
             return tf.reshape(cmul(tf.reshape(x, [-1] + self.group_shape), ub), flat)
         if self.kind == "perm":
             y = permute(tf.reshape(x, self.span_shape), self.step.index, self.step.inv_index)
@@ -312,26 +330,40 @@ class FusedStep:
         need_in = need_x or not const  # the cotangent of u is read from the input state
         gu = x = None
         if self.kind == "dense":
-            one = _unbatched(u) and self.one_gemm  # one GEMM over all rows; the gradient sums the batch
+            one = (
+                _unbatched(u) and self.one_gemm
+            )  # one GEMM over all rows; the gradient sums the batch
             rows = [-1, self.rd[2]] if one else self.rd
             if need_in:
-                x = saved if saved is not None else seq(
-                    lambda: tf.matmul(tf.reshape(y, rows), u, transpose_b=True))
+                x = (
+                    saved
+                    if saved is not None
+                    else seq(lambda: tf.matmul(tf.reshape(y, rows), u, transpose_b=True))
+                )
                 x = tf.reshape(x, rows)
             if not const:
                 gu = seq(lambda: tf.matmul(x, tf.reshape(g, rows), transpose_a=True))
                 if _unbatched(u) and not one:
                     gu = tf.reduce_sum(gu, axis=0)
             g = seq(lambda: tf.matmul(tf.reshape(g, rows), u, transpose_b=True))
-            x = tf.reshape(seq(lambda: transpose_grouped(tf.reshape(x, flat), self.inv_t, flat)), flat) \
-                if need_x else None
+            x = (
+                tf.reshape(
+                    seq(lambda: transpose_grouped(tf.reshape(x, flat), self.inv_t, flat)), flat
+                )
+                if need_x
+                else None
+            )
             g = seq(lambda: transpose_grouped(tf.reshape(g, flat), self.inv_t, flat))
             return x, tf.reshape(g, flat), gu
         if self.kind == "diag":
             ub = np.reshape(u, self._bshape(u)) if const else tf.reshape(u, self._bshape(u))
             shape = [-1] + self.group_shape
             if need_in:
-                x = saved if saved is not None else seq(lambda: cmul(tf.reshape(y, shape), conj(ub)))
+                x = (
+                    saved
+                    if saved is not None
+                    else seq(lambda: cmul(tf.reshape(y, shape), conj(ub)))
+                )
             if not const:
                 prod = seq(lambda: cmul(tf.reshape(g, shape), conj(tf.reshape(x, shape))))
                 if self.free_axes:
@@ -342,14 +374,20 @@ class FusedStep:
             g = seq(lambda: cmul(tf.reshape(g, shape), conj(ub)))
             return tf.reshape(x, flat) if need_x else None, tf.reshape(g, flat), gu
         if self.kind == "perm":
+
             def undo(z):
                 if self.step.phase is not None:
                     z = cmul(tf.reshape(z, self.phase_shape), conj(self.phase))
-                return tf.reshape(tf.gather(tf.reshape(z, self.span_shape), self.step.inv_index, axis=1), flat)
+                return tf.reshape(
+                    tf.gather(tf.reshape(z, self.span_shape), self.step.inv_index, axis=1), flat
+                )
+
             if need_x:
                 x = saved if saved is not None else seq(lambda: undo(y))
             return x, seq(lambda: undo(g)), None
-        raise ValueError("The adjoint gradient does not support noise channels; use gradient='autodiff'.")
+        raise ValueError(
+            "The adjoint gradient does not support noise channels; use gradient='autodiff'."
+        )
 
 
 class Sequencer:
