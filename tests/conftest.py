@@ -8,10 +8,17 @@ Fixtures:
 * ``make_layer``: ``make_layer(cls, *args, **kwargs)`` builds ``cls`` (a layer or model taking
   ``backend=``) on the current ``backend``.
 
+Markers:
+
+* ``@pytest.mark.tfq``: the test needs TensorFlow Quantum itself (its ops, its layers, or a
+  comparison with it). Where ``tensorflow_quantum`` is not installed it is skipped with that
+  reason; the ``"tfq"`` parameter of the ``backend`` fixture carries the marker too.
+
 The independent references (Cirq's simulators in float64, central finite differences, the
 fresh-process runner) are plain functions in ``tests/reference.py``: ``import reference``.
 """
 
+import importlib.util
 import os
 import sys
 
@@ -22,8 +29,25 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 if ROOT not in sys.path:
     sys.path.insert(0, ROOT)
 
-#: The simulator backends every layer supports.
-BACKENDS = ("tfq", "statevector")
+#: Whether TensorFlow Quantum is installed in this environment (it is an optional backend).
+HAVE_TFQ = importlib.util.find_spec("tensorflow_quantum") is not None
+NO_TFQ_REASON = "needs tensorflow-quantum, which is not installed in this environment"
+
+#: The simulator backends every layer supports ("tfq" skipped where TFQ is not installed).
+BACKENDS = (pytest.param("tfq", marks=pytest.mark.tfq), "statevector")
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "tfq: needs TensorFlow Quantum; skipped where it is absent")
+
+
+def pytest_collection_modifyitems(config, items):
+    if HAVE_TFQ:
+        return
+    skip = pytest.mark.skip(reason=NO_TFQ_REASON)
+    for item in items:
+        if item.get_closest_marker("tfq") is not None:
+            item.add_marker(skip)
 
 
 @pytest.fixture(params=BACKENDS)
