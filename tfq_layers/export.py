@@ -4,18 +4,33 @@ A model whose quantum layers use the ``"statevector"`` backend contains only sta
 ops, so its SavedModel loads in a process that never imports ``tensorflow_quantum`` or
 ``tfq_layers``. :func:`to_statevector` turns a model trained with the ``"tfq"`` backend into such a
 model without retraining (same circuits, same weights); :func:`export_portable` does that and
-exports.
+exports. :func:`to_tflite` converts such a model to TensorFlow Lite for phones and
+microcontrollers, checked against Keras before it is written (see :mod:`tfq_layers._tflite` for
+what converts and what does not).
 """
 
 from __future__ import annotations
 
+import os
+import tempfile
 from typing import Any
 
+import numpy as np
+
+from tfq_layers import _tflite
 from tfq_layers._keras import KERAS3, keras
 from tfq_layers.layers.pqc import PQC
-from tfq_layers.saving import atomic_directory
+from tfq_layers._tflite import TFLiteExport, run_tflite
+from tfq_layers.saving import atomic_directory, atomic_write
 
-__all__ = ["to_statevector", "export_portable", "save_serving"]
+__all__ = [
+    "to_statevector",
+    "export_portable",
+    "save_serving",
+    "to_tflite",
+    "run_tflite",
+    "TFLiteExport",
+]
 
 
 def _portable_clone(layer):
@@ -105,3 +120,107 @@ def export_portable(model: Any, export_dir: str) -> Any:
     portable = to_statevector(model)
     save_serving(portable, export_dir)
     return portable
+
+
+def _sample_inputs(model, rng) -> list[np.ndarray]:
+    samples = []
+    for tensor in model.inputs:
+        shape = [4 if d is None else int(d) for d in tensor.shape]
+        samples.append(rng.uniform(-1.0, 1.0, size=shape).astype(np.float32))
+    return samples
+
+
+def to_tflite(
+    model: Any,
+    path: str,
+    sample_inputs: Any = None,
+    select_tf_ops: bool | None = None,
+    atol: float = 1e-5,
+    seed: int = 0,
+) -> _tflite.TFLiteExport:
+    """Convert ``model`` to a TensorFlow Lite file, checked against Keras before it is written.
+
+    Quantum layers on the ``"tfq"`` backend are rebuilt on the statevector backend first (same
+    circuits and weights, as :func:`tfq_layers.export.to_statevector` does). The conversion uses
+    TFLite's built-in operators when they suffice; when an expression needs a TensorFlow op that
+    TFLite lacks (``atan``, for example), it converts with ``SELECT_TF_OPS`` and names the ops.
+    The converted model is run in the TFLite interpreter on ``sample_inputs`` and compared with
+    the Keras model; only if every output agrees within ``atol`` is the file written (atomically:
+    a temporary name, then a rename).
+
+    Args:
+        model: a built Keras model with float inputs (classical features).
+        path: the ``.tflite`` file to write.
+        sample_inputs: an array (or a list, one per input) of inputs to check on; default four
+            random rows in ``[-1, 1)``.
+        select_tf_ops: ``None`` (default) uses select TF ops only when needed; ``False`` refuses
+            them (a ``ValueError`` names the ops); ``True`` allows them from the start.
+        atol: the largest allowed absolute difference between TFLite and Keras.
+        seed: seed of the default sample inputs.
+
+    Returns:
+        A :class:`TFLiteExport` with the path, size, operator set and measured difference.
+
+    Raises:
+        ValueError: a layer samples, an input is a ``tf.string`` tensor, an op needs
+            ``SELECT_TF_OPS`` while ``select_tf_ops=False``, or the converted model disagrees
+            with Keras.
+
+    Example:
+        >>> report = to_tflite(model, "classifier.tflite")            # doctest: +SKIP
+        >>> print(report)                                              # doctest: +SKIP
+        classifier.tflite: 21480 bytes, 17 operator kinds, built-in ops only; ...
+        >>> run_tflite("classifier.tflite", x_test[:4])               # doctest: +SKIP
+    """
+    if not str(path).endswith(".tflite"):
+        raise ValueError(f"path should end in .tflite; got {path!r}.")
+    _tflite.check_convertible(model)
+    portable = to_statevector(model)
+    if sample_inputs is None:
+        samples = _sample_inputs(model, np.random.default_rng(seed))
+    elif isinstance(sample_inputs, (list, tuple)):
+        samples = [np.asarray(x, np.float32) for x in sample_inputs]
+    else:
+        samples = [np.asarray(sample_inputs, np.float32)]
+
+    needed: tuple[str, ...] = ()
+    with tempfile.TemporaryDirectory(prefix="tfq_layers_tflite_") as tmp:
+        saved = os.path.join(tmp, "saved_model")
+        save_serving(portable, saved)
+        try:
+            content = _tflite.convert(saved, select=bool(select_tf_ops))
+        except Exception as error:  # the converter raises its own ConverterError
+            needed = tuple(sorted(set(_tflite.MISSING_OP.findall(str(error)))))
+            if not needed:
+                raise ValueError(f"TFLite could not convert the model: {error}") from error
+            if select_tf_ops is False:
+                raise ValueError(
+                    f"the model needs TensorFlow ops that TFLite has no built-in kernel for: "
+                    f"{', '.join(needed)} (from the layers' expressions). Pass "
+                    "select_tf_ops=True to convert with SELECT_TF_OPS (the interpreter must link "
+                    "the Flex delegate), or rewrite the expression with supported functions."
+                ) from None
+            content = _tflite.convert(saved, select=True)
+
+    expected = np.asarray(model(samples if len(samples) > 1 else samples[0]))
+    got = _tflite.run_tflite(content, *samples)
+    if got.shape != expected.shape:
+        raise ValueError(
+            f"the converted model's output shape {got.shape} differs from Keras's "
+            f"{expected.shape}; nothing was written."
+        )
+    error = float(np.max(np.abs(got - expected))) if got.size else 0.0
+    if not np.isfinite(error) or error > atol:
+        raise ValueError(
+            f"the converted model disagrees with Keras by {error:.3g} (> atol={atol}) on the "
+            "check inputs; nothing was written."
+        )
+    with atomic_write(path, "wb") as f:
+        f.write(content)
+    return _tflite.TFLiteExport(
+        path=str(path),
+        size_bytes=len(content),
+        ops=_tflite.op_names(content),
+        select_tf_ops=tuple(name.removeprefix("tf.") for name in needed),
+        max_abs_error=error,
+    )

@@ -1,0 +1,184 @@
+"""The TensorFlow Lite side of :func:`tfq_layers.export.to_tflite`: conversion, the interpreter.
+
+On-device export: a quantum Keras model as a TensorFlow Lite flatbuffer.
+
+The statevector backend simulates with standard TensorFlow ops (reshapes, small matrix products,
+elementwise arithmetic), nearly all of which TensorFlow Lite implements as built-in kernels. So a
+trained hybrid model runs in the TFLite interpreter on a phone, a Raspberry Pi or in a browser,
+with no quantum library on the device. :func:`to_tflite` converts, checks the converted model
+against Keras before anything is written, and reports what it made.
+
+What does not convert, and the error it gives:
+
+* layers that sample (``repetitions=`` set: ``PQCSample``, sampled expectations, noisy circuits
+  averaged over trajectories): their outputs are random, so no converted model can be checked
+  against Keras; ``ValueError`` naming the layer. Export the exact-expectation version of the
+  model instead (the same layer without ``repetitions``).
+* quantum-data inputs (serialized circuits as ``tf.string``): TFLite has no protobuf decoding;
+  ``ValueError`` naming the input.
+* an expression whose TensorFlow op has no TFLite kernel (``atan``, ``asin``, ...): converted with
+  TensorFlow's select ops (``SELECT_TF_OPS``, the Flex delegate, which the interpreter must link)
+  and the ops are named in the report; with ``select_tf_ops=False`` a ``ValueError`` names them.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import os
+import re
+import sys
+import tempfile
+import warnings
+from collections.abc import Iterator
+from typing import Any
+
+import numpy as np
+
+from tfq_layers.layers.pqc import PQC
+
+__all__ = ["TFLiteExport", "run_tflite", "check_convertible", "convert", "op_names"]
+
+# The converter's message for an op with no TFLite kernel: "'tf.Atan' op is neither a custom op
+# nor a flex op".
+MISSING_OP = re.compile(r"'(tf\.[A-Za-z0-9_]+)' op is neither a custom op nor a flex op")
+
+
+@dataclasses.dataclass(frozen=True)
+class TFLiteExport:
+    """What :func:`to_tflite` wrote.
+
+    Attributes:
+        path: the ``.tflite`` file.
+        size_bytes: its size.
+        ops: the TFLite operators the model uses, sorted (``"FlexAtan"`` for a select TF op).
+        select_tf_ops: the TensorFlow ops that needed ``SELECT_TF_OPS`` (empty: built-ins only).
+        max_abs_error: the largest difference between the interpreter and Keras on the check
+            inputs.
+    """
+
+    path: str
+    size_bytes: int
+    ops: tuple[str, ...]
+    select_tf_ops: tuple[str, ...]
+    max_abs_error: float
+
+    def __str__(self) -> str:
+        kind = (
+            "built-in ops only"
+            if not self.select_tf_ops
+            else ("needs the Flex delegate for " + ", ".join(self.select_tf_ops))
+        )
+        return (
+            f"{self.path}: {self.size_bytes} bytes, {len(self.ops)} operator kinds, {kind}; "
+            f"max |TFLite - Keras| = {self.max_abs_error:.1e}"
+        )
+
+
+def _all_layers(model) -> Iterator[Any]:
+    stack = list(getattr(model, "layers", []))
+    while stack:
+        layer = stack.pop(0)
+        yield layer
+        stack.extend(getattr(layer, "layers", []) or [])
+
+
+def check_convertible(model) -> None:
+    for layer in _all_layers(model):
+        if isinstance(layer, PQC) and layer.repetitions is not None:
+            raise ValueError(
+                f"layer {layer.name!r} ({type(layer).__name__}) samples (repetitions="
+                f"{layer.repetitions}); its outputs are random and cannot be converted to TFLite "
+                "and checked. Export a model whose quantum layers compute exact values (the same "
+                "layer without repetitions=)."
+            )
+    for tensor in model.inputs:
+        if str(getattr(tensor, "dtype", "")).endswith("string"):
+            raise ValueError(
+                f"model input {getattr(tensor, 'name', tensor)!r} is a tf.string tensor (quantum "
+                "data as serialized circuits); TFLite cannot decode protobufs. Convert a model "
+                "that takes the classical features only."
+            )
+
+
+@contextlib.contextmanager
+def _captured_stderr() -> Iterator[list[bytes]]:
+    """Keep the converter's C++ diagnostics (MLIR dumps) off the terminal; yield them as a list
+    filled when the block exits, to quote in an error."""
+    sys.stderr.flush()
+    out: list[bytes] = []
+    try:
+        saved = os.dup(2)
+    except OSError:  # no descriptor 2: nothing to capture
+        yield out
+        return
+    with tempfile.TemporaryFile() as capture:
+        os.dup2(capture.fileno(), 2)
+        try:
+            yield out
+        finally:
+            with contextlib.suppress(Exception):
+                sys.stderr.flush()
+            os.dup2(saved, 2)
+            os.close(saved)
+            capture.seek(0)
+            out.append(capture.read())
+
+
+def convert(saved_model_dir: str, select: bool):
+    import tensorflow as tf
+
+    converter = tf.lite.TFLiteConverter.from_saved_model(saved_model_dir)
+    if select:
+        converter.target_spec.supported_ops = [
+            tf.lite.OpsSet.TFLITE_BUILTINS,
+            tf.lite.OpsSet.SELECT_TF_OPS,
+        ]
+    with _captured_stderr(), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return converter.convert()
+
+
+def _interpreter(content: bytes):
+    import tensorflow as tf
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # "use the LiteRT interpreter" (same kernels)
+        return tf.lite.Interpreter(model_content=content)
+
+
+def run_tflite(content: bytes | str, *inputs: np.ndarray) -> np.ndarray:
+    """Run a converted model (bytes, or a ``.tflite`` path) in the TFLite interpreter.
+
+    Each example is run on its own (batch 1), as on a device; the outputs are stacked.
+
+    Args:
+        content: the flatbuffer, or the path of a ``.tflite`` file.
+        *inputs: one array per model input, each ``(batch, ...)``.
+
+    Returns:
+        The model's output, ``(batch, ...)``.
+
+    Example:
+        >>> run_tflite("model.tflite", x_test[:4])                  # doctest: +SKIP
+    """
+    if isinstance(content, str):
+        with open(content, "rb") as f:
+            content = f.read()
+    with _captured_stderr():  # the interpreter's "Created TensorFlow Lite delegate" lines
+        interpreter = _interpreter(content)
+        runner = interpreter.get_signature_runner()
+        names = list(interpreter.get_signature_list()["serving_default"]["inputs"])
+        if len(names) != len(inputs):
+            raise ValueError(f"the model takes {len(names)} inputs {names}; got {len(inputs)}.")
+        rows = []
+        for i in range(len(inputs[0])):
+            feed = {n: np.asarray(x[i : i + 1], np.float32) for n, x in zip(names, inputs)}
+            rows.append(next(iter(runner(**feed).values())))
+    return np.concatenate(rows, axis=0)
+
+
+def op_names(content: bytes) -> tuple[str, ...]:
+    with _captured_stderr():
+        interpreter = _interpreter(content)
+    return tuple(sorted({op["op_name"] for op in interpreter._get_ops_details()}))
