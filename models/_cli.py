@@ -15,6 +15,7 @@ Options must be spelled out (``allow_abbrev=False``): ``--seed 1`` is never read
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import re
 
 __all__ = ["make_parser", "positive_int", "plain"]
@@ -118,12 +119,41 @@ def recipe_parser(
     return parser
 
 
-def parse_if_main(module_name: str, *args, **kwargs) -> argparse.Namespace | None:
+# The import name of each optional dependency a recipe may need -> (its PyPI name, the extra of
+# tfq-layers that installs it).
+EXTRAS = {"sklearn": ("scikit-learn", "models"), "matplotlib": ("matplotlib", "models")}
+
+
+def missing_extra(modules) -> str | None:
+    """The error text for the first of ``modules`` that is not installed, else ``None``.
+
+    Example:
+        >>> missing_extra(["argparse"]) is None
+        True
+    """
+    for module in modules:
+        if importlib.util.find_spec(module) is None:
+            package, extra = EXTRAS.get(module, (module, "models"))
+            return (
+                f"this recipe needs {package}, which is not installed: "
+                f"pip install 'tfq-layers[{extra}]' (from a clone: pip install -e '.[{extra}]')"
+            )
+    return None
+
+
+def parse_if_main(module_name: str, *args, needs=(), **kwargs) -> argparse.Namespace | None:
     """Parse ``sys.argv`` with :func:`recipe_parser` if the recipe runs as ``__main__``.
 
     Called at the top of a recipe, before TensorFlow is imported, so ``--help`` and usage errors
-    return at once. Returns ``None`` when the recipe is imported.
+    return at once. Returns ``None`` when the recipe is imported. A missing optional dependency
+    (``needs``, import names such as ``"sklearn"``; ``matplotlib`` when ``--plots`` is given) is a
+    usage error naming the extra that installs it, before anything is trained.
     """
     if module_name != "__main__":
         return None
-    return recipe_parser(*args, **kwargs).parse_args()
+    parser = recipe_parser(*args, **kwargs)
+    parsed = parser.parse_args()
+    message = missing_extra([*needs, *(["matplotlib"] if parsed.plots else [])])
+    if message:
+        parser.error(message)
+    return parsed

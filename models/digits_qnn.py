@@ -29,7 +29,7 @@ from . import _cli  # noqa: E402
 
 EPOCHS = 8
 # Parsed here, before TensorFlow is imported, when run as a program (fast --help and errors).
-ARGS = _cli.parse_if_main(__name__, __package__, "digits_qnn", __doc__, EPOCHS)
+ARGS = _cli.parse_if_main(__name__, __package__, "digits_qnn", __doc__, EPOCHS, needs=("sklearn",))
 
 import cirq  # noqa: E402
 import numpy as np  # noqa: E402

@@ -35,7 +35,13 @@ def _add_options(parser):
 
 # Parsed here, before TensorFlow is imported, when run as a program (fast --help and errors).
 ARGS = _cli.parse_if_main(
-    __name__, __package__, "hybrid_classifier", __doc__, EPOCHS, add_options=_add_options
+    __name__,
+    __package__,
+    "hybrid_classifier",
+    __doc__,
+    EPOCHS,
+    add_options=_add_options,
+    needs=("sklearn",),
 )
 
 import cirq  # noqa: E402

@@ -17,7 +17,7 @@ from . import _cli  # noqa: E402
 
 EPOCHS = 30
 # Parsed here, before TensorFlow is imported, when run as a program (fast --help and errors).
-ARGS = _cli.parse_if_main(__name__, __package__, "iris", __doc__, EPOCHS)
+ARGS = _cli.parse_if_main(__name__, __package__, "iris", __doc__, EPOCHS, needs=("sklearn",))
 
 import numpy as np  # noqa: E402
 

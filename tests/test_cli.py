@@ -31,10 +31,12 @@ PROBE = (
 )
 
 
-def _probe(module, *args):
+def _probe(module, *args, hide=()):
     env = {**os.environ, "PYTHONPATH": ROOT}
+    # A module set to None in sys.modules is one that cannot be imported (find_spec: None).
+    hidden = "".join(f"sys.modules[{name!r}] = None\n" for name in hide)
     proc = subprocess.run(
-        [sys.executable, "-c", PROBE, module, *args],
+        [sys.executable, "-c", "import sys\n" + hidden + PROBE, module, *args],
         capture_output=True,
         text=True,
         cwd=ROOT,
@@ -71,3 +73,18 @@ def test_born_machine_reads_seed_and_seeds_apart():
     args = parser.parse_args(["--seed", "3", "--seeds", "2", "--export", "d", "--workers", "2"])
     assert (args.seed, args.seeds, args.export, args.workers) == (3, 2, "d", 2)
     assert parser.parse_args(["--seed", "1"]).seeds == 1
+
+
+@pytest.mark.parametrize("name", ["iris", "hybrid_classifier", "digits_qnn"])
+def test_missing_scikit_learn_names_the_extra_before_tensorflow(name):
+    out, err = _probe(f"models.{name}", "--quick", hide=["sklearn"])
+    assert "EXIT 2" in out and "TENSORFLOW False" in out, (out, err)
+    assert "needs scikit-learn, which is not installed: pip install 'tfq-layers[models]'" in err
+
+
+def test_missing_matplotlib_is_named_only_when_plots_are_asked_for():
+    out, err = _probe("models.qbm", "--plots", "figures", hide=["matplotlib"])
+    assert "EXIT 2" in out and "TENSORFLOW False" in out, (out, err)
+    assert "needs matplotlib" in err and "tfq-layers[models]" in err
+    out, _ = _probe("models.qbm", "--help", hide=["matplotlib"])
+    assert "EXIT 0" in out
