@@ -88,3 +88,41 @@ def test_missing_matplotlib_is_named_only_when_plots_are_asked_for():
     assert "needs matplotlib" in err and "tfq-layers[models]" in err
     out, _ = _probe("models.qbm", "--help", hide=["matplotlib"])
     assert "EXIT 0" in out
+
+
+def test_installed_recipe_answers_help_without_importing_tensorflow():
+    """``python -m tfq_layers.zoo.iris --help`` imports the package first; its start-up (which
+    imports TensorFlow) waits until the recipe uses the API, after parsing."""
+    env = {**os.environ, "PYTHONPATH": ROOT}
+    proc = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "tfq_layers.zoo.iris", "--help"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=env,
+        timeout=120,
+    )
+    assert proc.returncode == 0 and proc.stdout.startswith("usage: python -m tfq_layers.zoo.iris")
+    imported = [line.split("|")[-1].strip() for line in proc.stderr.splitlines() if "|" in line]
+    assert "tfq_layers" in imported and "tensorflow" not in imported, imported
+
+
+def test_package_run_as_a_program_starts_at_first_use():
+    code = (
+        "import sys\n"
+        "sys.argv = ['-m']  # as while Python imports the packages of a module run with -m\n"
+        "import tfq_layers\n"
+        "print('TF AT IMPORT', 'tensorflow' in sys.modules)\n"
+        "from tfq_layers import PQC, circuits\n"
+        "print('STARTED', PQC.__name__, circuits.__name__, 'tensorflow' in sys.modules)\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": ROOT},
+        timeout=300,
+    )
+    assert "TF AT IMPORT False" in proc.stdout, proc.stderr[-2000:]
+    assert "STARTED PQC tfq_layers.circuits True" in proc.stdout, proc.stderr[-2000:]

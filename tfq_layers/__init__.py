@@ -13,24 +13,48 @@ importing TensorFlow before this package makes it moot. See :mod:`tfq_layers._qu
 With Keras 3 the import also installs :func:`tfq_layers.distribute.install_multi_worker_fix`,
 which does nothing unless a ``MultiWorkerMirroredStrategy`` spans several workers (opt out with
 ``TFQ_LAYERS_MULTI_WORKER_FIX=0``).
+
+``python -m tfq_layers.<module>`` (a zoo recipe, the migration tool, the multi-worker launcher)
+imports this package before it runs the module. Then the start-up above waits until the program
+first uses the package's API (``from tfq_layers import PQC``, ``tfq_layers.circuits``), so such a
+command answers ``--help`` at once, without importing TensorFlow.
 """
 
-from tfq_layers._quiet import filtered_startup_stderr as _filtered_startup_stderr
+import importlib
+import sys
 
-with _filtered_startup_stderr() as _filtering:
-    from tfq_layers import circuits, datasets, distribute, metrics
-    from tfq_layers.backends import load_tfq_ops as _load_tfq_ops
-    from tfq_layers.generative import BornMachine, GenerativeModel, QuantumBoltzmannMachine
-    from tfq_layers.layers import PQC, PQCProbabilities, PQCSample, PQCState, PQCUnitary
-    from tfq_layers.program import CircuitError, Program
-    from tfq_layers.serialization import SerializationError
+# Python sets sys.argv[0] to "-m" while it imports the packages of a module it is about to run.
+_start_now = globals().get("_start_now", False) or sys.argv[:1] != ["-m"]
+if _start_now:
+    globals().pop("__getattr__", None)
+    from tfq_layers._quiet import filtered_startup_stderr as _filtered_startup_stderr
 
-    _load_tfq_ops()
-    if _filtering:
-        from tfq_layers._quiet import warm_up_xla as _warm_up_xla
+    with _filtered_startup_stderr() as _filtering:
+        from tfq_layers import circuits, datasets, distribute, metrics
+        from tfq_layers.backends import load_tfq_ops as _load_tfq_ops
+        from tfq_layers.generative import BornMachine, GenerativeModel, QuantumBoltzmannMachine
+        from tfq_layers.layers import PQC, PQCProbabilities, PQCSample, PQCState, PQCUnitary
+        from tfq_layers.program import CircuitError, Program
+        from tfq_layers.serialization import SerializationError
 
-        _warm_up_xla()
-distribute.install_on_import()
+        _load_tfq_ops()
+        if _filtering:
+            from tfq_layers._quiet import warm_up_xla as _warm_up_xla
+
+            _warm_up_xla()
+    distribute.install_on_import()
+
+else:
+
+    def __getattr__(name):
+        """The first use of the API starts the package (re-running this file eagerly)."""
+        global _start_now
+        if name.startswith("__"):
+            raise AttributeError(name)
+        _start_now = True
+        module = importlib.reload(sys.modules[__name__])
+        return getattr(module, name)
+
 
 from tfq_layers._version import version as _version  # noqa: E402
 
