@@ -7,14 +7,15 @@ serialized ``tfq.proto.Program`` messages with ``tf.io.decode_proto`` -- inside 
 checks also hold in ``model.fit``, ``predict`` and an exported SavedModel -- and puts assertions
 with clear messages in front of the TFQ op.
 
-The same descriptors decode TFQ's serialized PauliSums (``tfq.convert_to_tensor`` of operators):
-:func:`decode_pauli_sums` for the compat layers' ``operators`` tensors, and
-:func:`checked_operators` in front of TFQ's op when those are known only in the graph.
+The descriptors are this package's own schema of TFQ's format (:mod:`tfq_layers.wire`), so the
+checks run without TFQ installed. The same descriptors decode serialized PauliSums
+(``convert_to_tensor`` of operators): :func:`decode_pauli_sums` for the compat layers'
+``operators`` tensors, and :func:`checked_operators` in front of TFQ's op when those are known
+only in the graph.
 
-Only the binary wire format is accepted (what ``tfq.convert_to_tensor`` and this package write).
+Only the binary wire format is accepted (what ``tfq.convert_to_tensor`` and
+``tfq_layers.compat.convert_to_tensor`` write).
 """
-
-import functools
 
 #: The protobuf fields of a serialized circuit, from the Program down to an argument's symbol.
 _PROGRAM = "tfq.proto.Program"
@@ -30,17 +31,13 @@ _SHOWN_BYTES = 24
 DECODE_OP_NAME = "quantum_data_is_not_serialized_circuits__use_tfq_convert_to_tensor"
 
 
-@functools.lru_cache(maxsize=None)
 def _descriptor_source():
-    """``bytes://`` + TFQ's program.proto and pauli_sum.proto as one FileDescriptorSet (read
-    from TFQ's package): the one home of the descriptors every ``decode_proto`` here uses."""
-    from google.protobuf import descriptor_pb2
-    from tensorflow_quantum.core.proto import pauli_sum_pb2, program_pb2
+    """``bytes://`` + the FileDescriptorSet of this package's schema of TFQ's Program and
+    PauliSum (:mod:`tfq_layers.wire`): the one home of the descriptors every ``decode_proto``
+    here uses (TFQ itself is not needed)."""
+    from tfq_layers import wire
 
-    files = descriptor_pb2.FileDescriptorSet()
-    program_pb2.DESCRIPTOR.CopyToProto(files.file.add())
-    pauli_sum_pb2.DESCRIPTOR.CopyToProto(files.file.add())
-    return b"bytes://" + files.SerializeToString()
+    return b"bytes://" + wire.descriptor_set()
 
 
 def _decode_fields(strings, message, fields, types, op_name):
@@ -83,13 +80,15 @@ def _first_bad_element(data):
     """Index and first bytes of the first element of eager ``data`` that does not parse as a
     binary ``tfq.proto.Program``, or None."""
     from google.protobuf.message import DecodeError
-    from tensorflow_quantum.core.proto import program_pb2
 
+    from tfq_layers import wire
+
+    program = wire.message_class("Program")
     for i, raw in enumerate(data.numpy().reshape(-1)):
         if raw and raw[0] not in _FIRST_BYTES:
             return i, raw[:_SHOWN_BYTES]
         try:
-            program_pb2.Program.FromString(raw)
+            program.FromString(raw)
         except DecodeError:
             return i, raw[:_SHOWN_BYTES]
     return None

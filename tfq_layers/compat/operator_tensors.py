@@ -17,12 +17,11 @@
 No protobuf is parsed in Python.
 """
 
-import re
-
 import cirq
 import numpy as np
 import tensorflow as tf
 
+from tfq_layers import wire
 from tfq_layers.backends import quantum_data
 
 __all__ = [
@@ -39,10 +38,6 @@ MAX_OPERATOR_BYTES = 16 * 2**20
 #: ... and at most this many Pauli terms in all (each becomes a Python cirq object).
 MAX_OPERATOR_TERMS = 100_000
 
-# TFQ's qubit ids: "row_col" for a cirq.GridQubit, "x" for a cirq.LineQubit (an optional "q"
-# prefix is accepted, as TFQ's deserializer does).
-_GRID_ID = re.compile(r"q?(-?\d{1,9})_(-?\d{1,9})")
-_LINE_ID = re.compile(r"q?(-?\d{1,9})")
 _PAULIS = {b"X": cirq.X, b"Y": cirq.Y, b"Z": cirq.Z}
 _SHOWN = 24
 
@@ -50,16 +45,6 @@ _FORM = (
     "operators as a tensor must be what tfq.convert_to_tensor([[psum, ...], ...]) returns: "
     "tf.string, shape [batch, n_ops], one row of serialized cirq.PauliSum per circuit"
 )
-
-
-def _qubit(qid):
-    m = _GRID_ID.fullmatch(qid)
-    if m:
-        return cirq.GridQubit(int(m.group(1)), int(m.group(2)))
-    m = _LINE_ID.fullmatch(qid)
-    if m:
-        return cirq.LineQubit(int(m.group(1)))
-    return None
 
 
 def is_symbolic(operators):
@@ -252,7 +237,7 @@ def _pauli_sums(parts, locate, where):
             for _ in range(parts["pauli_counts"][term]):
                 qid = parts["qubit_ids"][pauli].decode("utf-8", "replace")
                 kind = parts["pauli_types"][pauli]
-                qubit = _qubit(qid)
+                qubit = wire.qubit_from_id(qid)
                 if qubit is None or kind not in _PAULIS or qubit in factors:
                     problem = (
                         f"qubit id {qid[:_SHOWN]!r}"
