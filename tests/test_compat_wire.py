@@ -365,3 +365,103 @@ def test_tfq_expectation_op_runs_our_bytes():
             c, ops, param_resolver={"a": float(values[i, 0])}, qubit_order=q
         )
         np.testing.assert_allclose(got[i], np.real(want), atol=1e-5)
+
+
+# -- AddCircuit joins serialized circuits with TensorFlow ops ---------------------------------------
+
+
+def _moments(*circuits):
+    """The circuits one after the other, moment by moment, as read back from TFQ's format."""
+    joined = cirq.Circuit([m for c in circuits for m in c.moments])
+    return compat.from_tensor(compat.convert_to_tensor([joined]))[0]
+
+
+def test_add_circuit_joins_in_the_graph_without_tfq():
+    from tfq_layers.compat import layers as L
+
+    data = _circuits(GRID)[:6]
+    extra = cirq.Circuit(cirq.H(GRID[0]), cirq.CNOT(GRID[0], GRID[2]) ** b)
+    out = L.AddCircuit()(compat.convert_to_tensor(data), append=extra)
+    assert [c for c in compat.from_tensor(out)] == [_moments(c, extra) for c in data]
+    # the bytes are what convert_to_tensor writes for the joined circuits
+    joined = [cirq.Circuit([*c.moments, *extra.moments]) for c in data]
+    np.testing.assert_array_equal(out.numpy(), compat.convert_to_tensor(joined).numpy())
+    out = L.AddCircuit()(data, prepend=extra)
+    assert list(compat.from_tensor(out)) == [_moments(extra, c) for c in data]
+
+    @tf.function
+    def graph(x, y):
+        return L.AddCircuit()(x, append=y)
+
+    y = compat.convert_to_tensor([extra] * len(data))
+    got = graph(compat.convert_to_tensor(data), y)
+    assert list(compat.from_tensor(got)) == [_moments(c, extra) for c in data]
+    with pytest.raises(tf.errors.InvalidArgumentError, match="not serialized circuits|is not one"):
+        L.AddCircuit()(compat.convert_to_tensor([cirq.Z(GRID[0])]), append=extra)
+    with pytest.raises(ValueError, match="differ in number"):
+        graph(compat.convert_to_tensor(data), y[:2])
+    dynamic = tf.function(
+        graph.python_function, input_signature=[tf.TensorSpec([None], tf.string)] * 2
+    )
+    with pytest.raises(tf.errors.InvalidArgumentError, match="differ in number"):
+        dynamic(compat.convert_to_tensor(data), y[:2])
+
+
+@pytest.mark.tfq
+def test_add_circuit_matches_tfq_append():
+    import tensorflow_quantum as tfq
+
+    from tfq_layers.compat import layers as L
+
+    data = _circuits(GRID)[:6]
+    extra = cirq.Circuit(cirq.H(GRID[0]), cirq.CNOT(GRID[0], GRID[2]) ** b)
+    ours = L.AddCircuit()(compat.convert_to_tensor(data), append=extra)
+    theirs = tfq.append_circuit(
+        tfq.convert_to_tensor(data), tfq.convert_to_tensor([extra] * len(data))
+    )
+    assert list(tfq.from_tensor(ours)) == list(tfq.from_tensor(theirs))
+
+
+# -- the compat executors read circuit tensors without TFQ ------------------------------------------
+
+
+def test_executors_read_circuit_tensors_on_the_statevector_backend():
+    """Circuits and operators from convert_to_tensor run on the statevector backend (no TFQ op
+    involved) and agree with Cirq."""
+    from tfq_layers.compat import layers as L
+
+    q = GRID
+    circuits = [
+        cirq.Circuit(cirq.H(q[0]), cirq.rx(2 * a).on(q[1]), cirq.CNOT(q[0], q[2])),
+        cirq.Circuit(
+            cirq.ControlledOperation([q[0]], cirq.ry(a).on(q[1])),
+            cirq.FSimGate(0.3, a).on(q[1], q[2]),
+            cirq.H(q[0]),
+        ),
+    ]
+    ops = [cirq.Z(q[0]) * cirq.Z(q[2]) + 0.5 * cirq.X(q[1]), cirq.Y(q[1])]
+    values = np.array([[0.4], [1.1]], np.float32)
+    tensor = compat.convert_to_tensor(circuits)
+    for operators in (ops, compat.convert_to_tensor([ops, ops])):
+        got = L.Expectation(backend="statevector")(
+            tensor, symbol_names=["a"], symbol_values=values, operators=operators
+        ).numpy()
+        for i, c in enumerate(circuits):
+            want = cirq.Simulator(dtype=np.complex128).simulate_expectation_values(
+                c, ops, param_resolver={"a": float(values[i, 0])}, qubit_order=q
+            )
+            np.testing.assert_allclose(got[i], np.real(want), atol=1e-5)
+    states = L.State(backend="statevector")(tensor, symbol_names=["a"], symbol_values=values)
+    for i, c in enumerate(circuits):
+        want = (
+            cirq.Simulator(dtype=np.complex128)
+            .simulate(cirq.resolve_parameters(c, {"a": float(values[i, 0])}), qubit_order=q)
+            .final_state_vector
+        )
+        np.testing.assert_allclose(states[i].numpy(), want, atol=1e-5)
+    with pytest.raises(ValueError, match="cannot be read.*element"):
+        L.Expectation(backend="statevector")(
+            tf.constant([b"garbage"]), operators=ops, symbol_names=["a"], symbol_values=values[:1]
+        )
+    with pytest.raises(TypeError, match="holds PauliSums"):
+        L.Expectation(backend="statevector")(compat.convert_to_tensor(ops), operators=ops)

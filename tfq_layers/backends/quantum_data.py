@@ -145,6 +145,93 @@ def _decode(data):
     return gate_ids, symbols
 
 
+#: The name of the op decoding circuits to append, which appears in the error if a graph run
+#: meets bytes that are not serialized circuits.
+JOIN_OP_NAME = "add_circuit_inputs_are_not_serialized_circuits__use_convert_to_tensor"
+
+
+def _byte_strings(values):
+    """One-byte strings of the int32 ``values`` (0-255)."""
+    import tensorflow as tf
+
+    table = tf.constant([bytes([i]) for i in range(256)])
+    return tf.gather(table, values)
+
+
+def _varint(n):
+    """The protobuf varint of each non-negative int32 in ``n``, as strings."""
+    import tensorflow as tf
+
+    pieces = []
+    for k in range(5):
+        rest = tf.bitwise.right_shift(n, 7 * k)
+        more = tf.bitwise.right_shift(n, 7 * (k + 1)) > 0
+        byte = tf.bitwise.bitwise_and(rest, 0x7F) + tf.where(more, 0x80, 0)
+        used = (rest > 0) | (k == 0)
+        pieces.append(tf.where(used, _byte_strings(byte), b""))
+    return tf.strings.join(pieces)
+
+
+def _embedded(field_tag, payloads):
+    """Each string of ``payloads`` as a length-delimited field with the one-byte ``field_tag``."""
+    import tensorflow as tf
+
+    return tf.strings.join(
+        [tf.constant(bytes([field_tag])), _varint(tf.strings.length(payloads)), payloads]
+    )
+
+
+def join(first, second):
+    """The serialized circuits of ``first`` followed by those of ``second`` (1-D ``tf.string``,
+    one circuit each, equal batch), as graph ops: TFQ's ``append_circuit`` without TFQ.
+
+    The moments of the second circuit follow those of the first; the result is written as
+    :func:`tfq_layers.wire.serialize_circuit` writes a circuit (the moments' bytes unchanged).
+    An element that is not a serialized circuit fails an assertion (or, if it does not parse,
+    the op named :data:`JOIN_OP_NAME`).
+    """
+    import tensorflow as tf
+
+    from tfq_layers import wire
+
+    def moments(data):
+        (lang_n, language), (circ_n, circuit) = _decode_fields(
+            data, "Program", ["language", "circuit"], [tf.string, tf.string], JOIN_OP_NAME
+        )
+        ((set_n, gate_set),) = _decode_fields(
+            _flat(lang_n, language), "Language", ["gate_set"], [tf.string], JOIN_OP_NAME
+        )
+        ok = tf.reduce_all(tf.equal(lang_n, 1)) & tf.reduce_all(
+            tf.equal(gate_set[:, 0], wire.GATE_SET)
+        )
+        check = tf.debugging.Assert(ok, [_not_circuits_message("an element to join")])
+        with tf.control_dependencies([check]):
+            circuit = tf.identity(circuit[:, 0])
+        # a Program without a circuit field holds no moments
+        ((counts, values),) = _decode_fields(
+            circuit, "Circuit", ["moments"], [tf.string], JOIN_OP_NAME
+        )
+        counts = counts * tf.cast(circ_n, counts.dtype)
+        return tf.RaggedTensor.from_row_lengths(_embedded(0x12, _flat(counts, values)), counts)
+
+    first, second = tf.convert_to_tensor(first), tf.convert_to_tensor(second)
+    message = (
+        "tfq_layers: the circuits to join differ in number; give one circuit to append (or "
+        "prepend) per input circuit, or a single cirq.Circuit for all"
+    )
+    n1, n2 = first.shape[0], second.shape[0]
+    if n1 is not None and n2 is not None and n1 != n2:
+        raise ValueError(f"{message} (got {n1} and {n2}).")
+    check = tf.debugging.assert_equal(tf.shape(first)[0], tf.shape(second)[0], message=message)
+    with tf.control_dependencies([check]):
+        first = tf.identity(first)
+    both = tf.concat([moments(first), moments(second)], axis=1)
+    circuit = tf.strings.join([b"\x08\x01", tf.strings.reduce_join(both, axis=1)])
+    header = wire.message_class("Program")()
+    header.language.gate_set = wire.GATE_SET
+    return tf.strings.join([header.SerializeToString(), _embedded(0x12, circuit)])
+
+
 #: The name of the op decoding an operators tensor, which appears in the error if a graph run
 #: meets bytes that are not a serialized PauliSum.
 PAULI_DECODE_OP_NAME = "operators_are_not_serialized_pauli_sums__use_tfq_convert_to_tensor"
@@ -390,9 +477,11 @@ def checked(data, *, noisy, layer_names, value_names, channel_ids):
 
 __all__ = [
     "DECODE_OP_NAME",
+    "JOIN_OP_NAME",
     "PAULI_DECODE_OP_NAME",
     "checked",
     "checked_operators",
     "decode",
     "decode_pauli_sums",
+    "join",
 ]

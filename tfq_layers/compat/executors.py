@@ -4,7 +4,7 @@ import cirq
 import numpy as np
 import tensorflow as tf
 
-from tfq_layers import backends
+from tfq_layers import backends, wire
 from tfq_layers.backends import quantum_data
 from tfq_layers._keras import build_at_init, keras, register
 from tfq_layers.compat.arguments import (
@@ -17,6 +17,7 @@ from tfq_layers.compat.arguments import (
     parse_operators,
     parse_repetitions,
     parse_symbol_names,
+    reads_serialized_circuits,
     type_name,
 )
 from tfq_layers.compat import operator_tensors
@@ -151,6 +152,7 @@ class _Executor(keras.layers.Layer):
         initializer=None,
         **kwargs,
     ):
+        inputs = self._read_circuit_tensor(inputs)
         static = (
             is_circuit(inputs)
             or is_circuit_list(inputs)
@@ -168,6 +170,40 @@ class _Executor(keras.layers.Layer):
         else:  # a reloaded model calls again with the tensors it recorded
             tensors = inputs
         return super().__call__(tensors, **kwargs)
+
+    def _read_circuit_tensor(self, inputs):
+        """A concrete ``tf.string`` tensor of circuits as the ``cirq.Circuit`` list it holds, when
+        this layer's backend does not run serialized circuits itself (the statevector backend,
+        or ``"auto"`` without TFQ); anything else unchanged."""
+        if (
+            not tf.is_tensor(inputs)
+            or inputs.dtype != tf.string
+            or operator_tensors.is_symbolic(inputs)
+            or reads_serialized_circuits(native_backend(self.backend_request))
+        ):
+            return inputs
+        value = np.asarray(
+            inputs.numpy() if hasattr(inputs, "numpy") else tf.get_static_value(inputs)
+        )
+        if value.ndim != 1:
+            raise ValueError(
+                f"{self.name}: circuits as a tensor must be 1-D (one serialized circuit per "
+                f"example, as convert_to_tensor([...circuits...]) writes); got shape {value.shape}."
+            )
+        if value.size == 0:
+            raise ValueError(
+                f"{self.name}: the circuits tensor is empty; give at least one circuit."
+            )
+        try:
+            circuits = wire.from_tensor(value)
+        except (TypeError, ValueError) as e:
+            raise ValueError(f"{self.name}: the circuits tensor cannot be read: {e}") from None
+        if not all(is_circuit(c) for c in circuits):
+            raise TypeError(
+                f"{self.name}: the circuits tensor holds PauliSums, not circuits; operators go "
+                "in operators=..."
+            )
+        return list(circuits)
 
     def _pack(self, setup, inputs, symbol_values, operators=None):
         packed = self._pack_circuits_and_values(setup, inputs, symbol_values)
