@@ -97,8 +97,8 @@ def _first_bad_element(data):
 def _not_circuits_message(where):
     return (
         "tfq_layers: the quantum-data input must hold serialized circuits, as "
-        f"tfq.convert_to_tensor([...cirq.Circuit...]) writes them; {where} is not one. If "
-        "you have cirq.Circuit objects, pass tfq.convert_to_tensor(circuits); if the "
+        f"tfq_layers.compat.convert_to_tensor([...cirq.Circuit...]) writes them; {where} is not one. If "
+        "you have cirq.Circuit objects, pass tfq_layers.compat.convert_to_tensor(circuits); if the "
         "tensor was read from a file, the file is corrupt or holds something else."
     )
 
@@ -322,7 +322,7 @@ def decode_pauli_sums(operators):
 def _operators_message(problem):
     return (
         "tfq_layers: " + problem + " The operators input must hold serialized cirq.PauliSum "
-        "objects as tfq.convert_to_tensor([[psum, ...], ...]) writes them, one row per "
+        "objects as tfq_layers.compat.convert_to_tensor([[psum, ...], ...]) writes them, one row per "
         "circuit; if the tensor was read from a file, the file is corrupt or holds something "
         "else (serialized circuits belong in the layer's first input)."
     )

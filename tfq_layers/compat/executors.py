@@ -75,14 +75,14 @@ class _Executor(keras.layers.Layer):
             if inputs.dtype not in (tf.string, "string"):
                 raise TypeError(
                     f"{self.name}: circuits must be cirq.Circuit objects, a list of them or a "
-                    f"tf.string tensor from tfq.convert_to_tensor; got a tensor of dtype "
+                    f"tf.string tensor from tfq_layers.compat.convert_to_tensor; got a tensor of dtype "
                     f"{inputs.dtype}."
                 )
             circuits, single = None, False
         else:
             raise TypeError(
                 f"{self.name}: circuits must be cirq.Circuit objects, a list of them or a "
-                f"tf.string tensor from tfq.convert_to_tensor; got {type_name(inputs)}."
+                f"tf.string tensor from tfq_layers.compat.convert_to_tensor; got {type_name(inputs)}."
             )
         names = parse_symbol_names(symbol_names)
         values_given = symbol_values is not None
@@ -92,7 +92,7 @@ class _Executor(keras.layers.Layer):
                 raise RuntimeError(
                     "Value for operators not provided. operators must be one of "
                     "cirq.PauliSum, cirq.PauliString, a list of them, or a tf.string tensor "
-                    "from tfq.convert_to_tensor([[psum, ...], ...])."
+                    "from tfq_layers.compat.convert_to_tensor([[psum, ...], ...])."
                 )
             if operator_tensors.is_symbolic(operators):  # known when the graph runs
                 operator_tensors.check_symbolic(operators, self.name)
@@ -124,7 +124,7 @@ class _Executor(keras.layers.Layer):
                 f"{self.name}: operators come as a tensor known only when the model runs, which "
                 f"the {name} backend cannot read; use backend='noiseless' (the default) or "
                 "'tfq', or pass the operators themselves (cirq.PauliSum objects, or a concrete "
-                "tensor from tfq.convert_to_tensor)."
+                "tensor from tfq_layers.compat.convert_to_tensor)."
             )
 
     def _check_repetitions(self, repetitions):

@@ -42,7 +42,7 @@ _PAULIS = {b"X": cirq.X, b"Y": cirq.Y, b"Z": cirq.Z}
 _SHOWN = 24
 
 _FORM = (
-    "operators as a tensor must be what tfq.convert_to_tensor([[psum, ...], ...]) returns: "
+    "operators as a tensor must be what tfq_layers.compat.convert_to_tensor([[psum, ...], ...]) returns: "
     "tf.string, shape [batch, n_ops], one row of serialized cirq.PauliSum per circuit"
 )
 
@@ -106,7 +106,7 @@ def _concrete(operators, where):
             f"{where}: operators is a symbolic tensor (a keras.Input or a value computed in a "
             "graph); this package needs the operators when the layer is called. Pass the "
             "operators themselves (cirq.PauliSum objects, or one list of them per circuit), or "
-            "a concrete tensor from tfq.convert_to_tensor([[psum, ...], ...]) -- to measure "
+            "a concrete tensor from tfq_layers.compat.convert_to_tensor([[psum, ...], ...]) -- to measure "
             "different operators per example, list every operator and select the columns of "
             "the layer's output."
         )
@@ -135,7 +135,7 @@ def operators_from_tensor(operators, where="operators"):
     if value.ndim != 2:
         hint = (
             " For one list of operators for every circuit use "
-            "tfq.convert_to_tensor([ops]), or pass the list ops itself."
+            "tfq_layers.compat.convert_to_tensor([ops]), or pass the list ops itself."
             if value.ndim == 1
             else ""
         )
@@ -249,7 +249,7 @@ def _pauli_sums(parts, locate, where):
                     raise ValueError(
                         f"{where}: {locate(k)} has {problem}, which TFQ never writes (qubit ids "
                         "'row_col' or 'x', Pauli types X, Y, Z, each qubit once per term); the "
-                        "tensor was altered. Rebuild it with tfq.convert_to_tensor."
+                        "tensor was altered. Rebuild it with tfq_layers.compat.convert_to_tensor."
                     )
                 factors[qubit] = _PAULIS[kind]
                 pauli += 1
