@@ -121,6 +121,14 @@ def test_circuits_round_trip(qubits):
     assert isinstance(back, np.ndarray) and back.dtype == object and back.shape == tensor.shape
     for got, want in zip(back, circuits):
         _same_circuit(got, want)
+    # every gate id of TFQ's gate set is covered
+    ids = {
+        op.gate.id
+        for raw in tensor.numpy()
+        for m in wire.message_class("Program").FromString(raw).circuit.moments
+        for op in m.operations
+    }
+    assert ids == set(wire.CIRCUIT_GATE_IDS)
     # what is read back is written to the same bytes again
     np.testing.assert_array_equal(compat.convert_to_tensor(list(back)).numpy(), tensor.numpy())
 
@@ -223,6 +231,10 @@ def _tampered():
     def two_qubits(p):
         p.circuit.moments[0].operations[0].qubits.add().id = "0_1"
 
+    def overlap(p):
+        moment = p.circuit.moments[0]
+        moment.operations.add().CopyFrom(moment.operations[0])
+
     def gate_set(p):
         p.language.gate_set = "other"
 
@@ -237,6 +249,7 @@ def _tampered():
         (edit(controls), "control values"),
         (edit(two_qubits), "acts on 2 qubit"),
         (edit(gate_set), "gate set is 'other'"),
+        (edit(overlap), "overlap on a qubit"),
         (edit(symbol_in_number), "symbol as argument 'global_shift'"),
         (raw + b"\x28\x01", "appended or altered"),  # an unknown field 5
         (raw + b"\x1a\x03abc", "parse"),
