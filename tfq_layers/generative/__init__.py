@@ -6,6 +6,8 @@
 * :class:`BornMachine`: quantum circuit Born machine (probabilities of a parameterized circuit).
 * :class:`QHBM`: quantum Hamiltonian-based model (Verdon et al. 2019), trained by VQT or QMHL, with
   the latent energy models :class:`BernoulliEnergy` and :class:`KOBEEnergy`.
+* :class:`QGAN`: a generator (e.g. a Born machine) against a classical Keras discriminator
+  (Zoufal, Lucchi & Woerner 2019).
 
 Example:
     >>> from tfq_layers.generative import QuantumBoltzmannMachine
@@ -18,6 +20,7 @@ from tfq_layers.generative.born import BornMachine
 from tfq_layers.generative.qbm import QuantumBoltzmannMachine
 from tfq_layers.generative.energy import BernoulliEnergy, EnergyModel, KOBEEnergy
 from tfq_layers.generative.qhbm import QHBM
+from tfq_layers.generative.qgan import QGAN
 
 __all__ = [
     "GenerativeModel",
@@ -29,4 +32,5 @@ __all__ = [
     "BernoulliEnergy",
     "KOBEEnergy",
     "QHBM",
+    "QGAN",
 ]

@@ -62,7 +62,7 @@ from tfq_layers.engine import Engine
 from tfq_layers.errors import CircuitError
 from tfq_layers.generative.energy import EnergyModel, all_bitstrings
 
-__all__ = ["QHBM", "MAX_DENSITY_QUBITS", "MAX_EXACT_QUBITS"]
+__all__ = ["QHBM", "MAX_DENSITY_QUBITS", "MAX_EXACT_QUBITS", "thermal_state", "fidelity"]
 
 #: Largest register for :meth:`QHBM.density_matrix` and QMHL (a ``2**n x 2**n`` complex matrix:
 #: 256 MiB at 12 qubits in complex128).
@@ -84,6 +84,49 @@ def _check_beta(beta):
             "state exp(-beta H)/Z needs beta > 0 (beta -> 0 is the maximally mixed state)."
         )
     return beta
+
+
+def _psd_sqrt(matrix):
+    lam, vec = np.linalg.eigh(matrix)
+    return (vec * np.sqrt(np.clip(lam, 0.0, None))) @ vec.conj().T
+
+
+def thermal_state(hamiltonian, beta, qubits):
+    """``exp(-βH) / tr exp(-βH)`` by exact diagonalization (NumPy, complex128), and ``log Z``.
+
+    Args:
+        hamiltonian: a Hermitian ``cirq.PauliSum``/``PauliString``.
+        beta: inverse temperature (> 0).
+        qubits: the qubit order of the matrix (qubit 0 the most significant).
+
+    Returns:
+        ``(rho, log_z)``; the exact free energy of the VQT is ``-log_z``.
+
+    Example:
+        >>> q = cirq.LineQubit(0)
+        >>> rho, log_z = thermal_state(cirq.Z(q), 1.0, [q])
+        >>> np.round(rho.real, 4).tolist(), round(log_z, 4)
+        ([[0.1192, 0.0], [0.0, 0.8808]], 1.1269)
+    """
+    beta = _check_beta(beta)
+    matrix = cirq.PauliSum.wrap(hamiltonian).matrix(list(qubits))
+    lam, vec = np.linalg.eigh(matrix)
+    weights = np.exp(-beta * (lam - lam.min()))
+    log_z = float(np.log(weights.sum()) - beta * lam.min())
+    return (vec * (weights / weights.sum())) @ vec.conj().T, log_z
+
+
+def fidelity(rho, sigma):
+    """Uhlmann fidelity ``(tr sqrt(sqrt(σ) ρ sqrt(σ)))²`` of two density matrices (NumPy).
+
+    Example:
+        >>> round(fidelity(np.eye(2) / 2, np.diag([1.0, 0.0])), 6)
+        0.5
+    """
+    root = _psd_sqrt(np.asarray(sigma, dtype=np.complex128))
+    inner = root @ np.asarray(rho, dtype=np.complex128) @ root
+    lam = np.clip(np.linalg.eigvalsh((inner + inner.conj().T) / 2), 0.0, None)
+    return float(np.sum(np.sqrt(lam)) ** 2)
 
 
 def default_circuit_initializer(seed=None):
