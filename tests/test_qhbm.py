@@ -367,3 +367,32 @@ def test_density_matrix_refuses_large_registers():
         model.density_matrix()
     assert model.estimator == "sampled"
     assert np.isfinite(float(model.expectation(cirq.Z(qubits[0]))))
+
+
+# ------------------------------------------------------------------------------------ recipes
+@pytest.mark.parametrize("name", ["vqt", "qmhl"])
+def test_recipe_quick_run_prints_the_fidelity_line(name, tmp_path, capsys):
+    import importlib
+
+    recipe = importlib.import_module(f"models.{name}")
+    result = recipe.main(["--quick", "--epochs", "2", "--plots", str(tmp_path)])
+    out = capsys.readouterr().out.strip().splitlines()
+    assert result.metric == "fidelity" and 0.0 < result.value <= 1.0 + 1e-9
+    assert out[-1] == f"fidelity: {result.value:.4g}"
+    assert os.path.exists(tmp_path / f"{name}.png")
+
+
+def test_recipe_thermal_state_and_fidelity_helpers_match_scipy():
+    from models import vqt
+
+    from tfq_layers.generative.qhbm import fidelity, thermal_state
+
+    ham, qubits = vqt.load_data()
+    rho, log_z = thermal_state(ham, 2.0, qubits)
+    expm = scipy.linalg.expm(-2.0 * ham.matrix(qubits))
+    np.testing.assert_allclose(rho, expm / np.trace(expm), atol=1e-12)
+    assert log_z == pytest.approx(np.log(np.trace(expm).real), abs=1e-10)
+    sigma = np.diag(np.linspace(1, 2, 16)) / np.linspace(1, 2, 16).sum()
+    root = scipy.linalg.sqrtm(sigma)
+    want = np.real(np.trace(scipy.linalg.sqrtm(root @ rho @ root))) ** 2
+    assert fidelity(rho, sigma) == pytest.approx(want, abs=1e-8)
