@@ -10,8 +10,8 @@ Hadamards (a uniform initial distribution), a layer of ``ry``, then ``DEPTH`` bl
 chain and a layer of ``ry`` (``DEPTH = 1``: 6 angles). Outcome ``j`` (qubit 0 the most significant
 bit) stands for the value ``j``. Discriminator: a Keras MLP ``1 -> 50 -> 20 -> 1`` (leaky ReLU,
 sigmoid output) on the value rescaled to ``[-1, 1]``. Both players: Adam (``amsgrad``,
-``beta_1 = 0.7``, ``beta_2 = 0.99``), learning rate 0.01, batch 2,000, each step one update of
-each player
+``beta_1 = 0.7``, ``beta_2 = 0.99``), learning rate 0.003 for the generator and 0.01 for the
+discriminator, batch 2,000, 100 epochs of 10 steps, each step one update of each player
 (:class:`tfq_layers.generative.QGAN`, trained with ``fit``).
 
 Reported: the relative entropy ``KL(target || generated)`` (nats) after every epoch and at the end
@@ -55,7 +55,7 @@ DEPTH = 1
 N_SAMPLES = 20000
 BATCH = 2000
 QUICK_EPOCHS = 2
-G_LEARNING_RATE = 0.01
+G_LEARNING_RATE = 0.003
 D_LEARNING_RATE = 0.01
 
 
