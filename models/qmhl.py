@@ -119,6 +119,7 @@ def main(argv=None):
             lambda m, n, rate: vqt.train_phase(m, n, rate, args.quick, data=states, loss="qmhl"),
             args.seed,
             screen,
+            restarts=1 if args.quick else None,
         )
         print(f"restarts: cross entropies {screened} after {screen} steps each; kept the lowest")
         history = vqt.train_phase(

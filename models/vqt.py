@@ -204,6 +204,7 @@ def main(argv=None):
             ),
             args.seed,
             screen,
+            restarts=1 if args.quick else None,
         )
         print(f"restarts: free energies {screened} after {screen} steps each; kept the lowest")
         for i, beta in enumerate(BETAS):
