@@ -2,7 +2,7 @@
 
 ``python -m models.zoo`` (``make zoo``) trains the classifiers (``hybrid_classifier``, ``iris``,
 ``reuploading``, ``digits_qnn``, ``qcnn``) and, when their modules are present, the generators
-(``qbm``, ``born_machine_bas``), one after the other in this process, then prints a Markdown
+(``qbm``, ``born_machine_bas``, ``vqt``, ``qmhl``, ``qgan``), one after the other in this process, then prints a Markdown
 table: task, qubits, trainable parameters (quantum / classical), epochs, the held-out number,
 wall time and the reproduce command. ``--only NAME ...`` runs a subset; ``--plots DIR`` and
 ``--export DIR`` pass through (exports go to ``DIR/<name>``); ``--quick`` runs every recipe in its
@@ -24,7 +24,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from . import CLASSIFIERS  # noqa: E402
 
-GENERATORS = ("qbm", "born_machine_bas")
+GENERATORS = ("qbm", "born_machine_bas", "vqt", "qmhl", "qgan")
 MODELS = CLASSIFIERS + GENERATORS
 
 _HEADER = (

@@ -15,6 +15,9 @@ RECIPES = [
     "qcnn",
     "qbm",
     "born_machine_bas",
+    "vqt",
+    "qmhl",
+    "qgan",
 ]
 COMMON = ["--epochs", "--seed", "--export", "--plots", "--quick", "--workers"]
 

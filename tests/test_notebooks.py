@@ -72,6 +72,7 @@ EXPECTED = {
     "11_mnist_qnn.ipynb": (2, 2, "11_mnist_qnn.png"),
     "12_quantum_data_pqk.ipynb": (1, 1, "12_quantum_data_pqk.png"),
     "13_quantum_rl.ipynb": (1, 1, "13_cartpole_rewards.png"),
+    "14_qhbm.ipynb": (2, 1, "14_qhbm.png"),
 }
 CELL_TIMEOUT = 240  # seconds per cell, generous for a loaded 2-core machine
 
