@@ -396,7 +396,7 @@ class _Executor(keras.layers.Layer):
         config = super().get_config()
         config.update(
             {
-                "backend": self.backend_request,
+                "backend": backends.request_config(self.backend_request),
                 "differentiator": None
                 if self.differentiator_arg is None
                 else backends.plain_spec(

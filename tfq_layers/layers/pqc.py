@@ -396,7 +396,7 @@ class PQC(keras.layers.Layer):
                 "weight_symbols": [s.name for s in self._program.weight_symbols],
                 "differentiator": backends.plain_spec(self._engine.differentiator),
                 "repetitions": self.repetitions,
-                "backend": self.backend_request,
+                "backend": backends.request_config(self.backend_request),
                 "initializer": keras.initializers.serialize(self.initializer),
                 "regularizer": keras.regularizers.serialize(self.regularizer)
                 if self.regularizer is not None
