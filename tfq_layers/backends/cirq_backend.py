@@ -5,8 +5,10 @@ What TFQ accepts as ``backend=`` besides its names: a ``cirq.Simulator``, a
 ``cirq.SimulatesExpectationValues`` object (a hardware sampler included). This backend runs the
 program's circuits on that object behind the :class:`~tfq_layers.backends.base.Backend` interface:
 
-* ``expectation``: ``simulate_expectation_values_sweep`` where the object has it, else an estimate
-  from ``DEFAULT_REPETITIONS`` samples per Pauli term;
+* ``expectation``: from ``simulate_sweep``'s final states where the object simulates them (as
+  Cirq's simulators compute expectations, without their per-state validity check, which a
+  complex64 density matrix can fail by rounding), else ``simulate_expectation_values_sweep``,
+  else an estimate from ``DEFAULT_REPETITIONS`` samples per Pauli term;
 * ``sampled_expectation``, ``sample``: ``run_sweep`` (the object must be a ``cirq.Sampler``);
 * ``state``, ``probabilities``: ``simulate_sweep`` (a ``cirq.SimulatesFinalState``; ``state`` only
   where the final state is a state vector);
@@ -148,14 +150,21 @@ def _frequency(phases, scale, where):
         )
     g = fracs[0]
     for f in fracs[1:]:
-        g = fractions.Fraction(math.gcd(g.numerator * f.denominator, f.numerator * g.denominator),
-                               g.denominator * f.denominator)
+        g = fractions.Fraction(
+            math.gcd(g.numerator * f.denominator, f.numerator * g.denominator),
+            g.denominator * f.denominator,
+        )
     return scale * float(g), int(round(float(max(fracs) / g)))
 
 
 def _parameters(gate):
     """``[(field, value, phases, scale)]``: each parameter of a compiled gate, the phases (in
     units of ``scale`` times the parameter) its unitary's entries carry, and how to rebuild it."""
+    if isinstance(gate, cirq.PhasedISwapPowGate):  # an EigenGate with a second parameter
+        return [
+            ("exponent", gate.exponent, [-0.5, 0.0, 0.5], math.pi),
+            ("phase_exponent", gate.phase_exponent, [-2.0, -1.0, 0.0, 1.0, 2.0], math.pi),
+        ]
     if isinstance(gate, cirq.EigenGate):
         gs = float(gate.global_shift)
         return [("exponent", gate.exponent, [s + gs for s in gate._eigen_shifts()], math.pi)]
@@ -171,17 +180,14 @@ def _parameters(gate):
             ("z_exponent", gate.z_exponent, [0.0, 1.0], math.pi),
             ("axis_phase_exponent", gate.axis_phase_exponent, [-1.0, 0.0, 1.0], math.pi),
         ]
-    if isinstance(gate, cirq.PhasedISwapPowGate):
-        return [
-            ("exponent", gate.exponent, [-0.5, 0.0, 0.5], math.pi),
-            ("phase_exponent", gate.phase_exponent, [-2.0, -1.0, 0.0, 1.0, 2.0], math.pi),
-        ]
     if isinstance(gate, cirq.FSimGate):
         return [("theta", gate.theta, [-1.0, 0.0, 1.0], 1.0), ("phi", gate.phi, [-1.0, 0.0], 1.0)]
     return []
 
 
 def _rebuild(gate, fields):
+    if isinstance(gate, cirq.PhasedISwapPowGate):
+        return cirq.PhasedISwapPowGate(**fields)
     if isinstance(gate, cirq.EigenGate):
         return gate._with_exponent(fields["exponent"])
     if isinstance(gate, cirq.PhasedXPowGate):
@@ -192,8 +198,6 @@ def _rebuild(gate, fields):
         )
     if isinstance(gate, cirq.PhasedXZGate):
         return cirq.PhasedXZGate(**fields)
-    if isinstance(gate, cirq.PhasedISwapPowGate):
-        return cirq.PhasedISwapPowGate(**fields)
     return cirq.FSimGate(**fields)
 
 
@@ -254,6 +258,12 @@ def _split_occurrences(circuit, columns):
                     "backend='statevector'."
                 )
             new = _rebuild(gate, fields).on(*sub.qubits)
+            if any(not s.name.startswith(_OCC_PREFIX) for s in cirq.parameter_symbols(new)):
+                raise CircuitError(
+                    f"{where}: gate {gate!r} has a symbolic parameter this backend has no "
+                    "parameter-shift rule for; decompose it (cirq.decompose) or use "
+                    "backend='statevector'."
+                )
             if controls is not None:
                 new = new.controlled_by(*controls, control_values=values)
             ops.append(new)
@@ -347,6 +357,23 @@ class CirqBackend(Backend):
         circuit = self._split[k][0]
         params = self._resolvers(occ_rows)
         sim = self.simulator
+        if kind == "expectation" and isinstance(sim, cirq.SimulatesFinalState):
+            # from the final states, without Cirq's validity check of each state (a
+            # complex64 density matrix fails it by rounding): what Cirq's simulators compute
+            qmap = {q: i for i, q in enumerate(self.qubits)}
+            out = np.zeros((len(params), len(extra["observables"])))
+            for i, r in enumerate(sim.simulate_sweep(circuit, params, qubit_order=self._order)):
+                for j, ob in enumerate(extra["observables"]):
+                    if hasattr(r, "final_density_matrix"):
+                        e = ob.expectation_from_density_matrix(
+                            r.final_density_matrix, qmap, check_preconditions=False
+                        )
+                    else:
+                        e = ob.expectation_from_state_vector(
+                            r.final_state_vector, qmap, check_preconditions=False
+                        )
+                    out[i, j] = np.real(e)
+            return out
         if kind == "expectation" and isinstance(sim, cirq.SimulatesExpectationValues):
             out = sim.simulate_expectation_values_sweep(
                 circuit, extra["observables"], params, qubit_order=self._order
@@ -539,7 +566,9 @@ class CirqBackend(Backend):
                 f"{type(probe).__name__} (density matrices), not state vectors. Give a "
                 "cirq.Simulator, or use probabilities."
             )
-        return self._run("state", values, shared, index, {}, tf.complex64, [2**self.n_qubits], False)
+        return self._run(
+            "state", values, shared, index, {}, tf.complex64, [2**self.n_qubits], False
+        )
 
     def probabilities(self, values, shared, index=None, seed=None):
         self._needs(cirq.SimulatesFinalState, "probabilities", "Give a cirq.Simulator.")
