@@ -15,22 +15,33 @@ which does nothing unless a ``MultiWorkerMirroredStrategy`` spans several worker
 ``TFQ_LAYERS_MULTI_WORKER_FIX=0``).
 """
 
+import sys as _sys
+
 from tfq_layers._quiet import filtered_startup_stderr as _filtered_startup_stderr
 
-with _filtered_startup_stderr() as _filtering:
-    from tfq_layers import circuits, datasets, distribute, metrics
-    from tfq_layers.backends import load_tfq_ops as _load_tfq_ops
-    from tfq_layers.generative import BornMachine, GenerativeModel, QuantumBoltzmannMachine
-    from tfq_layers.layers import PQC, PQCProbabilities, PQCSample, PQCState, PQCUnitary
-    from tfq_layers.program import CircuitError, Program
-    from tfq_layers.serialization import SerializationError
 
-    _load_tfq_ops()
-    if _filtering:
-        from tfq_layers._quiet import warm_up_xla as _warm_up_xla
+def _running_migrate():
+    """Whether this process is ``python -m tfq_layers.migrate``, which needs neither TensorFlow
+    nor Cirq (the package then skips them, so the tool starts at once)."""
+    argv = list(getattr(_sys, "orig_argv", []))
+    return "-m" in argv and argv[argv.index("-m") + 1 :][:1] == ["tfq_layers.migrate"]
 
-        _warm_up_xla()
-distribute.install_on_import()
+
+if not _running_migrate():
+    with _filtered_startup_stderr() as _filtering:
+        from tfq_layers import circuits, datasets, distribute, metrics
+        from tfq_layers.backends import load_tfq_ops as _load_tfq_ops
+        from tfq_layers.generative import BornMachine, GenerativeModel, QuantumBoltzmannMachine
+        from tfq_layers.layers import PQC, PQCProbabilities, PQCSample, PQCState, PQCUnitary
+        from tfq_layers.program import CircuitError, Program
+        from tfq_layers.serialization import SerializationError
+
+        _load_tfq_ops()
+        if _filtering:
+            from tfq_layers._quiet import warm_up_xla as _warm_up_xla
+
+            _warm_up_xla()
+    distribute.install_on_import()
 
 from tfq_layers._version import version as _version  # noqa: E402
 
