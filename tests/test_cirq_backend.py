@@ -307,3 +307,24 @@ def test_keras_layer_contract():
         supports_masking=False,
         run_mixed_precision_check=False,
     )
+
+
+def test_readme_example_runs_and_matches_cirq():
+    """The README's example, run as written, against Cirq's own noisy density matrices."""
+    import os
+    import re
+
+    text = open(os.path.join(reference.ROOT, "README.md")).read()
+    section = text.split("### Cirq simulators and samplers as backends", 1)[1]
+    (code,) = re.findall(r"```python\n(.*?)```", section, flags=re.S)[:1]
+    scope = {}
+    exec(code, scope)
+    got = scope["layer"](tf.constant([[0.1], [1.2]])).numpy()[:, 0]
+    q, circuit = scope["q"], scope["circuit"]
+    sim = cirq.DensityMatrixSimulator(noise=cirq.depolarize(0.01), dtype=np.complex128)
+    w = float(scope["layer"].get_weights()[0][0])
+    for value, x in zip(got, (0.1, 1.2)):
+        resolved = cirq.resolve_parameters(circuit, {"x": x, "w": w})
+        rho = sim.simulate(resolved, qubit_order=q).final_density_matrix
+        want = cirq.Z(q[1]).expectation_from_density_matrix(rho, {q[0]: 0, q[1]: 1}).real
+        np.testing.assert_allclose(value, want, atol=1e-5)
