@@ -161,6 +161,24 @@ def test_noise_model_agrees_with_cirq_density_matrix():
     )
 
 
+def test_channels_in_the_circuit_density_matrix_exact_state_vector_by_trajectories():
+    """Noise channels in the circuit itself: a density-matrix simulator is exact; a state-vector
+    simulator averages ``repetitions`` trajectories (within 5 standard errors)."""
+    noisy = _circuit() + cirq.Circuit(cirq.amplitude_damp(0.3).on(q) for q in Q)
+    weights = dict(zip(["w0", "w1", "w2"], WEIGHTS.astype(float)))
+    want = np.array([_noisy_reference(noisy, None, dict(weights, x=float(x))) for x in FEATS[:, 0]])
+    shots = 200
+    for obj, tol in (
+        (cirq.DensityMatrixSimulator(), 1e-5),
+        (cirq.Simulator(seed=5), 5 * np.array([1.0, 1.5]) / np.sqrt(shots)),
+    ):
+        layer = PQC(noisy, OBS, input_symbols=["x"], repetitions=shots, backend=obj)
+        layer.build((None, 1))
+        layer.set_weights([WEIGHTS])
+        got = layer(tf.constant(FEATS)).numpy()
+        assert np.all(np.abs(got - want) < tol), (type(obj).__name__, got, want)
+
+
 def _model(backend, seed=3):
     keras.utils.set_random_seed(seed)
     inp = keras.Input(shape=(1,))

@@ -357,23 +357,8 @@ class CirqBackend(Backend):
         circuit = self._split[k][0]
         params = self._resolvers(occ_rows)
         sim = self.simulator
-        if kind == "expectation" and isinstance(sim, cirq.SimulatesFinalState):
-            # from the final states, without Cirq's validity check of each state (a
-            # complex64 density matrix fails it by rounding): what Cirq's simulators compute
-            qmap = {q: i for i, q in enumerate(self.qubits)}
-            out = np.zeros((len(params), len(extra["observables"])))
-            for i, r in enumerate(sim.simulate_sweep(circuit, params, qubit_order=self._order)):
-                for j, ob in enumerate(extra["observables"]):
-                    if hasattr(r, "final_density_matrix"):
-                        e = ob.expectation_from_density_matrix(
-                            r.final_density_matrix, qmap, check_preconditions=False
-                        )
-                    else:
-                        e = ob.expectation_from_state_vector(
-                            r.final_state_vector, qmap, check_preconditions=False
-                        )
-                    out[i, j] = np.real(e)
-            return out
+        if kind in ("expectation", "probabilities") and isinstance(sim, cirq.SimulatesFinalState):
+            return self._from_final_states(kind, circuit, params, extra)
         if kind == "expectation" and isinstance(sim, cirq.SimulatesExpectationValues):
             out = sim.simulate_expectation_values_sweep(
                 circuit, extra["observables"], params, qubit_order=self._order
@@ -386,16 +371,46 @@ class CirqBackend(Backend):
             results = sim.run_sweep(measured, params, repetitions=extra["reps"])
             return np.stack([r.measurements["_tfql_m"] for r in results]).astype(np.int32)
         results = sim.simulate_sweep(circuit, params, qubit_order=self._order)
-        if kind == "state":
-            return np.stack([r.final_state_vector for r in results]).astype(np.complex64)
-        # probabilities: state-vector or density-matrix results
+        return np.stack([r.final_state_vector for r in results]).astype(np.complex64)  # state
+
+    def _from_final_states(self, kind, circuit, params, extra):
+        """Expectations or probabilities from each row's final state. A state-vector simulator
+        runs a noisy circuit as one random trajectory per run: ``trajectories`` runs are then
+        averaged per row (a density-matrix simulator is exact in one run)."""
+        runs = int(self.trajectories or 1) if self.noisy else 1
+        swept = [p for p in params for _ in range(runs)]
+        qmap = {q: i for i, q in enumerate(self.qubits)}
+        observables = extra.get("observables", [])
         out = []
-        for r in results:
+        for r in self.simulator.simulate_sweep(circuit, swept, qubit_order=self._order):
             if hasattr(r, "final_density_matrix"):
-                out.append(np.real(np.diagonal(r.final_density_matrix)))
+                rho = r.final_density_matrix
+                if kind == "probabilities":
+                    out.append(np.real(np.diagonal(rho)))
+                    continue
+                out.append(
+                    [
+                        np.real(
+                            ob.expectation_from_density_matrix(rho, qmap, check_preconditions=False)
+                        )
+                        for ob in observables
+                    ]
+                )
             else:
-                out.append(np.abs(r.final_state_vector) ** 2)
-        return np.stack(out).astype(np.float64)
+                psi = r.final_state_vector
+                if kind == "probabilities":
+                    out.append(np.abs(psi) ** 2)
+                    continue
+                out.append(
+                    [
+                        np.real(
+                            ob.expectation_from_state_vector(psi, qmap, check_preconditions=False)
+                        )
+                        for ob in observables
+                    ]
+                )
+        out = np.asarray(out, np.float64).reshape(len(params), runs, -1)
+        return out.mean(axis=1)
 
     def _sampled(self, circuit, params, observables, reps):
         """Pauli-term estimates: each term measured in its own basis, ``reps[row, j]`` shots."""
@@ -559,6 +574,11 @@ class CirqBackend(Backend):
     def state(self, values, shared, index=None, data=None):
         self._no_data(data)
         self._needs(cirq.SimulatesFinalState, "state", "Give a cirq.Simulator.")
+        if self.noisy:
+            raise ValueError(
+                "a circuit with noise channels has no single final state vector; use "
+                "probabilities or expectations (averaged over trajectories), or drop the channels."
+            )
         probe = self.simulator.simulate(cirq.Circuit(cirq.I.on_each(*self.qubits)))
         if not hasattr(probe, "final_state_vector"):
             raise TypeError(
