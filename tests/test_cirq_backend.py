@@ -9,7 +9,7 @@ import sympy
 import tensorflow as tf
 
 import reference
-from tfq_layers import PQC
+from tfq_layers import PQC, PQCState
 from tfq_layers._keras import LEGACY, keras
 from tfq_layers.backends import cirq_backend
 from tfq_layers.compat import layers as L
@@ -213,6 +213,31 @@ class OnlySamples(cirq.Sampler):
         return self._sim.run_sweep(program, params, repetitions=repetitions)
 
 
+class OnlyExpectations(cirq.SimulatesExpectationValues):
+    """An object that computes expectations and nothing else (no sampling, no states)."""
+
+    def simulate_expectation_values_sweep_iter(
+        self,
+        program,
+        observables,
+        params,
+        qubit_order=cirq.QubitOrder.DEFAULT,
+        initial_state=None,
+        permit_terminal_measurements=False,
+    ):
+        sim = cirq.Simulator(dtype=np.complex128)
+        return sim.simulate_expectation_values_sweep_iter(
+            program, observables, params, qubit_order, initial_state, permit_terminal_measurements
+        )
+
+
+def test_expectation_only_object_agrees_with_statevector():
+    circuit = _circuit()
+    want = _outputs_and_gradients("statevector", circuit)
+    for g, w in zip(_outputs_and_gradients(OnlyExpectations(), circuit), want):
+        np.testing.assert_allclose(g, w, atol=1e-5)
+
+
 def test_pure_sampler_gives_sampled_expectations_within_tolerance():
     circuit = _circuit()
     reps = 2000
@@ -265,14 +290,29 @@ def test_compat_executors_on_cirq_objects():
 def test_errors_name_what_the_object_cannot_do():
     a = sympy.Symbol("a")
     circuit = cirq.Circuit(cirq.rx(a).on(Q[0]))
+    # at construction, before any circuit is seen
     with pytest.raises(TypeError, match="density matrices"):
-        L.State(backend=cirq.DensityMatrixSimulator())(
-            circuit, symbol_names=[a], symbol_values=[[0.1]]
-        )
+        L.State(backend=cirq.DensityMatrixSimulator())
     with pytest.raises(TypeError, match="cannot run state.*SimulatesFinalState"):
-        L.State(backend=OnlySamples(0))(circuit, symbol_names=[a], symbol_values=[[0.1]])
+        L.State(backend=OnlySamples(0))
     with pytest.raises(TypeError, match="cannot compute unitaries"):
-        L.Unitary(backend=cirq.Simulator())(circuit, symbol_names=[a], symbol_values=[[0.1]])
+        L.Unitary(backend=cirq.Simulator())
+    with pytest.raises(TypeError, match="cannot run sample.*cirq.Sampler"):
+        L.Sample(backend=OnlyExpectations())
+    with pytest.raises(TypeError, match="cannot run sampled expectation.*cirq.Sampler"):
+        L.SampledExpectation(backend=OnlyExpectations())
+    noisy = cirq.Circuit(cirq.rx(a).on(Q[0]), cirq.depolarize(0.1).on(Q[0]))
+    with pytest.raises(ValueError, match="no single final state vector"):
+        PQCState(noisy, input_symbols=["a"], repetitions=10, backend=cirq.Simulator())(
+            tf.constant([[0.1]])
+        )
+    with pytest.raises(TypeError, match="quantum data"):
+        L.Expectation(backend=cirq.Simulator())(
+            tf.keras.Input(shape=(), dtype=tf.string),
+            symbol_names=[a],
+            symbol_values=tf.constant([[0.1]]),
+            operators=[cirq.Z(Q[0])],
+        )
     with pytest.raises(ValueError, match="parameter-shift"):
         PQC(circuit, cirq.Z(Q[0]), backend=cirq.Simulator(), differentiator="adjoint")
     with pytest.raises(ValueError, match="cirq.Sampler"):

@@ -322,12 +322,39 @@ class CirqBackend(Backend):
     def differentiator_for(self, sampled=False):
         return {"name": "parameter_shift", "config": {}}
 
-    def _needs(self, capability, operation, fix):
-        if not isinstance(self.simulator, capability):
+    @classmethod
+    def check_operation(cls, operation):
+        if operation == "unitary":
+            cls._refuse_unitary()
+        sampler = (cirq.Sampler, "Give a cirq.Sampler (or Simulator).")
+        final = (cirq.SimulatesFinalState, "Give a cirq.Simulator.")
+        needs = {"sampled_expectation": sampler, "sample": sampler, "state": final}
+        needs["probabilities"] = final
+        if operation in needs:
+            cls._needs(needs[operation][0], operation.replace("_", " "), needs[operation][1])
+        if operation == "state":
+            probe = cls.simulator.simulate(cirq.Circuit(cirq.I(cirq.LineQubit(0))))
+            if not hasattr(probe, "final_state_vector"):
+                raise TypeError(
+                    f"backend {cls.simulator!r} cannot run state: its final states are "
+                    f"{type(probe).__name__} (density matrices), not state vectors. Give a "
+                    "cirq.Simulator, or use probabilities."
+                )
+
+    @classmethod
+    def _needs(cls, capability, operation, fix):
+        if not isinstance(cls.simulator, capability):
             raise TypeError(
-                f"backend {self.simulator!r} cannot run {operation}: it is not a "
+                f"backend {cls.simulator!r} cannot run {operation}: it is not a "
                 f"{capability.__module__.split('.')[0]}.{capability.__name__}. {fix}"
             )
+
+    @classmethod
+    def _refuse_unitary(cls):
+        raise TypeError(
+            f"backend {cls.simulator!r} cannot compute unitaries: a Cirq simulator object "
+            "runs circuits. Use backend='statevector' (or TFQ's Unitary, which has no backend)."
+        )
 
     @staticmethod
     def _no_data(data):
@@ -548,7 +575,7 @@ class CirqBackend(Backend):
         self, values, shared, observables, repetitions, index=None, data=None, seed=None
     ):
         self._no_data(data)
-        self._needs(cirq.Sampler, "sampled expectations", "Give a cirq.Sampler (or Simulator).")
+        self.check_operation("sampled_expectation")
         observables = self._observables(observables)
         extra = {"observables": observables, "reps": _static(repetitions, "repetitions")}
         return self._run(
@@ -564,7 +591,7 @@ class CirqBackend(Backend):
 
     def sample(self, values, shared, repetitions, index=None, data=None, seed=None):
         self._no_data(data)
-        self._needs(cirq.Sampler, "sample", "Give a cirq.Sampler (or Simulator).")
+        self.check_operation("sample")
         reps = int(np.asarray(_static(repetitions, "repetitions")).reshape(-1)[0])
         extra = {"reps": reps}
         return self._run(
@@ -573,34 +600,24 @@ class CirqBackend(Backend):
 
     def state(self, values, shared, index=None, data=None):
         self._no_data(data)
-        self._needs(cirq.SimulatesFinalState, "state", "Give a cirq.Simulator.")
+        self.check_operation("state")
         if self.noisy:
             raise ValueError(
                 "a circuit with noise channels has no single final state vector; use "
                 "probabilities or expectations (averaged over trajectories), or drop the channels."
-            )
-        probe = self.simulator.simulate(cirq.Circuit(cirq.I.on_each(*self.qubits)))
-        if not hasattr(probe, "final_state_vector"):
-            raise TypeError(
-                f"backend {self.simulator!r} cannot run state: its final states are "
-                f"{type(probe).__name__} (density matrices), not state vectors. Give a "
-                "cirq.Simulator, or use probabilities."
             )
         return self._run(
             "state", values, shared, index, {}, tf.complex64, [2**self.n_qubits], False
         )
 
     def probabilities(self, values, shared, index=None, seed=None):
-        self._needs(cirq.SimulatesFinalState, "probabilities", "Give a cirq.Simulator.")
+        self.check_operation("probabilities")
         return self._run(
             "probabilities", values, shared, index, {}, tf.float32, [2**self.n_qubits], True
         )
 
     def unitary(self, values, shared, index=None, data=None):
-        raise TypeError(
-            f"backend {self.simulator!r} cannot compute unitaries: a Cirq simulator object "
-            "runs circuits. Use backend='statevector' (or TFQ's Unitary, which has no backend)."
-        )
+        self._refuse_unitary()
 
     def _observables(self, observables):
         if tf.is_tensor(observables):
