@@ -339,6 +339,11 @@ def test_saving_known_simulators_and_refusing_others(tmp_path):
     np.testing.assert_allclose(loaded(FEATS), model(FEATS), atol=1e-6)
     with pytest.raises(ValueError, match="cannot save a layer whose backend.*save_weights"):
         _model(OnlySamples(0)).save(str(tmp_path / "s.keras"))
+    # the compat layers keep the object the same way
+    layer = L.SampledExpectation(backend=cirq.Simulator(noise=noise))
+    again = L.SampledExpectation.from_config(layer.get_config())
+    assert type(again.backend_request) is cirq.Simulator
+    assert again.backend_request.noise == cirq.ConstantQubitNoiseModel(noise)
 
 
 @keras3_only
