@@ -24,7 +24,8 @@ class Engine:
     Args:
         program_args: keyword arguments of :class:`~tfq_layers.program.Program` (``circuit``,
             ``observables``, ``input_symbols``, ``weight_symbols`` ...), without ``gate_set``.
-        backend: ``"auto"``, ``"tfq"``, ``"statevector"`` (or TFQ's ``"noiseless"``/``"noisy"``).
+        backend: ``"auto"``, ``"tfq"``, ``"statevector"`` (or TFQ's ``"noiseless"``/``"noisy"``),
+            or a Cirq simulator/sampler object.
         differentiator: ``None``, a name, a ``tfq.differentiators`` instance or a spec.
         sampled: whether the layer's op is sampled (``repetitions`` with a noiseless circuit), for
             the default differentiator and its checks.

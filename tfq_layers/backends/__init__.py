@@ -26,7 +26,12 @@ TFQ_NAMES = {"noiseless": "tfq", "noisy": "tfq"}
 
 
 def backend_class(name):
-    """The :class:`Backend` subclass for ``"tfq"`` or ``"statevector"`` (imported on demand)."""
+    """The :class:`Backend` subclass for ``"tfq"`` or ``"statevector"`` (imported on demand), or
+    for a Cirq simulator/sampler object (a subclass bound to it; ``"cirq"``: the unbound class)."""
+    if not isinstance(name, str) or name == "cirq":
+        from tfq_layers.backends.cirq_backend import CirqBackend
+
+        return CirqBackend if name == "cirq" else CirqBackend.bound(name)
     if name == "tfq":
         from tfq_layers.backends.tfq_backend import TFQBackend
 
@@ -46,21 +51,43 @@ def gate_set(name):
         from tfq_layers.backends.statevector_backend import STATEVECTOR_GATES
 
         return STATEVECTOR_GATES
+    if name is not None and not isinstance(name, str):  # a Cirq object
+        from tfq_layers.backends.cirq_backend import CIRQ_GATES
+
+        return CIRQ_GATES
     return None
 
 
 def normalize_name(backend):
     """``backend`` as one of :data:`BACKENDS` (TFQ's ``'noiseless'``/``'noisy'`` and ``None``
-    accepted), or a ``ValueError`` that lists the choices."""
+    accepted), a Cirq simulator/sampler object as it is (a saved one, see :func:`request_config`,
+    rebuilt), or a ``ValueError`` that lists the choices."""
+    from tfq_layers.backends import cirq_backend
+
     if backend is None:
         return "auto"
+    if cirq_backend.is_cirq_backend(backend):
+        return backend
+    if cirq_backend.is_config(backend):
+        return cirq_backend.from_config(backend)
     if isinstance(backend, str):
         backend = TFQ_NAMES.get(backend, backend)
         if backend in BACKENDS:
             return backend
     raise ValueError(
-        f"backend must be one of {list(BACKENDS)} (or TFQ's 'noiseless'/'noisy'); got {backend!r}."
+        f"backend must be one of {list(BACKENDS)} (or TFQ's 'noiseless'/'noisy'), or a "
+        f"cirq.Sampler / cirq.SimulatesExpectationValues object; got {backend!r}."
     )
+
+
+def request_config(backend):
+    """A normalized backend request as a layer's config saves it: the name, or for a Cirq object
+    a description (:func:`.cirq_backend.to_config`; a ``ValueError`` for one that cannot be saved)."""
+    if isinstance(backend, str) or backend is None:
+        return backend
+    from tfq_layers.backends import cirq_backend
+
+    return cirq_backend.to_config(backend)
 
 
 # Above this many distinct circuits in one program, "auto" takes TFQ: its op runs any batch of
@@ -176,4 +203,5 @@ __all__ = [
     "make_backend",
     "normalize_name",
     "plain_spec",
+    "request_config",
 ]

@@ -113,6 +113,12 @@ class Backend(abc.ABC):
     def n_qubits(self):
         return len(self.qubits)
 
+    @classmethod
+    def check_operation(cls, operation):
+        """Raise a ``TypeError`` naming why ``operation`` (one of :data:`OPERATIONS`) cannot run
+        here, before any layer is built on it (default: every operation runs)."""
+        return None
+
     def differentiator_for(self, sampled=False):
         """``{"name": ..., "config": ...}``: how gradients of an exact (or, with ``sampled``, a
         sampled) expectation are computed."""

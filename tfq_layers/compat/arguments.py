@@ -53,14 +53,12 @@ def is_circuit_list(x):
 
 def check_backend(backend):
     """TFQ's ``backend`` argument, or an error naming the accepted values."""
-    if backend not in TFQ_BACKENDS:
-        if isinstance(backend, (cirq.Sampler, cirq.SimulatesExpectationValues)):
-            raise TypeError(
-                "a Cirq simulator object as backend (TFQ's Cirq-backed mode) is not supported; "
-                "use backend='noiseless' (the default), 'noisy', 'tfq' or 'statevector'."
-            )
-        raise ValueError(f"backend must be one of {list(TFQ_BACKENDS)}; got {backend!r}.")
-    return backend
+    if isinstance(backend, str) or backend is None:
+        if backend not in TFQ_BACKENDS:
+            raise ValueError(f"backend must be one of {list(TFQ_BACKENDS)}; got {backend!r}.")
+        return backend
+    # a Cirq simulator/sampler object (TFQ's Cirq-backed mode), or one saved in a config
+    return backends.normalize_name(backend)
 
 
 def parse_symbol_names(symbol_names):

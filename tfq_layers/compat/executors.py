@@ -54,6 +54,9 @@ class _Executor(keras.layers.Layer):
                     "differentiator or use backend='tfq'."
                 )
         self.differentiator_arg = differentiator
+        request = native_backend(self.backend_request)
+        if request != "auto":  # what the backend cannot run, named at construction
+            backends.backend_class(request).check_operation(self._op)
         self.initializer = keras.initializers.get(initializer or default_initializer())
         self.circuit_weights = None
         self._engines = {}
@@ -432,7 +435,7 @@ class _Executor(keras.layers.Layer):
         config = super().get_config()
         config.update(
             {
-                "backend": self.backend_request,
+                "backend": backends.request_config(self.backend_request),
                 "differentiator": None
                 if self.differentiator_arg is None
                 else backends.plain_spec(

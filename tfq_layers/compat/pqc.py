@@ -43,7 +43,7 @@ class _HighLevel(_pqc.PQC):
         base["model_circuit"] = serialization.dumps(self._program.circuit)
         base["operators"] = serialization.dumps(self._program.observables)
         base["repetitions"] = self.repetitions
-        base["backend"] = self._tfq_backend
+        base["backend"] = backends.request_config(self._tfq_backend)
         base["differentiator"] = backends.plain_spec(self._engine.differentiator)
         return base
 

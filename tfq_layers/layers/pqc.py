@@ -66,7 +66,10 @@ class PQC(keras.layers.Layer):
             load with TensorFlow alone. ``"auto"`` picks per layer in ``build`` (see
             ``tfq_layers.backends.choose_backend``, from measured crossovers): statevector unless
             the layer takes quantum data, asks for a TFQ differentiator, or its statevector
-            memory estimate does not fit in memory (TFQ's smaller one may).
+            memory estimate does not fit in memory (TFQ's smaller one may). A Cirq object
+            (``cirq.Simulator()``, ``cirq.DensityMatrixSimulator(noise=...)``, any
+            ``cirq.Sampler``) runs the circuit on it, with parameter-shift gradients
+            (:mod:`tfq_layers.backends.cirq_backend`).
         **kwargs: ``name``, ``trainable``, ``dtype`` as for any Keras layer.
 
     Input shape:
@@ -103,7 +106,7 @@ class PQC(keras.layers.Layer):
         regularizer: Any = None,
         constraint: Any = None,
         weight_symbols: Optional[Symbols] = None,
-        backend: str = "auto",
+        backend: Any = "auto",
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -396,7 +399,7 @@ class PQC(keras.layers.Layer):
                 "weight_symbols": [s.name for s in self._program.weight_symbols],
                 "differentiator": backends.plain_spec(self._engine.differentiator),
                 "repetitions": self.repetitions,
-                "backend": self.backend_request,
+                "backend": backends.request_config(self.backend_request),
                 "initializer": keras.initializers.serialize(self.initializer),
                 "regularizer": keras.regularizers.serialize(self.regularizer)
                 if self.regularizer is not None
