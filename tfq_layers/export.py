@@ -28,7 +28,8 @@ def _portable_clone(layer):
                 "so build the serving model without repetitions."
             )
         config.update(backend="statevector", differentiator=None)
-        return PQC.from_config(config)
+        # each class from its own config: PQCProbabilities, the compat PQCs ... are PQCs too
+        return type(layer).from_config(config)
     return layer.__class__.from_config(layer.get_config())
 
 
