@@ -18,6 +18,7 @@ which does nothing unless a ``MultiWorkerMirroredStrategy`` spans several worker
 """
 
 from tfq_layers._quiet import filtered_startup_stderr as _filtered_startup_stderr
+from tfq_layers._quiet import quiet_gradient_function_warnings as _quiet_gradient_warnings
 
 with _filtered_startup_stderr():
     from tfq_layers import circuits, datasets, distribute, metrics
@@ -29,6 +30,7 @@ with _filtered_startup_stderr():
 
     _load_tfq_ops()
 distribute.install_on_import()
+_quiet_gradient_warnings()
 
 from tfq_layers._version import version as _version  # noqa: E402
 

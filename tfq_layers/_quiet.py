@@ -31,6 +31,7 @@ lines filtered the same way, once, when the first backend is built.
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import re
 import sys
@@ -85,6 +86,31 @@ def quiet_xla_start() -> None:
         return
     with _filtered_fd2():
         warm_up_xla()
+
+
+class _GradientFunctionWarning(logging.Filter):
+    """Drops TensorFlow's "Importing a function ... with ops with unsaved custom gradients" warning
+    when the function is itself a gradient (TF's ``internal_grad_fn`` of a ``tf.custom_gradient``,
+    or the statevector backend's ``vjp_py``). The custom gradients of the forward functions are
+    saved, so first-order gradients through a loaded SavedModel work; only a gradient of such a
+    gradient (second order) is missing, which the warning's "will likely fail if a gradient is
+    requested" misstates on every load."""
+
+    _GRADIENT_FUNCTION = re.compile(r"internal_grad_fn|vjp_py")
+
+    def filter(self, record):
+        if "unsaved custom gradients" not in str(record.msg):
+            return True
+        name = str(record.args[0]) if isinstance(record.args, tuple) and record.args else ""
+        return not self._GRADIENT_FUNCTION.search(name)
+
+
+def quiet_gradient_function_warnings() -> None:
+    """Install :class:`_GradientFunctionWarning` on absl's Python logger (once; Python logging
+    only, TensorFlow's runtime is not touched)."""
+    log = logging.getLogger("absl")
+    if not any(isinstance(f, _GradientFunctionWarning) for f in log.filters):
+        log.addFilter(_GradientFunctionWarning())
 
 
 def _fd2_open() -> bool:

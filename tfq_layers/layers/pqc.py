@@ -375,6 +375,12 @@ class PQC(keras.layers.Layer):
                 "Load into a layer built from the same circuit."
             )
         values = np.asarray(store["0"])
+        if values.shape != (len(saved),):
+            raise ValueError(
+                f"{self.name}: the saved weights hold {values.size} value(s) of shape "
+                f"{values.shape} for the {len(saved)} weight symbols {saved}; the weights file "
+                "was altered or is damaged. Save the weights again from the trained model."
+            )
         by_name = dict(zip(saved, values))
         self.circuit_weights.assign(np.array([by_name[n] for n in mine], dtype=np.float32))
 
