@@ -18,8 +18,29 @@ from tfq_layers.saving import atomic_directory
 __all__ = ["to_statevector", "export_portable", "save_serving"]
 
 
+def _reads_quantum_data(layer):
+    """Whether ``layer`` is fed a ``tf.string`` tensor (quantum data) in its model."""
+    import tensorflow as tf
+
+    try:
+        inputs = layer.input
+    except (AttributeError, ValueError):  # not called, or called several times
+        return False
+    return any(
+        getattr(getattr(t, "dtype", None), "name", getattr(t, "dtype", None)) == "string"
+        for t in tf.nest.flatten(inputs)
+    )
+
+
 def _portable_clone(layer):
     if isinstance(layer, PQC):
+        if _reads_quantum_data(layer):
+            raise ValueError(
+                f"layer {layer.name} ({type(layer).__name__}) is fed quantum data (a tf.string "
+                "tensor of circuits), which only the TFQ backend reads, so it has no portable "
+                "statevector form. Put the data circuit into the layer's own circuit (with "
+                "input_symbols for its parameters) and feed numbers, or serve with TFQ."
+            )
         config = layer.get_config()
         if config.get("repetitions") is not None:
             raise ValueError(
