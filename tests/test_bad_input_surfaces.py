@@ -25,6 +25,7 @@ from tfq_layers import (
     PQC,
     BornMachine,
     PQCProbabilities,
+    PQCSample,
     PQCUnitary,
     SerializationError,
     export,
@@ -118,6 +119,14 @@ def _controlled_pqc_model():
         cirq.Circuit(cirq.rx(X).on(Q[0]), cirq.ry(W).on(Q[1])), cirq.Z(Q[0]), backend="tfq"
     )
     return keras.Model([circuits, controls], layer([circuits, controls]))
+
+
+def _unitary_17():
+    return PQCUnitary(
+        cirq.Circuit(cirq.rx(X).on_each(cirq.LineQubit.range(17))),
+        input_symbols=["x"],
+        backend="statevector",
+    )
 
 
 def tfq_case(*case):
@@ -319,6 +328,44 @@ CATALOGUE = [
         )(np.zeros((1, 1), np.float32)),
         MemoryError,
         r"17 qubits needs about .* GiB of unitary matrices",
+    ),
+    (
+        "PQCUnitary on 17 qubits in a graph, batch unknown",
+        lambda t: tf.function(
+            _unitary_17(), input_signature=[tf.TensorSpec([None, 1])], autograph=False
+        ).get_concrete_function(),
+        MemoryError,
+        r"one example on 17 qubits needs about .* GiB of unitary matrices",
+    ),
+    (
+        "PQCUnitary on 17 qubits under XLA",
+        lambda t: tf.function(_unitary_17(), jit_compile=True, autograph=False)(
+            np.zeros((1, 1), np.float32)
+        ),
+        MemoryError,
+        r"17 qubits needs about .* GiB of unitary matrices",
+    ),
+    (
+        "PQCSample with 10**9 shots under XLA, batch unknown",
+        lambda t: tf.function(
+            PQCSample(
+                cirq.Circuit(cirq.rx(X).on_each(cirq.LineQubit.range(20))),
+                input_symbols=["x"],
+                repetitions=10**9,
+                backend="statevector",
+            ),
+            jit_compile=True,
+            autograph=False,
+            input_signature=[tf.TensorSpec([None, 1])],
+        ).get_concrete_function(),
+        MemoryError,
+        r"GiB of samples \(1000000000 shots each\).*fewer repetitions",
+    ),
+    tfq_case(
+        "compat Unitary of 17-qubit quantum data",
+        lambda t: compat.Unitary()(_data([cirq.Circuit(cirq.H.on_each(cirq.LineQubit.range(17)))])),
+        tf.errors.InvalidArgumentError,
+        r"unitaries only up to \d+ qubits",
     ),
     tfq_case(
         "compat Unitary on 17 qubits",

@@ -153,6 +153,12 @@ def guard_batch(values, bytes_for_batch, n_qubits, output="state vectors", fix=N
             )
         return values
     per_sample = bytes_for_batch(1)
+    if per_sample > have:  # not even one example fits: refuse whatever the batch
+        raise MemoryError(
+            f"one example on {n_qubits} qubits needs about {per_sample / 2**30:.1f} GiB of "
+            f"{output}, but this machine has {have / 2**30:.1f} GiB. Use "
+            f"{fix or 'fewer qubits'}."
+        )
     max_batch = max(1, have // max(per_sample, 1))
     if max_batch < XLA_UNCHECKED_BATCH and _in_xla():
         # XLA drops runtime assertions ("Ignoring Assert operator"): a batch that is unknown
@@ -246,34 +252,40 @@ def check_size(need, what, fix):
     return need
 
 
-def guard_data_width(data, width, n_qubits, repetitions=None, states_kept=TFQ_STATES_KEPT):
+def guard_data_width(data, width, n_qubits, repetitions=None, unitary=False):
     """``data`` behind an in-graph check that quantum data of ``width`` qubits fits in memory.
 
     Quantum data is read when the graph runs, so its register is known only then: ``width`` is a
     scalar int tensor (the distinct qubits the data circuits act on), ``n_qubits`` the layer's
-    own register. The states of the larger of the two for the whole batch, and the samples
-    when ``repetitions`` shots are drawn per example (:func:`sample_bytes`), must fit.
+    own register. For the larger of the two and the whole batch, the states
+    (:func:`state_bytes` times :data:`TFQ_STATES_KEPT`), or the unitaries with ``unitary``
+    (:func:`unitary_bytes`), and the samples when ``repetitions`` shots are drawn per example
+    (:func:`sample_bytes`) must fit.
     """
     import tensorflow as tf
 
     have = physical_memory_bytes()
     if have is None:
         return data
-    per_example = max(have // (BYTES_PER_AMPLITUDE * states_kept), 1)
-    most = max(int(per_example).bit_length() - 1, int(n_qubits))  # 2**most amplitudes fit
+    # the largest register of which one example fits (2**q amplitudes, or 4**q for a unitary)
+    per_qubit_power = 2 if unitary else 1
+    unit = 2 * BYTES_PER_AMPLITUDE if unitary else BYTES_PER_AMPLITUDE * TFQ_STATES_KEPT
+    most = max((int(have // unit).bit_length() - 1) // per_qubit_power, 0)
     batch = tf.cast(tf.maximum(tf.shape(data)[0], 1), tf.float64)
     width = tf.maximum(tf.cast(width, tf.int32), int(n_qubits))
-    need = tf.pow(tf.constant(2.0, tf.float64), tf.cast(tf.minimum(width, 62), tf.float64))
-    fits = tf.logical_and(width <= most, need * batch <= float(per_example))
+    exponent = tf.cast(per_qubit_power * tf.minimum(width, 500), tf.float64)
+    need = batch * float(unit) * tf.pow(tf.constant(2.0, tf.float64), exponent)
+    fits = need <= float(have)
     shots = 0 if repetitions is None else int(repetitions)
     if shots:
         sample = batch * float(shots) * (4.0 * tf.cast(width, tf.float64) + 16.0)
         fits = tf.logical_and(fits, sample <= float(have))
+    what = "unitaries" if unitary else "states"
     check = tf.debugging.Assert(
         fits,
         [
             "tfq_layers: the quantum data does not fit in memory: "
-            f"{have / 2**30:.1f} GiB holds a batch's states only up to {most} qubits per "
+            f"{have / 2**30:.1f} GiB holds a batch's {what} only up to {most} qubits per "
             "example (fewer for larger batches)"
             + (
                 f", and {shots} samples per example take {4 * shots / 2**30:.2g} GiB per qubit"

@@ -425,7 +425,7 @@ class TFQBackend(Backend):
         )
         return pauli, len(observables)
 
-    def _inputs(self, values, shared, index, data, repetitions=None):
+    def _inputs(self, values, shared, index, data, repetitions=None, unitary=False):
         import tensorflow as tf
 
         batch = tf.shape(values)[0]
@@ -434,7 +434,7 @@ class TFQBackend(Backend):
         else:
             programs = tf.gather(tf.constant(self._programs), index)
         if data is not None:
-            data = self._checked_data(data, repetitions)
+            data = self._checked_data(data, repetitions, unitary)
             programs = data if self._empty else self._tfq.append_circuit(data, programs)
         symbol_values = values
         if self.shared_names:
@@ -443,11 +443,11 @@ class TFQBackend(Backend):
             )
         return programs, tf.constant(self._names, dtype=tf.string), symbol_values, batch
 
-    def _checked_data(self, data, repetitions=None):
+    def _checked_data(self, data, repetitions=None, unitary=False):
         """``data`` behind in-graph checks of what TFQ's ops would get wrong or report opaquely
         (:mod:`tfq_layers.backends.quantum_data`), and of its register (:meth:`_checked_qubits`)."""
         names = [n.decode() for n in self._names]
-        data = self._checked_qubits(data, repetitions)
+        data = self._checked_qubits(data, repetitions, unitary)
         return quantum_data.checked(
             data,
             noisy=self.noisy,
@@ -456,7 +456,7 @@ class TFQBackend(Backend):
             channel_ids=_CHANNEL_IDS,
         )
 
-    def _checked_qubits(self, data, repetitions=None):
+    def _checked_qubits(self, data, repetitions=None, unitary=False):
         """``data`` behind in-graph checks of the qubits its circuits act on: none outside the
         layer's register when the layer has a circuit (TFQ's join of the two circuits computes
         wrong expectations then), and no more than fit in memory (a state is allocated for the
@@ -488,7 +488,9 @@ class TFQBackend(Backend):
                 )
             )
         with tf.control_dependencies(checks):
-            return memory.guard_data_width(data, tf.size(found), self.n_qubits, repetitions)
+            return memory.guard_data_width(
+                data, tf.size(found), self.n_qubits, repetitions, unitary
+            )
 
     def _trajectories(self):
         if self.trajectories is None:
@@ -572,7 +574,7 @@ class TFQBackend(Backend):
         from tensorflow_quantum.core.ops import tfq_unitary_op
 
         values = self.guard_output(values, "unitary")
-        programs, names, sv, _ = self._inputs(values, shared, index, data)
+        programs, names, sv, _ = self._inputs(values, shared, index, data, unitary=True)
         return tfq_unitary_op.OP_MODULE.tfq_calculate_unitary(programs, names, sv)  # -2 padded
 
     def memory_bytes(self, batch):
