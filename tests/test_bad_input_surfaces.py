@@ -398,6 +398,14 @@ CATALOGUE = [
         r"repetitions=1000000000000 exceeds",
     ),
     (
+        "Born machine layers=10**9 (a tampered count)",
+        lambda t: BornMachine.from_config(
+            {**BornMachine(2, layers=1, backend="statevector").get_config(), "layers": 10**9}
+        ),
+        ValueError,
+        r"layers=1000000000 exceeds 1000",
+    ),
+    (
         "multi-worker port in use",
         _port_in_use,
         RuntimeError,
