@@ -58,7 +58,7 @@ def _model(backend="tfq"):
     )
 
 
-def _load_edited(tmp_path, edit, backend="tfq"):
+def _load_edited(tmp_path, edit, backend="statevector"):
     """Save a model, edit the PQC's config in config.json, load under safe_mode and call it."""
     path = tmp_path / "m.keras"
     _model(backend).save(str(path))
@@ -190,12 +190,13 @@ CATALOGUE = [
         lambda t: _load_edited(
             t,
             lambda c: c.update(
+                backend="tfq",
                 differentiator={
                     "name": "custom",
                     "class": None,
                     "config": {},
                     "instance": "rm -rf /",
-                }
+                },
             ),
         ),
         ValueError,
@@ -206,7 +207,8 @@ CATALOGUE = [
         lambda t: _load_edited(
             t,
             lambda c: c.update(
-                differentiator={"name": "forward_difference", "config": {"error_order": 10**9}}
+                backend="tfq",
+                differentiator={"name": "forward_difference", "config": {"error_order": 10**9}},
             ),
         ),
         ValueError,
@@ -215,7 +217,10 @@ CATALOGUE = [
     (
         "differentiator spec with an unknown field",
         lambda t: _load_edited(
-            t, lambda c: c.update(differentiator={"name": "adjoint", "config": {}, "eval": "1"})
+            t,
+            lambda c: c.update(
+                backend="tfq", differentiator={"name": "adjoint", "config": {}, "eval": "1"}
+            ),
         ),
         ValueError,
         r"unknown field\(s\) \['eval'\]",
