@@ -447,14 +447,15 @@ class TFQBackend(Backend):
         """``data`` behind in-graph checks of what TFQ's ops would get wrong or report opaquely
         (:mod:`tfq_layers.backends.quantum_data`), and of its register (:meth:`_checked_qubits`)."""
         names = [n.decode() for n in self._names]
-        data = self._checked_qubits(data, repetitions, unitary)
-        return quantum_data.checked(
+        data = quantum_data.checked(
             data,
             noisy=self.noisy,
             layer_names=None if self._empty else names,
             value_names=names,
             channel_ids=_CHANNEL_IDS,
         )
+        # after those checks, so bytes that are not circuits get their message first
+        return self._checked_qubits(data, repetitions, unitary)
 
     def _checked_qubits(self, data, repetitions=None, unitary=False):
         """``data`` behind in-graph checks of the qubits its circuits act on: none outside the
