@@ -548,7 +548,11 @@ except RuntimeError as err:
     )
     assert proc.returncode == 0 and "SAME" in proc.stdout, proc.stderr[-3000:]
     assert "ERROR: TensorFlow must create the first MultiWorkerMirroredStrategy" in proc.stdout
-    assert "importing tfq_layers initialises it" in proc.stdout
+    # import tfq_layers alone leaves the runtime alone (test_quiet checks it); here layers ran
+    assert (
+        "some TensorFlow op already ran" in proc.stdout
+        or "importing tensorflow_quantum initialises it" in proc.stdout
+    )
     assert "python -m tfq_layers.distribute" in proc.stdout
 
 

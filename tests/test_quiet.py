@@ -1,4 +1,10 @@
-"""`import tfq_layers` keeps TensorFlow's C++ start-up lines off stderr, and can be told not to."""
+"""`import tfq_layers` keeps TensorFlow's C++ start-up lines off stderr, and can be told not to.
+
+The import itself initialises nothing in TensorFlow's runtime (so ``tf.config`` calls may follow
+it: ``tests/test_bad_input_surfaces.py`` checks that in a fresh process); XLA's once-per-process
+lines are filtered when the first backend is built, which the program below does before its
+XLA-compiled ``fit``.
+"""
 
 import os
 import subprocess

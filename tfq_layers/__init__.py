@@ -8,7 +8,9 @@ TensorFlow's C++ start-up lines (CUDA plugin and driver messages, oneDNN and CPU
 notices) are kept off the terminal when this package imports TensorFlow, and
 ``TF_CPP_MIN_LOG_LEVEL`` defaults to ``2`` (TF's C++ INFO and WARNING lines hidden, errors shown).
 ``TF_CPP_MIN_LOG_LEVEL=0`` (or ``1``) before the import turns this off and shows every line;
-importing TensorFlow before this package makes it moot. See :mod:`tfq_layers._quiet`.
+importing TensorFlow before this package makes it moot. See :mod:`tfq_layers._quiet`. The import
+does not initialise TensorFlow's runtime: ``tf.config`` calls (devices, threads, memory growth)
+after ``import tfq_layers`` still work.
 
 With Keras 3 the import also installs :func:`tfq_layers.distribute.install_multi_worker_fix`,
 which does nothing unless a ``MultiWorkerMirroredStrategy`` spans several workers (opt out with
@@ -28,8 +30,9 @@ _start_now = globals().get("_start_now", False) or sys.argv[:1] != ["-m"]
 if _start_now:
     globals().pop("__getattr__", None)
     from tfq_layers._quiet import filtered_startup_stderr as _filtered_startup_stderr
+    from tfq_layers._quiet import quiet_gradient_function_warnings as _quiet_gradient_warnings
 
-    with _filtered_startup_stderr() as _filtering:
+    with _filtered_startup_stderr():
         from tfq_layers import circuits, datasets, distribute, metrics
         from tfq_layers.backends import load_tfq_ops as _load_tfq_ops
         from tfq_layers.generative import BornMachine, GenerativeModel, QuantumBoltzmannMachine
@@ -38,11 +41,8 @@ if _start_now:
         from tfq_layers.serialization import SerializationError
 
         _load_tfq_ops()
-        if _filtering:
-            from tfq_layers._quiet import warm_up_xla as _warm_up_xla
-
-            _warm_up_xla()
     distribute.install_on_import()
+    _quiet_gradient_warnings()
 
 else:
 

@@ -18,6 +18,13 @@ if LEGACY:  # pragma: no cover - exercised by the legacy test lane
 else:
     import keras  # noqa: F401
 
+    if keras.backend.backend() != "tensorflow":
+        raise ImportError(
+            f"tfq_layers runs on Keras's TensorFlow backend, but Keras is set to the "
+            f"{keras.backend.backend()!r} backend (KERAS_BACKEND or ~/.keras/keras.json). "
+            "Set KERAS_BACKEND=tensorflow before the first import of keras."
+        )
+
 KERAS3 = not LEGACY
 
 

@@ -21,11 +21,17 @@ It stands aside (the lines print as TensorFlow writes them) when:
 It works on descriptor 2 itself, not on ``sys.stderr``: TensorFlow's C++ code writes there
 directly. In Jupyter (ipykernel forwards descriptor 2 into the cell's output) that keeps the lines
 out of the notebook as well.
+
+XLA prints a few more lines at its first compilation in a process. Importing ``tfq_layers`` does
+not compile anything (an import that initialised TensorFlow's runtime would stop the user's
+``tf.config`` calls from working): :func:`quiet_xla_start` compiles one tiny function with those
+lines filtered the same way, once, when the first backend is built.
 """
 
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import re
 import sys
@@ -54,13 +60,57 @@ def warm_up_xla() -> None:
     The statevector backend compiles with XLA; the first compilation in a process logs three
     INFO lines through absl, which ``TF_CPP_MIN_LOG_LEVEL`` does not silence. Called inside
     :func:`filtered_startup_stderr`, those lines are dropped with the other start-up lines.
+    It initialises TensorFlow's runtime: never call it at import (see :func:`quiet_xla_start`).
     """
     import tensorflow as tf
 
     try:
-        tf.function(lambda x: x + 1.0, jit_compile=True)(tf.constant(0.0))
-    except Exception:  # no XLA here: nothing to warm up, and the import must not fail for it
+        with tf.init_scope():  # eagerly, also when the first backend is built inside a trace
+            tf.function(lambda x: x + 1.0, jit_compile=True)(tf.constant(0.0))
+    except Exception:  # no XLA here: nothing to warm up, and a build must not fail for it
         pass
+
+
+_XLA_STARTED = False
+
+
+def quiet_xla_start() -> None:
+    """The first time it is called in a process, :func:`warm_up_xla` with XLA's start-up lines
+    filtered from descriptor 2 (unless ``TF_CPP_MIN_LOG_LEVEL`` is ``0`` or ``1``, or there is no
+    descriptor 2). Called when a backend is built, so the import leaves the runtime alone."""
+    global _XLA_STARTED
+    if _XLA_STARTED:
+        return
+    _XLA_STARTED = True
+    if os.environ.get("TF_CPP_MIN_LOG_LEVEL", "2").strip() in ("0", "1") or not _fd2_open():
+        return
+    with _filtered_fd2():
+        warm_up_xla()
+
+
+class _GradientFunctionWarning(logging.Filter):
+    """Drops TensorFlow's "Importing a function ... with ops with unsaved custom gradients" warning
+    when the function is itself a gradient (TF's ``internal_grad_fn`` of a ``tf.custom_gradient``,
+    or the statevector backend's ``vjp_py``). The custom gradients of the forward functions are
+    saved, so first-order gradients through a loaded SavedModel work; only a gradient of such a
+    gradient (second order) is missing, which the warning's "will likely fail if a gradient is
+    requested" misstates on every load."""
+
+    _GRADIENT_FUNCTION = re.compile(r"internal_grad_fn|vjp_py")
+
+    def filter(self, record):
+        if "unsaved custom gradients" not in str(record.msg):
+            return True
+        name = str(record.args[0]) if isinstance(record.args, tuple) and record.args else ""
+        return not self._GRADIENT_FUNCTION.search(name)
+
+
+def quiet_gradient_function_warnings() -> None:
+    """Install :class:`_GradientFunctionWarning` on absl's Python logger (once; Python logging
+    only, TensorFlow's runtime is not touched)."""
+    log = logging.getLogger("absl")
+    if not any(isinstance(f, _GradientFunctionWarning) for f in log.filters):
+        log.addFilter(_GradientFunctionWarning())
 
 
 def _fd2_open() -> bool:
@@ -97,12 +147,20 @@ def filtered_startup_stderr() -> Iterator[bool]:
     if not active:
         yield False
         return
+    with _filtered_fd2():
+        yield True
+
+
+@contextlib.contextmanager
+def _filtered_fd2() -> Iterator[None]:
+    """Descriptor 2 into a temporary file for the body; then everything written back except
+    lines that match :data:`STARTUP_NOISE`."""
     sys.stderr.flush()
     saved = os.dup(2)
     with tempfile.TemporaryFile() as capture:
         os.dup2(capture.fileno(), 2)
         try:
-            yield True
+            yield
         finally:
             with contextlib.suppress(Exception):
                 sys.stderr.flush()

@@ -326,6 +326,13 @@ def sample_from(probs: ArrayLike, k: int, seed: int | None = None) -> np.ndarray
         probs = probs.numpy()
     p = np.clip(np.asarray(probs, dtype=np.float64).reshape(-1), 0.0, None)
     p, n = validate_distribution(p / p.sum() if p.sum() > 0 else p, name="probs", atol=1e-6)
+    from tfq_layers.backends import memory
+
+    memory.check_size(
+        memory.sample_bytes(n, k),
+        f"drawing k={k} bitstrings of {n} bits",
+        "Draw fewer samples (several calls of a smaller k).",
+    )
     rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
     idx = rng.choice(p.size, size=int(k), p=p)
     return index_to_bits(idx, n)

@@ -33,8 +33,29 @@ __all__ = [
 ]
 
 
+def _reads_quantum_data(layer):
+    """Whether ``layer`` is fed a ``tf.string`` tensor (quantum data) in its model."""
+    import tensorflow as tf
+
+    try:
+        inputs = layer.input
+    except (AttributeError, ValueError):  # not called, or called several times
+        return False
+    return any(
+        getattr(getattr(t, "dtype", None), "name", getattr(t, "dtype", None)) == "string"
+        for t in tf.nest.flatten(inputs)
+    )
+
+
 def _portable_clone(layer):
     if isinstance(layer, PQC):
+        if _reads_quantum_data(layer):
+            raise ValueError(
+                f"layer {layer.name} ({type(layer).__name__}) is fed quantum data (a tf.string "
+                "tensor of circuits), which only the TFQ backend reads, so it has no portable "
+                "statevector form. Put the data circuit into the layer's own circuit (with "
+                "input_symbols for its parameters) and feed numbers, or serve with TFQ."
+            )
         config = layer.get_config()
         if config.get("repetitions") is not None:
             raise ValueError(
@@ -43,7 +64,8 @@ def _portable_clone(layer):
                 "so build the serving model without repetitions."
             )
         config.update(backend="statevector", differentiator=None)
-        return PQC.from_config(config)
+        # each class from its own config: PQCProbabilities, the compat PQCs ... are PQCs too
+        return type(layer).from_config(config)
     return layer.__class__.from_config(layer.get_config())
 
 

@@ -579,6 +579,45 @@ def is_affine(expr):
     return True
 
 
+def checked_features(features, layer_name="the layer", what="input features"):
+    """``features`` as finite float32 numbers: the one check of the numbers a layer feeds into
+    gate angles (native layers' features, the compat layers' ``symbol_values``).
+
+    Refuses ``None``, sparse tensors and strings at once, complex numbers (see
+    :func:`as_real_features`), and NaN or Inf when the values are seen (in the graph).
+
+    Args:
+        features: a tensor or array of real numbers.
+        layer_name: the layer's name, for the message.
+        what: what the numbers are called, for the message.
+    """
+    if features is None:
+        raise TypeError(
+            f"{layer_name}: {what} are None; pass a float tensor or array of shape (batch, n)."
+        )
+    if isinstance(features, (tf.SparseTensor, tf.compat.v1.SparseTensorValue)):
+        raise TypeError(
+            f"{layer_name}: {what} are a sparse tensor; gate angles need every value. Pass "
+            "tf.sparse.to_dense(x) (or keras.Input(..., sparse=False))."
+        )
+    dtype = getattr(features, "dtype", None)
+    if dtype is None:
+        dtype = np.asarray(features).dtype
+    name = getattr(dtype, "name", str(dtype))
+    if name == "string" or (isinstance(dtype, np.dtype) and dtype.kind in "OUS"):
+        raise TypeError(
+            f"{layer_name}: {what} hold strings (dtype {name}); gate "
+            "angles are numbers. Convert them first, e.g. tf.strings.to_number(x) or "
+            "np.asarray(x, dtype=np.float32)."
+        )
+    t = as_real_features(features, layer_name)
+    return tf.debugging.check_numerics(
+        t,
+        f"{layer_name}: {what} contain NaN or Inf; clean or impute the data before the "
+        "quantum layer",
+    )
+
+
 def as_real_features(features, layer_name="the layer"):
     """``features`` as float32, refusing complex input instead of dropping its imaginary part.
 

@@ -22,6 +22,7 @@ atomic alternative:
 import contextlib
 import json
 import os
+import re
 import shutil
 import uuid
 import zipfile
@@ -43,11 +44,39 @@ MAX_CONFIG_DEPTH = 100
 
 
 def _temporary_name(path):
+    """A fresh temporary name next to ``path``; temporary files that a killed save to ``path``
+    left behind (their process has ended) are removed first."""
     directory, name = os.path.split(os.path.abspath(path))
     stem, suffix = os.path.splitext(name)
     if suffix == "":
         stem = name
+    _remove_orphans(directory, stem, suffix)
     return os.path.join(directory, f".{stem}.tmp-{os.getpid()}-{uuid.uuid4().hex[:8]}{suffix}")
+
+
+def _process_alive(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OSError):  # another user's process, or no way to tell: keep
+        return True
+    return True
+
+
+def _remove_orphans(directory, stem, suffix):
+    """Remove ``.<stem>.tmp-<pid>-<hex><suffix>`` (and ``.old``) entries whose process is gone."""
+    pattern = re.compile(
+        rf"\.{re.escape(stem)}\.tmp-(\d+)-[0-9a-f]{{8}}{re.escape(suffix)}(\.old)?"
+    )
+    try:
+        names = os.listdir(directory)
+    except OSError:
+        return
+    for entry in names:
+        match = pattern.fullmatch(entry)
+        if match and int(match.group(1)) != os.getpid() and not _process_alive(int(match.group(1))):
+            _remove(os.path.join(directory, entry))
 
 
 def _fsync_directory(directory):
@@ -164,6 +193,10 @@ def save_model(model, path, overwrite=True, **kwargs):
         overwrite: ``False`` refuses to replace an existing ``path`` (``FileExistsError``).
         **kwargs: passed to Keras' ``Model.save``.
 
+    A ``path`` that is a symbolic link is written through, as Keras' ``model.save`` does: the
+    file it points to is replaced (atomically) and the link stays. Temporary files left next to
+    ``path`` by an earlier save that was killed are removed.
+
     Example:
         >>> from tfq_layers.saving import save_model, load_model   # doctest: +SKIP
         >>> save_model(model, "model.keras")                        # doctest: +SKIP
@@ -171,7 +204,9 @@ def save_model(model, path, overwrite=True, **kwargs):
     """
     from tfq_layers._keras import keras
 
-    path = os.fspath(path)
+    # Like Keras' model.save, a symbolic link is written through: its target gets the model
+    # (replaced atomically next to the target) and the link stays a link.
+    path = os.path.realpath(os.fspath(path))
     if not overwrite and os.path.exists(path):
         raise FileExistsError(f"{path} exists and overwrite=False.")
     tmp = _temporary_name(path)

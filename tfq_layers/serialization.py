@@ -16,6 +16,7 @@ Nothing here calls ``eval``, ``exec``, ``pickle`` or ``sympify``.
 import json
 
 import cirq
+import numpy as np
 import sympy
 from cirq.protocols.json_serialization import DEFAULT_RESOLVERS, CirqEncoder
 
@@ -233,8 +234,39 @@ def loads(text):
         ) from None
     _check_document(document)
     try:
-        return cirq.read_json(json_text=text, resolvers=[_resolver, *DEFAULT_RESOLVERS])
+        loaded = cirq.read_json(json_text=text, resolvers=[_resolver, *DEFAULT_RESOLVERS])
     except SerializationError:
         raise
     except Exception as err:  # a malformed but allowed document
         raise SerializationError(f"saved circuit data could not be rebuilt: {err}") from None
+    _check_channels(loaded)
+    return loaded
+
+
+#: How far ``sum K^dagger K`` of a loaded channel may be from the identity.
+CHANNEL_ATOL = 1e-5
+
+
+def _check_channels(obj):
+    """Refuse a loaded circuit with a noise channel that is not trace preserving (a saved
+    ``KrausChannel`` whose operators were edited, e.g. ``3 * I``): simulated, it would give
+    probabilities that do not sum to one."""
+    if isinstance(obj, (list, tuple)):
+        for item in obj:
+            _check_channels(item)
+        return
+    if not isinstance(obj, cirq.AbstractCircuit):
+        return
+    for op in obj.all_operations():
+        if cirq.is_parameterized(op) or cirq.has_unitary(op) or not cirq.has_kraus(op):
+            continue
+        kraus = cirq.kraus(op)
+        total = sum(np.conj(k).T @ k for k in kraus)
+        error = float(np.max(np.abs(total - np.eye(total.shape[0]))))
+        if not error <= CHANNEL_ATOL:
+            raise SerializationError(
+                f"saved circuit data holds the channel {op!r}, which is not trace preserving "
+                f"(the sum of K^dagger K of its Kraus operators is off the identity by {error:.3g}). "
+                "The file was altered; rebuild the channel with operators whose sum of "
+                "K^dagger K is the identity."
+            )

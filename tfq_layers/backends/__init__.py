@@ -172,7 +172,14 @@ def choose_backend(
 def make_backend(
     name, program, batched_names, shared_names, differentiator=None, trajectories=None, noisy=False
 ):
-    """Build backend ``name`` for a compiled :class:`~tfq_layers.program.Program`."""
+    """Build backend ``name`` for a compiled :class:`~tfq_layers.program.Program`.
+
+    The first one built in a process starts XLA with its start-up lines filtered
+    (:func:`tfq_layers._quiet.quiet_xla_start`): the import of the package leaves TensorFlow's
+    runtime alone, so ``tf.config`` calls after it still work."""
+    from tfq_layers._quiet import quiet_xla_start
+
+    quiet_xla_start()
     return backend_class(name)(
         program.compiled_circuits,
         batched_names,

@@ -165,5 +165,29 @@ class Backend(abc.ABC):
 
         return memory.guard_batch(values, self.memory_bytes, self.n_qubits)
 
+    def guard_output(self, values, operation, repetitions=None):
+        """``values`` behind a check that the output of ``operation`` (``"sample"`` with
+        ``repetitions``, or ``"unitary"``) fits in memory for the batch; ``repetitions`` is
+        checked (bounded, no wraparound) first. Every backend calls it before either op."""
+        from tfq_layers.backends import memory
+
+        n = self.n_qubits
+        if operation == "sample":
+            reps = memory.check_repetitions(repetitions, "sample")
+            return memory.guard_batch(
+                values,
+                lambda b: memory.sample_bytes(n, reps, b),
+                n,
+                output=f"samples ({reps} shots each)",
+                fix="fewer repetitions",
+            )
+        # a unitary is 2**n states per example, simulated like a batch of them
+        return memory.guard_batch(
+            values,
+            lambda b: max(memory.unitary_bytes(n, b), self.memory_bytes(b * 2**n)),
+            n,
+            output="unitary matrices",
+        )
+
 
 __all__ = ["Backend", "GateSet", "OPERATIONS"]

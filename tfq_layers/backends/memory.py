@@ -4,6 +4,7 @@ register or a batch that cannot fit before anything is allocated.
 Every backend and layer asks this module; none keeps its own arithmetic.
 """
 
+import numbers
 import os
 
 # Bytes per amplitude (complex64).
@@ -123,13 +124,15 @@ def _in_xla():
     return in_xla()
 
 
-def guard_batch(values, bytes_for_batch, n_qubits):
+def guard_batch(values, bytes_for_batch, n_qubits, output="state vectors", fix=None):
     """Refuse a batch whose states cannot fit in memory, before any state is allocated.
 
     Args:
         values: ``(batch, ...)`` tensor whose leading dimension is the batch.
         bytes_for_batch: ``f(batch) -> bytes`` for this simulation.
         n_qubits: for the message.
+        output: what takes the memory, for the message.
+        fix: what to change besides the batch size, for the message.
 
     Returns:
         ``values`` (behind an assertion when the batch is only known at run time).
@@ -145,18 +148,24 @@ def guard_batch(values, bytes_for_batch, n_qubits):
         if need > have:
             raise MemoryError(
                 f"simulating a batch of {batch} on {n_qubits} qubits needs about "
-                f"{need / 2**30:.1f} GiB of state vectors, but this machine has "
-                f"{have / 2**30:.1f} GiB. Use a smaller batch_size or fewer qubits."
+                f"{need / 2**30:.1f} GiB of {output}, but this machine has "
+                f"{have / 2**30:.1f} GiB. Use a smaller batch_size or {fix or 'fewer qubits'}."
             )
         return values
     per_sample = bytes_for_batch(1)
+    if per_sample > have:  # not even one example fits: refuse whatever the batch
+        raise MemoryError(
+            f"one example on {n_qubits} qubits needs about {per_sample / 2**30:.1f} GiB of "
+            f"{output}, but this machine has {have / 2**30:.1f} GiB. Use "
+            f"{fix or 'fewer qubits'}."
+        )
     max_batch = max(1, have // max(per_sample, 1))
     if max_batch < XLA_UNCHECKED_BATCH and _in_xla():
         # XLA drops runtime assertions ("Ignoring Assert operator"): a batch that is unknown
         # while tracing could not be checked, and XLA would try to allocate whatever it gets.
         raise MemoryError(
             f"this layer simulates {n_qubits} qubits: each example needs about "
-            f"{per_sample / 2**20:.1f} MiB of state vectors and at most {max_batch} fit in "
+            f"{per_sample / 2**20:.1f} MiB of {output} and at most {max_batch} fit in "
             f"{have / 2**30:.1f} GiB, but under jit_compile=True (XLA) the batch size is unknown "
             "when the function is traced and XLA drops the run-time check. Give the batch size a "
             "fixed value (keras.Input(shape, batch_size=B), or a tf.function input_signature "
@@ -166,11 +175,132 @@ def guard_batch(values, bytes_for_batch, n_qubits):
         tf.shape(values)[0],
         tf.constant(int(min(max_batch, 2**31 - 1)), tf.int32),
         message=f"batch too large for memory: each sample on {n_qubits} qubits needs about "
-        f"{per_sample / 2**20:.1f} MiB, at most {max_batch} fit in "
-        f"{have / 2**30:.1f} GiB; use a smaller batch_size",
+        f"{per_sample / 2**20:.1f} MiB of {output}, at most {max_batch} fit in "
+        f"{have / 2**30:.1f} GiB; use a smaller batch_size or {fix or 'fewer qubits'}",
     )
     with tf.control_dependencies([check]):
         return tf.identity(values)
+
+
+# TFQ's ops count shots in int32; no backend takes more shots per example than this. A larger
+# count would wrap around (2**32 + 3 shots ran as 3) if it reached an op.
+MAX_REPETITIONS = 2**31 - 1
+
+
+def check_repetitions(repetitions, what, minimum=1, optional=False):
+    """``repetitions`` as a Python int, checked before any op sees it.
+
+    Refuses a bool, a non-integer, a count below ``minimum`` and one above
+    :data:`MAX_REPETITIONS` (checked as an unbounded Python int, so nothing wraps around).
+
+    Args:
+        repetitions: the count as given (a Python or NumPy integer).
+        what: the layer or argument, for the message.
+        minimum: the smallest count allowed.
+        optional: ``None`` is allowed (and returned).
+
+    Example:
+        >>> check_repetitions(1000, "PQC")
+        1000
+    """
+    if repetitions is None and optional:
+        return None
+    kind = "a positive int" if minimum == 1 else f"an int >= {minimum}"
+    if isinstance(repetitions, bool) or not isinstance(repetitions, numbers.Integral):
+        raise ValueError(
+            f"{what}: repetitions must be {kind}{' or None' if optional else ''}; "
+            f"got {repetitions!r}."
+        )
+    count = int(repetitions)
+    if count < minimum:
+        raise ValueError(f"{what}: repetitions must be {kind}; got {count}.")
+    if count > MAX_REPETITIONS:
+        raise ValueError(
+            f"{what}: repetitions={count} exceeds {MAX_REPETITIONS} (2**31 - 1), the most shots "
+            "a simulation takes (TFQ's ops count them in int32). Use fewer repetitions, or "
+            "average several calls."
+        )
+    return count
+
+
+def sample_bytes(n_qubits, repetitions, batch=1):
+    """Peak bytes of drawing ``repetitions`` bitstrings on ``n_qubits`` qubits per example: the
+    int32 bits, and a float64 uniform and an int64 index per shot while drawing."""
+    return max(int(batch), 1) * int(repetitions) * (4 * max(int(n_qubits), 1) + 16)
+
+
+def unitary_bytes(n_qubits, batch=1):
+    """Bytes of ``batch`` complex64 unitaries on ``n_qubits`` qubits, with the columns of the
+    identity they are computed from (twice the output)."""
+    return 2 * BYTES_PER_AMPLITUDE * (4 ** int(n_qubits)) * max(int(batch), 1)
+
+
+def check_size(need, what, fix):
+    """Raise ``MemoryError`` when ``need`` bytes exceed this machine's memory.
+
+    Args:
+        need: bytes the output (or its computation) takes.
+        what: the input that asks for it, for the message.
+        fix: what to change, for the message.
+    """
+    have = physical_memory_bytes()
+    if have is not None and need > have:
+        raise MemoryError(
+            f"{what} needs about {need / 2**30:.1f} GiB, but this machine has "
+            f"{have / 2**30:.1f} GiB. {fix}"
+        )
+    return need
+
+
+def guard_data_width(data, width, n_qubits, repetitions=None, unitary=False):
+    """``data`` behind an in-graph check that quantum data of ``width`` qubits fits in memory.
+
+    Quantum data is read when the graph runs, so its register is known only then: ``width`` is a
+    scalar int tensor (the distinct qubits the data circuits act on), ``n_qubits`` the layer's
+    own register. For the larger of the two and the whole batch, the states
+    (:func:`state_bytes` times :data:`TFQ_STATES_KEPT`), or the unitaries with ``unitary``
+    (:func:`unitary_bytes`), and the samples when ``repetitions`` shots are drawn per example
+    (:func:`sample_bytes`) must fit.
+    """
+    import tensorflow as tf
+
+    have = physical_memory_bytes()
+    if have is None:
+        return data
+    # the largest register of which one example fits (2**q amplitudes, or 4**q for a unitary)
+    per_qubit_power = 2 if unitary else 1
+    unit = 2 * BYTES_PER_AMPLITUDE if unitary else BYTES_PER_AMPLITUDE * TFQ_STATES_KEPT
+    most = max((int(have // unit).bit_length() - 1) // per_qubit_power, 0)
+    batch = tf.cast(tf.maximum(tf.shape(data)[0], 1), tf.float64)
+    width = tf.maximum(tf.cast(width, tf.int32), int(n_qubits))
+    exponent = tf.cast(per_qubit_power * tf.minimum(width, 500), tf.float64)
+    need = batch * float(unit) * tf.pow(tf.constant(2.0, tf.float64), exponent)
+    fits = need <= float(have)
+    shots = 0 if repetitions is None else int(repetitions)
+    if shots:
+        sample = batch * float(shots) * (4.0 * tf.cast(width, tf.float64) + 16.0)
+        fits = tf.logical_and(fits, sample <= float(have))
+    what = "unitaries" if unitary else "states"
+    check = tf.debugging.Assert(
+        fits,
+        [
+            "tfq_layers: the quantum data does not fit in memory: "
+            f"{have / 2**30:.1f} GiB holds a batch's {what} only up to {most} qubits per "
+            "example (fewer for larger batches)"
+            + (
+                f", and {shots} samples per example take {4 * shots / 2**30:.2g} GiB per qubit"
+                if shots
+                else ""
+            )
+            + ". Use data on fewer qubits, a smaller batch"
+            + (" or fewer repetitions" if shots else "")
+            + ". Qubits in the data, batch size:",
+            width,
+            tf.shape(data)[0],
+        ],
+    )
+    with tf.control_dependencies([check]):
+        return tf.identity(data)
 
 
 __all__ = [
@@ -178,12 +308,18 @@ __all__ = [
     "CHECKPOINT_BYTES",
     "CHECKPOINT_STATES",
     "LEAN_STATE_BYTES",
+    "MAX_REPETITIONS",
     "XLA_UNCHECKED_BATCH",
     "adjoint_chunk",
     "check_register",
+    "check_repetitions",
+    "check_size",
     "checkpoint_states",
     "guard_batch",
+    "guard_data_width",
     "physical_memory_bytes",
+    "sample_bytes",
     "state_bytes",
     "statevector_bytes",
+    "unitary_bytes",
 ]

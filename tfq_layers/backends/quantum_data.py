@@ -232,6 +232,26 @@ def join(first, second):
     return tf.strings.join([header.SerializeToString(), _embedded(0x12, circuit)])
 
 
+def qubit_ids(data):
+    """TFQ's ids (``"row_col"`` for a GridQubit, ``"x"`` for a LineQubit) of every qubit the
+    circuits of the 1-D string tensor ``data`` act on, controls included: one 1-D ``tf.string``
+    tensor over the whole batch (repeats kept). Decoded in the graph, like :func:`decode`."""
+    import tensorflow as tf
+
+    moments = _field(_field(data, "Program", "circuit"), "Circuit", "moments")
+    operations = _field(moments, "Moment", "operations")
+    targets = _field(_field(operations, "Operation", "qubits"), "Qubit", "id")
+    entries = _field(operations, "Operation", "args")
+    (_, keys), (_, values) = _decode_fields(
+        entries, "Operation.ArgsEntry", ["key", "value"], [tf.string, tf.string], DECODE_OP_NAME
+    )
+    controls = tf.boolean_mask(values[:, 0], tf.equal(keys[:, 0], "control_qubits"))
+    listed = _field(_field(controls, "Arg", "arg_value"), "ArgValue", "string_value")
+    named = tf.strings.split(listed, ",").flat_values
+    named = tf.boolean_mask(named, tf.strings.length(named) > 0)
+    return tf.concat([targets, named], axis=0)
+
+
 #: The name of the op decoding an operators tensor, which appears in the error if a graph run
 #: meets bytes that are not a serialized PauliSum.
 PAULI_DECODE_OP_NAME = "operators_are_not_serialized_pauli_sums__use_tfq_convert_to_tensor"
@@ -484,4 +504,5 @@ __all__ = [
     "decode",
     "decode_pauli_sums",
     "join",
+    "qubit_ids",
 ]

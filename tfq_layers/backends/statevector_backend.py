@@ -200,6 +200,7 @@ class StatevectorBackend(Backend):
 
     def sample(self, values, shared, repetitions, index=None, data=None, seed=None):
         self._check_data(data)
+        values = self.guard_output(values, "sample", repetitions)
         if self._tables is not None and index is not None:
             from tfq_layers.backends.statevector import as_seed
 
@@ -241,6 +242,7 @@ class StatevectorBackend(Backend):
         self._check_data(data)
         if self.noisy:
             raise ValueError("a circuit with noise channels has no unitary; drop the channels.")
+        values = self.guard_output(values, "unitary")
         n = self.n_qubits
         if self._unitary_sims is None:
             taken = set(self.batched_names) | set(self.shared_names)

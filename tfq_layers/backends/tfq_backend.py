@@ -6,6 +6,8 @@ TFQ is imported when a :class:`TFQBackend` is built or an op library is loaded.
 """
 
 import copy
+import math
+import numbers
 
 import cirq
 import numpy as np
@@ -132,6 +134,7 @@ def differentiator_spec(differentiator, sampled):
     if differentiator is None:
         return {"name": "parameter_shift" if sampled else "adjoint", "config": {}}
     if isinstance(differentiator, dict):
+        _check_spec(differentiator)
         name, config = differentiator.get("name"), dict(differentiator.get("config") or {})
         if name == "custom":
             return _custom_from_spec(differentiator, sampled)
@@ -178,6 +181,68 @@ def differentiator_spec(differentiator, sampled):
             "differentiator='parameter_shift' or drop repetitions."
         )
     return {"name": name, "config": config}
+
+
+#: The settings each built-in differentiator takes in a spec, and their allowed ranges.
+_SPEC_SETTINGS = {
+    "error_order": (numbers.Integral, 1, 8),
+    "grid_spacing": (numbers.Real, 1e-12, 1.0),
+}
+_SPEC_KEYS = {"name", "config", "class", "instance"}
+
+
+def _is_tfq_differentiator(obj):
+    """Whether ``obj`` is a ``tfq.differentiators.Differentiator``, judged by its classes alone
+    (no import of TFQ)."""
+    return any(
+        c.__name__ == "Differentiator" and c.__module__.startswith("tensorflow_quantum")
+        for c in type(obj).__mro__
+    )
+
+
+def _check_spec(spec):
+    """Refuse a differentiator spec (as read from a saved config) whose fields have the wrong
+    type or range, naming the field: a spec is data and is never called or evaluated."""
+
+    def bad(field, problem):
+        return ValueError(
+            f"differentiator spec {field} {problem}; the saved config was altered or written by "
+            "something else. Save the layer again, or pass differentiator=<name>."
+        )
+
+    extra = set(spec) - _SPEC_KEYS
+    if extra:
+        raise bad("has unknown field(s)", f"{sorted(map(str, extra))}")
+    name = spec.get("name")
+    if not isinstance(name, str):
+        raise bad("'name'", f"must be a string; got {type(name).__name__}")
+    config = spec.get("config")
+    if config is not None and not isinstance(config, dict):
+        raise bad("'config'", f"must be an object; got {type(config).__name__}")
+    if name == "custom":
+        cls = spec.get("class")
+        if cls is not None and not isinstance(cls, str):
+            raise bad("'class'", f"must be a registered class name; got {type(cls).__name__}")
+        instance = spec.get("instance")
+        if instance is not None and not _is_tfq_differentiator(instance):
+            raise bad(
+                "'instance'",
+                f"must be a tfq.differentiators.Differentiator; got {type(instance).__name__}",
+            )
+        return
+    if spec.get("class") is not None or spec.get("instance") is not None:
+        raise bad("'class'/'instance'", f"belong to name 'custom' only, not {name!r}")
+    for key, value in (config or {}).items():
+        if key not in _SPEC_SETTINGS or name not in ("forward_difference", "central_difference"):
+            raise bad(f"setting {key!r}", f"is not a setting of differentiator {name!r}")
+        kind, low, high = _SPEC_SETTINGS[key]
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, kind)
+            or not math.isfinite(value)
+            or not low <= value <= high
+        ):
+            raise bad(f"setting {key}={value!r}", f"is not a number in [{low}, {high}]")
 
 
 def _custom_spec(instance, sampled):
@@ -300,6 +365,7 @@ class TFQBackend(Backend):
         self._observables = {}
         self._ops = {}
         self._hadamard = None
+        self._qubit_ids = None
 
     def differentiator_for(self, sampled=False):
         spec = self._diff_arg or differentiator_spec(None, sampled or self.noisy)
@@ -359,7 +425,7 @@ class TFQBackend(Backend):
         )
         return pauli, len(observables)
 
-    def _inputs(self, values, shared, index, data):
+    def _inputs(self, values, shared, index, data, repetitions=None, unitary=False):
         import tensorflow as tf
 
         batch = tf.shape(values)[0]
@@ -368,7 +434,7 @@ class TFQBackend(Backend):
         else:
             programs = tf.gather(tf.constant(self._programs), index)
         if data is not None:
-            data = self._checked_data(data)
+            data = self._checked_data(data, repetitions, unitary)
             programs = data if self._empty else self._tfq.append_circuit(data, programs)
         symbol_values = values
         if self.shared_names:
@@ -377,17 +443,55 @@ class TFQBackend(Backend):
             )
         return programs, tf.constant(self._names, dtype=tf.string), symbol_values, batch
 
-    def _checked_data(self, data):
+    def _checked_data(self, data, repetitions=None, unitary=False):
         """``data`` behind in-graph checks of what TFQ's ops would get wrong or report opaquely
-        (:mod:`tfq_layers.backends.quantum_data`)."""
+        (:mod:`tfq_layers.backends.quantum_data`), and of its register (:meth:`_checked_qubits`)."""
         names = [n.decode() for n in self._names]
-        return quantum_data.checked(
+        data = quantum_data.checked(
             data,
             noisy=self.noisy,
             layer_names=None if self._empty else names,
             value_names=names,
             channel_ids=_CHANNEL_IDS,
         )
+        # after those checks, so bytes that are not circuits get their message first
+        return self._checked_qubits(data, repetitions, unitary)
+
+    def _checked_qubits(self, data, repetitions=None, unitary=False):
+        """``data`` behind in-graph checks of the qubits its circuits act on: none outside the
+        layer's register when the layer has a circuit (TFQ's join of the two circuits computes
+        wrong expectations then), and no more than fit in memory (a state is allocated for the
+        largest register of data and layer)."""
+        import tensorflow as tf
+
+        found = tf.unique(quantum_data.qubit_ids(data)).y
+        checks = []
+        if not self._empty:
+            with tf.init_scope():  # the register's ids as TFQ writes them, once
+                if self._qubit_ids is None:
+                    register = self._tfq.convert_to_tensor(
+                        [cirq.Circuit(cirq.I.on_each(self.qubits))]
+                    )
+                    self._qubit_ids = sorted(
+                        {i.decode() for i in quantum_data.qubit_ids(register).numpy()}
+                    )
+            outside = quantum_data._missing(found, self._qubit_ids)
+            checks.append(
+                quantum_data._refuse(
+                    outside,
+                    [
+                        "tfq_layers: the quantum-data circuits act on qubits the layer's circuit "
+                        f"does not have (the layer's register: {self.qubits}); TFQ would join "
+                        "them into a wrong result. Build the layer's circuit on every qubit of "
+                        "the data (add cirq.I on the missing ones) or map the data onto the "
+                        "layer's qubits. Qubit id(s) outside the register:"
+                    ],
+                )
+            )
+        with tf.control_dependencies(checks):
+            return memory.guard_data_width(
+                data, tf.size(found), self.n_qubits, repetitions, unitary
+            )
 
     def _trajectories(self):
         if self.trajectories is None:
@@ -423,7 +527,8 @@ class TFQBackend(Backend):
     def sample(self, values, shared, repetitions, index=None, data=None, seed=None):
         import tensorflow as tf
 
-        programs, names, sv, _ = self._inputs(values, shared, index, data)
+        values = self.guard_output(values, "sample", repetitions)
+        programs, names, sv, _ = self._inputs(values, shared, index, data, repetitions)
         reps = tf.reshape(tf.cast(repetitions, tf.int32), [1])
         if self.noisy:
             out = self._tfq.noise.samples(programs, names, sv, reps)
@@ -469,7 +574,8 @@ class TFQBackend(Backend):
             raise ValueError("a circuit with noise channels has no unitary; drop the channels.")
         from tensorflow_quantum.core.ops import tfq_unitary_op
 
-        programs, names, sv, _ = self._inputs(values, shared, index, data)
+        values = self.guard_output(values, "unitary")
+        programs, names, sv, _ = self._inputs(values, shared, index, data, unitary=True)
         return tfq_unitary_op.OP_MODULE.tfq_calculate_unitary(programs, names, sv)  # -2 padded
 
     def memory_bytes(self, batch):

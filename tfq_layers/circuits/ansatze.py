@@ -273,6 +273,10 @@ def basic_entangler(
     return circuit, symbols
 
 
+#: The deepest default Born-machine ansatz built (about 1 ms per operation to build and check).
+MAX_BORN_LAYERS = 1000
+
+
 def born_ansatz(qubits, layers, prefix="w"):
     """The default :class:`~tfq_layers.BornMachine` ansatz: rotations and all-to-all Ising couplings.
 
@@ -300,6 +304,12 @@ def born_ansatz(qubits, layers, prefix="w"):
     qubits = list(qubits)
     if isinstance(layers, bool) or not isinstance(layers, numbers.Integral) or layers < 1:
         raise ValueError(f"layers must be a positive int; got {layers!r}.")
+    if layers > MAX_BORN_LAYERS:
+        raise ValueError(
+            f"layers={layers} exceeds {MAX_BORN_LAYERS}: the ansatz would take minutes to hours "
+            "to build (a saved config with such a count was altered). Use fewer layers, or pass "
+            "your own circuit."
+        )
     symbols = []
 
     def new():

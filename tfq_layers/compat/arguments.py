@@ -8,6 +8,7 @@ import sympy
 import tensorflow as tf
 
 from tfq_layers import backends
+from tfq_layers.backends import memory
 from tfq_layers._keras import keras
 
 __all__ = [
@@ -148,7 +149,7 @@ def parse_repetitions(repetitions, what):
         raise TypeError(f"repetitions must be a positive int for {what}; got {repetitions!r}.")
     if repetitions < 1:
         raise ValueError(f"repetitions must be greater than zero; got {repetitions}.")
-    return int(repetitions)
+    return memory.check_repetitions(repetitions, what)
 
 
 def is_keras_tensor(x):

@@ -24,7 +24,7 @@ from tfq_layers.compat import operator_tensors
 from tfq_layers.compat.call_setup import CallSetup
 from tfq_layers.engine import Engine
 from tfq_layers.errors import CircuitError
-from tfq_layers.expressions import as_real_features
+from tfq_layers.expressions import checked_features
 
 __all__ = ["Expectation", "SampledExpectation", "Sample", "State", "Unitary"]
 
@@ -336,7 +336,7 @@ class _Executor(keras.layers.Layer):
             circuits, values = None, (inputs if setup.values_given else None)
             batch = None
         if values is not None:
-            values = as_real_features(values, f"{self.name} (symbol_values)")
+            values = checked_features(values, self.name, "symbol_values")
             width = values.shape[-1]
             if values.shape.rank != 2 or (width is not None and width != len(setup.names)):
                 raise ValueError(

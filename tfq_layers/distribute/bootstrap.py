@@ -7,9 +7,9 @@ the worker's ``MultiWorkerMirroredStrategy`` while TensorFlow is still uninitial
 the target as ``__main__``, as ``python -m target`` or ``python target.py`` would.
 
 It is run by its path, not with ``python -m tfq_layers.distribute.bootstrap``: ``-m`` would import
-the ``tfq_layers`` package first, and that import initialises TensorFlow (it registers TensorFlow
-Quantum's op libraries), after which TensorFlow refuses to configure collective ops. For the same
-reason this file imports only the standard library and TensorFlow, never ``tfq_layers``.
+the ``tfq_layers`` package first, and anything that initialises TensorFlow's runtime before the
+strategy exists (a TensorFlow op, importing TensorFlow Quantum) makes TensorFlow refuse to
+configure collective ops. So this file imports only the standard library and TensorFlow.
 """
 
 from __future__ import annotations
@@ -48,11 +48,41 @@ def new_strategy(communication: str, **kwargs: Any) -> Any:
     """
     import tensorflow as tf
 
+    check_own_port()
     implementation = getattr(
         tf.distribute.experimental.CommunicationImplementation, communication.upper()
     )
     options = tf.distribute.experimental.CommunicationOptions(implementation=implementation)
     return tf.distribute.MultiWorkerMirroredStrategy(communication_options=options, **kwargs)
+
+
+def check_own_port() -> None:
+    """Raise ``RuntimeError`` naming the port when this task's address in ``TF_CONFIG`` is taken
+    by another process (TensorFlow's own error, "Could not start gRPC server", names none)."""
+    import json
+    import socket
+
+    try:
+        config = json.loads(os.environ.get("TF_CONFIG", "") or "{}")
+        task = config["task"]
+        address = config["cluster"][task["type"]][int(task["index"])]
+        host, port = str(address).rsplit(":", 1)
+        port = int(port)
+    except (ValueError, KeyError, TypeError, IndexError, AttributeError):
+        return  # no cluster, or a malformed one: TensorFlow reports that itself
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind(("", port))
+    except OSError as err:
+        raise RuntimeError(
+            f"worker {task['type']}:{task['index']} cannot listen on port {port} (its address "
+            f"{address!r} in TF_CONFIG): {err.strerror or err}. Another process uses the port: "
+            "stop it, or give the workers free ports (tfq_layers.distribute.free_ports(n), or "
+            "let the launcher choose them)."
+        ) from None
+    finally:
+        sock.close()
 
 
 def launched_strategy() -> tuple[Any, str] | None:

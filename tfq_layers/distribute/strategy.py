@@ -16,7 +16,8 @@ def multi_worker_strategy(communication: str = "auto", **kwargs: Any) -> Any:
     :func:`relaunch`, this returns the strategy the worker's bootstrap created at start-up (so the
     call may come after ``import tfq_layers``). Otherwise it creates one from ``TF_CONFIG`` (a
     single-worker strategy without it), which TensorFlow only allows before its runtime is
-    initialised, i.e. before ``tensorflow_quantum``/``tfq_layers`` are imported; if your program
+    initialised, i.e. before the first TensorFlow op or layer (``import tfq_layers`` leaves the
+    runtime alone; importing ``tensorflow_quantum`` does not); if your program
     is started by something else, make the first statement
     ``tf.distribute.MultiWorkerMirroredStrategy()`` and call this (or
     :func:`install_multi_worker_fix`) later. With Keras 3 it also installs
@@ -63,10 +64,9 @@ def multi_worker_strategy(communication: str = "auto", **kwargs: Any) -> Any:
             if "program startup" not in str(err):
                 raise
             culprit = (
-                "importing tfq_layers initialises it (it registers TensorFlow Quantum's op "
-                "libraries)"
-                if "tfq_layers.backends.tfq_backend" in sys.modules
-                else "some TensorFlow op already ran"
+                "importing tensorflow_quantum initialises it"
+                if "tensorflow_quantum" in sys.modules
+                else "some TensorFlow op already ran (building a quantum layer runs one)"
             )
             raise RuntimeError(
                 "TensorFlow must create the first MultiWorkerMirroredStrategy of a worker before "

@@ -20,7 +20,6 @@ Two training modes:
   in one batched sampling call.
 """
 
-import numbers
 from typing import Any, Optional
 
 import cirq
@@ -28,6 +27,7 @@ import numpy as np
 import tensorflow as tf
 
 from tfq_layers import serialization
+from tfq_layers.backends import memory
 from tfq_layers._keras import keras, register
 from tfq_layers.circuits.ansatze import born_ansatz  # it lived here first; still importable
 from tfq_layers.generative.base import GenerativeModel, mmd_kernel_apply
@@ -67,6 +67,9 @@ class BornMachine(GenerativeModel):
         layers: depth of the default ansatz; default :func:`default_layers`.
         repetitions: ``None`` for analytic training; an int N for shot-based MMD training with N
             samples per circuit (``compile(loss="mmd")`` only).
+        trajectories: for a circuit with noise channels (required then, on every backend): the
+            number of random trajectories whose mean is :meth:`probabilities`. A noisy circuit
+            without it is refused, since its probabilities would change from call to call.
         backend: ``"tfq"`` (TFQ's qsim ops) or ``"statevector"`` (pure TensorFlow, any gate
             with a unitary); ``"auto"`` (default) chooses as
             ``tfq_layers.backends.choose_backend`` does: the statevector backend (faster at every
@@ -93,6 +96,7 @@ class BornMachine(GenerativeModel):
         backend: str = "auto",
         initializer: Any = None,
         seed: Optional[int] = None,
+        trajectories: Optional[int] = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(n_bits=n_qubits, **kwargs)
@@ -107,13 +111,9 @@ class BornMachine(GenerativeModel):
                 )
             self.layers_ = None
             self._default_circuit = False
-        if repetitions is not None and (
-            isinstance(repetitions, bool)
-            or not isinstance(repetitions, numbers.Integral)
-            or repetitions < 2
-        ):
-            raise ValueError(f"repetitions must be an int >= 2 or None; got {repetitions!r}.")
-        self.repetitions = None if repetitions is None else int(repetitions)
+        self.repetitions = memory.check_repetitions(
+            repetitions, "BornMachine", minimum=2, optional=True
+        )
         if backend not in ("auto", "tfq", "statevector"):
             raise ValueError(f"backend must be 'auto', 'tfq' or 'statevector'; got {backend!r}.")
         # Shot mode shifts each gate exponent by ±1/2: placeholders must be the exponents, one
@@ -122,8 +122,18 @@ class BornMachine(GenerativeModel):
             dict(circuit=circuit, require_observables=False, allow_direct=repetitions is None),
             backend=backend,
             share_weights=False,
+            trajectories=trajectories,
         )
         self._program = self._engine.program
+        self.trajectories = memory.check_repetitions(
+            trajectories, "BornMachine (trajectories)", optional=True
+        )
+        if self._program.has_channels and self.trajectories is None:
+            raise ValueError(
+                "BornMachine: the circuit has noise channels, which are simulated by random "
+                "trajectories, so probabilities() would change from call to call. Pass "
+                "trajectories=N (e.g. 1000) to average N of them, or remove the channels."
+            )
         qubits = self._program.qubits
         if len(qubits) != self.n_bits:
             raise CircuitError(
@@ -286,6 +296,7 @@ class BornMachine(GenerativeModel):
                 "backend": self.backend_request,
                 "initializer": keras.initializers.serialize(self.initializer),
                 "seed": self.seed,
+                "trajectories": self.trajectories,
             }
         )
         return config

@@ -13,8 +13,9 @@ import tensorflow as tf
 from tfq_layers import serialization
 from tfq_layers._keras import keras, register
 from tfq_layers import backends
+from tfq_layers.backends import memory
 from tfq_layers.engine import Engine
-from tfq_layers.expressions import as_real_features
+from tfq_layers.expressions import checked_features
 
 
 _BUILD_LOCK = threading.RLock()
@@ -110,11 +111,7 @@ class PQC(keras.layers.Layer):
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
-        if repetitions is not None:
-            if isinstance(repetitions, bool) or not isinstance(repetitions, int) or repetitions < 1:
-                raise ValueError(
-                    f"repetitions must be a positive int or None; got {repetitions!r}."
-                )
+        repetitions = memory.check_repetitions(repetitions, type(self).__name__, optional=True)
         self.backend_request = backends.normalize_name(backend)  # as given; `backend`: resolved
         self.repetitions = repetitions
         self._engine = Engine(
@@ -285,12 +282,7 @@ class PQC(keras.layers.Layer):
     def call(self, inputs):
         circuits, features = self._split_inputs(inputs)
         if features is not None:
-            features = as_real_features(features, self.name)
-            features = tf.debugging.check_numerics(
-                features,
-                f"{self.name}: input features contain NaN or Inf; clean or impute the "
-                "data before the quantum layer",
-            )
+            features = checked_features(features, self.name)
             batch = tf.shape(features)[0]
         else:
             batch = tf.shape(circuits)[0]
@@ -312,6 +304,8 @@ class PQC(keras.layers.Layer):
         return sim.expectation(values, shared, self._program.observables, data=circuits)
 
     def _split_inputs(self, inputs):
+        if inputs is None or isinstance(inputs, tf.SparseTensor):
+            checked_features(inputs, self.name)  # raises, naming the fix
         if isinstance(inputs, (list, tuple)):
             if len(inputs) != 2:
                 raise ValueError(
@@ -384,6 +378,12 @@ class PQC(keras.layers.Layer):
                 "Load into a layer built from the same circuit."
             )
         values = np.asarray(store["0"])
+        if values.shape != (len(saved),):
+            raise ValueError(
+                f"{self.name}: the saved weights hold {values.size} value(s) of shape "
+                f"{values.shape} for the {len(saved)} weight symbols {saved}; the weights file "
+                "was altered or is damaged. Save the weights again from the trained model."
+            )
         by_name = dict(zip(saved, values))
         self.circuit_weights.assign(np.array([by_name[n] for n in mine], dtype=np.float32))
 
