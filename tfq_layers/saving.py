@@ -320,12 +320,18 @@ def load_model(path, **kwargs):
     """``keras.models.load_model(path, **kwargs)`` after :func:`check_keras_file`, so a damaged
     file gives an error naming it instead of "File not found" or a ``RecursionError``.
 
+    The load is usually a program's first TensorFlow work: TensorFlow's runtime start-up lines
+    (cuInit on a machine without a GPU, XLA's service lines) are kept off the terminal, as the
+    first quantum layer built does (:func:`tfq_layers._quiet.quiet_xla_start`).
+
     Args:
         path: a ``.keras`` file (or a Keras model directory).
         **kwargs: passed to ``keras.models.load_model`` (``safe_mode``, ``custom_objects``,
             ``compile``).
     """
     from tfq_layers._keras import keras
+    from tfq_layers._quiet import quiet_xla_start
 
     check_keras_file(path)
+    quiet_xla_start()
     return keras.models.load_model(os.fspath(path), **kwargs)
