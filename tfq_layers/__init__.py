@@ -18,7 +18,7 @@ which does nothing unless a ``MultiWorkerMirroredStrategy`` spans several worker
 from tfq_layers._quiet import filtered_startup_stderr as _filtered_startup_stderr
 
 with _filtered_startup_stderr() as _filtering:
-    from tfq_layers import circuits, datasets, distribute, metrics
+    from tfq_layers import circuits, datasets, distribute, export, metrics, saving
     from tfq_layers.backends import load_tfq_ops as _load_tfq_ops
     from tfq_layers.generative import BornMachine, GenerativeModel, QuantumBoltzmannMachine
     from tfq_layers.layers import PQC, PQCProbabilities, PQCSample, PQCState, PQCUnitary
@@ -50,5 +50,7 @@ __all__ = [
     "circuits",
     "datasets",
     "metrics",
+    "saving",
+    "export",
     "__version__",
 ]
