@@ -13,6 +13,7 @@ which is all the work a plain ``c*symbol`` circuit ever needs.  Non-affine expre
 ``x0*x1``) are evaluated elementwise after it.
 """
 
+import dataclasses
 import logging
 from typing import Any, Optional, Sequence, Union
 
@@ -356,6 +357,34 @@ def _register(circuits, observables, allow_empty):
     return sorted(qubits)
 
 
+@dataclasses.dataclass(frozen=True)
+class CompileOptions:
+    """Compile choices that one caller each makes (defaults: what every native layer uses).
+
+    Args:
+        allow_direct: allow direct mode (see ``Program.direct``); ``False`` makes every symbolic
+            gate parameter a placeholder equal to that parameter (the Born machine's shot mode
+            shifts each exponent).
+        allow_unused_inputs: accept input symbols that no circuit uses (TFQ's layers take a
+            ``symbol_names`` list that may name more symbols than a circuit has).
+        symbol_order: ``"natural"`` (``w2`` before ``w10``) or ``"lexicographic"`` (TFQ's order)
+            for the default ``weight_symbols``.
+        allow_empty: accept circuits on no qubits (a TFQ layer whose circuits all come as
+            quantum data).
+    """
+
+    allow_direct: bool = True
+    allow_unused_inputs: bool = False
+    symbol_order: str = "natural"
+    allow_empty: bool = False
+
+    def __post_init__(self):
+        if self.symbol_order not in ("natural", "lexicographic"):
+            raise ValueError(
+                f"symbol_order must be 'natural' or 'lexicographic'; got {self.symbol_order!r}."
+            )
+
+
 class Program:
     """One circuit (or several sharing symbols) compiled for a batched simulator.
 
@@ -367,18 +396,14 @@ class Program:
         input_symbols: symbols (or names) fed column by column from the input features.
         weight_symbols: optional explicit order of the trainable symbols; defaults to every other
             free symbol of the circuits in natural order (``w2`` before ``w10``).
-        require_observables: raise when ``observables`` is None (generators need none).
         gate_set: the :class:`~tfq_layers.backends.base.GateSet` of the backend that will run the
             program (its rule decides which gates are accepted); ``None`` accepts every gate the
-            compiler can rewrite.
-        allow_direct: allow direct mode (see ``direct``); ``False`` makes every symbolic gate
-            parameter a placeholder equal to that parameter (e.g. for parameter-shift rules).
-        allow_unused_inputs: accept input symbols that no circuit uses (TFQ's layers take a
-            ``symbol_names`` list that may name more symbols than a circuit has).
-        symbol_order: ``"natural"`` (``w2`` before ``w10``) or ``"lexicographic"`` (TFQ's order)
-            for the default ``weight_symbols``.
-        allow_empty: accept circuits on no qubits (a layer whose circuits all come as quantum
-            data).
+            compiler can rewrite (:class:`~tfq_layers.engine.Engine` checks the gate set of the
+            backend it binds).
+
+    Choices only one caller makes (the Born machine's shot mode, TFQ's symbol order in
+    ``tfq_layers.compat``) are a :class:`CompileOptions` record given to the non-public factory
+    ``Program._with_options``.
 
     Attributes:
         circuits: the user's circuits with terminal measurements removed (``circuit``: the first).
@@ -399,13 +424,21 @@ class Program:
         observables: Any = None,
         input_symbols: Optional[Sequence[Union[str, sympy.Symbol]]] = None,
         weight_symbols: Optional[Sequence[Union[str, sympy.Symbol]]] = None,
-        require_observables: bool = True,
         gate_set: Any = None,
-        allow_direct: bool = True,
-        allow_unused_inputs: bool = False,
-        symbol_order: str = "natural",
-        allow_empty: bool = False,
     ) -> None:
+        self._setup(circuit, observables, input_symbols, weight_symbols, gate_set, CompileOptions())
+
+    @classmethod
+    def _with_options(
+        cls, options, circuit, observables=None, input_symbols=None, weight_symbols=None
+    ):
+        """A program compiled with ``options`` (a :class:`CompileOptions`), for the callers that
+        own those choices."""
+        program = cls.__new__(cls)
+        program._setup(circuit, observables, input_symbols, weight_symbols, None, options)
+        return program
+
+    def _setup(self, circuit, observables, input_symbols, weight_symbols, gate_set, options):
         circuits = _as_circuits(circuit)
         for i, c in enumerate(circuits):
             _check_qubits(c.all_qubits(), "the circuit" if len(circuits) == 1 else f"circuits[{i}]")
@@ -414,29 +447,18 @@ class Program:
         # non-finite or oversized gate parameters, named now (before symbol bookkeeping could
         # report a NaN-folded expression as "input symbols do not appear")
         expressions.check_program(self)
-        if observables is None:
-            if require_observables:
-                raise CircuitError(
-                    "observables is required: pass e.g. tfq_layers.circuits.z_observables(qubits)."
-                )
-            self.observables = []
-        else:
-            self.observables = as_pauli_sums(observables)
-        if symbol_order not in ("natural", "lexicographic"):
-            raise ValueError(
-                f"symbol_order must be 'natural' or 'lexicographic'; got {symbol_order!r}."
-            )
+        self.observables = [] if observables is None else as_pauli_sums(observables)
         free = {
             s for c in circuits for op in c.all_operations() for s in cirq.parameter_symbols(op)
         }
         free_names = {s.name for s in free}
-        self.input_symbols = _input_symbols(input_symbols, free, allow_unused_inputs)
+        self.input_symbols = _input_symbols(input_symbols, free, options.allow_unused_inputs)
         self.weight_symbols = _weight_symbols(
-            weight_symbols, free, self.input_symbols, symbol_order
+            weight_symbols, free, self.input_symbols, options.symbol_order
         )
-        self.qubits = _register(circuits, self.observables, allow_empty)
+        self.qubits = _register(circuits, self.observables, options.allow_empty)
         self.gate_set = gate_set
-        self.allow_direct = allow_direct
+        self.allow_direct = options.allow_direct
         self._compile(free_names)
 
     # -- compile ------------------------------------------------------------------------------

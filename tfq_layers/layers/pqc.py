@@ -14,6 +14,8 @@ from tfq_layers import serialization
 from tfq_layers._keras import keras, register
 from tfq_layers import backends
 from tfq_layers.engine import Engine
+from tfq_layers.errors import CircuitError
+from tfq_layers.program import Program
 from tfq_layers.expressions import as_real_features
 
 
@@ -113,14 +115,13 @@ class PQC(keras.layers.Layer):
                 )
         self.backend_request = backends.normalize_name(backend)  # as given; `backend`: resolved
         self.repetitions = repetitions
+        program = Program(circuit, observables, input_symbols, weight_symbols)
+        if self._requires_observables and observables is None:
+            raise CircuitError(
+                "observables is required: pass e.g. tfq_layers.circuits.z_observables(qubits)."
+            )
         self._engine = Engine(
-            dict(
-                circuit=circuit,
-                observables=observables,
-                input_symbols=input_symbols,
-                weight_symbols=weight_symbols,
-                require_observables=self._requires_observables,
-            ),
+            program,
             backend=self.backend_request,
             differentiator=differentiator,
             sampled=repetitions is not None and self._sampled_op,
