@@ -71,6 +71,7 @@ test-wheel: $(STAMP)
 
 lint: $(STAMP)
 	$(PY) -m ruff check .
+	$(PY) tests/import_cycles.py
 	$(PY) -m ruff format --check .
 
 format: $(STAMP)

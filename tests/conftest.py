@@ -25,9 +25,13 @@ import sys
 import pytest
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-if ROOT not in sys.path:
-    sys.path.insert(0, ROOT)
+TESTS = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(TESTS)
+# The project (tfq_layers, models, benchmarks) and this directory (reference.py, compat_cases.py,
+# import_cycles.py) importable from test modules at any depth under tests/.
+for _path in (TESTS, ROOT):
+    if _path not in sys.path:
+        sys.path.insert(0, _path)
 
 #: Whether TensorFlow Quantum is installed in this environment (it is an optional backend).
 HAVE_TFQ = importlib.util.find_spec("tensorflow_quantum") is not None

@@ -11,6 +11,7 @@ import reference
 from tfq_layers import backends
 from tfq_layers.engine import Engine
 from tfq_layers.errors import CircuitError
+from tfq_layers.program import Program
 
 Q = cirq.GridQubit.rect(1, 2)
 A, B = sympy.symbols("a b")
@@ -18,7 +19,7 @@ A, B = sympy.symbols("a b")
 
 def _engine(name, circuits):
     engine = Engine(
-        dict(circuit=circuits, require_observables=False, input_symbols=["a", "b"]),
+        Program(circuits, input_symbols=["a", "b"]),
         backend=name,
         share_weights=False,
     )
@@ -68,11 +69,11 @@ def test_each_backend_declares_its_gate_set():
     toffoli = cirq.Circuit(cirq.TOFFOLI(*cirq.LineQubit.range(3)))
     assert backends.gate_set("statevector").accepts(cirq.TOFFOLI)
     assert not backends.gate_set("tfq").accepts(cirq.TOFFOLI)
-    Engine(dict(circuit=toffoli, require_observables=False), backend="statevector")
+    Engine(Program(toffoli), backend="statevector")
     with pytest.raises(CircuitError, match="not supported by the TFQ backend"):
-        Engine(dict(circuit=toffoli, require_observables=False), backend="tfq")
+        Engine(Program(toffoli), backend="tfq")
     # "auto" compiles for any gate, then checks the chosen backend's set when it is bound
-    engine = Engine(dict(circuit=toffoli, require_observables=False), backend="auto")
+    engine = Engine(Program(toffoli), backend="auto")
     with pytest.raises(CircuitError, match="TOFFOLI|not supported by the TFQ backend"):
         engine.bind("tfq")
 

@@ -231,7 +231,7 @@ def test_shared_symbols_match_cirq_and_finite_differences(gradient, jit, large, 
 
     if large:
         monkeypatch.setattr(engine, "_PREFIX_MAX_QUBITS", 0)
-        monkeypatch.setattr(steps.FusedStep, "one_gemm", property(lambda self: False))
+        monkeypatch.setattr(steps.DenseRun, "one_gemm", property(lambda self: False))
     rng = np.random.default_rng(17)
     circuit = _random_circuit(rng, n_ops=40)
     # an encoding layer first, so the product-state prefix mixes batched and shared symbols (on

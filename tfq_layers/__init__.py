@@ -33,7 +33,7 @@ if _start_now:
     from tfq_layers._quiet import quiet_gradient_function_warnings as _quiet_gradient_warnings
 
     with _filtered_startup_stderr():
-        from tfq_layers import circuits, datasets, distribute, metrics
+        from tfq_layers import circuits, datasets, distribute, export, metrics, saving
         from tfq_layers.backends import load_tfq_ops as _load_tfq_ops
         from tfq_layers.generative import BornMachine, GenerativeModel, QuantumBoltzmannMachine
         from tfq_layers.layers import PQC, PQCProbabilities, PQCSample, PQCState, PQCUnitary
@@ -74,5 +74,7 @@ __all__ = [
     "circuits",
     "datasets",
     "metrics",
+    "saving",
+    "export",
     "__version__",
 ]

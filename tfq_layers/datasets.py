@@ -79,6 +79,14 @@ def validate_bitstrings(data: ArrayLike, n: int | None, name: str = "data") -> n
         dtype('int32')
     """
     n = check_n_bits(n, "n")
+    arr = _as_number_array(data, n, name)
+    _check_bitstring_shape(arr, n, name)
+    _check_bit_values(arr, name)
+    return arr.astype(np.int32)
+
+
+def _as_number_array(data, n, name):
+    """``data`` as a NumPy array of numbers (bool, int or float)."""
     if hasattr(data, "numpy") and callable(data.numpy):
         data = data.numpy()
     try:
@@ -98,6 +106,10 @@ def validate_bitstrings(data: ArrayLike, n: int | None, name: str = "data") -> n
             f"`{name}` must hold numbers 0 and 1; received an array of dtype {arr.dtype}. "
             "Convert bitstrings such as '0110' to lists of ints first."
         )
+    return arr
+
+
+def _check_bitstring_shape(arr, n, name):
     if arr.ndim == 1 and arr.size == n and n > 1:
         raise ValueError(
             f"`{name}` must have rank 2, shape (N, {n}); received a single bitstring of shape "
@@ -115,6 +127,9 @@ def validate_bitstrings(data: ArrayLike, n: int | None, name: str = "data") -> n
             f"`{name}` has bitstrings of width {arr.shape[1]}, but the model expects "
             f"n = {n} bits per sample (shape (N, {n})); received shape {arr.shape}."
         )
+
+
+def _check_bit_values(arr, name):
     if arr.dtype.kind == "f":
         bad = ~np.isfinite(arr)
         if bad.any():
@@ -132,7 +147,6 @@ def validate_bitstrings(data: ArrayLike, n: int | None, name: str = "data") -> n
                 f"`{name}` must contain only 0 and 1; found {values} (first at row {row}, "
                 f"column {col}). Binarize the data first, e.g. `(x > 0.5).astype(int)`."
             )
-    return arr.astype(np.int32)
 
 
 def bits_to_index(bitstrings: ArrayLike) -> np.ndarray:

@@ -3,8 +3,8 @@
 This is the piece every quantum layer and generator holds. It owns the rules that connect the
 three stages, so no layer repeats them:
 
-* compile the circuit for the gate set of the backend that will run it (``"auto"`` compiles for
-  any gate first and re-checks against the chosen backend's gate set when it is bound);
+* check the program against the gate set of the backend that will run it (``"auto"``: when the
+  chosen backend is bound);
 * map ``(features, weights)`` to the backend's ``(values, shared)`` with
   :class:`~tfq_layers.expressions.ParameterMap`;
 * build the backend through :func:`tfq_layers.backends.make_backend`.
@@ -12,18 +12,19 @@ three stages, so no layer repeats them:
 Data flows one way: circuit -> Program -> Engine(backend) -> layer.
 """
 
+import tensorflow as tf
+
 from tfq_layers import backends
 from tfq_layers.errors import CircuitError
 from tfq_layers.expressions import ParameterMap
-from tfq_layers.program import Program
 
 
 class Engine:
     """A program plus the backend that runs it.
 
     Args:
-        program_args: keyword arguments of :class:`~tfq_layers.program.Program` (``circuit``,
-            ``observables``, ``input_symbols``, ``weight_symbols`` ...), without ``gate_set``.
+        program: the compiled :class:`~tfq_layers.program.Program`; it is checked against the
+            gate set of the requested backend here (of the chosen one in ``bind`` for ``"auto"``).
         backend: ``"auto"``, ``"tfq"``, ``"statevector"`` (or TFQ's ``"noiseless"``/``"noisy"``),
             or a Cirq simulator/sampler object.
         differentiator: ``None``, a name, a ``tfq.differentiators`` instance or a spec.
@@ -45,7 +46,7 @@ class Engine:
 
     def __init__(
         self,
-        program_args,
+        program,
         backend="auto",
         differentiator=None,
         sampled=False,
@@ -54,8 +55,10 @@ class Engine:
         noisy=False,
     ):
         self.request = backends.normalize_name(backend)
-        self._args = dict(program_args)
-        self.program = Program(gate_set=backends.gate_set(self.request), **self._args)
+        self.program = program
+        gate_set = backends.gate_set(self.request)
+        if gate_set is not None and program.gate_set is not gate_set:
+            program.check_gate_set(gate_set)
         noisy = self.program.has_channels or noisy
         self.noisy = noisy
         if self.request == "statevector" and differentiator is not None:
@@ -95,11 +98,8 @@ class Engine:
             name = self.choose() if self.request == "auto" else self.request
         gate_set = backends.gate_set(name)
         if self.program.gate_set is not gate_set:
-            try:  # the same program, checked against the chosen backend's gate set
-                if self.program.gate_set is None:
-                    self.program.check_gate_set(gate_set)
-                else:
-                    self.program = Program(gate_set=gate_set, **self._args)
+            try:  # the compiled circuits do not depend on the gate set, only what is accepted
+                self.program.check_gate_set(gate_set)
             except CircuitError as err:
                 raise CircuitError(f"{err}{reason}") from None
         self.values = ParameterMap(self.program)
@@ -122,8 +122,6 @@ class Engine:
         """``(values (batch, n_batched), shared (n_shared,))`` for the backend."""
         if self.share_weights:
             return self.values.split(features, weights, batch)
-        import tensorflow as tf
-
         return self.values(features, weights, batch), tf.zeros([0], tf.float32)
 
 

@@ -6,11 +6,16 @@ node by node with TensorFlow ops (no ``lambdify``, no ``eval``), so gradients fl
 """
 
 import contextlib
+import functools
+import operator
 
 import cirq
 import numpy as np
 import sympy
 import tensorflow as tf
+
+from tfq_layers._xla import in_xla
+from tfq_layers.errors import CircuitError
 
 # Bounds on one gate-parameter expression, checked when a circuit is compiled and when a saved
 # one is loaded (see ``check_expression``): nothing a person writes comes near them, and beyond
@@ -78,32 +83,47 @@ def to_tensorflow(expr, symbol_tensors):
     if expr.is_number:
         return tf.constant(float(expr), tf.float32)
     args = [to_tensorflow(a, symbol_tensors) for a in expr.args]
-    if isinstance(expr, sympy.Add):
-        return tf.add_n([_broadcast_like(a, args) for a in args])
-    if isinstance(expr, sympy.Mul):
-        out = args[0]
-        for a in args[1:]:
-            out = out * a
-        return out
-    if isinstance(expr, sympy.Pow):
-        base, exponent = expr.args
-        if exponent == sympy.Rational(1, 2):
-            return tf.sqrt(args[0])
-        if exponent.is_Integer:
-            return _integer_power(args[0], int(exponent))
-        return tf.pow(args[0], args[1])
+    for node_type, build in _BY_TYPE:
+        if isinstance(expr, node_type):
+            return build(expr, args)
     name = type(expr).__name__
-    if name in _UNARY:
-        return _UNARY[name](args[0])
-    if name == "atan2":
-        return tf.atan2(args[0], args[1])
-    if name in ("Min", "Max"):
-        fn = tf.minimum if name == "Min" else tf.maximum
-        out = args[0]
-        for a in args[1:]:
-            out = fn(out, a)
-        return out
-    raise ValueError(f"cannot compile {expr} ({name}) to TensorFlow")  # checked at compile time
+    build = _BY_NAME.get(name)
+    if build is None:
+        raise ValueError(f"cannot compile {expr} ({name}) to TensorFlow")  # checked at compile time
+    return build(expr, args)
+
+
+def _power(expr, args):
+    exponent = expr.args[1]
+    if exponent == sympy.Rational(1, 2):
+        return tf.sqrt(args[0])
+    if exponent.is_Integer:
+        return _integer_power(args[0], int(exponent))
+    return tf.pow(args[0], args[1])
+
+
+def _unary(fn):
+    return lambda expr, args: fn(args[0])
+
+
+def _fold(fn):
+    """``fn(fn(a0, a1), a2) ...`` over a node's arguments, left to right."""
+    return lambda expr, args: functools.reduce(fn, args)
+
+
+# One TensorFlow builder per sympy node: ``build(expr, args)`` with ``args`` the arguments
+# already built. Arithmetic nodes by type, functions by their sympy class name.
+_BY_TYPE = (
+    (sympy.Add, lambda expr, args: tf.add_n([_broadcast_like(a, args) for a in args])),
+    (sympy.Mul, _fold(operator.mul)),
+    (sympy.Pow, _power),
+)
+_BY_NAME = {
+    **{name: _unary(fn) for name, fn in _UNARY.items()},
+    "atan2": lambda expr, args: tf.atan2(args[0], args[1]),
+    "Min": _fold(tf.minimum),
+    "Max": _fold(tf.maximum),
+}
 
 
 def _integer_power(base, n):
@@ -121,23 +141,6 @@ def _integer_power(base, n):
         if k:
             square = square * square
     return 1.0 / out if n < 0 else out
-
-
-def in_xla():
-    """Whether the graph being built is compiled by XLA (``jit_compile=True``); False eagerly.
-
-    The one home of this test: numeric checks (``tf.debugging`` asserts, which XLA drops) and the
-    memory guard ask it before relying on an in-graph check.
-    """
-    if tf.executing_eagerly():
-        return False
-    try:
-        from tensorflow.python.framework import ops
-        from tensorflow.python.ops import control_flow_util
-
-        return bool(control_flow_util.GraphOrParentsInXlaContext(ops.get_default_graph()))
-    except (ImportError, AttributeError):  # pragma: no cover - a TensorFlow without them
-        return False
 
 
 def _broadcast_like(t, all_args):
@@ -309,60 +312,29 @@ class ParameterMap:
         return batched, shared
 
     def __call__(self, features, weights, batch_size):
-        """Placeholder values, shape ``(batch_size, n_placeholders)`` float32.
+        """Placeholder values, shape ``(batch_size, n_placeholders)`` float32, in
+        ``program.placeholder_names`` order: ``split``'s two parts, the shared one repeated for
+        every example.
 
         Args:
             features: ``(batch, n_inputs)`` float32 tensor, or ``None`` when there are no inputs.
             weights: ``(n_weights,)`` float32 tensor, or ``None`` when there are no weights.
             batch_size: scalar int tensor, the batch size.
         """
-        prog = self.program
-        if prog.direct:  # values are the symbols themselves
-            parts = []
-            if prog.n_inputs:
-                parts.append(features)
-            if prog.n_weights:  # features are checked by the layer
-                weights = self._checked(weights, [s.name for s in prog.weight_symbols], False)
-                parts.append(tf.tile(weights[None, :], tf.stack([batch_size, 1])))
-            if not parts:
-                return tf.zeros(tf.stack([batch_size, 0]), tf.float32)
-            return parts[0] if len(parts) == 1 else tf.concat(parts, axis=1)
-        parts = []
-        if prog.n_affine:
-            row = tf.constant(self._b)[None, :]
-            if self._has_w:
-                row = (
-                    row
-                    + tf.linalg.matvec(tf.constant(self._a_w), weights, transpose_a=True)[None, :]
-                )
-            if self._has_in:
-                parts.append(tf.matmul(features, tf.constant(self._a_in)) + row)
-            else:
-                parts.append(tf.tile(row, tf.stack([batch_size, 1])))
-        if self._nonlinear:
-            tensors = {}
-            for i, s in enumerate(prog.input_symbols):
-                tensors[s.name] = features[:, i]
-            for i, s in enumerate(prog.weight_symbols):
-                tensors[s.name] = weights[i]
-            cols = []
-            for e in self._nonlinear:
-                v = to_tensorflow(e, tensors)
-                cols.append(tf.broadcast_to(v, tf.reshape(batch_size, [1])))
-            parts.append(tf.stack(cols, axis=1))
-        if not parts:
-            return tf.zeros(tf.stack([batch_size, 0]), tf.float32)
-        values = parts[0] if len(parts) == 1 else tf.concat(parts, axis=1)
-        return self._checked(values, prog.placeholder_names, True)
+        batched, shared = self.split(features, weights, batch_size)
+        batched_names, shared_names = self.split_names()
+        if not shared_names:
+            return batched
+        tiled = tf.tile(shared[None, :], tf.stack([batch_size, 1]))
+        values = tf.concat([batched, tiled], axis=1) if batched_names else tiled
+        position = {name: i for i, name in enumerate(batched_names + shared_names)}
+        order = [position[name] for name in self.program.placeholder_names]
+        if order == list(range(len(order))):
+            return values
+        return tf.gather(values, order, axis=1)
 
 
 # -- checks of expressions and values --------------------------------------------------------
-
-
-def _circuit_error(message):
-    from tfq_layers.program import CircuitError  # program imports this module; import late
-
-    return CircuitError(message)
 
 
 def _is_finite32(value):
@@ -415,7 +387,7 @@ def check_expression(expr, where="a gate parameter"):
         except (TypeError, ValueError, OverflowError):
             return  # not a number: the caller's own type check reports it
         if not _is_finite32(value):
-            raise _circuit_error(
+            raise CircuitError(
                 f"{where}: the gate parameter {expr!r} is not finite in float32 (or beyond "
                 f"{_FLOAT32_MAX:.1e}). Gate angles must be finite; replace it (or the computation "
                 "that produced it)."
@@ -426,56 +398,61 @@ def check_expression(expr, where="a gate parameter"):
     while stack:
         node, depth = stack.pop()
         nodes += 1
-        if nodes > MAX_NODES:
-            raise _circuit_error(
-                f"{where}: the expression has more than {MAX_NODES} nodes; a gate angle that large "
-                "is refused (it would take long to compile and evaluate). Simplify it, or make "
-                "part of it a trainable weight or an input feature."
+        _check_size(nodes, depth, where)
+        if _check_node(node, expr, where):
+            stack.extend((a, depth + 1) for a in node.args)
+
+
+def _check_size(nodes, depth, where):
+    if nodes > MAX_NODES:
+        raise CircuitError(
+            f"{where}: the expression has more than {MAX_NODES} nodes; a gate angle that large "
+            "is refused (it would take long to compile and evaluate). Simplify it, or make "
+            "part of it a trainable weight or an input feature."
+        )
+    if depth > MAX_DEPTH:
+        raise CircuitError(
+            f"{where}: the expression is nested more than {MAX_DEPTH} levels deep; simplify it."
+        )
+
+
+def _check_node(node, expr, where):
+    """Check one node of ``expr``; whether its arguments need checking too."""
+    if any(node is z for z in _NON_FINITE):
+        raise CircuitError(
+            f"{where}: the expression {_short(expr)} is not finite (it contains nan, oo or "
+            "zoo); gate angles must be finite. Remove the infinite or undefined term."
+        )
+    if isinstance(node, sympy.Rational):
+        if max(abs(int(node.p)), abs(int(node.q))) > MAX_INTEGER:
+            raise CircuitError(
+                f"{where}: the expression {_short(expr)} contains the number {_short(node)}, "
+                f"larger than {MAX_INTEGER} (2**53); write it as a float."
             )
-        if depth > MAX_DEPTH:
-            raise _circuit_error(
-                f"{where}: the expression is nested more than {MAX_DEPTH} levels deep; simplify it."
-            )
-        if any(node is z for z in _NON_FINITE):
-            raise _circuit_error(
-                f"{where}: the expression {_short(expr)} is not finite (it contains nan, oo or "
-                "zoo); gate angles must be finite. Remove the infinite or undefined term."
-            )
-        if isinstance(node, sympy.Rational):
-            if max(abs(int(node.p)), abs(int(node.q))) > MAX_INTEGER:
-                raise _circuit_error(
-                    f"{where}: the expression {_short(expr)} contains the number {_short(node)}, "
-                    f"larger than {MAX_INTEGER} (2**53); write it as a float."
-                )
-        if (
-            isinstance(node, sympy.Pow)
-            and node.args[1].is_Integer
-            and abs(int(node.args[1])) > MAX_EXPONENT
-        ):
-            raise _circuit_error(
+    if isinstance(node, sympy.Pow) and node.args[1].is_Integer:
+        if abs(int(node.args[1])) > MAX_EXPONENT:
+            raise CircuitError(
                 f"{where}: the expression {_short(expr)} has the power {_short(node)}, whose "
                 f"exponent exceeds {MAX_EXPONENT}; in float32 it is 0, 1 or overflows. Rewrite it."
             )
-        if isinstance(node, (sympy.Integer, sympy.Float)) or node is sympy.pi:
-            if isinstance(node, sympy.Float) and not _is_finite32(float(node)):
-                raise _circuit_error(
-                    f"{where}: the constant {_short(node)} in the expression {_short(expr)} is "
-                    f"not finite in float32 (or beyond {_FLOAT32_MAX:.1e}); gate angles must be "
-                    "finite. Rewrite it."
-                )
-            continue
-        if node.is_number:
-            value = _number_value(node)
-            if value is not None and not _is_finite32(value):
-                raise _circuit_error(
-                    f"{where}: the constant {_short(node)} in the expression {_short(expr)} is "
-                    f"{value:g}, not finite in float32 (or beyond {_FLOAT32_MAX:.1e}); gate "
-                    "angles must be finite. Rewrite it."
-                )
-            if not isinstance(node, (sympy.Number, sympy.NumberSymbol)):
-                stack.extend((a, depth + 1) for a in node.args)
-            continue
-        stack.extend((a, depth + 1) for a in node.args)
+    if isinstance(node, (sympy.Integer, sympy.Float)) or node is sympy.pi:
+        if isinstance(node, sympy.Float) and not _is_finite32(float(node)):
+            raise CircuitError(
+                f"{where}: the constant {_short(node)} in the expression {_short(expr)} is "
+                f"not finite in float32 (or beyond {_FLOAT32_MAX:.1e}); gate angles must be "
+                "finite. Rewrite it."
+            )
+        return False
+    if node.is_number:
+        value = _number_value(node)
+        if value is not None and not _is_finite32(value):
+            raise CircuitError(
+                f"{where}: the constant {_short(node)} in the expression {_short(expr)} is "
+                f"{value:g}, not finite in float32 (or beyond {_FLOAT32_MAX:.1e}); gate "
+                "angles must be finite. Rewrite it."
+            )
+        return not isinstance(node, (sympy.Number, sympy.NumberSymbol))
+    return True
 
 
 # Numeric gate attributes a constant angle can hide in (Cirq stores rx's angle as ``exponent``).
@@ -535,7 +512,7 @@ def check_program(program):
                 with contextlib.suppress(TypeError):
                     checked.add(value)
         if isinstance(gate, cirq.MatrixGate) and not np.all(np.isfinite(cirq.unitary(gate))):
-            raise _circuit_error(f"moment {i}, {_short(op)}: the gate's matrix is not finite.")
+            raise CircuitError(f"moment {i}, {_short(op)}: the gate's matrix is not finite.")
     program._finite_checked = True
 
 

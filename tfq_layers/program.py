@@ -13,6 +13,7 @@ which is all the work a plain ``c*symbol`` circuit ever needs.  Non-affine expre
 ``x0*x1``) are evaluated elementwise after it.
 """
 
+import dataclasses
 import logging
 from typing import Any, Optional, Sequence, Union
 
@@ -21,6 +22,7 @@ import numpy as np
 import sympy
 
 from tfq_layers import _symbols
+from tfq_layers import expressions
 from tfq_layers.backends import memory as _memory
 from tfq_layers.errors import CircuitError
 
@@ -63,7 +65,7 @@ def _as_number(value, where, name):
 
 class _Where:
     """``moment i, operation op`` for messages, formatted only when a message is built (printing
-    every operation of a 100,000-moment circuit costs seconds)."""
+    every operation of a long circuit would dominate its compile time)."""
 
     __slots__ = ("moment", "op")
 
@@ -157,6 +159,50 @@ class _ExpressionTable:
         return self._index[key]
 
 
+def _rebuild_eigen(gate, p, where):
+    base = next(b for b in _EIGEN_BASES if isinstance(gate, b))
+    if _is_symbolic(gate.global_shift):
+        raise CircuitError(
+            f"{where} has a symbolic global_shift; only exponents may be "
+            "symbolic. Use a numeric global_shift."
+        )
+    return base(exponent=p(gate.exponent, "exponent"), global_shift=float(gate.global_shift))
+
+
+# One rebuild per parameterized gate class: ``rebuild(gate, p, where)`` with ``p(value, name)``
+# the parameter (a placeholder when symbolic, a float otherwise).
+_REBUILDS = (
+    (_EIGEN_BASES, _rebuild_eigen),
+    (
+        cirq.PhasedXPowGate,
+        lambda gate, p, where: cirq.PhasedXPowGate(
+            phase_exponent=p(gate.phase_exponent, "phase_exponent"),
+            exponent=p(gate.exponent, "exponent"),
+            global_shift=float(gate.global_shift),
+        ),
+    ),
+    (
+        cirq.PhasedISwapPowGate,
+        lambda gate, p, where: cirq.PhasedISwapPowGate(
+            phase_exponent=p(gate.phase_exponent, "phase_exponent"),
+            exponent=p(gate.exponent, "exponent"),
+        ),
+    ),
+    (
+        cirq.FSimGate,
+        lambda gate, p, where: cirq.FSimGate(theta=p(gate.theta, "theta"), phi=p(gate.phi, "phi")),
+    ),
+    (
+        cirq.PhasedXZGate,
+        lambda gate, p, where: cirq.PhasedXZGate(
+            x_exponent=p(gate.x_exponent, "x_exponent"),
+            z_exponent=p(gate.z_exponent, "z_exponent"),
+            axis_phase_exponent=p(gate.axis_phase_exponent, "axis_phase_exponent"),
+        ),
+    ),
+)
+
+
 def _compile_gate(gate, param, where):
     """A copy of ``gate`` whose symbolic parameters go through ``param``.
 
@@ -170,33 +216,9 @@ def _compile_gate(gate, param, where):
             return param(value)
         return _as_number(value, where, name)
 
-    if isinstance(gate, _EIGEN_BASES):
-        base = next(b for b in _EIGEN_BASES if isinstance(gate, b))
-        if _is_symbolic(gate.global_shift):
-            raise CircuitError(
-                f"{where} has a symbolic global_shift; only exponents may be "
-                "symbolic. Use a numeric global_shift."
-            )
-        return base(exponent=p(gate.exponent, "exponent"), global_shift=float(gate.global_shift))
-    if isinstance(gate, cirq.PhasedXPowGate):
-        return cirq.PhasedXPowGate(
-            phase_exponent=p(gate.phase_exponent, "phase_exponent"),
-            exponent=p(gate.exponent, "exponent"),
-            global_shift=float(gate.global_shift),
-        )
-    if isinstance(gate, cirq.PhasedISwapPowGate):
-        return cirq.PhasedISwapPowGate(
-            phase_exponent=p(gate.phase_exponent, "phase_exponent"),
-            exponent=p(gate.exponent, "exponent"),
-        )
-    if isinstance(gate, cirq.FSimGate):
-        return cirq.FSimGate(theta=p(gate.theta, "theta"), phi=p(gate.phi, "phi"))
-    if isinstance(gate, cirq.PhasedXZGate):
-        return cirq.PhasedXZGate(
-            x_exponent=p(gate.x_exponent, "x_exponent"),
-            z_exponent=p(gate.z_exponent, "z_exponent"),
-            axis_phase_exponent=p(gate.axis_phase_exponent, "axis_phase_exponent"),
-        )
+    for gate_type, rebuild in _REBUILDS:
+        if isinstance(gate, gate_type):
+            return rebuild(gate, p, where)
     if not cirq.is_parameterized(gate):
         if cirq.has_unitary(gate) or cirq.has_kraus(gate):
             return gate
@@ -229,10 +251,7 @@ def _note_long_build(n_operations):
 
     Building (and loading) a layer checks and rewrites every operation in Python, then the
     backend compiles (statevector) or serializes (TFQ's serializer) it: on the order of 1 ms per
-    operation on this project's 2-core CI machine. Measured 2026-11-29, on a busy machine, for
-    ``cirq.Circuit`` of alternating ``rx(x)`` and ``CNOT`` moments on 2 qubits: 20,000 moments
-    built in 17 s with the statevector backend (about 40 s with TFQ, under a profiler); 100,000
-    moments with TFQ in 72-135 s.
+    operation on a 2-core machine (BENCHMARKS.md, "Simulator design measurements").
     """
     if n_operations >= LONG_CIRCUIT_OPERATIONS:
         logging.getLogger("tfq_layers").warning(
@@ -275,6 +294,97 @@ def _as_circuit(circuit, what="circuit"):
     return circuit
 
 
+def _as_circuits(circuit):
+    """The circuit (or list of circuits) as a list of ``cirq.Circuit`` without terminal
+    measurements."""
+    if isinstance(circuit, (list, tuple)):
+        if not circuit:
+            raise CircuitError("the list of circuits is empty; give at least one cirq.Circuit.")
+        bad = [c for c in circuit if not isinstance(c, (cirq.Circuit, cirq.FrozenCircuit))]
+        if bad:
+            raise CircuitError(
+                f"circuit must be a cirq.Circuit (or a list of them); got a list containing "
+                f"{type(bad[0]).__name__}. Wrap operations in cirq.Circuit(...)."
+            )
+        circuits = [_as_circuit(c) for c in circuit]
+    else:
+        circuits = [_as_circuit(circuit)]
+    return [_strip_terminal_measurements(c) for c in circuits]
+
+
+def _input_symbols(input_symbols, free, allow_unused):
+    symbols = _symbols.as_symbols(input_symbols, "input_symbols")
+    free_names = {s.name for s in free}
+    missing = [s.name for s in symbols if s.name not in free_names]
+    if missing and not allow_unused:
+        raise CircuitError(
+            f"input symbols {missing} do not appear in the circuit (its symbols are "
+            f"{[s.name for s in _symbols.natural_sorted(free)]}). Remove them from "
+            "input_symbols or use them in a gate."
+        )
+    return symbols
+
+
+def _weight_symbols(weight_symbols, free, input_symbols, symbol_order):
+    """The trainable symbols: every free symbol that is not an input, in ``weight_symbols``'s
+    order when given (then it must list exactly those), else in ``symbol_order``."""
+    input_names = {s.name for s in input_symbols}
+    trainable = [s for s in free if s.name not in input_names]
+    if weight_symbols is None:
+        if symbol_order == "natural":
+            return _symbols.natural_sorted(trainable)
+        return sorted(trainable, key=lambda s: s.name)
+    symbols = _symbols.as_symbols(weight_symbols, "weight_symbols")
+    if {s.name for s in symbols} != {s.name for s in trainable}:
+        raise CircuitError(
+            f"weight_symbols {[s.name for s in symbols]} must list exactly "
+            f"the circuit's trainable symbols {[s.name for s in _symbols.natural_sorted(trainable)]}."
+        )
+    return symbols
+
+
+def _register(circuits, observables, allow_empty):
+    """The sorted qubits of the circuits and observables, checked to fit in memory."""
+    qubits = set()
+    for c in circuits:
+        qubits |= set(c.all_qubits())
+    for ob in observables:
+        qubits |= set(ob.qubits)
+    if not qubits and not allow_empty:
+        raise CircuitError("the circuit acts on no qubits; add gates (or cirq.I on each qubit).")
+    if qubits:
+        check_memory(len(qubits), what="the circuit")
+    return sorted(qubits)
+
+
+@dataclasses.dataclass(frozen=True)
+class CompileOptions:
+    """Compile choices that one caller each makes (defaults: what every native layer uses).
+
+    Args:
+        allow_direct: allow direct mode (see ``Program.direct``); ``False`` makes every symbolic
+            gate parameter a placeholder equal to that parameter (the Born machine's shot mode
+            shifts each exponent).
+        allow_unused_inputs: accept input symbols that no circuit uses (TFQ's layers take a
+            ``symbol_names`` list that may name more symbols than a circuit has).
+        symbol_order: ``"natural"`` (``w2`` before ``w10``) or ``"lexicographic"`` (TFQ's order)
+            for the default ``weight_symbols``.
+        allow_empty: accept circuits on no qubits (a TFQ layer whose circuits all come as
+            quantum data).
+    """
+
+    allow_direct: bool = True
+    allow_unused_inputs: bool = False
+    symbol_order: str = "natural"
+    allow_empty: bool = False
+
+    def __post_init__(self):
+        if self.symbol_order not in ("natural", "lexicographic"):
+            raise ValueError(
+                f"symbol_order must be 'natural' or 'lexicographic'; got {self.symbol_order!r}."
+            )
+
+
 class Program:
     """One circuit (or several sharing symbols) compiled for a batched simulator.
 
@@ -286,18 +396,14 @@ class Program:
         input_symbols: symbols (or names) fed column by column from the input features.
         weight_symbols: optional explicit order of the trainable symbols; defaults to every other
             free symbol of the circuits in natural order (``w2`` before ``w10``).
-        require_observables: raise when ``observables`` is None (generators need none).
         gate_set: the :class:`~tfq_layers.backends.base.GateSet` of the backend that will run the
             program (its rule decides which gates are accepted); ``None`` accepts every gate the
-            compiler can rewrite.
-        allow_direct: allow direct mode (see ``direct``); ``False`` makes every symbolic gate
-            parameter a placeholder equal to that parameter (e.g. for parameter-shift rules).
-        allow_unused_inputs: accept input symbols that no circuit uses (TFQ's layers take a
-            ``symbol_names`` list that may name more symbols than a circuit has).
-        symbol_order: ``"natural"`` (``w2`` before ``w10``) or ``"lexicographic"`` (TFQ's order)
-            for the default ``weight_symbols``.
-        allow_empty: accept circuits on no qubits (a layer whose circuits all come as quantum
-            data).
+            compiler can rewrite (:class:`~tfq_layers.engine.Engine` checks the gate set of the
+            backend it binds).
+
+    Choices only one caller makes (the Born machine's shot mode, TFQ's symbol order in
+    ``tfq_layers.compat``) are a :class:`CompileOptions` record given to the non-public factory
+    ``Program._with_options``.
 
     Attributes:
         circuits: the user's circuits with terminal measurements removed (``circuit``: the first).
@@ -318,91 +424,41 @@ class Program:
         observables: Any = None,
         input_symbols: Optional[Sequence[Union[str, sympy.Symbol]]] = None,
         weight_symbols: Optional[Sequence[Union[str, sympy.Symbol]]] = None,
-        require_observables: bool = True,
         gate_set: Any = None,
-        allow_direct: bool = True,
-        allow_unused_inputs: bool = False,
-        symbol_order: str = "natural",
-        allow_empty: bool = False,
     ) -> None:
-        if isinstance(circuit, (list, tuple)):
-            if not circuit:
-                raise CircuitError("the list of circuits is empty; give at least one cirq.Circuit.")
-            bad = [c for c in circuit if not isinstance(c, (cirq.Circuit, cirq.FrozenCircuit))]
-            if bad:
-                raise CircuitError(
-                    f"circuit must be a cirq.Circuit (or a list of them); got a list containing "
-                    f"{type(bad[0]).__name__}. Wrap operations in cirq.Circuit(...)."
-                )
-            circuits = [_as_circuit(c) for c in circuit]
-        else:
-            circuits = [_as_circuit(circuit)]
-        circuits = [_strip_terminal_measurements(c) for c in circuits]
+        self._setup(circuit, observables, input_symbols, weight_symbols, gate_set, CompileOptions())
 
+    @classmethod
+    def _with_options(
+        cls, options, circuit, observables=None, input_symbols=None, weight_symbols=None
+    ):
+        """A program compiled with ``options`` (a :class:`CompileOptions`), for the callers that
+        own those choices."""
+        program = cls.__new__(cls)
+        program._setup(circuit, observables, input_symbols, weight_symbols, None, options)
+        return program
+
+    def _setup(self, circuit, observables, input_symbols, weight_symbols, gate_set, options):
+        circuits = _as_circuits(circuit)
         for i, c in enumerate(circuits):
             _check_qubits(c.all_qubits(), "the circuit" if len(circuits) == 1 else f"circuits[{i}]")
         self.circuits = circuits
         _note_long_build(sum(len(list(c.all_operations())) for c in circuits))
         # non-finite or oversized gate parameters, named now (before symbol bookkeeping could
         # report a NaN-folded expression as "input symbols do not appear")
-        from tfq_layers import expressions
-
         expressions.check_program(self)
-        if observables is None:
-            if require_observables:
-                raise CircuitError(
-                    "observables is required: pass e.g. tfq_layers.circuits.z_observables(qubits)."
-                )
-            self.observables = []
-        else:
-            self.observables = as_pauli_sums(observables)
-        if symbol_order not in ("natural", "lexicographic"):
-            raise ValueError(
-                f"symbol_order must be 'natural' or 'lexicographic'; got {symbol_order!r}."
-            )
-
-        free = set()
-        for c in circuits:
-            for op in c.all_operations():
-                free |= set(cirq.parameter_symbols(op))
+        self.observables = [] if observables is None else as_pauli_sums(observables)
+        free = {
+            s for c in circuits for op in c.all_operations() for s in cirq.parameter_symbols(op)
+        }
         free_names = {s.name for s in free}
-        self.input_symbols = _symbols.as_symbols(input_symbols, "input_symbols")
-        missing = [s.name for s in self.input_symbols if s.name not in free_names]
-        if missing and not allow_unused_inputs:
-            raise CircuitError(
-                f"input symbols {missing} do not appear in the circuit (its symbols are "
-                f"{[s.name for s in _symbols.natural_sorted(free)]}). Remove them from "
-                "input_symbols or use them in a gate."
-            )
-        input_names = {s.name for s in self.input_symbols}
-        trainable = [s for s in free if s.name not in input_names]
-        if weight_symbols is None:
-            if symbol_order == "natural":
-                self.weight_symbols = _symbols.natural_sorted(trainable)
-            else:
-                self.weight_symbols = sorted(trainable, key=lambda s: s.name)
-        else:
-            self.weight_symbols = _symbols.as_symbols(weight_symbols, "weight_symbols")
-            if {s.name for s in self.weight_symbols} != {s.name for s in trainable}:
-                raise CircuitError(
-                    f"weight_symbols {[s.name for s in self.weight_symbols]} must list exactly "
-                    f"the circuit's trainable symbols {[s.name for s in _symbols.natural_sorted(trainable)]}."
-                )
-
-        qubits = set()
-        for c in circuits:
-            qubits |= set(c.all_qubits())
-        for ob in self.observables:
-            qubits |= set(ob.qubits)
-        if not qubits and not allow_empty:
-            raise CircuitError(
-                "the circuit acts on no qubits; add gates (or cirq.I on each qubit)."
-            )
-        self.qubits = sorted(qubits)
-        if qubits:
-            check_memory(len(self.qubits), what="the circuit")
+        self.input_symbols = _input_symbols(input_symbols, free, options.allow_unused_inputs)
+        self.weight_symbols = _weight_symbols(
+            weight_symbols, free, self.input_symbols, options.symbol_order
+        )
+        self.qubits = _register(circuits, self.observables, options.allow_empty)
         self.gate_set = gate_set
-        self.allow_direct = allow_direct
+        self.allow_direct = options.allow_direct
         self._compile(free_names)
 
     # -- compile ------------------------------------------------------------------------------
@@ -552,8 +608,6 @@ def _is_scaled_symbol(expr):
 
 
 def _is_affine(expr):
-    from tfq_layers import expressions
-
     return expressions.is_affine(expr)  # never expands: (x0 + ... + x9)**1000 stays cheap
 
 

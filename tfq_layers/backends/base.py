@@ -19,6 +19,7 @@ without knowing any backend by name.
 
 import abc
 
+from tfq_layers.backends import memory
 from tfq_layers.errors import CircuitError
 
 OPERATIONS = ("expectation", "sampled_expectation", "sample", "state", "probabilities", "unitary")
@@ -155,14 +156,10 @@ class Backend(abc.ABC):
 
     def memory_bytes(self, batch):
         """Rough peak bytes of one forward and backward pass over ``batch`` examples."""
-        from tfq_layers.backends import memory
-
         return memory.state_bytes(self.n_qubits, batch) * memory.TFQ_STATES_KEPT
 
     def guard(self, values):
         """``values`` behind a check that the batch fits in memory (see :mod:`.memory`)."""
-        from tfq_layers.backends import memory
-
         return memory.guard_batch(values, self.memory_bytes, self.n_qubits)
 
     def guard_output(self, values, operation, repetitions=None):

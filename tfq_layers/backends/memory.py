@@ -119,7 +119,8 @@ XLA_UNCHECKED_BATCH = 2**16
 
 
 def _in_xla():
-    from tfq_layers.expressions import in_xla  # TensorFlow only when a guard is built
+    # lazy: TensorFlow, imported only when a guard is built (this module is arithmetic)
+    from tfq_layers._xla import in_xla
 
     return in_xla()
 

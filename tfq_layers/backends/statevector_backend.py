@@ -13,7 +13,7 @@ import tensorflow as tf
 
 from tfq_layers.backends import circuit_table, memory
 from tfq_layers.backends.base import Backend, GateSet
-from tfq_layers.backends.statevector import StatevectorSimulator
+from tfq_layers.backends.statevector import StatevectorSimulator, as_seed
 
 
 def _simulable(gate):
@@ -202,8 +202,6 @@ class StatevectorBackend(Backend):
         self._check_data(data)
         values = self.guard_output(values, "sample", repetitions)
         if self._tables is not None and index is not None:
-            from tfq_layers.backends.statevector import as_seed
-
             probs = self.probabilities(values, shared, index=index)
             idx = StatevectorSimulator._draw(probs, int(repetitions), as_seed(seed))
             shifts = tf.constant(np.arange(self.n_qubits - 1, -1, -1), tf.int32)
@@ -309,14 +307,8 @@ def _has_channels(circuit):
     Such a circuit is simulated in plain graph mode, not XLA-compiled (issue #13): trajectories
     run batch * trajectories states, a size at which XLA's CPU code is slower than TensorFlow's
     kernels, and XLA compiles anew for every batch size it meets (model.fit's partial last batch,
-    validation, evaluate, predict), seconds each time. Measured forward + gradient steps inside a
-    tf.function with an unknown batch dimension (depolarizing channels after each layer, 100
-    trajectories; 2026-11-29, shared 2-core machine), XLA vs graph mode at batch 32: 4 qubits, 2
-    layers: 48-62 ms vs 16-28 ms, plus 1-2 s of XLA compile for each new batch size; 8
-    qubits, 4 layers: 0.49-0.99 s vs 0.13-0.17 s, 2.4-4.5 s of compile; 12 qubits, 2 layers:
-    5.2 s vs 2.7 s, 2.8-4.4 s of compile. XLA was ahead only when batch * trajectories is a few
-    hundred states or fewer (up to 320 at 4 qubits, about 100 at 8), by 1-11 ms a step. Reproduce
-    with `python -m benchmarks.noisy_fit --diagnose [--qubits 8 --layers 4]`."""
+    validation, evaluate, predict), seconds each time. Measurements: BENCHMARKS.md, "Simulator
+    design measurements"; reproduce with `python -m benchmarks.noisy_fit --diagnose`."""
     return any(
         not cirq.is_parameterized(op) and not cirq.is_measurement(op) and not cirq.has_unitary(op)
         for op in circuit.all_operations()

@@ -25,6 +25,7 @@ from tfq_layers.compat.call_setup import CallSetup
 from tfq_layers.engine import Engine
 from tfq_layers.errors import CircuitError
 from tfq_layers.expressions import checked_features
+from tfq_layers.program import CompileOptions, Program
 
 __all__ = ["Expectation", "SampledExpectation", "Sample", "State", "Unitary"]
 
@@ -244,15 +245,15 @@ class _Executor(keras.layers.Layer):
         request = native_backend(self.backend_request)
         sampled = self._op == "sampled_expectation"
         circuits = [cirq.Circuit()] if setup.data_mode else setup.distinct
+        options = CompileOptions(
+            allow_unused_inputs=True, symbol_order="lexicographic", allow_empty=setup.data_mode
+        )
         engine = Engine(
-            dict(
-                circuit=circuits if len(circuits) > 1 else circuits[0],
+            Program._with_options(
+                options,
+                circuits if len(circuits) > 1 else circuits[0],
                 observables=setup.operators,
                 input_symbols=setup.names,
-                require_observables=False,
-                allow_unused_inputs=True,
-                symbol_order="lexicographic",
-                allow_empty=setup.data_mode,
             ),
             backend=request,
             differentiator=self.differentiator_arg,

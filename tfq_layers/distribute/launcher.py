@@ -123,14 +123,7 @@ def launch_workers(
         >>> [r.returncode for r in results]                                # doctest: +SKIP
         [0, 0]
     """
-    if isinstance(n_workers, bool) or not isinstance(n_workers, int) or n_workers < 1:
-        raise ValueError(f"n_workers must be a positive int; received n_workers={n_workers!r}.")
-    if timeout is not None and not (
-        isinstance(timeout, (int, float)) and not isinstance(timeout, bool) and timeout > 0
-    ):
-        raise ValueError(f"timeout must be a positive number or None; received {timeout!r}.")
-    if isinstance(args, str) or not all(isinstance(arg, str) for arg in args):
-        raise ValueError(f"args must be a list of strings; received args={args!r}.")
+    _check_launch_arguments(n_workers, timeout, args)
     communication = check_communication(communication)
     kind, target = _target_kind(target, cwd)
     command = [sys.executable, os.path.abspath(bootstrap.__file__), kind, target, *args]
@@ -165,6 +158,34 @@ def launch_workers(
         reader.start()
         readers.append(reader)
 
+    timed_out, stopped = _supervise(procs, timeout, grace)
+    for proc in procs:
+        proc.wait()
+    for reader in readers:
+        reader.join(timeout=5)
+    return [
+        WorkerResult(
+            index, proc.returncode, "".join(outputs[index]), timed_out[index], stopped[index]
+        )
+        for index, proc in enumerate(procs)
+    ]
+
+
+def _check_launch_arguments(n_workers, timeout, args):
+    if isinstance(n_workers, bool) or not isinstance(n_workers, int) or n_workers < 1:
+        raise ValueError(f"n_workers must be a positive int; received n_workers={n_workers!r}.")
+    if timeout is not None and not (
+        isinstance(timeout, (int, float)) and not isinstance(timeout, bool) and timeout > 0
+    ):
+        raise ValueError(f"timeout must be a positive number or None; received {timeout!r}.")
+    if isinstance(args, str) or not all(isinstance(arg, str) for arg in args):
+        raise ValueError(f"args must be a list of strings; received args={args!r}.")
+
+
+def _supervise(procs, timeout, grace):
+    """Wait for the workers; stop the rest at the deadline or ``grace`` seconds after one fails.
+    Returns ``(timed_out, stopped)`` flags per worker."""
+    n_workers = len(procs)
     deadline = None if timeout is None else time.monotonic() + timeout
     failed_at = None
     timed_out = [False] * n_workers
@@ -181,16 +202,7 @@ def launch_workers(
                     _stop(proc)
             break
         time.sleep(0.05)
-    for proc in procs:
-        proc.wait()
-    for reader in readers:
-        reader.join(timeout=5)
-    return [
-        WorkerResult(
-            index, proc.returncode, "".join(outputs[index]), timed_out[index], stopped[index]
-        )
-        for index, proc in enumerate(procs)
-    ]
+    return timed_out, stopped
 
 
 def _pump(proc, sink, index, log, stream, lock):

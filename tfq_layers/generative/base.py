@@ -43,7 +43,9 @@ import numpy as np
 import tensorflow as tf
 
 from tfq_layers._keras import keras, register
+from tfq_layers._xla import in_xla
 from tfq_layers.datasets import check_n_bits, sample_from, validate_bitstrings
+from tfq_layers.saving import save_model
 
 __all__ = ["GenerativeModel", "LOSSES", "mmd_kernel_apply", "default_mmd_bandwidths"]
 
@@ -58,6 +60,21 @@ _LOSS_ALIASES = {
     "mmd": "mmd",
     "mmd2": "mmd",
 }
+
+
+class _CompileState:
+    """What ``compile`` sets on a generative model: its loss tracker, its metrics and the extra
+    compile arguments kept for ``get_compile_config``. One plain object assigned in ``__init__``;
+    ``compile`` changes its fields, which Keras's attribute tracking does not see: ``compile`` may
+    run after ``build`` (e.g. in ``load_model``), when Keras 3 refuses new tracked state, and these
+    metrics are not model weights."""
+
+    __slots__ = ("loss_tracker", "metrics", "extra")
+
+    def __init__(self):
+        self.loss_tracker = None
+        self.metrics = []
+        self.extra = {}
 
 
 def default_mmd_bandwidths(n_bits):
@@ -151,8 +168,7 @@ class GenerativeModel(keras.Model):
         self._gen_loss = None
         self._kl_epsilon = 1e-10
         self._mmd_bandwidths = None
-        object.__setattr__(self, "_gen_metrics", [])
-        object.__setattr__(self, "_gen_loss_tracker", None)
+        self._compile_state = _CompileState()
 
     # ------------------------------------------------------------------ weights & the distribution
     def build(self, input_shape=None):
@@ -261,12 +277,12 @@ class GenerativeModel(keras.Model):
         self._gen_loss = gen_loss
         self._kl_epsilon = eps
         self._mmd_bandwidths = bandwidths
-        # Set without Keras attribute tracking: compile may run after build (e.g. in load_model),
-        # when Keras 3 refuses new tracked state, and these metrics are not model weights.
-        object.__setattr__(self, "_gen_loss_tracker", keras.metrics.Mean(name="loss"))
-        object.__setattr__(self, "_gen_metrics", list(metrics))
-        extra = {k: v for k, v in kwargs.items() if k in ("run_eagerly", "steps_per_execution")}
-        object.__setattr__(self, "_gen_compile_extra", extra)
+        state = self._compile_state
+        state.loss_tracker = keras.metrics.Mean(name="loss")
+        state.metrics = list(metrics)
+        state.extra = {
+            k: v for k, v in kwargs.items() if k in ("run_eagerly", "steps_per_execution")
+        }
 
     def _check_loss_supported(self, loss):
         """Hook for subclasses that support only some losses (raise ``ValueError``)."""
@@ -282,11 +298,26 @@ class GenerativeModel(keras.Model):
         return self._mmd_bandwidths or default_mmd_bandwidths(self.n_bits)
 
     @property
+    def _gen_loss_tracker(self):
+        state = getattr(self, "_compile_state", None)  # None while Keras's __init__ runs
+        return None if state is None else state.loss_tracker
+
+    @property
+    def _gen_metrics(self):
+        state = getattr(self, "_compile_state", None)
+        return [] if state is None else state.metrics
+
+    @property
+    def _gen_compile_extra(self):
+        state = getattr(self, "_compile_state", None)
+        return {} if state is None else state.extra
+
+    @property
     def metrics(self):
         out = []
-        if getattr(self, "_gen_loss_tracker", None) is not None:
+        if self._gen_loss_tracker is not None:
             out.append(self._gen_loss_tracker)
-        out.extend(getattr(self, "_gen_metrics", []))
+        out.extend(self._gen_metrics)
         return out
 
     def compute_generative_loss(self, bitstrings, empirical, probs, loss=None):
@@ -366,8 +397,6 @@ class GenerativeModel(keras.Model):
             return tf.cast(bits, tf.int32)
         if tf.executing_eagerly():  # run_eagerly=True: the NumPy check itself, same exceptions
             return tf.constant(validate_bitstrings(bits.numpy(), n, name=name))
-        from tfq_layers.expressions import in_xla
-
         if in_xla():
             return tf.cast(bits, tf.int32)
         checks = [
@@ -420,7 +449,7 @@ class GenerativeModel(keras.Model):
         return {m.name: m.result() for m in self.metrics}
 
     def _require_compiled(self):
-        if getattr(self, "_gen_loss_tracker", None) is None:
+        if self._gen_loss_tracker is None:
             raise RuntimeError(
                 f"{type(self).__name__} must be compiled before training or evaluation: call "
                 "model.compile(optimizer='adam', loss='kl')."
@@ -508,8 +537,6 @@ class GenerativeModel(keras.Model):
         """``keras.Model.save``, made atomic (:func:`tfq_layers.saving.save_model`): the file is
         written under a temporary name and renamed over ``filepath`` only when complete, so a
         failed save keeps the previous file."""
-        from tfq_layers.saving import save_model
-
         if args:  # Keras' positional order: save(filepath, overwrite, ...)
             kwargs.setdefault("overwrite", args[0])
         return save_model(self, filepath, **kwargs)
@@ -527,10 +554,7 @@ class GenerativeModel(keras.Model):
         return cls(**config)
 
     def get_compile_config(self):
-        if (
-            getattr(self, "_gen_loss_tracker", None) is None
-            or getattr(self, "optimizer", None) is None
-        ):
+        if self._gen_loss_tracker is None or getattr(self, "optimizer", None) is None:
             return None
         return {
             "optimizer": keras.saving.serialize_keras_object(self.optimizer),
@@ -538,7 +562,7 @@ class GenerativeModel(keras.Model):
             "metrics": [keras.saving.serialize_keras_object(m) for m in self._gen_metrics],
             "kl_epsilon": self._kl_epsilon,
             "mmd_bandwidths": list(self._mmd_bandwidths) if self._mmd_bandwidths else None,
-            **getattr(self, "_gen_compile_extra", {}),
+            **self._gen_compile_extra,
         }
 
     def compile_from_config(self, config):

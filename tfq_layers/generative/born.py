@@ -33,6 +33,7 @@ from tfq_layers.circuits.ansatze import born_ansatz  # it lived here first; stil
 from tfq_layers.generative.base import GenerativeModel, mmd_kernel_apply
 from tfq_layers.engine import Engine
 from tfq_layers.errors import CircuitError
+from tfq_layers.program import CompileOptions, Program
 
 __all__ = ["BornMachine", "born_ansatz", "default_layers"]
 
@@ -119,7 +120,7 @@ class BornMachine(GenerativeModel):
         # Shot mode shifts each gate exponent by ±1/2: placeholders must be the exponents, one
         # batched column each.
         self._engine = Engine(
-            dict(circuit=circuit, require_observables=False, allow_direct=repetitions is None),
+            Program._with_options(CompileOptions(allow_direct=repetitions is None), circuit),
             backend=backend,
             share_weights=False,
             trajectories=trajectories,

@@ -80,8 +80,8 @@ def _exp_divided_differences(lam, f):
 
 
 # From this dimension on, an eager eigendecomposition goes to LAPACK through NumPy (multithreaded,
-# divide and conquer): at 2**11 it took 5.6-6.8 s against 19.5 s for tf.linalg.eigh, whose CPU
-# kernel is single-threaded. Graphs (model.fit) keep tf.linalg.eigh, so they stay exportable.
+# divide and conquer), several times faster than tf.linalg.eigh, whose CPU kernel is
+# single-threaded. Graphs (model.fit) keep tf.linalg.eigh, so they stay exportable.
 _LAPACK_MIN_DIM = 256
 
 
@@ -122,6 +122,54 @@ def thermal_diagonal(ham):
         return tf.matmul(tf.matmul(vecs, middle), vecs, transpose_b=True) / z
 
     return rho, grad
+
+
+def _check_units(n_visible, n_hidden):
+    """``n_visible + n_hidden``, after checking both counts and the dense-matrix limit."""
+    for what, v, low in (("n_visible", n_visible, 1), ("n_hidden", n_hidden, 0)):
+        if isinstance(v, bool) or not isinstance(v, numbers.Integral) or v < low:
+            raise ValueError(f"`{what}` must be an integer >= {low}; received {v!r}.")
+    n_units = int(n_visible) + int(n_hidden)
+    if n_units > MAX_UNITS:
+        raise ValueError(
+            f"QuantumBoltzmannMachine computes exp(-H) exactly with dense 2**N x 2**N matrices; "
+            f"N = n_visible + n_hidden = {n_visible} + {n_hidden} = {n_units} exceeds the limit "
+            f"of {MAX_UNITS} units. Use fewer hidden or visible units."
+        )
+    return n_units
+
+
+def _check_choices(gradient, connectivity, n_hidden):
+    if gradient not in _GRADIENTS:
+        raise ValueError(f"`gradient` must be one of {list(_GRADIENTS)}; received {gradient!r}.")
+    if connectivity not in _CONNECTIVITIES:
+        raise ValueError(
+            f"`connectivity` must be one of {list(_CONNECTIVITIES)}; received {connectivity!r}."
+        )
+    if connectivity == "restricted" and n_hidden == 0:
+        raise ValueError(
+            "connectivity='restricted' couples visible to hidden units only and needs "
+            "n_hidden >= 1; received n_hidden=0. Use connectivity='full'."
+        )
+
+
+def _initial_field(transverse_field, gamma_init):
+    """The initial transverse field Γ (0.0 for none) from ``transverse_field``/``gamma_init``."""
+    if isinstance(transverse_field, bool):
+        field = float(gamma_init) if transverse_field else 0.0
+    elif isinstance(transverse_field, numbers.Real):
+        field = float(transverse_field)
+    else:
+        raise ValueError(
+            f"`transverse_field` must be True/False or a number (initial Γ); received "
+            f"{transverse_field!r}."
+        )
+    if not np.isfinite(field) or not np.isfinite(float(gamma_init)):
+        raise ValueError(
+            f"the transverse field must be finite; received transverse_field="
+            f"{transverse_field!r}, gamma_init={gamma_init!r}."
+        )
+    return field
 
 
 @register("QuantumBoltzmannMachine")
@@ -175,51 +223,16 @@ class QuantumBoltzmannMachine(GenerativeModel):
         **kwargs: Any,
     ) -> None:
         kwargs.pop("n_bits", None)
-        for what, v, low in (("n_visible", n_visible, 1), ("n_hidden", n_hidden, 0)):
-            if isinstance(v, bool) or not isinstance(v, numbers.Integral) or v < low:
-                raise ValueError(f"`{what}` must be an integer >= {low}; received {v!r}.")
-        n_units = int(n_visible) + int(n_hidden)
-        if n_units > MAX_UNITS:
-            raise ValueError(
-                f"QuantumBoltzmannMachine computes exp(-H) exactly with dense 2**N x 2**N matrices; "
-                f"N = n_visible + n_hidden = {n_visible} + {n_hidden} = {n_units} exceeds the limit "
-                f"of {MAX_UNITS} units. Use fewer hidden or visible units."
-            )
+        n_units = _check_units(n_visible, n_hidden)
         super().__init__(n_bits=int(n_visible), **kwargs)
         self.n_visible = int(n_visible)
         self.n_hidden = int(n_hidden)
         self.n_units = n_units
 
-        if gradient not in _GRADIENTS:
-            raise ValueError(
-                f"`gradient` must be one of {list(_GRADIENTS)}; received {gradient!r}."
-            )
+        _check_choices(gradient, connectivity, self.n_hidden)
         self.gradient = gradient
-        if connectivity not in _CONNECTIVITIES:
-            raise ValueError(
-                f"`connectivity` must be one of {list(_CONNECTIVITIES)}; received {connectivity!r}."
-            )
-        if connectivity == "restricted" and self.n_hidden == 0:
-            raise ValueError(
-                "connectivity='restricted' couples visible to hidden units only and needs "
-                "n_hidden >= 1; received n_hidden=0. Use connectivity='full'."
-            )
         self.connectivity = connectivity
-
-        if isinstance(transverse_field, bool):
-            field = float(gamma_init) if transverse_field else 0.0
-        elif isinstance(transverse_field, numbers.Real):
-            field = float(transverse_field)
-        else:
-            raise ValueError(
-                f"`transverse_field` must be True/False or a number (initial Γ); received "
-                f"{transverse_field!r}."
-            )
-        if not np.isfinite(field) or not np.isfinite(float(gamma_init)):
-            raise ValueError(
-                f"the transverse field must be finite; received transverse_field="
-                f"{transverse_field!r}, gamma_init={gamma_init!r}."
-            )
+        field = _initial_field(transverse_field, gamma_init)
         self.transverse_field = transverse_field
         self.gamma_init = float(gamma_init)
         self._gamma_value = field

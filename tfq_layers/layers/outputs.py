@@ -40,6 +40,12 @@ class _CircuitOutput(PQC):
         differentiator=None,
         **kwargs,
     ):
+        if observables is not None:  # accepted as None only: configs saved by older versions
+            raise ValueError(
+                f"{type(self).__name__} outputs the circuit itself, not expectation values, so it "
+                f"takes no observables (got {observables!r}). Drop observables=, or use PQC for "
+                "expectation values."
+            )
         super().__init__(
             circuit,
             None,

@@ -16,9 +16,9 @@ from tfq_layers import backends
 from tfq_layers.backends import memory
 from tfq_layers.engine import Engine
 from tfq_layers.expressions import checked_features
+from tfq_layers.errors import CircuitError
+from tfq_layers.program import Program
 
-
-_BUILD_LOCK = threading.RLock()
 
 Symbols = Sequence[Union[str, sympy.Symbol]]
 Observables = Union[
@@ -111,17 +111,17 @@ class PQC(keras.layers.Layer):
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
+        self._build_lock = threading.RLock()  # a first call from several threads builds once
         repetitions = memory.check_repetitions(repetitions, type(self).__name__, optional=True)
         self.backend_request = backends.normalize_name(backend)  # as given; `backend`: resolved
         self.repetitions = repetitions
+        program = Program(circuit, observables, input_symbols, weight_symbols)
+        if self._requires_observables and observables is None:
+            raise CircuitError(
+                "observables is required: pass e.g. tfq_layers.circuits.z_observables(qubits)."
+            )
         self._engine = Engine(
-            dict(
-                circuit=circuit,
-                observables=observables,
-                input_symbols=input_symbols,
-                weight_symbols=weight_symbols,
-                require_observables=self._requires_observables,
-            ),
+            program,
             backend=self.backend_request,
             differentiator=differentiator,
             sampled=repetitions is not None and self._sampled_op,
@@ -160,9 +160,16 @@ class PQC(keras.layers.Layer):
         self.supports_jit = self._engine.backend.supports_xla  # Keras's jit_compile="auto"
 
     @property
-    def backend(self):
-        """``"tfq"`` or ``"statevector"`` once resolved (``"auto"``: in ``build``), else ``None``."""
+    def simulator(self):
+        """The simulator running this layer, ``"tfq"`` or ``"statevector"``, once resolved
+        (``backend="auto"`` resolves in ``build``); ``None`` before."""
         return None if self._engine.backend is None else self._engine.backend.name
+
+    @property
+    def backend(self):
+        """The same as :attr:`simulator` (the name of the ``backend=`` argument, kept for TFQ's
+        signature and existing code; it is not the Keras backend)."""
+        return self.simulator
 
     @property
     def simulator_backend(self):
@@ -204,11 +211,35 @@ class PQC(keras.layers.Layer):
         return self._engine.backend.differentiator_for(self._sampled)
 
     def symbol_values(self):
-        """Current weights as a ``{symbol name: float}`` dict (for ``cirq.resolve_parameters``)."""
+        """Current weights as a ``{symbol name: float}`` dict.
+
+        Keys are the symbol names (``str``), as in ``get_config()["weight_symbols"]`` and the saved
+        weights, so the dict survives a save/load and JSON; ``cirq.resolve_parameters`` accepts
+        it as it is. (``tfq_layers.compat`` layers key by ``sympy.Symbol``, as TFQ's do.)
+
+        Example:
+            >>> resolved = cirq.resolve_parameters(layer.circuit, layer.symbol_values())  # doctest: +SKIP
+        """
         if self.circuit_weights is None:
             return {}
         values = self.circuit_weights.numpy()
         return {s.name: float(v) for s, v in zip(self._program.weight_symbols, values)}
+
+    def __repr__(self):
+        names = lambda symbols: "[" + ", ".join(s.name for s in symbols) + "]"  # noqa: E731
+        parts = [
+            f"name={self.name}",
+            f"qubits={self._program.n_qubits}",
+            f"inputs={names(self._program.input_symbols)}",
+            f"weights={names(self._program.weight_symbols)}",
+        ]
+        if self._requires_observables:
+            obs = [str(o) for o in self._program.observables]
+            shown = ", ".join(obs[:3]) + (f", ... ({len(obs)} in all)" if len(obs) > 3 else "")
+            parts.append(f"observables=[{shown}]")
+        simulator = self.simulator or f"{self.backend_request} (chosen in build)"
+        parts += [f"simulator={simulator}", f"built={self.built}"]
+        return f"<{type(self).__name__} {', '.join(parts)}>"
 
     # -- Keras --------------------------------------------------------------------------------
     def _split_shapes(self, shapes):
@@ -229,7 +260,7 @@ class PQC(keras.layers.Layer):
         circuits_shape, features_shape = self._split_shapes(_as_shape_list(input_shape))
         if features_shape is not None:
             self._check_feature_shape(features_shape)
-        with _BUILD_LOCK:  # a first call from several threads builds once
+        with self._build_lock:
             if not self._engine.bound:
                 self._bind(self._engine.choose(quantum_data=circuits_shape is not None))
             if self._program.n_weights and self.circuit_weights is None:

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import dataclasses
 import numbers
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import ClassVar, Dict, List, Optional, Sequence, Tuple
 
 import cirq
 import numpy as np
@@ -160,6 +160,28 @@ def _op_str(op) -> str:
     return s if len(s) < 300 else s[:300] + "..."
 
 
+def _affine_param(value, s, sym_index) -> Optional[Param]:
+    """``value`` as ``a*s + b`` of its one symbol ``s``, or ``None`` when it is not affine."""
+    # fast path for a*s + b with numbers a, b (every angle the compile step emits)
+    const, rest = value.as_independent(s, as_Add=True)
+    coef, sym = rest.as_independent(s, as_Add=False)
+    if sym == s and const.is_number and coef.is_number:
+        key = ((sym_index[s.name], round(float(coef), 10)),) if abs(float(coef)) > 1e-12 else ()
+        return Param(key, float(const))
+    try:
+        poly = sympy.Poly(value, s)
+    except sympy.PolynomialError:
+        return None
+    if poly.degree() <= 1:
+        coeffs = dict(poly.as_dict())
+        a = complex(coeffs.get((1,), 0))
+        b = complex(coeffs.get((0,), 0))
+        if abs(a.imag) < 1e-12 and abs(b.imag) < 1e-12:
+            key = ((sym_index[s.name], round(a.real, 10)),) if abs(a.real) > 1e-12 else ()
+            return Param(key, b.real)
+    return None
+
+
 def make_param(value, sym_index: Dict[str, int], op) -> Param:
     if isinstance(value, numbers.Number) and not isinstance(value, sympy.Basic):
         if isinstance(value, complex) and abs(value.imag) > 1e-12:
@@ -179,28 +201,9 @@ def make_param(value, sym_index: Dict[str, int], op) -> Param:
         if isinstance(value, sympy.Symbol):
             return Param(((sym_index[value.name], 1.0),), 0.0)
         if len(free) == 1:
-            (s,) = free
-            # fast path for a*s + b with numbers a, b (every angle the compile step emits)
-            const, rest = value.as_independent(s, as_Add=True)
-            coef, sym = rest.as_independent(s, as_Add=False)
-            if sym == s and const.is_number and coef.is_number:
-                key = (
-                    ((sym_index[s.name], round(float(coef), 10)),)
-                    if abs(float(coef)) > 1e-12
-                    else ()
-                )
-                return Param(key, float(const))
-            try:
-                poly = sympy.Poly(value, s)
-            except sympy.PolynomialError:
-                poly = None
-            if poly is not None and poly.degree() <= 1:
-                coeffs = dict(poly.as_dict())
-                a = complex(coeffs.get((1,), 0))
-                b = complex(coeffs.get((0,), 0))
-                if abs(a.imag) < 1e-12 and abs(b.imag) < 1e-12:
-                    key = ((sym_index[s.name], round(a.real, 10)),) if abs(a.real) > 1e-12 else ()
-                    return Param(key, b.real)
+            param = _affine_param(value, next(iter(free)), sym_index)
+            if param is not None:
+                return param
         raise ValueError(
             f"Gate parameter {value} of {_op_str(op)} is not supported: each parameter must "
             f"be a number, a bare sympy.Symbol or an affine expression a*symbol + b of one "
@@ -300,56 +303,88 @@ def gate_fourier(
         return None
     P = lambda v: make_param(v, sym_index, op)  # noqa: E731
     if isinstance(op, cirq.ControlledOperation) or isinstance(gate, cirq.ControlledGate):
-        if isinstance(op, cirq.ControlledOperation):
-            controls, sub_op, cv = op.controls, op.sub_operation, op.control_values
-        else:
-            nc = gate.num_controls()
-            controls, sub_op, cv = (
-                op.qubits[:nc],
-                gate.sub_gate.on(*op.qubits[nc:]),
-                gate.control_values,
-            )
-        if any(q.dimension != 2 for q in controls):
-            raise ValueError(f"Only qubit controls are supported, got {_op_str(op)}.")
-        sub = gate_fourier(sub_op, sym_index, depth + 1)
-        if sub is None:
-            return None
-        return _controlled(sub, _active_control_patterns(cv, len(controls)), len(controls))
-    if isinstance(gate, cirq.PhasedXPowGate):
-        x = _eigen_fourier(
-            cirq.XPowGate(exponent=1.0, global_shift=gate.global_shift), P(gate.exponent)
-        )
-        return _conj_diag(x, P(gate.phase_exponent), [0.0, 1.0])
-    if isinstance(gate, cirq.PhasedISwapPowGate):
-        shift = float(getattr(gate, "global_shift", 0.0))
-        sw = _eigen_fourier(cirq.ISwapPowGate(exponent=1.0, global_shift=shift), P(gate.exponent))
-        return _conj_diag(sw, P(gate.phase_exponent), [0.0, 1.0, -1.0, 0.0])
-    if isinstance(gate, cirq.PhasedXZGate):
-        x = _eigen_fourier(cirq.XPowGate(exponent=1.0), P(gate.x_exponent))
-        return _zpow(P(gate.z_exponent)) @ _conj_diag(x, P(gate.axis_phase_exponent), [0.0, 1.0])
-    if isinstance(gate, cirq.FSimGate):
-        return _fsim(P(gate.theta), P(gate.phi))
+        return _controlled_fourier(op, sym_index, depth)
+    for gate_type, form in _GATE_FORMS:
+        if isinstance(gate, gate_type):
+            return form(gate, P)
     if isinstance(gate, cirq.EigenGate):
         probe = gate._with_exponent(0.5)
         if not cirq.is_parameterized(probe):
             return _eigen_fourier(gate, P(gate.exponent))
-    if depth < 4:
-        try:
-            sub_ops = cirq.decompose_once(op, default=None)
-        except (TypeError, ValueError):
-            sub_ops = None
-        if sub_ops:
-            qs = list(op.qubits)
-            total = Fourier.const(np.eye(2 ** len(qs)))
-            for sop in sub_ops:
-                f = gate_fourier(sop, sym_index, depth + 1)
-                if f is None or any(q not in qs for q in sop.qubits):
-                    total = None
-                    break
-                pos = [qs.index(q) for q in sop.qubits]
-                total = Fourier({k: _embed(c, pos, len(qs)) for k, c in f.terms.items()}) @ total
-            if total is not None:
-                return total
+    total = _decomposed_fourier(op, sym_index, depth) if depth < 4 else None
+    if total is not None:
+        return total
+    _refuse_parameterized(op)
+
+
+def _phased_x_form(gate, P):
+    x = _eigen_fourier(
+        cirq.XPowGate(exponent=1.0, global_shift=gate.global_shift), P(gate.exponent)
+    )
+    return _conj_diag(x, P(gate.phase_exponent), [0.0, 1.0])
+
+
+def _phased_iswap_form(gate, P):
+    shift = float(getattr(gate, "global_shift", 0.0))
+    sw = _eigen_fourier(cirq.ISwapPowGate(exponent=1.0, global_shift=shift), P(gate.exponent))
+    return _conj_diag(sw, P(gate.phase_exponent), [0.0, 1.0, -1.0, 0.0])
+
+
+def _phased_xz_form(gate, P):
+    x = _eigen_fourier(cirq.XPowGate(exponent=1.0), P(gate.x_exponent))
+    return _zpow(P(gate.z_exponent)) @ _conj_diag(x, P(gate.axis_phase_exponent), [0.0, 1.0])
+
+
+# The Fourier form of each parameterized gate type that is not a plain EigenGate power:
+# ``form(gate, P)`` with ``P(value)`` the gate parameter as a `Param`. A new parameterized gate
+# type gets its entry here.
+_GATE_FORMS = (
+    (cirq.PhasedXPowGate, _phased_x_form),
+    (cirq.PhasedISwapPowGate, _phased_iswap_form),
+    (cirq.PhasedXZGate, _phased_xz_form),
+    (cirq.FSimGate, lambda gate, P: _fsim(P(gate.theta), P(gate.phi))),
+)
+
+
+def _controlled_fourier(op, sym_index, depth):
+    gate = op.gate
+    if isinstance(op, cirq.ControlledOperation):
+        controls, sub_op, cv = op.controls, op.sub_operation, op.control_values
+    else:
+        nc = gate.num_controls()
+        controls, sub_op, cv = (
+            op.qubits[:nc],
+            gate.sub_gate.on(*op.qubits[nc:]),
+            gate.control_values,
+        )
+    if any(q.dimension != 2 for q in controls):
+        raise ValueError(f"Only qubit controls are supported, got {_op_str(op)}.")
+    sub = gate_fourier(sub_op, sym_index, depth + 1)
+    if sub is None:
+        return None
+    return _controlled(sub, _active_control_patterns(cv, len(controls)), len(controls))
+
+
+def _decomposed_fourier(op, sym_index, depth):
+    """The product of the Fourier forms of ``op``'s one-level decomposition, or ``None``."""
+    try:
+        sub_ops = cirq.decompose_once(op, default=None)
+    except (TypeError, ValueError):
+        sub_ops = None
+    if not sub_ops:
+        return None
+    qs = list(op.qubits)
+    total = Fourier.const(np.eye(2 ** len(qs)))
+    for sop in sub_ops:
+        f = gate_fourier(sop, sym_index, depth + 1)
+        if f is None or any(q not in qs for q in sop.qubits):
+            return None
+        pos = [qs.index(q) for q in sop.qubits]
+        total = Fourier({k: _embed(c, pos, len(qs)) for k, c in f.terms.items()}) @ total
+    return total
+
+
+def _refuse_parameterized(op):
     try:
         probe_op = cirq.resolve_parameters(op, {p: 0.1 for p in cirq.parameter_names(op)})
         is_channel = not cirq.has_unitary(probe_op) and cirq.has_kraus(probe_op)
@@ -362,7 +397,7 @@ def gate_fourier(
         )
     raise ValueError(
         f"Cannot simulate parameterized operation {_op_str(op)}: its gate type "
-        f"{type(gate).__name__} has no known symbolic form. Use a supported gate (X/Y/Z/H/CZ/"
+        f"{type(op.gate).__name__} has no known symbolic form. Use a supported gate (X/Y/Z/H/CZ/"
         f"CNOT/SWAP/ISWAP/XX/YY/ZZ powers, PhasedXPowGate, PhasedISwapPowGate, PhasedXZGate, "
         f"FSimGate, controlled versions) or resolve its parameters."
     )
@@ -404,17 +439,7 @@ def parse_circuit(
         is_meas = cirq.is_measurement(op) and (
             isinstance(op.gate, cirq.MeasurementGate) or not cirq.has_unitary(op)
         )
-        for q in op.qubits:
-            if q in measured and not is_meas:
-                raise ValueError(
-                    f"Operation {_op_str(op)} acts on qubit {q} after the measurement "
-                    f"{_op_str(measured[q])}. Only terminal measurements are supported (they are "
-                    f"ignored); remove mid-circuit measurements or defer them."
-                )
-            if q not in qindex:
-                raise ValueError(
-                    f"Operation {_op_str(op)} acts on qubit {q}, which is not in qubits={list(qubits)!r}."
-                )
+        _check_op_qubits(op, is_meas, measured, qindex)
         if is_meas:
             for q in op.qubits:
                 measured[q] = op
@@ -433,26 +458,44 @@ def parse_circuit(
         if f is not None:
             items.append(GateItem(idx, f))
             continue
-        if cirq.is_parameterized(op):
-            raise ValueError(
-                f"Operation {_op_str(op)} is a parameterized channel; only channels with numeric "
-                f"parameters are supported. Resolve its parameters first."
-            )
-        if cirq.has_mixture(op):
-            mix = cirq.mixture(op)
-            probs = np.array([p for p, _ in mix], dtype=np.float64)
-            mats = np.stack([np.asarray(u, dtype=np.complex128) for _, u in mix])
-            items.append(ChannelItem(idx, probs / probs.sum(), mats, _op_str(op)))
-            continue
-        if cirq.has_kraus(op):
-            mats = np.stack([np.asarray(k, dtype=np.complex128) for k in cirq.kraus(op)])
-            items.append(ChannelItem(idx, None, mats, _op_str(op)))
-            continue
-        raise ValueError(
-            f"Operation {_op_str(op)} has no unitary, mixture or Kraus representation, so it "
-            f"cannot be simulated. Remove it or replace it by supported gates."
-        )
+        items.append(_channel_item(op, idx))
     return items, global_phase
+
+
+def _check_op_qubits(op, is_meas, measured, qindex):
+    for q in op.qubits:
+        if q in measured and not is_meas:
+            raise ValueError(
+                f"Operation {_op_str(op)} acts on qubit {q} after the measurement "
+                f"{_op_str(measured[q])}. Only terminal measurements are supported (they are "
+                f"ignored); remove mid-circuit measurements or defer them."
+            )
+        if q not in qindex:
+            raise ValueError(
+                f"Operation {_op_str(op)} acts on qubit {q}, which is not in "
+                f"qubits={sorted(qindex, key=qindex.get)!r}."
+            )
+
+
+def _channel_item(op, idx) -> ChannelItem:
+    """A non-unitary operation as a mixture or a Kraus channel."""
+    if cirq.is_parameterized(op):
+        raise ValueError(
+            f"Operation {_op_str(op)} is a parameterized channel; only channels with numeric "
+            f"parameters are supported. Resolve its parameters first."
+        )
+    if cirq.has_mixture(op):
+        mix = cirq.mixture(op)
+        probs = np.array([p for p, _ in mix], dtype=np.float64)
+        mats = np.stack([np.asarray(u, dtype=np.complex128) for _, u in mix])
+        return ChannelItem(idx, probs / probs.sum(), mats, _op_str(op))
+    if cirq.has_kraus(op):
+        mats = np.stack([np.asarray(k, dtype=np.complex128) for k in cirq.kraus(op)])
+        return ChannelItem(idx, None, mats, _op_str(op))
+    raise ValueError(
+        f"Operation {_op_str(op)} has no unitary, mixture or Kraus representation, so it "
+        f"cannot be simulated. Remove it or replace it by supported gates."
+    )
 
 
 def split_prefix(items: list, n: int) -> Tuple[Dict[int, List[Fourier]], list]:
@@ -543,8 +586,8 @@ def fuse(items: list, k: int, max_terms: int = 16) -> list:
         if inter:
             merged_q = set(q).union(*[b[0] for b in inter])
             # Blocks on disjoint qubits commute, so concatenation in any order is exact: grow the
-            # longest block's list in place (copying it at every gate made long circuits on few
-            # qubits quadratic: 100,000 moments on 2 qubits spent 30 s here).
+            # longest block's list in place (copying it at every gate would make long circuits on
+            # few qubits quadratic).
             gates = max(inter, key=lambda b: len(b[1]))[1]
             for b in inter:
                 open_blocks.remove(b)
@@ -623,19 +666,67 @@ def schedule(units: list) -> list:
 # --------------------------------------------------------------------------------------
 @dataclasses.dataclass
 class Step:
-    kind: str  # 'dense' | 'diag' | 'perm' | 'channel'
-    targets: Tuple[int, ...] = ()  # qubits, in the order of the matrix axes
-    layout_in: Tuple[int, ...] = ()
-    layout_out: Tuple[int, ...] = ()
-    mode: str = "general"  # dense/channel: 'trail' (targets already trailing) | 'general'
-    const: Optional[np.ndarray] = None  # constant matrix / diagonal (already reordered)
-    chain: Optional[List[Fourier]] = None  # parameterized chain (already reordered)
-    index: Optional[np.ndarray] = None  # perm: gather index over the span (layout coordinates)
-    inv_index: Optional[np.ndarray] = None
-    phase: Optional[np.ndarray] = None  # perm: phases over the span, or None
-    span: Tuple[int, int] = (0, 0)  # perm: (first layout axis, number of axes) the index covers
-    channel: Optional[ChannelItem] = None
-    channel_id: int = -1
+    """One step of a plan: the qubits it acts on (in the order of its matrix axes) and the state's
+    axis layout before and after it. One record type per kind of step (below); ``kind`` names it
+    for reports and the cost model."""
+
+    kind: ClassVar[str] = ""
+    targets: Tuple[int, ...]
+    layout_in: Tuple[int, ...]
+    layout_out: Tuple[int, ...]
+
+    @property
+    def parameterized(self) -> bool:
+        return False
+
+
+@dataclasses.dataclass
+class MatrixStep(Step):
+    """A gate block given as a constant (already reordered to ``targets``) or as a chain of
+    Fourier forms whose product it is (earliest gate first)."""
+
+    const: Optional[np.ndarray] = None
+    chain: Optional[List[Fourier]] = None
+
+    @property
+    def parameterized(self) -> bool:
+        return self.chain is not None
+
+
+@dataclasses.dataclass
+class DenseStep(MatrixStep):
+    """A block matrix applied by one GEMM after moving its qubits to the trailing axes."""
+
+    kind: ClassVar[str] = "dense"
+    mode: str = "general"  # 'trail' (targets already trailing) | 'general' (a transpose first)
+
+
+@dataclasses.dataclass
+class DiagStep(MatrixStep):
+    """A diagonal block (its diagonal in ``const`` / the chain), applied in the current layout."""
+
+    kind: ClassVar[str] = "diag"
+
+
+@dataclasses.dataclass
+class PermStep(Step):
+    """A monomial block (a permutation with phases): one gather over a span of layout axes."""
+
+    kind: ClassVar[str] = "perm"
+    index: np.ndarray = None  # gather index over the span (layout coordinates)
+    inv_index: np.ndarray = None
+    phase: Optional[np.ndarray] = None  # phases over the span, or None
+    span: Tuple[int, int] = (0, 0)  # (first layout axis, number of axes) the index covers
+
+
+@dataclasses.dataclass
+class ChannelStep(Step):
+    """A noise channel: one of its operators drawn per example and trajectory."""
+
+    kind: ClassVar[str] = "channel"
+    channel: ChannelItem = None
+    channel_id: int = -1  # column of the random numbers drawn for channels
+    mode: str = "general"  # as for DenseStep
 
 
 def _layout_to_canon(layout: Sequence[int], n: int) -> np.ndarray:
@@ -668,14 +759,13 @@ def _perm_full(u: np.ndarray, targets: Sequence[int], layout: Sequence[int], n: 
 
 
 # A permutation on qubits that are not adjacent gathers the whole state by a full index (2**n
-# entries) up to FULL_PERM_QUBITS; above, where that gather costs about 6 passes over the state
-# (35 ms at 20 qubits, batch 8) against 2.4-3.8 for the transpose and GEMM of a block of up to 5
-# qubits (`cost.py`), it runs as a dense step.
+# entries) up to FULL_PERM_QUBITS; above, where that gather costs more passes over the state than
+# the transpose and GEMM of a block of up to 5 qubits (`cost.py`), it runs as a dense step.
 FULL_PERM_QUBITS = 16
 # A permutation whose qubits lie within this many adjacent layout axes, none of them the last one,
-# gathers slices along that run of axes only (an index of 2**span entries instead of 2**n; measured
-# at 20 qubits, batch 8: 6-9 ms against 35 ms for a gather of the whole state by a full index).
-# Spans ending at the last axis gather 8-byte slices, as slow as the full gather.
+# gathers slices along that run of axes only (an index of 2**span entries instead of 2**n, a
+# fraction of a full gather's time). Spans ending at the last axis gather 8-byte slices, as slow
+# as the full gather.
 LOCAL_PERM_SPAN = 12
 
 
@@ -713,7 +803,7 @@ def _perm_step(u, bq, layout, n, prev):
     else:
         span, idx, ph = local
     merged = False
-    if prev is not None and prev.kind == "perm":
+    if isinstance(prev, PermStep):
         lo = min(span[0], prev.span[0])
         hi = max(span[0] + span[1], prev.span[0] + prev.span[1])
         union = (lo, hi - lo)
@@ -725,8 +815,7 @@ def _perm_step(u, bq, layout, n, prev):
     ph = None if np.allclose(ph, 1.0) else ph
     inv = np.empty_like(idx)
     inv[idx] = np.arange(idx.size)
-    return Step(
-        "perm",
+    return PermStep(
         targets=tuple(bq),
         layout_in=layout,
         layout_out=layout,
@@ -765,8 +854,7 @@ def plan(scheduled: list, n: int) -> Tuple[List[Step], Tuple[int, ...]]:
             mats = np.stack([_permute_matrix(m, order) for m in ch.mats])
             ch2 = ChannelItem(tuple(ch.qubits[j] for j in order), ch.probs, mats, ch.name)
             steps.append(
-                Step(
-                    "channel",
+                ChannelStep(
                     targets=ch2.qubits,
                     layout_in=layout,
                     layout_out=lay_out,
@@ -797,12 +885,15 @@ def plan(scheduled: list, n: int) -> Tuple[List[Step], Tuple[int, ...]]:
             if kind == "const_diag":
                 const = _permute_matrix(np.diag(unit.chain[0].const_matrix()), order)
                 steps.append(
-                    Step("diag", targets=targets, layout_in=layout, layout_out=layout, const=const)
+                    DiagStep(targets=targets, layout_in=layout, layout_out=layout, const=const)
                 )
             else:
-                chain = [f.map(lambda c: _permute_matrix(np.diag(c), order)) for f in unit.chain]
+                chain = [
+                    f.map(lambda c, order=order: _permute_matrix(np.diag(c), order))
+                    for f in unit.chain
+                ]
                 steps.append(
-                    Step("diag", targets=targets, layout_in=layout, layout_out=layout, chain=chain)
+                    DiagStep(targets=targets, layout_in=layout, layout_out=layout, chain=chain)
                 )
             continue
         mode, order, lay_out = _dense_layout(layout, bq)
@@ -812,8 +903,7 @@ def plan(scheduled: list, n: int) -> Tuple[List[Step], Tuple[int, ...]]:
             for f in unit.chain:
                 m = f.const_matrix() @ m
             steps.append(
-                Step(
-                    "dense",
+                DenseStep(
                     targets=targets,
                     layout_in=layout,
                     layout_out=lay_out,
@@ -822,10 +912,9 @@ def plan(scheduled: list, n: int) -> Tuple[List[Step], Tuple[int, ...]]:
                 )
             )
         else:
-            chain = [f.map(lambda c: _permute_matrix(c, order)) for f in unit.chain]
+            chain = [f.map(lambda c, order=order: _permute_matrix(c, order)) for f in unit.chain]
             steps.append(
-                Step(
-                    "dense",
+                DenseStep(
                     targets=targets,
                     layout_in=layout,
                     layout_out=lay_out,

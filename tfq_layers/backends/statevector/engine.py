@@ -35,17 +35,50 @@ from tfq_layers.backends.statevector.kernels import (
     transpose_grouped,
 )
 from tfq_layers.backends.statevector.observables import ObsPlan, obs_key
-from tfq_layers.backends.statevector.steps import Buckets, FusedStep, Sequencer
+from tfq_layers.backends.statevector.steps import Buckets, Sequencer, runtime_step
 
-# The product-state prefix pays an input gradient at the first simulation step; it saves more than
-# that up to 16 qubits (measured on the reference workload: 0.8 -> 0.6 ms at 4 qubits, 3.4 -> 3.0
-# at 8, 26 -> 22 at 12, neutral at 16), so small registers always take it. Above 16 qubits it can
-# cost 7-12% (at 20 qubits, 2 layers, where the blocks it shrinks are no cheaper) or halve the step
-# (at 24 qubits, 1 layer, where it turns every block into a constant): `cost.plan_cost` decides.
+# The product-state prefix pays an input gradient at the first simulation step; up to this many
+# qubits it saves more than that, so small registers always take it. Above, it can cost more than
+# it saves (when the blocks it shrinks are no cheaper) or turn every block into a constant:
+# `cost.plan_cost` decides (measurements: BENCHMARKS.md, "Simulator design measurements").
 _PREFIX_MAX_QUBITS = 16
 # From this many qubits on the simulator takes its large-register plan (see the constructor's
 # `large_register`): passes over the state, not per-op overhead, set the cost there.
 LARGE_REGISTER_QUBITS = 20
+
+
+def _symbol_lists(symbol_names, shared_symbols):
+    """``(names, shared)`` as lists of str, checked to have no symbol twice."""
+    names = name_list(symbol_names, "symbol_names")
+    shared = name_list(shared_symbols, "shared_symbols")
+    if len(set(names + shared)) != len(names) + len(shared):
+        both = names + shared
+        dup = sorted({s for s in both if both.count(s) > 1})
+        raise ValueError(
+            f"symbol_names and shared_symbols have duplicates {dup}; each symbol must "
+            "appear once, either per batch element or shared."
+        )
+    return names, shared
+
+
+def _register(circuit, qubits):
+    """The simulated qubits: ``qubits`` (default: the circuit's, sorted), checked to hold every
+    qubit of the circuit once."""
+    if qubits is None:
+        qubits = sorted(circuit.all_qubits())
+    qubits = list(qubits)
+    if len(set(qubits)) != len(qubits):
+        raise ValueError(f"qubits has duplicates: {qubits!r}")
+    missing = set(circuit.all_qubits()) - set(qubits)
+    if missing:
+        raise ValueError(
+            f"qubits={qubits!r} misses circuit qubits {sorted(missing)!r}; pass the whole register."
+        )
+    if not qubits:
+        raise ValueError(
+            "The register is empty: the circuit acts on no qubits and qubits= was not given."
+        )
+    return qubits
 
 
 class SimulatorEngine:
@@ -72,31 +105,10 @@ class SimulatorEngine:
             raise TypeError(
                 f"circuit must be a cirq.Circuit, got {type(circuit).__name__}: {circuit!r}"
             )
-        names = name_list(symbol_names, "symbol_names")
-        shared = name_list(shared_symbols, "shared_symbols")
-        if len(set(names + shared)) != len(names) + len(shared):
-            both = names + shared
-            dup = sorted({s for s in both if both.count(s) > 1})
-            raise ValueError(
-                f"symbol_names and shared_symbols have duplicates {dup}; each symbol must "
-                "appear once, either per batch element or shared."
-            )
+        names, shared = _symbol_lists(symbol_names, shared_symbols)
         self.symbol_names: Tuple[str, ...] = tuple(names)
         self.shared_symbols: Tuple[str, ...] = tuple(shared)
-        if qubits is None:
-            qubits = sorted(circuit.all_qubits())
-        qubits = list(qubits)
-        if len(set(qubits)) != len(qubits):
-            raise ValueError(f"qubits has duplicates: {qubits!r}")
-        missing = set(circuit.all_qubits()) - set(qubits)
-        if missing:
-            raise ValueError(
-                f"qubits={qubits!r} misses circuit qubits {sorted(missing)!r}; pass the whole register."
-            )
-        if not qubits:
-            raise ValueError(
-                "The register is empty: the circuit acts on no qubits and qubits= was not given."
-            )
+        qubits = _register(circuit, qubits)
         if gradient not in ("auto", "autodiff", "adjoint"):
             raise ValueError(f"gradient must be 'auto', 'autodiff' or 'adjoint', got {gradient!r}")
         if int(trajectories) < 1:
@@ -123,14 +135,14 @@ class SimulatorEngine:
             sizes = (int(fusion_qubits),)
         elif self.large_register:  # bigger blocks: fewer passes over the state, costlier GEMMs
             sizes = (4, 5)
-        else:  # measured on the reference workload (benchmarks/simulator.py)
+        else:  # the fastest on the reference workload (`benchmarks/simulator.py --fusion`)
             sizes = (2 if n <= 6 else (3 if n <= 13 else 4),)
         self._buckets = Buckets(len(names) + len(shared), len(names))
         prefix, steps, self._final_layout, self.fusion_qubits = self._choose_plan(
             items, n, sizes, max_fused_terms
         )
         self._prefix = self._prefix_plan(prefix, max_fused_terms)
-        self._steps = [FusedStep(s, n, self._buckets) for s in steps]
+        self._steps = [runtime_step(s, n, self._buckets) for s in steps]
         self._buckets.finalize()
         self.n_steps = len(self._steps)
         self.n_channels = sum(1 for s in self._steps if s.kind == "channel")
@@ -153,7 +165,7 @@ class SimulatorEngine:
     def _choose_plan(self, items, n, sizes, max_terms):
         """``(prefix, steps, final layout, block size)``: the circuit's plan, with or without a
         product-state prefix, for one of the block sizes ``sizes``. Small registers always take
-        the prefix (measured: faster up to 16 qubits) and have one block size; from 17 qubits on
+        the prefix (see `_PREFIX_MAX_QUBITS`) and have one block size; from 17 qubits on
         every candidate is compiled and `cost.plan_cost` picks the one with the fewest passes over
         the state (the prefix wins when it turns per-example blocks into constants, as an angle
         encoding followed by entangling gates does, and loses when it only adds its own passes)."""
@@ -192,9 +204,9 @@ class SimulatorEngine:
 
     @property
     def parameter_blocks(self):
-        """How the parameterized blocks are evaluated: ``{(dim, diagonal, shared): (method,
-        ...)}``, ``shared`` whether the blocks read only batch-shared symbols, ``method`` 'dense'
-        (one matrix product) or 'gather'."""
+        """How the parameterized blocks are evaluated: ``{(dim, diagonal, shared): BucketArrays}``,
+        ``shared`` whether the blocks read only batch-shared symbols, the record's ``method``
+        'dense' (one matrix product) or 'gather' (see `steps.BucketArrays`)."""
         return dict(self._buckets.arrays)
 
     def _obs_plan(self, observables) -> ObsPlan:
@@ -267,8 +279,7 @@ class SimulatorEngine:
         In XLA mode the returned callable has a custom gradient that re-runs the simulation
         inside ONE XLA computation (forward + backward), instead of letting TF differentiate
         the XLA call: that would make the forward computation export every intermediate to
-        the TF executor, which costs more than recomputing them on small registers (2x
-        faster at 4-8 qubits). Higher derivatives still work: the vector-Jacobian product is
+        the TF executor, which costs more than recomputing them on small registers. Higher derivatives still work: the vector-Jacobian product is
         itself an ordinary differentiable TF function.
         """
         fn = self._fn_cache.get(key)
@@ -346,10 +357,9 @@ class SimulatorEngine:
             return self._zero_state(batch)
         # Each half of the register by a chain of small outer products, then the two halves by
         # one batched matmul that writes the full state once (a chain up to the full size would
-        # make several full-size broadcasting passes: 1.9x slower forward at 16 qubits). Under
-        # XLA the broadcasting products fuse into one loop instead, and XLA's CPU batched matmul
-        # of tiny matrices costs ~15 us per call (32 x (4x8 @ 8x8)): there the halves are joined
-        # by broadcasting too (forward + gradient 0.04 ms faster at 4 qubits, equal at 8).
+        # make several full-size broadcasting passes). Under XLA the broadcasting products fuse
+        # into one loop instead, and XLA's CPU batched matmul of tiny matrices has a high fixed
+        # cost per call: there the halves are joined by broadcasting too.
         tiny = self.jit_compile
         halves, half, size = [None, None], 0, 1
         for kind, item in self._prefix:
@@ -390,9 +400,7 @@ class SimulatorEngine:
         ``finish=False`` the state in the plan's final qubit layout, without the global phase."""
         x = self._initial_state(mats, batch)
         for st in self._steps:
-            x = st.apply(
-                x, st.matrix(mats, product=False) if st.kind in ("dense", "diag") else None, rand
-            )
+            x = st.apply(x, st.matrix(mats, product=False), rand)
         return self._finish(x) if finish else x
 
     def _finish(self, x):
@@ -415,11 +423,7 @@ class SimulatorEngine:
         un-computed. ``finish``: as in `_forward`."""
         mats = self._buckets.evaluate(values, shared)
         batch = tf.shape(values)[0]
-        param_steps = [
-            i
-            for i, st in enumerate(self._steps)
-            if st.kind in ("dense", "diag") and st.refs is not None
-        ]
+        param_steps = [i for i, st in enumerate(self._steps) if st.parameterized]
         us = [self._steps[i].matrix(mats) for i in param_steps]
         if not us and self._prefix is None:
             return self._forward(mats, batch, None, finish)
@@ -430,11 +434,7 @@ class SimulatorEngine:
         # un-compute first: the memory module says how many of their inputs to keep from the
         # forward pass (for the batch, or the largest unchunked one when it is unknown).
         ckpt = sorted(
-            (
-                i
-                for i in range(first_param, len(steps))
-                if steps[i].kind in ("dense", "diag", "perm")
-            ),
+            (i for i in range(first_param, len(steps)) if steps[i].invertible),
             key=lambda i: -step_cost(steps[i].step),
         )
         ckpt = set(ckpt[: memory.checkpoint_states(self.n_qubits, len(ckpt), values.shape[0])])
@@ -445,9 +445,7 @@ class SimulatorEngine:
 
             def mat(i):
                 st = steps[i]
-                return (
-                    umap[i] if i in umap else (st.const if st.kind in ("dense", "diag") else None)
-                )
+                return umap[i] if i in umap else st.const
 
             x, saved = x0, {}
             for i, st in enumerate(steps):

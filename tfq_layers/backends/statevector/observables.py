@@ -1,23 +1,56 @@
 """Observables of the statevector simulator: `ObsPlan` precompiles a list of PauliSums into groups
 of terms sharing one bit-flip mask and reads expectations (and probabilities) off a state;
-`TermPlan` splits a plan into one observable per Pauli term (used by sampled expectations).
+`ObsPlan.term_plan` splits a plan into one observable per Pauli term (used by sampled
+expectations).
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Dict, Tuple
+from typing import Dict, Optional, Tuple
 
 import cirq
 import numpy as np
 import tensorflow as tf
 
 from tfq_layers.backends.statevector.kernels import RDTYPE
-from tfq_layers.expressions import in_xla
-
-if TYPE_CHECKING:
-    from tfq_layers.backends.statevector.simulator import StatevectorSimulator
+from tfq_layers._xla import in_xla
 
 _DENSE_OBS_LIMIT = 2**22
+
+
+def _as_pauli_sum(ob, o):
+    """Observable number ``o`` as a ``cirq.PauliSum``."""
+    if isinstance(ob, (cirq.Pauli, cirq.PauliString, cirq.GateOperation)) and not isinstance(
+        ob, cirq.PauliSum
+    ):
+        try:
+            ob = cirq.PauliSum.wrap(ob)
+        except Exception as e:  # pragma: no cover - message below is the point
+            raise TypeError(f"Observable {ob!r} is not a Pauli sum: {e}") from None
+    if not isinstance(ob, cirq.PauliSum):
+        raise TypeError(
+            f"Observable #{o} must be a cirq.PauliSum or cirq.PauliString, got {type(ob).__name__}: {ob!r}."
+        )
+    return ob
+
+
+def _term_masks(term, o, ob, qindex, n):
+    """``(flipped qubit indices, Z sign mask, number of Y)`` of one Pauli term."""
+    flip, zmask, ny = [], 0, 0
+    for q, p in term.items():
+        if q not in qindex:
+            raise ValueError(
+                f"Observable #{o} {ob} acts on qubit {q}, which is not in the simulated register "
+                f"{sorted(qindex, key=qindex.get)!r}."
+            )
+        i = qindex[q]
+        if p == cirq.X or p == cirq.Y:
+            flip.append(i)
+        if p == cirq.Z or p == cirq.Y:
+            zmask |= 1 << (n - 1 - i)
+        if p == cirq.Y:
+            ny += 1
+    return flip, zmask, ny
 
 
 class ObsPlan:
@@ -25,6 +58,8 @@ class ObsPlan:
 
     def __init__(self, observables, qindex: Dict[cirq.Qid, int], n: int, factored: bool = False):
         self.factored = factored
+        self._qindex = dict(qindex)
+        self._term_plan = None
         obs = list(observables) if isinstance(observables, (list, tuple)) else [observables]
         self.observables = obs
         self.n_obs = len(obs)
@@ -34,17 +69,7 @@ class ObsPlan:
         groups: Dict[Tuple[int, ...], list] = {}
         self.terms = []  # (obs index, coefficient, flip tuple, sign-mask, y-count) for sampling
         for o, ob in enumerate(obs):
-            if isinstance(
-                ob, (cirq.Pauli, cirq.PauliString, cirq.GateOperation)
-            ) and not isinstance(ob, cirq.PauliSum):
-                try:
-                    ob = cirq.PauliSum.wrap(ob)
-                except Exception as e:  # pragma: no cover - message below is the point
-                    raise TypeError(f"Observable {ob!r} is not a Pauli sum: {e}") from None
-            if not isinstance(ob, cirq.PauliSum):
-                raise TypeError(
-                    f"Observable #{o} must be a cirq.PauliSum or cirq.PauliString, got {type(ob).__name__}: {ob!r}."
-                )
+            ob = _as_pauli_sum(ob, o)
             for term in ob:
                 coef = complex(term.coefficient)
                 if abs(coef.imag) > 1e-6 * max(1.0, abs(coef)):
@@ -52,20 +77,7 @@ class ObsPlan:
                         f"Observable #{o} {ob} has a non-real coefficient {coef} (not Hermitian); "
                         f"use real coefficients."
                     )
-                flip, zmask, ny = [], 0, 0
-                for q, p in term.items():
-                    if q not in qindex:
-                        raise ValueError(
-                            f"Observable #{o} {ob} acts on qubit {q}, which is not in the simulated register "
-                            f"{sorted(qindex, key=qindex.get)!r}."
-                        )
-                    i = qindex[q]
-                    if p == cirq.X or p == cirq.Y:
-                        flip.append(i)
-                    if p == cirq.Z or p == cirq.Y:
-                        zmask |= 1 << (n - 1 - i)
-                    if p == cirq.Y:
-                        ny += 1
+                flip, zmask, ny = _term_masks(term, o, ob, qindex, n)
                 if not flip and zmask == 0:
                     self.offset[o] += coef.real
                     continue
@@ -134,14 +146,13 @@ class ObsPlan:
         def f(psi):
             def grad(dy):  # the factor 2 on dy (B, n_obs), not on a state-sized tensor
                 dp = tf.expand_dims(self._contract_t(2.0 * dy, masks, coef), -1)
-                # an explicit broadcast, then the product: 2.4x faster than the broadcasting
-                # product at 24 qubits (62 vs 149 ms), same memory
+                # an explicit broadcast, then the product: faster than the broadcasting
+                # product on large registers, same memory
                 return tf.broadcast_to(dp, tf.shape(psi)) * psi
 
             # Outside XLA, the squared norm of each amplitude's (re, im) pair allocates no
-            # state-sized square (measured at 24 qubits, batch 1: 192 MiB peak and 52 ms against
-            # 320 MiB and 79 ms for reduce_sum(square(psi))); XLA has no EuclideanNorm kernel but
-            # fuses the square into the sum.
+            # state-sized square (as reduce_sum(square(psi)) does); XLA has no EuclideanNorm
+            # kernel but fuses the square into the sum.
             if in_xla():
                 probs = tf.reduce_sum(tf.square(psi), axis=-1)
             else:
@@ -170,6 +181,24 @@ class ObsPlan:
                 a_im = phi[..., 0] * psi[..., 1] - phi[..., 1] * psi[..., 0]
                 out = out - self._contract(a_im, masks, im)
         return out
+
+    def term_plan(self) -> Optional["ObsPlan"]:
+        """The plan with one observable per Pauli term of this one, in the order of ``terms``
+        (``None`` when every term is a constant); built once per plan."""
+        if self._term_plan is None and self.terms:
+            qubits = sorted(self._qindex, key=self._qindex.get)
+            n = self.n
+            observables = []
+            for _, _, flip, zmask, _ in self.terms:
+                paulis = {}
+                for i in range(n):
+                    z = (zmask >> (n - 1 - i)) & 1
+                    x = i in flip
+                    if x or z:
+                        paulis[qubits[i]] = cirq.Y if x and z else (cirq.X if x else cirq.Z)
+                observables.append(cirq.PauliSum.from_pauli_strings([cirq.PauliString(paulis)]))
+            self._term_plan = ObsPlan(observables, self._qindex, n, self.factored)
+        return self._term_plan
 
 
 @tf.custom_gradient
@@ -209,31 +238,3 @@ def obs_key(observables):
     """Cache key of an observable or a list of them (their reprs)."""
     obs = list(observables) if isinstance(observables, (list, tuple)) else [observables]
     return tuple(repr(o) for o in obs)
-
-
-class TermPlan:
-    """An ObsPlan with one observable per Pauli term of another plan (cached per plan)."""
-
-    @staticmethod
-    def get(sim: StatevectorSimulator, plan: ObsPlan) -> ObsPlan:
-        key = ("terms", id(plan))
-        tp = sim._obs_cache.get(key)
-        if tp is None:
-            qs = sim.qubits
-            obs = []
-            for _, _, flip, zmask, ny in plan.terms:
-                ps = {}
-                n = sim.n_qubits
-                for i in range(n):
-                    z = (zmask >> (n - 1 - i)) & 1
-                    x = i in flip
-                    if x and z:
-                        ps[qs[i]] = cirq.Y
-                    elif x:
-                        ps[qs[i]] = cirq.X
-                    elif z:
-                        ps[qs[i]] = cirq.Z
-                obs.append(cirq.PauliSum.from_pauli_strings([cirq.PauliString(ps)]))
-            tp = ObsPlan(obs, sim._qindex, sim.n_qubits, plan.factored) if obs else None
-            sim._obs_cache[key] = tp
-        return tp

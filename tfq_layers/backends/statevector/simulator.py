@@ -43,7 +43,6 @@ import tensorflow as tf
 from tfq_layers.backends import memory
 from tfq_layers.backends.statevector.engine import SimulatorEngine
 from tfq_layers.backends.statevector.kernels import RDTYPE, as_seed, to_complex
-from tfq_layers.backends.statevector.observables import TermPlan
 
 __all__ = ["StatevectorSimulator", "estimate_memory_bytes"]
 
@@ -474,7 +473,7 @@ class StatevectorSimulator(SimulatorEngine):
         v, s = self._values(symbol_values, shared_values)
         sd = as_seed(seed)
         exact = self.expectation(
-            v, TermPlan.get(self, plan), trajectories=trajectories, seed=sd, shared_values=s
+            v, plan.term_plan(), trajectories=trajectories, seed=sd, shared_values=s
         )  # (B, T)
         terms = plan.terms
         b = tf.shape(v)[0]
