@@ -7,8 +7,27 @@ from tfq_layers import serialization
 from tfq_layers._keras import build_at_init, keras, register
 from tfq_layers.backends.tfq_backend import import_tfq
 from tfq_layers.compat.arguments import is_circuit, is_circuit_list, is_keras_tensor, type_name
+from tfq_layers.compat.exceptions import TFQInvalidArgumentError, tfq_message
 
 __all__ = ["AddCircuit"]
+
+
+def _is_nested(x):
+    """Whether ``x`` is a (non-empty) list of lists of circuits."""
+    return (
+        isinstance(x, (list, tuple, np.ndarray))
+        and len(x) > 0
+        and all(is_circuit_list(row) for row in x)
+    )
+
+
+def _rank_error(what):
+    return TFQInvalidArgumentError(
+        tfq_message(
+            "programs must be rank 1. Got rank 2.",
+            f"{what} are one cirq.Circuit or a flat list of them, not a nested list.",
+        )
+    )
 
 
 @register("compat.AddCircuit")
@@ -41,31 +60,52 @@ class AddCircuit(keras.layers.Layer):
         if append is not None and prepend is not None:
             raise ValueError("Values cannot be given for both append and prepend.")
         extra = None
+        static = self._static
         if append is not None or prepend is not None:
             key, value = ("append", append) if append is not None else ("prepend", prepend)
-            self._static = {"append": None, "prepend": None}
+            static = {"append": None, "prepend": None}
             if is_circuit(value) or is_circuit_list(value):
-                self._static[key] = value
+                static[key] = value
+            elif _is_nested(value):
+                raise _rank_error(f"{key} circuits")
             elif tf.is_tensor(value) or is_keras_tensor(value):
-                self._static[key] = "tensor"
+                static[key] = "tensor"
                 extra = value
             else:
                 raise TypeError(
-                    f"{key} circuits cannot be parsed from {type_name(value)}; give "
-                    "a cirq.Circuit, a list of them or a tf.string tensor."
+                    f"{key.capitalize()} circuits cannot be parsed with given input: "
+                    f"{type_name(value)}; give a cirq.Circuit, a list of them or a tf.string "
+                    "tensor."
                 )
-        elif self._static["append"] is None and self._static["prepend"] is None:
+        elif static["append"] is None and static["prepend"] is None:
             raise ValueError("Values must be provided for append or prepend.")
         if is_circuit(inputs):
             inputs = [inputs]
         if isinstance(inputs, (list, tuple, np.ndarray)) and not any(
             tf.is_tensor(x) or is_keras_tensor(x) for x in inputs
         ):
+            if _is_nested(inputs):
+                raise _rank_error("the input circuits")
             if not is_circuit_list(inputs):
                 raise TypeError(
                     f"Circuits cannot be parsed with given input of type {type_name(inputs)}."
                 )
+            other = static["append"] if static["append"] is not None else static["prepend"]
+            if is_circuit_list(other) and len(other) != len(inputs):
+                raise TFQInvalidArgumentError(
+                    tfq_message(
+                        "programs and programs_to_append must have matching sizes.",
+                        f"{self.name}: {len(inputs)} input circuits but {len(other)} circuits "
+                        "to add; give one cirq.Circuit (added to every input) or one per input.",
+                    )
+                )
             inputs = import_tfq().convert_to_tensor(list(inputs))
+        elif not (tf.is_tensor(inputs) or is_keras_tensor(inputs)):
+            raise TypeError(
+                f"Circuits cannot be parsed with given input: {type_name(inputs)}; give a "
+                "cirq.Circuit, a list of them or a tf.string tensor."
+            )
+        self._static = static  # only a call that is accepted changes what is appended
         tensors = inputs if extra is None else [inputs, extra]
         return super().__call__(tensors, **kwargs)
 
