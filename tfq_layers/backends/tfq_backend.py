@@ -131,6 +131,8 @@ def differentiator_spec(differentiator, sampled):
     """
     if differentiator is None:
         return {"name": "parameter_shift" if sampled else "adjoint", "config": {}}
+    if hasattr(differentiator, "tfq_layers_spec"):  # tfq_layers.compat.differentiators
+        return differentiator_spec(differentiator.tfq_layers_spec(), sampled)
     if isinstance(differentiator, dict):
         name, config = differentiator.get("name"), dict(differentiator.get("config") or {})
         if name == "custom":
