@@ -765,7 +765,9 @@ class Sample(_NoWeights):
 
     def _run_empty(self, batch):
         reps = self._setup.repetitions
-        return tf.RaggedTensor.from_tensor(tf.zeros(tf.stack([batch, reps, 0]), tf.int8), ragged_rank=2)
+        return tf.RaggedTensor.from_tensor(
+            tf.zeros(tf.stack([batch, reps, 0]), tf.int8), ragged_rank=2
+        )
 
 
 @register("compat.State")
@@ -788,7 +790,9 @@ class State(_NoWeights):
         super().__init__(backend=backend, **kwargs)
 
     def _run(self, engine, values, shared, index, circuits, batch):
-        return self._rows(engine.backend.state(values, shared, index=index, data=circuits), engine, 1)
+        return self._rows(
+            engine.backend.state(values, shared, index=index, data=circuits), engine, 1
+        )
 
     def _run_empty(self, batch):
         return tf.RaggedTensor.from_tensor(tf.ones(tf.stack([batch, 1]), tf.complex64))
@@ -817,4 +821,6 @@ class Unitary(_NoWeights):
         return self._rows(out, engine, 2)
 
     def _run_empty(self, batch):
-        return tf.RaggedTensor.from_tensor(tf.ones(tf.stack([batch, 1, 1]), tf.complex64), ragged_rank=2)
+        return tf.RaggedTensor.from_tensor(
+            tf.ones(tf.stack([batch, 1, 1]), tf.complex64), ragged_rank=2
+        )

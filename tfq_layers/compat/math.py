@@ -34,9 +34,7 @@ def inner_product(programs, symbol_names, symbol_values, other_programs, backend
         ``complex64`` ``[batch, n_other]``.
     """
     if _ops._check_backend(backend, "inner_product") == "tfq":
-        return _ops._tfq().math.inner_product(
-            programs, symbol_names, symbol_values, other_programs
-        )
+        return _ops._tfq().math.inner_product(programs, symbol_names, symbol_values, other_programs)
     from tfq_layers.compat.executors import State
 
     other = tf.convert_to_tensor(other_programs)
@@ -84,4 +82,3 @@ def fidelity(programs, symbol_names, symbol_values, other_programs, backend=None
         return _ops._tfq().math.fidelity(programs, symbol_names, symbol_values, other_programs)
     ip = inner_product(programs, symbol_names, symbol_values, other_programs)
     return tf.cast(tf.math.real(ip * tf.math.conj(ip)), tf.float32)
-

@@ -184,9 +184,7 @@ def get_sampling_op(backend=None, **kwargs):
         counts = np.unique(np.asarray(_eager(tf.convert_to_tensor(num_samples), "num_samples")))
         if counts.size != 1:
             raise TFQArgumentError(
-                tfq_message(
-                    "num_samples must be a single positive int.", f"Got {counts.tolist()}."
-                )
+                tfq_message("num_samples must be a single positive int.", f"Got {counts.tolist()}.")
             )
         return _layer(Sample, cache)(
             _circuits(programs),

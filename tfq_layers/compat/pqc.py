@@ -68,9 +68,7 @@ def _check_repetitions(repetitions, required=False):
         return
     if isinstance(repetitions, bool) or not isinstance(repetitions, numbers.Integral):
         raise TFQArgumentError(
-            tfq_message(
-                "repetitions must be a positive integer value.", f"Given: {repetitions!r}."
-            )
+            tfq_message("repetitions must be a positive integer value.", f"Given: {repetitions!r}.")
         )
     if repetitions <= 0:
         raise ValueError(f"Repetitions must be greater than zero; got {repetitions}.")
