@@ -196,6 +196,8 @@ def repetition_counts(repetitions):
     """The largest count of ``parse_repetitions``'s result (an int or nested tuples)."""
     if repetitions is None or isinstance(repetitions, int):
         return repetitions
+    if isinstance(repetitions, str):  # "input": counts come with each call
+        return None
     return int(np.max(np.asarray(repetitions)))
 
 

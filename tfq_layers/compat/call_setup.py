@@ -45,6 +45,11 @@ class CallSetup:
             self.index = np.array(index, np.int32)
 
     @property
+    def repetitions_input(self):
+        """Whether repetitions come as a tensor input of each call (``"input"``)."""
+        return isinstance(self.repetitions, str) and self.repetitions == "input"
+
+    @property
     def empty(self):
         """Whether every circuit acts on no qubits (nothing to simulate)."""
         return self.circuits is not None and not any(c.all_qubits() for c in self.distinct)

@@ -191,7 +191,7 @@ class _Executor(keras.layers.Layer):
         elif operators is not None:
             raise TypeError(f"{type(self).__name__} takes no operators.")
         reps = self._check_repetitions(repetitions)
-        if reps is not None and not isinstance(reps, int):
+        if reps is not None and not isinstance(reps, (int, str)):
             _check_repetition_shape(reps, ops, op_index, self.name)
         # One circuit is tiled to the batch of symbol_values (one row without them, as TFQ
         # does), so its operator rows must match that batch.
@@ -222,10 +222,10 @@ class _Executor(keras.layers.Layer):
     def _check_reads_operator_tensors(self, name):
         if name != "auto" and not backends.backend_class(name).reads_operator_tensors:
             raise ValueError(
-                f"{self.name}: operators come as a tensor known only when the model runs, which "
-                f"the {name} backend cannot read; use backend='noiseless' (the default) or "
-                "'tfq', or pass the operators themselves (cirq.PauliSum objects, or a concrete "
-                "tensor from tfq.convert_to_tensor)."
+                f"{self.name}: operators (or repetitions) come as a tensor known only when the "
+                f"model runs, which the {name} backend cannot read; use backend='noiseless' "
+                "(the default) or 'tfq', or pass the values themselves (cirq.PauliSum objects, "
+                "a concrete tensor from tfq.convert_to_tensor, a list of counts)."
             )
 
     def _check_repetitions(self, repetitions):
@@ -267,16 +267,19 @@ class _Executor(keras.layers.Layer):
             )
             if isinstance(symbol_values, (list, tuple, np.ndarray)):
                 symbol_values = tf.convert_to_tensor(np.asarray(symbol_values, np.float32))
-            tensors = self._pack(setup, inputs, symbol_values, operators)
+            tensors = self._pack(setup, inputs, symbol_values, operators, repetitions)
             self._use(setup)
         else:  # a reloaded model calls again with the tensors it recorded
             tensors = inputs
         return super().__call__(tensors, **kwargs)
 
-    def _pack(self, setup, inputs, symbol_values, operators=None):
+    def _pack(self, setup, inputs, symbol_values, operators=None, repetitions=None):
         packed = self._pack_circuits_and_values(setup, inputs, symbol_values)
-        if setup.operator_input:  # the operators tensor is the last input
-            return (packed if isinstance(packed, list) else [packed]) + [operators]
+        extra = [operators] if setup.operator_input else []  # then the operators tensor
+        if setup.repetitions_input:  # and last the repetitions tensor
+            extra.append(repetitions)
+        if extra:
+            return (packed if isinstance(packed, list) else [packed]) + extra
         return packed
 
     def _pack_circuits_and_values(self, setup, inputs, symbol_values):
@@ -361,13 +364,15 @@ class _Executor(keras.layers.Layer):
                         )
         name = None
         if request == "auto":  # a backend that reads serialized circuits reads operators too
-            name = engine.choose(quantum_data=setup.data_mode or setup.operator_input)
+            name = engine.choose(
+                quantum_data=setup.data_mode or setup.operator_input or setup.repetitions_input
+            )
         engine.bind(
             name,
             reason=" (TFQ's simulator was chosen because the circuits or the operators come "
             "as a tf.string tensor, or a TFQ differentiator was given.)",
         )
-        if setup.operator_input:
+        if setup.operator_input or setup.repetitions_input:
             self._check_reads_operator_tensors(engine.backend.name)
         self.supports_jit = engine.backend.supports_xla  # Keras's jit_compile="auto"
         self._engines[key] = engine
@@ -386,10 +391,11 @@ class _Executor(keras.layers.Layer):
                 f"{self.name} was called without circuits; call it as TFQ's layer: "
                 "layer(circuits, symbol_names=..., symbol_values=..., ...)."
             )
-        operators = None
-        if setup.operator_input:
+        operators = reps = None
+        if setup.operator_input or setup.repetitions_input:
             inputs = list(inputs)
-            operators = inputs.pop()
+            reps = inputs.pop() if setup.repetitions_input else None
+            operators = inputs.pop() if setup.operator_input else None
             inputs = inputs[0] if len(inputs) == 1 else inputs
         if setup.data_mode:
             if setup.values_given:
@@ -436,7 +442,7 @@ class _Executor(keras.layers.Layer):
         index = None
         if not setup.data_mode and not setup.single:
             index = tf.constant(setup.index)
-        return circuits, values, batch, index, operators
+        return circuits, values, batch, index, operators, reps
 
     def _observables(self, operators, batch):
         """What the backend measures: the call's PauliSums, or the operators tensor behind
@@ -464,10 +470,14 @@ class _Executor(keras.layers.Layer):
         if self._setup.empty:  # only empty circuits: nothing to simulate (TFQ's width 0)
             return self._run_empty(self._unpack(inputs)[2])
         engine = self._engine()
-        circuits, values, batch, index, operators = self._unpack(inputs)
+        circuits, values, batch, index, operators, reps = self._unpack(inputs)
         placeholders, shared = self._values(engine, values, batch)
         if self._needs_operators:
             observables = self._observables(operators, batch)
+            if reps is not None:  # counts per (circuit, operator), known when the graph runs
+                return self._run(
+                    engine, placeholders, shared, index, circuits, batch, observables, reps
+                )
             return self._run(engine, placeholders, shared, index, circuits, batch, observables)
         return self._run(engine, placeholders, shared, index, circuits, batch)
 
@@ -608,9 +618,28 @@ class SampledExpectation(_ManagedWeights):
                 "Value for repetitions not provided. SampledExpectation needs "
                 "repetitions=N shots per term."
             )
+        if is_keras_tensor(repetitions) or (
+            tf.is_tensor(repetitions) and not hasattr(repetitions, "numpy")
+        ):  # a model input: counts per (circuit, operator) read by TFQ's op
+            self._check_reads_operator_tensors(native_backend(self.backend_request))
+            rank = len(repetitions.shape)
+            if rank != 2:
+                raise TFQInvalidArgumentError(
+                    tfq_message(
+                        f"num_samples must be rank 2. Got rank {rank}.",
+                        f"{self.name}: a repetitions tensor holds one count per circuit and "
+                        "operator, shape (batch, n_operators).",
+                    )
+                )
+            return "input"
         return parse_repetitions(repetitions, "SampledExpectation", per_operator=True)
 
-    def _run(self, engine, values, shared, index, circuits, batch, observables=None):
+    def _run(self, engine, values, shared, index, circuits, batch, observables=None, counts=None):
+        if counts is not None:
+            out = engine.backend.sampled_expectation(
+                values, shared, observables, counts, index=index, data=circuits
+            )
+            return self._float_out(out)
         reps = self._setup.repetitions
         counts = [reps] if isinstance(reps, int) else sorted(set(np.ravel(reps).tolist()))
         out = None
