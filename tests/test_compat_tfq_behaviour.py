@@ -300,3 +300,83 @@ def test_pqc_after_construction_and_widths_as_tfq(tfq_ref):
     ns = _ours()
     assert ns["pqc_state"](L) == tfq_ref["pqc"]
     assert ns["widths"](L) == tfq_ref["widths"]
+
+
+@pytest.mark.tfq
+def test_repetitions_as_a_model_input():
+    import tensorflow_quantum as tfq
+
+    q = Q[0]
+    circuit = tfq.convert_to_tensor([cirq.Circuit(cirq.ry(A).on(q))] * 2)
+    ops_in = tf.keras.Input(shape=(2,), dtype=tf.string)
+    reps_in = tf.keras.Input(shape=(2,), dtype=tf.int32)
+    circuits_in = tf.keras.Input(shape=(), dtype=tf.string)
+    out = L.SampledExpectation()(
+        circuits_in,
+        symbol_names=["a"],
+        symbol_values=tf.constant([[0.9]] * 2),
+        operators=ops_in,
+        repetitions=reps_in,
+    )
+    model = tf.keras.Model([circuits_in, ops_in, reps_in], out)
+    ops = tfq.convert_to_tensor([[cirq.Z(q), cirq.X(q)]] * 2)
+    got = model([circuit, ops, tf.constant([[1, 4000], [4000, 1]])]).numpy()
+    assert abs(got[0, 0]) == 1.0 and abs(got[1, 1]) == 1.0
+    np.testing.assert_allclose([got[0, 1], got[1, 0]], [np.sin(0.9), np.cos(0.9)], atol=0.08)
+
+
+# -- the tfq-shaped namespace ---------------------------------------------------------------------
+@pytest.mark.tfq  # circuits are serialized with TFQ's convert_to_tensor here
+def test_ops_and_math_match_cirq_and_differentiate():
+    import tensorflow_quantum as real
+
+    import tfq_layers.compat as tfq
+
+    circuits = _mixed_circuits()[:3]
+    programs = real.convert_to_tensor(circuits)
+    names, values = tf.constant(["a"]), tf.constant(VALUES[:3])
+    refs = [cirq.final_state_vector(_resolved(i), dtype=np.complex128) for i in range(3)]
+    ops = real.convert_to_tensor([[cirq.Z(Q[1])], [cirq.X(Q[0])], [cirq.Z(Q[0])]])
+    exp = tfq.get_expectation_op()(programs, names, values, ops).numpy()[:, 0]
+    np.testing.assert_allclose(exp, [np.cos(0.3), 0.0, -1.0], atol=1e-5)
+    states = tfq.get_state_op()(programs, names, values).to_list()
+    for psi, ref in zip(states, refs):
+        np.testing.assert_allclose(psi, ref, atol=1e-5)
+    samples = tfq.get_sampling_op()(programs, names, values, tf.constant([3]))
+    assert [len(r[0]) for r in samples.to_list()] == [1, 2, 3]
+    unitaries = tfq.get_unitary_op()(programs, names, values).to_list()
+    np.testing.assert_allclose(unitaries[2], cirq.unitary(_resolved(2)), atol=1e-5)
+    # fidelity of rx(a)|0> with |0> and |1>: cos^2(a/2), sin^2(a/2); its gradient
+    one = [cirq.Circuit(cirq.rx(A).on(Q[0]))]
+    other = real.convert_to_tensor([[cirq.Circuit(cirq.I(Q[0])), cirq.Circuit(cirq.X(Q[0]))]])
+    v = tf.Variable([[0.7]])
+    with tf.GradientTape() as tape:
+        fid = tfq.math.fidelity(real.convert_to_tensor(one), names, v, other)
+        first = fid[:, 0]
+    np.testing.assert_allclose(fid.numpy(), [[np.cos(0.35) ** 2, np.sin(0.35) ** 2]], atol=1e-5)
+    np.testing.assert_allclose(tape.gradient(first, v).numpy(), [[-np.sin(0.7) / 2]], atol=1e-4)
+    # <psi|phi> with psi = cos(a/2)|0> - i sin(a/2)|1>
+    ip = tfq.math.inner_product(real.convert_to_tensor(one), names, v, other).numpy()
+    np.testing.assert_allclose(ip, [[np.cos(0.35), 1j * np.sin(0.35)]], atol=1e-5)
+    padded = tf.constant([[1.0, 0.0, -2.0], [0.5, 0.5, 0.5]])
+    assert tfq.padded_to_ragged(padded).to_list() == [[1.0, 0.0], [0.5, 0.5, 0.5]]
+
+
+def test_differentiators_stand_for_specs():
+    from tfq_layers import backends
+    from tfq_layers.compat import differentiators as D
+
+    cases = {
+        D.Adjoint(): "adjoint",
+        D.ParameterShift(): "parameter_shift",
+        D.ForwardDifference(error_order=2, grid_spacing=0.01): "forward_difference",
+        D.CentralDifference(): "central_difference",
+    }
+    for diff, name in cases.items():
+        assert backends.differentiator_spec(diff, sampled=False)["name"] == name
+    spec = backends.differentiator_spec(D.ForwardDifference(2, 0.01), sampled=False)
+    assert spec["config"] == {"error_order": 2, "grid_spacing": 0.01}
+    with pytest.raises(ValueError, match="error_order must be one of"):
+        D.CentralDifference(error_order=3)
+    with pytest.raises(ValueError, match="sampled"):
+        backends.differentiator_spec(D.Adjoint(), sampled=True)
