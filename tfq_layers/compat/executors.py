@@ -201,9 +201,10 @@ class _Executor(keras.layers.Layer):
                 raise TFQInvalidArgumentError(
                     tfq_message(
                         "Number of circuits and PauliSums do not match.",
-                        f"{self.name}: got 1 circuit (tiled to {rows} rows of symbol_values) "
-                        f"and {len(op_index)} rows of paulisums; give one list of operators for "
-                        "all, or a list of circuits with one operator row each.",
+                        f"{self.name}: operators has {len(op_index)} rows but the batch has "
+                        f"{rows} (one circuit is tiled to the rows of symbol_values, one row "
+                        "without them); give one list of paulisums for all, or a list of "
+                        "circuits with one operator row each.",
                     )
                 )
         if (

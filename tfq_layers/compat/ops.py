@@ -38,12 +38,11 @@ _BACKENDS = (None, "noiseless", "statevector", "tfq")
 def from_tensor(programs):
     """Serialized circuits (or PauliSums) back to Cirq objects, a nested list like the tensor.
 
-    The one place the compat ops decode TFQ's wire format: switch to this package's own decoder
-    (``tfq_layers.compat.from_tensor``) when it lands by replacing the two lines below.
+    The one place the compat ops decode TFQ's wire format, through TFQ's ``from_tensor`` for now;
+    when this package's own decoder lands, the line below becomes
+    ``return tfq_layers.compat.from_tensor(programs)``.
     """
-    from tfq_layers.backends.tfq_backend import import_tfq
-
-    return import_tfq().from_tensor(programs)
+    return _tfq().from_tensor(programs)
 
 
 def _tfq():
