@@ -64,12 +64,10 @@ def check_backend(backend, expects="cirq.sim.simulator.SimulatesExpectationValue
                 )
             )
         return backend
-    if isinstance(backend, (cirq.Sampler, cirq.SimulatesExpectationValues)):
-        raise TypeError(
-            "a Cirq simulator object as backend (TFQ's Cirq-backed mode) is not supported; "
-            "use backend='noiseless' (the default), 'noisy', 'tfq' or 'statevector'."
-        )
-    return backend
+    raise TypeError(
+        "a Cirq simulator object as backend (TFQ's Cirq-backed mode) is not supported; "
+        "use backend='noiseless' (the default), 'noisy', 'tfq' or 'statevector'."
+    )
 
 
 def _is_cirq_backend(backend):

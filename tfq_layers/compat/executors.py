@@ -332,10 +332,13 @@ class _Executor(keras.layers.Layer):
         )
         program = engine.program
         if program.weight_symbols:
-            raise ValueError(
-                f"{self.name}: the circuit uses symbols {[s.name for s in program.weight_symbols]}"
-                f" that are not in symbol_names {setup.names}; list every circuit symbol in "
-                "symbol_names."
+            missing = [s.name for s in program.weight_symbols]
+            raise TFQInvalidArgumentError(
+                tfq_message(
+                    f"Could not find symbol in parameter map: {missing[0]}.",
+                    f"{self.name}: the circuit uses symbols {missing} that are not in "
+                    f"symbol_names {setup.names}; list every circuit symbol in symbol_names.",
+                )
             )
         if not setup.data_mode:
             used = {s.name for c in setup.distinct for s in cirq.parameter_symbols(c)}
