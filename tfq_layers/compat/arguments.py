@@ -159,7 +159,9 @@ def parse_repetitions(repetitions, what, per_operator=False):
     n_operators)``) as a tuple (of tuples) of ints; uniform counts collapse to one int."""
     if isinstance(repetitions, numbers.Integral) and not isinstance(repetitions, bool):
         if repetitions < 1:
-            raise ValueError(f"Repetitions must be greater than zero; got {repetitions}.")
+            raise ValueError(
+                f"Repetitions must be greater than zero; got {repetitions} (give a count > 0)."
+            )
         return int(repetitions)
     counts = None
     if tf.is_tensor(repetitions) and hasattr(repetitions, "numpy"):
@@ -176,7 +178,9 @@ def parse_repetitions(repetitions, what, per_operator=False):
         and (counts.ndim == 0 or (per_operator and counts.ndim <= 2))
     ):
         if np.any(counts < 1):
-            raise ValueError(f"Repetitions must be greater than zero; got {counts.tolist()}.")
+            raise ValueError(
+                f"Repetitions must be greater than zero; got {counts.tolist()} (give counts > 0)."
+            )
         if counts.ndim == 0 or np.all(counts == counts.reshape(-1)[0]):
             return int(counts.reshape(-1)[0])
         return tuple(tuple(int(v) for v in row) if counts.ndim == 2 else int(row) for row in counts)

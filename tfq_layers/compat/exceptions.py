@@ -27,8 +27,11 @@ class TFQInvalidArgumentError(CircuitError, tf.errors.InvalidArgumentError):
     """A value TFQ's ops refuse with ``InvalidArgumentError`` (wrong rank, batch mismatch),
     refused before anything runs."""
 
-    def __init__(self, message):
-        tf.errors.InvalidArgumentError.__init__(self, None, None, message)
+    def __init__(self, *args):
+        # (message), or TensorFlow's (node_def, op, message, ...), which Keras uses to re-raise
+        # an OpError from a layer's call with the layer's name added
+        node_def, op, message = (None, None, args[0]) if len(args) == 1 else args[:3]
+        tf.errors.InvalidArgumentError.__init__(self, node_def, op, message)
         self.args = (message,)
 
     def __reduce__(self):
