@@ -120,13 +120,16 @@ def test_one_circuit_takes_one_operator_row_per_value_row(backend):
         )
 
 
-def test_one_circuit_without_values_runs_once_per_operator_row(backend):
-    """With layer-managed weights, one circuit and two rows of operators give two rows."""
+def test_one_circuit_without_values_takes_one_operator_row(backend):
+    """Without symbol_values one circuit is one row (TFQ: "do not match" for two operator rows;
+    tests/test_compat_tfq_behaviour.py compares with TFQ)."""
     layer = L.Expectation(backend=backend)
     ops = _operators()
-    out = layer(_circuit(), symbol_names=NAMES, operators=convert_to_tensor(ops))
+    with pytest.raises(tf.errors.InvalidArgumentError, match="do not match.*2 rows but the batch"):
+        layer(_circuit(), symbol_names=NAMES, operators=convert_to_tensor(ops))
+    out = layer(_circuit(), symbol_names=NAMES, operators=convert_to_tensor(ops[:1]))
     weights = layer.get_weights()[0]
-    np.testing.assert_allclose(out.numpy(), _cirq_rows(ops, [weights, weights]), atol=2e-5)
+    np.testing.assert_allclose(out.numpy(), _cirq_rows(ops[:1], [weights]), atol=2e-5)
 
 
 def test_sampled_expectation_statevector_tensor_equals_list_seeded():

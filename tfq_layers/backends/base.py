@@ -80,7 +80,8 @@ class Backend(abc.ABC):
         reads_quantum_data: accepts ``data`` (serialized circuits) in its operations.
         reads_operator_tensors: ``expectation``/``sampled_expectation`` also accept
             ``observables`` as a ``(batch, n_ops)`` ``tf.string`` tensor of serialized PauliSums
-            (TFQ's form), known only when the graph runs.
+            (TFQ's form), known only when the graph runs, and ``sampled_expectation`` takes
+            ``repetitions`` as a ``(batch, n_ops)`` int tensor too.
         differentiable_state: ``state``/``unitary`` have gradients.
         supports_xla: runs inside ``tf.function(jit_compile=True)`` (Keras's ``supports_jit``).
         max_qubits_hint: registers above this are slower here than on another backend (used by

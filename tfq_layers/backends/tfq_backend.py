@@ -133,6 +133,8 @@ def differentiator_spec(differentiator, sampled):
     """
     if differentiator is None:
         return {"name": "parameter_shift" if sampled else "adjoint", "config": {}}
+    if hasattr(differentiator, "tfq_layers_spec"):  # tfq_layers.compat.differentiators
+        return differentiator_spec(differentiator.tfq_layers_spec(), sampled)
     if isinstance(differentiator, dict):
         _check_spec(differentiator)
         name, config = differentiator.get("name"), dict(differentiator.get("config") or {})
@@ -519,7 +521,10 @@ class TFQBackend(Backend):
 
         programs, names, sv, batch = self._inputs(values, shared, index, data)
         pauli, n_ops = self._pauli(observables, batch)
-        reps = tf.fill(tf.stack([batch, n_ops]), tf.cast(repetitions, tf.int32))
+        if tf.is_tensor(repetitions) and repetitions.shape.rank == 2:  # per (circuit, operator)
+            reps = tf.cast(repetitions, tf.int32)
+        else:
+            reps = tf.fill(tf.stack([batch, n_ops]), tf.cast(repetitions, tf.int32))
         return self._op("noisy_sampled" if self.noisy else "sampled")(
             programs, names, sv, pauli, reps
         )

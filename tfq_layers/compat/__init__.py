@@ -7,7 +7,27 @@ Migrate a TFQ program by replacing ``tfq.layers`` with ``tfq_layers.compat.layer
 ``from_tensor``.
 """
 
-from tfq_layers.compat import layers
+from tfq_layers.compat import differentiators, layers, math
+from tfq_layers.compat.ops import (
+    get_expectation_op,
+    get_sampled_expectation_op,
+    get_sampling_op,
+    get_state_op,
+    get_unitary_op,
+    padded_to_ragged,
+)
 from tfq_layers.wire import convert_to_tensor, from_tensor
 
-__all__ = ["convert_to_tensor", "from_tensor", "layers"]
+__all__ = [
+    "convert_to_tensor",
+    "differentiators",
+    "from_tensor",
+    "get_expectation_op",
+    "get_sampled_expectation_op",
+    "get_sampling_op",
+    "get_state_op",
+    "get_unitary_op",
+    "layers",
+    "math",
+    "padded_to_ragged",
+]

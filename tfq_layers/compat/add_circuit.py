@@ -7,8 +7,27 @@ from tfq_layers import serialization, wire
 from tfq_layers._keras import build_at_init, keras, register
 from tfq_layers.backends import quantum_data
 from tfq_layers.compat.arguments import is_circuit, is_circuit_list, is_keras_tensor, type_name
+from tfq_layers.compat.exceptions import TFQInvalidArgumentError, tfq_message
 
 __all__ = ["AddCircuit"]
+
+
+def _is_nested(x):
+    """Whether ``x`` is a (non-empty) list of lists of circuits."""
+    return (
+        isinstance(x, (list, tuple, np.ndarray))
+        and len(x) > 0
+        and all(is_circuit_list(row) for row in x)
+    )
+
+
+def _rank_error(what):
+    return TFQInvalidArgumentError(
+        tfq_message(
+            "programs must be rank 1. Got rank 2.",
+            f"{what} are one cirq.Circuit or a flat list of them, not a nested list.",
+        )
+    )
 
 
 @register("compat.AddCircuit")
@@ -41,36 +60,65 @@ class AddCircuit(keras.layers.Layer):
         build_at_init(self)
 
     def __call__(self, inputs, *, append=None, prepend=None, **kwargs):
-        if append is not None and prepend is not None:
-            raise ValueError("Values cannot be given for both append and prepend.")
-        extra = None
-        if append is not None or prepend is not None:
-            key, value = ("append", append) if append is not None else ("prepend", prepend)
-            self._static = {"append": None, "prepend": None}
-            if is_circuit(value) or is_circuit_list(value):
-                self._static[key] = value
-            elif tf.is_tensor(value) or is_keras_tensor(value):
-                self._static[key] = "tensor"
-                extra = value
-            else:
-                raise TypeError(
-                    f"{key} circuits cannot be parsed from {type_name(value)}; give "
-                    "a cirq.Circuit, a list of them or a tf.string tensor."
-                )
-        elif self._static["append"] is None and self._static["prepend"] is None:
-            raise ValueError("Values must be provided for append or prepend.")
-        if is_circuit(inputs):
-            inputs = [inputs]
-        if isinstance(inputs, (list, tuple, np.ndarray)) and not any(
-            tf.is_tensor(x) or is_keras_tensor(x) for x in inputs
-        ):
-            if not is_circuit_list(inputs):
-                raise TypeError(
-                    f"Circuits cannot be parsed with given input of type {type_name(inputs)}."
-                )
-            inputs = wire.convert_to_tensor(list(inputs))
+        static, extra = self._call_static(append, prepend)
+        inputs = self._input_tensor(inputs, static)
+        self._static = static  # only a call that is accepted changes what is appended
         tensors = inputs if extra is None else [inputs, extra]
         return super().__call__(tensors, **kwargs)
+
+    def _call_static(self, append, prepend):
+        """What this call adds (``{"append": ..., "prepend": ...}``, ``"tensor"`` for a tensor
+        that becomes the second input) and that tensor, or TFQ's errors."""
+        if append is not None and prepend is not None:
+            raise ValueError("Values cannot be given for both append and prepend.")
+        if append is None and prepend is None:
+            if self._static["append"] is None and self._static["prepend"] is None:
+                raise ValueError("Values must be provided for append or prepend.")
+            return self._static, None
+        key, value = ("append", append) if append is not None else ("prepend", prepend)
+        static = {"append": None, "prepend": None}
+        if is_circuit(value) or is_circuit_list(value):
+            static[key] = value
+            return static, None
+        if _is_nested(value):
+            raise _rank_error(f"{key} circuits")
+        if tf.is_tensor(value) or is_keras_tensor(value):
+            static[key] = "tensor"
+            return static, value
+        raise TypeError(
+            f"{key.capitalize()} circuits cannot be parsed with given input: "
+            f"{type_name(value)}; give a cirq.Circuit, a list of them or a tf.string tensor."
+        )
+
+    def _input_tensor(self, inputs, static):
+        """The input circuits as a tensor (Cirq circuits serialized), or TFQ's errors."""
+        if is_circuit(inputs):
+            inputs = [inputs]
+        if tf.is_tensor(inputs) or is_keras_tensor(inputs):
+            return inputs
+        if not isinstance(inputs, (list, tuple, np.ndarray)) or any(
+            tf.is_tensor(x) or is_keras_tensor(x) for x in inputs
+        ):
+            raise TypeError(
+                f"Circuits cannot be parsed with given input: {type_name(inputs)}; give a "
+                "cirq.Circuit, a list of them or a tf.string tensor."
+            )
+        if _is_nested(inputs):
+            raise _rank_error("the input circuits")
+        if not is_circuit_list(inputs):
+            raise TypeError(
+                f"Circuits cannot be parsed with given input of type {type_name(inputs)}."
+            )
+        other = static["append"] if static["append"] is not None else static["prepend"]
+        if is_circuit_list(other) and len(other) != len(inputs):
+            raise TFQInvalidArgumentError(
+                tfq_message(
+                    "programs and programs_to_append must have matching sizes.",
+                    f"{self.name}: {len(inputs)} input circuits but {len(other)} circuits "
+                    "to add; give one cirq.Circuit (added to every input) or one per input.",
+                )
+            )
+        return wire.convert_to_tensor(list(inputs))
 
     def call(self, inputs):
         key = "append" if self._static["append"] is not None else "prepend"

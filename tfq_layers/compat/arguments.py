@@ -10,6 +10,7 @@ import tensorflow as tf
 from tfq_layers import backends
 from tfq_layers.backends import memory
 from tfq_layers._keras import keras
+from tfq_layers.compat.exceptions import TFQArgumentError, tfq_message
 
 __all__ = [
     "TFQ_BACKENDS",
@@ -22,6 +23,7 @@ __all__ = [
     "native_backend",
     "parse_operators",
     "parse_repetitions",
+    "repetition_counts",
     "parse_symbol_names",
     "reads_serialized_circuits",
     "type_name",
@@ -52,14 +54,25 @@ def is_circuit_list(x):
     return isinstance(x, (list, tuple, np.ndarray)) and len(x) > 0 and all(is_circuit(c) for c in x)
 
 
-def check_backend(backend):
-    """TFQ's ``backend`` argument, or an error naming the accepted values."""
+def check_backend(backend, expects="cirq.sim.simulator.SimulatesExpectationValues or None."):
+    """TFQ's ``backend`` argument, or an error naming the accepted values (``expects``: what
+    TFQ's message for this layer says it expected). A Cirq simulator or sampler object (TFQ's
+    Cirq-backed mode; or one saved in a config) becomes this package's Cirq backend."""
     if isinstance(backend, str) or backend is None:
         if backend not in TFQ_BACKENDS:
-            raise ValueError(f"backend must be one of {list(TFQ_BACKENDS)}; got {backend!r}.")
+            raise TFQArgumentError(
+                tfq_message(
+                    f"Backend {backend} is invalid. Expected a {expects}",
+                    f"backend must be one of {list(TFQ_BACKENDS)}; got {backend!r}.",
+                )
+            )
         return backend
-    # a Cirq simulator/sampler object (TFQ's Cirq-backed mode), or one saved in a config
-    return backends.normalize_name(backend)
+    try:
+        return backends.normalize_name(backend)
+    except (TypeError, ValueError) as error:
+        raise TFQArgumentError(
+            tfq_message(f"Backend {backend} is invalid. Expected a {expects}", str(error))
+        ) from None
 
 
 def parse_symbol_names(symbol_names):
@@ -77,19 +90,22 @@ def parse_symbol_names(symbol_names):
         symbol_names = [symbol_names]
     if not isinstance(symbol_names, (list, tuple, np.ndarray)):
         raise TypeError(
-            f"symbol_names must be a list of str or sympy.Symbol; got {type_name(symbol_names)}."
+            f"symbol_names cannot be parsed to string tensor given input: {symbol_names!r}; "
+            f"give a list of str or sympy.Symbol, not {type_name(symbol_names)}."
         )
     out = []
     for s in symbol_names:
         if not isinstance(s, (str, sympy.Symbol)):
             raise TypeError(
-                f"each element of symbol_names must be a str or sympy.Symbol; got "
+                f"Each element in symbol_names must be a string or sympy.Symbol; got "
                 f"{s!r} of type {type(s).__name__}."
             )
         out.append(str(s))
     dups = sorted({s for s in out if out.count(s) > 1})
     if dups:
-        raise ValueError(f"symbol_names contains duplicates {dups}; give each symbol once.")
+        raise ValueError(
+            f"All elements of symbol_names must be unique; {dups} appear more than once."
+        )
     return out
 
 
@@ -135,21 +151,56 @@ def parse_operators(operators, where="operators"):
     return distinct, np.array(index, np.int32)
 
 
-def parse_repetitions(repetitions, what):
-    """``repetitions`` as a positive int (a scalar or uniform tensor accepted), for layer ``what``."""
-    if isinstance(repetitions, bool) or not isinstance(repetitions, numbers.Integral):
-        if (
-            tf.is_tensor(repetitions)
-            and repetitions.shape.rank in (0, 1)
-            and hasattr(repetitions, "numpy")
-        ):
-            values = np.unique(np.asarray(repetitions.numpy()).reshape(-1))
-            if values.size == 1:
-                return parse_repetitions(int(values[0]), what)
-        raise TypeError(f"repetitions must be a positive int for {what}; got {repetitions!r}.")
-    if repetitions < 1:
-        raise ValueError(f"repetitions must be greater than zero; got {repetitions}.")
-    return memory.check_repetitions(repetitions, what)
+def parse_repetitions(repetitions, what, per_operator=False):
+    """``repetitions`` for layer ``what``: a positive int, or with ``per_operator`` TFQ's counts
+    per operator (a list, array or concrete tensor of shape ``(n_operators,)`` or ``(n_circuits,
+    n_operators)``) as a tuple (of tuples) of ints; uniform counts collapse to one int."""
+    if isinstance(repetitions, numbers.Integral) and not isinstance(repetitions, bool):
+        if repetitions < 1:
+            raise ValueError(
+                f"Repetitions must be greater than zero; got {repetitions} (give a count > 0)."
+            )
+        return memory.check_repetitions(int(repetitions), what)
+    counts = None
+    if tf.is_tensor(repetitions) and hasattr(repetitions, "numpy"):
+        counts = np.asarray(repetitions.numpy())
+    elif isinstance(repetitions, (list, tuple, np.ndarray)):
+        try:
+            counts = np.asarray(repetitions)
+        except ValueError:  # ragged nesting
+            counts = None
+    if (
+        counts is not None
+        and counts.size
+        and counts.dtype.kind in "iu"
+        and (counts.ndim == 0 or (per_operator and counts.ndim <= 2))
+    ):
+        if np.any(counts < 1):
+            raise ValueError(
+                f"Repetitions must be greater than zero; got {counts.tolist()} (give counts > 0)."
+            )
+        for count in np.unique(counts):
+            memory.check_repetitions(int(count), what)
+        if counts.ndim == 0 or np.all(counts == counts.reshape(-1)[0]):
+            return int(counts.reshape(-1)[0])
+        return tuple(tuple(int(v) for v in row) if counts.ndim == 2 else int(row) for row in counts)
+    raise TypeError(
+        f"repetitions cannot be parsed to int32 tensor given input: {repetitions!r}; {what} takes "
+        + (
+            "a positive int, or one per operator (a list, or one list per circuit)."
+            if per_operator
+            else "one positive int."
+        )
+    )
+
+
+def repetition_counts(repetitions):
+    """The largest count of ``parse_repetitions``'s result (an int or nested tuples)."""
+    if repetitions is None or isinstance(repetitions, int):
+        return repetitions
+    if isinstance(repetitions, str):  # "input": counts come with each call
+        return None
+    return int(np.max(np.asarray(repetitions)))
 
 
 def is_keras_tensor(x):

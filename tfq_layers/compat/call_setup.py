@@ -45,6 +45,16 @@ class CallSetup:
             self.index = np.array(index, np.int32)
 
     @property
+    def repetitions_input(self):
+        """Whether repetitions come as a tensor input of each call (``"input"``)."""
+        return isinstance(self.repetitions, str) and self.repetitions == "input"
+
+    @property
+    def empty(self):
+        """Whether every circuit acts on no qubits (nothing to simulate)."""
+        return self.circuits is not None and not any(c.all_qubits() for c in self.distinct)
+
+    @property
     def data_mode(self):
         return self.circuits is None
 
@@ -97,7 +107,12 @@ class CallSetup:
             bool(cfg.get("values_given")),
             ops,
             None if index is None else np.array(index, np.int32),
-            cfg.get("repetitions"),
+            _as_tuples(cfg.get("repetitions")),
             bool(cfg.get("single", True)),
             bool(cfg.get("operator_input", False)),
         )
+
+
+def _as_tuples(x):
+    """JSON's lists back to the nested tuples ``parse_repetitions`` returns."""
+    return tuple(_as_tuples(v) for v in x) if isinstance(x, list) else x

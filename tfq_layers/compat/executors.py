@@ -1,5 +1,7 @@
 """TFQ's circuit-executor layers: Expectation, SampledExpectation, Sample, State, Unitary."""
 
+import warnings
+
 import cirq
 import numpy as np
 import tensorflow as tf
@@ -18,10 +20,12 @@ from tfq_layers.compat.arguments import (
     parse_repetitions,
     parse_symbol_names,
     reads_serialized_circuits,
+    repetition_counts,
     type_name,
 )
 from tfq_layers.compat import operator_tensors
 from tfq_layers.compat.call_setup import CallSetup
+from tfq_layers.compat.exceptions import TFQArgumentError, TFQInvalidArgumentError, tfq_message
 from tfq_layers.engine import Engine
 from tfq_layers.errors import CircuitError
 from tfq_layers.expressions import checked_features
@@ -30,10 +34,66 @@ from tfq_layers.program import CompileOptions, Program
 __all__ = ["Expectation", "SampledExpectation", "Sample", "State", "Unitary"]
 
 
+def _initializer(identifier):
+    """``keras.initializers.get`` with TFQ's (Keras 2's) message for an unknown name."""
+    try:
+        return keras.initializers.get(identifier)
+    except ValueError as e:
+        raise ValueError(
+            f"Unknown initializer: {identifier!r}. Give a keras initializer or its name "
+            f"(e.g. 'zeros', 'glorot_uniform'). ({e})"
+        ) from None
+
+
+def _check_value_rank(symbol_values, where):
+    """The number of rows of concrete ``symbol_values`` (``None`` if symbolic or absent), after
+    TFQ's rank check."""
+    if symbol_values is None or is_keras_tensor(symbol_values):
+        return None
+    if tf.is_tensor(symbol_values):
+        shape = tuple(symbol_values.shape)
+    else:
+        try:
+            shape = np.shape(symbol_values)
+        except ValueError:  # ragged nesting
+            raise TFQArgumentError(
+                f"symbol_values cannot be parsed to float32 tensor given input: "
+                f"{symbol_values!r}; give one row of values per circuit, all of one length."
+            ) from None
+    if len(shape) != 2:
+        raise TFQInvalidArgumentError(
+            tfq_message(
+                f"symbol_values must be rank 2. Got rank {len(shape)}.",
+                f"{where}: pass shape (batch, n_symbols), e.g. [[0.5]] for one value of one "
+                "symbol.",
+            )
+        )
+    return shape[0]
+
+
+def _check_repetition_shape(reps, ops, op_index, where):
+    """Per-operator ``repetitions``: one count per operator, or a row of them per circuit."""
+    n_ops = None
+    if op_index is not None:
+        n_ops = op_index.shape[1]
+    elif ops is not None:
+        n_ops = len(ops)
+    shape = np.shape(reps)
+    if n_ops is not None and shape[-1] != n_ops:
+        raise TFQInvalidArgumentError(
+            tfq_message(
+                "repetitions and operators do not match.",
+                f"{where}: repetitions has {shape[-1]} counts per row for {n_ops} operators; "
+                "give one count per operator.",
+            )
+        )
+
+
 class _Executor(keras.layers.Layer):
     """Shared machinery of the circuit-executor layers (TFQ's ``circuit_executors``)."""
 
     _op = "expectation"
+    _expects = "cirq.sim.simulator.SimulatesExpectationValues or None."
     _needs_operators = True
     _may_own_weights = True
     _ragged_rank = 0
@@ -42,8 +102,16 @@ class _Executor(keras.layers.Layer):
         setup = kwargs.pop("setup", None)
         initializer = kwargs.pop("initializer", None)
         super().__init__(**kwargs)
-        self.backend_request = check_backend(backend)
+        self.backend_request = check_backend(backend, self._expects)
         self.noisy = backend == "noisy"
+        if isinstance(differentiator, str) and differentiator not in backends.DIFFERENTIATOR_NAMES:
+            raise TFQArgumentError(
+                tfq_message(
+                    "Differentiator must inherit from tfq.differentiators.Differentiator.",
+                    f"Got {differentiator!r}; pass a tfq_layers.compat.differentiators (or "
+                    f"tfq.differentiators) instance or one of {list(backends.DIFFERENTIATOR_NAMES)}.",
+                )
+            )
         if differentiator is not None:  # checked now: a clear error at construction
             backends.differentiator_spec(
                 differentiator, self._op == "sampled_expectation" or self.noisy
@@ -68,13 +136,23 @@ class _Executor(keras.layers.Layer):
     # -- the static part of a call ----------------------------------------------------------
     def _configure(self, inputs, symbol_names, symbol_values, operators, repetitions, initializer):
         if initializer is not None:
-            self.initializer = keras.initializers.get(initializer)
+            self.initializer = _initializer(initializer)
         if is_circuit(inputs):
             circuits, single = [inputs], True
         elif is_circuit_list(inputs):
             circuits, single = list(inputs), False
         elif isinstance(inputs, (list, tuple)) and not inputs:
             raise ValueError("the list of circuits is empty; give at least one cirq.Circuit.")
+        elif isinstance(inputs, (list, tuple, np.ndarray)) and all(
+            is_circuit_list(row) for row in inputs
+        ):
+            raise TFQInvalidArgumentError(
+                tfq_message(
+                    "programs must be rank 1. Got rank 2.",
+                    f"{self.name}: circuits are one cirq.Circuit or a flat list of them, not a "
+                    "nested list.",
+                )
+            )
         elif tf.is_tensor(inputs) or is_keras_tensor(inputs):
             if inputs.dtype not in (tf.string, "string"):
                 raise TypeError(
@@ -90,6 +168,17 @@ class _Executor(keras.layers.Layer):
             )
         names = parse_symbol_names(symbol_names)
         values_given = symbol_values is not None
+        value_rows = _check_value_rank(symbol_values, self.name)
+        if value_rows is not None and circuits is not None and not single:
+            if value_rows != len(circuits):
+                raise TFQInvalidArgumentError(
+                    tfq_message(
+                        "Number of circuits and symbol_values do not match.",
+                        f"{self.name}: {len(circuits)} circuits but symbol_values has "
+                        f"{value_rows} rows; give one row of values per circuit (or one "
+                        "cirq.Circuit, which is tiled to the rows of symbol_values).",
+                    )
+                )
         ops, op_index, op_input = (None, None, False)
         if self._needs_operators:
             if operators is None:
@@ -107,8 +196,22 @@ class _Executor(keras.layers.Layer):
         elif operators is not None:
             raise TypeError(f"{type(self).__name__} takes no operators.")
         reps = self._check_repetitions(repetitions)
-        # One circuit is tiled to the batch of symbol_values (as TFQ does), so its operator rows
-        # are checked against that batch when the layer runs.
+        if reps is not None and not isinstance(reps, (int, str)):
+            _check_repetition_shape(reps, ops, op_index, self.name)
+        # One circuit is tiled to the batch of symbol_values (one row without them, as TFQ
+        # does), so its operator rows must match that batch.
+        if single and op_index is not None and len(op_index) > 1:
+            rows = 1 if symbol_values is None else value_rows
+            if rows is not None and rows != len(op_index):
+                raise TFQInvalidArgumentError(
+                    tfq_message(
+                        "Number of circuits and PauliSums do not match.",
+                        f"{self.name}: operators has {len(op_index)} rows but the batch has "
+                        f"{rows} (one circuit is tiled to the rows of symbol_values, one row "
+                        "without them); give one list of paulisums for all, or a list of "
+                        "circuits with one operator row each.",
+                    )
+                )
         if (
             op_index is not None
             and circuits is not None
@@ -125,10 +228,10 @@ class _Executor(keras.layers.Layer):
     def _check_reads_operator_tensors(self, name):
         if name != "auto" and not backends.backend_class(name).reads_operator_tensors:
             raise ValueError(
-                f"{self.name}: operators come as a tensor known only when the model runs, which "
-                f"the {name} backend cannot read; use backend='noiseless' (the default) or "
-                "'tfq', or pass the operators themselves (cirq.PauliSum objects, or a concrete "
-                "tensor from tfq_layers.compat.convert_to_tensor)."
+                f"{self.name}: operators (or repetitions) come as a tensor known only when the "
+                f"model runs, which the {name} backend cannot read; use backend='noiseless' "
+                "(the default) or 'tfq', or pass the values themselves (cirq.PauliSum objects, "
+                "a concrete tensor from tfq.convert_to_tensor, a list of counts)."
             )
 
     def _check_repetitions(self, repetitions):
@@ -143,7 +246,9 @@ class _Executor(keras.layers.Layer):
                 "expectation; drop repetitions, use SampledExpectation for "
                 "shot noise, or backend='noisy' for trajectories."
             )
-        return None if repetitions is None else parse_repetitions(repetitions, type(self).__name__)
+        if repetitions is None:
+            return None
+        return parse_repetitions(repetitions, type(self).__name__, per_operator=True)
 
     def __call__(
         self,
@@ -169,7 +274,7 @@ class _Executor(keras.layers.Layer):
             )
             if isinstance(symbol_values, (list, tuple, np.ndarray)):
                 symbol_values = tf.convert_to_tensor(np.asarray(symbol_values, np.float32))
-            tensors = self._pack(setup, inputs, symbol_values, operators)
+            tensors = self._pack(setup, inputs, symbol_values, operators, repetitions)
             self._use(setup)
         else:  # a reloaded model calls again with the tensors it recorded
             tensors = inputs
@@ -209,10 +314,13 @@ class _Executor(keras.layers.Layer):
             )
         return list(circuits)
 
-    def _pack(self, setup, inputs, symbol_values, operators=None):
+    def _pack(self, setup, inputs, symbol_values, operators=None, repetitions=None):
         packed = self._pack_circuits_and_values(setup, inputs, symbol_values)
-        if setup.operator_input:  # the operators tensor is the last input
-            return (packed if isinstance(packed, list) else [packed]) + [operators]
+        extra = [operators] if setup.operator_input else []  # then the operators tensor
+        if setup.repetitions_input:  # and last the repetitions tensor
+            extra.append(repetitions)
+        if extra:
+            return (packed if isinstance(packed, list) else [packed]) + extra
         return packed
 
     def _pack_circuits_and_values(self, setup, inputs, symbol_values):
@@ -258,24 +366,28 @@ class _Executor(keras.layers.Layer):
             backend=request,
             differentiator=self.differentiator_arg,
             sampled=sampled,
-            trajectories=setup.repetitions if self.noisy else None,
+            trajectories=repetition_counts(setup.repetitions) if self.noisy else None,
             share_weights=False,
             noisy=self.noisy,
         )
         program = engine.program
         if program.weight_symbols:
-            raise ValueError(
-                f"{self.name}: the circuit uses symbols {[s.name for s in program.weight_symbols]}"
-                f" that are not in symbol_names {setup.names}; list every circuit symbol in "
-                "symbol_names."
+            missing = [s.name for s in program.weight_symbols]
+            raise TFQInvalidArgumentError(
+                tfq_message(
+                    f"Could not find symbol in parameter map: {missing[0]}.",
+                    f"{self.name}: the circuit uses symbols {missing} that are not in "
+                    f"symbol_names {setup.names}; list every circuit symbol in symbol_names.",
+                )
             )
         if not setup.data_mode:
             used = {s.name for c in setup.distinct for s in cirq.parameter_symbols(c)}
             unused = [n for n in setup.names if n not in used]
-            if unused:
-                raise ValueError(
+            if unused:  # TFQ ignores them; say so once per configuration
+                warnings.warn(
                     f"{self.name}: symbol_names {unused} do not appear in any circuit (their "
-                    f"symbols are {sorted(used)}); remove them from symbol_names."
+                    f"symbols are {sorted(used)}); their values are ignored.",
+                    stacklevel=2,
                 )
             if program.has_channels and not self.noisy:
                 raise ValueError(
@@ -296,13 +408,15 @@ class _Executor(keras.layers.Layer):
                         )
         name = None
         if request == "auto":  # a backend that reads serialized circuits reads operators too
-            name = engine.choose(quantum_data=setup.data_mode or setup.operator_input)
+            name = engine.choose(
+                quantum_data=setup.data_mode or setup.operator_input or setup.repetitions_input
+            )
         engine.bind(
             name,
             reason=" (TFQ's simulator was chosen because the circuits or the operators come "
             "as a tf.string tensor, or a TFQ differentiator was given.)",
         )
-        if setup.operator_input:
+        if setup.operator_input or setup.repetitions_input:
             self._check_reads_operator_tensors(engine.backend.name)
         self.supports_jit = engine.backend.supports_xla  # Keras's jit_compile="auto"
         self._engines[key] = engine
@@ -321,10 +435,11 @@ class _Executor(keras.layers.Layer):
                 f"{self.name} was called without circuits; call it as TFQ's layer: "
                 "layer(circuits, symbol_names=..., symbol_values=..., ...)."
             )
-        operators = None
-        if setup.operator_input:
+        operators = reps = None
+        if setup.operator_input or setup.repetitions_input:
             inputs = list(inputs)
-            operators = inputs.pop()
+            reps = inputs.pop() if setup.repetitions_input else None
+            operators = inputs.pop() if setup.operator_input else None
             inputs = inputs[0] if len(inputs) == 1 else inputs
         if setup.data_mode:
             if setup.values_given:
@@ -371,7 +486,7 @@ class _Executor(keras.layers.Layer):
         index = None
         if not setup.data_mode and not setup.single:
             index = tf.constant(setup.index)
-        return circuits, values, batch, index, operators
+        return circuits, values, batch, index, operators, reps
 
     def _observables(self, operators, batch):
         """What the backend measures: the call's PauliSums, or the operators tensor behind
@@ -396,16 +511,28 @@ class _Executor(keras.layers.Layer):
         return engine.parameters(values, None, batch)
 
     def call(self, inputs):
+        if self._setup.empty:  # only empty circuits: nothing to simulate (TFQ's width 0)
+            return self._run_empty(self._unpack(inputs)[2])
         engine = self._engine()
-        circuits, values, batch, index, operators = self._unpack(inputs)
+        circuits, values, batch, index, operators, reps = self._unpack(inputs)
         placeholders, shared = self._values(engine, values, batch)
         if self._needs_operators:
             observables = self._observables(operators, batch)
+            if reps is not None:  # counts per (circuit, operator), known when the graph runs
+                return self._run(
+                    engine, placeholders, shared, index, circuits, batch, observables, reps
+                )
             return self._run(engine, placeholders, shared, index, circuits, batch, observables)
         return self._run(engine, placeholders, shared, index, circuits, batch)
 
     def _run(self, engine, values, shared, index, circuits, batch):
         raise NotImplementedError
+
+    def _run_empty(self, batch):
+        raise CircuitError(
+            f"{self.name}: the circuits act on no qubits, so there is nothing to measure; add "
+            "gates (or cirq.I on each qubit the operators measure)."
+        )
 
     def _gather_operators(self, out):
         setup = self._setup
@@ -527,6 +654,7 @@ class SampledExpectation(_ManagedWeights):
     """
 
     _op = "sampled_expectation"
+    _expects = "Cirq.Sampler or None."
 
     def _check_repetitions(self, repetitions):
         if repetitions is None:
@@ -534,18 +662,97 @@ class SampledExpectation(_ManagedWeights):
                 "Value for repetitions not provided. SampledExpectation needs "
                 "repetitions=N shots per term."
             )
-        return parse_repetitions(repetitions, "SampledExpectation")
+        if is_keras_tensor(repetitions) or (
+            tf.is_tensor(repetitions) and not hasattr(repetitions, "numpy")
+        ):  # a model input: counts per (circuit, operator) read by TFQ's op
+            self._check_reads_operator_tensors(native_backend(self.backend_request))
+            rank = len(repetitions.shape)
+            if rank != 2:
+                raise TFQInvalidArgumentError(
+                    tfq_message(
+                        f"num_samples must be rank 2. Got rank {rank}.",
+                        f"{self.name}: a repetitions tensor holds one count per circuit and "
+                        "operator, shape (batch, n_operators).",
+                    )
+                )
+            return "input"
+        return parse_repetitions(repetitions, "SampledExpectation", per_operator=True)
 
-    def _run(self, engine, values, shared, index, circuits, batch, observables=None):
-        out = engine.backend.sampled_expectation(
-            values,
-            shared,
-            observables,
-            self._setup.repetitions,
-            index=index,
-            data=circuits,
-        )
-        return self._float_out(self._gather_operators(out))
+    def _run(self, engine, values, shared, index, circuits, batch, observables=None, counts=None):
+        if counts is not None:
+            out = engine.backend.sampled_expectation(
+                values, shared, observables, counts, index=index, data=circuits
+            )
+            return self._float_out(out)
+        reps = self._setup.repetitions
+        counts = [reps] if isinstance(reps, int) else sorted(set(np.ravel(reps).tolist()))
+        out = None
+        for count in counts:  # per-operator counts: one run per distinct count, then pick
+            est = engine.backend.sampled_expectation(
+                values, shared, observables, count, index=index, data=circuits
+            )
+            est = self._gather_operators(est)
+            if out is None:
+                out = est
+            else:
+                pick = tf.constant(np.asarray(reps) == count)
+                out = tf.where(tf.broadcast_to(pick, tf.shape(est)), est, out)
+        return self._float_out(out)
+
+
+def _union_positions(circuits, qubits):
+    """For each circuit, the positions of its (sorted) qubits in the sorted register ``qubits``
+    the backend simulated them on (every circuit of a batch padded to the union of qubits)."""
+    where = {q: i for i, q in enumerate(qubits)}
+    return [[where[q] for q in sorted(c.all_qubits())] for c in circuits]
+
+
+def _basis_index(positions, n):
+    """Indices, in the ``n``-qubit register, of the basis states of the qubits at ``positions``
+    with every other qubit in ``|0>`` (qubit 0 is the most significant bit)."""
+    k = len(positions)
+    local = np.arange(2**k, dtype=np.int64)
+    index = np.zeros(2**k, np.int64)
+    for a, p in enumerate(positions):
+        index |= ((local >> (k - 1 - a)) & 1) << (n - 1 - p)
+    return index
+
+
+def _per_circuit(padded, setup, qubits, kind):
+    """TFQ's layout for a list of circuits on different qubits: each row on its own circuit's
+    qubits, cut out of the union register the batch ran on (the other qubits stay ``|0>``).
+
+    ``kind``: ``"state"`` (``[batch, 2**n]``), ``"unitary"`` (``[batch, 2**n, 2**n]``) or
+    ``"sample"`` (``[batch, repetitions, n]``). Returns a ragged tensor whose inner lengths
+    follow each row's circuit, ``None`` when every circuit uses the whole register (the
+    uniform path applies)."""
+    positions = _union_positions(setup.distinct, qubits)
+    n = len(qubits)
+    if all(len(p) == n for p in positions):
+        return None
+    flat, outer, inner = [], [], []
+    if kind == "sample":
+        reps = int(padded.shape[1]) if padded.shape[1] is not None else setup.repetitions
+        for r, c in enumerate(setup.index):
+            p = np.array(positions[c], np.int64)
+            for s in range(reps):
+                flat.append((r * reps + s) * n + p)
+                inner.append(len(p))
+            outer.append(reps)
+    else:
+        dim = 2**n
+        for r, c in enumerate(setup.index):
+            basis = _basis_index(positions[c], n)
+            if kind == "state":
+                flat.append(r * dim + basis)
+            else:
+                flat.append((r * dim + basis[:, None]) * dim + basis[None, :])
+                inner.extend([len(basis)] * len(basis))
+            outer.append(len(basis))
+    flat = np.concatenate([np.reshape(f, [-1]) for f in flat]) if flat else np.zeros(0, np.int64)
+    values = tf.gather(tf.reshape(padded, [-1]), tf.constant(flat, tf.int64))
+    lengths = [np.array(outer, np.int64)] + ([] if kind == "state" else [np.array(inner, np.int64)])
+    return tf.RaggedTensor.from_nested_row_lengths(values, lengths)
 
 
 def _ragged(padded, rank):
@@ -562,11 +769,36 @@ def _ragged(padded, rank):
 class _NoWeights(_Executor):
     _needs_operators = False
     _may_own_weights = False
+    _kind = None
 
     def _check_repetitions(self, repetitions):
         if repetitions is not None:
             raise TypeError(f"{type(self).__name__} takes no repetitions.")
         return None
+
+    def _configure(self, inputs, symbol_names, symbol_values, operators, repetitions, initializer):
+        setup = super()._configure(
+            inputs, symbol_names, symbol_values, operators, repetitions, initializer
+        )
+        if setup.names and not setup.values_given:  # no weights to fall back on, as in TFQ
+            raise TFQInvalidArgumentError(
+                tfq_message(
+                    "symbol_names and symbol_values do not match:",
+                    f"{type(self).__name__} was given symbol_names {setup.names} but no "
+                    "symbol_values; pass symbol_values of shape (batch, "
+                    f"{len(setup.names)}), or drop symbol_names.",
+                )
+            )
+        return setup
+
+    def _rows(self, padded, engine, rank):
+        """TFQ's ragged layout: each circuit of a list on its own qubits, else ``_ragged``."""
+        setup = self._setup
+        if not setup.data_mode and not setup.single:
+            out = _per_circuit(padded, setup, engine.program.qubits, self._kind)
+            if out is not None:
+                return out
+        return _ragged(padded, rank)
 
 
 @register("compat.Sample")
@@ -586,6 +818,8 @@ class Sample(_NoWeights):
     """
 
     _op = "sample"
+    _expects = "Cirq.Sampler or None."
+    _kind = "sample"
 
     def __init__(self, backend="noiseless", **kwargs):
         kwargs.pop("differentiator", None)
@@ -600,7 +834,13 @@ class Sample(_NoWeights):
         out = engine.backend.sample(
             values, shared, self._setup.repetitions, index=index, data=circuits
         )
-        return _ragged(tf.cast(out, tf.int8), 1)
+        return self._rows(tf.cast(out, tf.int8), engine, 1)
+
+    def _run_empty(self, batch):
+        reps = self._setup.repetitions
+        return tf.RaggedTensor.from_tensor(
+            tf.zeros(tf.stack([batch, reps, 0]), tf.int8), ragged_rank=2
+        )
 
 
 @register("compat.State")
@@ -615,13 +855,20 @@ class State(_NoWeights):
     """
 
     _op = "state"
+    _expects = "Cirq.SimulatesFinalState or None."
+    _kind = "state"
 
     def __init__(self, backend=None, **kwargs):
         kwargs.pop("differentiator", None)
         super().__init__(backend=backend, **kwargs)
 
     def _run(self, engine, values, shared, index, circuits, batch):
-        return _ragged(engine.backend.state(values, shared, index=index, data=circuits), 1)
+        return self._rows(
+            engine.backend.state(values, shared, index=index, data=circuits), engine, 1
+        )
+
+    def _run_empty(self, batch):
+        return tf.RaggedTensor.from_tensor(tf.ones(tf.stack([batch, 1]), tf.complex64))
 
 
 @register("compat.Unitary")
@@ -635,6 +882,7 @@ class Unitary(_NoWeights):
     """
 
     _op = "unitary"
+    _kind = "unitary"
 
     def __init__(self, **kwargs):
         kwargs.pop("differentiator", None)
@@ -642,4 +890,10 @@ class Unitary(_NoWeights):
         super().__init__(**kwargs)
 
     def _run(self, engine, values, shared, index, circuits, batch):
-        return _ragged(engine.backend.unitary(values, shared, index=index, data=circuits), 2)
+        out = engine.backend.unitary(values, shared, index=index, data=circuits)
+        return self._rows(out, engine, 2)
+
+    def _run_empty(self, batch):
+        return tf.RaggedTensor.from_tensor(
+            tf.ones(tf.stack([batch, 1, 1]), tf.complex64), ragged_rank=2
+        )

@@ -23,6 +23,7 @@ import tensorflow as tf
 
 from tfq_layers import wire
 from tfq_layers.backends import quantum_data
+from tfq_layers.compat.exceptions import TFQInvalidArgumentError
 
 __all__ = [
     "MAX_OPERATOR_BYTES",
@@ -139,7 +140,10 @@ def operators_from_tensor(operators, where="operators"):
             if value.ndim == 1
             else ""
         )
-        raise ValueError(f"{where}: {_FORM}; got shape {tuple(value.shape)}.{hint}")
+        raise TFQInvalidArgumentError(
+            f"pauli_sums must be rank 2. Got rank {value.ndim}. "
+            f"{where}: {_FORM}; got shape {tuple(value.shape)}.{hint}"
+        )
     if value.shape[0] == 0 or value.shape[1] == 0:
         raise ValueError(
             f"{where}: {_FORM}; got shape {tuple(value.shape)}, which holds no "
@@ -213,7 +217,8 @@ def _decode_distinct(distinct, flat, inverse, shape, where):
 
 def _not_pauli_sum(where, what):
     return (
-        f"{where}: {what} is not a serialized cirq.PauliSum. {_FORM[0].upper()}{_FORM[1:]}; "
+        f"Unparseable proto: {where}: {what} is not a serialized cirq.PauliSum. "
+        f"{_FORM[0].upper()}{_FORM[1:]}; "
         "if the tensor was read from a file, the file is corrupt or holds something else "
         "(serialized circuits belong in the layer's first input)."
     )

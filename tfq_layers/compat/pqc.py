@@ -1,5 +1,9 @@
 """TFQ's high-level layers: PQC, NoisyPQC, ControlledPQC, NoisyControlledPQC."""
 
+import numbers
+
+import cirq
+import numpy as np
 import sympy
 
 from tfq_layers import backends, serialization
@@ -11,13 +15,81 @@ from tfq_layers.compat.arguments import (
     native_backend,
     type_name,
 )
+from tfq_layers.compat.exceptions import TFQArgumentError, tfq_message
 from tfq_layers.layers import pqc as _pqc
 
 __all__ = ["PQC", "NoisyPQC", "ControlledPQC", "NoisyControlledPQC"]
 
 
+def _check_model_circuit(model_circuit):
+    """TFQ's checks of ``model_circuit``: a ``cirq.Circuit`` with symbols to train or feed."""
+    names = lexicographic_symbols(model_circuit)  # TypeError naming model_circuit
+    if not names:
+        raise ValueError(
+            "model_circuit has no sympy.Symbols. Please provide a circuit that contains "
+            "symbols so that their values can be trained (or fed); a circuit without symbols "
+            "has nothing to learn."
+        )
+    return names
+
+
+def _check_operators(operators):
+    """TFQ's checks of ``operators``: a PauliSum/PauliString or a flat list of them."""
+    kinds = (cirq.PauliSum, cirq.PauliString)
+    if isinstance(operators, kinds):
+        return
+    if not isinstance(operators, (list, tuple, np.ndarray)):
+        raise TFQArgumentError(
+            tfq_message(
+                "operators must be a cirq.PauliSum or cirq.PauliString, or a list, tuple, or "
+                "np.array containing them.",
+                f"Got {type_name(operators)}.",
+            )
+        )
+    for op in operators:
+        if not isinstance(op, kinds):
+            raise TFQArgumentError(
+                tfq_message(
+                    "Each element in operators to measure must be a cirq.PauliString or "
+                    "cirq.PauliSum.",
+                    f"Got {op!r} of type {type_name(op)} (one flat list, not nested).",
+                )
+            )
+
+
+def _check_repetitions(repetitions, required=False):
+    """TFQ's checks of the high-level layers' ``repetitions``."""
+    if repetitions is None:
+        if required:
+            raise ValueError(
+                "Value for repetitions must be provided when using noisy simulation: pass "
+                "repetitions=N trajectories (e.g. 1000)."
+            )
+        return
+    if isinstance(repetitions, bool) or not isinstance(repetitions, numbers.Integral):
+        raise TFQArgumentError(
+            tfq_message("repetitions must be a positive integer value.", f"Given: {repetitions!r}.")
+        )
+    if repetitions <= 0:
+        raise ValueError(f"Repetitions must be greater than zero; got {repetitions}.")
+
+
+def _check_backend(backend, repetitions):
+    expects = (
+        "cirq.sim.simulator.SimulatesExpectationValues or None."
+        if repetitions is None
+        else "cirq.Sampler or None."
+    )
+    return check_backend(backend, expects)
+
+
 class _HighLevel(_pqc.PQC):
     """TFQ's high-level layers are the native PQC with TFQ's argument names and symbol order."""
+
+    @property
+    def parameters(self):
+        """TFQ's name for the layer's trainable variable (``circuit_weights``)."""
+        return self.circuit_weights
 
     def _tfq_config(self):
         raise NotImplementedError
@@ -86,9 +158,16 @@ class PQC(_HighLevel):
         constraint=None,
         **kwargs,
     ):
-        self._tfq_backend = check_backend(backend)
+        names = _check_model_circuit(model_circuit)
+        _check_operators(operators)
+        if not self._force_noisy:
+            _check_repetitions(repetitions)
+        self._tfq_backend = _check_backend(backend, repetitions)
         if backend == "noisy":
-            raise ValueError("PQC is noiseless; use NoisyPQC for circuits with noise channels.")
+            raise ValueError(
+                "noisy backend value is not supported in tfq.layers.PQC. Please use "
+                "tfq.layers.NoisyPQC instead (tfq_layers.compat.layers.NoisyPQC)."
+            )
         super().__init__(
             model_circuit,
             operators,
@@ -98,10 +177,11 @@ class PQC(_HighLevel):
             initializer=initializer or default_initializer(),
             regularizer=regularizer,
             constraint=constraint,
-            weight_symbols=lexicographic_symbols(model_circuit),
+            weight_symbols=names,
             backend=native_backend(backend),
             **kwargs,
         )
+        self._add_circuit_weights()  # in the constructor, as TFQ's users expect
 
     def _tfq_config(self):
         return {
@@ -119,12 +199,24 @@ class _Noisy:
     """What TFQ's two noisy high-level layers share: ``repetitions`` trajectories (required) and
     ``sample_based`` (required), which decides whether expectations are sampled."""
 
-    def _start_noisy(self, repetitions, sample_based):
+    def _start_noisy(self, model_circuit, operators, repetitions, sample_based):
         self._force_noisy = True
-        if repetitions is None:
-            raise ValueError(f"{type(self).__name__} requires repetitions=N (trajectories).")
+        _check_model_circuit(model_circuit)
+        _check_operators(operators)
+        _check_repetitions(repetitions, required=True)
         if sample_based is None:
-            raise ValueError(f"{type(self).__name__} requires sample_based=True or False.")
+            raise ValueError(
+                "Please specify sample_based=False for analytic calculations based on "
+                "monte-carlo trajectories, or sampled_based=True for measurement based noisy "
+                f"estimates: {type(self).__name__} requires one of them."
+            )
+        if not isinstance(sample_based, (bool, np.bool_)):
+            raise TFQArgumentError(
+                tfq_message(
+                    "sample_based must be either True or False.",
+                    f"received: {type(sample_based)} ({sample_based!r}).",
+                )
+            )
         self.sample_based = bool(sample_based)
 
     def _bind(self, name):
@@ -158,7 +250,7 @@ class NoisyPQC(_Noisy, PQC):
         backend="noisy",
         **kwargs,
     ):
-        self._start_noisy(repetitions, sample_based)
+        self._start_noisy(model_circuit, operators, repetitions, sample_based)
         super().__init__(
             model_circuit,
             operators,
@@ -202,13 +294,21 @@ class ControlledPQC(_HighLevel):
         differentiator=None,
         **kwargs,
     ):
-        self._tfq_backend = check_backend(backend)
+        names = _check_model_circuit(model_circuit)
+        _check_operators(operators)
+        if not self._force_noisy:
+            _check_repetitions(repetitions)
+        self._tfq_backend = _check_backend(backend, repetitions)
         if backend == "noisy":
-            raise ValueError("ControlledPQC is noiseless; use NoisyControlledPQC.")
+            raise ValueError(
+                "noisy backend value is not supported in tfq.layers.ControlledPQC. Please use "
+                "tfq.layers.NoisyControlledPQC instead (tfq_layers.compat.layers."
+                "NoisyControlledPQC)."
+            )
         super().__init__(
             model_circuit,
             operators,
-            input_symbols=lexicographic_symbols(model_circuit),
+            input_symbols=names,
             differentiator=differentiator,
             repetitions=repetitions,
             backend=native_backend(backend),
@@ -249,7 +349,7 @@ class NoisyControlledPQC(_Noisy, ControlledPQC):
         backend="noisy",
         **kwargs,
     ):
-        self._start_noisy(repetitions, sample_based)
+        self._start_noisy(model_circuit, operators, repetitions, sample_based)
         super().__init__(
             model_circuit,
             operators,
