@@ -24,7 +24,9 @@ class Engine:
     Args:
         program_args: keyword arguments of :class:`~tfq_layers.program.Program` (``circuit``,
             ``observables``, ``input_symbols``, ``weight_symbols`` ...), without ``gate_set``.
-        backend: ``"auto"``, ``"tfq"``, ``"statevector"`` (or TFQ's ``"noiseless"``/``"noisy"``).
+        backend: ``"auto"``, ``"tfq"``, ``"statevector"`` (or TFQ's ``"noiseless"``/``"noisy"``);
+            a backend that cannot run here raises
+            :class:`~tfq_layers.errors.BackendUnavailableError`.
         differentiator: ``None``, a name, a ``tfq.differentiators`` instance or a spec.
         sampled: whether the layer's op is sampled (``repetitions`` with a noiseless circuit), for
             the default differentiator and its checks.
@@ -53,6 +55,7 @@ class Engine:
         noisy=False,
     ):
         self.request = backends.normalize_name(backend)
+        backends.require(self.request)  # TFQ asked for where it cannot run: one clear error now
         self._args = dict(program_args)
         self.program = Program(gate_set=backends.gate_set(self.request), **self._args)
         noisy = self.program.has_channels or noisy
@@ -62,6 +65,8 @@ class Engine:
                 "differentiator applies to backend='tfq'; the statevector backend differentiates "
                 "exactly by TensorFlow autodiff. Drop differentiator or use backend='tfq'."
             )
+        if self.request == "auto":
+            backends.require_differentiator(differentiator)
         self.differentiator = (
             None
             if differentiator is None

@@ -41,6 +41,7 @@ class _Executor(keras.layers.Layer):
         initializer = kwargs.pop("initializer", None)
         super().__init__(**kwargs)
         self.backend_request = check_backend(backend)
+        backends.require(native_backend(backend))  # TFQ where it cannot run: a clear error now
         self.noisy = backend == "noisy"
         if differentiator is not None:  # checked now: a clear error at construction
             backends.differentiator_spec(
@@ -52,6 +53,7 @@ class _Executor(keras.layers.Layer):
                     "backend differentiates exactly by autodiff. Drop "
                     "differentiator or use backend='tfq'."
                 )
+            backends.require_differentiator(differentiator)
         self.differentiator_arg = differentiator
         self.initializer = keras.initializers.get(initializer or default_initializer())
         self.circuit_weights = None
