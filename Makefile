@@ -78,9 +78,10 @@ test-310: $(STAMP310)
 test-313: $(STAMP313)
 	$(PY313) -m pytest -q tests
 
-# The built wheel resolves, without installing, for platforms with no TFQ wheel (macOS arm64,
-# Windows, Linux aarch64, Python 3.13: the `tfq` extra adds nothing there) and, with TFQ, for
-# Linux x86_64 on Python 3.10 and 3.12 (the ends of TFQ's range). About 20 s per platform.
+# The built wheel with its `tfq` extra resolves, without installing, for platforms with no TFQ
+# wheel (macOS arm64 and Windows on Python 3.13, Linux aarch64 on 3.12: the extra adds nothing
+# there) and, with TFQ, for Linux x86_64 on Python 3.10 and 3.12 (the ends of TFQ's range).
+# About 20-30 s per platform, mostly waiting on the package index.
 check-platforms: $(STAMP)
 	rm -rf build/platforms && $(PY) -m pip wheel -q --no-deps -w build/platforms .
 	$(PY) .ci/check_platforms.py build/platforms/tfq_layers-*.whl
