@@ -629,9 +629,11 @@ def test_circuits_package_does_not_import_tensorflow():
 
 
 # --------------------------------------------------------------------------- TFQ acceptance
+@pytest.mark.tfq  # TFQ's own serializer and dataset are the reference
 def test_tfq_accepts_every_builder():
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    tfq = pytest.importorskip("tensorflow_quantum")
+    import tensorflow_quantum as tfq
+
     for qubits in (cirq.GridQubit.rect(1, 4), cirq.LineQubit.range(4)):
         pieces = {name: build(qubits) for name, build in BUILDERS.items()}
         pieces["reupload_1q"] = (lambda c, x, w: (c, x + w))(
