@@ -1,7 +1,8 @@
 """QCNN (Cong, Choi & Lukin 2019) detecting excitations of an 8-qubit cluster state.
 
 Data (generated locally, no download): the circuits of ``tfq.datasets.excited_cluster_states`` on
-8 qubits, the 8-qubit ring cluster state with an ``X`` excitation on one qubit (label +1) or
+8 qubits (built here from :func:`tfq_layers.circuits.cluster_state_circuit`, no TFQ needed), the
+8-qubit ring cluster state with an ``X`` excitation on one qubit (label +1) or
 without (label -1), each followed by a random ``rx(eps)`` on one qubit, ``eps`` uniform in
 ``[-pi/2, pi/2]``: on the excited qubit for an excited state, on a random qubit otherwise. Classes
 are balanced (half the examples are the unexcited circuit). Since ``rx(eps) X = rx(eps + pi)`` up
@@ -40,6 +41,29 @@ N_QUBITS = 8
 QUBITS = cirq.GridQubit.rect(1, N_QUBITS)
 
 
+def excited_cluster_states(qubits):
+    """The circuits and labels of ``tfq.datasets.excited_cluster_states(qubits)``, without TFQ.
+
+    The cluster state with ``X`` on ``qubits[i]`` (label 1) for each ``i``, then the cluster state
+    itself (label -1); ``tests/test_circuits.py`` checks them against TFQ's where it is installed.
+
+    Args:
+        qubits: the register (at least 3 qubits).
+
+    Returns:
+        ``(circuits, labels)``: ``len(qubits) + 1`` ``cirq.Circuit`` and a list of +-1.
+
+    Example:
+        >>> circuits, labels = excited_cluster_states(cirq.GridQubit.rect(1, 3))
+        >>> len(circuits), labels
+        (4, [1, 1, 1, -1])
+    """
+    qubits = list(qubits)
+    cluster = circuits.cluster_state_circuit(qubits)
+    excited = [cluster + cirq.Circuit(cirq.X(q)) for q in qubits]
+    return excited + [cluster], [1] * len(qubits) + [-1]
+
+
 def make_examples(n, rng, qubits=QUBITS):
     """``n`` perturbed circuits of ``tfq.datasets.excited_cluster_states(qubits)`` and labels.
 
@@ -60,7 +84,7 @@ def make_examples(n, rng, qubits=QUBITS):
     if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
         raise ValueError(f"n must be a positive int; got {n!r}.")
     qubits = list(qubits)
-    base, base_labels = tfq.datasets.excited_cluster_states(qubits)
+    base, base_labels = excited_cluster_states(qubits)
     excited = [i for i, y in enumerate(base_labels) if y == 1]  # X on qubits[i]
     unexcited = [i for i, y in enumerate(base_labels) if y == -1][0]
     out, labels, angles = [], [], []

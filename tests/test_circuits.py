@@ -665,3 +665,10 @@ def test_tfq_accepts_every_builder():
     np.testing.assert_allclose(
         C.cluster_state_circuit(qs).unitary(qs), data[-1].unitary(qs), atol=1e-12
     )
+    # and the zoo's excited cluster states (built without TFQ) are TFQ's, in TFQ's order
+    from models.qcnn import excited_cluster_states
+
+    ours, our_labels = excited_cluster_states(qs)
+    assert list(our_labels) == list(labels) and len(ours) == len(data)
+    for mine, theirs in zip(ours, data):
+        np.testing.assert_allclose(mine.unitary(qs), theirs.unitary(qs), atol=1e-12)
