@@ -33,9 +33,9 @@ ARGS = _cli.parse_if_main(__name__, __package__, "digits_qnn", __doc__, EPOCHS)
 
 import cirq  # noqa: E402
 import numpy as np  # noqa: E402
-from . import _common  # noqa: E402  # before TFQ: it imports tfq_layers first
-import tensorflow_quantum as tfq  # noqa: E402
+from . import _common  # noqa: E402
 from tfq_layers import PQC  # noqa: E402
+from tfq_layers.compat import convert_to_tensor  # noqa: E402
 from tfq_layers._keras import keras  # noqa: E402
 from tfq_layers.circuits import qnn  # noqa: E402
 
@@ -102,7 +102,7 @@ def load_data(seed=0, test_fraction=0.25, threshold=0.5, quick=False):
     Returns:
         dict with ``bits_train, bits_test`` (int64 ``(N, 4, 4)``), ``y_train, y_test`` (float32
         +-1; +1 is a 3), ``circuits_train, circuits_test`` (``tf.string`` tensors from
-        ``tfq.convert_to_tensor``), ``n_contradicting`` (training examples removed) and
+        ``convert_to_tensor``), ``n_contradicting`` (training examples removed) and
         ``n_train_before`` (training examples before the removal).
 
     Example:
@@ -127,8 +127,8 @@ def load_data(seed=0, test_fraction=0.25, threshold=0.5, quick=False):
         "y_train": y_train.astype(np.float32),
         "bits_test": bits_test,
         "y_test": y_test.astype(np.float32),
-        "circuits_train": tfq.convert_to_tensor(qnn.bits_to_circuits(bits_train, DATA_QUBITS)),
-        "circuits_test": tfq.convert_to_tensor(qnn.bits_to_circuits(bits_test, DATA_QUBITS)),
+        "circuits_train": convert_to_tensor(qnn.bits_to_circuits(bits_train, DATA_QUBITS)),
+        "circuits_test": convert_to_tensor(qnn.bits_to_circuits(bits_test, DATA_QUBITS)),
         "n_contradicting": removed,
         "n_train_before": n_before,
     }

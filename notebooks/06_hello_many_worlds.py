@@ -11,8 +11,8 @@
 # `tfq_layers.PQC`, and finish with the tutorial's second model, in which the controller's
 # output is fed to an `Expectation` layer as `symbol_values`.
 #
-# What stays TensorFlow Quantum's: `tfq.convert_to_tensor` (circuits as `tf.string` tensors) and
-# its simulator. What changes: the layers are Keras 3 layers (they save to `.keras`, take any
+# `tfq.convert_to_tensor` (circuits as `tf.string` tensors) becomes
+# `tfq_layers.compat.convert_to_tensor`, which writes the same bytes without TFQ. What changes: the layers are Keras 3 layers (they save to `.keras`, take any
 # sympy expression as a gate angle, and say what is wrong when called wrongly).
 
 # %% tags=["parameters"]
@@ -50,7 +50,7 @@ print(
     cirq.__version__,
 )
 
-import tensorflow_quantum as tfq  # convert_to_tensor and the simulator only
+from tfq_layers.compat import convert_to_tensor  # was: tfq.convert_to_tensor
 from tfq_layers.compat import layers as tfql  # was: tfql = tfq.layers
 
 # %% [markdown]
@@ -140,7 +140,7 @@ SVGCircuit(noisy_preparation + model_circuit)
 # %%
 commands = np.array([[0], [1]], dtype="float32")
 expected_outputs = np.array([[1], [-1]], dtype="float32")
-datapoint_circuits = tfq.convert_to_tensor([noisy_preparation] * 2)
+datapoint_circuits = convert_to_tensor([noisy_preparation] * 2)
 # Keras 3 does not mix tf.Tensor and NumPy inputs in a direct model call: wrap NumPy arrays
 # in tf.constant there (fit and predict take either).
 
@@ -202,7 +202,7 @@ range_model = keras.Model(
 )
 train_commands = np.linspace(-1, 1, 9, dtype="float32")[:, None]
 test_commands = np.linspace(-0.98, 0.98, 41, dtype="float32")[:, None]
-prep = lambda n: tfq.convert_to_tensor([noisy_preparation] * n)
+prep = lambda n: convert_to_tensor([noisy_preparation] * n)
 
 range_model.compile(keras.optimizers.Adam(learning_rate=0.05), loss="mse")
 range_history = range_model.fit(

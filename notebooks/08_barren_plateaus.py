@@ -53,7 +53,7 @@ print(
     cirq.__version__,
 )
 
-import tensorflow_quantum as tfq  # convert_to_tensor only
+from tfq_layers.compat import convert_to_tensor  # was: tfq.convert_to_tensor
 from tfq_layers.compat import layers as tfql  # was: tfql = tfq.layers
 
 # %% [markdown]
@@ -119,7 +119,7 @@ def gradient_sample(circuits, qubits, rng):
     with tf.GradientTape() as tape:
         tape.watch(values)
         out = tfql.Expectation()(
-            tfq.convert_to_tensor(circuits),
+            convert_to_tensor(circuits),
             symbol_names=[theta],
             symbol_values=values,
             operators=cirq.Z(qubits[0]) * cirq.Z(qubits[1]),

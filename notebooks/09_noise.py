@@ -61,7 +61,7 @@ print(
     cirq.__version__,
 )
 
-import tensorflow_quantum as tfq  # convert_to_tensor only
+from tfq_layers.compat import convert_to_tensor  # was: tfq.convert_to_tensor
 from tfq_layers.compat import layers as tfql  # was: tfql = tfq.layers
 
 # %% [markdown]
@@ -273,7 +273,7 @@ def quantum_data(p, idx):
     circuits = [data_circuits[i] for i in idx]
     if p > 0:
         circuits = [c.with_noise(cirq.depolarize(p)) for c in circuits]
-    return tfq.convert_to_tensor(circuits), phase[idx]
+    return convert_to_tensor(circuits), phase[idx]
 
 
 # %% [markdown]

@@ -51,7 +51,7 @@ print(
     cirq.__version__,
 )
 
-import tensorflow_quantum as tfq  # convert_to_tensor / from_tensor only
+from tfq_layers.compat import convert_to_tensor, from_tensor  # were: tfq.convert_to_tensor, ...
 from tfq_layers.compat import layers as tfql  # was: tfql = tfq.layers
 
 # %% [markdown]
@@ -60,9 +60,9 @@ from tfq_layers.compat import layers as tfql  # was: tfql = tfq.layers
 
 # %%
 q = cirq.GridQubit(0, 0)
-batch = tfq.convert_to_tensor([cirq.Circuit(cirq.X(q)), cirq.Circuit(cirq.H(q))])
+batch = convert_to_tensor([cirq.Circuit(cirq.X(q)), cirq.Circuit(cirq.H(q))])
 appended = tfql.AddCircuit()(batch, append=cirq.Circuit(cirq.Y(q)))
-for before, after in zip(tfq.from_tensor(batch), tfq.from_tensor(appended)):
+for before, after in zip(from_tensor(batch), from_tensor(appended)):
     print(repr(str(before)), "->", repr(str(after)))
 
 # %% [markdown]
@@ -80,7 +80,7 @@ for _ in range(ROUNDS):
         examples.append(cirq.Circuit(cirq.rx(phi).on(bit)))
         labels.append(1.0 if abs(phi) <= np.pi / 2 else -1.0)
 split = int(0.7 * len(examples))
-x_train, x_test = tfq.convert_to_tensor(examples[:split]), tfq.convert_to_tensor(examples[split:])
+x_train, x_test = convert_to_tensor(examples[:split]), convert_to_tensor(examples[split:])
 y_train = np.array(labels[:split], "float32")
 y_test = np.array(labels[split:], "float32")
 print(
@@ -188,7 +188,7 @@ if not QUICK:
 # computes the same outputs.
 
 # %%
-native_test = tfq.convert_to_tensor([cluster + example for example in examples[split:]])
+native_test = convert_to_tensor([cluster + example for example in examples[split:]])
 native = PQC(qcnn_circuit, cirq.Z(readout))
 native(native_test)  # builds the weights
 compat_layer = [layer for layer in qcnn.layers if isinstance(layer, tfql.PQC)][0]

@@ -50,7 +50,7 @@ print(
 
 import collections
 
-import tensorflow_quantum as tfq  # convert_to_tensor only
+from tfq_layers.compat import convert_to_tensor  # was: tfq.convert_to_tensor
 from sklearn.datasets import load_digits
 from sklearn.model_selection import train_test_split
 from tfq_layers.compat import layers as tfql  # was: tfql = tfq.layers
@@ -127,8 +127,8 @@ if N_TRAIN is not None:
 data_qubits = cirq.GridQubit.rect(4, 4)
 train_circuits = circuits.bits_to_circuits(x_train_bin.reshape(len(x_train_bin), -1), data_qubits)
 test_circuits = circuits.bits_to_circuits(x_test_bin.reshape(len(x_test_bin), -1), data_qubits)
-x_train_q = tfq.convert_to_tensor(train_circuits)
-x_test_q = tfq.convert_to_tensor(test_circuits)
+x_train_q = convert_to_tensor(train_circuits)
+x_test_q = convert_to_tensor(test_circuits)
 print("pixels set in the first image:", np.argwhere(x_train_bin[0, ..., 0]).tolist())
 SVGCircuit(train_circuits[0])
 

@@ -52,7 +52,7 @@ print(
     cirq.__version__,
 )
 
-import tensorflow_quantum as tfq  # convert_to_tensor only
+from tfq_layers.compat import convert_to_tensor  # was: tfq.convert_to_tensor
 from tfq_layers.compat import layers as tfql  # was: tfql = tfq.layers
 
 # %% [markdown]
@@ -107,7 +107,7 @@ readout = [gate(q) for q in qubits for gate in (cirq.X, cirq.Y, cirq.Z)]
 
 
 def pqk_features(x):
-    circuits = tfql.AddCircuit()(tfq.convert_to_tensor([wall] * len(x)), append=encoding)
+    circuits = tfql.AddCircuit()(convert_to_tensor([wall] * len(x)), append=encoding)
     theta = x * (n_qubits / 3) / N_TROTTER
     return tfql.Expectation()(
         circuits,

@@ -51,7 +51,7 @@ import sympy
 import tensorflow as tf
 from cirq.contrib.svg import SVGCircuit
 
-import tensorflow_quantum as tfq  # convert_to_tensor only
+from tfq_layers.compat import convert_to_tensor  # was: tfq.convert_to_tensor
 from tfq_layers.compat import layers as tfql  # was: tfql = tfq.layers
 
 try:
@@ -173,7 +173,7 @@ class ReUploadingPQC(keras.layers.Layer):
         if quantum == "compat":
             self.quantum_layer = tfql.ControlledPQC(self.circuit, observable)
             self._order = np.argsort(names)  # our order -> lexicographic order
-            self._empty = tfq.convert_to_tensor([cirq.Circuit()])
+            self._empty = convert_to_tensor([cirq.Circuit()])
         else:
             self.quantum_layer = PQC(
                 self.circuit, observable, input_symbols=self.theta_symbols + self.input_symbols

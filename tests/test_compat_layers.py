@@ -8,11 +8,11 @@ import numpy as np
 import pytest
 import sympy
 import tensorflow as tf
-import tensorflow_quantum as tfq
 
 import compat_cases as K
 import reference
 from tfq_layers._keras import LEGACY, keras
+from tfq_layers.compat import convert_to_tensor
 from tfq_layers.compat import layers as L
 from tfq_layers.errors import CircuitError
 
@@ -195,7 +195,10 @@ def test_state_and_unitary_are_differentiable_on_the_statevector_backend():
     )
 
 
+@pytest.mark.tfq
 def test_user_written_differentiator_is_accepted_and_saving_says_to_register_it():
+    import tensorflow_quantum as tfq
+
     class HalfShift(tfq.differentiators.ParameterShift):
         """A user's own differentiator class (here: TFQ's parameter shift, subclassed)."""
 
@@ -293,7 +296,22 @@ def test_keras_layer_contract(backend):
             run_mixed_precision_check=False,
             assert_built_after_instantiation=True,
         )
-    data = tfq.convert_to_tensor(K.data_circuits())
+
+
+@keras3_only
+@pytest.mark.tfq
+def test_keras_layer_contract_with_quantum_data():
+    """run_layer_test on an Expectation that takes serialized circuits as its input (TFQ's
+    simulator runs them)."""
+    from keras.src import testing
+
+    class Case(testing.TestCase):
+        def runTest(self):
+            pass
+
+    case = Case()
+    ops = [cirq.Z(K.QUBITS[0]), cirq.X(K.QUBITS[1])]
+    data = convert_to_tensor(K.data_circuits())
     managed = L.Expectation(backend="tfq")
     managed(data, symbol_names=["a", "b"], operators=ops)
     case.run_layer_test(
@@ -307,6 +325,7 @@ def test_keras_layer_contract(backend):
 
 
 @keras3_only
+@pytest.mark.tfq
 def test_keras_contract_of_the_high_level_layers_and_add_circuit():
     from keras.src import testing
 
@@ -316,7 +335,7 @@ def test_keras_contract_of_the_high_level_layers_and_add_circuit():
 
     case = Case()
     c, ops = K.circuit(), K.operators()
-    data = tfq.convert_to_tensor(K.data_circuits())
+    data = convert_to_tensor(K.data_circuits())
     vals = K.values(4)
     case.run_layer_test(
         L.PQC,
@@ -390,11 +409,12 @@ def _hello_many_worlds():
     d = keras.layers.Dense(3, kernel_initializer=keras.initializers.GlorotUniform(2))(d)
     out = L.ControlledPQC(model_circuit, operators=cirq.Z(q))([circuits_in, d])
     model = keras.Model([circuits_in, commands_in], out)
-    x = [tfq.convert_to_tensor([noise, noise]), np.array([[0], [1]], np.float32)]
+    x = [convert_to_tensor([noise, noise]), np.array([[0], [1]], np.float32)]
     y = np.array([[1], [-1]], np.float32)
     return model, x, y
 
 
+@pytest.mark.tfq
 def test_controller_trains_in_fit_and_round_trips_exactly(tmp_path):
     model, x, y = _hello_many_worlds()
     model.compile(keras.optimizers.Adam(0.05), "mse")
@@ -416,6 +436,7 @@ class AbsSquared(keras.layers.Layer):
 
 
 @keras3_only
+@pytest.mark.tfq
 def test_every_layer_round_trips_through_keras_files_and_export(tmp_path):
     vals_in = keras.Input(shape=(3,))
     data_in = keras.Input(shape=(), dtype=tf.string)
@@ -432,7 +453,7 @@ def test_every_layer_round_trips_through_keras_files_and_export(tmp_path):
     cpqc = L.ControlledPQC(c, ops)([data_in, vals_in])
     managed = L.Expectation(backend="tfq")(data_in, symbol_names=K.NAMES, operators=ops)
     model = keras.Model([vals_in, data_in], [exp, sexp, probs, unitary, pqc, cpqc, managed])
-    x = [K.values(4), tfq.convert_to_tensor(K.data_circuits())]
+    x = [K.values(4), convert_to_tensor(K.data_circuits())]
     before = model.predict(x, verbose=0)
     path = str(tmp_path / "all.keras")
     model.save(path)
@@ -448,13 +469,14 @@ def test_every_layer_round_trips_through_keras_files_and_export(tmp_path):
         f"import tensorflow_quantum as tfq, sys\nsys.path.insert(0, {os.path.dirname(__file__)!r})\n"
         f"import compat_cases as K\n"
         f"m = tf.saved_model.load({export_dir!r})\n"
-        f"out = m.serve([K.values(4), tfq.convert_to_tensor(K.data_circuits())])\n"
+        f"out = m.serve([K.values(4), convert_to_tensor(K.data_circuits())])\n"
         f"np.save({str(tmp_path / 'served.npy')!r}, out[0].numpy())\nprint('OK')\n"
     )
     assert "OK" in reference.run_python(code)
     np.testing.assert_allclose(np.load(tmp_path / "served.npy"), before[0], atol=0)
 
 
+@pytest.mark.tfq
 def test_weightless_layers_are_built_at_instantiation():
     for layer in (
         L.Sample(),
@@ -507,22 +529,23 @@ def test_bad_inputs_raise_clear_errors():
     with pytest.raises(ValueError, match="backend must be one of"):
         L.Expectation(backend="qiskit")
     with pytest.raises(ValueError, match="Values must be provided for append or prepend"):
-        L.AddCircuit()(tfq.convert_to_tensor(K.data_circuits()))
+        L.AddCircuit()(convert_to_tensor(K.data_circuits()))
     with pytest.raises(ValueError, match="NoisyPQC requires sample_based"):
         L.NoisyPQC(K.noisy_circuit(), ops, repetitions=10)
     with pytest.raises(ValueError, match="noise channels; use backend='noisy'"):
         L.Expectation()(K.noisy_circuit(), symbol_names=K.NAMES, symbol_values=vals, operators=ops)
 
 
+@pytest.mark.tfq
 def test_noisy_quantum_data_into_a_noiseless_layer_is_a_clear_error_and_works_when_noisy():
     q = K.QUBITS[0]
     model = cirq.Circuit(cirq.rx(K.A)(q))
-    noisy_data = tfq.convert_to_tensor(
+    noisy_data = convert_to_tensor(
         [cirq.Circuit(cirq.X(q)), cirq.Circuit(cirq.X(q), cirq.bit_flip(0.2)(q))]
     )
     with pytest.raises(tf.errors.InvalidArgumentError, match="noise channels.*NoisyPQC"):
         L.PQC(model, cirq.Z(q))(noisy_data)
-    clean = tfq.convert_to_tensor([cirq.Circuit(cirq.Y(q) ** 0.5, cirq.X(q))] * 2)
+    clean = convert_to_tensor([cirq.Circuit(cirq.Y(q) ** 0.5, cirq.X(q))] * 2)
     assert L.ControlledPQC(model, cirq.Z(q))([clean, np.zeros((2, 1), np.float32)]).shape == (2, 1)
     layer = L.NoisyPQC(model, cirq.Z(q), repetitions=2000, sample_based=False)
     layer.build(noisy_data.shape)
@@ -532,13 +555,14 @@ def test_noisy_quantum_data_into_a_noiseless_layer_is_a_clear_error_and_works_wh
     np.testing.assert_allclose(out, [-1.0, -0.6], atol=5 * 1.0 / np.sqrt(2000))
 
 
+@pytest.mark.tfq
 def test_a_data_symbol_shared_with_a_model_weight_is_refused_not_merged():
     """TFQ resolves the appended program with the layer's names, so a data circuit's symbol `a`
     would silently take the model weight `a`'s value."""
     from tfq_layers import PQC
 
     q = K.QUBITS[0]
-    data = tfq.convert_to_tensor([cirq.Circuit(cirq.rx(K.A)(q))] * 2)
+    data = convert_to_tensor([cirq.Circuit(cirq.rx(K.A)(q))] * 2)
     for layer in (
         L.PQC(cirq.Circuit(cirq.ry(K.A)(q)), cirq.Z(q)),
         PQC(cirq.Circuit(cirq.ry(K.A)(q)), cirq.Z(q)),

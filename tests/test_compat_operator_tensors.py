@@ -1,4 +1,4 @@
-"""TFQ's ``operators`` as a ``tf.string`` tensor (``tfq.convert_to_tensor([[psum, ...], ...])``)
+"""TFQ's ``operators`` as a ``tf.string`` tensor (``convert_to_tensor([[psum, ...], ...])``)
 in the compat ``Expectation``/``SampledExpectation``: the same numbers as the PauliSum lists
 (and as Cirq, and as TFQ's own layers in a legacy-lane subprocess), and clear errors on bad
 tensors."""
@@ -11,10 +11,10 @@ import numpy as np
 import pytest
 import sympy
 import tensorflow as tf
-import tensorflow_quantum as tfq
 
 import reference
 from tfq_layers._keras import LEGACY, keras
+from tfq_layers.compat import convert_to_tensor
 from tfq_layers.compat import layers as L
 from tfq_layers.compat import operator_tensors
 from tfq_layers.errors import CircuitError
@@ -90,7 +90,7 @@ def _shot_bound(ops, reps):
 # -- the same numbers as PauliSum lists, and as Cirq -------------------------------------------
 def test_expectation_tensor_equals_list_and_cirq(backend):
     ops = _operators()
-    tensor = tfq.convert_to_tensor(ops)
+    tensor = convert_to_tensor(ops)
     out_list, grad_list = _run(L.Expectation(backend=backend), ops)
     out_tensor, grad_tensor = _run(L.Expectation(backend=backend), tensor)
     np.testing.assert_array_equal(out_tensor, out_list)
@@ -109,12 +109,12 @@ def test_expectation_tensor_equals_list_and_cirq(backend):
 def test_one_circuit_takes_one_operator_row_per_value_row(backend):
     """TFQ tiles one circuit to the batch of symbol_values, so rows of operators may differ."""
     ops = _operators()
-    out, _ = _run(L.Expectation(backend=backend), tfq.convert_to_tensor(ops), circuits=_circuit())
+    out, _ = _run(L.Expectation(backend=backend), convert_to_tensor(ops), circuits=_circuit())
     np.testing.assert_allclose(out, _cirq_rows(ops), atol=2e-5)
     with pytest.raises(tf.errors.InvalidArgumentError, match="operators has 2 rows but the batch"):
         _run(
             L.Expectation(backend=backend),
-            tfq.convert_to_tensor(ops),
+            convert_to_tensor(ops),
             values=VALUES[:1],
             circuits=_circuit(),
         )
@@ -124,7 +124,7 @@ def test_one_circuit_without_values_runs_once_per_operator_row(backend):
     """With layer-managed weights, one circuit and two rows of operators give two rows."""
     layer = L.Expectation(backend=backend)
     ops = _operators()
-    out = layer(_circuit(), symbol_names=NAMES, operators=tfq.convert_to_tensor(ops))
+    out = layer(_circuit(), symbol_names=NAMES, operators=convert_to_tensor(ops))
     weights = layer.get_weights()[0]
     np.testing.assert_allclose(out.numpy(), _cirq_rows(ops, [weights, weights]), atol=2e-5)
 
@@ -133,7 +133,7 @@ def test_sampled_expectation_statevector_tensor_equals_list_seeded():
     """Seeded, the statevector backend draws the same shots: outputs and gradients agree exactly."""
     ops = _operators()
     results = []
-    for operators in (ops, tfq.convert_to_tensor(ops)):
+    for operators in (ops, convert_to_tensor(ops)):
         tf.random.set_seed(11)
         results.append(
             _run(L.SampledExpectation(backend="statevector"), operators, repetitions=300)
@@ -145,9 +145,7 @@ def test_sampled_expectation_statevector_tensor_equals_list_seeded():
 def test_sampled_expectation_tensor_within_shot_noise_of_cirq(backend):
     ops = _operators()
     reps = 4000
-    out, _ = _run(
-        L.SampledExpectation(backend=backend), tfq.convert_to_tensor(ops), repetitions=reps
-    )
+    out, _ = _run(L.SampledExpectation(backend=backend), convert_to_tensor(ops), repetitions=reps)
     exact = _cirq_rows(ops)
     # per term, a mean of reps +-1 outcomes: std <= |coefficient| / sqrt(reps); 5 sigma
     np.testing.assert_array_less(np.abs(out - exact), 5 * _shot_bound(ops, reps))
@@ -157,7 +155,7 @@ def test_keras_model_with_a_tensor_of_operators(backend):
     """In a functional model (values from an Input), fit and predict as with the PauliSum list;
     the saved config holds the decoded PauliSums."""
     ops = _operators()[0]
-    tensor = tfq.convert_to_tensor([ops])
+    tensor = convert_to_tensor([ops])
     models = []
     for operators in (ops, tensor):
         keras.utils.set_random_seed(4)
@@ -195,7 +193,7 @@ def _call(operators, circuits=None):
 
 
 def _tensor_with(element, row=1, col=0):
-    flat = tfq.convert_to_tensor(_operators()).numpy()
+    flat = convert_to_tensor(_operators()).numpy()
     flat[row, col] = element
     return tf.constant(flat)
 
@@ -208,11 +206,11 @@ def test_wrong_dtype_and_shape_are_refused():
         match=r"shape \[batch, n_ops\].*got shape \(3,\).*"
         r"convert_to_tensor\(\[ops\]\)",
     ):
-        _call(tfq.convert_to_tensor(_operators()[0]))
+        _call(convert_to_tensor(_operators()[0]))
     with pytest.raises(ValueError, match=r"got shape \(2, 0\), which holds no operators"):
         _call(tf.zeros((2, 0), tf.string))
     with pytest.raises(ValueError, match="operators has 3 rows but there are 2 circuits"):
-        _call(tfq.convert_to_tensor(_operators() + _operators()[:1]))
+        _call(convert_to_tensor(_operators() + _operators()[:1]))
 
 
 def test_bytes_that_are_not_pauli_sums_are_refused_naming_the_element():
@@ -223,39 +221,39 @@ def test_bytes_that_are_not_pauli_sums_are_refused_naming_the_element():
     ):
         _call(_tensor_with(b"bad_operator"))
     # serialized circuits parse as (empty) PauliSums: TFQ measures 0, this package refuses them
-    circuit = tfq.convert_to_tensor([_circuit()]).numpy()[0]
+    circuit = convert_to_tensor([_circuit()]).numpy()[0]
     with pytest.raises(ValueError, match=r"operators\[0, 2\].*circuits belong in the layer's"):
         _call(_tensor_with(circuit, 0, 2))
     # a valid PauliSum with a field appended (an unknown field number 3)
-    good = tfq.convert_to_tensor([[cirq.Z(QUBITS[0])]]).numpy()[0, 0]
+    good = convert_to_tensor([[cirq.Z(QUBITS[0])]]).numpy()[0, 0]
     with pytest.raises(ValueError, match=r"operators\[1, 1\] .* is not a serialized"):
         _call(_tensor_with(good + b"\x1a\x00", 1, 1))
 
 
 def test_tampered_fields_are_refused():
-    good = tfq.convert_to_tensor([[cirq.Z(QUBITS[0])]]).numpy()[0, 0]
+    good = convert_to_tensor([[cirq.Z(QUBITS[0])]]).numpy()[0, 0]
     assert good.count(b"Z") == 1
     with pytest.raises(ValueError, match="Pauli type b'W'.*altered"):
         _call(_tensor_with(good.replace(b"Z", b"W")))
     assert good.count(b"0_0") == 1
     with pytest.raises(ValueError, match="qubit id 'x_0'.*altered"):
         _call(_tensor_with(good.replace(b"0_0", b"x_0")))
-    imaginary = tfq.convert_to_tensor([[0.5j * cirq.Z(QUBITS[0])]])
+    imaginary = convert_to_tensor([[0.5j * cirq.Z(QUBITS[0])]])
     with pytest.raises(ValueError, match=r"coefficient 0\.5j.*finite real coefficients"):
         _call(tf.tile(imaginary, [2, 1]))
 
 
 def test_operator_on_a_qubit_not_in_the_circuit_is_refused():
-    far = tfq.convert_to_tensor([[cirq.Z(cirq.GridQubit(5, 5))]] * 2)
+    far = convert_to_tensor([[cirq.Z(cirq.GridQubit(5, 5))]] * 2)
     with pytest.raises(CircuitError, match=r"acts on \[cirq.GridQubit\(5, 5\)\].*add cirq.I"):
         _call(far)
-    line = tfq.convert_to_tensor([[cirq.Z(cirq.LineQubit(0))]] * 2)
+    line = convert_to_tensor([[cirq.Z(cirq.LineQubit(0))]] * 2)
     with pytest.raises(CircuitError, match=r"acts on \[cirq.LineQubit\(0\)\]"):
         _call(line)
 
 
 def test_too_large_is_refused_before_building_objects(monkeypatch):
-    tensor = tfq.convert_to_tensor(_operators())
+    tensor = convert_to_tensor(_operators())
     monkeypatch.setattr(operator_tensors, "MAX_OPERATOR_TERMS", 5)
     with pytest.raises(ValueError, match="have 7 Pauli terms, more than the 5.*PauliSum objects"):
         _call(tensor)
@@ -278,12 +276,13 @@ def _functional(backend="noiseless"):
 
 def _model_inputs(ops=None):
     return [
-        tfq.convert_to_tensor([_circuit()] * 2),
+        convert_to_tensor([_circuit()] * 2),
         tf.constant(VALUES),
-        tfq.convert_to_tensor(_operators() if ops is None else ops),
+        convert_to_tensor(_operators() if ops is None else ops),
     ]
 
 
+@pytest.mark.tfq
 def test_operators_as_a_model_input_match_cirq_and_the_list(tmp_path):
     model = _functional()
     inputs = _model_inputs()
@@ -307,6 +306,7 @@ def test_operators_as_a_model_input_match_cirq_and_the_list(tmp_path):
         np.testing.assert_allclose(again.predict(inputs, verbose=0), out.numpy(), atol=1e-6)
 
 
+@pytest.mark.tfq
 def test_tfq_simple_op_input_form_trains():
     """TFQ's own example of operator inputs: circuits and operators as inputs, weights managed by
     the layer; learn the |0> state measured by Z."""
@@ -325,11 +325,12 @@ def test_tfq_simple_op_input_form_trains():
     )
     model = keras.Model([circuits_in, ops_in], out)
     model.compile(optimizer=keras.optimizers.Adam(0.05), loss="mse")
-    x = [tfq.convert_to_tensor([circuit] * 2), tfq.convert_to_tensor([[cirq.Z(q)]] * 2)]
+    x = [convert_to_tensor([circuit] * 2), convert_to_tensor([[cirq.Z(q)]] * 2)]
     loss = model.fit(x, np.ones((2, 1)), batch_size=2, epochs=60, verbose=0).history["loss"]
     assert loss[-1] < 1e-3 < 0.1 < loss[0]
 
 
+@pytest.mark.tfq
 def test_operators_as_a_tf_function_argument_with_one_circuit():
     layer = L.Expectation()
 
@@ -337,7 +338,7 @@ def test_operators_as_a_tf_function_argument_with_one_circuit():
     def run(operators):
         return layer(_circuit(), symbol_names=NAMES, symbol_values=VALUES, operators=operators)
 
-    out = run(tfq.convert_to_tensor(_operators()))
+    out = run(convert_to_tensor(_operators()))
     np.testing.assert_allclose(out.numpy(), _cirq_rows(_operators()), atol=2e-5)
     sampled = L.SampledExpectation()
 
@@ -351,12 +352,13 @@ def test_operators_as_a_tf_function_argument_with_one_circuit():
             repetitions=4000,
         )
 
-    out = run_sampled(tfq.convert_to_tensor(_operators()))
+    out = run_sampled(convert_to_tensor(_operators()))
     np.testing.assert_array_less(
         np.abs(out.numpy() - _cirq_rows(_operators())), 5 * _shot_bound(_operators(), 4000)
     )
 
 
+@pytest.mark.tfq
 def test_operators_as_a_model_input_are_checked_in_the_graph():
     model = _functional()
     inputs = _model_inputs()
@@ -364,29 +366,30 @@ def test_operators_as_a_model_input_are_checked_in_the_graph():
     def run(element, row=1, col=0):
         return model(inputs[:2] + [_tensor_with(element, row, col)])
 
-    good = tfq.convert_to_tensor([[cirq.Z(QUBITS[0])]]).numpy()[0, 0]
+    good = convert_to_tensor([[cirq.Z(QUBITS[0])]]).numpy()[0, 0]
     with pytest.raises(tf.errors.OpError, match="operators_are_not_serialized_pauli_sums"):
         run(b"bad_operator")
-    circuit = tfq.convert_to_tensor([_circuit()]).numpy()[0]
+    circuit = convert_to_tensor([_circuit()]).numpy()[0]
     with pytest.raises(tf.errors.InvalidArgumentError, match="is not a serialized PauliSum"):
         run(circuit)
     with pytest.raises(tf.errors.InvalidArgumentError, match="(?s)other than X, Y, Z.*W"):
         run(good.replace(b"Z", b"W"))
-    imaginary = tfq.convert_to_tensor([[0.5j * cirq.Z(QUBITS[0])]]).numpy()[0, 0]
+    imaginary = convert_to_tensor([[0.5j * cirq.Z(QUBITS[0])]]).numpy()[0, 0]
     with pytest.raises(tf.errors.InvalidArgumentError, match="finite real coefficients"):
         run(imaginary)
     # a data circuit's qubits are not known before the run: TFQ's op names the problem
-    far = tfq.convert_to_tensor([[cirq.Z(cirq.GridQubit(5, 5))]]).numpy()[0, 0]
+    far = convert_to_tensor([[cirq.Z(cirq.GridQubit(5, 5))]]).numpy()[0, 0]
     with pytest.raises(tf.errors.InvalidArgumentError, match="qubits not found in circuit"):
         run(far)
     with pytest.raises(tf.errors.InvalidArgumentError, match="different number of rows"):
-        model(inputs[:2] + [tfq.convert_to_tensor(_operators()[:1])])
+        model(inputs[:2] + [convert_to_tensor(_operators()[:1])])
 
 
+@pytest.mark.tfq
 def test_operators_input_with_known_circuits_names_foreign_qubits():
     ops_in = keras.Input(shape=(1,), dtype=tf.string)
     model = keras.Model(ops_in, L.Expectation()(_circuit(), symbol_names=NAMES, operators=ops_in))
-    far = tfq.convert_to_tensor([[cirq.Z(cirq.GridQubit(5, 5))]])
+    far = convert_to_tensor([[cirq.Z(cirq.GridQubit(5, 5))]])
     with pytest.raises(
         tf.errors.InvalidArgumentError,
         match=r"(?s)acts on qubits the circuits do not use .*'0_2'.*5_5",
@@ -438,6 +441,7 @@ print(json.dumps(out))
 """
 
 
+@pytest.mark.tfq
 @pytest.mark.skipif(LEGACY, reason="compares the Keras 3 lane with TFQ's legacy lane")
 def test_tfq_itself_gives_the_same_numbers(backend):
     here = os.path.dirname(os.path.abspath(__file__))
@@ -450,7 +454,7 @@ def test_tfq_itself_gives_the_same_numbers(backend):
         },
     )
     theirs = json.loads(stdout.strip().splitlines()[-1])
-    tensor = tfq.convert_to_tensor(_operators())
+    tensor = convert_to_tensor(_operators())
     ours, _ = _run(L.Expectation(backend=backend), tensor)
     np.testing.assert_allclose(ours, theirs["list"], atol=1e-5)
     ours_one, _ = _run(L.Expectation(backend=backend), tensor, circuits=_circuit())

@@ -7,14 +7,15 @@ serialized ``tfq.proto.Program`` messages with ``tf.io.decode_proto`` -- inside 
 checks also hold in ``model.fit``, ``predict`` and an exported SavedModel -- and puts assertions
 with clear messages in front of the TFQ op.
 
-The same descriptors decode TFQ's serialized PauliSums (``tfq.convert_to_tensor`` of operators):
-:func:`decode_pauli_sums` for the compat layers' ``operators`` tensors, and
-:func:`checked_operators` in front of TFQ's op when those are known only in the graph.
+The descriptors are this package's own schema of TFQ's format (:mod:`tfq_layers.wire`), so the
+checks run without TFQ installed. The same descriptors decode serialized PauliSums
+(``convert_to_tensor`` of operators): :func:`decode_pauli_sums` for the compat layers'
+``operators`` tensors, and :func:`checked_operators` in front of TFQ's op when those are known
+only in the graph.
 
-Only the binary wire format is accepted (what ``tfq.convert_to_tensor`` and this package write).
+Only the binary wire format is accepted (what ``tfq.convert_to_tensor`` and
+``tfq_layers.compat.convert_to_tensor`` write).
 """
-
-import functools
 
 #: The protobuf fields of a serialized circuit, from the Program down to an argument's symbol.
 _PROGRAM = "tfq.proto.Program"
@@ -30,17 +31,13 @@ _SHOWN_BYTES = 24
 DECODE_OP_NAME = "quantum_data_is_not_serialized_circuits__use_tfq_convert_to_tensor"
 
 
-@functools.lru_cache(maxsize=None)
 def _descriptor_source():
-    """``bytes://`` + TFQ's program.proto and pauli_sum.proto as one FileDescriptorSet (read
-    from TFQ's package): the one home of the descriptors every ``decode_proto`` here uses."""
-    from google.protobuf import descriptor_pb2
-    from tensorflow_quantum.core.proto import pauli_sum_pb2, program_pb2
+    """``bytes://`` + the FileDescriptorSet of this package's schema of TFQ's Program and
+    PauliSum (:mod:`tfq_layers.wire`): the one home of the descriptors every ``decode_proto``
+    here uses (TFQ itself is not needed)."""
+    from tfq_layers import wire
 
-    files = descriptor_pb2.FileDescriptorSet()
-    program_pb2.DESCRIPTOR.CopyToProto(files.file.add())
-    pauli_sum_pb2.DESCRIPTOR.CopyToProto(files.file.add())
-    return b"bytes://" + files.SerializeToString()
+    return b"bytes://" + wire.descriptor_set()
 
 
 def _decode_fields(strings, message, fields, types, op_name):
@@ -83,13 +80,15 @@ def _first_bad_element(data):
     """Index and first bytes of the first element of eager ``data`` that does not parse as a
     binary ``tfq.proto.Program``, or None."""
     from google.protobuf.message import DecodeError
-    from tensorflow_quantum.core.proto import program_pb2
 
+    from tfq_layers import wire
+
+    program = wire.message_class("Program")
     for i, raw in enumerate(data.numpy().reshape(-1)):
         if raw and raw[0] not in _FIRST_BYTES:
             return i, raw[:_SHOWN_BYTES]
         try:
-            program_pb2.Program.FromString(raw)
+            program.FromString(raw)
         except DecodeError:
             return i, raw[:_SHOWN_BYTES]
     return None
@@ -98,8 +97,8 @@ def _first_bad_element(data):
 def _not_circuits_message(where):
     return (
         "tfq_layers: the quantum-data input must hold serialized circuits, as "
-        f"tfq.convert_to_tensor([...cirq.Circuit...]) writes them; {where} is not one. If "
-        "you have cirq.Circuit objects, pass tfq.convert_to_tensor(circuits); if the "
+        f"tfq_layers.compat.convert_to_tensor([...cirq.Circuit...]) writes them; {where} is not one. If "
+        "you have cirq.Circuit objects, pass tfq_layers.compat.convert_to_tensor(circuits); if the "
         "tensor was read from a file, the file is corrupt or holds something else."
     )
 
@@ -144,6 +143,93 @@ def _decode(data):
     arguments = _field(_field(operations, "Operation", "args"), "Operation.ArgsEntry", "value")
     symbols = _field(arguments, "Arg", "symbol")
     return gate_ids, symbols
+
+
+#: The name of the op decoding circuits to append, which appears in the error if a graph run
+#: meets bytes that are not serialized circuits.
+JOIN_OP_NAME = "add_circuit_inputs_are_not_serialized_circuits__use_convert_to_tensor"
+
+
+def _byte_strings(values):
+    """One-byte strings of the int32 ``values`` (0-255)."""
+    import tensorflow as tf
+
+    table = tf.constant([bytes([i]) for i in range(256)])
+    return tf.gather(table, values)
+
+
+def _varint(n):
+    """The protobuf varint of each non-negative int32 in ``n``, as strings."""
+    import tensorflow as tf
+
+    pieces = []
+    for k in range(5):
+        rest = tf.bitwise.right_shift(n, 7 * k)
+        more = tf.bitwise.right_shift(n, 7 * (k + 1)) > 0
+        byte = tf.bitwise.bitwise_and(rest, 0x7F) + tf.where(more, 0x80, 0)
+        used = (rest > 0) | (k == 0)
+        pieces.append(tf.where(used, _byte_strings(byte), b""))
+    return tf.strings.join(pieces)
+
+
+def _embedded(field_tag, payloads):
+    """Each string of ``payloads`` as a length-delimited field with the one-byte ``field_tag``."""
+    import tensorflow as tf
+
+    return tf.strings.join(
+        [tf.constant(bytes([field_tag])), _varint(tf.strings.length(payloads)), payloads]
+    )
+
+
+def join(first, second):
+    """The serialized circuits of ``first`` followed by those of ``second`` (1-D ``tf.string``,
+    one circuit each, equal batch), as graph ops: TFQ's ``append_circuit`` without TFQ.
+
+    The moments of the second circuit follow those of the first; the result is written as
+    :func:`tfq_layers.wire.serialize_circuit` writes a circuit (the moments' bytes unchanged).
+    An element that is not a serialized circuit fails an assertion (or, if it does not parse,
+    the op named :data:`JOIN_OP_NAME`).
+    """
+    import tensorflow as tf
+
+    from tfq_layers import wire
+
+    def moments(data):
+        (lang_n, language), (circ_n, circuit) = _decode_fields(
+            data, "Program", ["language", "circuit"], [tf.string, tf.string], JOIN_OP_NAME
+        )
+        ((set_n, gate_set),) = _decode_fields(
+            _flat(lang_n, language), "Language", ["gate_set"], [tf.string], JOIN_OP_NAME
+        )
+        ok = tf.reduce_all(tf.equal(lang_n, 1)) & tf.reduce_all(
+            tf.equal(gate_set[:, 0], wire.GATE_SET)
+        )
+        check = tf.debugging.Assert(ok, [_not_circuits_message("an element to join")])
+        with tf.control_dependencies([check]):
+            circuit = tf.identity(circuit[:, 0])
+        # a Program without a circuit field holds no moments
+        ((counts, values),) = _decode_fields(
+            circuit, "Circuit", ["moments"], [tf.string], JOIN_OP_NAME
+        )
+        counts = counts * tf.cast(circ_n, counts.dtype)
+        return tf.RaggedTensor.from_row_lengths(_embedded(0x12, _flat(counts, values)), counts)
+
+    first, second = tf.convert_to_tensor(first), tf.convert_to_tensor(second)
+    message = (
+        "tfq_layers: the circuits to join differ in number; give one circuit to append (or "
+        "prepend) per input circuit, or a single cirq.Circuit for all"
+    )
+    n1, n2 = first.shape[0], second.shape[0]
+    if n1 is not None and n2 is not None and n1 != n2:
+        raise ValueError(f"{message} (got {n1} and {n2}).")
+    check = tf.debugging.assert_equal(tf.shape(first)[0], tf.shape(second)[0], message=message)
+    with tf.control_dependencies([check]):
+        first = tf.identity(first)
+    both = tf.concat([moments(first), moments(second)], axis=1)
+    circuit = tf.strings.join([b"\x08\x01", tf.strings.reduce_join(both, axis=1)])
+    header = wire.message_class("Program")()
+    header.language.gate_set = wire.GATE_SET
+    return tf.strings.join([header.SerializeToString(), _embedded(0x12, circuit)])
 
 
 #: The name of the op decoding an operators tensor, which appears in the error if a graph run
@@ -236,7 +322,7 @@ def decode_pauli_sums(operators):
 def _operators_message(problem):
     return (
         "tfq_layers: " + problem + " The operators input must hold serialized cirq.PauliSum "
-        "objects as tfq.convert_to_tensor([[psum, ...], ...]) writes them, one row per "
+        "objects as tfq_layers.compat.convert_to_tensor([[psum, ...], ...]) writes them, one row per "
         "circuit; if the tensor was read from a file, the file is corrupt or holds something "
         "else (serialized circuits belong in the layer's first input)."
     )
@@ -391,9 +477,11 @@ def checked(data, *, noisy, layer_names, value_names, channel_ids):
 
 __all__ = [
     "DECODE_OP_NAME",
+    "JOIN_OP_NAME",
     "PAULI_DECODE_OP_NAME",
     "checked",
     "checked_operators",
     "decode",
     "decode_pauli_sums",
+    "join",
 ]

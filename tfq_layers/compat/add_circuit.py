@@ -3,9 +3,9 @@
 import numpy as np
 import tensorflow as tf
 
-from tfq_layers import serialization
+from tfq_layers import serialization, wire
 from tfq_layers._keras import build_at_init, keras, register
-from tfq_layers.backends.tfq_backend import import_tfq
+from tfq_layers.backends import quantum_data
 from tfq_layers.compat.arguments import is_circuit, is_circuit_list, is_keras_tensor, type_name
 
 __all__ = ["AddCircuit"]
@@ -14,6 +14,9 @@ __all__ = ["AddCircuit"]
 @register("compat.AddCircuit")
 class AddCircuit(keras.layers.Layer):
     """TFQ's ``AddCircuit``: append or prepend circuits to a batch of serialized circuits.
+
+    Runs without TFQ: the serialized circuits are joined moment by moment with TensorFlow ops
+    (:func:`tfq_layers.backends.quantum_data.join`), in TFQ's format.
 
     Call arguments: ``inputs`` (a ``cirq.Circuit``, a list, or a ``tf.string`` tensor) and exactly
     one of ``append``/``prepend`` (a ``cirq.Circuit`` for every input, a list with one per input,
@@ -65,12 +68,11 @@ class AddCircuit(keras.layers.Layer):
                 raise TypeError(
                     f"Circuits cannot be parsed with given input of type {type_name(inputs)}."
                 )
-            inputs = import_tfq().convert_to_tensor(list(inputs))
+            inputs = wire.convert_to_tensor(list(inputs))
         tensors = inputs if extra is None else [inputs, extra]
         return super().__call__(tensors, **kwargs)
 
     def call(self, inputs):
-        tfq = import_tfq()
         key = "append" if self._static["append"] is not None else "prepend"
         value = self._static[key]
         if isinstance(value, str):  # "tensor": the second input
@@ -86,15 +88,15 @@ class AddCircuit(keras.layers.Layer):
         if other is None:
             if is_circuit(value):
                 with tf.init_scope():
-                    serialized = tfq.convert_to_tensor([value]).numpy()
+                    serialized = wire.convert_to_tensor([value]).numpy()
                 other = tf.tile(tf.constant(serialized), tf.reshape(batch, [1]))
             else:
                 with tf.init_scope():
-                    serialized = tfq.convert_to_tensor(list(value)).numpy()
+                    serialized = wire.convert_to_tensor(list(value)).numpy()
                 other = tf.constant(serialized)
         if key == "append":
-            return tfq.append_circuit(inputs, other)
-        return tfq.append_circuit(other, inputs)
+            return quantum_data.join(inputs, tf.convert_to_tensor(other))
+        return quantum_data.join(tf.convert_to_tensor(other), inputs)
 
     def compute_output_shape(self, input_shape):
         shape = input_shape[0] if isinstance(input_shape, list) else input_shape

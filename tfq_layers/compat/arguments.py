@@ -22,6 +22,7 @@ __all__ = [
     "parse_operators",
     "parse_repetitions",
     "parse_symbol_names",
+    "reads_serialized_circuits",
     "type_name",
 ]
 
@@ -174,3 +175,15 @@ def native_backend(backend):
     """TFQ's backend argument as a native request: 'noiseless'/'noisy' let the package choose."""
     backend = check_backend(backend)
     return backends.normalize_name(None if backend in ("noiseless", "noisy") else backend)
+
+
+def reads_serialized_circuits(backend):
+    """Whether the native backend request ``backend`` runs ``tf.string`` circuits itself: a
+    backend that declares ``reads_quantum_data`` (TFQ's simulator), or ``"auto"`` where TFQ is
+    installed (it then picks TFQ for them). Otherwise the compat layers read concrete circuit
+    tensors into ``cirq.Circuit`` objects with :func:`tfq_layers.wire.from_tensor`."""
+    import importlib.util
+
+    if backend == "auto":
+        return importlib.util.find_spec("tensorflow_quantum") is not None
+    return backends.backend_class(backend).reads_quantum_data

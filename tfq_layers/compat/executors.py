@@ -4,7 +4,7 @@ import cirq
 import numpy as np
 import tensorflow as tf
 
-from tfq_layers import backends
+from tfq_layers import backends, wire
 from tfq_layers.backends import quantum_data
 from tfq_layers._keras import build_at_init, keras, register
 from tfq_layers.compat.arguments import (
@@ -17,6 +17,7 @@ from tfq_layers.compat.arguments import (
     parse_operators,
     parse_repetitions,
     parse_symbol_names,
+    reads_serialized_circuits,
     type_name,
 )
 from tfq_layers.compat import operator_tensors
@@ -76,14 +77,14 @@ class _Executor(keras.layers.Layer):
             if inputs.dtype not in (tf.string, "string"):
                 raise TypeError(
                     f"{self.name}: circuits must be cirq.Circuit objects, a list of them or a "
-                    f"tf.string tensor from tfq.convert_to_tensor; got a tensor of dtype "
+                    f"tf.string tensor from tfq_layers.compat.convert_to_tensor; got a tensor of dtype "
                     f"{inputs.dtype}."
                 )
             circuits, single = None, False
         else:
             raise TypeError(
                 f"{self.name}: circuits must be cirq.Circuit objects, a list of them or a "
-                f"tf.string tensor from tfq.convert_to_tensor; got {type_name(inputs)}."
+                f"tf.string tensor from tfq_layers.compat.convert_to_tensor; got {type_name(inputs)}."
             )
         names = parse_symbol_names(symbol_names)
         values_given = symbol_values is not None
@@ -93,7 +94,7 @@ class _Executor(keras.layers.Layer):
                 raise RuntimeError(
                     "Value for operators not provided. operators must be one of "
                     "cirq.PauliSum, cirq.PauliString, a list of them, or a tf.string tensor "
-                    "from tfq.convert_to_tensor([[psum, ...], ...])."
+                    "from tfq_layers.compat.convert_to_tensor([[psum, ...], ...])."
                 )
             if operator_tensors.is_symbolic(operators):  # known when the graph runs
                 operator_tensors.check_symbolic(operators, self.name)
@@ -125,7 +126,7 @@ class _Executor(keras.layers.Layer):
                 f"{self.name}: operators come as a tensor known only when the model runs, which "
                 f"the {name} backend cannot read; use backend='noiseless' (the default) or "
                 "'tfq', or pass the operators themselves (cirq.PauliSum objects, or a concrete "
-                "tensor from tfq.convert_to_tensor)."
+                "tensor from tfq_layers.compat.convert_to_tensor)."
             )
 
     def _check_repetitions(self, repetitions):
@@ -153,6 +154,7 @@ class _Executor(keras.layers.Layer):
         initializer=None,
         **kwargs,
     ):
+        inputs = self._read_circuit_tensor(inputs)
         static = (
             is_circuit(inputs)
             or is_circuit_list(inputs)
@@ -170,6 +172,40 @@ class _Executor(keras.layers.Layer):
         else:  # a reloaded model calls again with the tensors it recorded
             tensors = inputs
         return super().__call__(tensors, **kwargs)
+
+    def _read_circuit_tensor(self, inputs):
+        """A concrete ``tf.string`` tensor of circuits as the ``cirq.Circuit`` list it holds, when
+        this layer's backend does not run serialized circuits itself (the statevector backend,
+        or ``"auto"`` without TFQ); anything else unchanged."""
+        if (
+            not tf.is_tensor(inputs)
+            or inputs.dtype != tf.string
+            or operator_tensors.is_symbolic(inputs)
+            or reads_serialized_circuits(native_backend(self.backend_request))
+        ):
+            return inputs
+        value = np.asarray(
+            inputs.numpy() if hasattr(inputs, "numpy") else tf.get_static_value(inputs)
+        )
+        if value.ndim != 1:
+            raise ValueError(
+                f"{self.name}: circuits as a tensor must be 1-D (one serialized circuit per "
+                f"example, as convert_to_tensor([...circuits...]) writes); got shape {value.shape}."
+            )
+        if value.size == 0:
+            raise ValueError(
+                f"{self.name}: the circuits tensor is empty; give at least one circuit."
+            )
+        try:
+            circuits = wire.from_tensor(value)
+        except (TypeError, ValueError) as e:
+            raise ValueError(f"{self.name}: the circuits tensor cannot be read: {e}") from None
+        if not all(is_circuit(c) for c in circuits):
+            raise TypeError(
+                f"{self.name}: the circuits tensor holds PauliSums, not circuits; operators go "
+                "in operators=..."
+            )
+        return list(circuits)
 
     def _pack(self, setup, inputs, symbol_values, operators=None):
         packed = self._pack_circuits_and_values(setup, inputs, symbol_values)

@@ -17,12 +17,11 @@
 No protobuf is parsed in Python.
 """
 
-import re
-
 import cirq
 import numpy as np
 import tensorflow as tf
 
+from tfq_layers import wire
 from tfq_layers.backends import quantum_data
 
 __all__ = [
@@ -39,27 +38,13 @@ MAX_OPERATOR_BYTES = 16 * 2**20
 #: ... and at most this many Pauli terms in all (each becomes a Python cirq object).
 MAX_OPERATOR_TERMS = 100_000
 
-# TFQ's qubit ids: "row_col" for a cirq.GridQubit, "x" for a cirq.LineQubit (an optional "q"
-# prefix is accepted, as TFQ's deserializer does).
-_GRID_ID = re.compile(r"q?(-?\d{1,9})_(-?\d{1,9})")
-_LINE_ID = re.compile(r"q?(-?\d{1,9})")
 _PAULIS = {b"X": cirq.X, b"Y": cirq.Y, b"Z": cirq.Z}
 _SHOWN = 24
 
 _FORM = (
-    "operators as a tensor must be what tfq.convert_to_tensor([[psum, ...], ...]) returns: "
+    "operators as a tensor must be what tfq_layers.compat.convert_to_tensor([[psum, ...], ...]) returns: "
     "tf.string, shape [batch, n_ops], one row of serialized cirq.PauliSum per circuit"
 )
-
-
-def _qubit(qid):
-    m = _GRID_ID.fullmatch(qid)
-    if m:
-        return cirq.GridQubit(int(m.group(1)), int(m.group(2)))
-    m = _LINE_ID.fullmatch(qid)
-    if m:
-        return cirq.LineQubit(int(m.group(1)))
-    return None
 
 
 def is_symbolic(operators):
@@ -121,7 +106,7 @@ def _concrete(operators, where):
             f"{where}: operators is a symbolic tensor (a keras.Input or a value computed in a "
             "graph); this package needs the operators when the layer is called. Pass the "
             "operators themselves (cirq.PauliSum objects, or one list of them per circuit), or "
-            "a concrete tensor from tfq.convert_to_tensor([[psum, ...], ...]) -- to measure "
+            "a concrete tensor from tfq_layers.compat.convert_to_tensor([[psum, ...], ...]) -- to measure "
             "different operators per example, list every operator and select the columns of "
             "the layer's output."
         )
@@ -150,7 +135,7 @@ def operators_from_tensor(operators, where="operators"):
     if value.ndim != 2:
         hint = (
             " For one list of operators for every circuit use "
-            "tfq.convert_to_tensor([ops]), or pass the list ops itself."
+            "tfq_layers.compat.convert_to_tensor([ops]), or pass the list ops itself."
             if value.ndim == 1
             else ""
         )
@@ -252,7 +237,7 @@ def _pauli_sums(parts, locate, where):
             for _ in range(parts["pauli_counts"][term]):
                 qid = parts["qubit_ids"][pauli].decode("utf-8", "replace")
                 kind = parts["pauli_types"][pauli]
-                qubit = _qubit(qid)
+                qubit = wire.qubit_from_id(qid)
                 if qubit is None or kind not in _PAULIS or qubit in factors:
                     problem = (
                         f"qubit id {qid[:_SHOWN]!r}"
@@ -264,7 +249,7 @@ def _pauli_sums(parts, locate, where):
                     raise ValueError(
                         f"{where}: {locate(k)} has {problem}, which TFQ never writes (qubit ids "
                         "'row_col' or 'x', Pauli types X, Y, Z, each qubit once per term); the "
-                        "tensor was altered. Rebuild it with tfq.convert_to_tensor."
+                        "tensor was altered. Rebuild it with tfq_layers.compat.convert_to_tensor."
                     )
                 factors[qubit] = _PAULIS[kind]
                 pauli += 1

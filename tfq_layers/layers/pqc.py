@@ -320,7 +320,7 @@ class PQC(keras.layers.Layer):
             if circuits.dtype != tf.string:
                 raise TypeError(
                     f"{self.name}: the first of [circuits, features] must be a tf.string tensor "
-                    f"from tfq.convert_to_tensor; got dtype {circuits.dtype.name}."
+                    f"from tfq_layers.compat.convert_to_tensor; got dtype {circuits.dtype.name}."
                 )
             return circuits, tf.convert_to_tensor(features)
         if isinstance(inputs, tf.RaggedTensor):
@@ -340,7 +340,7 @@ class PQC(keras.layers.Layer):
         if not self._program.n_inputs:
             raise TypeError(
                 f"{self.name} has no input_symbols, so its input must be quantum data: a tf.string "
-                "tensor from tfq.convert_to_tensor(circuits). To feed features, pass "
+                "tensor from tfq_layers.compat.convert_to_tensor(circuits). To feed features, pass "
                 "input_symbols=[...]."
             )
         if inputs.shape.rank != 2 or (
