@@ -31,9 +31,9 @@ ARGS = _cli.parse_if_main(__name__, __package__, "qcnn", __doc__, EPOCHS)
 
 import cirq  # noqa: E402
 import numpy as np  # noqa: E402
-from . import _common  # noqa: E402  # before TFQ: it imports tfq_layers first
-import tensorflow_quantum as tfq  # noqa: E402
+from . import _common  # noqa: E402  # first: it imports tfq_layers before TensorFlow
 from tfq_layers import PQC, circuits  # noqa: E402
+from tfq_layers.compat import convert_to_tensor  # noqa: E402
 from tfq_layers._keras import keras  # noqa: E402
 
 NAME = "qcnn"
@@ -126,10 +126,10 @@ def load_data(seed=0, n_train=160, n_test=80, quick=False):
     train, y_train, t_train = make_examples(n_train, rng)
     test, y_test, t_test = make_examples(n_test, rng)
     return {
-        "circuits_train": tfq.convert_to_tensor(train),
+        "circuits_train": convert_to_tensor(train),
         "y_train": y_train,
         "theta_train": t_train,
-        "circuits_test": tfq.convert_to_tensor(test),
+        "circuits_test": convert_to_tensor(test),
         "y_test": y_test,
         "theta_test": t_test,
     }

@@ -68,9 +68,9 @@ def _without_tfq(action):
 
 def _data(operations):
     """One serialized data circuit, as TFQ's users make quantum data."""
-    import tensorflow_quantum as tfq
+    from tfq_layers.compat import convert_to_tensor
 
-    return tfq.convert_to_tensor([cirq.Circuit(operations)])
+    return convert_to_tensor([cirq.Circuit(operations)])
 
 
 def truncated_file(tmp_path):
