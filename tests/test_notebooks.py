@@ -242,7 +242,15 @@ def _outputs(nb, mime):
     ]
 
 
-@pytest.mark.parametrize("name", NAMES)
+def _uses_tfq(name):
+    """Whether the notebook's source imports TensorFlow Quantum (its datasets, differentiators)."""
+    with open(os.path.join(NB_DIR, name[: -len(".ipynb")] + ".py"), encoding="utf-8") as f:
+        return "import tensorflow_quantum" in f.read()
+
+
+@pytest.mark.parametrize(
+    "name", [pytest.param(n, marks=pytest.mark.tfq) if _uses_tfq(n) else n for n in NAMES]
+)
 def test_notebook_executes(name, tmp_path, notebook_env):
     min_images, min_svgs, png = EXPECTED.get(name, (1, 0, None))
     work = tmp_path / "run"
