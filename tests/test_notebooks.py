@@ -133,7 +133,7 @@ def test_layout_badge_title_install_then_parameters(name):
     compile(install.source, f"{name}:install", "exec")  # valid Python, no `!pip` magics
     assert install.source == _build.INSTALL
     assert '"google.colab" in sys.modules' in install.source
-    assert '"tfq-layers[models]"' in install.source
+    assert '"tfq-layers["' in install.source and "WITH_TFQ = False" in install.source
     assert "pip" in install.source and "!" not in install.source.replace("!=", "")
     assert params.metadata["tags"] == ["parameters"]
     assert params.source.split("\n")[0] == "QUICK = False"
