@@ -65,13 +65,13 @@ class Engine:
                 "differentiator applies to backend='tfq'; the statevector backend differentiates "
                 "exactly by TensorFlow autodiff. Drop differentiator or use backend='tfq'."
             )
-        if self.request == "auto":
-            backends.require_differentiator(differentiator)
         self.differentiator = (
             None
             if differentiator is None
             else backends.differentiator_spec(differentiator, sampled or noisy)
         )
+        if self.request == "auto":  # only TFQ applies one: is it here?
+            backends.require_differentiator(differentiator)
         self.sampled = sampled
         self.share_weights = share_weights
         self.trajectories = trajectories

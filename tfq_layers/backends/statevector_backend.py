@@ -135,10 +135,17 @@ class StatevectorBackend(Backend):
 
     def _check_data(self, data):
         if data is not None:
+            from tfq_layers import backends
+
+            reason = backends.why_not("tfq")
+            fix = (
+                "use backend='tfq' (or 'auto') for tf.string circuit inputs"
+                if reason is None
+                else f"TFQ's backend, which does, cannot run here ({reason})"
+            )
             raise TypeError(
-                "the statevector backend cannot read quantum data (serialized circuits); use "
-                "backend='tfq' (or 'auto') for tf.string circuit inputs, or pass cirq.Circuit "
-                "objects."
+                "the statevector backend cannot read quantum data (serialized circuits); "
+                f"{fix}. Or pass cirq.Circuit objects."
             )
 
     def _run(self, fn, values, index, sims=None):
