@@ -134,7 +134,11 @@ def test_colab_with_a_supported_tensorflow_adds_only_what_is_missing(tmp_path):
 
 def test_tfq_is_an_opt_in_that_moves_tensorflow_and_restarts(tmp_path):
     record, out = _run(
-        tmp_path, with_tfq=True, after=PINNED_STACK, env={"TFQ_LAYERS_FROM_SOURCE": ""}
+        tmp_path,
+        python=(3, 12),
+        with_tfq=True,
+        after=PINNED_STACK,
+        env={"TFQ_LAYERS_FROM_SOURCE": ""},
     )
     assert record["error"] is None
     assert record["pip"] == [PIP + ["tfq-layers[models,tfq]"]]
