@@ -635,7 +635,7 @@ CATALOGUE = [
         "quantum data that is not serialized circuits",
         lambda t: PQC(cirq.Circuit(cirq.ry(W).on(Q[0])), cirq.Z(Q[0]))(tf.constant(["0: -X-"])),
         ValueError,
-        r"must hold serialized circuits.*element 0.*tfq.convert_to_tensor",
+        r"must hold serialized circuits.*element 0.*convert_to_tensor",
     ),
     (
         "quantum data with an unresolved symbol",

@@ -466,7 +466,8 @@ def test_every_layer_round_trips_through_keras_files_and_export(tmp_path):
     model.export(export_dir)
     code = (
         f"import numpy as np, tensorflow as tf, tfq_layers\n"
-        f"import tensorflow_quantum as tfq, sys\nsys.path.insert(0, {os.path.dirname(__file__)!r})\n"
+        f"import sys\nsys.path.insert(0, {os.path.dirname(__file__)!r})\n"
+        "from tfq_layers.compat import convert_to_tensor\n"
         f"import compat_cases as K\n"
         f"m = tf.saved_model.load({export_dir!r})\n"
         f"out = m.serve([K.values(4), convert_to_tensor(K.data_circuits())])\n"

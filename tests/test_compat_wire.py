@@ -121,6 +121,14 @@ def test_circuits_round_trip(qubits):
     assert isinstance(back, np.ndarray) and back.dtype == object and back.shape == tensor.shape
     for got, want in zip(back, circuits):
         _same_circuit(got, want)
+    # every gate id of TFQ's gate set is covered
+    ids = {
+        op.gate.id
+        for raw in tensor.numpy()
+        for m in wire.message_class("Program").FromString(raw).circuit.moments
+        for op in m.operations
+    }
+    assert ids == set(wire.CIRCUIT_GATE_IDS)
     # what is read back is written to the same bytes again
     np.testing.assert_array_equal(compat.convert_to_tensor(list(back)).numpy(), tensor.numpy())
 
@@ -223,6 +231,10 @@ def _tampered():
     def two_qubits(p):
         p.circuit.moments[0].operations[0].qubits.add().id = "0_1"
 
+    def overlap(p):
+        moment = p.circuit.moments[0]
+        moment.operations.add().CopyFrom(moment.operations[0])
+
     def gate_set(p):
         p.language.gate_set = "other"
 
@@ -236,9 +248,11 @@ def _tampered():
         (edit(extra_arg), "arguments"),
         (edit(controls), "control values"),
         (edit(two_qubits), "acts on 2 qubit"),
-        (edit(gate_set), "parse|PauliSum"),
+        (edit(gate_set), "gate set is 'other'"),
+        (edit(overlap), "overlap on a qubit"),
         (edit(symbol_in_number), "symbol as argument 'global_shift'"),
-        (raw + b"\x1a\x03abc", "appended or altered"),
+        (raw + b"\x28\x01", "appended or altered"),  # an unknown field 5
+        (raw + b"\x1a\x03abc", "parse"),
         (raw[:-3], "parse|appended or altered"),
         (b'{"json": true}', "parse|appended or altered"),
     ]
@@ -465,3 +479,61 @@ def test_executors_read_circuit_tensors_on_the_statevector_backend():
         )
     with pytest.raises(TypeError, match="holds PauliSums"):
         L.Expectation(backend="statevector")(compat.convert_to_tensor(ops), operators=ops)
+
+
+NO_TFQ_SCRIPT = r"""
+import sys
+sys.modules["tensorflow_quantum"] = None  # as if TFQ were not installed (find_spec: None)
+import json
+import cirq, numpy as np, sympy
+from tfq_layers import compat
+from tfq_layers.compat import layers as L
+
+q = cirq.GridQubit.rect(1, 3)
+a = sympy.Symbol("a")
+circuits = [
+    cirq.Circuit(cirq.H(q[0]), cirq.rx(2 * a).on(q[1]), cirq.CNOT(q[0], q[2])),
+    cirq.Circuit(cirq.ControlledOperation([q[0]], cirq.ry(a).on(q[1])),
+                 cirq.FSimGate(0.3, a).on(q[1], q[2]), cirq.H(q[0])),
+]
+ops = [cirq.Z(q[0]) * cirq.Z(q[2]) + 0.5 * cirq.X(q[1]), cirq.Y(q[1])]
+values = np.array([[0.4], [1.1]], np.float32)
+out = {}
+for name, inputs in (("list", circuits), ("tensor", compat.convert_to_tensor(circuits))):
+    for kind, operators in (("ops", ops), ("op_tensor", compat.convert_to_tensor([ops, ops]))):
+        out[name + "_" + kind] = L.Expectation()(
+            inputs, symbol_names=["a"], symbol_values=values, operators=operators
+        ).numpy().tolist()
+joined = L.AddCircuit()(compat.convert_to_tensor(circuits), append=cirq.Circuit(cirq.X(q[0])))
+out["joined_moments"] = [len(c) for c in compat.from_tensor(joined)]
+print(json.dumps(out))
+"""
+
+
+def test_compat_layers_read_tensors_where_tfq_is_not_installed():
+    """The issue's check, in a process where TFQ cannot be imported: the compat Expectation on
+    cirq.Circuit inputs and on convert_to_tensor output (operators as PauliSums or as a tensor)
+    agrees with Cirq to 1e-5 under the default backend, and AddCircuit joins circuits."""
+    import json
+
+    import reference
+
+    out = json.loads(reference.run_python(NO_TFQ_SCRIPT).strip().splitlines()[-1])
+    q = GRID
+    circuits = [
+        cirq.Circuit(cirq.H(q[0]), cirq.rx(2 * a).on(q[1]), cirq.CNOT(q[0], q[2])),
+        cirq.Circuit(
+            cirq.ControlledOperation([q[0]], cirq.ry(a).on(q[1])),
+            cirq.FSimGate(0.3, a).on(q[1], q[2]),
+            cirq.H(q[0]),
+        ),
+    ]
+    ops = [cirq.Z(q[0]) * cirq.Z(q[2]) + 0.5 * cirq.X(q[1]), cirq.Y(q[1])]
+    sim = cirq.Simulator(dtype=np.complex128)
+    want = [
+        np.real(sim.simulate_expectation_values(c, ops, param_resolver={"a": v}, qubit_order=q))
+        for c, v in zip(circuits, (0.4, 1.1))
+    ]
+    for key in ("list_ops", "list_op_tensor", "tensor_ops", "tensor_op_tensor"):
+        np.testing.assert_allclose(out[key], want, atol=1e-5, err_msg=key)
+    assert out["joined_moments"] == [len(c) + 1 for c in circuits]

@@ -747,14 +747,17 @@ def _bad(what, raw, problem):
 
 
 def _read_element(raw):
-    """A circuit or a PauliSum: a Program carries the gate-set name, a PauliSum never parses
-    to one that does."""
-    program = message_class("Program")()
-    try:
-        program.ParseFromString(raw[:MAX_ELEMENT_BYTES])
-        is_circuit = program.language.gate_set == GATE_SET
-    except Exception:  # noqa: BLE001 -- any parse failure: not a circuit; the PauliSum read says why
-        is_circuit = False
+    """A circuit or a PauliSum: a Program carries the gate-set name (so bytes that hold it are
+    read, and refused, as a circuit), a PauliSum never parses to one that does."""
+    is_circuit = GATE_SET.encode() in raw
+    if not is_circuit:
+        program = message_class("Program")()
+        try:
+            program.ParseFromString(raw[:MAX_ELEMENT_BYTES])
+            # a PauliSum has field 1 only: bytes with a circuit (field 2) are a circuit
+            is_circuit = program.language.gate_set == GATE_SET or program.HasField("circuit")
+        except Exception:  # noqa: BLE001 -- not a circuit; the PauliSum reader says what is wrong
+            is_circuit = False
     if is_circuit:
         return deserialize_circuit(raw)
     return deserialize_pauli_sum(raw)
