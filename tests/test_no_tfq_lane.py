@@ -91,7 +91,7 @@ TFQ_TESTS = (
 )
 
 #: At most this many test cases (parametrized ids) carry the mark.
-MAX_TFQ_CASES = 86
+MAX_TFQ_CASES = 96
 
 
 def _tfq_cases(session):
