@@ -1,11 +1,12 @@
 # Every target that runs code sets itself up first: a fresh clone needs nothing but Python
-# (python3.11 for the main lane, python3.12 for the 3.12 lane; pyenv's are found too).
+# (python3.11 for the main lane, python3.13 for the no-TFQ lane; pyenv's are found too).
 # The first python$(1) on PATH that runs (a pyenv shim may exist and refuse), else pyenv's own.
 find_python = $(shell for p in $$(command -v python$(1)) $(HOME)/.pyenv/versions/$(1).*/bin/python$(1); \
                 do "$$p" -c "" >/dev/null 2>&1 && { echo "$$p"; break; }; done)
 PYTHON    ?= $(or $(call find_python,3.11),$(shell command -v python3))
 PYTHON312 ?= $(call find_python,3.12)
 PYTHON310 ?= $(call find_python,3.10)
+PYTHON313 ?= $(call find_python,3.13)
 VENV      := .venv
 PY        := $(VENV)/bin/python
 STAMP     := $(VENV)/.installed
@@ -15,15 +16,20 @@ STAMP312  := $(VENV312)/.installed
 VENV310   := .venv310
 PY310     := $(VENV310)/bin/python
 STAMP310  := $(VENV310)/.installed
+VENV313   := .venv313
+PY313     := $(VENV313)/bin/python
+STAMP313  := $(VENV313)/.installed
 
 # One rule per lane, from one template: $(1) the lane's suffix ("" for the main lane, "312",
-# "310"), $(2) the Python version named when its interpreter is missing.
+# "310", "313"), $(2) the Python version named when its interpreter is missing. Every lane installs
+# the `tfq` extra: its markers install TensorFlow Quantum only on Linux x86_64 with Python < 3.13,
+# so the 3.13 lane runs without TFQ (and proves the extra harmless there).
 define venv_rule
 $$(STAMP$(1)): pyproject.toml setup.py constraints.txt
 	@test -n "$$(PYTHON$(1))" || { echo "python$(2) not found (set PYTHON$(1)=...)"; exit 1; }
 	test -x $$(PY$(1)) || $$(PYTHON$(1)) -m venv $$(VENV$(1))
 	$$(PY$(1)) -m pip install -q --upgrade pip
-	$$(PY$(1)) -m pip install -q -c constraints.txt -e ".[dev]"
+	$$(PY$(1)) -m pip install -q -c constraints.txt -e ".[dev,tfq]"
 	touch $$(STAMP$(1))
 endef
 
@@ -40,16 +46,19 @@ SMOKE := tests/test_pqc.py tests/test_pqc_errors.py tests/test_saving.py tests/t
          tests/test_colab_cell.py
 SMOKE312 := tests/test_pqc.py tests/test_legacy_lane.py tests/test_readme.py \
             tests/test_packaging.py tests/test_cli.py tests/test_colab_cell.py
-.PHONY: venv venv312 venv310 test test-fast test-312 test-310 test-wheel lint format dist demo bench \
+.PHONY: venv venv312 venv310 venv313 test test-fast test-312 test-310 test-313 test-wheel \
+        check-platforms lint format dist demo bench \
         bench-crossovers bench-peers bench-noisy zoo tutorials clean
 
 venv: $(STAMP)
 venv312: $(STAMP312)
 venv310: $(STAMP310)
+venv313: $(STAMP313)
 
 $(eval $(call venv_rule,,3.11))
 $(eval $(call venv_rule,312,3.12))
 $(eval $(call venv_rule,310,3.10))
+$(eval $(call venv_rule,313,3.13))
 
 test: $(STAMP)
 	$(PY) -m pytest -q tests
@@ -63,6 +72,19 @@ test-312: $(STAMP312)
 # Python 3.10 (not in CI, to keep it short): the same lean set, with constraints.txt's 3.10 pins.
 test-310: $(STAMP310)
 	$(PY310) -m pytest -q $(SMOKE312)
+
+# Python 3.13, the newest TensorFlow and Cirq, no TensorFlow Quantum (in CI): the whole suite;
+# tests marked `tfq` skip, and tests/test_no_tfq_lane.py checks that only the known ones do.
+test-313: $(STAMP313)
+	$(PY313) -m pytest -q tests
+
+# The built wheel with its `tfq` extra resolves, without installing, for platforms with no TFQ
+# wheel (macOS arm64 and Windows on Python 3.13, Linux aarch64 on 3.12: the extra adds nothing
+# there) and, with TFQ, for Linux x86_64 on Python 3.10 and 3.12 (the ends of TFQ's range).
+# About 20-30 s per platform, mostly waiting on the package index.
+check-platforms: $(STAMP)
+	rm -rf build/platforms && $(PY) -m pip wheel -q --no-deps -w build/platforms .
+	$(PY) .ci/check_platforms.py build/platforms/tfq_layers-*.whl
 
 # Build the wheel, install it (not editable) into a clean venv, run the quick start and a recipe
 # from another directory.
@@ -120,4 +142,4 @@ tutorials: $(STAMP)
 	$(PY) notebooks/_run.py $(NB)
 
 clean:
-	rm -rf $(VENV) $(VENV312) $(VENV310) $(VENVPEERS) artifacts build dist *.egg-info
+	rm -rf $(VENV) $(VENV312) $(VENV310) $(VENV313) $(VENVPEERS) artifacts build dist *.egg-info

@@ -31,7 +31,6 @@ import time
 import cirq
 import numpy as np
 import tensorflow as tf
-import tensorflow_quantum as tfq
 
 from benchmarks.workload import DEFAULT_CASES, workload, workload_inputs, workload_weights
 from tfq_layers import PQC
@@ -39,6 +38,8 @@ from tfq_layers import PQC
 
 def raw_step_fn(circuit, xs, ws, observables):
     """A step that calls TFQ's op directly: the baseline every ratio divides."""
+    import tensorflow_quantum as tfq  # the raw contender is TFQ's op itself
+
     op = tfq.differentiators.Adjoint().generate_differentiable_op(
         analytic_op=tfq.get_expectation_op()
     )
@@ -217,6 +218,8 @@ def _block(result):
 
 def machine_summary():
     import os
+
+    import tensorflow_quantum as tfq
 
     cpu = platform.processor() or platform.machine()
     try:

@@ -1,7 +1,8 @@
 """QCNN (Cong, Choi & Lukin 2019) detecting excitations of an 8-qubit cluster state.
 
 Data (generated locally, no download): the circuits of ``tfq.datasets.excited_cluster_states`` on
-8 qubits, the 8-qubit ring cluster state with an ``X`` excitation on one qubit (label +1) or
+8 qubits (built here from :func:`tfq_layers.circuits.cluster_state_circuit`, no TFQ needed), the
+8-qubit ring cluster state with an ``X`` excitation on one qubit (label +1) or
 without (label -1), each followed by a random ``rx(eps)`` on one qubit, ``eps`` uniform in
 ``[-pi/2, pi/2]``: on the excited qubit for an excited state, on a random qubit otherwise. Classes
 are balanced (half the examples are the unexcited circuit). Since ``rx(eps) X = rx(eps + pi)`` up
@@ -30,14 +31,37 @@ ARGS = _cli.parse_if_main(__name__, __package__, "qcnn", __doc__, EPOCHS)
 
 import cirq  # noqa: E402
 import numpy as np  # noqa: E402
-from . import _common  # noqa: E402  # before TFQ: it imports tfq_layers first
-import tensorflow_quantum as tfq  # noqa: E402
+from . import _common  # noqa: E402  # first: it imports tfq_layers before TensorFlow
 from tfq_layers import PQC, circuits  # noqa: E402
+from tfq_layers.compat import convert_to_tensor  # noqa: E402
 from tfq_layers._keras import keras  # noqa: E402
 
 NAME = "qcnn"
 N_QUBITS = 8
 QUBITS = cirq.GridQubit.rect(1, N_QUBITS)
+
+
+def excited_cluster_states(qubits):
+    """The circuits and labels of ``tfq.datasets.excited_cluster_states(qubits)``, without TFQ.
+
+    The cluster state with ``X`` on ``qubits[i]`` (label 1) for each ``i``, then the cluster state
+    itself (label -1); ``tests/test_circuits.py`` checks them against TFQ's where it is installed.
+
+    Args:
+        qubits: the register (at least 3 qubits).
+
+    Returns:
+        ``(circuits, labels)``: ``len(qubits) + 1`` ``cirq.Circuit`` and a list of +-1.
+
+    Example:
+        >>> circuits, labels = excited_cluster_states(cirq.GridQubit.rect(1, 3))
+        >>> len(circuits), labels
+        (4, [1, 1, 1, -1])
+    """
+    qubits = list(qubits)
+    cluster = circuits.cluster_state_circuit(qubits)
+    excited = [cluster + cirq.Circuit(cirq.X(q)) for q in qubits]
+    return excited + [cluster], [1] * len(qubits) + [-1]
 
 
 def make_examples(n, rng, qubits=QUBITS):
@@ -60,7 +84,7 @@ def make_examples(n, rng, qubits=QUBITS):
     if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
         raise ValueError(f"n must be a positive int; got {n!r}.")
     qubits = list(qubits)
-    base, base_labels = tfq.datasets.excited_cluster_states(qubits)
+    base, base_labels = excited_cluster_states(qubits)
     excited = [i for i, y in enumerate(base_labels) if y == 1]  # X on qubits[i]
     unexcited = [i for i, y in enumerate(base_labels) if y == -1][0]
     out, labels, angles = [], [], []
@@ -102,10 +126,10 @@ def load_data(seed=0, n_train=160, n_test=80, quick=False):
     train, y_train, t_train = make_examples(n_train, rng)
     test, y_test, t_test = make_examples(n_test, rng)
     return {
-        "circuits_train": tfq.convert_to_tensor(train),
+        "circuits_train": convert_to_tensor(train),
         "y_train": y_train,
         "theta_train": t_train,
-        "circuits_test": tfq.convert_to_tensor(test),
+        "circuits_test": convert_to_tensor(test),
         "y_test": y_test,
         "theta_test": t_test,
     }

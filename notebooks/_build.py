@@ -51,9 +51,14 @@ REPOSITORY = _repository()
 GIT_URL = "git+" + REPOSITORY
 #: The distribution name on PyPI.
 DISTRIBUTION = "tfq-layers"
-#: The Python versions TensorFlow Quantum 0.7.6 has wheels for (cp310, cp311, cp312).
-PYTHONS = ((3, 10), (3, 12))
+#: The Python versions the package supports, and those TensorFlow Quantum 0.7.6 has wheels for.
+PYTHONS = ((3, 10), (3, 13))
+TFQ_PYTHONS = ((3, 10), (3, 12))
+#: The TensorFlow releases the package supports (pyproject.toml's range), as (major, minor).
+TENSORFLOWS = ((2, 18), (2, 21))
 _OLDEST, _NEWEST = (".".join(map(str, v)) for v in PYTHONS)
+_TFQ_OLDEST, _TFQ_NEWEST = (".".join(map(str, v)) for v in TFQ_PYTHONS)
+_TF_OLDEST, _TF_NEWEST = (".".join(map(str, v)) for v in TENSORFLOWS)
 
 
 def colab_badge(name):
@@ -65,10 +70,14 @@ def colab_badge(name):
 
 #: The Colab install cell every notebook starts with (after its badge and title); its one home.
 INSTALL = textwrap.dedent(f'''
-    # Google Colab only: install tfq-layers and its pinned stack (TensorFlow 2.18, TensorFlow
-    # Quantum 0.7.6, Cirq 1.5), then restart the runtime once. Anywhere else this cell does
-    # nothing: install the package yourself (see the repository README).
+    # Google Colab only: install tfq-layers next to Colab's own TensorFlow (only what is missing:
+    # seconds, no restart, when Colab's TensorFlow is {_TF_OLDEST} to {_TF_NEWEST}); the layers then run on
+    # the statevector backend. Anywhere else this cell does nothing: see the repository README.
     import sys
+
+    # TensorFlow Quantum's backend too (Python {_TFQ_OLDEST}-{_TFQ_NEWEST}; moves TensorFlow to 2.18 and
+    # restarts the runtime once): set WITH_TFQ = True.
+    WITH_TFQ = False
 
     if "google.colab" in sys.modules:
         import importlib.metadata
@@ -77,13 +86,13 @@ INSTALL = textwrap.dedent(f'''
         import signal
         import subprocess
 
-        # TensorFlow Quantum 0.7.6 has wheels for Python {_OLDEST} to {_NEWEST}.
-        if not {PYTHONS[0]} <= sys.version_info[:2] <= {PYTHONS[1]}:
+        low, high = {TFQ_PYTHONS} if WITH_TFQ else {PYTHONS}
+        if not low <= sys.version_info[:2] <= high:
             raise RuntimeError(
-                "tfq-layers needs TensorFlow Quantum 0.7.6, which has wheels for Python "
-                f"{_OLDEST} to {_NEWEST}; this runtime runs Python {{sys.version.split()[0]}}. "
-                "Pick another runtime version under Runtime > Change runtime type, then run "
-                "this cell again.")
+                f"tfq-layers{{' with TensorFlow Quantum' if WITH_TFQ else ''}} supports Python "
+                f"{{low[0]}}.{{low[1]}} to {{high[0]}}.{{high[1]}}; this runtime runs Python "
+                f"{{sys.version.split()[0]}}. Pick another runtime version under Runtime > "
+                "Change runtime type, then run this cell again.")
         if importlib.util.find_spec("tfq_layers") is None:
             def installed(name):
                 try:
@@ -91,19 +100,36 @@ INSTALL = textwrap.dedent(f'''
                 except importlib.metadata.PackageNotFoundError:
                     return None
 
-            # From PyPI. To try the repository's current source instead, run
-            # os.environ["TFQ_LAYERS_FROM_SOURCE"] = "1" before this cell.
-            requirement = "{DISTRIBUTION}[models]"
-            if os.environ.get("TFQ_LAYERS_FROM_SOURCE") == "1":
+            # From PyPI. Instead, from the repository: os.environ["TFQ_LAYERS_FROM_SOURCE"] = "1";
+            # from a wheel or source archive uploaded to Colab: set it to the file's path.
+            extras = "models,tfq" if WITH_TFQ else "models"
+            source = os.environ.get("TFQ_LAYERS_FROM_SOURCE", "")
+            requirement = "{DISTRIBUTION}[" + extras + "]"
+            if source == "1":
                 requirement += " @ {GIT_URL}"
+            elif source:
+                requirement += " @ file://" + os.path.abspath(source)
             stack = ("tensorflow", "keras", "numpy", "protobuf", "sympy")
             before = {{name: installed(name) for name in stack}}
-            subprocess.run([sys.executable, "-m", "pip", "install", "-q", requirement],
-                           check=True)
-            changed = [name for name in stack if installed(name) != before[name]]
+            keep = []
+            tf_version = before["tensorflow"]
+            if tf_version and not WITH_TFQ:
+                release = tuple(int(p) for p in tf_version.split(".")[:2])
+                if {TENSORFLOWS[0]} <= release <= {TENSORFLOWS[1]}:
+                    keep = ["tensorflow==" + tf_version]  # Colab's own: never reinstalled
+            done = subprocess.run([sys.executable, "-m", "pip", "install", "-q", requirement, *keep],
+                                  capture_output=True, text=True)
+            if done.returncode:
+                if "No matching distribution found for {DISTRIBUTION}" in done.stderr:
+                    raise RuntimeError(
+                        "{DISTRIBUTION} is not on PyPI yet: set os.environ['TFQ_LAYERS_FROM_SOURCE'] "
+                        "to the path of its wheel or source archive uploaded to Colab, or to '1' to "
+                        "install it from {REPOSITORY}, then run this cell again.")
+                raise RuntimeError("pip could not install " + requirement + ":\\n" + done.stderr[-2000:])
+            changed = [name for name in stack if before[name] and installed(name) != before[name]]
             if changed:
-                # Colab had other versions of these loaded or cached (it ships a newer
-                # TensorFlow): only a fresh runtime sees the installed ones.
+                # Colab had other versions of these loaded (TensorFlow Quantum needs TensorFlow
+                # 2.18): only a fresh runtime sees the installed ones.
                 print(f"Installed {{requirement}}; {{', '.join(changed)}} changed version. "
                       "Restarting the runtime: when Colab says it restarted, run the notebook "
                       "again from the top (this cell then does nothing).", flush=True)

@@ -1,16 +1,20 @@
 """The backend interface itself: both implementations answer every operation alike (against
 Cirq), each declares its own gate set, and the statevector side never needs TFQ."""
 
+import functools
+import sys
+
 import cirq
 import numpy as np
 import pytest
 import sympy
 import tensorflow as tf
 
+import conftest
 import reference
 from tfq_layers import backends
 from tfq_layers.engine import Engine
-from tfq_layers.errors import CircuitError
+from tfq_layers.errors import BackendUnavailableError, CircuitError
 from tfq_layers.program import Program
 
 Q = cirq.GridQubit.rect(1, 2)
@@ -27,7 +31,7 @@ def _engine(name, circuits):
     return engine
 
 
-@pytest.mark.parametrize("name", ["tfq", "statevector"])
+@pytest.mark.parametrize("name", [pytest.param("tfq", marks=pytest.mark.tfq), "statevector"])
 def test_every_operation_on_a_batch_of_different_circuits_matches_cirq(name):
     circuits = [
         cirq.Circuit(cirq.rx(A).on(Q[0]), cirq.CNOT(*Q), cirq.ry(B).on(Q[1])),
@@ -70,16 +74,24 @@ def test_each_backend_declares_its_gate_set():
     assert backends.gate_set("statevector").accepts(cirq.TOFFOLI)
     assert not backends.gate_set("tfq").accepts(cirq.TOFFOLI)
     Engine(Program(toffoli), backend="statevector")
-    with pytest.raises(CircuitError, match="not supported by the TFQ backend"):
-        Engine(Program(toffoli), backend="tfq")
     # "auto" compiles for any gate, then checks the chosen backend's set when it is bound
     engine = Engine(Program(toffoli), backend="auto")
     with pytest.raises(CircuitError, match="TOFFOLI|not supported by the TFQ backend"):
         engine.bind("tfq")
 
 
+@pytest.mark.tfq
+def test_the_tfq_backend_checks_its_gate_set_at_construction():
+    toffoli = cirq.Circuit(cirq.TOFFOLI(*cirq.LineQubit.range(3)))
+    with pytest.raises(CircuitError, match="not supported by the TFQ backend"):
+        Engine(dict(circuit=toffoli, require_observables=False), backend="tfq")
+
+
+BOTH = ("tfq", "statevector")  # choose_backend's rules as where TFQ is installed
+
+
 def test_auto_choice_on_hand_picked_cases():
-    choose = backends.choose_backend
+    choose = functools.partial(backends.choose_backend, available=BOTH)
     # only TFQ can: quantum data, TFQ's differentiators
     assert choose(4) == "statevector"
     assert choose(4, quantum_data=True) == "tfq"
@@ -99,6 +111,63 @@ def test_auto_choice_on_hand_picked_cases():
         backends.normalize_name("qiskit")
 
 
+def test_auto_never_takes_a_backend_that_cannot_run_here():
+    """Without TFQ every rule that would take it takes the statevector backend, except a TFQ
+    differentiator, which is one clear error; the default ``available`` is this machine's."""
+    alone = ("statevector",)
+    choose = functools.partial(backends.choose_backend, available=alone)
+    assert choose(4, quantum_data=True) == "statevector"
+    assert choose(4, n_circuits=backends.STATEVECTOR_MAX_CIRCUITS + 1) == "statevector"
+    assert choose(60) == "statevector"  # too large for either: the memory guard will say so
+    with pytest.raises(BackendUnavailableError, match="differentiator= applies to TFQ"):
+        choose(4, differentiator={"name": "adjoint"})
+    here = backends.available_backends()
+    assert "statevector" in here and ("tfq" in here) == (backends.why_not("tfq") is None)
+    assert backends.choose_backend(4, quantum_data=True) == (
+        "tfq" if "tfq" in here else "statevector"
+    )
+
+
+def test_asking_for_tfq_where_it_is_missing_or_does_not_load_is_one_clear_error():
+    """A stand-in ``tensorflow_quantum`` whose op library is not a loadable library (what TFQ's
+    libraries are against another TensorFlow ABI) comes first on the path of a fresh process:
+    ``import tfq_layers`` works, ``"auto"`` takes the statevector backend, and ``backend="tfq"``
+    fails at construction naming the versions and the fix."""
+    out = reference.run_python(
+        "import os, sys, tempfile\n"
+        "root = tempfile.mkdtemp()\n"
+        "ops = os.path.join(root, 'tensorflow_quantum', 'core', 'ops')\n"
+        "os.makedirs(ops)\n"
+        "open(os.path.join(root, 'tensorflow_quantum', '__init__.py'), 'w').close()\n"
+        "open(os.path.join(ops, '_tfq_simulate_ops.so'), 'wb').write(b'not a library')\n"
+        "sys.path.insert(0, root)\n"
+        "import cirq, sympy, tfq_layers\n"
+        "from tfq_layers import PQC, backends\n"
+        "q = cirq.GridQubit(0, 0)\n"
+        "c = cirq.Circuit(cirq.rx(sympy.Symbol('x'))(q))\n"
+        "print('available', backends.available_backends())\n"
+        "layer = PQC(c, cirq.Z(q), input_symbols=['x'])\n"
+        "layer.build((None, 1))\n"
+        "print('auto', layer.backend)\n"
+        "try:\n"
+        "    PQC(c, cirq.Z(q), input_symbols=['x'], backend='tfq')\n"
+        "except tfq_layers.backends.BackendUnavailableError as err:\n"
+        "    print('error', err)\n"
+    )
+    assert "available ('statevector',)" in out
+    assert "auto statevector" in out
+    error = out.split("error ", 1)[1]
+    py = f"Python {sys.version_info[0]}.{sys.version_info[1]}"
+    for words in (
+        "op libraries do not load against TensorFlow",
+        py,
+        tf.__version__,
+        "pip install 'tfq-layers[tfq]'",
+        "backend='statevector'",
+    ):
+        assert words in error, (words, error)
+
+
 def test_auto_takes_tfq_when_only_its_memory_estimate_fits():
     """The memory rule comes from backends.memory: at the qubit count where the statevector
     backend's estimate for one example first exceeds the memory but TFQ's (4 states) does not,
@@ -108,21 +177,20 @@ def test_auto_takes_tfq_when_only_its_memory_estimate_fits():
     have = 8 * 2**30
     n = next(k for k in range(10, 40) if memory.statevector_bytes(k, 1, gradient="adjoint") > have)
     assert memory.state_bytes(n) * memory.TFQ_STATES_KEPT <= have  # TFQ still fits there
-    assert backends.choose_backend(n - 1, memory_bytes=have) == "statevector"
-    assert backends.choose_backend(n, memory_bytes=have) == "tfq"
+    choose = functools.partial(backends.choose_backend, available=BOTH)
+    assert choose(n - 1, memory_bytes=have) == "statevector"
+    assert choose(n, memory_bytes=have) == "tfq"
     # a batch that does not fit moves the choice down (the estimate does not count on the lean
     # chunks, which only expectations use); noise (autodiff, every step kept) too
-    assert backends.choose_backend(n - 1, batch=4, memory_bytes=have) == "tfq"
-    assert backends.choose_backend(n - 1, noisy=True, repetitions=10, memory_bytes=have) == "tfq"
+    assert choose(n - 1, batch=4, memory_bytes=have) == "tfq"
+    assert choose(n - 1, noisy=True, repetitions=10, memory_bytes=have) == "tfq"
     # this machine: some register is too large for the statevector backend and goes to TFQ
     big = next(
         k
         for k in range(10, 60)
         if memory.statevector_bytes(k, 1, gradient="adjoint") > memory.physical_memory_bytes()
     )
-    assert (
-        backends.choose_backend(big) == "tfq" and backends.choose_backend(big - 1) == "statevector"
-    )
+    assert choose(big) == "tfq" and choose(big - 1) == "statevector"
 
 
 def test_auto_in_a_layer_follows_the_table():
@@ -147,6 +215,10 @@ def test_auto_in_a_layer_follows_the_table():
     noisy.build((None, 1))
     assert shots.backend == backends.choose_backend(2, repetitions=True)
     assert noisy.backend == backends.choose_backend(2, repetitions=True, noisy=True)
+    if not backends.is_available("tfq"):  # only TFQ applies a differentiator
+        with pytest.raises(BackendUnavailableError, match="differentiator= applies to TFQ"):
+            PQC(small, cirq.Z(Q[1]), input_symbols=["a"], differentiator="parameter_shift")
+        return
     ps = PQC(
         small, cirq.Z(Q[1]), input_symbols=["a"], repetitions=100, differentiator="parameter_shift"
     )
@@ -164,9 +236,17 @@ def test_the_statevector_backend_and_the_package_import_without_tfq():
         "print('registered' if 'TfqSimulateExpectation' in tf.raw_ops.__dict__ or "
         "tfq_layers.backends.load_tfq_ops() else 'missing')\n"
     )
-    assert "NO TFQ" in out and "registered" in out
+    # where TFQ is installed, importing tfq_layers registers its ops (without importing TFQ)
+    assert "NO TFQ" in out and ("registered" if conftest.HAVE_TFQ else "missing") in out
 
 
+@pytest.mark.tfq
+def test_tfq_runs_here_where_it_is_installed():
+    assert backends.is_available("tfq") and backends.why_not("tfq") is None
+    assert backends.available_backends() == ("tfq", "statevector")
+
+
+@pytest.mark.tfq
 def test_many_different_circuits_run_as_data_without_tracing_per_circuit():
     """The barren-plateaus pattern on the statevector backend: random circuits of one shape are
     tables fed to one traced function; a second set of new circuits does not trace again. Values

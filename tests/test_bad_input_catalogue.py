@@ -26,6 +26,7 @@ from tfq_layers import (
 )
 from tfq_layers._keras import keras
 from tfq_layers.datasets import bars_and_stripes
+from tfq_layers.errors import BackendUnavailableError
 
 Q = cirq.GridQubit.rect(1, 2)
 X0, X1, W = sympy.symbols("x0 x1 w")
@@ -39,7 +40,7 @@ def pqc(**kwargs):
 
 
 def compiled_born(**kwargs):
-    model = BornMachine(4, layers=1, backend="tfq", **kwargs)
+    model = BornMachine(4, layers=1, **kwargs)
     model.compile("adam", loss="kl")
     return model
 
@@ -51,11 +52,25 @@ def _saved_model_file(tmp_path):
     return path
 
 
+def _without_tfq(action):
+    """``action()`` as where TFQ cannot run (its registry entry says why not), whether or not
+    TFQ is installed here."""
+    from tfq_layers import backends
+
+    info = backends.REGISTRY["tfq"]
+    saved = info._checked, info._reason
+    info._checked, info._reason = True, "TensorFlow Quantum (tensorflow-quantum) is not installed."
+    try:
+        return action()
+    finally:
+        info._checked, info._reason = saved
+
+
 def _data(operations):
     """One serialized data circuit, as TFQ's users make quantum data."""
-    import tensorflow_quantum as tfq
+    from tfq_layers.compat import convert_to_tensor
 
-    return tfq.convert_to_tensor([cirq.Circuit(operations)])
+    return convert_to_tensor([cirq.Circuit(operations)])
 
 
 def truncated_file(tmp_path):
@@ -163,11 +178,18 @@ CATALOGUE = [
         CircuitError,
         r"\['y'\] do not appear in the circuit.*Remove them",
     ),
-    (
+    pytest.param(
         "gate TFQ cannot simulate",
         lambda t: pqc(circuit=CIRCUIT + cirq.MatrixGate(np.eye(2)).on(Q[0]), backend="tfq"),
         CircuitError,
         r"not supported by the TFQ backend.*Decompose it.*backend='statevector'",
+        marks=pytest.mark.tfq,
+    ),
+    (
+        "TFQ asked for where it cannot run",
+        lambda t: _without_tfq(lambda: pqc(backend="tfq")),
+        BackendUnavailableError,
+        r"backend='tfq' cannot run here.*Python 3\.\d+, TensorFlow .*pip install 'tfq-layers\[tfq\]'",
     ),
     (
         "NamedQubit",
@@ -269,15 +291,13 @@ CATALOGUE = [
     ),
     (
         "shot Born machine with KL",
-        lambda t: BornMachine(4, layers=1, repetitions=100, backend="tfq").compile(
-            "adam", loss="kl"
-        ),
+        lambda t: BornMachine(4, layers=1, repetitions=100).compile("adam", loss="kl"),
         ValueError,
         r"compile\(loss='mmd'\)",
     ),
     (
         "Born circuit qubit count",
-        lambda t: BornMachine(3, circuit=CIRCUIT, backend="tfq"),
+        lambda t: BornMachine(3, circuit=CIRCUIT),
         CircuitError,
         r"acts on 2 qubits.*n_qubits=3",
     ),
@@ -427,7 +447,7 @@ CATALOGUE = [
     ),
     (
         "sympy nan angle",
-        lambda t: pqc(circuit=CIRCUIT + cirq.rx(sympy.nan).on(Q[0]), backend="tfq"),
+        lambda t: pqc(circuit=CIRCUIT + cirq.rx(sympy.nan).on(Q[0])),
         CircuitError,
         r"expression nan is not finite",
     ),
@@ -439,7 +459,7 @@ CATALOGUE = [
     ),
     (
         "constant overflowing float32",
-        lambda t: pqc(circuit=CIRCUIT + cirq.rx(X0 * sympy.exp(1000)).on(Q[0]), backend="tfq"),
+        lambda t: pqc(circuit=CIRCUIT + cirq.rx(X0 * sympy.exp(1000)).on(Q[0])),
         CircuitError,
         r"constant exp\(1000\).*not finite in float32",
     ),
@@ -451,7 +471,7 @@ CATALOGUE = [
     ),
     (
         "expression nested too deeply",
-        lambda t: pqc(circuit=CIRCUIT + cirq.rx(_deep_expression(150)).on(Q[0]), backend="tfq"),
+        lambda t: pqc(circuit=CIRCUIT + cirq.rx(_deep_expression(150)).on(Q[0])),
         CircuitError,
         r"nested more than 100 levels",
     ),

@@ -10,6 +10,9 @@ import tensorflow as tf
 
 from benchmarks import step_time as B
 
+# Every contender is checked against TFQ's own op ("raw") or runs the TFQ backend.
+pytestmark = pytest.mark.tfq
+
 
 @pytest.fixture(scope="module")
 def small_case():

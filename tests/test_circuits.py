@@ -629,9 +629,11 @@ def test_circuits_package_does_not_import_tensorflow():
 
 
 # --------------------------------------------------------------------------- TFQ acceptance
+@pytest.mark.tfq  # TFQ's own serializer and dataset are the reference
 def test_tfq_accepts_every_builder():
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    tfq = pytest.importorskip("tensorflow_quantum")
+    import tensorflow_quantum as tfq
+
     for qubits in (cirq.GridQubit.rect(1, 4), cirq.LineQubit.range(4)):
         pieces = {name: build(qubits) for name, build in BUILDERS.items()}
         pieces["reupload_1q"] = (lambda c, x, w: (c, x + w))(
@@ -663,3 +665,10 @@ def test_tfq_accepts_every_builder():
     np.testing.assert_allclose(
         C.cluster_state_circuit(qs).unitary(qs), data[-1].unitary(qs), atol=1e-12
     )
+    # and the zoo's excited cluster states (built without TFQ) are TFQ's, in TFQ's order
+    from models.qcnn import excited_cluster_states
+
+    ours, our_labels = excited_cluster_states(qs)
+    assert list(our_labels) == list(labels) and len(ours) == len(data)
+    for mine, theirs in zip(ours, data):
+        np.testing.assert_allclose(mine.unitary(qs), theirs.unitary(qs), atol=1e-12)

@@ -11,10 +11,11 @@ import tensorflow as tf
 
 import compat_cases as K
 import reference
+from tfq_layers import backends
 from tfq_layers._keras import LEGACY, keras
 from tfq_layers.compat import convert_to_tensor
 from tfq_layers.compat import layers as L
-from tfq_layers.errors import CircuitError
+from tfq_layers.errors import BackendUnavailableError, CircuitError
 
 keras3_only = pytest.mark.skipif(LEGACY, reason="Keras 3 API (keras.src.testing, model.export)")
 
@@ -72,6 +73,10 @@ def test_gates_tfq_rejects_run_on_the_statevector_backend():
         np.testing.assert_allclose(
             exp, reference.expectations(circuit, ops, {"a": row[0]}, q), atol=2e-5
         )
+    if not backends.is_available("tfq"):  # asking for TFQ where it cannot run: at construction
+        with pytest.raises(BackendUnavailableError, match="backend='tfq' cannot run here"):
+            L.Expectation(backend="tfq")
+        return
     with pytest.raises(CircuitError, match="not supported by the TFQ backend.*statevector"):
         L.Expectation(backend="tfq")(
             circuit, symbol_names=["a"], symbol_values=values, operators=ops

@@ -19,7 +19,11 @@ import compat_cases as K
 from tfq_layers._keras import LEGACY
 from tfq_layers.compat import layers as L
 
-pytestmark = pytest.mark.skipif(LEGACY, reason="compares the Keras 3 lane with TFQ's legacy lane")
+# Every test compares with TFQ itself, run in a subprocess (the tfq_out fixture).
+pytestmark = [
+    pytest.mark.tfq,
+    pytest.mark.skipif(LEGACY, reason="compares the Keras 3 lane with TFQ's legacy lane"),
+]
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 

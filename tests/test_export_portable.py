@@ -2,6 +2,7 @@
 
 import cirq
 import numpy as np
+import pytest
 import sympy
 
 import reference
@@ -48,6 +49,7 @@ def _trained_tfq_model():
     return model, x
 
 
+@pytest.mark.tfq  # a model trained on TFQ's backend is the input
 def test_tfq_model_converts_and_serves_without_tfq(tmp_path):
     import tensorflow as tf
 

@@ -121,6 +121,7 @@ def test_a_keras_file_from_the_other_lane_names_the_mismatch(tmp_path):
     load_model(path)  # the same lane reads it
 
 
+@pytest.mark.tfq  # the package's check in front of TFQ's op
 def test_bad_quantum_data_is_caught_in_graph_runs_too():
     """In ``predict``/``fit`` (a graph), quantum data that is not serialized circuits, or that has
     a symbol without a value, fails at the package's own check, before TFQ's op, with the fix."""

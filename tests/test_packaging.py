@@ -32,7 +32,7 @@ def test_pyproject_is_the_single_source_of_metadata_and_version():
     project = _pyproject()["project"]
     assert project["name"] == "tfq-layers"
     assert re.fullmatch(r"\d+\.\d+\.\d+", project["version"])
-    assert project["requires-python"] == ">=3.10,<3.13"
+    assert project["requires-python"] == ">=3.10,<3.14"
     assert project["license"] == "Apache-2.0" and project["license-files"] == ["LICENSE"]
     assert project["authors"] and project["urls"]["Source"].startswith("https://")
     assert {"models", "dev"} <= set(project["optional-dependencies"])
@@ -48,6 +48,32 @@ def test_pyproject_is_the_single_source_of_metadata_and_version():
         text=True,
     ).stdout
     assert hits == "", hits
+
+
+def test_dependencies_are_ranges_and_tfq_is_an_extra_only_where_its_wheels_exist():
+    """Core dependencies are ranges (no pins; exact pins live in constraints.txt), TensorFlow
+    Quantum is not among them, and the ``tfq`` extra installs only on Linux x86_64 with Python
+    below 3.13 (where TFQ 0.7.6 has wheels), so ``pip install 'tfq-layers[tfq]'`` elsewhere adds
+    nothing. The classifiers list every Python that requires-python admits."""
+    project = _pyproject()["project"]
+    core = {re.match(r"[A-Za-z0-9_.-]+", d).group(0).lower(): d for d in project["dependencies"]}
+    assert set(core) == {"tensorflow", "keras", "cirq-core", "sympy", "numpy"}, core
+    for spec in core.values():
+        assert "==" not in spec and ">=" in spec and "<" in spec, spec
+    tfq = project["optional-dependencies"]["tfq"]
+    assert any(d.startswith("tensorflow-quantum==") for d in tfq), tfq
+    for requirement in tfq:
+        _, marker = requirement.split(";", 1)
+        for words in (
+            "sys_platform == 'linux'",
+            "platform_machine == 'x86_64'",
+            "python_version < '3.13'",
+        ):
+            assert words in marker, (words, requirement)
+    pythons = {
+        c.rsplit(" ", 1)[1] for c in project["classifiers"] if re.search(r"Python :: 3\.\d+$", c)
+    }
+    assert pythons == {"3.10", "3.11", "3.12", "3.13"}, pythons
 
 
 def test_version_attribute_reads_pyproject():

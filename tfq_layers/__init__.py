@@ -1,7 +1,10 @@
 """tfq_layers: Keras layers and models for hybrid quantum-classical machine learning.
 
-Importing this package also registers every TensorFlow Quantum op library with TensorFlow (without
-importing TFQ's Python package), so SavedModels that contain TFQ ops load in a fresh process.
+Where TensorFlow Quantum is installed, importing this package also registers its op libraries with
+TensorFlow (without importing TFQ's Python package), so SavedModels that contain TFQ ops load in a
+fresh process. TFQ is optional: without it, or when its libraries do not load against the
+installed TensorFlow, the import works and the statevector backend runs everything
+(``tfq_layers.backends.why_not("tfq")`` says why TFQ cannot).
 TFQ's layer family on Keras 3 lives in ``tfq_layers.compat.layers``.
 
 TensorFlow's C++ start-up lines (CUDA plugin and driver messages, oneDNN and CPU-feature

@@ -26,7 +26,8 @@ class Engine:
         program: the compiled :class:`~tfq_layers.program.Program`; it is checked against the
             gate set of the requested backend here (of the chosen one in ``bind`` for ``"auto"``).
         backend: ``"auto"``, ``"tfq"``, ``"statevector"`` (or TFQ's ``"noiseless"``/``"noisy"``),
-            or a Cirq simulator/sampler object.
+            or a Cirq simulator/sampler object; a backend that cannot run here raises
+            :class:`~tfq_layers.errors.BackendUnavailableError`.
         differentiator: ``None``, a name, a ``tfq.differentiators`` instance or a spec.
         sampled: whether the layer's op is sampled (``repetitions`` with a noiseless circuit), for
             the default differentiator and its checks.
@@ -55,6 +56,7 @@ class Engine:
         noisy=False,
     ):
         self.request = backends.normalize_name(backend)
+        backends.require(self.request)  # TFQ asked for where it cannot run: one clear error now
         self.program = program
         gate_set = backends.gate_set(self.request)
         if gate_set is not None and program.gate_set is not gate_set:
@@ -71,6 +73,8 @@ class Engine:
             if differentiator is None
             else backends.differentiator_spec(differentiator, sampled or noisy)
         )
+        if self.request == "auto":  # only TFQ applies one: is it here?
+            backends.require_differentiator(differentiator)
         self.sampled = sampled
         self.share_weights = share_weights
         self.trajectories = trajectories

@@ -5,4 +5,9 @@ class CircuitError(ValueError):
     """A circuit, observable or symbol list that cannot be compiled; the message says how to fix it."""
 
 
-__all__ = ["CircuitError"]
+class BackendUnavailableError(ImportError):
+    """A simulator backend was asked for that cannot run here (its package is missing, or does not
+    load against the installed TensorFlow); the message names the platform, versions and fix."""
+
+
+__all__ = ["BackendUnavailableError", "CircuitError"]

@@ -4,11 +4,20 @@
 * ``"statevector"``: a pure-TensorFlow batched simulator: any gate with a unitary, exact autodiff
   gradients (states and unitaries included, Hessians too), XLA- and GPU-ready, and SavedModels
   that load with TensorFlow alone.
-* ``"auto"``: picks per layer with :func:`choose_backend`.
+* ``"auto"``: picks per layer with :func:`choose_backend`, among the backends available here.
 
 TFQ's own names are accepted too: ``"noiseless"`` and ``"noisy"`` (TFQ's ``backend`` argument)
 mean ``"tfq"``. Importing this package (or :mod:`.statevector`) does not import TFQ.
+
+Which backends can run here: :data:`REGISTRY` maps each name to a :class:`BackendInfo`
+(``is_available()``, ``why_not()``, ``backend_class()``). TensorFlow Quantum is optional: where it
+is not installed, or its op libraries do not load against the installed TensorFlow, asking for
+``backend="tfq"`` raises :class:`~tfq_layers.errors.BackendUnavailableError` when the layer is
+built, and ``"auto"`` takes the statevector backend.
 """
+
+import platform
+import sys
 
 from tfq_layers.backends.base import OPERATIONS, Backend, GateSet
 from tfq_layers.backends.tfq_backend import (
@@ -19,10 +28,134 @@ from tfq_layers.backends.tfq_backend import (
     has_channels,
     load_tfq_ops,
     plain_spec,
+    tfq_unavailable_reason,
 )
+from tfq_layers.errors import BackendUnavailableError
 
 BACKENDS = ("auto", "tfq", "statevector")
 TFQ_NAMES = {"noiseless": "tfq", "noisy": "tfq"}
+
+
+class BackendInfo:
+    """One simulator backend in :data:`REGISTRY`: where its class lives and whether it runs here.
+
+    Args:
+        name: the backend's name (``"tfq"``, ``"statevector"``).
+        module: the module that defines its class (imported on demand).
+        class_name: the :class:`Backend` subclass in ``module``.
+        probe: ``f() -> None`` when the backend can run here, else a sentence saying why not
+            (called once; the answer is cached).
+        fix: what to do when it cannot run, for the error message.
+    """
+
+    def __init__(self, name, module, class_name, probe=None, fix=""):
+        self.name = name
+        self.module = module
+        self.class_name = class_name
+        self._probe = probe
+        self.fix = fix
+        self._checked = False
+        self._reason = None
+
+    def why_not(self):
+        """``None`` if the backend can run here, else the reason (a sentence)."""
+        if not self._checked:
+            self._reason = None if self._probe is None else self._probe()
+            self._checked = True
+        return self._reason
+
+    def is_available(self):
+        return self.why_not() is None
+
+    def backend_class(self):
+        import importlib
+
+        return getattr(importlib.import_module(self.module), self.class_name)
+
+    def require(self):
+        """Raise :class:`BackendUnavailableError` (reason, this platform, the fix) unless the
+        backend can run here."""
+        if not self.is_available():
+            raise self.unavailable_error()
+
+    def unavailable_error(self, prefix=""):
+        """The :class:`BackendUnavailableError` that :meth:`require` raises."""
+        reason = self.why_not() or "it is not available."
+        return BackendUnavailableError(
+            f"{prefix}backend={self.name!r} cannot run here: {reason} This machine: "
+            f"{_platform()}. {self.fix}"
+        )
+
+    def __repr__(self):
+        return f"BackendInfo({self.name!r}, available={self.is_available()})"
+
+
+def _platform():
+    import tensorflow as tf
+
+    return (
+        f"{platform.system()} {platform.machine()}, Python {sys.version_info[0]}."
+        f"{sys.version_info[1]}, TensorFlow {tf.__version__}"
+    )
+
+
+#: Every simulator backend, by name. ``"statevector"`` needs TensorFlow alone; ``"tfq"`` needs
+#: TensorFlow Quantum with op libraries that load against the installed TensorFlow.
+REGISTRY = {
+    "tfq": BackendInfo(
+        "tfq",
+        "tfq_layers.backends.tfq_backend",
+        "TFQBackend",
+        tfq_unavailable_reason,
+        fix="TensorFlow Quantum 0.7.6 runs on Linux x86_64 with Python 3.10-3.12 and "
+        "TensorFlow 2.18: there, pip install 'tfq-layers[tfq]'. Everywhere else use "
+        "backend='statevector' (or 'auto'), which needs no TFQ.",
+    ),
+    "statevector": BackendInfo(
+        "statevector", "tfq_layers.backends.statevector_backend", "StatevectorBackend"
+    ),
+}
+
+
+def is_available(name):
+    """Whether backend ``name`` (``"tfq"``, ``"statevector"``) can run here."""
+    return _info(name).is_available()
+
+
+def why_not(name):
+    """``None`` if backend ``name`` can run here, else the reason."""
+    return _info(name).why_not()
+
+
+def available_backends():
+    """The names of the backends that can run here, in :data:`REGISTRY` order."""
+    return tuple(name for name, info in REGISTRY.items() if info.is_available())
+
+
+def require(name):
+    """Raise :class:`~tfq_layers.errors.BackendUnavailableError` unless backend ``name`` can run
+    here (``"auto"`` always can)."""
+    if isinstance(name, str) and name != "auto":  # a Cirq object runs wherever Cirq does
+        _info(name).require()
+
+
+def require_differentiator(differentiator, available=None):
+    """Raise :class:`~tfq_layers.errors.BackendUnavailableError` if a ``differentiator`` is given
+    (only TFQ's backend applies one) but TFQ cannot run here (``"tfq"`` not in ``available``,
+    default :func:`available_backends`)."""
+    if differentiator is None:
+        return
+    if "tfq" not in (available_backends() if available is None else available):
+        raise REGISTRY["tfq"].unavailable_error(
+            "differentiator= applies to TFQ's backend only (the statevector backend "
+            "differentiates exactly by autodiff: drop differentiator), and "
+        )
+
+
+def _info(name):
+    if name not in REGISTRY:
+        raise ValueError(f"backend must be one of {BACKENDS}; got {name!r}.")
+    return REGISTRY[name]
 
 
 def backend_class(name):
@@ -32,15 +165,7 @@ def backend_class(name):
         from tfq_layers.backends.cirq_backend import CirqBackend
 
         return CirqBackend if name == "cirq" else CirqBackend.bound(name)
-    if name == "tfq":
-        from tfq_layers.backends.tfq_backend import TFQBackend
-
-        return TFQBackend
-    if name == "statevector":
-        from tfq_layers.backends.statevector_backend import StatevectorBackend
-
-        return StatevectorBackend
-    raise ValueError(f"backend must be one of {BACKENDS}; got {name!r}.")
+    return _info(name).backend_class()
 
 
 def gate_set(name):
@@ -141,8 +266,9 @@ def choose_backend(
     n_circuits=1,
     batch=1,
     memory_bytes=None,
+    available=None,
 ):
-    """The backend ``"auto"`` resolves to.
+    """The backend ``"auto"`` resolves to, among the ``available`` ones.
 
     TFQ where only TFQ can: the layer takes quantum data (serialized circuits only TFQ reads), a
     TFQ differentiator was asked for, or the statevector backend's memory estimate for ``batch``
@@ -154,7 +280,25 @@ def choose_backend(
 
     ``batch`` is 1 when the batch is unknown (a layer chooses when it is built, before it sees
     data): the memory rule then asks whether one example fits.
+
+    Where TFQ cannot run (``"tfq"`` not in ``available``, default :func:`available_backends`),
+    every rule above that would take TFQ takes the statevector backend instead, except a TFQ
+    differentiator, which only TFQ applies: that raises
+    :class:`~tfq_layers.errors.BackendUnavailableError`.
     """
+    name = _preferred_backend(
+        n_qubits, quantum_data, differentiator, repetitions, noisy, n_circuits, batch, memory_bytes
+    )
+    if name == "tfq" and "tfq" not in (available_backends() if available is None else available):
+        require_differentiator(differentiator, available)
+        return "statevector"
+    return name
+
+
+def _preferred_backend(
+    n_qubits, quantum_data, differentiator, repetitions, noisy, n_circuits, batch, memory_bytes
+):
+    """:func:`choose_backend`'s rules, as if every backend were installed."""
     from tfq_layers.backends import memory
 
     if quantum_data or differentiator is not None or n_circuits > STATEVECTOR_MAX_CIRCUITS:
@@ -193,6 +337,13 @@ def make_backend(
 
 __all__ = [
     "BACKENDS",
+    "REGISTRY",
+    "BackendInfo",
+    "available_backends",
+    "is_available",
+    "require",
+    "require_differentiator",
+    "why_not",
     "CROSSOVERS",
     "DIFFERENTIATORS",
     "DIFFERENTIATOR_NAMES",

@@ -11,6 +11,7 @@ import numpy as np
 import sympy
 import tensorflow as tf
 
+from tfq_layers.backends.tfq_backend import tfq_unavailable_reason
 from tfq_layers.backends import circuit_table, memory
 from tfq_layers.backends.base import Backend, GateSet
 from tfq_layers.backends.statevector import StatevectorSimulator, as_seed
@@ -135,10 +136,15 @@ class StatevectorBackend(Backend):
 
     def _check_data(self, data):
         if data is not None:
+            reason = tfq_unavailable_reason()
+            fix = (
+                "use backend='tfq' (or 'auto') for tf.string circuit inputs"
+                if reason is None
+                else f"TFQ's backend, which does, cannot run here ({reason})"
+            )
             raise TypeError(
-                "the statevector backend cannot read quantum data (serialized circuits); use "
-                "backend='tfq' (or 'auto') for tf.string circuit inputs, or pass cirq.Circuit "
-                "objects."
+                "the statevector backend cannot read quantum data (serialized circuits); "
+                f"{fix}. Or pass cirq.Circuit objects."
             )
 
     def _run(self, fn, values, index, sims=None):

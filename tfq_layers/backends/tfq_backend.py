@@ -79,6 +79,7 @@ _NAME_OF = {
 DIFFERENTIATORS = DIFFERENTIATOR_NAMES  # kept for callers that list the names
 
 _OPS_LOADED = False
+_OPS_ERROR = None  # why the op libraries did not load, if they did not
 
 
 def import_tfq():
@@ -96,10 +97,12 @@ def load_tfq_ops():
     fresh process that imports ``tfq_layers`` reloads such exports without further ado. The shared
     libraries are found through the installed package's location and loaded with
     ``tf.load_op_library`` (TFQ's own loader later finds them already loaded). Returns the number
-    of libraries loaded (0 when TFQ is not installed).
+    of libraries loaded: 0 when TFQ is not installed, or when its libraries do not load against
+    the installed TensorFlow (built for another version: :func:`tfq_unavailable_reason` then says
+    so, and ``backend="tfq"`` raises it). Never raises.
     """
-    global _OPS_LOADED
-    if _OPS_LOADED:
+    global _OPS_LOADED, _OPS_ERROR
+    if _OPS_LOADED or _OPS_ERROR is not None:
         return _OPS_LOADED
     import glob
     import importlib.util
@@ -108,14 +111,49 @@ def load_tfq_ops():
     import tensorflow as tf
 
     spec = importlib.util.find_spec("tensorflow_quantum")
-    if spec is None or spec.origin is None:  # pragma: no cover - TFQ not installed
+    if spec is None or spec.origin is None:  # TFQ not installed
         return 0
     root = os.path.join(os.path.dirname(spec.origin), "core", "ops")
     libraries = sorted(glob.glob(os.path.join(root, "**", "_tfq_*.so"), recursive=True))
-    for path in libraries:
-        tf.load_op_library(path)
+    try:
+        for path in libraries:
+            tf.load_op_library(path)
+    except Exception as err:  # any loader failure means "does not load here"
+        _OPS_ERROR = f"{type(err).__name__}: {str(err).strip().splitlines()[0][:300]}"
+        return 0
     _OPS_LOADED = len(libraries)
     return _OPS_LOADED
+
+
+def tfq_unavailable_reason():
+    """``None`` if TensorFlow Quantum can run here, else why not, in one sentence.
+
+    TFQ runs when it is installed, its op libraries load against the installed TensorFlow (they
+    are built for one TF version: 2.18 for TFQ 0.7.6), and its Python package imports."""
+    import importlib.metadata
+    import importlib.util
+
+    import tensorflow as tf
+
+    if importlib.util.find_spec("tensorflow_quantum") is None:
+        return "TensorFlow Quantum (tensorflow-quantum) is not installed."
+    try:
+        version = importlib.metadata.version("tensorflow-quantum")
+    except importlib.metadata.PackageNotFoundError:  # pragma: no cover - a source checkout
+        version = "(unknown version)"
+    if not load_tfq_ops() and _OPS_ERROR is not None:
+        return (
+            f"tensorflow-quantum {version} is installed, but its op libraries do not load "
+            f"against TensorFlow {tf.__version__} ({_OPS_ERROR})."
+        )
+    try:
+        import_tfq()
+    except Exception as err:  # an import that fails for any reason
+        return (
+            f"tensorflow-quantum {version} is installed, but does not import "
+            f"({type(err).__name__}: {str(err).strip().splitlines()[0][:300]})."
+        )
+    return None
 
 
 def differentiator_spec(differentiator, sampled):
@@ -602,6 +640,7 @@ __all__ = [
     "differentiator_spec",
     "has_channels",
     "load_tfq_ops",
+    "tfq_unavailable_reason",
     "plain_spec",
     "z_string",
 ]

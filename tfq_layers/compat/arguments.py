@@ -229,11 +229,9 @@ def native_backend(backend):
 
 def reads_serialized_circuits(backend):
     """Whether the native backend request ``backend`` runs ``tf.string`` circuits itself: a
-    backend that declares ``reads_quantum_data`` (TFQ's simulator), or ``"auto"`` where TFQ is
-    installed (it then picks TFQ for them). Otherwise the compat layers read concrete circuit
+    backend that declares ``reads_quantum_data`` (TFQ's simulator), or ``"auto"`` where TFQ can
+    run (it then picks TFQ for them). Otherwise the compat layers read concrete circuit
     tensors into ``cirq.Circuit`` objects with :func:`tfq_layers.wire.from_tensor`."""
-    import importlib.util
-
     if backend == "auto":
-        return importlib.util.find_spec("tensorflow_quantum") is not None
+        return backends.is_available("tfq")
     return backends.backend_class(backend).reads_quantum_data

@@ -103,6 +103,7 @@ class _Executor(keras.layers.Layer):
         initializer = kwargs.pop("initializer", None)
         super().__init__(**kwargs)
         self.backend_request = check_backend(backend, self._expects)
+        backends.require(native_backend(self.backend_request))  # TFQ where it cannot run: now
         self.noisy = backend == "noisy"
         if isinstance(differentiator, str) and differentiator not in backends.DIFFERENTIATOR_NAMES:
             raise TFQArgumentError(
@@ -122,6 +123,7 @@ class _Executor(keras.layers.Layer):
                     "backend differentiates exactly by autodiff. Drop "
                     "differentiator or use backend='tfq'."
                 )
+            backends.require_differentiator(differentiator)
         self.differentiator_arg = differentiator
         request = native_backend(self.backend_request)
         if request != "auto":  # what the backend cannot run, named at construction
