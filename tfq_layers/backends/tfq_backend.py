@@ -6,12 +6,14 @@ TFQ is imported when a :class:`TFQBackend` is built or an op library is loaded.
 """
 
 import copy
+import functools
 
 import cirq
 import numpy as np
 
 from tfq_layers.backends import memory, quantum_data
 from tfq_layers.backends.base import Backend, GateSet
+from tfq_layers.backends.check_once import CheckOnce
 
 # -- TFQ's gate set (what TFQ 0.7.6 serializes) ----------------------------------------------------
 _TFQ_EIGEN = (
@@ -298,6 +300,7 @@ class TFQBackend(Backend):
         self._empty = all(len(c) == 0 for c in self.circuits)
         self._names = np.array(self.batched_names + self.shared_names, dtype=object).astype(bytes)
         self._observables = {}
+        self._data_checks = None
         self._ops = {}
         self._hadamard = None
 
@@ -380,14 +383,18 @@ class TFQBackend(Backend):
     def _checked_data(self, data):
         """``data`` behind in-graph checks of what TFQ's ops would get wrong or report opaquely
         (:mod:`tfq_layers.backends.quantum_data`)."""
-        names = [n.decode() for n in self._names]
-        return quantum_data.checked(
-            data,
-            noisy=self.noisy,
-            layer_names=None if self._empty else names,
-            value_names=names,
-            channel_ids=_CHANNEL_IDS,
-        )
+        if self._data_checks is None:  # eager calls: one traced check, once per content
+            names = [n.decode() for n in self._names]
+            self._data_checks = CheckOnce(
+                functools.partial(
+                    quantum_data.checked,
+                    noisy=self.noisy,
+                    layer_names=None if self._empty else names,
+                    value_names=names,
+                    channel_ids=_CHANNEL_IDS,
+                )
+            )
+        return self._data_checks(data)
 
     def _trajectories(self):
         if self.trajectories is None:
