@@ -196,7 +196,7 @@ def gradients(q, quick, clock):
         for k in range(5 if quick else 20):
             extra = {"repetitions": 500} if sampled else {}
 
-            def step():
+            def step(layer=layer, extra=extra):
                 with tf.GradientTape() as tape:
                     tape.watch(values)
                     out = layer(
@@ -314,7 +314,7 @@ def barren_plateaus(q, quick, clock):
             rng.uniform(0, 2 * np.pi, (len(circuits), 1)).astype("float32")
         )
 
-        def step():
+        def step(tensor=tensor, op=op, values=values):
             with tf.GradientTape() as tape:
                 tape.watch(values)
                 out = q.layers.Expectation()(
@@ -387,7 +387,7 @@ def _policy(q, n_qubits=4, n_layers=5, n_actions=2):
     import cirq
     import numpy as np
 
-    tf, keras = q.tf, q.keras
+    tf = q.tf
     qubits, circuit, params, inputs = _reuploading(n_qubits, n_layers)
     names = [s.name for s in params + inputs]
     order = np.argsort(names)  # ControlledPQC takes its symbols in lexicographic order
@@ -461,7 +461,9 @@ def first_call(q, quick, clock):
         if q.side == "tfq":
             empty = q.convert_to_tensor([cirq.Circuit()])
             values = keras.layers.Dense(len(params) + len(inputs))(features)
-            circuits = keras.layers.Lambda(lambda f: tf.repeat(empty, tf.shape(f)[0]))(features)
+            circuits = keras.layers.Lambda(lambda f, empty=empty: tf.repeat(empty, tf.shape(f)[0]))(
+                features
+            )
             out = q.layers.ControlledPQC(circuit, obs)([circuits, values])
             jit = False
         else:
@@ -497,7 +499,10 @@ def compat_vs_native(q, quick, clock):
         empty = q.convert_to_tensor([cirq.Circuit()] * 32)
         xs = tf.constant(x)
         xc = tf.constant(x[:, order])
-        calls = {"native": lambda: native(xs), "compat": lambda: compat([empty, xc])}
+        calls = {
+            "native": lambda native=native, xs=xs: native(xs),
+            "compat": lambda compat=compat, args=[empty, xc]: compat(args),
+        }
         for name in ("native", "compat") * (2 if quick else 4):
             for _ in range(10):
                 clock.time(f"eager {name} {backend}", calls[name])
@@ -507,14 +512,14 @@ def compat_vs_native(q, quick, clock):
             "native": (keras.Model(features, native(features)), xs),
             "compat": (keras.Model([strings, features], compat([strings, features])), [empty, xc]),
         }
-        for name, (model, data) in models.items():
+        for model, data in models.values():
             model.compile(optimizer=keras.optimizers.Adam(0.01), loss="mse")
             model.fit(data, y, epochs=1, batch_size=8, verbose=0)  # trace
         for name in ("native", "compat") * (2 if quick else 4):
             model, data = models[name]
             marks = []
             cb = keras.callbacks.LambdaCallback(
-                on_train_batch_end=lambda b, logs: marks.append(time.perf_counter())
+                on_train_batch_end=lambda b, logs, marks=marks: marks.append(time.perf_counter())
             )
             model.fit(data, y, epochs=2, batch_size=4, verbose=0, callbacks=[cb])
             clock.add(
@@ -540,7 +545,7 @@ def new_batch(q, quick, clock):
         model.compile(optimizer=keras.optimizers.Adam(0.01), loss="mse", jit_compile=True)
         rng = np.random.default_rng(n)
 
-        def data(b):
+        def data(b, rng=rng, inputs=inputs):
             return rng.normal(size=(b, len(inputs))).astype(np.float32), np.zeros((b, 1), "f")
 
         clock.time(f"first step {n}q", model.train_on_batch, *data(32))
