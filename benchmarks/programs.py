@@ -471,11 +471,62 @@ def first_call(q, quick, clock):
 
             values = keras.layers.Dense(len(params) + len(inputs))(features)
             out = PQC(circuit, obs, input_symbols=params + inputs, backend="statevector")(values)
-            jit = True
+            jit = False  # the simulator XLA-compiles its own kernels (batch buckets)
         model = keras.Model(features, out)
         model.compile(optimizer=keras.optimizers.Adam(0.01), loss="mse", jit_compile=jit)
         clock.time(f"predict {n}q", model.predict, x, verbose=0)
         clock.time(f"train {n}q", model.train_on_batch, x, y)
+
+
+def fit_overhead(q, quick, clock):
+    """The fixed cost of a ``fit`` step for tiny models, Keras 3 against tf_keras: a Dense model
+    (no circuit), and ``tfq_layers.PQC`` (2 qubits, statevector) with fit's defaults, with the
+    whole step under XLA (``jit_compile=True``) and with ``steps_per_execution=8``. The same
+    tfq_layers code on both sides; only Keras differs. A step's time is its epoch's (32 steps of
+    batch 4) divided by 32, median over epochs after the first."""
+    import cirq
+    import numpy as np
+    import sympy
+
+    from tfq_layers import PQC
+
+    keras = q.keras
+    qubits = cirq.GridQubit.rect(1, 2)
+    x0, x1, w0, w1 = sympy.symbols("x0 x1 w0 w1")
+    circuit = cirq.Circuit(
+        cirq.rx(x0)(qubits[0]),
+        cirq.rx(x1)(qubits[1]),
+        cirq.ry(w0)(qubits[0]),
+        cirq.ry(w1)(qubits[1]),
+        cirq.CNOT(*qubits),
+    )
+    rng = np.random.default_rng(8)
+    x = rng.normal(size=(128, 2)).astype(np.float32)
+    y = rng.normal(size=(128, 1)).astype(np.float32)
+    variants = {
+        "Dense": ({}, False),
+        "PQC": ({}, True),
+        "PQC jit_compile": ({"jit_compile": True}, True),
+        "PQC steps_per_execution=8": ({"steps_per_execution": 8}, True),
+    }
+    for label, (options, quantum) in variants.items():
+        inp = keras.Input((2,))
+        if quantum:
+            out = PQC(circuit, cirq.Z(qubits[1]), input_symbols=[x0, x1], backend="statevector")(
+                inp
+            )
+        else:
+            out = keras.layers.Dense(1)(keras.layers.Dense(4)(inp))
+        model = keras.Model(inp, out)
+        model.compile(optimizer=keras.optimizers.Adam(0.01), loss="mse", **options)
+        ends = []
+        cb = keras.callbacks.LambdaCallback(
+            on_epoch_begin=lambda e, logs, ends=ends: ends.append(time.perf_counter()),
+            on_epoch_end=lambda e, logs, ends=ends: ends.append(time.perf_counter()),
+        )
+        model.fit(x, y, batch_size=4, epochs=4 if quick else 10, verbose=0, callbacks=[cb])
+        epochs = [b - a for a, b in zip(ends[0::2], ends[1::2])]
+        clock.add(f"fit step, {label}", statistics.median(epochs[1:]) / 32)
 
 
 def compat_vs_native(q, quick, clock):
@@ -493,25 +544,44 @@ def compat_vs_native(q, quick, clock):
     order = np.argsort([s.name for s in params + inputs])
     x = np.random.default_rng(6).normal(size=(32, len(order))).astype(np.float32)
     y = np.zeros((32, 1), np.float32)
+    names = sorted(s.name for s in params + inputs)
+    xs, xc = tf.constant(x), tf.constant(x[:, order])
+    empty = q.convert_to_tensor([cirq.Circuit()] * 32)
+    features = keras.Input((len(order),))
+    strings = keras.Input((), dtype=tf.string)
     for backend in ("statevector", "tfq"):
         native = PQC(circuit, obs, input_symbols=params + inputs, backend=backend)
-        compat = q.layers.ControlledPQC(circuit, obs, backend=backend)
-        empty = q.convert_to_tensor([cirq.Circuit()] * 32)
-        xs = tf.constant(x)
-        xc = tf.constant(x[:, order])
-        calls = {
-            "native": lambda native=native, xs=xs: native(xs),
-            "compat": lambda compat=compat, args=[empty, xc]: compat(args),
-        }
+        if backend == "statevector":  # cirq.Circuit input: TFQ's Expectation layer
+            compat = q.layers.Expectation()
+
+            def call_compat(v, compat=compat):
+                return compat(circuit, symbol_names=names, symbol_values=v, operators=obs)
+
+            calls = {"native": lambda n=native: n(xs), "compat": lambda: call_compat(xc)}
+            models = {
+                "native": (keras.Model(features, native(features)), xs),
+                "compat": (keras.Model(features, call_compat(features)), xc),
+            }
+        else:  # quantum data (empty circuits), as the RL tutorial feeds ControlledPQC
+            compat = q.layers.ControlledPQC(circuit, obs)
+            calls = {
+                "native": lambda native=native: native([empty, xs]),
+                "compat": lambda compat=compat: compat([empty, xc]),
+            }
+            models = {
+                "native": (
+                    keras.Model([strings, features], native([strings, features])),
+                    [empty, xs],
+                ),
+                "compat": (
+                    keras.Model([strings, features], compat([strings, features])),
+                    [empty, xc],
+                ),
+            }
+        np.testing.assert_allclose(calls["native"]().numpy(), calls["compat"]().numpy(), atol=1e-5)
         for name in ("native", "compat") * (2 if quick else 4):
             for _ in range(10):
                 clock.time(f"eager {name} {backend}", calls[name])
-        features = keras.Input((len(order),))
-        strings = keras.Input((), dtype=tf.string)
-        models = {
-            "native": (keras.Model(features, native(features)), xs),
-            "compat": (keras.Model([strings, features], compat([strings, features])), [empty, xc]),
-        }
         for model, data in models.values():
             model.compile(optimizer=keras.optimizers.Adam(0.01), loss="mse")
             model.fit(data, y, epochs=1, batch_size=8, verbose=0)  # trace
@@ -529,8 +599,10 @@ def compat_vs_native(q, quick, clock):
 
 
 def new_batch(q, quick, clock):
-    """The cost of a batch size not seen before: a statevector PQC model, the step under XLA
-    (``jit_compile=True``), trained at batch 32, then called at new batch sizes (``ours`` only)."""
+    """The cost of a batch size not seen before: a statevector PQC model (``fit``'s default
+    step: the simulator XLA-compiles its kernels, batches bucketed) trained at batch 32, then at
+    new batch sizes 17-29 (bucket 32, after one retrace of Keras's step) and 5, 9 (new buckets)
+    (``ours`` only)."""
     import cirq
     import numpy as np
 
@@ -542,7 +614,7 @@ def new_batch(q, quick, clock):
         features = keras.Input((len(inputs),))
         layer = PQC(circuit, cirq.Z(qubits[0]), input_symbols=inputs, backend="statevector")
         model = keras.Model(features, layer(features))
-        model.compile(optimizer=keras.optimizers.Adam(0.01), loss="mse", jit_compile=True)
+        model.compile(optimizer=keras.optimizers.Adam(0.01), loss="mse")
         rng = np.random.default_rng(n)
 
         def data(b, rng=rng, inputs=inputs):
@@ -551,8 +623,11 @@ def new_batch(q, quick, clock):
         clock.time(f"first step {n}q", model.train_on_batch, *data(32))
         for _ in range(5):
             clock.time(f"seen batch {n}q", model.train_on_batch, *data(32))
-        for b in (17, 23, 29, 9, 5):
+        clock.time(f"first new batch {n}q", model.train_on_batch, *data(17))  # Keras retraces
+        for b in (23, 29, 19, 27):
             clock.time(f"new batch {n}q", model.train_on_batch, *data(b))
+        for b in (9, 5):
+            clock.time(f"new bucket {n}q", model.train_on_batch, *data(b))
 
 
 PROGRAMS = {
@@ -563,6 +638,7 @@ PROGRAMS = {
     "noise": noise,
     "quantum_reinforcement_learning": quantum_reinforcement_learning,
     "first-call": first_call,
+    "fit-overhead": fit_overhead,
 }
 OURS_ONLY = {"compat-vs-native": compat_vs_native, "new-batch": new_batch}
 
@@ -634,6 +710,7 @@ def main(argv=None):
     parser.add_argument("--only", nargs="*", help="program names (default: all)")
     parser.add_argument("--rounds", type=int, default=1, help="fresh processes per side")
     args = parser.parse_args(argv)
+    sys.stdout.reconfigure(line_buffering=True)
     quick = not args.full
     if args.child:
         return child(args.child, args.side, quick)
@@ -683,6 +760,8 @@ def report(name, runs):
             new = med("ours", "phases", f"new batch {n}q")
             seen = med("ours", "phases", f"seen batch {n}q")
             print(f"new-batch-size cost at {n} qubits: {_fmt(new - seen)} over a seen batch")
+            first = med("ours", "phases", f"first new batch {n}q")
+            print(f"  (the first size change, Keras's retrace included: {_fmt(first)})")
 
 
 if __name__ == "__main__":

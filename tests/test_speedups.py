@@ -81,12 +81,16 @@ def test_bucketed_state_and_probabilities_equal_cirq():
     layer.build((None, 3))
     backend = layer.simulator_backend
     rng = np.random.default_rng(7)
-    values = tf.constant(rng.uniform(-2, 2, (3, 6)), tf.float32)
-    state = backend.state(values, tf.zeros([0]))
-    probs = backend.probabilities(values, tf.zeros([0]))
+    values = tf.constant(rng.uniform(-2, 2, (3, 3)), tf.float32)
+    shared = tf.constant(rng.uniform(-2, 2, 3), tf.float32)
+    state = backend.state(values, shared)
+    probs = backend.probabilities(values, shared)
     assert state.shape[0] == probs.shape[0] == 3
     for row, psi, p in zip(values.numpy(), state.numpy(), probs.numpy()):
-        resolved = cirq.resolve_parameters(circuit(), dict(zip(map(str, XS + WS), map(float, row))))
+        full = list(row) + list(shared.numpy())
+        resolved = cirq.resolve_parameters(
+            circuit(), dict(zip(map(str, XS + WS), map(float, full)))
+        )
         want = cirq.final_state_vector(resolved, qubit_order=QUBITS, dtype=np.complex128)
         np.testing.assert_allclose(psi, want, atol=2e-6)
         np.testing.assert_allclose(p, np.abs(want) ** 2, atol=2e-6)

@@ -301,6 +301,7 @@ class TFQBackend(Backend):
         self._names = np.array(self.batched_names + self.shared_names, dtype=object).astype(bytes)
         self._observables = {}
         self._data_checks = None
+        self._eager_consts = {}
         self._ops = {}
         self._hadamard = None
 
@@ -358,7 +359,7 @@ class TFQBackend(Backend):
         if tf.is_tensor(observables):
             return observables, tf.shape(observables)[1]
         pauli = tf.tile(
-            tf.constant(self._serialized_observables(observables)), tf.stack([batch, 1])
+            self._const(self._serialized_observables(observables)), tf.stack([batch, 1])
         )
         return pauli, len(observables)
 
@@ -367,9 +368,9 @@ class TFQBackend(Backend):
 
         batch = tf.shape(values)[0]
         if index is None:
-            programs = tf.tile(tf.constant(self._programs[:1]), tf.reshape(batch, [1]))
+            programs = tf.tile(self._const(self._programs, first=True), tf.reshape(batch, [1]))
         else:
-            programs = tf.gather(tf.constant(self._programs), index)
+            programs = tf.gather(self._const(self._programs), index)
         if data is not None:
             data = self._checked_data(data)
             programs = data if self._empty else self._tfq.append_circuit(data, programs)
@@ -378,7 +379,21 @@ class TFQBackend(Backend):
             symbol_values = tf.concat(
                 [values, tf.tile(tf.reshape(shared, [1, -1]), tf.stack([batch, 1]))], axis=1
             )
-        return programs, tf.constant(self._names, dtype=tf.string), symbol_values, batch
+        return programs, self._const(self._names), symbol_values, batch
+
+    def _const(self, array, first=False):
+        """``tf.constant(array)`` (its first row with ``first``); called eagerly, the tensor is
+        made once and kept (string constants cost a conversion each time)."""
+        import tensorflow as tf
+
+        if not tf.executing_eagerly():
+            return tf.constant(array[:1] if first else array)
+        key = (id(array), first)
+        out = self._eager_consts.get(key)
+        if out is None or out[0] is not array:
+            out = (array, tf.constant(array[:1] if first else array))
+            self._eager_consts[key] = out
+        return out[1]
 
     def _checked_data(self, data):
         """``data`` behind in-graph checks of what TFQ's ops would get wrong or report opaquely
