@@ -209,3 +209,26 @@ def test_quantum_data_outputs_equal_before_and_after_caching_and_bad_data_refuse
             layer([bad, values])
     layer([data, values])
     assert checks.graph_runs == 1  # the good data is still known; the bad was never remembered
+
+
+def test_repeated_compat_calls_trace_nothing_new():
+    """Eager calls of TFQ's Expectation with the same signature (circuit, names, operators,
+    batch shape) reuse the traced simulation: no new function after the first call."""
+    from tensorflow.python.eager import context
+
+    from tfq_layers.compat import layers
+
+    layer = layers.Expectation()
+    names = [s.name for s in XS + WS]
+    rng = np.random.default_rng(3)
+
+    def call():
+        values = tf.constant(rng.uniform(-1, 1, (4, 6)), tf.float32)
+        return layer(circuit(), symbol_names=names, symbol_values=values, operators=OBS)
+
+    first = call().numpy()
+    count = len(context.context().list_function_names())
+    for _ in range(3):
+        out = call().numpy()
+    assert len(context.context().list_function_names()) == count
+    assert out.shape == first.shape == (4, 2)
