@@ -30,9 +30,9 @@ def _digest(array):
 class CheckOnce:
     """``check(tensor) -> tensor`` (the tensor behind assertions), cheap when called eagerly.
 
-    In a graph (``tf.function``, ``model.fit``) the check is added to the graph as it is. Called
-    eagerly, it runs as one ``tf.function`` (traced once per input shape rank), and a tensor
-    whose content already passed is returned at once. ``limit`` bounds the contents remembered
+    The check is one ``tf.function``, traced once (per input rank) and called by every graph
+    that checks (``model.fit``'s, ``predict``'s, exports). Called eagerly, a tensor whose
+    content already passed is returned at once. ``limit`` bounds the contents remembered
     (least recently used first out).
 
     Args:
@@ -60,15 +60,15 @@ class CheckOnce:
     def __call__(self, tensor):
         import tensorflow as tf
 
+        if self._graph is None:
+            self._graph = tf.function(self._check, autograph=False, reduce_retracing=True)
         if not tf.executing_eagerly() or not hasattr(tensor, "numpy"):
-            return self._check(tensor)
+            return self._graph(tensor)  # traced once, shared by every graph that checks
         key = _digest(np.asarray(tensor.numpy()))
         with self._lock:
             if key in self._passed:
                 self._passed.move_to_end(key)
                 return tensor
-        if self._graph is None:
-            self._graph = tf.function(self._check, autograph=False, reduce_retracing=True)
         out = self._graph(tensor)  # raises if a check fails: nothing is remembered
         self.graph_runs += 1
         with self._lock:
