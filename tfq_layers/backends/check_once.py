@@ -36,8 +36,9 @@ class CheckOnce:
     (least recently used first out).
 
     Args:
-        check: a function of one tensor returning it behind its checks (raising
-            ``tf.errors.InvalidArgumentError`` when a check fails).
+        check: a function of one 1-D tensor returning it behind its checks (raising
+            ``tf.errors.InvalidArgumentError`` when a check fails), row by row: a tensor passes
+            if and only if each of its rows would pass alone (so repeated rows are checked once).
         limit: how many passed contents to remember.
 
     Example:
@@ -63,13 +64,21 @@ class CheckOnce:
         if self._graph is None:
             self._graph = tf.function(self._check, autograph=False, reduce_retracing=True)
         if not tf.executing_eagerly() or not hasattr(tensor, "numpy"):
-            return self._graph(tensor)  # traced once, shared by every graph that checks
+            # traced once, shared by every graph that checks; each distinct row checked once
+            checked = self._graph(tf.unique(tf.reshape(tensor, [-1])).y)
+            with tf.control_dependencies([checked]):
+                return tf.identity(tensor)
         key = _digest(np.asarray(tensor.numpy()))
         with self._lock:
             if key in self._passed:
                 self._passed.move_to_end(key)
                 return tensor
-        out = self._graph(tensor)  # raises if a check fails: nothing is remembered
+        try:
+            out = self._graph(tensor)
+        except (tf.errors.InvalidArgumentError, tf.errors.DataLossError):
+            # again op by op, for the errors eager calls give (their messages name elements):
+            # raises, and nothing is remembered
+            return self._check(tensor)
         self.graph_runs += 1
         with self._lock:
             self._passed[key] = None
