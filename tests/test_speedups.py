@@ -202,18 +202,22 @@ def test_quantum_data_outputs_equal_before_and_after_caching_and_bad_data_refuse
             row, expectations(prep + model, [cirq.Z(q)], resolver), atol=1e-5
         )
     checks = layer.simulator_backend._data_checks
-    assert checks.graph_runs == 1
+    runs = checks.graph_runs  # 1 here; checks are shared by layers of one setting in a process
     traces = checks._graph.experimental_get_tracing_count()  # eager and in-graph signatures
     layer([data, values])
     layer([tfq.convert_to_tensor(preps[::-1]), values])
-    assert checks.graph_runs == 2  # new content checked, ...
+    assert checks.graph_runs == runs + 1  # new content checked, ...
     assert checks._graph.experimental_get_tracing_count() == traces  # ... with no new trace
     bad = tfq.convert_to_tensor([cirq.Circuit(cirq.rx(sympy.Symbol("free"))(q))] * 2)
     for _ in range(2):
         with pytest.raises(tf.errors.InvalidArgumentError, match="get no value"):
             layer([bad, values])
     layer([data, values])
-    assert checks.graph_runs == 2  # the good data is still known; the bad was never remembered
+    assert checks.graph_runs == runs + 1  # the good data still known; the bad never remembered
+    again = layers.ControlledPQC(model, cirq.Z(q))  # a new layer of the same setting ...
+    np.testing.assert_array_equal(again([data, values]).numpy(), first)
+    assert again.simulator_backend._data_checks is checks  # ... shares the checks
+    assert checks.graph_runs == runs + 1
 
 
 def test_repeated_compat_calls_trace_nothing_new():

@@ -15,6 +15,10 @@ from tfq_layers.backends import memory, quantum_data
 from tfq_layers.backends.base import Backend, GateSet
 from tfq_layers.backends.check_once import CheckOnce
 
+# The quantum-data checks of each setting (noisy, whole program, symbol names): a layer made
+# per call (TFQ's tutorials do that) reuses the traced check and the contents that passed.
+_DATA_CHECKS = {}
+
 # -- TFQ's gate set (what TFQ 0.7.6 serializes) ----------------------------------------------------
 _TFQ_EIGEN = (
     cirq.XPowGate,
@@ -398,17 +402,20 @@ class TFQBackend(Backend):
     def _checked_data(self, data):
         """``data`` behind in-graph checks of what TFQ's ops would get wrong or report opaquely
         (:mod:`tfq_layers.backends.quantum_data`)."""
-        if self._data_checks is None:  # eager calls: one traced check, once per content
-            names = [n.decode() for n in self._names]
-            self._data_checks = CheckOnce(
-                functools.partial(
-                    quantum_data.checked,
-                    noisy=self.noisy,
-                    layer_names=None if self._empty else names,
-                    value_names=names,
-                    channel_ids=_CHANNEL_IDS,
+        if self._data_checks is None:  # one traced check, shared by backends of one setting
+            names = tuple(n.decode() for n in self._names)
+            key = (self.noisy, self._empty, names)
+            self._data_checks = _DATA_CHECKS.get(key)
+            if self._data_checks is None:
+                self._data_checks = _DATA_CHECKS[key] = CheckOnce(
+                    functools.partial(
+                        quantum_data.checked,
+                        noisy=self.noisy,
+                        layer_names=None if self._empty else list(names),
+                        value_names=list(names),
+                        channel_ids=_CHANNEL_IDS,
+                    )
                 )
-            )
         return self._data_checks(data)
 
     def _trajectories(self):
