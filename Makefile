@@ -48,7 +48,7 @@ SMOKE312 := tests/test_pqc.py tests/test_legacy_lane.py tests/test_readme.py \
             tests/test_packaging.py tests/test_cli.py tests/test_colab_cell.py
 .PHONY: venv venv312 venv310 venv313 test test-fast test-312 test-310 test-313 test-wheel \
         check-platforms lint format dist demo bench \
-        bench-crossovers bench-peers bench-noisy zoo tutorials clean
+        bench-crossovers bench-peers bench-noisy bench-programs zoo tutorials clean
 
 venv: $(STAMP)
 venv312: $(STAMP312)
@@ -109,6 +109,11 @@ demo: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) -m benchmarks
+
+# TFQ's tutorial programs (notebooks 06-13) on tfq_layers.compat under Keras 3 against TFQ's own
+# layers under tf_keras, each in a fresh process (issue #26; ~10 minutes; ARGS="--full").
+bench-programs: $(STAMP)
+	$(PY) -m benchmarks.programs $(ARGS)
 
 # Where backend="auto" should switch: both backends over qubits, depth, batch, shots and noise
 # (tens of minutes; the table in tfq_layers/backends/__init__.py comes from it).

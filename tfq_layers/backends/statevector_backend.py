@@ -14,6 +14,7 @@ import tensorflow as tf
 from tfq_layers.backends.tfq_backend import tfq_unavailable_reason
 from tfq_layers.backends import circuit_table, memory
 from tfq_layers.backends.base import Backend, GateSet
+from tfq_layers.backends.batch_buckets import bucketed
 from tfq_layers.backends.statevector import StatevectorSimulator, as_seed
 
 
@@ -147,10 +148,21 @@ class StatevectorBackend(Backend):
                 f"{fix}. Or pass cirq.Circuit objects."
             )
 
-    def _run(self, fn, values, index, sims=None):
-        """``fn(sim, values_part)`` over the batch, partitioned by ``index`` among circuits."""
+    def _run(self, fn, values, index, sims=None, bucket=False):
+        """``fn(sim, values_part)`` over the batch, partitioned by ``index`` among circuits.
+
+        ``bucket``: ``fn`` is deterministic and row by row, so an XLA-compiled simulator may run
+        it on the batch padded to its bucket (one compile per bucket, not per batch size)."""
         sims = sims or self._build_sims()
         values = self.guard(values)
+        if bucket:
+            inner = fn
+
+            def fn(sim, v):
+                if sim.jit_compile and not sim.has_noise:
+                    return bucketed(lambda padded: inner(sim, padded), v)
+                return inner(sim, v)
+
         if index is None or len(sims) == 1:
             return fn(sims[0], values)
         index = tf.cast(index, tf.int32)
@@ -184,6 +196,7 @@ class StatevectorBackend(Backend):
             ),
             values,
             index,
+            bucket=True,
         )
 
     def sampled_expectation(
@@ -225,7 +238,10 @@ class StatevectorBackend(Backend):
         if self._tables is not None and index is not None:
             return self._table_states(values, shared, index)
         return self._run(
-            lambda sim, v: sim.state(v, seed=seed, shared_values=shared), values, index
+            lambda sim, v: sim.state(v, seed=seed, shared_values=shared),
+            values,
+            index,
+            bucket=True,
         )
 
     def probabilities(self, values, shared, index=None, seed=None):
@@ -238,6 +254,7 @@ class StatevectorBackend(Backend):
             ),
             values,
             index,
+            bucket=True,
         )
 
     def unitary(self, values, shared, index=None, data=None):

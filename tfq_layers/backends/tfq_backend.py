@@ -6,6 +6,7 @@ TFQ is imported when a :class:`TFQBackend` is built or an op library is loaded.
 """
 
 import copy
+import functools
 import math
 import numbers
 
@@ -14,6 +15,11 @@ import numpy as np
 
 from tfq_layers.backends import memory, quantum_data
 from tfq_layers.backends.base import Backend, GateSet
+from tfq_layers.backends.check_once import CheckOnce
+
+# The quantum-data checks of each setting (noisy, whole program, symbol names): a layer made
+# per call (TFQ's tutorials do that) reuses the traced check and the contents that passed.
+_DATA_CHECKS = {}
 
 # -- TFQ's gate set (what TFQ 0.7.6 serializes) ----------------------------------------------------
 _TFQ_EIGEN = (
@@ -403,6 +409,8 @@ class TFQBackend(Backend):
         self._empty = all(len(c) == 0 for c in self.circuits)
         self._names = np.array(self.batched_names + self.shared_names, dtype=object).astype(bytes)
         self._observables = {}
+        self._data_checks = None
+        self._eager_consts = {}
         self._ops = {}
         self._hadamard = None
         self._qubit_ids = None
@@ -461,7 +469,7 @@ class TFQBackend(Backend):
         if tf.is_tensor(observables):
             return observables, tf.shape(observables)[1]
         pauli = tf.tile(
-            tf.constant(self._serialized_observables(observables)), tf.stack([batch, 1])
+            self._const(self._serialized_observables(observables)), tf.stack([batch, 1])
         )
         return pauli, len(observables)
 
@@ -470,9 +478,9 @@ class TFQBackend(Backend):
 
         batch = tf.shape(values)[0]
         if index is None:
-            programs = tf.tile(tf.constant(self._programs[:1]), tf.reshape(batch, [1]))
+            programs = tf.tile(self._const(self._programs, first=True), tf.reshape(batch, [1]))
         else:
-            programs = tf.gather(tf.constant(self._programs), index)
+            programs = tf.gather(self._const(self._programs), index)
         if data is not None:
             data = self._checked_data(data, repetitions, unitary)
             programs = data if self._empty else self._tfq.append_circuit(data, programs)
@@ -481,19 +489,40 @@ class TFQBackend(Backend):
             symbol_values = tf.concat(
                 [values, tf.tile(tf.reshape(shared, [1, -1]), tf.stack([batch, 1]))], axis=1
             )
-        return programs, tf.constant(self._names, dtype=tf.string), symbol_values, batch
+        return programs, self._const(self._names), symbol_values, batch
+
+    def _const(self, array, first=False):
+        """``tf.constant(array)`` (its first row with ``first``); called eagerly, the tensor is
+        made once and kept (string constants cost a conversion each time)."""
+        import tensorflow as tf
+
+        if not tf.executing_eagerly():
+            return tf.constant(array[:1] if first else array)
+        key = (id(array), first)
+        out = self._eager_consts.get(key)
+        if out is None or out[0] is not array:
+            out = (array, tf.constant(array[:1] if first else array))
+            self._eager_consts[key] = out
+        return out[1]
 
     def _checked_data(self, data, repetitions=None, unitary=False):
         """``data`` behind in-graph checks of what TFQ's ops would get wrong or report opaquely
         (:mod:`tfq_layers.backends.quantum_data`), and of its register (:meth:`_checked_qubits`)."""
-        names = [n.decode() for n in self._names]
-        data = quantum_data.checked(
-            data,
-            noisy=self.noisy,
-            layer_names=None if self._empty else names,
-            value_names=names,
-            channel_ids=_CHANNEL_IDS,
-        )
+        if self._data_checks is None:  # one traced check, shared by backends of one setting
+            names = tuple(n.decode() for n in self._names)
+            key = (self.noisy, self._empty, names)
+            self._data_checks = _DATA_CHECKS.get(key)
+            if self._data_checks is None:
+                self._data_checks = _DATA_CHECKS[key] = CheckOnce(
+                    functools.partial(
+                        quantum_data.checked,
+                        noisy=self.noisy,
+                        layer_names=None if self._empty else list(names),
+                        value_names=list(names),
+                        channel_ids=_CHANNEL_IDS,
+                    )
+                )
+        data = self._data_checks(data)
         # after those checks, so bytes that are not circuits get their message first
         return self._checked_qubits(data, repetitions, unitary)
 
