@@ -105,6 +105,12 @@ def _fits_statevector(n_qubits, batch, noisy, have):
     return have is None or need <= have
 
 
+def _tfq_installed():
+    import importlib.util
+
+    return importlib.util.find_spec("tensorflow_quantum") is not None
+
+
 def choose_backend(
     n_qubits,
     quantum_data=False,
@@ -117,7 +123,8 @@ def choose_backend(
 ):
     """The backend ``"auto"`` resolves to.
 
-    TFQ where only TFQ can: the layer takes quantum data (serialized circuits only TFQ reads), a
+    TFQ where only TFQ can, or where it is installed and the layer takes quantum data (TFQ reads
+    serialized circuits in the graph; the statevector backend decodes them on the host), a
     TFQ differentiator was asked for, or the statevector backend's memory estimate for ``batch``
     examples does not fit in ``memory_bytes`` (default: this machine's physical memory) while
     TFQ's smaller one may (TFQ's own check then names the bytes if it does not fit either). Also
@@ -130,7 +137,9 @@ def choose_backend(
     """
     from tfq_layers.backends import memory
 
-    if quantum_data or differentiator is not None or n_circuits > STATEVECTOR_MAX_CIRCUITS:
+    if quantum_data and _tfq_installed():
+        return "tfq"
+    if differentiator is not None or n_circuits > STATEVECTOR_MAX_CIRCUITS:
         return "tfq"
     have = memory.physical_memory_bytes() if memory_bytes is None else memory_bytes
     if not _fits_statevector(n_qubits, batch, noisy, have):

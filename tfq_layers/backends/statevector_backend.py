@@ -13,7 +13,7 @@ import tensorflow as tf
 
 from tfq_layers.backends import circuit_table, memory
 from tfq_layers.backends.base import Backend, GateSet
-from tfq_layers.backends.statevector import StatevectorSimulator
+from tfq_layers.backends.statevector import StatevectorSimulator, data_states
 
 
 def _simulable(gate):
@@ -44,7 +44,7 @@ class StatevectorBackend(Backend):
 
     name = "statevector"
     gate_set = STATEVECTOR_GATES
-    reads_quantum_data = False
+    reads_quantum_data = True
     differentiable_state = True
 
     def __init__(
@@ -136,10 +136,20 @@ class StatevectorBackend(Backend):
     def _check_data(self, data):
         if data is not None:
             raise TypeError(
-                "the statevector backend cannot read quantum data (serialized circuits); use "
-                "backend='tfq' (or 'auto') for tf.string circuit inputs, or pass cirq.Circuit "
-                "objects."
+                "the statevector backend reads quantum data (serialized circuits) for "
+                "expectations, samples, states and probabilities, not for unitaries; use "
+                "backend='tfq' for the unitary of quantum data."
             )
+
+    def _data_psi(self, values, shared, index, data):
+        """States of the quantum ``data`` after the program's circuit (:mod:`.data_states`)."""
+        if self.noisy:
+            raise ValueError(
+                "the statevector backend reads quantum data only into a noiseless circuit; "
+                "drop the noise channels or use backend='tfq'."
+            )
+        u = self.unitary(values, shared, index=index)
+        return data_states.apply(u, data_states.data_states(data, self.qubits))
 
     def _run(self, fn, values, index, sims=None):
         """``fn(sim, values_part)`` over the batch, partitioned by ``index`` among circuits."""
@@ -158,7 +168,9 @@ class StatevectorBackend(Backend):
 
     # -- operations -----------------------------------------------------------------------------
     def expectation(self, values, shared, observables, index=None, data=None, seed=None):
-        self._check_data(data)
+        if data is not None:
+            psi = self._data_psi(values, shared, index, data)
+            return data_states.expectation(psi, [_as_sum(o) for o in observables], self.qubits)
         if self._tables is not None and index is not None:
             psi = self._table_states(values, shared, index)
             return circuit_table.pauli_expectations(
@@ -183,7 +195,14 @@ class StatevectorBackend(Backend):
     def sampled_expectation(
         self, values, shared, observables, repetitions, index=None, data=None, seed=None
     ):
-        self._check_data(data)
+        if data is not None:
+            from tfq_layers.backends.statevector import as_seed
+
+            psi = self._data_psi(values, shared, index, data)
+            obs = [_as_sum(o) for o in observables]
+            return data_states.sampled_expectation(
+                psi, obs, self.qubits, repetitions, as_seed(seed)
+            )
         traj = self._traj() if self.noisy else None
         return self._run(
             lambda sim, v: sim.sampled_expectation(
@@ -199,7 +218,11 @@ class StatevectorBackend(Backend):
         )
 
     def sample(self, values, shared, repetitions, index=None, data=None, seed=None):
-        self._check_data(data)
+        if data is not None:
+            from tfq_layers.backends.statevector import as_seed
+
+            psi = self._data_psi(values, shared, index, data)
+            return data_states.sample(psi, self.n_qubits, repetitions, as_seed(seed))
         if self._tables is not None and index is not None:
             from tfq_layers.backends.statevector import as_seed
 
@@ -216,14 +239,17 @@ class StatevectorBackend(Backend):
         )
 
     def state(self, values, shared, index=None, data=None, seed=None):
-        self._check_data(data)
+        if data is not None:
+            return self._data_psi(values, shared, index, data)
         if self._tables is not None and index is not None:
             return self._table_states(values, shared, index)
         return self._run(
             lambda sim, v: sim.state(v, seed=seed, shared_values=shared), values, index
         )
 
-    def probabilities(self, values, shared, index=None, seed=None):
+    def probabilities(self, values, shared, index=None, seed=None, data=None):
+        if data is not None:
+            return data_states.probabilities(self._data_psi(values, shared, index, data))
         if self._tables is not None and index is not None:
             return tf.math.real(tf.abs(self._table_states(values, shared, index)) ** 2)
         traj = self._traj() if self.noisy else None

@@ -295,6 +295,8 @@ class PQC(keras.layers.Layer):
         if self.circuit_weights is not None:
             weights = tf.convert_to_tensor(self.circuit_weights)
         values, shared = self._engine.parameters(features, weights, batch)
+        if circuits is not None and not self._engine.backend.quantum_data_in_graph:
+            self.supports_jit = False  # the backend reads quantum data on the host
         out = self._run(self._engine.backend, values, shared, circuits)
         if out.dtype == tf.float32 and self.compute_dtype not in (None, "float32"):
             out = tf.cast(out, self.compute_dtype)

@@ -1,0 +1,204 @@
+"""Quantum data (TFQ's serialized circuits) on the statevector backend.
+
+A batch of ``tf.string`` circuits becomes a batch of states on the host: the distinct elements
+are decoded with :mod:`tfq_layers.wire` and simulated with Cirq in one ``tf.py_function`` (a
+bounded cache keyed by the serialized bytes keeps an epoch loop from simulating the same data
+twice). The program's circuit then acts on those states through its unitary, which the
+statevector backend computes differentiably: ``psi = U(theta) @ psi_data`` per example. As in
+TFQ, the data circuit runs first and the program's circuit after it; gradients flow to the
+program's symbols, not to the data.
+
+The states are computed outside the graph, so a model with quantum data on this backend runs in
+Python (``fit``, ``predict``, eager calls) but does not export to a portable SavedModel or TFLite.
+"""
+
+import collections
+import threading
+
+import cirq
+import numpy as np
+import tensorflow as tf
+
+from tfq_layers.backends import memory
+
+#: Distinct data circuits whose final states are kept between batches (least recently used out).
+CACHE_STATES = 4096
+
+#: States larger than this many amplitudes are not cached (they are simulated every batch).
+CACHE_MAX_AMPLITUDES = 2**12
+
+_CACHE = collections.OrderedDict()
+_LOCK = threading.Lock()
+
+
+def _cached(key):
+    with _LOCK:
+        state = _CACHE.get(key)
+        if state is not None:
+            _CACHE.move_to_end(key)
+        return state
+
+
+def _remember(key, state):
+    if state.size > CACHE_MAX_AMPLITUDES:
+        return
+    with _LOCK:
+        _CACHE[key] = state
+        _CACHE.move_to_end(key)
+        while len(_CACHE) > CACHE_STATES:
+            _CACHE.popitem(last=False)
+
+
+def clear_cache():
+    """Forget every cached data state."""
+    with _LOCK:
+        _CACHE.clear()
+
+
+def _data_circuit(raw, qubits):
+    """The ``cirq.Circuit`` serialized in ``raw``, checked against the register ``qubits``."""
+    from tfq_layers import wire
+
+    (circuit,) = wire.from_tensor(np.array([raw], dtype=object))
+    if not isinstance(circuit, cirq.AbstractCircuit):
+        raise ValueError(
+            "quantum data holds a PauliSum where a circuit was expected; pass circuits written by "
+            "convert_to_tensor([...circuits...])."
+        )
+    foreign = sorted(set(circuit.all_qubits()) - set(qubits))
+    if foreign:
+        raise ValueError(
+            f"a quantum-data circuit acts on qubits {foreign} that the model's circuit does not "
+            f"use (model qubits: {list(qubits)}). Add those qubits to the model's circuit (e.g. "
+            "cirq.I on them) or drop them from the data."
+        )
+    symbols = sorted(s.name for s in cirq.parameter_symbols(circuit))
+    if symbols:
+        raise ValueError(
+            f"a quantum-data circuit has unresolved symbols {symbols}; the statevector backend "
+            "reads quantum data as fixed circuits. Resolve them first (cirq.resolve_parameters) "
+            "or make them symbols of the model's circuit."
+        )
+    return circuit
+
+
+def _final_state(raw, qubits):
+    state = _cached(raw)
+    if state is None:
+        circuit = _data_circuit(raw, qubits)
+        state = cirq.final_state_vector(
+            circuit + cirq.Circuit(cirq.I.on_each(*qubits)),
+            qubit_order=list(qubits),
+            dtype=np.complex128,
+        ).astype(np.complex64)
+        _remember(raw, state)
+    return state
+
+
+def data_states(data, qubits):
+    """``(batch, 2**n)`` complex64 final states of the serialized circuits ``data`` (1-D
+    ``tf.string``), on ``qubits`` in this order (the program's register).
+
+    Args:
+        data: ``(batch,)`` tf.string of serialized circuits.
+        qubits: the program's qubits, in its order.
+
+    Raises:
+        MemoryError: (before anything is allocated) when the register does not fit in memory.
+        ValueError: for a data circuit on qubits outside ``qubits`` or with unresolved symbols.
+
+    Example:
+        >>> q = cirq.LineQubit(0)
+        >>> from tfq_layers import wire
+        >>> data_states(wire.convert_to_tensor([cirq.Circuit(cirq.X(q))]), [q]).numpy().round(3)
+        array([[0.+0.j, 1.+0.j]], dtype=complex64)
+    """
+    qubits = tuple(qubits)
+    n = len(qubits)
+    memory.check_register(n, what="the quantum data's register")
+    data = tf.reshape(tf.convert_to_tensor(data, tf.string), [-1])
+    distinct, where = tf.unique(data)
+
+    def simulate(strings):
+        rows = [_final_state(bytes(s), qubits) for s in strings.numpy()]
+        if not rows:
+            return np.zeros((0, 2**n), np.complex64)
+        return np.stack(rows)
+
+    states = tf.py_function(simulate, [distinct], tf.complex64, name="quantum_data_states")
+    states.set_shape([None, 2**n])
+    states = tf.stop_gradient(states)
+    out = tf.gather(states, where)
+    out.set_shape([data.shape[0], 2**n])
+    return out
+
+
+def apply(unitaries, states):
+    """``U @ psi`` per example: ``(B, d, d)`` and ``(B, d)`` to ``(B, d)``."""
+    return tf.linalg.matvec(unitaries, states)
+
+
+def term_expectations(psi, observables, qubits):
+    """``(B, T)`` exact expectations of every Pauli term of ``observables`` (PauliSums) and the
+    ``(T, n_obs)`` coefficient matrix that sums them, plus the ``(n_obs,)`` constant offsets."""
+    from tfq_layers.backends import circuit_table
+
+    index = {q: i for i, q in enumerate(qubits)}
+    terms, owners, coefs = [], [], []
+    offset = np.zeros(len(observables), np.float32)
+    for o, ob in enumerate(observables):
+        for term in ob:
+            c = float(np.real(complex(term.coefficient)))
+            if not len(term):
+                offset[o] += c
+                continue
+            terms.append(cirq.PauliSum.from_pauli_strings([term / term.coefficient]))
+            owners.append(o)
+            coefs.append(c)
+    coef = np.zeros((len(terms), len(observables)), np.float32)
+    for j, (o, c) in enumerate(zip(owners, coefs)):
+        coef[j, o] = c
+    if terms:
+        exact = circuit_table.pauli_expectations(psi, terms, index, len(qubits))
+    else:
+        exact = tf.zeros([tf.shape(psi)[0], 0], tf.float32)
+    return exact, coef, offset
+
+
+def expectation(psi, observables, qubits):
+    exact, coef, offset = term_expectations(psi, observables, qubits)
+    return tf.matmul(exact, coef) + offset[None, :]
+
+
+def sampled_expectation(psi, observables, qubits, repetitions, seed):
+    """The backend's shot-noise estimator: each Pauli term from its own ``repetitions`` shots,
+    ``Binomial(repetitions, (1 + <P>) / 2)``, with the exact gradient (straight-through)."""
+    exact, coef, offset = term_expectations(psi, observables, qubits)
+    reps = int(repetitions)
+    p_plus = tf.clip_by_value((tf.stop_gradient(exact) + 1.0) / 2.0, 0.0, 1.0)
+    counts = tf.random.stateless_binomial(
+        tf.shape(p_plus),
+        seed=tf.random.experimental.stateless_fold_in(seed, 7),
+        counts=float(reps),
+        probs=p_plus,
+        output_dtype=tf.float32,
+    )
+    est = 2.0 * counts / reps - 1.0
+    noisy = exact + tf.stop_gradient(est - exact)
+    return tf.matmul(noisy, coef) + offset[None, :]
+
+
+def probabilities(psi):
+    return tf.math.real(psi * tf.math.conj(psi))
+
+
+def sample(psi, n_qubits, repetitions, seed):
+    """``(B, repetitions, n)`` int32 bits drawn from ``|psi|^2``; column j is qubit j."""
+    from tfq_layers.backends.statevector import StatevectorSimulator
+
+    idx = StatevectorSimulator._draw(probabilities(psi), int(repetitions), seed)
+    shifts = tf.constant(np.arange(n_qubits - 1, -1, -1), tf.int32)
+    return tf.bitwise.bitwise_and(tf.bitwise.right_shift(idx[:, :, None], shifts[None, None, :]), 1)
+
+
+__all__ = ["CACHE_STATES", "clear_cache", "data_states"]
