@@ -105,7 +105,8 @@ def _fits_statevector(n_qubits, batch, noisy, have):
     return have is None or need <= have
 
 
-def _tfq_installed():
+def tfq_installed():
+    """Whether TensorFlow Quantum can be imported (found without importing it)."""
     import importlib.util
 
     return importlib.util.find_spec("tensorflow_quantum") is not None
@@ -137,7 +138,7 @@ def choose_backend(
     """
     from tfq_layers.backends import memory
 
-    if quantum_data and _tfq_installed():
+    if quantum_data and tfq_installed():
         return "tfq"
     if differentiator is not None or n_circuits > STATEVECTOR_MAX_CIRCUITS:
         return "tfq"

@@ -183,8 +183,6 @@ def reads_serialized_circuits(backend):
     or ``"auto"`` where TFQ is installed (it then picks TFQ for them). Otherwise the compat layers
     read concrete circuit tensors into ``cirq.Circuit`` objects with
     :func:`tfq_layers.wire.from_tensor`; symbolic ones (a ``keras.Input``) stay quantum data."""
-    import importlib.util
-
     if backend == "auto":
-        return importlib.util.find_spec("tensorflow_quantum") is not None
+        return backends.tfq_installed()
     return backends.backend_class(backend).quantum_data_in_graph

@@ -232,6 +232,8 @@ class PQC(keras.layers.Layer):
         with _BUILD_LOCK:  # a first call from several threads builds once
             if not self._engine.bound:
                 self._bind(self._engine.choose(quantum_data=circuits_shape is not None))
+            if circuits_shape is not None and not self._engine.backend.quantum_data_in_graph:
+                self.supports_jit = False  # the backend reads quantum data on the host
             if self._program.n_weights and self.circuit_weights is None:
                 self._add_circuit_weights()
         self.built = True
@@ -295,8 +297,6 @@ class PQC(keras.layers.Layer):
         if self.circuit_weights is not None:
             weights = tf.convert_to_tensor(self.circuit_weights)
         values, shared = self._engine.parameters(features, weights, batch)
-        if circuits is not None and not self._engine.backend.quantum_data_in_graph:
-            self.supports_jit = False  # the backend reads quantum data on the host
         out = self._run(self._engine.backend, values, shared, circuits)
         if out.dtype == tf.float32 and self.compute_dtype not in (None, "float32"):
             out = tf.cast(out, self.compute_dtype)

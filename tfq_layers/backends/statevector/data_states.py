@@ -105,7 +105,8 @@ def data_states(data, qubits):
 
     Raises:
         MemoryError: (before anything is allocated) when the register does not fit in memory.
-        ValueError: for a data circuit on qubits outside ``qubits`` or with unresolved symbols.
+        ValueError: for a data circuit on qubits outside ``qubits`` or with unresolved symbols
+            (in a graph, e.g. ``model.fit``, the same message as ``InvalidArgumentError``).
 
     Example:
         >>> q = cirq.LineQubit(0)
@@ -125,8 +126,11 @@ def data_states(data, qubits):
             return np.zeros((0, 2**n), np.complex64)
         return np.stack(rows)
 
-    states = tf.py_function(simulate, [distinct], tf.complex64, name="quantum_data_states")
-    states.set_shape([None, 2**n])
+    if tf.executing_eagerly():  # errors surface as themselves, not wrapped by py_function
+        states = tf.constant(simulate(distinct), tf.complex64)
+    else:
+        states = tf.py_function(simulate, [distinct], tf.complex64, name="quantum_data_states")
+        states.set_shape([None, 2**n])
     states = tf.stop_gradient(states)
     out = tf.gather(states, where)
     out.set_shape([data.shape[0], 2**n])
