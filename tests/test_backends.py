@@ -77,12 +77,16 @@ def test_each_backend_declares_its_gate_set():
         engine.bind("tfq")
 
 
-def test_auto_choice_on_hand_picked_cases():
+def test_auto_choice_on_hand_picked_cases(monkeypatch):
     choose = backends.choose_backend
-    # only TFQ can: quantum data, TFQ's differentiators
+    # only TFQ can: TFQ's differentiators; quantum data goes to TFQ where it is installed
     assert choose(4) == "statevector"
+    monkeypatch.setattr(backends, "tfq_installed", lambda: True)
     assert choose(4, quantum_data=True) == "tfq"
     assert choose(22, quantum_data=True) == "tfq"
+    monkeypatch.setattr(backends, "tfq_installed", lambda: False)
+    assert choose(4, quantum_data=True) == "statevector"
+    monkeypatch.undo()
     assert choose(4, differentiator={"name": "adjoint"}) == "tfq"
     assert choose(4, repetitions=100, differentiator={"name": "parameter_shift"}) == "tfq"
     assert choose(4, n_circuits=backends.STATEVECTOR_MAX_CIRCUITS + 1) == "tfq"
