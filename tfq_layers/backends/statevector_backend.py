@@ -149,7 +149,15 @@ class StatevectorBackend(Backend):
                 "drop the noise channels or use backend='tfq'."
             )
         u = self.unitary(values, shared, index=index)
-        return data_states.apply(u, data_states.data_states(data, self.qubits))
+        full = tf.convert_to_tensor(values, tf.float32)
+        if self.shared_names:  # data symbols take the values of the program's symbols (as TFQ)
+            full = tf.concat(
+                [full, tf.tile(tf.reshape(shared, [1, -1]), tf.stack([tf.shape(full)[0], 1]))],
+                axis=1,
+            )
+        names = list(self.batched_names) + list(self.shared_names)
+        psi = data_states.data_states(data, self.qubits, full, names)
+        return data_states.apply(u, psi)
 
     def _run(self, fn, values, index, sims=None):
         """``fn(sim, values_part)`` over the batch, partitioned by ``index`` among circuits."""

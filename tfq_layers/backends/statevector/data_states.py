@@ -50,13 +50,15 @@ def _remember(key, state):
 
 
 def clear_cache():
-    """Forget every cached data state."""
+    """Forget every cached data state and data-circuit simulator."""
     with _LOCK:
         _CACHE.clear()
+        _SIMULATORS.clear()
 
 
-def _data_circuit(raw, qubits):
-    """The ``cirq.Circuit`` serialized in ``raw``, checked against the register ``qubits``."""
+def _data_circuit(raw, qubits, names=()):
+    """The ``cirq.Circuit`` serialized in ``raw``, checked against the register ``qubits`` and
+    the symbol ``names`` that have values."""
     from tfq_layers import wire
 
     (circuit,) = wire.from_tensor(np.array([raw], dtype=object))
@@ -72,14 +74,45 @@ def _data_circuit(raw, qubits):
             f"use (model qubits: {list(qubits)}). Add those qubits to the model's circuit (e.g. "
             "cirq.I on them) or drop them from the data."
         )
-    symbols = sorted(s.name for s in cirq.parameter_symbols(circuit))
+    symbols = sorted(s.name for s in cirq.parameter_symbols(circuit) if s.name not in names)
     if symbols:
         raise ValueError(
-            f"a quantum-data circuit has unresolved symbols {symbols}; the statevector backend "
-            "reads quantum data as fixed circuits. Resolve them first (cirq.resolve_parameters) "
-            "or make them symbols of the model's circuit."
+            f"a quantum-data circuit has unresolved symbols {symbols} (symbols with values: "
+            f"{sorted(names)}). Resolve them first (cirq.resolve_parameters), or give their "
+            "values (symbol_names/symbol_values, or symbols of the model's circuit)."
         )
     return circuit
+
+
+#: Simulators of data circuits with symbols, keyed by (bytes, qubits, names); least recent out.
+_SIMULATORS = collections.OrderedDict()
+SIMULATORS_KEPT = 64
+
+
+def _symbolic(raw, qubits, names):
+    """A compiled simulator of the data circuit ``raw`` whose symbols take values by ``names``,
+    or ``None`` for a circuit without symbols."""
+    key = (raw, qubits, names)
+    with _LOCK:
+        if key in _SIMULATORS:
+            _SIMULATORS.move_to_end(key)
+            return _SIMULATORS[key]
+    circuit = _data_circuit(raw, qubits, names)
+    sim = None
+    if cirq.is_parameterized(circuit):
+        from tfq_layers.backends.statevector import StatevectorSimulator
+
+        sim = StatevectorSimulator(
+            circuit + cirq.Circuit(cirq.I.on_each(*qubits)),
+            list(names),
+            qubits=list(qubits),
+            jit_compile=False,
+        )
+    with _LOCK:
+        _SIMULATORS[key] = sim
+        while len(_SIMULATORS) > SIMULATORS_KEPT:
+            _SIMULATORS.popitem(last=False)
+    return sim
 
 
 def _final_state(raw, qubits):
@@ -95,13 +128,20 @@ def _final_state(raw, qubits):
     return state
 
 
-def data_states(data, qubits):
+def data_states(data, qubits, values=None, names=()):
     """``(batch, 2**n)`` complex64 final states of the serialized circuits ``data`` (1-D
     ``tf.string``), on ``qubits`` in this order (the program's register).
+
+    Data circuits may use the symbols ``names``, which take their values from ``values`` (one
+    row per example, as TFQ resolves a data circuit's symbols); those states are differentiable
+    with respect to ``values`` (the statevector simulator's autodiff, run inside the
+    ``py_function``). A circuit without symbols is simulated once with Cirq and cached.
 
     Args:
         data: ``(batch,)`` tf.string of serialized circuits.
         qubits: the program's qubits, in its order.
+        values: optional ``(batch, len(names))`` float32 symbol values.
+        names: the symbol names of the columns of ``values``.
 
     Raises:
         MemoryError: (before anything is allocated) when the register does not fit in memory.
@@ -115,26 +155,81 @@ def data_states(data, qubits):
         array([[0.+0.j, 1.+0.j]], dtype=complex64)
     """
     qubits = tuple(qubits)
+    names = tuple(names)
     n = len(qubits)
     memory.check_register(n, what="the quantum data's register")
     data = tf.reshape(tf.convert_to_tensor(data, tf.string), [-1])
     distinct, where = tf.unique(data)
 
-    def simulate(strings):
+    def fixed(strings):
         rows = [_final_state(bytes(s), qubits) for s in strings.numpy()]
         if not rows:
             return np.zeros((0, 2**n), np.complex64)
         return np.stack(rows)
 
-    if tf.executing_eagerly():  # errors surface as themselves, not wrapped by py_function
-        states = tf.constant(simulate(distinct), tf.complex64)
+    def resolved(strings, where, values):
+        # per distinct circuit: its examples' states, from Cirq (no symbols) or the simulator
+        where = where.numpy()
+        positions, parts = [], []
+        for k, s in enumerate(strings.numpy()):
+            rows = np.flatnonzero(where == k).astype(np.int32)
+            sim = _symbolic(bytes(s), qubits, names)
+            if sim is None:
+                state = tf.constant(_final_state(bytes(s), qubits))
+                part = tf.tile(state[None, :], [len(rows), 1])
+            else:
+                part = tf.cast(sim.state(tf.gather(values, rows)), tf.complex64)
+            positions.append(tf.constant(rows))
+            parts.append(part)
+        if not parts:
+            return tf.zeros([0, 2**n], tf.complex64)
+        return tf.dynamic_stitch(positions, parts)
+
+    eager = tf.executing_eagerly()  # errors surface as themselves, not wrapped by py_function
+    if values is not None and names:
+        values = tf.convert_to_tensor(values, tf.float32)
+        if eager:
+            out = resolved(distinct, where, values)
+        else:
+            out = _resolved_in_graph(resolved, distinct, where, values)
     else:
-        states = tf.py_function(simulate, [distinct], tf.complex64, name="quantum_data_states")
-        states.set_shape([None, 2**n])
-    states = tf.stop_gradient(states)
-    out = tf.gather(states, where)
+        if eager:
+            states = tf.constant(fixed(distinct), tf.complex64)
+        else:
+            states = tf.py_function(fixed, [distinct], tf.complex64, name="quantum_data_states")
+            states.set_shape([None, 2**n])
+        out = tf.gather(tf.stop_gradient(states), where)
+    out = tf.reshape(out, [-1, 2**n])
     out.set_shape([data.shape[0], 2**n])
     return out
+
+
+def _resolved_in_graph(resolved, distinct, where, values):
+    """``resolved(distinct, where, values)`` as a ``py_function`` with a gradient with respect to
+    ``values`` only (the vector-Jacobian product by autodiff inside a second ``py_function``;
+    ``py_function``'s own gradient would also ask for one of the string input)."""
+
+    def vjp(strings, where, values, upstream):
+        with tf.GradientTape() as tape:
+            tape.watch(values)
+            states = resolved(strings, where, values)
+        grad = tape.gradient(states, values, output_gradients=upstream)
+        return tf.zeros_like(values) if grad is None else grad
+
+    @tf.custom_gradient
+    def states_of(values):
+        out = tf.py_function(
+            resolved, [distinct, where, values], tf.complex64, name="quantum_data_states"
+        )
+
+        def grad(upstream):
+            g = tf.py_function(vjp, [distinct, where, values, upstream], tf.float32)
+            g.set_shape(values.shape)
+            return g
+
+        return out, grad
+
+    return states_of(values)
 
 
 def apply(unitaries, states):
