@@ -21,7 +21,7 @@ import tensorflow as tf
 
 from tfq_layers.backends import memory
 
-#: Distinct data circuits whose final states are kept between batches (least recently used out).
+#: Distinct (data circuit, register) pairs whose final states are kept between batches (least recently used out).
 CACHE_STATES = 4096
 
 #: States larger than this many amplitudes are not cached (they are simulated every batch).
@@ -116,7 +116,8 @@ def _symbolic(raw, qubits, names):
 
 
 def _final_state(raw, qubits):
-    state = _cached(raw)
+    key = (raw, qubits)  # the same bytes on another register are another state
+    state = _cached(key)
     if state is None:
         circuit = _data_circuit(raw, qubits)
         state = cirq.final_state_vector(
@@ -124,7 +125,7 @@ def _final_state(raw, qubits):
             qubit_order=list(qubits),
             dtype=np.complex128,
         ).astype(np.complex64)
-        _remember(raw, state)
+        _remember(key, state)
     return state
 
 
