@@ -251,6 +251,6 @@ def test_expectation_of_a_symbolic_circuit_tensor_with_gradients_of_its_values()
         np.testing.assert_allclose(got.numpy(), want, atol=1e-5)
         for i, c in enumerate(data):
             fd = reference.central_difference(
-                lambda x: float(np.dot(cirq_expect(c, x), weights)), v[i]
+                lambda x, c=c: float(np.dot(cirq_expect(c, x), weights)), v[i]
             )
             np.testing.assert_allclose(grad[i], fd, atol=1e-3)
