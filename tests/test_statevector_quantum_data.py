@@ -179,6 +179,16 @@ def test_data_with_unresolved_symbols_is_refused():
         backend.state(tf.zeros([1, 0]), tf.zeros([3]), data=wire.convert_to_tensor([symbolic]))
 
 
+def test_data_sharing_a_symbol_with_the_layer_is_refused():
+    # TFQ silently gives the data's symbol the layer's value; refused as on the TFQ backend
+    data_in = keras.Input(shape=(), dtype=tf.string)
+    layer = tfq_layers.PQC(MODEL, OBS, backend="statevector")
+    model = keras.Model(data_in, layer(data_in))
+    shared = wire.convert_to_tensor([cirq.Circuit(cirq.rx(A).on(Q[0]))])
+    with pytest.raises(ValueError, match=r"both in the quantum-data.*\['a'\]"):
+        model(shared)
+
+
 def test_too_many_qubits_is_refused_before_allocating(monkeypatch):
     monkeypatch.setattr(memory, "physical_memory_bytes", lambda: 2**20)
     qubits = cirq.LineQubit.range(20)

@@ -156,7 +156,8 @@ class StatevectorBackend(Backend):
                 axis=1,
             )
         names = list(self.batched_names) + list(self.shared_names)
-        psi = data_states.data_states(data, self.qubits, full, names)
+        own = {s.name for c in self.circuits for s in cirq.parameter_symbols(c)}
+        psi = data_states.data_states(data, self.qubits, full, names, reserved=own)
         return data_states.apply(u, psi)
 
     def _run(self, fn, values, index, sims=None):

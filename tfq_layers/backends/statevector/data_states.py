@@ -56,9 +56,10 @@ def clear_cache():
         _SIMULATORS.clear()
 
 
-def _data_circuit(raw, qubits, names=()):
-    """The ``cirq.Circuit`` serialized in ``raw``, checked against the register ``qubits`` and
-    the symbol ``names`` that have values."""
+def _data_circuit(raw, qubits, names=(), reserved=()):
+    """The ``cirq.Circuit`` serialized in ``raw``, checked against the register ``qubits``, the
+    symbol ``names`` that have values and the ``reserved`` symbols of the program's circuit
+    (which the data may not use: TFQ would silently give them the layer's value)."""
     from tfq_layers import wire
 
     (circuit,) = wire.from_tensor(np.array([raw], dtype=object))
@@ -73,6 +74,13 @@ def _data_circuit(raw, qubits, names=()):
             f"a quantum-data circuit acts on qubits {foreign} that the model's circuit does not "
             f"use (model qubits: {list(qubits)}). Add those qubits to the model's circuit (e.g. "
             "cirq.I on them) or drop them from the data."
+        )
+    shared = sorted(s.name for s in cirq.parameter_symbols(circuit) if s.name in reserved)
+    if shared:
+        raise ValueError(
+            "a symbol appears both in the quantum-data circuits and in this layer's circuit; "
+            "resolve the data circuits (cirq.resolve_parameters) or rename one symbol. Shared "
+            f"symbol(s): {shared}"
         )
     symbols = sorted(s.name for s in cirq.parameter_symbols(circuit) if s.name not in names)
     if symbols:
@@ -89,15 +97,15 @@ _SIMULATORS = collections.OrderedDict()
 SIMULATORS_KEPT = 64
 
 
-def _symbolic(raw, qubits, names):
+def _symbolic(raw, qubits, names, reserved):
     """A compiled simulator of the data circuit ``raw`` whose symbols take values by ``names``,
     or ``None`` for a circuit without symbols."""
-    key = (raw, qubits, names)
+    key = (raw, qubits, names, reserved)
     with _LOCK:
         if key in _SIMULATORS:
             _SIMULATORS.move_to_end(key)
             return _SIMULATORS[key]
-    circuit = _data_circuit(raw, qubits, names)
+    circuit = _data_circuit(raw, qubits, names, reserved)
     sim = None
     if cirq.is_parameterized(circuit):
         from tfq_layers.backends.statevector import StatevectorSimulator
@@ -115,11 +123,11 @@ def _symbolic(raw, qubits, names):
     return sim
 
 
-def _final_state(raw, qubits):
+def _final_state(raw, qubits, reserved=()):
     key = (raw, qubits)  # the same bytes on another register are another state
     state = _cached(key)
     if state is None:
-        circuit = _data_circuit(raw, qubits)
+        circuit = _data_circuit(raw, qubits, (), reserved)
         state = cirq.final_state_vector(
             circuit + cirq.Circuit(cirq.I.on_each(*qubits)),
             qubit_order=list(qubits),
@@ -129,7 +137,7 @@ def _final_state(raw, qubits):
     return state
 
 
-def data_states(data, qubits, values=None, names=()):
+def data_states(data, qubits, values=None, names=(), reserved=()):
     """``(batch, 2**n)`` complex64 final states of the serialized circuits ``data`` (1-D
     ``tf.string``), on ``qubits`` in this order (the program's register).
 
@@ -143,6 +151,7 @@ def data_states(data, qubits, values=None, names=()):
         qubits: the program's qubits, in its order.
         values: optional ``(batch, len(names))`` float32 symbol values.
         names: the symbol names of the columns of ``values``.
+        reserved: symbols of the program's own circuit, refused in data circuits.
 
     Raises:
         MemoryError: (before anything is allocated) when the register does not fit in memory.
@@ -157,13 +166,14 @@ def data_states(data, qubits, values=None, names=()):
     """
     qubits = tuple(qubits)
     names = tuple(names)
+    reserved = tuple(sorted(reserved))
     n = len(qubits)
     memory.check_register(n, what="the quantum data's register")
     data = tf.reshape(tf.convert_to_tensor(data, tf.string), [-1])
     distinct, where = tf.unique(data)
 
     def fixed(strings):
-        rows = [_final_state(bytes(s), qubits) for s in strings.numpy()]
+        rows = [_final_state(bytes(s), qubits, reserved) for s in strings.numpy()]
         if not rows:
             return np.zeros((0, 2**n), np.complex64)
         return np.stack(rows)
@@ -174,7 +184,7 @@ def data_states(data, qubits, values=None, names=()):
         positions, parts = [], []
         for k, s in enumerate(strings.numpy()):
             rows = np.flatnonzero(where == k).astype(np.int32)
-            sim = _symbolic(bytes(s), qubits, names)
+            sim = _symbolic(bytes(s), qubits, names, reserved)
             if sim is None:
                 state = tf.constant(_final_state(bytes(s), qubits))
                 part = tf.tile(state[None, :], [len(rows), 1])
@@ -187,7 +197,7 @@ def data_states(data, qubits, values=None, names=()):
         return tf.dynamic_stitch(positions, parts)
 
     eager = tf.executing_eagerly()  # errors surface as themselves, not wrapped by py_function
-    if values is not None and names:
+    if values is not None and set(names) - set(reserved):
         values = tf.convert_to_tensor(values, tf.float32)
         if eager:
             out = resolved(distinct, where, values)
