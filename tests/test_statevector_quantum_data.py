@@ -175,7 +175,8 @@ def test_bad_data_in_a_graph_names_the_problem():
 def test_data_with_unresolved_symbols_is_refused():
     backend = _backend()
     symbolic = cirq.Circuit(cirq.rx(sympy.Symbol("d")).on(Q[0]))
-    with pytest.raises(ValueError, match=r"unresolved symbols \['d'\]"):
+    # the in-graph check the TFQ backend runs too (tfq_layers.backends.quantum_data)
+    with pytest.raises(tf.errors.InvalidArgumentError, match="symbol.*that get no value"):
         backend.state(tf.zeros([1, 0]), tf.zeros([3]), data=wire.convert_to_tensor([symbolic]))
 
 
@@ -185,8 +186,18 @@ def test_data_sharing_a_symbol_with_the_layer_is_refused():
     layer = tfq_layers.PQC(MODEL, OBS, backend="statevector")
     model = keras.Model(data_in, layer(data_in))
     shared = wire.convert_to_tensor([cirq.Circuit(cirq.rx(A).on(Q[0]))])
-    with pytest.raises(ValueError, match=r"both in the quantum-data.*\['a'\]"):
+    with pytest.raises(tf.errors.InvalidArgumentError, match="both in the quantum-data"):
         model(shared)
+
+
+def test_host_checks_name_unresolved_and_shared_symbols():
+    # behind the in-graph checks, the host decoding refuses the same circuits by itself
+    symbolic = cirq.Circuit(cirq.rx(sympy.Symbol("d")).on(Q[0]), cirq.rx(A).on(Q[1]))
+    (raw,) = wire.convert_to_tensor([symbolic]).numpy()
+    with pytest.raises(ValueError, match=r"unresolved symbols \['d'\]"):
+        data_states._data_circuit(raw, Q, names=("a",))
+    with pytest.raises(ValueError, match=r"both in the quantum-data.*\['a'\]"):
+        data_states._data_circuit(raw, Q, names=("a", "d"), reserved=("a",))
 
 
 def test_too_many_qubits_is_refused_before_allocating(monkeypatch):

@@ -141,6 +141,21 @@ class StatevectorBackend(Backend):
                 "backend='tfq' for the unitary of quantum data."
             )
 
+    def _checked_data(self, data, names):
+        """``data`` behind the in-graph checks the TFQ backend runs too (same messages: bytes
+        that are not circuits, noise channels, unresolved or shared symbols)."""
+        from tfq_layers.backends import quantum_data
+        from tfq_layers.backends.tfq_backend import _CHANNEL_IDS
+
+        empty = all(len(c) == 0 for c in self.circuits)
+        return quantum_data.checked(
+            data,
+            noisy=False,
+            layer_names=None if empty else names,
+            value_names=names,
+            channel_ids=_CHANNEL_IDS,
+        )
+
     def _data_psi(self, values, shared, index, data):
         """States of the quantum ``data`` after the program's circuit (:mod:`.data_states`)."""
         if self.noisy:
@@ -157,6 +172,7 @@ class StatevectorBackend(Backend):
             )
         names = list(self.batched_names) + list(self.shared_names)
         own = {s.name for c in self.circuits for s in cirq.parameter_symbols(c)}
+        data = self._checked_data(data, names)
         psi = data_states.data_states(data, self.qubits, full, names, reserved=own)
         return data_states.apply(u, psi)
 
