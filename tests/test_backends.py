@@ -84,7 +84,7 @@ def test_each_backend_declares_its_gate_set():
 def test_the_tfq_backend_checks_its_gate_set_at_construction():
     toffoli = cirq.Circuit(cirq.TOFFOLI(*cirq.LineQubit.range(3)))
     with pytest.raises(CircuitError, match="not supported by the TFQ backend"):
-        Engine(dict(circuit=toffoli, require_observables=False), backend="tfq")
+        Engine(Program(toffoli), backend="tfq")
 
 
 BOTH = ("tfq", "statevector")  # choose_backend's rules as where TFQ is installed

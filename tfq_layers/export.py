@@ -136,9 +136,21 @@ def export_portable(model: Any, export_dir: str) -> Any:
         model: a built Keras model with one input.
         export_dir: output directory.
 
+    Raises:
+        ValueError: for a quantum-data (``tf.string``) input.
+
     Returns:
         The converted model (to compare its outputs with the served ones).
     """
+    for tensor in getattr(model, "inputs", None) or []:
+        if str(getattr(tensor, "dtype", "")).endswith("string"):
+            raise ValueError(
+                f"model input {getattr(tensor, 'name', tensor)!r} is a tf.string tensor (quantum "
+                "data): the statevector backend reads serialized circuits on the host "
+                "(tf.py_function), which a portable SavedModel cannot hold. Export a model whose "
+                "inputs are features (encode the data circuits as a feature circuit), or serve "
+                "it with TFQ (model.export on backend='tfq')."
+            )
     portable = to_statevector(model)
     save_serving(portable, export_dir)
     return portable

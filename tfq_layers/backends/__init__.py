@@ -270,7 +270,8 @@ def choose_backend(
 ):
     """The backend ``"auto"`` resolves to, among the ``available`` ones.
 
-    TFQ where only TFQ can: the layer takes quantum data (serialized circuits only TFQ reads), a
+    TFQ where only TFQ can, or where it is installed and the layer takes quantum data (TFQ reads
+    serialized circuits in the graph; the statevector backend decodes them on the host), a
     TFQ differentiator was asked for, or the statevector backend's memory estimate for ``batch``
     examples does not fit in ``memory_bytes`` (default: this machine's physical memory) while
     TFQ's smaller one may (TFQ's own check then names the bytes if it does not fit either). Also

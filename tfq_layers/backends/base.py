@@ -78,6 +78,9 @@ class Backend(abc.ABC):
         name: ``"tfq"`` or ``"statevector"``.
         gate_set: the :class:`GateSet` the backend simulates.
         reads_quantum_data: accepts ``data`` (serialized circuits) in its operations.
+        quantum_data_in_graph: reads ``data`` inside the graph (exportable, any circuit
+            tensor); otherwise data is decoded on the host (``tf.py_function``), so concrete
+            circuit tensors are better read into ``cirq.Circuit`` objects before the graph.
         reads_operator_tensors: ``expectation``/``sampled_expectation`` also accept
             ``observables`` as a ``(batch, n_ops)`` ``tf.string`` tensor of serialized PauliSums
             (TFQ's form), known only when the graph runs, and ``sampled_expectation`` takes
@@ -91,6 +94,7 @@ class Backend(abc.ABC):
     name = None
     gate_set = None
     reads_quantum_data = False
+    quantum_data_in_graph = False
     reads_operator_tensors = False
     differentiable_state = False
     supports_xla = True

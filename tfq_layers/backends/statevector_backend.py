@@ -11,11 +11,12 @@ import numpy as np
 import sympy
 import tensorflow as tf
 
-from tfq_layers.backends.tfq_backend import tfq_unavailable_reason
+from tfq_layers.backends import quantum_data
+from tfq_layers.backends.tfq_backend import _CHANNEL_IDS, tfq_unavailable_reason
 from tfq_layers.backends import circuit_table, memory
 from tfq_layers.backends.base import Backend, GateSet
 from tfq_layers.backends.batch_buckets import bucketed
-from tfq_layers.backends.statevector import StatevectorSimulator, as_seed
+from tfq_layers.backends.statevector import StatevectorSimulator, as_seed, data_states
 
 
 def _simulable(gate):
@@ -46,7 +47,7 @@ class StatevectorBackend(Backend):
 
     name = "statevector"
     gate_set = STATEVECTOR_GATES
-    reads_quantum_data = False
+    reads_quantum_data = True
     differentiable_state = True
 
     def __init__(
@@ -139,14 +140,46 @@ class StatevectorBackend(Backend):
         if data is not None:
             reason = tfq_unavailable_reason()
             fix = (
-                "use backend='tfq' (or 'auto') for tf.string circuit inputs"
+                "use backend='tfq' for the unitary of quantum data"
                 if reason is None
-                else f"TFQ's backend, which does, cannot run here ({reason})"
+                else f"TFQ's backend, which can, cannot run here ({reason})"
             )
             raise TypeError(
-                "the statevector backend cannot read quantum data (serialized circuits); "
-                f"{fix}. Or pass cirq.Circuit objects."
+                "the statevector backend reads quantum data (serialized circuits) for "
+                f"expectations, samples, states and probabilities, not for unitaries; {fix}."
             )
+
+    def _checked_data(self, data, names):
+        """``data`` behind the in-graph checks the TFQ backend runs too (same messages: bytes
+        that are not circuits, noise channels, unresolved or shared symbols)."""
+        empty = all(len(c) == 0 for c in self.circuits)
+        return quantum_data.checked(
+            data,
+            noisy=False,
+            layer_names=None if empty else names,
+            value_names=names,
+            channel_ids=_CHANNEL_IDS,
+        )
+
+    def _data_psi(self, values, shared, index, data):
+        """States of the quantum ``data`` after the program's circuit (:mod:`.data_states`)."""
+        if self.noisy:
+            raise ValueError(
+                "the statevector backend reads quantum data only into a noiseless circuit; "
+                "drop the noise channels or use backend='tfq'."
+            )
+        u = self.unitary(values, shared, index=index)
+        full = tf.convert_to_tensor(values, tf.float32)
+        if self.shared_names:  # data symbols take the values of the program's symbols (as TFQ)
+            full = tf.concat(
+                [full, tf.tile(tf.reshape(shared, [1, -1]), tf.stack([tf.shape(full)[0], 1]))],
+                axis=1,
+            )
+        names = list(self.batched_names) + list(self.shared_names)
+        own = {s.name for c in self.circuits for s in cirq.parameter_symbols(c)}
+        data = self._checked_data(data, names)
+        psi = data_states.data_states(data, self.qubits, full, names, reserved=own)
+        return data_states.apply(u, psi)
 
     def _run(self, fn, values, index, sims=None, bucket=False):
         """``fn(sim, values_part)`` over the batch, partitioned by ``index`` among circuits.
@@ -176,7 +209,9 @@ class StatevectorBackend(Backend):
 
     # -- operations -----------------------------------------------------------------------------
     def expectation(self, values, shared, observables, index=None, data=None, seed=None):
-        self._check_data(data)
+        if data is not None:
+            psi = self._data_psi(values, shared, index, data)
+            return data_states.expectation(psi, [_as_sum(o) for o in observables], self.qubits)
         if self._tables is not None and index is not None:
             psi = self._table_states(values, shared, index)
             return circuit_table.pauli_expectations(
@@ -202,7 +237,14 @@ class StatevectorBackend(Backend):
     def sampled_expectation(
         self, values, shared, observables, repetitions, index=None, data=None, seed=None
     ):
-        self._check_data(data)
+        if data is not None:
+            from tfq_layers.backends.statevector import as_seed
+
+            psi = self._data_psi(values, shared, index, data)
+            obs = [_as_sum(o) for o in observables]
+            return data_states.sampled_expectation(
+                psi, obs, self.qubits, repetitions, as_seed(seed)
+            )
         traj = self._traj() if self.noisy else None
         return self._run(
             lambda sim, v: sim.sampled_expectation(
@@ -218,6 +260,9 @@ class StatevectorBackend(Backend):
         )
 
     def sample(self, values, shared, repetitions, index=None, data=None, seed=None):
+        if data is not None:
+            psi = self._data_psi(values, shared, index, data)
+            return data_states.sample(psi, self.n_qubits, repetitions, as_seed(seed))
         self._check_data(data)
         values = self.guard_output(values, "sample", repetitions)
         if self._tables is not None and index is not None:
@@ -234,7 +279,8 @@ class StatevectorBackend(Backend):
         )
 
     def state(self, values, shared, index=None, data=None, seed=None):
-        self._check_data(data)
+        if data is not None:
+            return self._data_psi(values, shared, index, data)
         if self._tables is not None and index is not None:
             return self._table_states(values, shared, index)
         return self._run(
@@ -244,7 +290,9 @@ class StatevectorBackend(Backend):
             bucket=True,
         )
 
-    def probabilities(self, values, shared, index=None, seed=None):
+    def probabilities(self, values, shared, index=None, seed=None, data=None):
+        if data is not None:
+            return data_states.probabilities(self._data_psi(values, shared, index, data))
         if self._tables is not None and index is not None:
             return tf.math.real(tf.abs(self._table_states(values, shared, index)) ** 2)
         traj = self._traj() if self.noisy else None

@@ -373,6 +373,7 @@ class TFQBackend(Backend):
     name = "tfq"
     gate_set = TFQ_GATES
     reads_quantum_data = True
+    quantum_data_in_graph = True
     reads_operator_tensors = True
     differentiable_state = False
     supports_xla = False  # TFQ's kernels are CPU custom ops that XLA cannot compile

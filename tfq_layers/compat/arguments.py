@@ -228,10 +228,11 @@ def native_backend(backend):
 
 
 def reads_serialized_circuits(backend):
-    """Whether the native backend request ``backend`` runs ``tf.string`` circuits itself: a
-    backend that declares ``reads_quantum_data`` (TFQ's simulator), or ``"auto"`` where TFQ can
-    run (it then picks TFQ for them). Otherwise the compat layers read concrete circuit
-    tensors into ``cirq.Circuit`` objects with :func:`tfq_layers.wire.from_tensor`."""
+    """Whether the native backend request ``backend`` runs concrete ``tf.string`` circuits
+    itself, in the graph: a backend that declares ``quantum_data_in_graph`` (TFQ's simulator),
+    or ``"auto"`` where TFQ can run (it then picks TFQ for them). Otherwise the compat layers
+    read concrete circuit tensors into ``cirq.Circuit`` objects with
+    :func:`tfq_layers.wire.from_tensor`; symbolic ones (a ``keras.Input``) stay quantum data."""
     if backend == "auto":
         return backends.is_available("tfq")
-    return backends.backend_class(backend).reads_quantum_data
+    return backends.backend_class(backend).quantum_data_in_graph

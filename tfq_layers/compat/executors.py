@@ -420,7 +420,10 @@ class _Executor(keras.layers.Layer):
         )
         if setup.operator_input or setup.repetitions_input:
             self._check_reads_operator_tensors(engine.backend.name)
-        self.supports_jit = engine.backend.supports_xla  # Keras's jit_compile="auto"
+        # Keras's jit_compile="auto"; quantum data read on the host (py_function) cannot be XLA'd
+        self.supports_jit = engine.backend.supports_xla and (
+            not setup.data_mode or engine.backend.quantum_data_in_graph
+        )
         self._engines[key] = engine
         return engine
 

@@ -316,6 +316,8 @@ class ControlledPQC(_HighLevel):
         )
         if not self._engine.bound:  # its input is always quantum data
             self._bind(self._engine.choose(quantum_data=True))
+        if not self._engine.backend.quantum_data_in_graph:
+            self.supports_jit = False  # the backend reads quantum data on the host
         if type(self).build is _pqc.PQC.build:  # no weights: built at instantiation, as Keras
             self.built = True  # expects of a layer whose build is not its own
 

@@ -263,6 +263,8 @@ class PQC(keras.layers.Layer):
         with self._build_lock:
             if not self._engine.bound:
                 self._bind(self._engine.choose(quantum_data=circuits_shape is not None))
+            if circuits_shape is not None and not self._engine.backend.quantum_data_in_graph:
+                self.supports_jit = False  # the backend reads quantum data on the host
             if self._program.n_weights and self.circuit_weights is None:
                 self._add_circuit_weights()
         self.built = True
