@@ -21,6 +21,10 @@ TFQ_TESTS = (
     "test_backends.py::test_tfq_runs_here_where_it_is_installed",
     "test_backends.py::test_the_tfq_backend_checks_its_gate_set_at_construction",
     "test_bad_input_catalogue.py::test_bad_input_is_refused_with_a_fix",
+    "test_bad_input_surfaces.py::test_bad_input_is_refused_with_a_fix",
+    "test_bad_input_surfaces.py::test_noisy_born_machine_with_trajectories_matches_the_density_matrix",
+    "test_bad_input_surfaces.py::test_quantum_data_inside_the_register_matches_cirq",
+    "test_bad_input_surfaces.py::test_to_statevector_rebuilds_pqc_probabilities_as_itself",
     "test_benchmarks.py::test_check_agree_refuses_a_contender_that_computes_something_else",
     "test_benchmarks.py::test_contenders_agree_with_finite_differences",
     "test_benchmarks.py::test_contenders_agree_with_the_raw_tfq_op",
@@ -55,7 +59,7 @@ TFQ_TESTS = (
     "test_compat_operator_tensors.py::test_expectation_tensor_equals_list_and_cirq",
     "test_compat_operator_tensors.py::test_keras_model_with_a_tensor_of_operators",
     "test_compat_operator_tensors.py::test_one_circuit_takes_one_operator_row_per_value_row",
-    "test_compat_operator_tensors.py::test_one_circuit_without_values_runs_once_per_operator_row",
+    "test_compat_operator_tensors.py::test_one_circuit_without_values_takes_one_operator_row",
     "test_compat_operator_tensors.py::test_operators_as_a_model_input_are_checked_in_the_graph",
     "test_compat_operator_tensors.py::test_operators_as_a_model_input_match_cirq_and_the_list",
     "test_compat_operator_tensors.py::test_operators_as_a_tf_function_argument_with_one_circuit",
@@ -72,6 +76,11 @@ TFQ_TESTS = (
     "test_compat_tfq.py::test_sample_of_mixed_size_tensor_is_ragged_like_tfq",
     "test_compat_tfq.py::test_sampled_expectation_within_shot_noise_of_tfq",
     "test_compat_tfq.py::test_state_and_unitary_match_tfq",
+    "test_compat_tfq_behaviour.py::test_ops_and_math_match_cirq_and_differentiate",
+    "test_compat_tfq_behaviour.py::test_pqc_after_construction_and_widths_as_tfq",
+    "test_compat_tfq_behaviour.py::test_repetitions_as_a_model_input",
+    "test_compat_tfq_behaviour.py::test_same_calls_raise_with_tfq_class_and_phrase",
+    "test_compat_tfq_behaviour.py::test_state_and_unitary_of_mixed_circuits_are_each_on_their_own_qubits",
     "test_compat_wire.py::test_add_circuit_matches_tfq_append",
     "test_compat_wire.py::test_bytes_equal_tfq",
     "test_compat_wire.py::test_interchangeable_with_tfq_both_ways",
@@ -88,10 +97,16 @@ TFQ_TESTS = (
     "test_pqc.py::test_gradients_match_finite_differences",
     "test_pqc.py::test_random_circuits_match_cirq",
     "test_pqc.py::test_sampled_expectations_are_unbiased_and_differentiable",
+    "test_qhbm.py::test_density_matrix_and_entropy_match_cirq",
+    "test_qhbm.py::test_free_energy_and_its_gradients_by_finite_differences",
+    "test_qhbm.py::test_qmhl_on_a_backend_without_state_gradients_says_so",
+    "test_speedups.py::test_quantum_data_outputs_equal_before_and_after_caching_and_bad_data_refused",
+    "test_statevector_quantum_data.py::test_agrees_with_the_tfq_backend",
+    "test_tflite.py::test_tfq_backend_model_is_rebuilt_on_statevector",
 )
 
 #: At most this many test cases (parametrized ids) carry the mark.
-MAX_TFQ_CASES = 96
+MAX_TFQ_CASES = 122
 
 
 def _tfq_cases(session):
