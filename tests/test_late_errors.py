@@ -103,6 +103,7 @@ def test_a_keras_file_from_the_other_lane_names_the_mismatch(tmp_path):
     import subprocess
     import sys
 
+    pytest.importorskip("tf_keras", reason="the legacy lane (tf_keras) is not installed here")
     from tfq_layers._keras import LEGACY, keras
     from tfq_layers.saving import load_model, save_model
 
@@ -153,6 +154,7 @@ def test_bad_quantum_data_is_caught_in_graph_runs_too():
     np.testing.assert_allclose(out, [expected, expected], atol=1e-5)
 
 
+@pytest.mark.tfq  # the checks in front of TFQ's op
 def test_empty_and_symbol_free_quantum_data_pass_the_checks():
     """The checks refuse nothing valid: empty programs, many circuits, the executor layers'
     data symbols that symbol_names covers."""

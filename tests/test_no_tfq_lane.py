@@ -87,6 +87,7 @@ TFQ_TESTS = (
     "test_compat_wire.py::test_tfq_expectation_op_runs_our_bytes",
     "test_export_portable.py::test_tfq_model_converts_and_serves_without_tfq",
     "test_late_errors.py::test_bad_quantum_data_is_caught_in_graph_runs_too",
+    "test_late_errors.py::test_empty_and_symbol_free_quantum_data_pass_the_checks",
     "test_mixed_precision.py::test_dense_pqc_dense_fits_under_mixed_precision",
     "test_mixed_precision.py::test_keras_mixed_precision_check_passes",
     "test_notebooks.py::test_notebook_executes",
@@ -97,6 +98,8 @@ TFQ_TESTS = (
     "test_pqc.py::test_gradients_match_finite_differences",
     "test_pqc.py::test_random_circuits_match_cirq",
     "test_pqc.py::test_sampled_expectations_are_unbiased_and_differentiable",
+    "test_pqc_errors.py::test_auto_backend_needs_tfq_gates_for_quantum_data",
+    "test_pqc_errors.py::test_tfq_backend_refuses_at_construction",
     "test_qhbm.py::test_density_matrix_and_entropy_match_cirq",
     "test_qhbm.py::test_free_energy_and_its_gradients_by_finite_differences",
     "test_qhbm.py::test_qmhl_on_a_backend_without_state_gradients_says_so",
@@ -106,7 +109,7 @@ TFQ_TESTS = (
 )
 
 #: At most this many test cases (parametrized ids) carry the mark.
-MAX_TFQ_CASES = 122
+MAX_TFQ_CASES = 125
 
 
 def _tfq_cases(session):

@@ -7,9 +7,10 @@ import sympy
 import tensorflow as tf
 
 import reference
-from tfq_layers import PQC, CircuitError
+from tfq_layers import PQC, CircuitError, backends
 from tfq_layers._keras import keras
 from tfq_layers.compat import convert_to_tensor  # TFQ's wire format, no TFQ needed
+from tfq_layers.program import Program
 
 
 def _weights_of(layer):
@@ -60,7 +61,7 @@ def test_statevector_backend_runs_gates_tfq_rejects():
     )
     observables = [cirq.X(q[0]) * cirq.Z(q[2]), cirq.Y(q[1]), cirq.Z(q[2])]
     with pytest.raises(CircuitError, match="not supported by the TFQ backend"):
-        PQC(circuit, observables, input_symbols=["x"], backend="tfq")
+        Program(circuit, observables, input_symbols=["x"]).check_gate_set(backends.gate_set("tfq"))
     layer = PQC(
         circuit,
         observables,

@@ -6,7 +6,9 @@ import pytest
 import sympy
 import tensorflow as tf
 
-from tfq_layers import PQC, CircuitError
+from tfq_layers import PQC, CircuitError, backends
+from tfq_layers.compat import convert_to_tensor
+from tfq_layers.program import Program
 from tfq_layers._keras import keras
 from tfq_layers.program import check_memory
 
@@ -55,10 +57,19 @@ def test_input_symbols_of_wrong_type_or_duplicated():
     ],
 )
 def test_gate_unsupported_by_tfq(op):
+    """TFQ's gate set is checked by the compile step (no TFQ needed); a layer asking for TFQ gets
+    the same error at construction where TFQ runs (test_tfq_backend_refuses_at_construction)."""
+    program = Program(_circuit() + cirq.Circuit(op), cirq.Z(Q[0]), input_symbols=["x0", "x1"])
     with pytest.raises(
         CircuitError, match="not supported by the TFQ backend.*Decompose.*backend='statevector'"
     ):
-        PQC(_circuit() + cirq.Circuit(op), cirq.Z(Q[0]), input_symbols=["x0", "x1"], backend="tfq")
+        program.check_gate_set(backends.gate_set("tfq"))
+
+
+@pytest.mark.tfq
+def test_tfq_backend_refuses_at_construction():
+    with pytest.raises(CircuitError, match="not supported by the TFQ backend"):
+        PQC(_circuit() + cirq.TOFFOLI(*Q), cirq.Z(Q[0]), input_symbols=["x0", "x1"], backend="tfq")
 
 
 def test_gate_without_unitary_is_refused_by_every_backend():
@@ -76,6 +87,7 @@ def test_gate_without_unitary_is_refused_by_every_backend():
             )
 
 
+@pytest.mark.tfq  # where TFQ runs, "auto" gives quantum data to it (elsewhere to statevector)
 def test_auto_backend_needs_tfq_gates_for_quantum_data():
     import tensorflow_quantum as tfq
 
@@ -176,9 +188,7 @@ def test_bad_differentiator_and_repetitions():
 
 def test_wrong_input_kind():
     features_layer = PQC(_circuit(), cirq.Z(Q[0]), input_symbols=["x0", "x1"])
-    import tensorflow_quantum as tfq
-
-    circuits = tfq.convert_to_tensor([cirq.Circuit()])
+    circuits = convert_to_tensor([cirq.Circuit()])
     with pytest.raises(ValueError, match=r"takes \[circuits, features\]"):
         features_layer(circuits)
     quantum_layer = PQC(cirq.Circuit(cirq.rx(W0).on(Q[0])), cirq.Z(Q[0]))
