@@ -59,6 +59,7 @@ import tensorflow as tf
 from tfq_layers import serialization
 from tfq_layers._keras import keras, register
 from tfq_layers.engine import Engine
+from tfq_layers.program import Program
 from tfq_layers.errors import CircuitError
 from tfq_layers.generative.energy import EnergyModel, all_bitstrings
 
@@ -202,12 +203,7 @@ class QHBM(keras.Model):
         self._bit_symbols = [sympy.Symbol(f"{prefix}{i}") for i in range(self.n_qubits)]
         prep = cirq.Circuit(cirq.Moment(cirq.X(q) ** s for q, s in zip(qubits, self._bit_symbols)))
         self._engine = Engine(
-            dict(
-                circuit=prep + circuit,
-                input_symbols=self._bit_symbols,
-                require_observables=False,
-            ),
-            backend=backend,
+            Program(prep + circuit, input_symbols=self._bit_symbols), backend=backend
         )
         self._engine.bind()
         self._program = self._engine.program
