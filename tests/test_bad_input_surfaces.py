@@ -185,7 +185,7 @@ CATALOGUE = [
         MemoryError,
         r"GiB of samples.*fewer repetitions",
     ),
-    (
+    tfq_case(
         "differentiator spec with a string instance",
         lambda t: _load_edited(
             t,
@@ -202,7 +202,7 @@ CATALOGUE = [
         ValueError,
         r"'instance' must be a tfq.differentiators.Differentiator; got str",
     ),
-    (
+    tfq_case(
         "differentiator spec with an out-of-range setting",
         lambda t: _load_edited(
             t,
@@ -214,7 +214,7 @@ CATALOGUE = [
         ValueError,
         r"error_order=1000000000 is not a number in \[1, 8\]",
     ),
-    (
+    tfq_case(
         "differentiator spec with an unknown field",
         lambda t: _load_edited(
             t,

@@ -25,6 +25,7 @@ LEGACY_MODULES = [
 
 @pytest.mark.skipif(LEGACY, reason="already running in the legacy lane")
 def test_layer_suite_passes_under_tf_keras():
+    pytest.importorskip("tf_keras", reason="the legacy lane (tf_keras) is not installed here")
     env = dict(os.environ, TF_USE_LEGACY_KERAS="1", TF_CPP_MIN_LOG_LEVEL="2")
     proc = subprocess.run(
         [
@@ -66,5 +67,6 @@ print("SEEDED BUILD OK", _tf_keras_seed.needed(), sys.version_info[:2])
 @pytest.mark.skipif(LEGACY, reason="runs its own tf_keras process")
 def test_seeded_tf_keras_layers_build_on_every_python():
     """tf_keras 2.18.0's seeding fails on Python 3.12 without tfq_layers' workaround."""
+    pytest.importorskip("tf_keras", reason="the legacy lane (tf_keras) is not installed here")
     out = reference.run_python(SEEDED_BUILD, env_extra={"TF_USE_LEGACY_KERAS": "1"}, timeout=600)
     assert "SEEDED BUILD OK" in out

@@ -167,6 +167,7 @@ def test_digits_downsample_and_contradictions():
         digits_qnn.downsample(np.zeros((2, 4, 4)))
 
 
+@pytest.mark.tfq  # 17 qubits of quantum data: TFQ's op (statevector builds a 2**17 unitary)
 def test_digits_data_encoding_and_qnn_match_cirq(offline):
     from sklearn.datasets import load_digits
 
@@ -199,6 +200,7 @@ def test_digits_data_encoding_and_qnn_match_cirq(offline):
     np.testing.assert_allclose(out, expected, atol=1e-5)
 
 
+@pytest.mark.tfq  # 17 qubits of quantum data: TFQ's op (statevector builds a 2**17 unitary)
 def test_digits_quick_training_lowers_hinge_loss():
     d = digits_qnn.load_data(seed=0, quick=True)
     keras.utils.set_random_seed(0)
@@ -287,6 +289,7 @@ def test_zoo_table_and_cli_errors():
 
 @pytest.mark.skipif(LEGACY, reason="this test starts the legacy lane itself")
 def test_legacy_keras_lane_runs_a_recipe_and_exports(tmp_path):
+    pytest.importorskip("tf_keras", reason="the legacy lane (tf_keras) is not installed here")
     export = str(tmp_path / "legacy_export")
     out = reference.run_python(
         "from models import iris\n"

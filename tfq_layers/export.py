@@ -237,7 +237,21 @@ def to_tflite(
             content = _tflite.convert(saved, select=True)
 
     expected = np.asarray(model(samples if len(samples) > 1 else samples[0]))
-    got = _tflite.run_tflite(content, *samples)
+    try:
+        got = _tflite.run_tflite(content, *samples)
+    except RuntimeError as error:
+        if "Flex delegate" not in str(error):
+            raise
+        # TensorFlow 2.18's tf.lite interpreter links the Flex delegate; 2.21's does not.
+        import tensorflow as tf
+
+        raise ValueError(
+            f"the converted model needs TensorFlow's select ops ({', '.join(needed) or 'Flex'}), "
+            f"which this TensorFlow's TFLite interpreter (TensorFlow {tf.__version__}) cannot "
+            "run, so it cannot be checked against Keras; nothing was written. Convert where the "
+            "interpreter links the Flex delegate (TensorFlow 2.18 does), or rewrite the "
+            "expression with functions TFLite has built in."
+        ) from None
     if got.shape != expected.shape:
         raise ValueError(
             f"the converted model's output shape {got.shape} differs from Keras's "

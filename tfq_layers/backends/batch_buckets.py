@@ -26,10 +26,11 @@ def bucket_size(batch):
 
     if isinstance(batch, int):
         return 0 if batch == 0 else max(MIN_BUCKET, 1 << (batch - 1).bit_length())
-    x = tf.maximum(tf.cast(batch, tf.int32) - 1, 0)
-    for shift in (1, 2, 4, 8, 16):  # smear the highest bit down: x becomes 2**k - 1
-        x = tf.bitwise.bitwise_or(x, tf.bitwise.right_shift(x, shift))
-    size = tf.maximum(x + 1, MIN_BUCKET)
+    # the smallest power of two from MIN_BUCKET up that holds the batch, with ops TFLite has as
+    # built-ins (comparison, select, min), so an exported model converts without select TF ops
+    batch = tf.cast(batch, tf.int32)
+    powers = tf.constant([MIN_BUCKET << k for k in range(31 - MIN_BUCKET.bit_length() + 1)])
+    size = tf.reduce_min(tf.where(powers >= batch, powers, tf.int32.max))
     return tf.where(tf.equal(batch, 0), 0, size)
 
 
