@@ -100,6 +100,35 @@ def test_recipe_target_is_the_discretized_log_normal():
     assert sum(1 for op in circuit.all_operations() if op.gate == cirq.CZ) == 2
 
 
+def test_published_generator_matches_an_explicit_matrix_build():
+    """The rebuilt reference generator against NumPy matrices in Qiskit's bit order (qubit 0 the
+    least significant bit), for the published angles and for random ones."""
+    from models import qgan
+
+    def ry(t):
+        c, s = np.cos(t / 2), np.sin(t / 2)
+        return np.array([[c, -s], [s, c]])
+
+    def layer(ts):
+        m = np.ones((1, 1))
+        for t in reversed(ts):  # qubit 2 is the most significant factor
+            m = np.kron(m, ry(t))
+        return m
+
+    bits = (np.arange(8)[:, None] >> np.arange(3)) & 1  # bits[j, i]: qubit i of value j
+    cz_ring = (-1.0) ** (
+        bits[:, 0] * bits[:, 1] + bits[:, 1] * bits[:, 2] + bits[:, 2] * bits[:, 0]
+    )
+    normal = scipy.stats.norm.pdf(np.arange(8), 1.0, 1.0)
+    start = np.sqrt(normal / normal.sum())
+    for angles in (qgan.PUBLISHED_ANGLES, np.random.default_rng(3).uniform(0, 2 * np.pi, 6)):
+        psi = layer(angles[3:]) @ (cz_ring * (layer(angles[:3]) @ start))
+        np.testing.assert_allclose(qgan.published_generator(angles), psi**2, atol=1e-12)
+    p, t = qgan.published_generator(), qgan.target_distribution()
+    assert qgan.relative_entropy(p, t) == pytest.approx(scipy.stats.entropy(p, t), abs=1e-12)
+    assert qgan.relative_entropy(t, p) == pytest.approx(scipy.stats.entropy(t, p), abs=1e-12)
+
+
 def test_recipe_quick_run_prints_the_kl_line(tmp_path, capsys):
     from models import qgan
 
