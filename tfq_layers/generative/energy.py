@@ -121,7 +121,9 @@ class EnergyModel(keras.layers.Layer):
         """``bits`` as a tensor, refused (``ValueError`` naming the fix) unless its rows are
         ``n_bits`` wide and, where the values are known (eagerly), each is 0 or 1."""
         bits = tf.convert_to_tensor(bits)
-        if bits.shape.rank != 2 or bits.shape[-1] not in (None, self.n_bits):
+        if bits.shape.rank is not None and (
+            bits.shape.rank != 2 or bits.shape[-1] not in (None, self.n_bits)
+        ):
             raise ValueError(
                 f"bitstrings must have shape (batch, {self.n_bits}) for this {self.n_bits}-bit "
                 f"{type(self).__name__}; got shape {tuple(bits.shape)}. Pass one row of "
