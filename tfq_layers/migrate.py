@@ -668,11 +668,6 @@ def migrate_file(src, dst=None, out=None):
         dst = f"{stem}_keras3{ext}"
     dst = str(dst)
     if dst != "-":
-        if os.path.exists(dst) and os.path.samefile(src, dst):
-            raise ValueError(
-                f"{dst}: the output would overwrite the program being migrated; give another "
-                "path with -o (default: <name>_keras3.<ext> next to it)."
-            )
         folder = os.path.dirname(os.path.abspath(dst))
         if not os.path.isdir(folder) or not os.access(folder, os.W_OK | os.X_OK):
             raise ValueError(
@@ -741,6 +736,12 @@ def main(argv=None):
         parser.error(f"{args.src}: no such file")
     if not args.src.endswith((".py", ".ipynb")):
         parser.error(f"{args.src}: give a .py or .ipynb file")
+    if args.output not in (None, "-") and os.path.exists(args.output):
+        if os.path.samefile(args.src, args.output):  # the API may rewrite in place; not the CLI
+            parser.error(
+                f"{args.output}: the output would overwrite the program being migrated; give "
+                "another path with -o (default: <name>_keras3.<ext> next to it)."
+            )
     try:
         migrate_file(args.src, args.output)
     except (ValueError, OSError) as err:  # named by migrate_file, or the file system's own
