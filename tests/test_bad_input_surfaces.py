@@ -1,5 +1,7 @@
 """The bad-input catalogue of the newer surfaces (issue 23): quantum data, compat executors,
-unitaries, shot counts, tampered saved configs, import-time state.
+unitaries, shot counts, tampered saved configs, import-time state; and the public surfaces added
+since: optional TFQ (``backends.require``, ``choose_backend(available=)``), Cirq objects as
+backends, the migration tool, the wire format, TFLite export, the QHBM/QGAN/energy models.
 
 Same style as ``tests/test_bad_input_catalogue.py``: each entry raises an early error of the given
 type whose message matches the phrase naming the problem or the fix. Every case fails before any
