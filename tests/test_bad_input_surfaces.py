@@ -1,5 +1,7 @@
 """The bad-input catalogue of the newer surfaces (issue 23): quantum data, compat executors,
-unitaries, shot counts, tampered saved configs, import-time state.
+unitaries, shot counts, tampered saved configs, import-time state; and the public surfaces added
+since: optional TFQ (``backends.require``, ``choose_backend(available=)``), Cirq objects as
+backends, the migration tool, the wire format, TFLite export, the QHBM/QGAN/energy models.
 
 Same style as ``tests/test_bad_input_catalogue.py``: each entry raises an early error of the given
 type whose message matches the phrase naming the problem or the fix. Every case fails before any
@@ -24,16 +26,25 @@ import reference
 from tfq_layers import (
     PQC,
     BornMachine,
+    CircuitError,
     PQCProbabilities,
     PQCSample,
+    PQCState,
     PQCUnitary,
     SerializationError,
+    backends,
     export,
     saving,
     serialization,
+    wire,
 )
 from tfq_layers._keras import keras
+from tfq_layers.compat import convert_to_tensor, from_tensor
 from tfq_layers.compat import layers as compat
+from tfq_layers.errors import BackendUnavailableError
+from tfq_layers.generative.energy import BernoulliEnergy
+from tfq_layers.generative.qgan import QGAN
+from tfq_layers.generative.qhbm import QHBM, thermal_state
 
 Q = cirq.GridQubit.rect(1, 2)
 X, W, V = sympy.symbols("x w v")
@@ -141,6 +152,84 @@ def _expectation(values, backend="statevector"):
     )
 
 
+# -- the newer public surfaces: optional TFQ, Cirq objects as backends, the migration tool, the
+# wire format, TFLite export, the QHBM/QGAN generators ----------------------------------------
+def _without_tfq(action):
+    """``action()`` as where TFQ cannot run (its registry entry says why not), whether or not
+    TFQ is installed here."""
+    from tfq_layers import backends
+
+    info = backends.REGISTRY["tfq"]
+    saved = info._checked, info._reason
+    info._checked, info._reason = True, "TensorFlow Quantum (tensorflow-quantum) is not installed."
+    try:
+        return action()
+    finally:
+        info._checked, info._reason = saved
+
+
+def _evil_gate_id():
+    """A serialized circuit whose gate id is not TFQ's (the bytes otherwise well formed)."""
+    from tfq_layers import wire
+
+    program = wire.serialize_circuit(cirq.Circuit(cirq.X(Q[0])))
+    program.circuit.moments[0].operations[0].gate.id = "EVIL"
+    return tf.constant([program.SerializeToString()])
+
+
+def _migrate(tmp_path, name, content, *options):
+    """``python -m tfq_layers.migrate`` on a file ``name`` holding ``content`` (None: no file),
+    its usage error re-raised as ``SystemExit(<what it printed>)``."""
+    import contextlib
+    import io
+
+    from tfq_layers import migrate
+
+    src = tmp_path / name
+    if content is not None:
+        src.write_bytes(content)
+    err = io.StringIO()
+    with contextlib.redirect_stderr(err):
+        try:
+            migrate.main([str(src), *[str(o).replace("{tmp}", str(tmp_path)) for o in options]])
+        except SystemExit as stop:
+            raise SystemExit(err.getvalue()) from stop
+
+
+def _circuit_bytes():
+    from tfq_layers import wire
+
+    return wire.serialize_circuit(
+        cirq.Circuit(cirq.X(Q[0]), cirq.rx(0.3).on(Q[1]))
+    ).SerializeToString()
+
+
+def _tflite_model():
+    return keras.Sequential(
+        [keras.Input((1,)), PQC(CIRCUIT, cirq.Z(Q[0]), input_symbols=["x"], backend="statevector")]
+    )
+
+
+def _qhbm(**kwargs):
+    circuit = cirq.Circuit(cirq.ry(W).on(Q[0]), cirq.CNOT(*Q))
+    return QHBM(BernoulliEnergy(2), circuit, backend="statevector", **kwargs)
+
+
+def _qgan(**kwargs):
+    disc = keras.Sequential([keras.Input((1,)), keras.layers.Dense(1, activation="sigmoid")])
+    return QGAN(BornMachine(2, layers=1, backend="statevector"), disc, **kwargs)
+
+
+def _qgan_fit_rows(t):
+    gan = _qgan()
+    gan.compile(keras.optimizers.Adam(0.01), keras.optimizers.Adam(0.01))
+    gan.fit(np.zeros((4, 3), np.float32), epochs=1, verbose=0)
+
+
+def _energy_call(method, bits):
+    return getattr(BernoulliEnergy(2), method)(bits)
+
+
 CATALOGUE = [
     # (id, action, error type, phrase naming the problem or the fix)
     # -- crashes --
@@ -185,7 +274,7 @@ CATALOGUE = [
         MemoryError,
         r"GiB of samples.*fewer repetitions",
     ),
-    tfq_case(
+    (
         "differentiator spec with a string instance",
         lambda t: _load_edited(
             t,
@@ -202,7 +291,7 @@ CATALOGUE = [
         ValueError,
         r"'instance' must be a tfq.differentiators.Differentiator; got str",
     ),
-    tfq_case(
+    (
         "differentiator spec with an out-of-range setting",
         lambda t: _load_edited(
             t,
@@ -214,7 +303,7 @@ CATALOGUE = [
         ValueError,
         r"error_order=1000000000 is not a number in \[1, 8\]",
     ),
-    tfq_case(
+    (
         "differentiator spec with an unknown field",
         lambda t: _load_edited(
             t,
@@ -421,6 +510,335 @@ CATALOGUE = [
         lambda t: BornMachine(2, circuit=NOISY, trajectories=2.5),
         ValueError,
         r"trajectories\): repetitions must be a positive int",
+    ),
+    # -- opaque: an unknown gate id, a malformed differentiator spec --
+    tfq_case(
+        "quantum data with an unknown gate id",
+        lambda t: _one_qubit_layer()(_evil_gate_id()),
+        tf.errors.InvalidArgumentError,
+        r"unknown gate id(.|\n)*convert_to_tensor(.|\n)*EVIL",
+    ),
+    tfq_case(
+        "compat Expectation of data with an unknown gate id",
+        lambda t: compat.Expectation()(_evil_gate_id(), operators=[cirq.Z(Q[0])]),
+        tf.errors.InvalidArgumentError,
+        r"unknown gate id(.|\n)*EVIL",
+    ),
+    (
+        "unknown gate id read by from_tensor",
+        lambda t: from_tensor(_evil_gate_id()),
+        ValueError,
+        r"gate id 'EVIL', which is not in TFQ's gate set",
+    ),
+    (
+        "differentiator spec not an object",
+        lambda t: _load_edited(t, lambda c: c.update(backend="tfq", differentiator=["adjoint"])),
+        ValueError,
+        r"differentiator spec must be a name or an object; got list",
+    ),
+    (
+        "differentiator spec with an unknown name",
+        lambda t: _load_edited(
+            t, lambda c: c.update(backend="tfq", differentiator={"name": "eval", "config": {}})
+        ),
+        ValueError,
+        r"differentiator spec 'name' 'eval' is not one of",
+    ),
+    # -- optional TFQ --
+    (
+        "backends.require('tfq') where TFQ cannot run",
+        lambda t: _without_tfq(lambda: backends.require("tfq")),
+        BackendUnavailableError,
+        r"backend='tfq' cannot run here.*pip install 'tfq-layers\[tfq\]'",
+    ),
+    (
+        "backends.require of an unknown name",
+        lambda t: backends.require("tpu"),
+        ValueError,
+        r"backend must be one of .*got 'tpu'",
+    ),
+    (
+        "choose_backend with a TFQ differentiator where TFQ is not available",
+        lambda t: backends.choose_backend(2, differentiator="adjoint", available=("statevector",)),
+        BackendUnavailableError,
+        r"differentiator= applies to TFQ's backend only.*drop differentiator",
+    ),
+    (
+        "choose_backend available= naming an unknown backend",
+        lambda t: backends.choose_backend(2, available=("gpu",)),
+        ValueError,
+        r"`available` names unknown backend\(s\) \['gpu'\]",
+    ),
+    (
+        "choose_backend available= as one string",
+        lambda t: backends.choose_backend(2, available="statevector"),
+        ValueError,
+        r"`available` must be a tuple of backend names, e.g. \('statevector',\)",
+    ),
+    (
+        "choose_backend n_qubits not an int",
+        lambda t: backends.choose_backend("2"),
+        ValueError,
+        r"`n_qubits` must be an int >= 0; got '2'",
+    ),
+    # -- Cirq objects as backends --
+    (
+        "Cirq sampler asked for a state",
+        lambda t: PQCState(CIRCUIT, input_symbols=["x"], backend=cirq.ZerosSampler())(
+            np.zeros((1, 1), np.float32)
+        ),
+        TypeError,
+        r"cannot run state: it is not a cirq.SimulatesFinalState. Give a cirq.Simulator",
+    ),
+    (
+        "Cirq density-matrix simulator asked for a state",
+        lambda t: PQCState(CIRCUIT, input_symbols=["x"], backend=cirq.DensityMatrixSimulator())(
+            np.zeros((1, 1), np.float32)
+        ),
+        TypeError,
+        r"cannot run state: its final states are .*density matrices.*Give a cirq.Simulator",
+    ),
+    (
+        "Cirq simulator asked for a unitary",
+        lambda t: PQCUnitary(CIRCUIT, input_symbols=["x"], backend=cirq.Simulator())(
+            np.zeros((1, 1), np.float32)
+        ),
+        TypeError,
+        r"cannot compute unitaries.*Use backend='statevector'",
+    ),
+    (
+        "Cirq simulator class instead of an object",
+        lambda t: PQC(CIRCUIT, cirq.Z(Q[0]), input_symbols=["x"], backend=cirq.Simulator),
+        ValueError,
+        r"backend must be one of .*or a cirq.Sampler / cirq.SimulatesExpectationValues object",
+    ),
+    (
+        "Cirq simulator fed quantum data",
+        lambda t: PQC(cirq.Circuit(cirq.ry(W).on(Q[0])), cirq.Z(Q[0]), backend=cirq.Simulator())(
+            convert_to_tensor([cirq.Circuit(cirq.X(Q[0]))])
+        ),
+        TypeError,
+        r"cannot read quantum data.*pass cirq.Circuit objects",
+    ),
+    # -- the migration tool (python -m tfq_layers.migrate) --
+    (
+        "migrate a missing file",
+        lambda t: _migrate(t, "missing.py", None),
+        SystemExit,
+        r"missing.py: no such file",
+    ),
+    (
+        "migrate a file that is neither Python nor a notebook",
+        lambda t: _migrate(t, "notes.txt", b"import tensorflow_quantum as tfq\n"),
+        SystemExit,
+        r"notes.txt: give a .py or .ipynb file",
+    ),
+    (
+        "migrate a corrupt notebook",
+        lambda t: _migrate(t, "nb.ipynb", b'{"cells": ['),
+        SystemExit,
+        r"nb.ipynb: not a notebook \(its JSON does not parse.*re-save it",
+    ),
+    (
+        "migrate a notebook without cells",
+        lambda t: _migrate(t, "nb.ipynb", b"[1, 2]"),
+        SystemExit,
+        r"nb.ipynb: not a notebook \(no list of cells",
+    ),
+    (
+        "migrate a file that is not UTF-8",
+        lambda t: _migrate(t, "a.py", b"\xff\xfe x = 1\n"),
+        SystemExit,
+        r"a.py: not UTF-8 text.*save the program as UTF-8",
+    ),
+    (
+        "migrate onto the input itself",
+        lambda t: _migrate(t, "a.py", b"import tensorflow_quantum as tfq\n", "-o", "{tmp}/a.py"),
+        SystemExit,
+        r"would overwrite the program being migrated; give another path with -o",
+    ),
+    (
+        "migrate into a folder that cannot be written",
+        lambda t: _migrate(t, "a.py", b"x = 1\n", "-o", "{tmp}/a.py/out.py"),
+        SystemExit,
+        r"cannot write there \(the folder .* is not a folder\)",
+    ),
+    # -- the wire format (tfq_layers.wire, compat.from_tensor) --
+    (
+        "wire: garbage bytes",
+        lambda t: from_tensor(tf.constant([b"garbage\xff\x00"])),
+        ValueError,
+        r"element \(0,\).*cannot be read: it does not parse.*written by convert_to_tensor",
+    ),
+    (
+        "wire: truncated circuit",
+        lambda t: from_tensor(tf.constant([_circuit_bytes()[:-7]])),
+        ValueError,
+        r"serialized circuit .* cannot be read: it does not parse as a serialized circuit",
+    ),
+    (
+        "wire: oversized element",
+        lambda t: wire.deserialize_circuit(b"\n" + b"\xff" * (wire.MAX_ELEMENT_BYTES + 1)),
+        ValueError,
+        r"cannot be read: it is \d+ bytes long \(at most 16777216 are read\)",
+    ),
+    (
+        "wire: a float tensor",
+        lambda t: from_tensor(tf.constant([1.0])),
+        TypeError,
+        r"from_tensor takes a tf.string tensor; got dtype float32",
+    ),
+    (
+        "wire: convert_to_tensor of a number",
+        lambda t: convert_to_tensor([1]),
+        TypeError,
+        r"items_to_convert\[0\] is a int; convert_to_tensor takes .*cirq.Circuit",
+    ),
+    # -- TFLite export --
+    (
+        "to_tflite of a sampling model",
+        lambda t: export.to_tflite(
+            keras.Sequential(
+                [
+                    keras.Input((1,)),
+                    PQCSample(CIRCUIT, input_symbols=["x"], repetitions=3, backend="statevector"),
+                ]
+            ),
+            str(t / "m.tflite"),
+        ),
+        ValueError,
+        r"samples \(repetitions=3\).*cannot be converted to TFLite.*without repetitions=",
+    ),
+    (
+        "to_tflite of something that is not a model",
+        lambda t: export.to_tflite("model.keras", str(t / "m.tflite")),
+        TypeError,
+        r"to_tflite converts a Keras model; got str",
+    ),
+    (
+        "to_tflite of a model never built",
+        lambda t: export.to_tflite(
+            keras.Sequential([PQC(CIRCUIT, cirq.Z(Q[0]), input_symbols=["x"])]),
+            str(t / "m.tflite"),
+        ),
+        ValueError,
+        r"has no defined inputs.*Build it with keras.Input",
+    ),
+    (
+        "to_tflite into a missing folder",
+        lambda t: export.to_tflite(_tflite_model(), str(t / "no" / "m.tflite")),
+        ValueError,
+        r"cannot write .*is not a folder.*os.makedirs",
+    ),
+    (
+        "to_tflite with sample_inputs of the wrong width",
+        lambda t: export.to_tflite(
+            _tflite_model(), str(t / "m.tflite"), sample_inputs=np.zeros((2, 5))
+        ),
+        ValueError,
+        r"sample_inputs of shape \(2, 5\) do not fit the model input",
+    ),
+    # -- QHBM / QGAN / energy models --
+    (
+        "QHBM circuit on more qubits than the energy has bits",
+        lambda t: QHBM(
+            BernoulliEnergy(2),
+            cirq.Circuit(cirq.ry(W).on_each(cirq.GridQubit.rect(1, 3))),
+        ),
+        CircuitError,
+        r"acts on 3 qubits .* n_bits=2: one qubit per bit. Add cirq.I",
+    ),
+    (
+        "QHBM Hamiltonian on a qubit the model lacks",
+        lambda t: _qhbm().vqt_loss(cirq.Z(cirq.GridQubit(5, 5)), 1.0),
+        ValueError,
+        r"`hamiltonian` acts on qubit\(s\) \[cirq.GridQubit\(5, 5\)\].*build the operator",
+    ),
+    (
+        "thermal_state of a Hamiltonian on other qubits",
+        lambda t: thermal_state(cirq.Z(cirq.GridQubit(5, 5)), 1.0, Q),
+        ValueError,
+        r"outside `qubits`.*Pass every qubit the Hamiltonian acts on",
+    ),
+    (
+        "QHBM beta = 0",
+        lambda t: _qhbm().vqt_loss(cirq.Z(Q[0]), 0.0),
+        ValueError,
+        r"`beta` \(inverse temperature\) must be positive and finite; got 0.0",
+    ),
+    (
+        "QHBM beta not finite",
+        lambda t: _qhbm().compile(loss="vqt", hamiltonian=cirq.Z(Q[0]), beta=float("nan")),
+        ValueError,
+        r"`beta` \(inverse temperature\) must be positive and finite; got nan",
+    ),
+    (
+        "energy of bitstrings of the wrong width",
+        lambda t: _energy_call("energy", np.zeros((2, 3), np.int32)),
+        ValueError,
+        r"bitstrings must have shape \(batch, 2\).*got shape \(2, 3\)",
+    ),
+    (
+        "log_prob of values that are not bits",
+        lambda t: _energy_call("log_prob", np.array([[2, 0]])),
+        ValueError,
+        r"bitstrings must hold only 0 and 1; got the values \[2\]",
+    ),
+    (
+        "QHBM bitstrings of the wrong width",
+        lambda t: _qhbm().circuit_energies(cirq.Z(Q[0]), np.zeros((2, 3), np.float32)),
+        ValueError,
+        r"has 3 columns but the simulator has 2 symbols.*pass shape \(batch, 2\)",
+    ),
+    (
+        "energy model sample(10**12)",
+        lambda t: _energy_call("sample", 10**12),
+        MemoryError,
+        r"drawing k=1000000000000 bitstrings of 2 bits needs about .* GiB.*Draw fewer samples",
+    ),
+    (
+        "QHBM sample(10**12)",
+        lambda t: _qhbm().sample(10**12),
+        MemoryError,
+        r"measuring k=1000000000000 samples of the 2-qubit model needs .*Draw fewer samples",
+    ),
+    (
+        "QHBM tampered num_samples in a saved config",
+        lambda t: type(_qhbm()).from_config({**_qhbm().get_config(), "num_samples": 10**12}),
+        ValueError,
+        r"num_samples: repetitions=1000000000000 exceeds 2147483647",
+    ),
+    (
+        "QHBM tampered estimator in a saved config",
+        lambda t: type(_qhbm()).from_config({**_qhbm().get_config(), "estimator": "eval"}),
+        ValueError,
+        r"`estimator` must be one of \['auto', 'exact', 'sampled'\]; got 'eval'",
+    ),
+    (
+        "QHBM tampered energy class in a saved config",
+        lambda t: type(_qhbm()).from_config(
+            {**_qhbm().get_config(), "energy": {"class_name": "os.system", "config": {}}}
+        ),
+        TypeError,
+        r"Could not locate class 'os.system'",
+    ),
+    (
+        "QGAN target with NaN",
+        lambda t: _qgan(target=[np.nan, 0.5, 0.25, 0.25]),
+        ValueError,
+        r"`target` must be a probability vector of length 4 \(non-negative, finite",
+    ),
+    (
+        "QGAN epsilon not in (0, 1)",
+        lambda t: _qgan(epsilon=-1.0),
+        ValueError,
+        r"`epsilon` .* must be in \(0, 1\), e.g. 1e-8; got -1.0",
+    ),
+    (
+        "QGAN fit on rows instead of values",
+        _qgan_fit_rows,
+        ValueError,
+        r"samples of one real value each: x of shape \(N,\) or \(N, 1\); got shape \(4, 3\)",
     ),
 ]
 

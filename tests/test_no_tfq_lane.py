@@ -111,7 +111,7 @@ TFQ_TESTS = (
 )
 
 #: At most this many test cases (parametrized ids) carry the mark.
-MAX_TFQ_CASES = 132
+MAX_TFQ_CASES = 131
 
 
 def _tfq_cases(session):

@@ -204,9 +204,12 @@ def test_quantum_data_outputs_equal_before_and_after_caching_and_bad_data_refuse
     checks = layer.simulator_backend._data_checks
     runs = checks.graph_runs  # 1 here; checks are shared by layers of one setting in a process
     traces = checks._graph.experimental_get_tracing_count()  # eager and in-graph signatures
+    (qubits,) = layer.simulator_backend._qubit_checks.values()  # the register check, likewise
+    qubit_runs = qubits.graph_runs
     layer([data, values])
     layer([tfq.convert_to_tensor(preps[::-1]), values])
     assert checks.graph_runs == runs + 1  # new content checked, ...
+    assert qubits.graph_runs == qubit_runs + 1
     assert checks._graph.experimental_get_tracing_count() == traces  # ... with no new trace
     bad = tfq.convert_to_tensor([cirq.Circuit(cirq.rx(sympy.Symbol("free"))(q))] * 2)
     for _ in range(2):

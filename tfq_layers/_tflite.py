@@ -84,6 +84,25 @@ def _all_layers(model) -> Iterator[Any]:
 
 
 def check_convertible(model) -> None:
+    """Refuse, before anything is converted, a model TFLite export cannot take: not a built Keras
+    model with inputs, a layer that samples, or an input of serialized circuits."""
+    from tfq_layers._keras import keras
+
+    if not isinstance(model, keras.Model):
+        raise TypeError(
+            f"to_tflite converts a Keras model; got {type(model).__name__}. Pass the model "
+            "object (e.g. keras.Sequential([...]) or a loaded .keras model)."
+        )
+    try:
+        inputs = model.inputs
+    except (AttributeError, ValueError):
+        inputs = None
+    if not inputs:
+        raise ValueError(
+            f"model {model.name!r} has no defined inputs (it was never built on an input "
+            "shape). Build it with keras.Input(...) first (keras.Sequential([keras.Input((n,)), "
+            "...])) or call it once on data."
+        )
     for layer in _all_layers(model):
         if isinstance(layer, PQC) and layer.repetitions is not None:
             raise ValueError(

@@ -164,6 +164,43 @@ def _sample_inputs(model, rng) -> list[np.ndarray]:
     return samples
 
 
+def _check_folder(path):
+    """Refuse, before any conversion, a destination whose folder is missing or not writable."""
+    folder = os.path.dirname(os.path.abspath(str(path)))
+    if not os.path.isdir(folder) or not os.access(folder, os.W_OK | os.X_OK):
+        raise ValueError(
+            f"cannot write {path!r}: the folder {folder!r} "
+            + ("is not a folder" if not os.path.isdir(folder) else "is not writable")
+            + ". Create it (os.makedirs) or pass a path in a writable folder."
+        )
+
+
+def _checked_samples(model, sample_inputs, seed):
+    """``sample_inputs`` as a list of float32 arrays, one per model input, of the inputs' shapes
+    (default: :func:`_sample_inputs`)."""
+    if sample_inputs is None:
+        return _sample_inputs(model, np.random.default_rng(seed))
+    if isinstance(sample_inputs, (list, tuple)):
+        samples = [np.asarray(x, np.float32) for x in sample_inputs]
+    else:
+        samples = [np.asarray(sample_inputs, np.float32)]
+    if len(samples) != len(model.inputs):
+        raise ValueError(
+            f"sample_inputs gives {len(samples)} input(s); the model takes {len(model.inputs)}. "
+            "Pass one array per model input (a list for several)."
+        )
+    for sample, tensor in zip(samples, model.inputs):
+        want = tuple(tensor.shape)[1:]
+        if sample.ndim != len(want) + 1 or any(
+            w is not None and w != g for w, g in zip(want, sample.shape[1:])
+        ):
+            raise ValueError(
+                f"sample_inputs of shape {sample.shape} do not fit the model input "
+                f"{tensor.name!r} of shape {(None, *want)}. Pass rows of the model's features."
+            )
+    return samples
+
+
 def to_tflite(
     model: Any,
     path: str,
@@ -208,14 +245,10 @@ def to_tflite(
     """
     if not str(path).endswith(".tflite"):
         raise ValueError(f"path should end in .tflite; got {path!r}.")
+    _check_folder(path)
     _tflite.check_convertible(model)
+    samples = _checked_samples(model, sample_inputs, seed)
     portable = to_statevector(model)
-    if sample_inputs is None:
-        samples = _sample_inputs(model, np.random.default_rng(seed))
-    elif isinstance(sample_inputs, (list, tuple)):
-        samples = [np.asarray(x, np.float32) for x in sample_inputs]
-    else:
-        samples = [np.asarray(sample_inputs, np.float32)]
 
     needed: tuple[str, ...] = ()
     with tempfile.TemporaryDirectory(prefix="tfq_layers_tflite_") as tmp:

@@ -652,14 +652,47 @@ def migrate_file(src, dst=None, out=None):
     Returns:
         ``(changes, advice)``, each a list of printed lines.
     """
-    with open(src, encoding="utf-8") as f:
-        text = f.read()
+    src = str(src)
+    if not src.endswith((".py", ".ipynb")):
+        raise ValueError(f"{src}: not a .py or .ipynb file; give the TFQ program's source.")
+    try:
+        with open(src, encoding="utf-8") as f:
+            text = f.read()
+    except UnicodeDecodeError as err:
+        raise ValueError(
+            f"{src}: not UTF-8 text ({err.reason} at byte {err.start}); save the program as "
+            "UTF-8 and run again."
+        ) from None
     if dst is None:
         stem, ext = os.path.splitext(src)
         dst = f"{stem}_keras3{ext}"
+    dst = str(dst)
+    if dst != "-":
+        folder = os.path.dirname(os.path.abspath(dst))
+        if not os.path.isdir(folder) or not os.access(folder, os.W_OK | os.X_OK):
+            raise ValueError(
+                f"{dst}: cannot write there (the folder {folder} "
+                + ("is not a folder" if not os.path.isdir(folder) else "is not writable")
+                + "); give a path in a writable folder with -o, or '-o -' for stdout."
+            )
     out = out or (sys.stderr if dst == "-" else sys.stdout)
     if src.endswith(".ipynb"):
-        notebook, ch, adv = migrate_notebook(json.loads(text))
+        try:
+            notebook = json.loads(text)
+        except ValueError as err:
+            raise ValueError(
+                f"{src}: not a notebook (its JSON does not parse: {err}); open and re-save it in "
+                "Jupyter/Colab, or migrate the .py export of it."
+            ) from None
+        cells = notebook.get("cells") if isinstance(notebook, dict) else None
+        if not isinstance(cells, list) or not all(
+            isinstance(c, dict) and isinstance(c.get("source", ""), (str, list)) for c in cells
+        ):
+            raise ValueError(
+                f"{src}: not a notebook (no list of cells with text sources, as nbformat 4 "
+                "writes); open and re-save it in Jupyter/Colab, or migrate the .py export of it."
+            )
+        notebook, ch, adv = migrate_notebook(notebook)
         indent = 1 if text.startswith("{\n ") and not text.startswith("{\n  ") else 2
         new = json.dumps(notebook, indent=indent, ensure_ascii=False) + "\n"
         changes = [f"{src}:cell {c}:{line}: {msg}" for c, line, msg in ch]
@@ -703,7 +736,16 @@ def main(argv=None):
         parser.error(f"{args.src}: no such file")
     if not args.src.endswith((".py", ".ipynb")):
         parser.error(f"{args.src}: give a .py or .ipynb file")
-    migrate_file(args.src, args.output)
+    if args.output not in (None, "-") and os.path.exists(args.output):
+        if os.path.samefile(args.src, args.output):  # the API may rewrite in place; not the CLI
+            parser.error(
+                f"{args.output}: the output would overwrite the program being migrated; give "
+                "another path with -o (default: <name>_keras3.<ext> next to it)."
+            )
+    try:
+        migrate_file(args.src, args.output)
+    except (ValueError, OSError) as err:  # named by migrate_file, or the file system's own
+        parser.error(str(err))
     return 0
 
 

@@ -16,6 +16,7 @@ is not installed, or its op libraries do not load against the installed TensorFl
 built, and ``"auto"`` takes the statevector backend.
 """
 
+import numbers
 import platform
 import sys
 
@@ -24,6 +25,7 @@ from tfq_layers.backends.tfq_backend import (
     DIFFERENTIATOR_NAMES,
     DIFFERENTIATORS,
     TFQ_GATES,
+    check_saved_differentiator,
     differentiator_spec,
     has_channels,
     load_tfq_ops,
@@ -287,6 +289,25 @@ def choose_backend(
     differentiator, which only TFQ applies: that raises
     :class:`~tfq_layers.errors.BackendUnavailableError`.
     """
+    for what, value, low in (
+        ("n_qubits", n_qubits, 0),
+        ("n_circuits", n_circuits, 1),
+        ("batch", batch, 1),
+    ):
+        if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < low:
+            raise ValueError(f"choose_backend: `{what}` must be an int >= {low}; got {value!r}.")
+    if available is not None:
+        if isinstance(available, str) or not all(isinstance(a, str) for a in available):
+            raise ValueError(
+                "choose_backend: `available` must be a tuple of backend names, e.g. "
+                f"('statevector',); got {available!r}."
+            )
+        unknown = sorted(set(available) - set(REGISTRY))
+        if unknown:
+            raise ValueError(
+                f"choose_backend: `available` names unknown backend(s) {unknown}; the backends "
+                f"are {list(REGISTRY)}."
+            )
     name = _preferred_backend(
         n_qubits, quantum_data, differentiator, repetitions, noisy, n_circuits, batch, memory_bytes
     )
@@ -351,6 +372,7 @@ __all__ = [
     "OPERATIONS",
     "STATEVECTOR_MAX_CIRCUITS",
     "Backend",
+    "check_saved_differentiator",
     "crossover_table",
     "GateSet",
     "backend_class",

@@ -40,6 +40,9 @@ class CheckOnce:
             ``tf.errors.InvalidArgumentError`` when a check fails), row by row: a tensor passes
             if and only if each of its rows would pass alone (so repeated rows are checked once).
         limit: how many passed contents to remember.
+        rowwise: whether the check is row by row (as above); ``False`` for a check of the
+            whole tensor (e.g. of the memory its batch needs): a graph then checks the tensor
+            as it is, not its distinct rows.
 
     Example:
         >>> import tensorflow as tf
@@ -50,9 +53,10 @@ class CheckOnce:
         TensorShape([2])
     """
 
-    def __init__(self, check, limit=1024):
+    def __init__(self, check, limit=1024, rowwise=True):
         self._check = check
         self._limit = int(limit)
+        self._rowwise = bool(rowwise)
         self._graph = None
         self._passed = collections.OrderedDict()
         self._lock = threading.Lock()
@@ -65,7 +69,8 @@ class CheckOnce:
             self._graph = tf.function(self._check, autograph=False, reduce_retracing=True)
         if not tf.executing_eagerly() or not hasattr(tensor, "numpy"):
             # traced once, shared by every graph that checks; each distinct row checked once
-            checked = self._graph(tf.unique(tf.reshape(tensor, [-1])).y)
+            rows = tf.unique(tf.reshape(tensor, [-1])).y if self._rowwise else tensor
+            checked = self._graph(rows)
             with tf.control_dependencies([checked]):
                 return tf.identity(tensor)
         key = _digest(np.asarray(tensor.numpy()))

@@ -443,8 +443,20 @@ def checked(data, *, noisy, layer_names, value_names, channel_ids):
     """
     import tensorflow as tf
 
+    from tfq_layers import wire
+
     gate_ids, symbols = decode(data)
-    checks = []
+    checks = [
+        _refuse(
+            _missing(gate_ids, list(wire.CIRCUIT_GATE_IDS)),
+            [
+                "tfq_layers: a circuit of the quantum-data input has an unknown gate id (below), "
+                "not one of TFQ's gate set: the bytes were not written by convert_to_tensor, or "
+                "were altered. Write the data with tfq_layers.compat.convert_to_tensor(circuits) "
+                f"(known ids: {', '.join(wire.CIRCUIT_GATE_IDS)}). Unknown gate id(s):"
+            ],
+        )
+    ]
     if not noisy:
         checks.append(
             _refuse(

@@ -291,6 +291,39 @@ def _check_spec(spec):
             raise bad(f"setting {key}={value!r}", f"is not a number in [{low}, {high}]")
 
 
+def check_saved_differentiator(value):
+    """Refuse a saved ``differentiator`` setting (from a layer's config in a file) that is not
+    ``None``, a name or a well-formed spec, before any backend is chosen: so a tampered file
+    gets the same error with or without TensorFlow Quantum installed.
+
+    Args:
+        value: the ``"differentiator"`` entry of a saved layer config.
+
+    Example:
+        >>> check_saved_differentiator({"name": "adjoint", "config": {}})
+        >>> try:
+        ...     check_saved_differentiator({"name": "adjoint", "eval": "1"})
+        ... except ValueError as err:
+        ...     print(str(err).split(";")[0])
+        differentiator spec has unknown field(s) ['eval']
+    """
+    if value is None or isinstance(value, str):
+        return
+    if not isinstance(value, dict):
+        raise ValueError(
+            f"differentiator spec must be a name or an object; got {type(value).__name__}: the "
+            "saved config was altered or written by something else. Save the layer again, or "
+            "pass differentiator=<name>."
+        )
+    _check_spec(value)
+    if value.get("name") != "custom" and value["name"] not in DIFFERENTIATOR_NAMES:
+        raise ValueError(
+            f"differentiator spec 'name' {value['name']!r} is not one of "
+            f"{list(DIFFERENTIATOR_NAMES)} or 'custom'; the saved config was altered or written "
+            "by something else. Save the layer again, or pass differentiator=<name>."
+        )
+
+
 def _custom_spec(instance, sampled):
     from tfq_layers._keras import keras
 
@@ -415,6 +448,7 @@ class TFQBackend(Backend):
         self._ops = {}
         self._hadamard = None
         self._qubit_ids = None
+        self._qubit_checks = {}  # (repetitions, unitary) -> CheckOnce of the data's qubits
 
     def differentiator_for(self, sampled=False):
         spec = self._diff_arg or differentiator_spec(None, sampled or self.noisy)
@@ -524,8 +558,16 @@ class TFQBackend(Backend):
                     )
                 )
         data = self._data_checks(data)
-        # after those checks, so bytes that are not circuits get their message first
-        return self._checked_qubits(data, repetitions, unitary)
+        # after those checks, so bytes that are not circuits get their message first; once per
+        # content and setting like them (the qubit ids are decoded by many small ops)
+        setting = (None if repetitions is None else int(repetitions), bool(unitary))
+        check = self._qubit_checks.get(setting)
+        if check is None:
+            check = self._qubit_checks[setting] = CheckOnce(
+                functools.partial(self._checked_qubits, repetitions=setting[0], unitary=unitary),
+                rowwise=False,  # the memory check is of the whole batch
+            )
+        return check(data)
 
     def _checked_qubits(self, data, repetitions=None, unitary=False):
         """``data`` behind in-graph checks of the qubits its circuits act on: none outside the

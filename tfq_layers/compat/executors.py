@@ -585,6 +585,7 @@ class _Executor(keras.layers.Layer):
     @classmethod
     def from_config(cls, config):
         config = dict(config)
+        backends.check_saved_differentiator(config.get("differentiator"))
         if config.get("initializer") is not None:
             config["initializer"] = keras.initializers.deserialize(config["initializer"])
         return cls(**config)

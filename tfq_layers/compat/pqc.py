@@ -122,6 +122,7 @@ class _HighLevel(_pqc.PQC):
     @classmethod
     def from_config(cls, config):
         config = dict(config)
+        backends.check_saved_differentiator(config.get("differentiator"))
         config["model_circuit"] = _pqc.load_circuit(config["model_circuit"])
         config["operators"] = serialization.loads(config["operators"])
         return cls(**_pqc.deserialize_weight_arguments(config))

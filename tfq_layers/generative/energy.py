@@ -115,7 +115,29 @@ class EnergyModel(keras.layers.Layer):
     def energy(self, bits):
         """``E(x)`` for bitstrings ``(B, n_bits)``; builds the layer first if needed."""
         self._ensure_built()
-        return self.call(tf.convert_to_tensor(bits))
+        return self.call(self._checked_bits(bits))
+
+    def _checked_bits(self, bits):
+        """``bits`` as a tensor, refused (``ValueError`` naming the fix) unless its rows are
+        ``n_bits`` wide and, where the values are known (eagerly), each is 0 or 1."""
+        bits = tf.convert_to_tensor(bits)
+        if bits.shape.rank is not None and (
+            bits.shape.rank != 2 or bits.shape[-1] not in (None, self.n_bits)
+        ):
+            raise ValueError(
+                f"bitstrings must have shape (batch, {self.n_bits}) for this {self.n_bits}-bit "
+                f"{type(self).__name__}; got shape {tuple(bits.shape)}. Pass one row of "
+                f"{self.n_bits} zeros and ones per bitstring."
+            )
+        if hasattr(bits, "numpy"):
+            values = bits.numpy()
+            if not np.all((values == 0) | (values == 1)):
+                raise ValueError(
+                    f"bitstrings must hold only 0 and 1; got the values "
+                    f"{sorted(set(np.unique(values).tolist()) - {0, 1})[:5]}. Map them to 0/1 "
+                    "(e.g. (1 - spin) // 2 for spins +-1)."
+                )
+        return bits
 
     def _require_exact(self, what):
         if not self.exact:
@@ -191,6 +213,13 @@ class EnergyModel(keras.layers.Layer):
         """
         if isinstance(k, bool) or not isinstance(k, numbers.Integral) or k < 1:
             raise ValueError(f"`k` must be a positive int; received {k!r}.")
+        from tfq_layers.backends import memory
+
+        memory.check_size(  # a float64 uniform and an int32 bit per drawn bit
+            int(k) * self.n_bits * 12,
+            f"drawing k={k} bitstrings of {self.n_bits} bits",
+            "Draw fewer samples (several calls of a smaller k).",
+        )
         if seed is not None:
             object.__setattr__(self, "_rng", tf.random.Generator.from_seed(int(seed)))
         return self.sample_tf(int(k)).numpy()

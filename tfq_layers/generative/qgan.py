@@ -31,6 +31,8 @@ Example:
     TensorShape([4])
 """
 
+import numbers
+
 import numpy as np
 import tensorflow as tf
 
@@ -76,12 +78,24 @@ class QGAN(keras.Model):
         self.values = values.astype(np.float32)
         if target is not None:
             target = np.asarray(target, dtype=np.float64)
-            if target.shape != (n_out,) or np.any(target < 0) or abs(target.sum() - 1) > 1e-6:
+            if (
+                target.shape != (n_out,)
+                or not np.all(np.isfinite(target))
+                or np.any(target < 0)
+                or abs(target.sum() - 1) > 1e-6
+            ):
                 raise ValueError(
                     f"`target` must be a probability vector of length {n_out} (non-negative, "
-                    "summing to 1)."
+                    "finite, summing to 1)."
                 )
         self.target = target
+        if isinstance(epsilon, bool) or not isinstance(epsilon, numbers.Real):
+            raise ValueError(f"`epsilon` must be a small positive number; got {epsilon!r}.")
+        if not (np.isfinite(epsilon) and 0 < epsilon < 1):
+            raise ValueError(
+                f"`epsilon` (the floor that keeps log(D) finite) must be in (0, 1), e.g. 1e-8; "
+                f"got {epsilon!r}."
+            )
         self.epsilon = float(epsilon)
         object.__setattr__(self, "_trackers", None)
 
@@ -157,5 +171,12 @@ class QGAN(keras.Model):
             )
         if y is not None:
             raise ValueError("a QGAN learns from samples alone; pass y=None.")
+        shape = getattr(x, "shape", None)
+        if shape is not None and len(shape) > 1 and tuple(shape[1:]) != (1,):
+            raise ValueError(
+                f"a QGAN learns from samples of one real value each: x of shape (N,) or (N, 1); "
+                f"got shape {tuple(shape)}. Pass the sampled values (one of `values` per sample), "
+                "not bitstrings or feature rows."
+            )
         self.build()
         return super().fit(x, **kwargs)

@@ -58,6 +58,7 @@ import tensorflow as tf
 
 from tfq_layers import serialization
 from tfq_layers._keras import keras, register
+from tfq_layers.backends import memory
 from tfq_layers.engine import Engine
 from tfq_layers.program import Program
 from tfq_layers.errors import CircuitError
@@ -110,7 +111,14 @@ def thermal_state(hamiltonian, beta, qubits):
         ([[0.1192, 0.0], [0.0, 0.8808]], 1.1269)
     """
     beta = _check_beta(beta)
-    matrix = cirq.PauliSum.wrap(hamiltonian).matrix(list(qubits))
+    qubits = list(qubits)
+    outside = sorted(set(cirq.PauliSum.wrap(hamiltonian).qubits) - set(qubits))
+    if outside:
+        raise ValueError(
+            f"`hamiltonian` acts on qubit(s) {outside} outside `qubits` ({qubits}); its matrix "
+            "would leave those terms out. Pass every qubit the Hamiltonian acts on."
+        )
+    matrix = cirq.PauliSum.wrap(hamiltonian).matrix(qubits)
     lam, vec = np.linalg.eigh(matrix)
     weights = np.exp(-beta * (lam - lam.min()))
     log_z = float(np.log(weights.sum()) - beta * lam.min())
@@ -185,6 +193,7 @@ class QHBM(keras.Model):
             raise ValueError(f"`num_samples` must be a positive int; got {num_samples!r}.")
         if num_samples < 1:
             raise ValueError(f"`num_samples` must be a positive int; got {num_samples!r}.")
+        memory.check_repetitions(num_samples, "QHBM num_samples")  # bounded, as shot counts are
         self.energy = energy
         self.n_qubits = energy.n_bits
         qubits = sorted(circuit.all_qubits())
@@ -486,6 +495,12 @@ class QHBM(keras.Model):
         Returns:
             int32 NumPy array ``(k, n)``, qubits in sorted order.
         """
+        if not isinstance(k, bool) and isinstance(k, numbers.Integral) and k > 0:
+            memory.check_size(  # a final state per draw, then its measured bits
+                memory.state_bytes(self.n_qubits, int(k)) + memory.sample_bytes(self.n_qubits, k),
+                f"measuring k={k} samples of the {self.n_qubits}-qubit model",
+                "Draw fewer samples (several calls of a smaller k).",
+            )
         latent = self.sample_latent(k, seed=seed)
         values, shared = self._values(tf.constant(latent))
         out = self._engine.backend.sample(values, shared, 1, seed=seed)

@@ -447,6 +447,7 @@ class PQC(keras.layers.Layer):
     @classmethod
     def from_config(cls, config):
         config = dict(config)
+        backends.check_saved_differentiator(config.get("differentiator"))
         config["circuit"] = load_circuit(config["circuit"])
         if config.get("observables") is not None:
             config["observables"] = serialization.loads(config["observables"])
