@@ -380,3 +380,60 @@ def test_differentiators_stand_for_specs():
         D.CentralDifference(error_order=3)
     with pytest.raises(ValueError, match="sampled"):
         backends.differentiator_spec(D.Adjoint(), sampled=True)
+
+
+# -- tfq.util, tfq.resolve_parameters, tfq.datasets (what TFQ's tutorials call) -------------------
+def _pauli_exp(term, t, qubits):
+    """``exp(-i t c P)`` in closed form (``P**2 = I``): ``cos(ct) I - i sin(ct) P``."""
+    c = float(np.real(term.coefficient))
+    p = term.with_coefficient(1).matrix(qubits) if term else np.eye(2 ** len(qubits))
+    return np.cos(c * t) * np.eye(2 ** len(qubits)) - 1j * np.sin(c * t) * p
+
+
+def test_util_exponential_is_the_matrix_exponential():
+    import tfq_layers.compat as tfq
+
+    q = cirq.LineQubit.range(3)
+    h = 0.7 * cirq.X(q[0]) * cirq.Y(q[1]) * cirq.Z(q[2]) - 0.4 * cirq.Z(q[0]) * cirq.X(q[1]) + 0.3
+    circuit = tfq.util.exponential([h, cirq.Y(q[1])], ["t", 0.5])
+    got = cirq.unitary(cirq.resolve_parameters(circuit, {"t": 0.9}))
+    want = np.eye(8)
+    for term in h:  # commuting terms: the product of their exponentials, any order
+        want = _pauli_exp(term, 0.9, q) @ want
+    want = _pauli_exp(cirq.Y(q[1]) * 1.0, 0.5, q) @ want
+    np.testing.assert_allclose(got, want, atol=1e-12)  # the identity's global phase included
+    with pytest.raises(ValueError, match="do not commute"):
+        tfq.util.exponential([cirq.X(q[0]) + cirq.Z(q[0])])
+    with pytest.raises(TypeError, match="cirq.PauliSum or cirq.PauliString"):
+        tfq.util.exponential([cirq.X])
+    with pytest.raises(ValueError, match="same as that of coefficients"):
+        tfq.util.exponential([cirq.X(q[0])], [1.0, 2.0])
+
+
+def test_resolve_parameters_as_cirq_leaving_unnamed_symbols():
+    import tfq_layers.compat as tfq
+
+    b = sympy.Symbol("b")
+    circuit = cirq.Circuit(cirq.X(Q[0]) ** A, cirq.ry(b).on(Q[1]))
+    values = np.array([[0.5], [0.25]], np.float32)
+    out = tfq.resolve_parameters(
+        tfq.convert_to_tensor([circuit, circuit]), tf.constant(["a"]), values
+    )
+    for got, v in zip(tfq.from_tensor(out), values[:, 0]):
+        want = cirq.resolve_parameters(circuit, {"a": float(v)})
+        assert cirq.parameter_names(got) == {"b"}
+        np.testing.assert_allclose(
+            cirq.unitary(cirq.resolve_parameters(got, {"b": 0.3})),
+            cirq.unitary(cirq.resolve_parameters(want, {"b": 0.3})),
+            atol=1e-6,
+        )
+    with pytest.raises(TypeError, match="batch_size, n_symbols"):
+        tfq.resolve_parameters(tfq.convert_to_tensor([circuit]), ["a"], values)
+
+
+def test_datasets_that_download_say_so():
+    import tfq_layers.compat as tfq
+
+    for fn in (tfq.datasets.xxz_chain, tfq.datasets.tfi_chain):
+        with pytest.raises(OSError, match="storage.googleapis.com.*does not download"):
+            fn(cirq.GridQubit.rect(4, 1), "closed")

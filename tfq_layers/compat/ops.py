@@ -18,6 +18,7 @@ Example:
     array([[-1.]], dtype=float32)
 """
 
+import cirq
 import numpy as np
 import tensorflow as tf
 
@@ -31,6 +32,7 @@ __all__ = [
     "get_state_op",
     "get_unitary_op",
     "padded_to_ragged",
+    "resolve_parameters",
 ]
 
 _BACKENDS = (None, "noiseless", "statevector", "tfq")
@@ -252,3 +254,43 @@ def padded_to_ragged(masked_state):
     else:
         magnitude = tf.abs(tf.cast(masked_state, tf.float32))
     return tf.ragged.boolean_mask(masked_state, tf.less(magnitude, 1.1))
+
+
+def resolve_parameters(programs, symbol_names, symbol_values):
+    """TFQ's ``tfq.resolve_parameters``: each circuit of ``programs`` with its row of values put
+    in for the named symbols (symbols not named stay symbols), serialized again.
+
+    Runs eagerly without TFQ (circuits are decoded with :func:`tfq_layers.wire.from_tensor`);
+    values are float32, as TFQ's op takes them.
+
+    Args:
+        programs: ``[batch]`` ``tf.string`` circuits from ``convert_to_tensor``.
+        symbol_names: ``[n_symbols]`` ``tf.string`` (or a list of str).
+        symbol_values: ``[batch, n_symbols]`` values.
+
+    Returns:
+        ``[batch]`` ``tf.string`` of the resolved circuits.
+
+    Example:
+        >>> import tfq_layers.compat as tfq
+        >>> q, a = cirq.GridQubit(0, 0), sympy.Symbol("a")
+        >>> out = tfq.resolve_parameters(tfq.convert_to_tensor([cirq.Circuit(cirq.X(q) ** a)]),
+        ...                              tf.constant(["a"]), tf.constant([[0.5]]))
+        >>> tfq.from_tensor(out)[0] == cirq.Circuit(cirq.X(q) ** 0.5)
+        True
+    """
+    circuits = _circuits(programs)
+    names = _names(symbol_names)
+    values = np.asarray(_eager(_values(symbol_values), "symbol_values"), np.float32)
+    if values.shape != (len(circuits), len(names)):
+        raise TFQArgumentError(
+            tfq_message(
+                "symbol_values must have shape [batch_size, n_symbols].",
+                f"Got {list(values.shape)} for {len(circuits)} circuits and {len(names)} names.",
+            )
+        )
+    resolved = [
+        cirq.resolve_parameters(c, {n: float(v) for n, v in zip(names, row)})
+        for c, row in zip(circuits, values)
+    ]
+    return wire.convert_to_tensor(resolved)
