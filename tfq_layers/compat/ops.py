@@ -18,6 +18,8 @@ Example:
     array([[-1.]], dtype=float32)
 """
 
+import inspect
+
 import cirq
 import numpy as np
 import tensorflow as tf
@@ -60,14 +62,18 @@ def _tfq():
 
 
 def _check_backend(backend, what):
+    """``"tfq"``, ``"statevector"``, or the Cirq simulator/sampler object ``backend`` (run by the
+    compat layers' Cirq backend, as TFQ's ops run Cirq objects)."""
     if isinstance(backend, str) or backend is None:
         if backend in _BACKENDS:
             return "tfq" if backend == "tfq" else "statevector"
+    elif isinstance(backend, (cirq.Sampler, cirq.SimulatesExpectationValues)):
+        return backend
     raise TFQArgumentError(
         tfq_message(
             f"Backend {backend} is invalid.",
-            f"{what} takes backend=None (this package's statevector simulator) or 'tfq' "
-            "(TensorFlow Quantum's op).",
+            f"{what} takes backend=None (this package's statevector simulator), 'tfq' "
+            "(TensorFlow Quantum's op) or a Cirq simulator or sampler object.",
         )
     )
 
@@ -110,9 +116,25 @@ def _values(symbol_values):
     return values
 
 
-def _layer(cls, cache, **kwargs):
+def _on_host(op):
+    """``op`` (which decodes circuits eagerly), also callable inside a graph (``tf.function``,
+    as TFQ's differentiators call an op): there it runs through one ``tf.py_function``."""
+
+    def run(*args):
+        if tf.executing_eagerly():
+            return op(*args)
+        out = tf.py_function(lambda *a: op(*a), list(args), tf.float32)
+        out.set_shape([None, None])
+        return out
+
+    run.__name__ = op.__name__
+    run.__signature__ = inspect.signature(op)
+    return run
+
+
+def _layer(cls, cache, backend="statevector", **kwargs):
     if cls not in cache:
-        cache[cls] = cls(backend="statevector", **kwargs)
+        cache[cls] = cls(backend=backend, **kwargs)
     return cache[cls]
 
 
@@ -125,14 +147,15 @@ def get_expectation_op(backend=None, **kwargs):
         **kwargs: TFQ's ``use_cuquantum``/``quantum_concurrent``, passed to TFQ's op with
             ``backend='tfq'``.
     """
-    if _check_backend(backend, "get_expectation_op") == "tfq":
+    sim = _check_backend(backend, "get_expectation_op")
+    if sim == "tfq":
         return _tfq().get_expectation_op(**kwargs)
     from tfq_layers.compat.executors import Expectation
 
     cache = {}
 
     def expectation_op(programs, symbol_names, symbol_values, pauli_sums):
-        layer = _layer(Expectation, cache)
+        layer = _layer(Expectation, cache, sim)
         return layer(
             _circuits(programs),
             symbol_names=_names(symbol_names),
@@ -140,7 +163,7 @@ def get_expectation_op(backend=None, **kwargs):
             operators=tf.convert_to_tensor(pauli_sums),
         )
 
-    return expectation_op
+    return _on_host(expectation_op)
 
 
 def get_sampled_expectation_op(backend=None, **kwargs):
@@ -150,14 +173,15 @@ def get_sampled_expectation_op(backend=None, **kwargs):
 
     Args: as :func:`get_expectation_op`.
     """
-    if _check_backend(backend, "get_sampled_expectation_op") == "tfq":
+    sim = _check_backend(backend, "get_sampled_expectation_op")
+    if sim == "tfq":
         return _tfq().get_sampled_expectation_op(**kwargs)
     from tfq_layers.compat.executors import SampledExpectation
 
     cache = {}
 
     def sampled_expectation_op(programs, symbol_names, symbol_values, pauli_sums, num_samples):
-        layer = _layer(SampledExpectation, cache)
+        layer = _layer(SampledExpectation, cache, sim)
         return layer(
             _circuits(programs),
             symbol_names=_names(symbol_names),
@@ -166,7 +190,7 @@ def get_sampled_expectation_op(backend=None, **kwargs):
             repetitions=_eager(tf.convert_to_tensor(num_samples, tf.int32), "num_samples"),
         )
 
-    return sampled_expectation_op
+    return _on_host(sampled_expectation_op)
 
 
 def get_sampling_op(backend=None, **kwargs):
@@ -175,7 +199,8 @@ def get_sampling_op(backend=None, **kwargs):
 
     Args: as :func:`get_expectation_op`.
     """
-    if _check_backend(backend, "get_sampling_op") == "tfq":
+    sim = _check_backend(backend, "get_sampling_op")
+    if sim == "tfq":
         return _tfq().get_sampling_op(**kwargs)
     from tfq_layers.compat.executors import Sample
 
@@ -187,7 +212,7 @@ def get_sampling_op(backend=None, **kwargs):
             raise TFQArgumentError(
                 tfq_message("num_samples must be a single positive int.", f"Got {counts.tolist()}.")
             )
-        return _layer(Sample, cache)(
+        return _layer(Sample, cache, sim)(
             _circuits(programs),
             symbol_names=_names(symbol_names),
             symbol_values=_values(symbol_values),
@@ -203,14 +228,15 @@ def get_state_op(backend=None, **kwargs):
 
     Args: as :func:`get_expectation_op`.
     """
-    if _check_backend(backend, "get_state_op") == "tfq":
+    sim = _check_backend(backend, "get_state_op")
+    if sim == "tfq":
         return _tfq().get_state_op(**kwargs)
     from tfq_layers.compat.executors import State
 
     cache = {}
 
     def state_op(programs, symbol_names, symbol_values):
-        return _layer(State, cache)(
+        return _layer(State, cache, sim)(
             _circuits(programs),
             symbol_names=_names(symbol_names),
             symbol_values=_values(symbol_values),
