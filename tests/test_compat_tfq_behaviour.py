@@ -16,6 +16,7 @@ import tensorflow as tf
 
 from reference import run_python
 from tfq_layers._keras import LEGACY
+from tfq_layers.compat import differentiators as tfq_differentiators
 from tfq_layers.compat import layers as L
 from tfq_layers.errors import CircuitError
 
@@ -437,3 +438,60 @@ def test_datasets_that_download_say_so():
     for fn in (tfq.datasets.xxz_chain, tfq.datasets.tfi_chain):
         with pytest.raises(OSError, match="storage.googleapis.com.*does not download"):
             fn(cirq.GridQubit.rect(4, 1), "closed")
+
+
+def test_ops_take_cirq_objects_and_run_inside_tf_function():
+    """``tfq.get_expectation_op(cirq_object)`` as TFQ's: Cirq's values, eagerly and in a graph
+    (where TFQ's differentiators call an op)."""
+    import tfq_layers.compat as tfq
+
+    circuits = tfq.convert_to_tensor([cirq.Circuit(cirq.rx(A).on(Q[0]))] * 2)
+    ops = tfq.convert_to_tensor([[cirq.Z(Q[0])], [cirq.Y(Q[0])]])
+    values = tf.constant([[0.3], [1.0]])
+    op = tfq.get_expectation_op(cirq.Simulator())
+    want = [np.cos(0.3), -np.sin(1.0)]
+    for run in (op, tf.function(op)):
+        out = run(circuits, tf.constant(["a"]), values, ops)
+        np.testing.assert_allclose(out.numpy()[:, 0], want, atol=1e-6)
+
+
+class _ShiftRx(tfq_differentiators.Differentiator):
+    """A user-written differentiator in TFQ's style: the two-term shift rule of ``rx``."""
+
+    def get_gradient_circuits(self, programs, symbol_names, symbol_values):
+        batch = tf.shape(programs)[0]
+        shift = np.pi / 2
+        return (
+            tf.stack([programs, programs], axis=1),
+            symbol_names,
+            tf.stack([symbol_values + shift, symbol_values - shift], axis=1),
+            tf.tile(tf.constant([[[0.5, -0.5]]]), [batch, 1, 1]),
+            tf.tile(tf.constant([[[0, 1]]]), [batch, 1, 1]),
+        )
+
+
+@pytest.mark.tfq
+def test_user_differentiator_with_gradient_circuits():
+    """A subclass of our ``Differentiator`` implementing TFQ's ``get_gradient_circuits`` gives
+    its gradient in a layer and through ``generate_differentiable_op`` (d cos/dx = -sin)."""
+    import tfq_layers.compat as tfq
+
+    circuit = cirq.Circuit(cirq.rx(A).on(Q[0]))
+    values = tf.constant([[0.3], [1.2]])
+    layer = L.Expectation(differentiator=_ShiftRx())
+    op = _ShiftRx().refresh().generate_differentiable_op(analytic_op=tfq.get_expectation_op())
+    for run in (
+        lambda v: layer(circuit, symbol_names=[A], symbol_values=v, operators=cirq.Z(Q[0])),
+        lambda v: op(
+            tfq.convert_to_tensor([circuit] * 2),
+            tf.constant(["a"]),
+            v,
+            tfq.convert_to_tensor([[cirq.Z(Q[0])]] * 2),
+        ),
+    ):
+        with tf.GradientTape() as tape:
+            tape.watch(values)
+            out = run(values)
+        np.testing.assert_allclose(out.numpy()[:, 0], np.cos(values.numpy()[:, 0]), atol=1e-5)
+        grad = tape.gradient(out, values).numpy()[:, 0]
+        np.testing.assert_allclose(grad, -np.sin(values.numpy()[:, 0]), atol=1e-5)
