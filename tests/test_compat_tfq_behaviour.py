@@ -417,8 +417,10 @@ def test_resolve_parameters_as_cirq_leaving_unnamed_symbols():
     b = sympy.Symbol("b")
     circuit = cirq.Circuit(cirq.X(Q[0]) ** A, cirq.ry(b).on(Q[1]))
     values = np.array([[0.5], [0.25]], np.float32)
-    out = tfq.resolve_parameters(
-        tfq.convert_to_tensor([circuit, circuit]), tf.constant(["a"]), values
+    out = tfq.resolve_parameters(  # float64 values are taken as float32, as by TFQ
+        tfq.convert_to_tensor([circuit, circuit]),
+        tf.constant(["a"]),
+        tf.constant(values, tf.float64),
     )
     for got, v in zip(tfq.from_tensor(out), values[:, 0]):
         want = cirq.resolve_parameters(circuit, {"a": float(v)})

@@ -307,7 +307,8 @@ def resolve_parameters(programs, symbol_names, symbol_values):
     """
     circuits = _circuits(programs)
     names = _names(symbol_names)
-    values = np.asarray(_eager(_values(symbol_values), "symbol_values"), np.float32)
+    values = _values(tf.cast(_eager(symbol_values, "symbol_values"), tf.float32))
+    values = np.asarray(values, np.float32)
     if values.shape != (len(circuits), len(names)):
         raise TFQArgumentError(
             tfq_message(
