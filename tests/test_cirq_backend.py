@@ -14,6 +14,7 @@ from tfq_layers._keras import LEGACY, keras
 from tfq_layers.backends import cirq_backend
 from tfq_layers.compat import layers as L
 from tfq_layers.errors import CircuitError
+from tfq_layers.wire import convert_to_tensor
 
 keras3_only = pytest.mark.skipif(LEGACY, reason="Keras 3 API (keras.src.testing)")
 
@@ -291,8 +292,8 @@ def test_errors_name_what_the_object_cannot_do():
     a = sympy.Symbol("a")
     circuit = cirq.Circuit(cirq.rx(a).on(Q[0]))
     # at construction, before any circuit is seen
-    with pytest.raises(TypeError, match="density matrices"):
-        L.State(backend=cirq.DensityMatrixSimulator())
+    with pytest.raises(TypeError, match="SampledExpectation"):
+        L.Expectation(backend=OnlySamples(0))  # TFQ refuses a pure sampler here too
     with pytest.raises(TypeError, match="cannot run state.*SimulatesFinalState"):
         L.State(backend=OnlySamples(0))
     with pytest.raises(TypeError, match="cannot compute unitaries"):
@@ -306,13 +307,10 @@ def test_errors_name_what_the_object_cannot_do():
         PQCState(noisy, input_symbols=["a"], repetitions=10, backend=cirq.Simulator())(
             tf.constant([[0.1]])
         )
-    with pytest.raises(TypeError, match="quantum data"):
-        L.Expectation(backend=cirq.Simulator())(
-            tf.keras.Input(shape=(), dtype=tf.string),
-            symbol_names=[a],
-            symbol_values=tf.constant([[0.1]]),
-            operators=[cirq.Z(Q[0])],
-        )
+    sample = L.Sample(backend=cirq.Simulator())
+    run = tf.function(lambda d: sample(d, repetitions=3).to_tensor())  # d: quantum data
+    with pytest.raises((ValueError, tf.errors.OpError), match="does not use"):
+        run(convert_to_tensor([cirq.Circuit(cirq.X(Q[0]), cirq.X(cirq.LineQubit(5)))]))
     with pytest.raises(ValueError, match="parameter-shift"):
         PQC(circuit, cirq.Z(Q[0]), backend=cirq.Simulator(), differentiator="adjoint")
     with pytest.raises(ValueError, match="cirq.Sampler"):
@@ -391,3 +389,94 @@ def test_readme_example_runs_and_matches_cirq():
         rho = sim.simulate(resolved, qubit_order=q).final_density_matrix
         want = cirq.Z(q[1]).expectation_from_density_matrix(rho, {q[0]: 0, q[1]: 1}).real
         np.testing.assert_allclose(value, want, atol=1e-5)
+
+
+def _dm_reference(circuit, resolver, qubits):
+    sim = cirq.DensityMatrixSimulator(dtype=np.complex128)
+    resolved = cirq.resolve_parameters(circuit, resolver)
+    return sim.simulate(resolved, qubit_order=list(qubits)).final_density_matrix
+
+
+def test_state_on_a_density_matrix_simulator_gives_density_matrices():
+    """As TFQ's State: ``(batch, 2**n, 2**n)`` density matrices; a list of circuits on different
+    qubits gives each on its own qubits."""
+    a = sympy.Symbol("a")
+    circuit = cirq.Circuit(cirq.rx(a).on(Q[0]), cirq.CNOT(*Q), cirq.ry(0.4).on(Q[1]))
+    values = np.array([[0.3], [2.0]], np.float32)
+    got = L.State(backend=cirq.DensityMatrixSimulator())(
+        circuit, symbol_names=[a], symbol_values=values
+    )
+    for row, v in zip(got.to_list(), values[:, 0]):
+        np.testing.assert_allclose(row, _dm_reference(circuit, {a: float(v)}, Q), atol=1e-6)
+    one, two = cirq.Circuit(cirq.H(Q[1])), cirq.Circuit(cirq.H(Q[0]), cirq.CNOT(*Q))
+    rows = L.State(backend=cirq.DensityMatrixSimulator())([one, two]).to_list()
+    np.testing.assert_allclose(rows[0], _dm_reference(one, {}, [Q[1]]), atol=1e-6)
+    np.testing.assert_allclose(rows[1], _dm_reference(two, {}, Q), atol=1e-6)
+
+
+DATA = [
+    cirq.Circuit(cirq.X(Q[0])),
+    cirq.Circuit(),
+    cirq.Circuit(cirq.H(Q[1]), cirq.ry(0.4).on(Q[0])),
+]
+
+
+@pytest.mark.parametrize("simulator", ["density_matrix", "state_vector"])
+def test_quantum_data_agrees_with_statevector_backend(simulator):
+    """TFQ's PQC on quantum data (a keras.Input of circuits): outputs and weight gradients as
+    the statevector backend's, to 1e-5."""
+    obj = cirq.DensityMatrixSimulator() if simulator == "density_matrix" else cirq.Simulator()
+    model_circuit = cirq.Circuit(cirq.ry(W0).on(Q[0]), cirq.CNOT(*Q), cirq.rx(2 * W1).on(Q[1]))
+    data = convert_to_tensor(DATA)
+    results = []
+    for backend in ("statevector", obj):
+        layer = L.PQC(
+            model_circuit,
+            OBS,
+            backend=backend,
+            initializer=keras.initializers.Constant([0.3, -0.8]),
+        )
+        inp = keras.Input(shape=(), dtype="string")
+        model = keras.Model(inp, layer(inp))
+        with tf.GradientTape() as tape:
+            out = model(data)
+            loss = tf.reduce_sum(out * tf.constant([[1.0, -2.0]]))
+        results.append((out.numpy(), tape.gradient(loss, layer.trainable_weights)[0].numpy()))
+    for g, w in zip(results[1], results[0]):
+        np.testing.assert_allclose(g, w, atol=1e-5)
+    assert np.ptp(results[0][0][:, 0]) > 0.5  # the data changed the outputs
+
+
+def test_data_symbols_and_operator_tensors_as_model_inputs():
+    """Circuits with symbols and operators, both ``keras.Input`` tensors (TFQ's form): values
+    from Cirq in float64, gradients of the data symbols by central differences."""
+    a, b = sympy.symbols("a b")
+    circuits = [
+        cirq.Circuit(cirq.rx(a).on(Q[0]), cirq.CNOT(*Q), cirq.ry(2 * b).on(Q[1])),
+        cirq.Circuit(cirq.ry(b).on(Q[0]), cirq.X(Q[1]) ** a),
+    ]
+    ops = [[cirq.Z(Q[1]), cirq.X(Q[0])], [cirq.Z(Q[0]) * cirq.Z(Q[1]), cirq.Y(Q[1])]]
+    values = np.array([[0.7, -0.3], [1.1, 0.4]])
+    circ_in = keras.Input(shape=(), dtype="string")
+    ops_in = keras.Input(shape=(2,), dtype="string")
+    vals_in = keras.Input(shape=(2,))
+    out = L.Expectation(backend=cirq.Simulator())(
+        circ_in, symbol_names=[a, b], symbol_values=vals_in, operators=ops_in
+    )
+    model = keras.Model([circ_in, ops_in, vals_in], out)
+    v = tf.Variable(values, dtype=tf.float32)
+    weights = tf.constant([[1.0, -0.5], [0.3, 2.0]])
+    with tf.GradientTape() as tape:
+        got = model([convert_to_tensor(circuits), convert_to_tensor(ops), v])
+        loss = tf.reduce_sum(got * weights)
+    grad = tape.gradient(loss, v).numpy()
+    for i, (circuit, row_ops) in enumerate(zip(circuits, ops)):
+
+        def f(x, circuit=circuit, row_ops=row_ops, i=i):
+            e = reference.expectations(circuit, row_ops, {a: x[0], b: x[1]}, list(Q))
+            return float(np.dot(e, weights.numpy()[i]))
+
+        want = reference.expectations(circuit, row_ops, dict(zip([a, b], values[i])), list(Q))
+        np.testing.assert_allclose(got.numpy()[i], want, atol=1e-5)
+        want_grad = reference.central_difference(f, values[i], h=1e-5)
+        np.testing.assert_allclose(grad[i], want_grad, atol=2e-5)

@@ -16,6 +16,7 @@ import tensorflow as tf
 
 from reference import run_python
 from tfq_layers._keras import LEGACY
+from tfq_layers.compat import differentiators as tfq_differentiators
 from tfq_layers.compat import layers as L
 from tfq_layers.errors import CircuitError
 
@@ -380,3 +381,119 @@ def test_differentiators_stand_for_specs():
         D.CentralDifference(error_order=3)
     with pytest.raises(ValueError, match="sampled"):
         backends.differentiator_spec(D.Adjoint(), sampled=True)
+
+
+# -- tfq.util, tfq.resolve_parameters, tfq.datasets (what TFQ's tutorials call) -------------------
+def _pauli_exp(term, t, qubits):
+    """``exp(-i t c P)`` in closed form (``P**2 = I``): ``cos(ct) I - i sin(ct) P``."""
+    c = float(np.real(term.coefficient))
+    p = term.with_coefficient(1).matrix(qubits) if term else np.eye(2 ** len(qubits))
+    return np.cos(c * t) * np.eye(2 ** len(qubits)) - 1j * np.sin(c * t) * p
+
+
+def test_util_exponential_is_the_matrix_exponential():
+    import tfq_layers.compat as tfq
+
+    q = cirq.LineQubit.range(3)
+    h = 0.7 * cirq.X(q[0]) * cirq.Y(q[1]) * cirq.Z(q[2]) - 0.4 * cirq.Z(q[0]) * cirq.X(q[1]) + 0.3
+    circuit = tfq.util.exponential([h, cirq.Y(q[1])], ["t", 0.5])
+    got = cirq.unitary(cirq.resolve_parameters(circuit, {"t": 0.9}))
+    want = np.eye(8)
+    for term in h:  # commuting terms: the product of their exponentials, any order
+        want = _pauli_exp(term, 0.9, q) @ want
+    want = _pauli_exp(cirq.Y(q[1]) * 1.0, 0.5, q) @ want
+    np.testing.assert_allclose(got, want, atol=1e-12)  # the identity's global phase included
+    with pytest.raises(ValueError, match="do not commute"):
+        tfq.util.exponential([cirq.X(q[0]) + cirq.Z(q[0])])
+    with pytest.raises(TypeError, match="cirq.PauliSum or cirq.PauliString"):
+        tfq.util.exponential([cirq.X])
+    with pytest.raises(ValueError, match="same as that of coefficients"):
+        tfq.util.exponential([cirq.X(q[0])], [1.0, 2.0])
+
+
+def test_resolve_parameters_as_cirq_leaving_unnamed_symbols():
+    import tfq_layers.compat as tfq
+
+    b = sympy.Symbol("b")
+    circuit = cirq.Circuit(cirq.X(Q[0]) ** A, cirq.ry(b).on(Q[1]))
+    values = np.array([[0.5], [0.25]], np.float32)
+    out = tfq.resolve_parameters(  # float64 values are taken as float32, as by TFQ
+        tfq.convert_to_tensor([circuit, circuit]),
+        tf.constant(["a"]),
+        tf.constant(values, tf.float64),
+    )
+    for got, v in zip(tfq.from_tensor(out), values[:, 0]):
+        want = cirq.resolve_parameters(circuit, {"a": float(v)})
+        assert cirq.parameter_names(got) == {"b"}
+        np.testing.assert_allclose(
+            cirq.unitary(cirq.resolve_parameters(got, {"b": 0.3})),
+            cirq.unitary(cirq.resolve_parameters(want, {"b": 0.3})),
+            atol=1e-6,
+        )
+    with pytest.raises(TypeError, match="batch_size, n_symbols"):
+        tfq.resolve_parameters(tfq.convert_to_tensor([circuit]), ["a"], values)
+
+
+def test_datasets_that_download_say_so():
+    import tfq_layers.compat as tfq
+
+    for fn in (tfq.datasets.xxz_chain, tfq.datasets.tfi_chain):
+        with pytest.raises(OSError, match="storage.googleapis.com.*does not download"):
+            fn(cirq.GridQubit.rect(4, 1), "closed")
+
+
+def test_ops_take_cirq_objects_and_run_inside_tf_function():
+    """``tfq.get_expectation_op(cirq_object)`` as TFQ's: Cirq's values, eagerly and in a graph
+    (where TFQ's differentiators call an op)."""
+    import tfq_layers.compat as tfq
+
+    circuits = tfq.convert_to_tensor([cirq.Circuit(cirq.rx(A).on(Q[0]))] * 2)
+    ops = tfq.convert_to_tensor([[cirq.Z(Q[0])], [cirq.Y(Q[0])]])
+    values = tf.constant([[0.3], [1.0]])
+    op = tfq.get_expectation_op(cirq.Simulator())
+    want = [np.cos(0.3), -np.sin(1.0)]
+    for run in (op, tf.function(op)):
+        out = run(circuits, tf.constant(["a"]), values, ops)
+        np.testing.assert_allclose(out.numpy()[:, 0], want, atol=1e-6)
+
+
+class _ShiftRx(tfq_differentiators.Differentiator):
+    """A user-written differentiator in TFQ's style: the two-term shift rule of ``rx``."""
+
+    def get_gradient_circuits(self, programs, symbol_names, symbol_values):
+        batch = tf.shape(programs)[0]
+        shift = np.pi / 2
+        return (
+            tf.stack([programs, programs], axis=1),
+            symbol_names,
+            tf.stack([symbol_values + shift, symbol_values - shift], axis=1),
+            tf.tile(tf.constant([[[0.5, -0.5]]]), [batch, 1, 1]),
+            tf.tile(tf.constant([[[0, 1]]]), [batch, 1, 1]),
+        )
+
+
+@pytest.mark.tfq
+def test_user_differentiator_with_gradient_circuits():
+    """A subclass of our ``Differentiator`` implementing TFQ's ``get_gradient_circuits`` gives
+    its gradient in a layer and through ``generate_differentiable_op`` (d cos/dx = -sin)."""
+    import tfq_layers.compat as tfq
+
+    circuit = cirq.Circuit(cirq.rx(A).on(Q[0]))
+    values = tf.constant([[0.3], [1.2]])
+    layer = L.Expectation(differentiator=_ShiftRx())
+    op = _ShiftRx().refresh().generate_differentiable_op(analytic_op=tfq.get_expectation_op())
+    for run in (
+        lambda v: layer(circuit, symbol_names=[A], symbol_values=v, operators=cirq.Z(Q[0])),
+        lambda v: op(
+            tfq.convert_to_tensor([circuit] * 2),
+            tf.constant(["a"]),
+            v,
+            tfq.convert_to_tensor([[cirq.Z(Q[0])]] * 2),
+        ),
+    ):
+        with tf.GradientTape() as tape:
+            tape.watch(values)
+            out = run(values)
+        np.testing.assert_allclose(out.numpy()[:, 0], np.cos(values.numpy()[:, 0]), atol=1e-5)
+        grad = tape.gradient(out, values).numpy()[:, 0]
+        np.testing.assert_allclose(grad, -np.sin(values.numpy()[:, 0]), atol=1e-5)

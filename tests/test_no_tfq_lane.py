@@ -81,6 +81,7 @@ TFQ_TESTS = (
     "test_compat_tfq_behaviour.py::test_repetitions_as_a_model_input",
     "test_compat_tfq_behaviour.py::test_same_calls_raise_with_tfq_class_and_phrase",
     "test_compat_tfq_behaviour.py::test_state_and_unitary_of_mixed_circuits_are_each_on_their_own_qubits",
+    "test_compat_tfq_behaviour.py::test_user_differentiator_with_gradient_circuits",
     "test_compat_wire.py::test_add_circuit_matches_tfq_append",
     "test_compat_wire.py::test_bytes_equal_tfq",
     "test_compat_wire.py::test_interchangeable_with_tfq_both_ways",
@@ -111,7 +112,7 @@ TFQ_TESTS = (
 )
 
 #: At most this many test cases (parametrized ids) carry the mark.
-MAX_TFQ_CASES = 131
+MAX_TFQ_CASES = 132
 
 
 def _tfq_cases(session):

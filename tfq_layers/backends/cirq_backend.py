@@ -10,9 +10,15 @@ program's circuits on that object behind the :class:`~tfq_layers.backends.base.B
   complex64 density matrix can fail by rounding), else ``simulate_expectation_values_sweep``,
   else an estimate from ``DEFAULT_REPETITIONS`` samples per Pauli term;
 * ``sampled_expectation``, ``sample``: ``run_sweep`` (the object must be a ``cirq.Sampler``);
-* ``state``, ``probabilities``: ``simulate_sweep`` (a ``cirq.SimulatesFinalState``; ``state`` only
-  where the final state is a state vector);
+* ``state``, ``probabilities``: ``simulate_sweep`` (a ``cirq.SimulatesFinalState``); ``state``
+  gives density matrices ``(batch, 2**n, 2**n)`` where the object's final states are density
+  matrices (``cirq.DensityMatrixSimulator``), as TFQ's ``State`` does;
 * ``unitary``: refused (a simulator object runs circuits, it does not build unitaries).
+
+Quantum data (circuits as a ``tf.string`` tensor, a ``keras.Input`` included) is decoded on the
+host and runs before the program's circuit, its symbols taking the values of the placeholders of
+the same name (as in TFQ); operators may come as TFQ's ``(batch, n_ops)`` ``tf.string`` tensor.
+Rows that share a data circuit and operators run as one sweep.
 
 The whole batch crosses into Python through one ``tf.py_function`` per operation (and one more
 for its gradient): each example's parameter values become one ``cirq.ParamResolver`` of one
@@ -281,7 +287,11 @@ class CirqBackend(Backend):
     name = "cirq"
     gate_set = CIRQ_GATES
     supports_xla = False
+    reads_quantum_data = True
+    reads_operator_tensors = True
     simulator = None
+    #: ``state`` gives density matrices (the object's final states are density matrices).
+    state_is_density_matrix = False
 
     @classmethod
     def bound(cls, simulator):
@@ -291,7 +301,12 @@ class CirqBackend(Backend):
                 f"backend {simulator!r} is not a cirq.Sampler or "
                 "cirq.SimulatesExpectationValues object."
             )
-        return type(cls.__name__, (cls,), {"simulator": simulator})
+        density = False
+        if isinstance(simulator, cirq.SimulatesFinalState):
+            probe = simulator.simulate(cirq.Circuit(cirq.I(cirq.LineQubit(0))))
+            density = not hasattr(probe, "final_state_vector")
+        attrs = {"simulator": simulator, "state_is_density_matrix": density}
+        return type(cls.__name__, (cls,), attrs)
 
     def __init__(
         self,
@@ -317,7 +332,8 @@ class CirqBackend(Backend):
         self.noisy = noisy
         self._columns = {n: i for i, n in enumerate(self.batched_names + self.shared_names)}
         self._split = [_split_occurrences(c, self._columns) for c in self.circuits]
-        self._order = cirq.QubitOrder.explicit(self.qubits)
+        self._reserved = {s.name for c in self.circuits for s in cirq.parameter_symbols(c)}
+        self._parts = {}
 
     def differentiator_for(self, sampled=False):
         return {"name": "parameter_shift", "config": {}}
@@ -332,14 +348,6 @@ class CirqBackend(Backend):
         needs["probabilities"] = final
         if operation in needs:
             cls._needs(needs[operation][0], operation.replace("_", " "), needs[operation][1])
-        if operation == "state":
-            probe = cls.simulator.simulate(cirq.Circuit(cirq.I(cirq.LineQubit(0))))
-            if not hasattr(probe, "final_state_vector"):
-                raise TypeError(
-                    f"backend {cls.simulator!r} cannot run state: its final states are "
-                    f"{type(probe).__name__} (density matrices), not state vectors. Give a "
-                    "cirq.Simulator, or use probabilities."
-                )
 
     @classmethod
     def _needs(cls, capability, operation, fix):
@@ -356,14 +364,6 @@ class CirqBackend(Backend):
             "runs circuits. Use backend='statevector' (or TFQ's Unitary, which has no backend)."
         )
 
-    @staticmethod
-    def _no_data(data):
-        if data is not None:
-            raise TypeError(
-                "a Cirq object as backend cannot read quantum data (circuits as a tf.string "
-                "tensor); pass cirq.Circuit objects, or use backend='noiseless'."
-            )
-
     # -- numpy core: rows of occurrence values -> outputs -------------------------------------
     def _resolvers(self, occ_rows):
         return [
@@ -371,24 +371,41 @@ class CirqBackend(Backend):
             for row in occ_rows
         ]
 
-    def _occ_values(self, k, full):
-        occ = self._split[k][1]
-        if not occ:
-            return np.zeros((full.shape[0], 0))
-        cols = np.array([o.column for o in occ])
-        coeffs = np.array([o.coeff for o in occ])
-        return full[:, cols].astype(np.float64) * coeffs
+    def _part(self, kind, k, raw):
+        """The :class:`_Part` run for circuit ``k`` after the quantum-data circuit ``raw``
+        (serialized bytes, or ``None``), cached by both."""
+        key = (kind in _FIXED_WIDTH, k, raw)
+        part = self._parts.get(key)
+        if part is None:
+            if raw is None:
+                circuit, occ = self._split[k]
+                part = _Part(circuit, occ, self.qubits, self.noisy)
+            else:
+                data = _data_circuit(raw, self._columns, self._reserved)
+                extra_qubits = sorted(set(data.all_qubits()) - set(self.qubits))
+                if extra_qubits and kind in _FIXED_WIDTH:
+                    raise ValueError(
+                        f"a quantum-data circuit acts on qubits {extra_qubits} that the model's "
+                        f"circuit does not use (model qubits: {self.qubits}); {kind} returns "
+                        "one column per model qubit. Add those qubits to the model's circuit "
+                        "(e.g. cirq.I on them) or drop them from the data."
+                    )
+                circuit, occ = _split_occurrences(data + self.circuits[k], self._columns)
+                noisy = self.noisy or cirq.has_kraus(data) and not cirq.has_unitary(data)
+                part = _Part(circuit, occ, self.qubits + extra_qubits, noisy)
+            self._parts[key] = part
+        return part
 
-    def _evaluate(self, kind, k, occ_rows, extra):
-        """Outputs of circuit ``k`` for each row of occurrence values."""
-        circuit = self._split[k][0]
+    def _evaluate(self, kind, part, occ_rows, extra):
+        """Outputs of ``part`` for each row of occurrence values."""
+        circuit, order = part.circuit, cirq.QubitOrder.explicit(part.qubits)
         params = self._resolvers(occ_rows)
         sim = self.simulator
         if kind in ("expectation", "probabilities") and isinstance(sim, cirq.SimulatesFinalState):
-            return self._from_final_states(kind, circuit, params, extra)
+            return self._from_final_states(kind, part, params, extra)
         if kind == "expectation" and isinstance(sim, cirq.SimulatesExpectationValues):
             out = sim.simulate_expectation_values_sweep(
-                circuit, extra["observables"], params, qubit_order=self._order
+                circuit, extra["observables"], params, qubit_order=order
             )
             return np.real(np.asarray(out, dtype=np.complex128)).reshape(len(params), -1)
         if kind in ("expectation", "sampled_expectation"):
@@ -397,19 +414,22 @@ class CirqBackend(Backend):
             measured = circuit + cirq.measure(*self.qubits, key="_tfql_m")
             results = sim.run_sweep(measured, params, repetitions=extra["reps"])
             return np.stack([r.measurements["_tfql_m"] for r in results]).astype(np.int32)
-        results = sim.simulate_sweep(circuit, params, qubit_order=self._order)
-        return np.stack([r.final_state_vector for r in results]).astype(np.complex64)  # state
+        results = sim.simulate_sweep(circuit, params, qubit_order=order)  # state
+        if self.state_is_density_matrix:
+            return np.stack([r.final_density_matrix for r in results]).astype(np.complex64)
+        return np.stack([r.final_state_vector for r in results]).astype(np.complex64)
 
-    def _from_final_states(self, kind, circuit, params, extra):
+    def _from_final_states(self, kind, part, params, extra):
         """Expectations or probabilities from each row's final state. A state-vector simulator
         runs a noisy circuit as one random trajectory per run: ``trajectories`` runs are then
         averaged per row (a density-matrix simulator is exact in one run)."""
-        runs = int(self.trajectories or 1) if self.noisy else 1
+        runs = int(self.trajectories or 1) if part.noisy else 1
         swept = [p for p in params for _ in range(runs)]
-        qmap = {q: i for i, q in enumerate(self.qubits)}
+        qmap = {q: i for i, q in enumerate(part.qubits)}
         observables = extra.get("observables", [])
+        order = cirq.QubitOrder.explicit(part.qubits)
         out = []
-        for r in self.simulator.simulate_sweep(circuit, swept, qubit_order=self._order):
+        for r in self.simulator.simulate_sweep(part.circuit, swept, qubit_order=order):
             if hasattr(r, "final_density_matrix"):
                 rho = r.final_density_matrix
                 if kind == "probabilities":
@@ -468,35 +488,41 @@ class CirqBackend(Backend):
                         out[i, j] += coeff * np.mean(1 - 2 * (np.sum(bits, axis=1) % 2))
         return out
 
-    def _forward_np(self, kind, full, index, extra):
+    def _groups(self, kind, batch, index, data, ops, extra):
+        """``[(part, rows, extra)]``: the rows that run the same circuit (program circuit ``k``
+        after the same quantum-data circuit) with the same operators."""
+        keys = {}
+        for row in range(batch):
+            k = 0 if index is None else int(index[row])
+            raw = None if data is None else bytes(data[row])
+            op_key = None if ops is None else tuple(bytes(b) for b in ops[row])
+            keys.setdefault((k, raw, op_key), []).append(row)
+        out = []
+        for (k, raw, op_key), rows in keys.items():
+            row_extra = extra
+            if op_key is not None:
+                row_extra = dict(extra, observables=[_pauli_sum(b) for b in op_key])
+            out.append((self._part(kind, k, raw), np.array(rows), row_extra))
+        return out
+
+    def _forward_np(self, kind, full, index, extra, data=None, ops=None):
         full = np.asarray(full)
-        index = np.zeros(full.shape[0], np.int64) if index is None else np.asarray(index)
-        outs, rows_of = [], []
-        for k in range(len(self.circuits)):
-            rows = np.nonzero(index == k)[0]
-            if rows.size:
-                outs.append(self._evaluate(kind, k, self._occ_values(k, full[rows]), extra))
-                rows_of.append(rows)
-        if not outs:
-            return None
-        out = np.zeros((full.shape[0],) + outs[0].shape[1:], outs[0].dtype)
-        for rows, o in zip(rows_of, outs):
+        out = None
+        for part, rows, row_extra in self._groups(kind, full.shape[0], index, data, ops, extra):
+            o = self._evaluate(kind, part, part.occ_values(full[rows]), row_extra)
+            if out is None:
+                out = np.zeros((full.shape[0],) + o.shape[1:], o.dtype)
             out[rows] = o
         return out
 
-    def _gradient_np(self, kind, full, index, dy, extra):
+    def _gradient_np(self, kind, full, index, dy, extra, data=None, ops=None):
         """``d(sum dy * out) / d full`` by the shift rule of every occurrence."""
         full, dy = np.asarray(full), np.asarray(dy, np.float64)
-        index = np.zeros(full.shape[0], np.int64) if index is None else np.asarray(index)
         grad = np.zeros(full.shape, np.float64)
-        for k in range(len(self.circuits)):
-            rows = np.nonzero(index == k)[0]
-            occ = self._split[k][1]
-            if not rows.size or not occ:
-                continue
-            base = self._occ_values(k, full[rows])
+        for part, rows, row_extra in self._groups(kind, full.shape[0], index, data, ops, extra):
+            base = part.occ_values(full[rows])
             shifted, plan = [], []
-            for j, o in enumerate(occ):
+            for j, o in enumerate(part.occ):
                 for shift, weight in o.shifts():
                     moved = base.copy()
                     moved[:, j] += shift
@@ -504,11 +530,11 @@ class CirqBackend(Backend):
                     plan.append((j, weight))
             if not shifted:
                 continue
-            values = self._evaluate(kind, k, np.concatenate(shifted), extra)
+            values = self._evaluate(kind, part, np.concatenate(shifted), row_extra)
             values = values.reshape(len(plan), rows.size, -1)
             for (j, weight), f in zip(plan, values):
                 d_occ = weight * np.sum(dy[rows] * f, axis=1)  # (rows,)
-                grad[rows, occ[j].column] += occ[j].coeff * d_occ
+                grad[rows, part.occ[j].column] += part.occ[j].coeff * d_occ
         return grad.astype(np.float32)
 
     # -- the TensorFlow boundary --------------------------------------------------------------
@@ -525,32 +551,41 @@ class CirqBackend(Backend):
             return grad, None if shared is None else tf.zeros_like(shared)
         return grad[:, :n], tf.reduce_sum(grad[:, n:], axis=0)
 
-    def _run(self, kind, values, shared, index, extra, tout, width, differentiable):
+    def _run(self, kind, values, shared, index, extra, tout, width, differentiable, data=None):
+        """One ``tf.py_function`` over the batch (and one for its gradient). ``data``: quantum
+        data, ``(batch,)`` tf.string; ``extra["operators"]``: operators as a ``(batch, n_ops)``
+        tf.string tensor (TFQ's form), decoded per row."""
         index_t = tf.zeros([0], tf.int32) if index is None else tf.cast(index, tf.int32)
         shared_t = tf.zeros([0], tf.float32) if shared is None else tf.cast(shared, tf.float32)
         values_t = tf.convert_to_tensor(values, tf.float32)
+        data_t = tf.zeros([0], tf.string) if data is None else tf.reshape(data, [-1])
+        ops = extra.pop("operators", None)
+        ops_t = tf.zeros([0, 0], tf.string) if ops is None else ops
 
-        def forward(full, idx):
-            idx = None if index is None else idx.numpy()
-            out = self._forward_np(kind, full.numpy(), idx, extra)
+        def host(t, given):
+            return t.numpy() if given else None
+
+        def forward(full, idx, d, o):
+            args = host(idx, index is not None), extra, host(d, data is not None)
+            out = self._forward_np(kind, full.numpy(), *args, host(o, ops is not None))
             if out is None:
                 return np.zeros((0,) + tuple(width), tout.as_numpy_dtype)
             return out.astype(tout.as_numpy_dtype)
 
-        def backward(full, idx, dy):
-            idx = None if index is None else idx.numpy()
-            return self._gradient_np(kind, full.numpy(), idx, dy.numpy(), extra)
+        def backward(full, idx, d, o, dy):
+            args = host(idx, index is not None), dy.numpy(), extra, host(d, data is not None)
+            return self._gradient_np(kind, full.numpy(), *args, host(o, ops is not None))
 
         @tf.custom_gradient
         def op(v, s):
             full = self._full(v, s)
-            out = tf.py_function(forward, [full, index_t], tout)
+            out = tf.py_function(forward, [full, index_t, data_t, ops_t], tout)
             out.set_shape([None] + list(width))
 
             def grad(dy):
                 if not differentiable:
                     raise TypeError(f"{kind} on a Cirq object as backend has no gradient.")
-                g = tf.py_function(backward, [full, index_t, dy], tf.float32)
+                g = tf.py_function(backward, [full, index_t, data_t, ops_t, dy], tf.float32)
                 g.set_shape(full.shape)
                 gv, gs = self._split_grad(g, s)
                 return gv, gs
@@ -561,77 +596,126 @@ class CirqBackend(Backend):
 
     # -- operations -----------------------------------------------------------------------------
     def expectation(self, values, shared, observables, index=None, data=None, seed=None):
-        self._no_data(data)
-        observables = self._observables(observables)
         if not isinstance(self.simulator, cirq.SimulatesExpectationValues):
             self._needs(cirq.Sampler, "expectation", "Give a cirq.Simulator.")
-        reps = self.trajectories or DEFAULT_REPETITIONS
-        extra = {"observables": observables, "reps": reps}
-        return self._run(
-            "expectation", values, shared, index, extra, tf.float32, [len(observables)], True
-        )
+        extra = {"reps": self.trajectories or DEFAULT_REPETITIONS}
+        width = self._operators(observables, extra)
+        return self._run("expectation", values, shared, index, extra, tf.float32, width, True, data)
 
     def sampled_expectation(
         self, values, shared, observables, repetitions, index=None, data=None, seed=None
     ):
-        self._no_data(data)
         self.check_operation("sampled_expectation")
-        observables = self._observables(observables)
-        extra = {"observables": observables, "reps": _static(repetitions, "repetitions")}
+        extra = {"reps": _static(repetitions, "repetitions")}
+        width = self._operators(observables, extra)
         return self._run(
-            "sampled_expectation",
-            values,
-            shared,
-            index,
-            extra,
-            tf.float32,
-            [len(observables)],
-            True,
+            "sampled_expectation", values, shared, index, extra, tf.float32, width, True, data
         )
 
     def sample(self, values, shared, repetitions, index=None, data=None, seed=None):
-        self._no_data(data)
         self.check_operation("sample")
         reps = int(np.asarray(_static(repetitions, "repetitions")).reshape(-1)[0])
-        extra = {"reps": reps}
+        width = [reps, self.n_qubits]
         return self._run(
-            "sample", values, shared, index, extra, tf.int32, [reps, self.n_qubits], False
+            "sample", values, shared, index, {"reps": reps}, tf.int32, width, False, data
         )
 
     def state(self, values, shared, index=None, data=None):
-        self._no_data(data)
+        """Final state vectors ``(batch, 2**n)``, or ``(batch, 2**n, 2**n)`` density matrices
+        where the object's final states are density matrices (:attr:`state_is_density_matrix`)."""
         self.check_operation("state")
-        if self.noisy:
+        if self.noisy and not self.state_is_density_matrix:
             raise ValueError(
                 "a circuit with noise channels has no single final state vector; use "
-                "probabilities or expectations (averaged over trajectories), or drop the channels."
+                "probabilities or expectations (averaged over trajectories), a "
+                "cirq.DensityMatrixSimulator (density matrices), or drop the channels."
             )
-        return self._run(
-            "state", values, shared, index, {}, tf.complex64, [2**self.n_qubits], False
-        )
+        dim = 2**self.n_qubits
+        width = [dim, dim] if self.state_is_density_matrix else [dim]
+        return self._run("state", values, shared, index, {}, tf.complex64, width, False, data)
 
-    def probabilities(self, values, shared, index=None, seed=None):
+    def probabilities(self, values, shared, index=None, seed=None, data=None):
         self.check_operation("probabilities")
-        return self._run(
-            "probabilities", values, shared, index, {}, tf.float32, [2**self.n_qubits], True
-        )
+        width = [2**self.n_qubits]
+        return self._run("probabilities", values, shared, index, {}, tf.float32, width, True, data)
 
     def unitary(self, values, shared, index=None, data=None):
         self._refuse_unitary()
 
-    def _observables(self, observables):
+    @staticmethod
+    def _operators(observables, extra):
+        """Put ``observables`` into ``extra`` (a list of PauliSums, or TFQ's ``(batch, n_ops)``
+        tf.string tensor, decoded per row on the host); return the output width."""
         if tf.is_tensor(observables):
-            raise TypeError(
-                "a Cirq object as backend cannot read operators given as a tf.string tensor; "
-                "pass cirq.PauliSum objects."
-            )
-        return [
+            if observables.dtype != tf.string or observables.shape.rank != 2:
+                raise TypeError(
+                    "operators as a tensor must be a (batch, n_operators) tf.string tensor from "
+                    f"convert_to_tensor([[psum, ...], ...]); got {observables.dtype.name} of "
+                    f"shape {observables.shape}."
+                )
+            extra["operators"] = observables
+            return [observables.shape[1]]
+        extra["observables"] = [
             cirq.PauliSum.from_pauli_strings([ob]) if isinstance(ob, cirq.PauliString) else ob
             for ob in observables
         ]
+        return [len(extra["observables"])]
 
     def memory_bytes(self, batch):
         return 0  # the Cirq object holds its own memory
+
+
+class _Part:
+    """One circuit as this backend runs it: occurrence symbols, their :class:`_Occurrence` list,
+    the register (the model's qubits, then any other qubits of quantum data) and whether it has
+    noise channels."""
+
+    __slots__ = ("circuit", "occ", "qubits", "noisy")
+
+    def __init__(self, circuit, occ, qubits, noisy):
+        self.circuit, self.occ, self.qubits, self.noisy = circuit, occ, list(qubits), noisy
+
+    def occ_values(self, full):
+        """``(rows, n_occurrences)`` float64 occurrence values from the placeholder columns."""
+        if not self.occ:
+            return np.zeros((full.shape[0], 0))
+        cols = np.array([o.column for o in self.occ])
+        coeffs = np.array([o.coeff for o in self.occ])
+        return full[:, cols].astype(np.float64) * coeffs
+
+
+#: Operations whose output has one column (or amplitude) per qubit of the model's register.
+_FIXED_WIDTH = ("sample", "state", "probabilities")
+
+
+def _data_circuit(raw, columns, reserved):
+    """The quantum-data circuit serialized in ``raw``: its symbols must be placeholders with
+    values (``columns``) and not symbols of the model's circuit (``reserved``)."""
+    from tfq_layers import wire  # lazy: wire's protobuf schema loads only for quantum data
+
+    circuit = wire.deserialize_circuit(raw)
+    names = {s.name for s in cirq.parameter_symbols(circuit)}
+    clash = sorted(names & set(reserved))
+    if clash:
+        raise ValueError(
+            "a symbol appears both in the quantum-data circuits and in this layer's circuit; "
+            f"resolve the data circuits (cirq.resolve_parameters) or rename one symbol: {clash}"
+        )
+    unknown = sorted(names - set(columns))
+    if unknown:
+        raise ValueError(
+            f"a quantum-data circuit has unresolved symbols {unknown} (symbols with values: "
+            f"{sorted(columns)}). Resolve them first (cirq.resolve_parameters), or give their "
+            "values (symbol_names/symbol_values)."
+        )
+    return circuit
+
+
+def _pauli_sum(raw):
+    """One serialized PauliSum of an operator tensor (empty bytes: TFQ's padding, zero)."""
+    from tfq_layers import wire  # lazy: as in _data_circuit
+
+    return wire.deserialize_pauli_sum(raw) if raw else cirq.PauliSum()
 
 
 def _static(value, what):

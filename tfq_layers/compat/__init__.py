@@ -7,7 +7,7 @@ Migrate a TFQ program by replacing ``tfq.layers`` with ``tfq_layers.compat.layer
 ``from_tensor``.
 """
 
-from tfq_layers.compat import differentiators, layers, math
+from tfq_layers.compat import datasets, differentiators, layers, math, util
 from tfq_layers.compat.ops import (
     get_expectation_op,
     get_sampled_expectation_op,
@@ -15,11 +15,13 @@ from tfq_layers.compat.ops import (
     get_state_op,
     get_unitary_op,
     padded_to_ragged,
+    resolve_parameters,
 )
 from tfq_layers.wire import convert_to_tensor, from_tensor
 
 __all__ = [
     "convert_to_tensor",
+    "datasets",
     "differentiators",
     "from_tensor",
     "get_expectation_op",
@@ -30,4 +32,6 @@ __all__ = [
     "layers",
     "math",
     "padded_to_ragged",
+    "resolve_parameters",
+    "util",
 ]

@@ -33,17 +33,74 @@ class Differentiator:
     """Base of the differentiators a compat layer takes (``tfq.differentiators.Differentiator``).
 
     Subclasses say which of this package's differentiator specs they stand for in
-    :meth:`tfq_layers_spec`; a layer reads it when constructed.
+    :meth:`tfq_layers_spec`; a layer reads it when constructed. A user-written subclass may
+    instead implement TFQ's ``get_gradient_circuits(programs, symbol_names, symbol_values)``
+    (returning TFQ's five tensors: gradient circuits, their symbol names and values, weights and
+    the index map), as TFQ's tutorials do: it then runs on TFQ's simulator as a TFQ
+    differentiator (TFQ must be installed).
     """
 
     def tfq_layers_spec(self):
-        """``{"name": ..., "config": {...}}`` for ``tfq_layers.backends.differentiator_spec``."""
-        raise NotImplementedError
+        """``{"name": ..., "config": {...}}`` for ``tfq_layers.backends.differentiator_spec``,
+        or, for a subclass with ``get_gradient_circuits``, a TFQ differentiator calling it."""
+        if not hasattr(self, "get_gradient_circuits"):
+            raise NotImplementedError(
+                f"{type(self).__name__} must implement tfq_layers_spec() or TFQ's "
+                "get_gradient_circuits(programs, symbol_names, symbol_values)."
+            )
+        from tfq_layers import backends  # lazy: the backends package imports TensorFlow
+
+        backends.require_differentiator(self)
+        return _as_tfq_differentiator(self)
+
+    def refresh(self):
+        """TFQ's ``refresh``: forget the op attached by :meth:`generate_differentiable_op`."""
+        self._tfq_twin = None
+        return self
+
+    def generate_differentiable_op(self, *, sampled_op=None, analytic_op=None):
+        """TFQ's ``generate_differentiable_op``: ``sampled_op`` or ``analytic_op`` (a function
+        from ``tfq.get_sampled_expectation_op``/``get_expectation_op``) with this
+        differentiator's gradient, by TFQ's differentiator machinery (TFQ must be installed) on
+        the circuits of :meth:`get_gradient_circuits`.
+
+        Args:
+            sampled_op: ``op(programs, symbol_names, symbol_values, pauli_sums, num_samples)``.
+            analytic_op: ``op(programs, symbol_names, symbol_values, pauli_sums)``.
+        """
+        if getattr(self, "_tfq_twin", None) is None:
+            twin = self.tfq_layers_spec()
+            if isinstance(twin, dict):
+                raise NotImplementedError(
+                    f"{type(self).__name__} stands for a differentiator spec of a layer; to "
+                    "differentiate an op, use TFQ's class of that name "
+                    "(tensorflow_quantum.differentiators) or pass it to a layer."
+                )
+            self._tfq_twin = twin
+        return self._tfq_twin.generate_differentiable_op(
+            sampled_op=sampled_op, analytic_op=analytic_op
+        )
 
     def __repr__(self):
         spec = self.tfq_layers_spec()
+        if not isinstance(spec, dict):
+            return f"{type(self).__name__}()"
         args = ", ".join(f"{k}={v!r}" for k, v in spec.get("config", {}).items())
         return f"{type(self).__name__}({args})"
+
+
+def _as_tfq_differentiator(user):
+    """A ``tensorflow_quantum`` differentiator whose gradient circuits are ``user``'s."""
+    from tfq_layers.backends import tfq_backend  # lazy: TFQ is optional
+
+    base = tfq_backend.import_tfq().differentiators.Differentiator
+
+    class UserDifferentiator(base):
+        def get_gradient_circuits(self, programs, symbol_names, symbol_values):
+            return user.get_gradient_circuits(programs, symbol_names, symbol_values)
+
+    UserDifferentiator.__name__ = UserDifferentiator.__qualname__ = type(user).__name__
+    return UserDifferentiator()
 
 
 class Adjoint(Differentiator):

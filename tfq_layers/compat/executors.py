@@ -642,6 +642,19 @@ class Expectation(_ManagedWeights):
         TensorShape([2, 1])
     """
 
+    def __init__(self, backend="noiseless", differentiator=None, **kwargs):
+        if isinstance(backend, cirq.Sampler) and not isinstance(
+            backend, cirq.SimulatesExpectationValues
+        ):
+            raise TFQArgumentError(
+                tfq_message(
+                    "Sampler backends are not supported by Expectation; use SampledExpectation.",
+                    f"{backend!r} only samples: tfq_layers.compat.layers.SampledExpectation "
+                    "estimates expectations from its samples (repetitions=N shots per term).",
+                )
+            )
+        super().__init__(backend=backend, differentiator=differentiator, **kwargs)
+
     def _run(self, engine, values, shared, index, circuits, batch, observables=None):
         out = engine.backend.expectation(values, shared, observables, index=index, data=circuits)
         return self._float_out(self._gather_operators(out))
@@ -797,11 +810,12 @@ class _NoWeights(_Executor):
             )
         return setup
 
-    def _rows(self, padded, engine, rank):
-        """TFQ's ragged layout: each circuit of a list on its own qubits, else ``_ragged``."""
+    def _rows(self, padded, engine, rank, kind=None):
+        """TFQ's ragged layout: each circuit of a list on its own qubits, else ``_ragged``
+        (``kind``: the layout of ``padded``, default the layer's)."""
         setup = self._setup
         if not setup.data_mode and not setup.single:
-            out = _per_circuit(padded, setup, engine.program.qubits, self._kind)
+            out = _per_circuit(padded, setup, engine.program.qubits, kind or self._kind)
             if out is not None:
                 return out
         return _ragged(padded, rank)
@@ -851,7 +865,8 @@ class Sample(_NoWeights):
 
 @register("compat.State")
 class State(_NoWeights):
-    """TFQ's ``State``: final state vectors, as a ragged tensor.
+    """TFQ's ``State``: final state vectors, as a ragged tensor (density matrices
+    ``[batch, 2**n, 2**n]`` with ``backend=cirq.DensityMatrixSimulator()``, as TFQ).
 
     Differentiable with the statevector backend (the default for ``cirq.Circuit`` inputs);
     TFQ's state has no gradient.
@@ -869,9 +884,10 @@ class State(_NoWeights):
         super().__init__(backend=backend, **kwargs)
 
     def _run(self, engine, values, shared, index, circuits, batch):
-        return self._rows(
-            engine.backend.state(values, shared, index=index, data=circuits), engine, 1
-        )
+        out = engine.backend.state(values, shared, index=index, data=circuits)
+        if out.shape.rank == 3:  # density matrices (a density-matrix simulator as backend)
+            return self._rows(out, engine, 2, kind="unitary")
+        return self._rows(out, engine, 1)
 
     def _run_empty(self, batch):
         return tf.RaggedTensor.from_tensor(tf.ones(tf.stack([batch, 1]), tf.complex64))

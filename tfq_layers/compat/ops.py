@@ -18,6 +18,9 @@ Example:
     array([[-1.]], dtype=float32)
 """
 
+import inspect
+
+import cirq
 import numpy as np
 import tensorflow as tf
 
@@ -31,6 +34,7 @@ __all__ = [
     "get_state_op",
     "get_unitary_op",
     "padded_to_ragged",
+    "resolve_parameters",
 ]
 
 _BACKENDS = (None, "noiseless", "statevector", "tfq")
@@ -58,14 +62,18 @@ def _tfq():
 
 
 def _check_backend(backend, what):
+    """``"tfq"``, ``"statevector"``, or the Cirq simulator/sampler object ``backend`` (run by the
+    compat layers' Cirq backend, as TFQ's ops run Cirq objects)."""
     if isinstance(backend, str) or backend is None:
         if backend in _BACKENDS:
             return "tfq" if backend == "tfq" else "statevector"
+    elif isinstance(backend, (cirq.Sampler, cirq.SimulatesExpectationValues)):
+        return backend
     raise TFQArgumentError(
         tfq_message(
             f"Backend {backend} is invalid.",
-            f"{what} takes backend=None (this package's statevector simulator) or 'tfq' "
-            "(TensorFlow Quantum's op).",
+            f"{what} takes backend=None (this package's statevector simulator), 'tfq' "
+            "(TensorFlow Quantum's op) or a Cirq simulator or sampler object.",
         )
     )
 
@@ -108,9 +116,25 @@ def _values(symbol_values):
     return values
 
 
-def _layer(cls, cache, **kwargs):
+def _on_host(op):
+    """``op`` (which decodes circuits eagerly), also callable inside a graph (``tf.function``,
+    as TFQ's differentiators call an op): there it runs through one ``tf.py_function``."""
+
+    def run(*args):
+        if tf.executing_eagerly():
+            return op(*args)
+        out = tf.py_function(lambda *a: op(*a), list(args), tf.float32)
+        out.set_shape([None, None])
+        return out
+
+    run.__name__ = op.__name__
+    run.__signature__ = inspect.signature(op)
+    return run
+
+
+def _layer(cls, cache, backend="statevector", **kwargs):
     if cls not in cache:
-        cache[cls] = cls(backend="statevector", **kwargs)
+        cache[cls] = cls(backend=backend, **kwargs)
     return cache[cls]
 
 
@@ -123,14 +147,15 @@ def get_expectation_op(backend=None, **kwargs):
         **kwargs: TFQ's ``use_cuquantum``/``quantum_concurrent``, passed to TFQ's op with
             ``backend='tfq'``.
     """
-    if _check_backend(backend, "get_expectation_op") == "tfq":
+    sim = _check_backend(backend, "get_expectation_op")
+    if sim == "tfq":
         return _tfq().get_expectation_op(**kwargs)
     from tfq_layers.compat.executors import Expectation
 
     cache = {}
 
     def expectation_op(programs, symbol_names, symbol_values, pauli_sums):
-        layer = _layer(Expectation, cache)
+        layer = _layer(Expectation, cache, sim)
         return layer(
             _circuits(programs),
             symbol_names=_names(symbol_names),
@@ -138,7 +163,7 @@ def get_expectation_op(backend=None, **kwargs):
             operators=tf.convert_to_tensor(pauli_sums),
         )
 
-    return expectation_op
+    return _on_host(expectation_op)
 
 
 def get_sampled_expectation_op(backend=None, **kwargs):
@@ -148,14 +173,15 @@ def get_sampled_expectation_op(backend=None, **kwargs):
 
     Args: as :func:`get_expectation_op`.
     """
-    if _check_backend(backend, "get_sampled_expectation_op") == "tfq":
+    sim = _check_backend(backend, "get_sampled_expectation_op")
+    if sim == "tfq":
         return _tfq().get_sampled_expectation_op(**kwargs)
     from tfq_layers.compat.executors import SampledExpectation
 
     cache = {}
 
     def sampled_expectation_op(programs, symbol_names, symbol_values, pauli_sums, num_samples):
-        layer = _layer(SampledExpectation, cache)
+        layer = _layer(SampledExpectation, cache, sim)
         return layer(
             _circuits(programs),
             symbol_names=_names(symbol_names),
@@ -164,7 +190,7 @@ def get_sampled_expectation_op(backend=None, **kwargs):
             repetitions=_eager(tf.convert_to_tensor(num_samples, tf.int32), "num_samples"),
         )
 
-    return sampled_expectation_op
+    return _on_host(sampled_expectation_op)
 
 
 def get_sampling_op(backend=None, **kwargs):
@@ -173,7 +199,8 @@ def get_sampling_op(backend=None, **kwargs):
 
     Args: as :func:`get_expectation_op`.
     """
-    if _check_backend(backend, "get_sampling_op") == "tfq":
+    sim = _check_backend(backend, "get_sampling_op")
+    if sim == "tfq":
         return _tfq().get_sampling_op(**kwargs)
     from tfq_layers.compat.executors import Sample
 
@@ -185,7 +212,7 @@ def get_sampling_op(backend=None, **kwargs):
             raise TFQArgumentError(
                 tfq_message("num_samples must be a single positive int.", f"Got {counts.tolist()}.")
             )
-        return _layer(Sample, cache)(
+        return _layer(Sample, cache, sim)(
             _circuits(programs),
             symbol_names=_names(symbol_names),
             symbol_values=_values(symbol_values),
@@ -201,14 +228,15 @@ def get_state_op(backend=None, **kwargs):
 
     Args: as :func:`get_expectation_op`.
     """
-    if _check_backend(backend, "get_state_op") == "tfq":
+    sim = _check_backend(backend, "get_state_op")
+    if sim == "tfq":
         return _tfq().get_state_op(**kwargs)
     from tfq_layers.compat.executors import State
 
     cache = {}
 
     def state_op(programs, symbol_names, symbol_values):
-        return _layer(State, cache)(
+        return _layer(State, cache, sim)(
             _circuits(programs),
             symbol_names=_names(symbol_names),
             symbol_values=_values(symbol_values),
@@ -252,3 +280,44 @@ def padded_to_ragged(masked_state):
     else:
         magnitude = tf.abs(tf.cast(masked_state, tf.float32))
     return tf.ragged.boolean_mask(masked_state, tf.less(magnitude, 1.1))
+
+
+def resolve_parameters(programs, symbol_names, symbol_values):
+    """TFQ's ``tfq.resolve_parameters``: each circuit of ``programs`` with its row of values put
+    in for the named symbols (symbols not named stay symbols), serialized again.
+
+    Runs eagerly without TFQ (circuits are decoded with :func:`tfq_layers.wire.from_tensor`);
+    values are float32, as TFQ's op takes them.
+
+    Args:
+        programs: ``[batch]`` ``tf.string`` circuits from ``convert_to_tensor``.
+        symbol_names: ``[n_symbols]`` ``tf.string`` (or a list of str).
+        symbol_values: ``[batch, n_symbols]`` values.
+
+    Returns:
+        ``[batch]`` ``tf.string`` of the resolved circuits.
+
+    Example:
+        >>> import tfq_layers.compat as tfq
+        >>> q, a = cirq.GridQubit(0, 0), sympy.Symbol("a")
+        >>> out = tfq.resolve_parameters(tfq.convert_to_tensor([cirq.Circuit(cirq.X(q) ** a)]),
+        ...                              tf.constant(["a"]), tf.constant([[0.5]]))
+        >>> tfq.from_tensor(out)[0] == cirq.Circuit(cirq.X(q) ** 0.5)
+        True
+    """
+    circuits = _circuits(programs)
+    names = _names(symbol_names)
+    values = _values(tf.cast(_eager(symbol_values, "symbol_values"), tf.float32))
+    values = np.asarray(values, np.float32)
+    if values.shape != (len(circuits), len(names)):
+        raise TFQArgumentError(
+            tfq_message(
+                "symbol_values must have shape [batch_size, n_symbols].",
+                f"Got {list(values.shape)} for {len(circuits)} circuits and {len(names)} names.",
+            )
+        )
+    resolved = [
+        cirq.resolve_parameters(c, {n: float(v) for n, v in zip(names, row)})
+        for c, row in zip(circuits, values)
+    ]
+    return wire.convert_to_tensor(resolved)
