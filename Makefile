@@ -41,11 +41,12 @@ export PYTHONHASHSEED ?= 0
 # on 3.11. The 3.12 lane (`make test-312`, in CI) runs a leaner set to keep CI short: the layer
 # under Keras 3, the README quick start (train, save, export, reload), the legacy lane (which
 # exercises the tf_keras seeding workaround) and the fast checks.
-SMOKE := tests/test_pqc.py tests/test_pqc_errors.py tests/test_saving.py tests/test_legacy_lane.py \
-         tests/test_readme.py tests/test_packaging.py tests/test_quiet.py tests/test_cli.py \
-         tests/test_colab_cell.py
-SMOKE312 := tests/test_pqc.py tests/test_legacy_lane.py tests/test_readme.py \
-            tests/test_packaging.py tests/test_cli.py tests/test_colab_cell.py
+SMOKE := tests/layers/test_pqc.py tests/errors/test_pqc_errors.py tests/saving/test_saving.py \
+         tests/packaging/test_legacy_lane.py tests/docs/test_readme.py \
+         tests/packaging/test_packaging.py tests/packaging/test_quiet.py tests/zoo/test_cli.py \
+         tests/docs/test_colab_cell.py
+SMOKE312 := tests/layers/test_pqc.py tests/packaging/test_legacy_lane.py tests/docs/test_readme.py \
+            tests/packaging/test_packaging.py tests/zoo/test_cli.py tests/docs/test_colab_cell.py
 .PHONY: venv venv312 venv310 venv313 test test-fast test-312 test-310 test-313 test-wheel \
         check-platforms lint format dist demo bench \
         bench-crossovers bench-peers bench-noisy bench-programs zoo tutorials clean
@@ -74,7 +75,8 @@ test-310: $(STAMP310)
 	$(PY310) -m pytest -q $(SMOKE312)
 
 # Python 3.13, the newest TensorFlow and Cirq, no TensorFlow Quantum (in CI): the whole suite;
-# tests marked `tfq` skip, and tests/test_no_tfq_lane.py checks that only the known ones do.
+# tests marked `tfq` skip, and tests/packaging/test_no_tfq_lane.py checks that only the known
+# ones do.
 test-313: $(STAMP313)
 	$(PY313) -m pytest -q tests
 
@@ -89,7 +91,7 @@ check-platforms: $(STAMP)
 # Build the wheel, install it (not editable) into a clean venv, run the quick start and a recipe
 # from another directory.
 test-wheel: $(STAMP)
-	TFQ_LAYERS_WHEEL_TEST=1 $(PY) -m pytest -q tests/test_wheel.py
+	TFQ_LAYERS_WHEEL_TEST=1 $(PY) -m pytest -q tests/packaging/test_wheel.py
 
 lint: $(STAMP)
 	$(PY) -m ruff check .
