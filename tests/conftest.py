@@ -7,6 +7,9 @@ Fixtures:
   still overrides it.
 * ``make_layer``: ``make_layer(cls, *args, **kwargs)`` builds ``cls`` (a layer or model taking
   ``backend=``) on the current ``backend``.
+* ``run_layer_test``: Keras's own contract check of a layer (``keras.src.testing.TestCase.
+  run_layer_test``: build, call, config round trip, saving, training, mixed precision); Keras 3
+  only, so a test taking it skips in the legacy ``tf_keras`` lane.
 
 Markers:
 
@@ -68,3 +71,19 @@ def make_layer(backend):
         return cls(*args, backend=backend, **kwargs)
 
     return make
+
+
+@pytest.fixture
+def run_layer_test():
+    """``run_layer_test(cls, init_kwargs, input_data=..., expected_output_shape=..., ...)``."""
+    from tfq_layers._keras import LEGACY
+
+    if LEGACY:
+        pytest.skip("keras.src.testing is Keras 3")
+    from keras.src import testing
+
+    class _Case(testing.TestCase):
+        def runTest(self):
+            pass
+
+    return _Case().run_layer_test
