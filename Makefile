@@ -47,7 +47,7 @@ SMOKE := tests/layers/test_pqc.py tests/errors/test_pqc_errors.py tests/saving/t
          tests/docs/test_colab_cell.py
 SMOKE312 := tests/layers/test_pqc.py tests/packaging/test_legacy_lane.py tests/docs/test_readme.py \
             tests/packaging/test_packaging.py tests/zoo/test_cli.py tests/docs/test_colab_cell.py
-.PHONY: venv venv312 venv310 venv313 test test-fast test-312 test-310 test-313 test-wheel \
+.PHONY: venv venv312 venv310 venv313 test test-slow test-fast test-312 test-310 test-313 test-wheel \
         check-platforms lint format dist demo bench \
         bench-crossovers bench-peers bench-noisy bench-programs zoo tutorials clean
 
@@ -61,8 +61,14 @@ $(eval $(call venv_rule,312,3.12))
 $(eval $(call venv_rule,310,3.10))
 $(eval $(call venv_rule,313,3.13))
 
+# The suite but for the long end-to-end runs marked `slow` (see tests/conftest.py), which do not
+# depend on the stack's version: `make test-slow` runs those alone. CI runs both on 3.11, and
+# `make test-313` on 3.13; `pytest tests` runs everything.
 test: $(STAMP)
-	$(PY) -m pytest -q tests
+	$(PY) -m pytest -q -m "not slow" tests
+
+test-slow: $(STAMP)
+	$(PY) -m pytest -q -m slow tests
 
 test-fast: $(STAMP)
 	$(PY) -m pytest -q $(SMOKE)
@@ -74,11 +80,11 @@ test-312: $(STAMP312)
 test-310: $(STAMP310)
 	$(PY310) -m pytest -q $(SMOKE312)
 
-# Python 3.13, the newest TensorFlow and Cirq, no TensorFlow Quantum (in CI): the whole suite;
-# tests marked `tfq` skip, and tests/packaging/test_no_tfq_lane.py checks that only the known
-# ones do.
+# Python 3.13, the newest TensorFlow and Cirq, no TensorFlow Quantum (in CI): the suite as
+# `make test` runs it (not the `slow` runs, which CI runs on 3.11); tests marked `tfq` skip, and
+# tests/packaging/test_no_tfq_lane.py checks that only the known ones do.
 test-313: $(STAMP313)
-	$(PY313) -m pytest -q tests
+	$(PY313) -m pytest -q -m "not slow" tests
 
 # The built wheel with its `tfq` extra resolves, without installing, for platforms with no TFQ
 # wheel (macOS arm64 and Windows on Python 3.13, Linux aarch64 on 3.12: the extra adds nothing

@@ -16,6 +16,9 @@ Markers:
 * ``@pytest.mark.tfq``: the test needs TensorFlow Quantum itself (its ops, its layers, or a
   comparison with it). Where ``tensorflow_quantum`` is not installed it is skipped with that
   reason; the ``"tfq"`` parameter of the ``backend`` fixture carries the marker too.
+* ``@pytest.mark.slow``: a long end-to-end run whose outcome does not depend on the stack's
+  version. ``make test`` and ``make test-313`` deselect it (``-m "not slow"``); ``make
+  test-slow`` runs these alone, in CI on the 3.11 lane. Plain ``pytest tests`` runs everything.
 
 The independent references (Cirq's simulators in float64, central finite differences, the
 fresh-process runner) are plain functions in ``tests/reference.py``: ``import reference``.
@@ -44,8 +47,22 @@ NO_TFQ_REASON = "needs tensorflow-quantum, which is not installed in this enviro
 BACKENDS = (pytest.param("tfq", marks=pytest.mark.tfq), "statevector")
 
 
+#: Tests collected but deselected in this session (``-m "not slow"``, ``-k ...``): the no-TFQ
+#: lane's check of the tfq-marked tests (tests/packaging/test_no_tfq_lane.py) counts them too.
+DESELECTED = []
+
+
 def pytest_configure(config):
     config.addinivalue_line("markers", "tfq: needs TensorFlow Quantum; skipped where it is absent")
+    config.addinivalue_line(
+        "markers",
+        "slow: a long end-to-end run (notebooks executed, the legacy lane's re-run, ...) that "
+        "does not depend on the stack's version: `make test-slow` (CI's 3.11 lane), not `make test`",
+    )
+
+
+def pytest_deselected(items):
+    DESELECTED.extend(items)
 
 
 def pytest_collection_modifyitems(config, items):

@@ -258,6 +258,7 @@ def _uses_tfq(name):
 NEEDS_TFQ_OP = {"11_mnist_qnn.ipynb"}  # 17 qubits
 
 
+@pytest.mark.slow  # 14 notebooks, each in its own kernel: `make test-slow`
 @pytest.mark.parametrize(
     "name", [pytest.param(n, marks=pytest.mark.tfq) if _uses_tfq(n) else n for n in NAMES]
 )

@@ -23,6 +23,7 @@ LEGACY_MODULES = [
 ]
 
 
+@pytest.mark.slow  # the eight modules again, in a subprocess: `make test-slow`
 @pytest.mark.skipif(LEGACY, reason="already running in the legacy lane")
 def test_layer_suite_passes_under_tf_keras():
     pytest.importorskip("tf_keras", reason="the legacy lane (tf_keras) is not installed here")
