@@ -56,7 +56,8 @@ def pytest_configure(config):
     config.addinivalue_line("markers", "tfq: needs TensorFlow Quantum; skipped where it is absent")
     config.addinivalue_line(
         "markers",
-        "slow: a long end-to-end run (notebooks executed, the legacy lane's re-run, ...) that "
+        "slow: a long end-to-end run (notebooks executed, recipe runs, the legacy lane's re-run, "
+        "fault injection) that "
         "does not depend on the stack's version: `make test-slow` (CI's 3.11 lane), not `make test`",
     )
 

@@ -100,6 +100,7 @@ def test_recipe_target_is_the_discretized_log_normal():
     assert sum(1 for op in circuit.all_operations() if op.gate == cirq.CZ) == 2
 
 
+@pytest.mark.slow  # a recipe run end to end: `make test-slow`
 def test_recipe_quick_run_prints_the_kl_line(tmp_path, capsys):
     from models import qgan
 

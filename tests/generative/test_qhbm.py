@@ -363,6 +363,7 @@ def test_density_matrix_refuses_large_registers():
 
 
 # ------------------------------------------------------------------------------------ recipes
+@pytest.mark.slow  # a recipe run end to end: `make test-slow`
 @pytest.mark.parametrize("name", ["vqt", "qmhl"])
 def test_recipe_quick_run_prints_the_fidelity_line(name, tmp_path, capsys):
     import importlib
