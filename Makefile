@@ -41,12 +41,13 @@ export PYTHONHASHSEED ?= 0
 # on 3.11. The 3.12 lane (`make test-312`, in CI) runs a leaner set to keep CI short: the layer
 # under Keras 3, the README quick start (train, save, export, reload), the legacy lane (which
 # exercises the tf_keras seeding workaround) and the fast checks.
-SMOKE := tests/test_pqc.py tests/test_pqc_errors.py tests/test_saving.py tests/test_legacy_lane.py \
-         tests/test_readme.py tests/test_packaging.py tests/test_quiet.py tests/test_cli.py \
-         tests/test_colab_cell.py
-SMOKE312 := tests/test_pqc.py tests/test_legacy_lane.py tests/test_readme.py \
-            tests/test_packaging.py tests/test_cli.py tests/test_colab_cell.py
-.PHONY: venv venv312 venv310 venv313 test test-fast test-312 test-310 test-313 test-wheel \
+SMOKE := tests/layers/test_pqc.py tests/errors/test_pqc_errors.py tests/saving/test_saving.py \
+         tests/packaging/test_legacy_lane.py tests/docs/test_readme.py \
+         tests/packaging/test_packaging.py tests/packaging/test_quiet.py tests/zoo/test_cli.py \
+         tests/docs/test_colab_cell.py
+SMOKE312 := tests/layers/test_pqc.py tests/packaging/test_legacy_lane.py tests/docs/test_readme.py \
+            tests/packaging/test_packaging.py tests/zoo/test_cli.py tests/docs/test_colab_cell.py
+.PHONY: venv venv312 venv310 venv313 test test-slow test-fast test-312 test-310 test-313 test-wheel \
         check-platforms lint format dist demo bench \
         bench-crossovers bench-peers bench-noisy bench-programs zoo tutorials clean
 
@@ -60,8 +61,14 @@ $(eval $(call venv_rule,312,3.12))
 $(eval $(call venv_rule,310,3.10))
 $(eval $(call venv_rule,313,3.13))
 
+# The suite but for the long end-to-end runs marked `slow` (see tests/conftest.py), which do not
+# depend on the stack's version: `make test-slow` runs those alone. CI runs both on 3.11, and
+# `make test-313` on 3.13; `pytest tests` runs everything.
 test: $(STAMP)
-	$(PY) -m pytest -q tests
+	$(PY) -m pytest -q -m "not slow" tests
+
+test-slow: $(STAMP)
+	$(PY) -m pytest -q -m slow tests
 
 test-fast: $(STAMP)
 	$(PY) -m pytest -q $(SMOKE)
@@ -73,10 +80,11 @@ test-312: $(STAMP312)
 test-310: $(STAMP310)
 	$(PY310) -m pytest -q $(SMOKE312)
 
-# Python 3.13, the newest TensorFlow and Cirq, no TensorFlow Quantum (in CI): the whole suite;
-# tests marked `tfq` skip, and tests/test_no_tfq_lane.py checks that only the known ones do.
+# Python 3.13, the newest TensorFlow and Cirq, no TensorFlow Quantum (in CI): the suite as
+# `make test` runs it (not the `slow` runs, which CI runs on 3.11); tests marked `tfq` skip, and
+# tests/packaging/test_no_tfq_lane.py checks that only the known ones do.
 test-313: $(STAMP313)
-	$(PY313) -m pytest -q tests
+	$(PY313) -m pytest -q -m "not slow" tests
 
 # The built wheel with its `tfq` extra resolves, without installing, for platforms with no TFQ
 # wheel (macOS arm64 and Windows on Python 3.13, Linux aarch64 on 3.12: the extra adds nothing
@@ -89,7 +97,7 @@ check-platforms: $(STAMP)
 # Build the wheel, install it (not editable) into a clean venv, run the quick start and a recipe
 # from another directory.
 test-wheel: $(STAMP)
-	TFQ_LAYERS_WHEEL_TEST=1 $(PY) -m pytest -q tests/test_wheel.py
+	TFQ_LAYERS_WHEEL_TEST=1 $(PY) -m pytest -q tests/packaging/test_wheel.py
 
 lint: $(STAMP)
 	$(PY) -m ruff check .

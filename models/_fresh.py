@@ -1,7 +1,7 @@
 """Running Python code in a fresh process that imports this copy of ``tfq_layers``.
 
-The one helper behind "reload the export in a fresh process" (:func:`models._export.
-serve_export_in_fresh_process`) and the tests' fresh-process checks (``tests/reference.py``).
+The helper behind "reload the export in a fresh process" (:func:`models._export.
+serve_export_in_fresh_process`).
 """
 
 import os

@@ -45,7 +45,7 @@ def excited_cluster_states(qubits):
     """The circuits and labels of ``tfq.datasets.excited_cluster_states(qubits)``, without TFQ.
 
     The cluster state with ``X`` on ``qubits[i]`` (label 1) for each ``i``, then the cluster state
-    itself (label -1); ``tests/test_circuits.py`` checks them against TFQ's where it is installed.
+    itself (label -1); ``tests/circuits/test_circuits.py`` checks them against TFQ's where it is installed.
 
     Args:
         qubits: the register (at least 3 qubits).

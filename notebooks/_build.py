@@ -8,7 +8,7 @@ statement is ``QUICK = False``. The sources are ordinary Python, linted by ``ruf
 The built ``.ipynb`` is the source's cells with two additions, whose one home is this file: an
 "Open in Colab" badge cell in front, and the Colab install cell (it does nothing outside Colab)
 after the title. It carries no outputs and deterministic cell ids, so a rebuild is byte-for-byte
-the same; ``tests/test_notebooks.py`` checks that the committed ``.ipynb`` files are what this
+the same; ``tests/docs/test_notebooks.py`` checks that the committed ``.ipynb`` files are what this
 script writes. ``quick(nb)`` rewrites the parameters cell's ``QUICK = False`` to ``QUICK = True``:
 the tests execute every notebook that way; ``make tutorials`` runs them as written.
 

@@ -1,14 +1,16 @@
 """Independent reference computations for the tests: Cirq's own simulators, in float64."""
 
 import os
+import subprocess
+import sys
 
 import cirq
 import numpy as np
 import sympy
 
-from models._common import run_python as _run_fresh
-
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+#: This directory (``tests/``: reference.py, compat_cases.py) and the repository root above it.
+TESTS = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(TESTS)
 
 
 def expectations(circuit, observables, resolver, qubits=None):
@@ -45,11 +47,31 @@ def central_difference(fn, x, h=1e-4):
 
 
 def run_python(code, env_extra=None, timeout=300):
-    """Run ``code`` in a fresh Python process (the project on its path); return stdout.
+    """Run ``code`` in a fresh Python process in the repository root; return its stdout.
 
-    The one fresh-process helper, shared with the recipes (``models._common.run_python``).
+    The child imports this checkout's ``tfq_layers`` and ``models`` and the helpers of ``tests/``
+    (``PYTHONPATH`` starts with the root, then ``tests/``); ``TF_CPP_MIN_LOG_LEVEL=2`` unless set.
+    ``env_extra`` adds or overrides variables. A non-zero exit raises ``RuntimeError`` with the
+    end of the child's output.
     """
-    return _run_fresh(code, env_extra=env_extra, timeout=timeout)
+    env = dict(os.environ)
+    env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    env["PYTHONPATH"] = os.pathsep.join([ROOT, TESTS] + [p for p in [env.get("PYTHONPATH")] if p])
+    env.update(env_extra or {})
+    proc = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=env,
+        cwd=ROOT,
+    )
+    if proc.returncode != 0:
+        raise RuntimeError(
+            f"a fresh Python process failed (exit {proc.returncode}):\n"
+            f"{proc.stdout[-2000:]}\n{proc.stderr[-4000:]}"
+        )
+    return proc.stdout
 
 
 def affine_by_expansion(expr):

@@ -36,7 +36,7 @@ import os
 import re
 import sys
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 # One pattern per kind of line TensorFlow 2.18 prints at start-up on a CPU-only Linux machine, and
 # the XLA lines it prints once per process at the first compilation (see :func:`warm_up_xla`).
@@ -84,7 +84,7 @@ def quiet_xla_start() -> None:
     _XLA_STARTED = True
     if os.environ.get("TF_CPP_MIN_LOG_LEVEL", "2").strip() in ("0", "1") or not _fd2_open():
         return
-    with _filtered_fd2():
+    with filtered_fd2():
         warm_up_xla()
 
 
@@ -147,16 +147,30 @@ def filtered_startup_stderr() -> Iterator[bool]:
     if not active:
         yield False
         return
-    with _filtered_fd2():
+    with filtered_fd2():
         yield True
 
 
+def not_startup_noise(line: bytes) -> bool:
+    """Whether a line written to descriptor 2 is kept: it matches none of :data:`STARTUP_NOISE`."""
+    return not STARTUP_NOISE.search(line)
+
+
 @contextlib.contextmanager
-def _filtered_fd2() -> Iterator[None]:
-    """Descriptor 2 into a temporary file for the body; then everything written back except
-    lines that match :data:`STARTUP_NOISE`."""
+def filtered_fd2(keep: Callable[[bytes], bool] = not_startup_noise) -> Iterator[None]:
+    """Descriptor 2 into a temporary file for the body; then the lines for which ``keep`` is true
+    written back, in their order (the default drops TensorFlow's start-up lines;
+    ``keep=lambda line: False`` drops everything). Without a descriptor 2 the body just runs.
+
+    Args:
+        keep: called on each captured line (bytes, with its line ending).
+    """
     sys.stderr.flush()
-    saved = os.dup(2)
+    try:
+        saved = os.dup(2)
+    except OSError:  # no descriptor 2: nothing to capture
+        yield
+        return
     with tempfile.TemporaryFile() as capture:
         os.dup2(capture.fileno(), 2)
         try:
@@ -167,10 +181,6 @@ def _filtered_fd2() -> Iterator[None]:
             os.dup2(saved, 2)
             os.close(saved)
             capture.seek(0)
-            kept = [
-                line
-                for line in capture.read().splitlines(keepends=True)
-                if not STARTUP_NOISE.search(line)
-            ]
+            kept = [line for line in capture.read().splitlines(keepends=True) if keep(line)]
             if kept:
                 os.write(2, b"".join(kept))

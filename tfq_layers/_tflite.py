@@ -23,18 +23,15 @@ What does not convert, and the error it gives:
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
-import os
 import re
-import sys
-import tempfile
 import warnings
 from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
 
+from tfq_layers._quiet import filtered_fd2
 from tfq_layers.layers.pqc import PQC
 
 __all__ = ["TFLiteExport", "run_tflite", "check_convertible", "convert", "op_names"]
@@ -120,28 +117,14 @@ def check_convertible(model) -> None:
             )
 
 
-@contextlib.contextmanager
-def _captured_stderr() -> Iterator[list[bytes]]:
-    """Keep the converter's C++ diagnostics (MLIR dumps) off the terminal; yield them as a list
-    filled when the block exits, to quote in an error."""
-    sys.stderr.flush()
-    out: list[bytes] = []
-    try:
-        saved = os.dup(2)
-    except OSError:  # no descriptor 2: nothing to capture
-        yield out
-        return
-    with tempfile.TemporaryFile() as capture:
-        os.dup2(capture.fileno(), 2)
-        try:
-            yield out
-        finally:
-            with contextlib.suppress(Exception):
-                sys.stderr.flush()
-            os.dup2(saved, 2)
-            os.close(saved)
-            capture.seek(0)
-            out.append(capture.read())
+def _drop_all(line: bytes) -> bool:
+    return False
+
+
+def _quiet_fd2():
+    """The converter's and interpreter's C++ diagnostics (MLIR dumps, "Created TensorFlow Lite
+    delegate") kept off the terminal: descriptor 2 captured and dropped for the block."""
+    return filtered_fd2(keep=_drop_all)
 
 
 def convert(saved_model_dir: str, select: bool):
@@ -153,7 +136,7 @@ def convert(saved_model_dir: str, select: bool):
             tf.lite.OpsSet.TFLITE_BUILTINS,
             tf.lite.OpsSet.SELECT_TF_OPS,
         ]
-    with _captured_stderr(), warnings.catch_warnings():
+    with _quiet_fd2(), warnings.catch_warnings():
         warnings.simplefilter("ignore")
         return converter.convert()
 
@@ -184,7 +167,7 @@ def run_tflite(content: bytes | str, *inputs: np.ndarray) -> np.ndarray:
     if isinstance(content, str):
         with open(content, "rb") as f:
             content = f.read()
-    with _captured_stderr():  # the interpreter's "Created TensorFlow Lite delegate" lines
+    with _quiet_fd2():  # the interpreter's "Created TensorFlow Lite delegate" lines
         interpreter = _interpreter(content)
         runner = interpreter.get_signature_runner()
         names = list(interpreter.get_signature_list()["serving_default"]["inputs"])
@@ -198,6 +181,6 @@ def run_tflite(content: bytes | str, *inputs: np.ndarray) -> np.ndarray:
 
 
 def op_names(content: bytes) -> tuple[str, ...]:
-    with _captured_stderr():
+    with _quiet_fd2():
         interpreter = _interpreter(content)
     return tuple(sorted({op["op_name"] for op in interpreter._get_ops_details()}))

@@ -85,6 +85,39 @@ def validate_bitstrings(data: ArrayLike, n: int | None, name: str = "data") -> n
     return arr.astype(np.int32)
 
 
+# The phrases of the bitstring checks: one home for validate_bitstrings (NumPy, up front) and
+# GenerativeModel.check_bitstrings_tf (TensorFlow, each batch of a tf.data set or generator).
+BINARIZE_HINT = "Binarize the data first, e.g. `(x > 0.5).astype(int)`."
+
+
+def not_numbers_message(name: str, received: str) -> str:
+    return (
+        f"`{name}` must hold numbers 0 and 1; received {received}. "
+        "Convert bitstrings such as '0110' to lists of ints first."
+    )
+
+
+def rank_message(name: str, n: int) -> str:
+    return f"`{name}` must have rank 2, shape (N, n_bits) = (N, {n})"
+
+
+def width_message(name: str, width: int | None, n: int) -> str:
+    """``width`` None: not known when the message is written (an in-graph assertion)."""
+    of = "the wrong width" if width is None else f"width {width}"
+    return (
+        f"`{name}` has bitstrings of {of}, but the model expects n = {n} bits per sample "
+        f"(shape (N, {n}))"
+    )
+
+
+def non_finite_message(name: str) -> str:
+    return f"`{name}` contains NaN or infinite values"
+
+
+def not_bits_message(name: str) -> str:
+    return f"`{name}` must contain only 0 and 1; found"
+
+
 def _as_number_array(data, n, name):
     """``data`` as a NumPy array of numbers (bool, int or float)."""
     if hasattr(data, "numpy") and callable(data.numpy):
@@ -102,10 +135,7 @@ def _as_number_array(data, n, name):
             f"ragged or object array. Make every row a list of {n} integers."
         )
     if arr.dtype.kind not in "biuf":
-        raise TypeError(
-            f"`{name}` must hold numbers 0 and 1; received an array of dtype {arr.dtype}. "
-            "Convert bitstrings such as '0110' to lists of ints first."
-        )
+        raise TypeError(not_numbers_message(name, f"an array of dtype {arr.dtype}"))
     return arr
 
 
@@ -117,16 +147,12 @@ def _check_bitstring_shape(arr, n, name):
         )
     if arr.ndim != 2:
         raise ValueError(
-            f"`{name}` must have rank 2, shape (N, n_bits) = (N, {n}); received rank {arr.ndim} "
-            f"with shape {arr.shape}."
+            f"{rank_message(name, n)}; received rank {arr.ndim} with shape {arr.shape}."
         )
     if arr.shape[0] == 0:
         raise ValueError(f"`{name}` is empty (shape {arr.shape}); pass at least one bitstring.")
     if arr.shape[1] != n:
-        raise ValueError(
-            f"`{name}` has bitstrings of width {arr.shape[1]}, but the model expects "
-            f"n = {n} bits per sample (shape (N, {n})); received shape {arr.shape}."
-        )
+        raise ValueError(f"{width_message(name, arr.shape[1], n)}; received shape {arr.shape}.")
 
 
 def _check_bit_values(arr, name):
@@ -135,7 +161,7 @@ def _check_bit_values(arr, name):
         if bad.any():
             row = int(np.argwhere(bad)[0][0])
             raise ValueError(
-                f"`{name}` contains NaN or infinite values (first in row {row}: {arr[row].tolist()}); "
+                f"{non_finite_message(name)} (first in row {row}: {arr[row].tolist()}); "
                 "bitstrings must contain only 0 and 1."
             )
     if arr.dtype.kind != "b":
@@ -144,8 +170,8 @@ def _check_bit_values(arr, name):
             row, col = (int(i) for i in np.argwhere(bad)[0])
             values = np.unique(arr[bad])[:5].tolist()
             raise ValueError(
-                f"`{name}` must contain only 0 and 1; found {values} (first at row {row}, "
-                f"column {col}). Binarize the data first, e.g. `(x > 0.5).astype(int)`."
+                f"{not_bits_message(name)} {values} (first at row {row}, column {col}). "
+                + BINARIZE_HINT
             )
 
 

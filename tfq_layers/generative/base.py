@@ -44,7 +44,17 @@ import tensorflow as tf
 
 from tfq_layers._keras import keras, register
 from tfq_layers._xla import in_xla
-from tfq_layers.datasets import check_n_bits, sample_from, validate_bitstrings
+from tfq_layers.datasets import (
+    BINARIZE_HINT,
+    check_n_bits,
+    non_finite_message,
+    not_bits_message,
+    not_numbers_message,
+    rank_message,
+    sample_from,
+    validate_bitstrings,
+    width_message,
+)
 from tfq_layers.saving import save_model
 
 __all__ = ["GenerativeModel", "LOSSES", "mmd_kernel_apply", "default_mmd_bandwidths"]
@@ -379,20 +389,14 @@ class GenerativeModel(keras.Model):
         bits = tf.convert_to_tensor(bits)
         n = self.n_bits
         if bits.dtype.is_complex or bits.dtype == tf.string:
-            raise TypeError(
-                f"`{name}` must hold numbers 0 and 1; received a tensor of dtype {bits.dtype.name}. "
-                "Convert bitstrings such as '0110' to lists of ints first."
-            )
+            raise TypeError(not_numbers_message(name, f"a tensor of dtype {bits.dtype.name}"))
         if bits.shape.rank is not None and bits.shape.rank != 2:
             raise ValueError(
-                f"`{name}` must have rank 2, shape (N, n_bits) = (N, {n}); received batches of "
-                f"shape {bits.shape}. Did you forget `.batch(...)`?"
+                f"{rank_message(name, n)}; received batches of shape {bits.shape}. "
+                "Did you forget `.batch(...)`?"
             )
         if bits.shape.rank == 2 and bits.shape[-1] is not None and bits.shape[-1] != n:
-            raise ValueError(
-                f"`{name}` has bitstrings of width {bits.shape[-1]}, but the model expects "
-                f"n = {n} bits per sample (shape (N, {n}))."
-            )
+            raise ValueError(f"{width_message(name, bits.shape[-1], n)}.")
         if bits.dtype == tf.bool:
             return tf.cast(bits, tf.int32)
         if tf.executing_eagerly():  # run_eagerly=True: the NumPy check itself, same exceptions
@@ -400,25 +404,18 @@ class GenerativeModel(keras.Model):
         if in_xla():
             return tf.cast(bits, tf.int32)
         checks = [
-            tf.debugging.assert_rank(
-                bits, 2, message=(f"`{name}` must have rank 2, shape (N, n_bits) = (N, {n})")
-            ),
+            tf.debugging.assert_rank(bits, 2, message=rank_message(name, n)),
             tf.debugging.assert_equal(
                 tf.shape(bits)[-1],
                 n,
-                message=(
-                    f"`{name}` has bitstrings of the wrong width, but the model expects n = {n} "
-                    f"bits per sample (shape (N, {n}))"
-                ),
+                message=width_message(name, None, n),
             ),
         ]
         if bits.dtype.is_floating:
             checks.append(
                 tf.debugging.Assert(
                     tf.reduce_all(tf.math.is_finite(bits)),
-                    [
-                        f"`{name}` contains NaN or infinite values; bitstrings must contain only 0 and 1."
-                    ],
+                    [f"{non_finite_message(name)}; bitstrings must contain only 0 and 1."],
                 )
             )
         is_bit = tf.logical_or(
@@ -427,11 +424,7 @@ class GenerativeModel(keras.Model):
         checks.append(
             tf.debugging.Assert(
                 tf.reduce_all(is_bit),
-                [
-                    f"`{name}` must contain only 0 and 1; found",
-                    tf.boolean_mask(bits, ~is_bit)[:5],
-                    "Binarize the data first, e.g. `(x > 0.5).astype(int)`.",
-                ],
+                [not_bits_message(name), tf.boolean_mask(bits, ~is_bit)[:5], BINARIZE_HINT],
             )
         )
         with tf.control_dependencies(checks):

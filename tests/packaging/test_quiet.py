@@ -1,7 +1,7 @@
 """`import tfq_layers` keeps TensorFlow's C++ start-up lines off stderr, and can be told not to.
 
 The import itself initialises nothing in TensorFlow's runtime (so ``tf.config`` calls may follow
-it: ``tests/test_bad_input_surfaces.py`` checks that in a fresh process); XLA's once-per-process
+it: ``tests/errors/test_bad_input_surfaces.py`` checks that in a fresh process); XLA's once-per-process
 lines are filtered when the first backend is built, which the program below does before its
 XLA-compiled ``fit``.
 """
@@ -10,7 +10,7 @@ import os
 import subprocess
 import sys
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 NOISE = [
     "cuda_dnn.cc",
     "cuda_blas.cc",

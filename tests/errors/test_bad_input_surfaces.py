@@ -3,7 +3,7 @@ unitaries, shot counts, tampered saved configs, import-time state; and the publi
 since: optional TFQ (``backends.require``, ``choose_backend(available=)``), Cirq objects as
 backends, the migration tool, the wire format, TFLite export, the QHBM/QGAN/energy models.
 
-Same style as ``tests/test_bad_input_catalogue.py``: each entry raises an early error of the given
+Same style as ``tests/errors/test_bad_input_catalogue.py``: each entry raises an early error of the given
 type whose message matches the phrase naming the problem or the fix. Every case fails before any
 large allocation (that is the point), so the whole catalogue stays fast. Cases that need
 TensorFlow Quantum carry ``@pytest.mark.tfq``; the cases whose right outcome is a result (``ok``)

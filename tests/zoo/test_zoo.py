@@ -65,6 +65,7 @@ def test_hybrid_classifier_data_is_standardized_on_train_only(offline):
     assert len(d["y_train"]) + len(d["y_test"]) == len(load_breast_cancer().target)
 
 
+@pytest.mark.slow  # a recipe run end to end: `make test-slow`
 def test_hybrid_classifier_quick_demo_trains_exports_and_reloads(tmp_path, capsys, offline):
     export = str(tmp_path / "export")
     result = hybrid_classifier.main(
@@ -201,6 +202,7 @@ def test_digits_data_encoding_and_qnn_match_cirq(offline):
 
 
 @pytest.mark.tfq  # 17 qubits of quantum data: TFQ's op (statevector builds a 2**17 unitary)
+@pytest.mark.slow  # a recipe run end to end: `make test-slow`
 def test_digits_quick_training_lowers_hinge_loss():
     d = digits_qnn.load_data(seed=0, quick=True)
     keras.utils.set_random_seed(0)
@@ -229,6 +231,7 @@ def test_qcnn_data_is_the_excited_cluster_state_with_a_rotation(offline):
         assert (y > 0) == (abs(wrapped) > np.pi / 2)
 
 
+@pytest.mark.slow  # a recipe run end to end: `make test-slow`
 def test_qcnn_quick_training_lowers_hinge_loss():
     d = qcnn.load_data(seed=0, quick=True)
     keras.utils.set_random_seed(0)
@@ -287,6 +290,7 @@ def test_zoo_table_and_cli_errors():
         _common.make_parser("p", "d", epochs=3).parse_args(["--epochs", "0"])
 
 
+@pytest.mark.slow  # a recipe in a tf_keras subprocess: `make test-slow`
 @pytest.mark.skipif(LEGACY, reason="this test starts the legacy lane itself")
 def test_legacy_keras_lane_runs_a_recipe_and_exports(tmp_path):
     pytest.importorskip("tf_keras", reason="the legacy lane (tf_keras) is not installed here")

@@ -20,7 +20,7 @@ import pytest
 
 import reference
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ROOT = reference.ROOT
 
 
 def _toml():

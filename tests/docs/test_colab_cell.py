@@ -19,7 +19,7 @@ import reference
 
 nbformat = pytest.importorskip("nbformat")
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ROOT = reference.ROOT
 
 
 def _toml():

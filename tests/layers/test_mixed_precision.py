@@ -6,7 +6,7 @@ import sympy
 import cirq
 
 from tfq_layers import PQC, PQCProbabilities, circuits
-from tfq_layers._keras import LEGACY, keras
+from tfq_layers._keras import keras
 
 
 @pytest.fixture
@@ -38,14 +38,7 @@ def test_dense_pqc_dense_fits_under_mixed_precision(policy, backend):
     assert layer.circuit_weights.dtype == "float32"
 
 
-@pytest.mark.skipif(LEGACY, reason="keras.src.testing is Keras 3")
-def test_keras_mixed_precision_check_passes(backend):
-    from keras.src import testing
-
-    class Case(testing.TestCase):
-        def runTest(self):
-            pass
-
+def test_keras_mixed_precision_check_passes(backend, run_layer_test):
     enc, xs = circuits.angle_encoding(2)
     ans, _ = circuits.hardware_efficient(2, layers=1)
     feats = np.random.default_rng(1).uniform(size=(4, 2)).astype("float32")
@@ -53,7 +46,7 @@ def test_keras_mixed_precision_check_passes(backend):
         (PQC, {"observables": circuits.z_observables(2)}, (4, 2)),
         (PQCProbabilities, {}, (4, 4)),
     ):
-        Case().run_layer_test(
+        run_layer_test(
             cls,
             dict(kw, circuit=enc + ans, input_symbols=xs, backend=backend),
             input_data=feats,

@@ -122,7 +122,7 @@ def test_one_circuit_takes_one_operator_row_per_value_row(backend):
 
 def test_one_circuit_without_values_takes_one_operator_row(backend):
     """Without symbol_values one circuit is one row (TFQ: "do not match" for two operator rows;
-    tests/test_compat_tfq_behaviour.py compares with TFQ)."""
+    tests/compat/test_compat_tfq_behaviour.py compares with TFQ)."""
     layer = L.Expectation(backend=backend)
     ops = _operators()
     with pytest.raises(tf.errors.InvalidArgumentError, match="do not match.*2 rows but the batch"):
@@ -447,13 +447,15 @@ print(json.dumps(out))
 @pytest.mark.tfq
 @pytest.mark.skipif(LEGACY, reason="compares the Keras 3 lane with TFQ's legacy lane")
 def test_tfq_itself_gives_the_same_numbers(backend):
-    here = os.path.dirname(os.path.abspath(__file__))
+    here = os.path.dirname(os.path.abspath(__file__))  # this module, imported as T
     stdout = reference.run_python(
         TFQ_SCRIPT,
         env_extra={
             "TF_USE_LEGACY_KERAS": "1",
             "TF_CPP_MIN_LOG_LEVEL": "3",
-            "PYTHONPATH": here + os.pathsep + os.environ.get("PYTHONPATH", ""),
+            "PYTHONPATH": os.pathsep.join(
+                [here, reference.TESTS, os.environ.get("PYTHONPATH", "")]
+            ),
         },
     )
     theirs = json.loads(stdout.strip().splitlines()[-1])

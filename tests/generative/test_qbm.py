@@ -467,6 +467,7 @@ def test_legacy_tf_keras_lane_fits_and_saves(tmp_path):
     assert out["keys"] == ["kl_to_target", "loss"]
 
 
+@pytest.mark.slow  # a recipe run end to end: `make test-slow`
 def test_recipe_quick_run_prints_kl_line(tmp_path, capsys):
     from models import qbm as recipe
 

@@ -21,7 +21,7 @@ import sympy
 import tensorflow as tf
 
 import reference
-from tfq_layers._keras import LEGACY, keras
+from tfq_layers._keras import keras
 from tfq_layers.errors import CircuitError
 from tfq_layers.generative import QHBM, BernoulliEnergy, KOBEEnergy
 from tfq_layers.generative import energy as energy_module
@@ -153,16 +153,9 @@ def test_energy_sampling_follows_the_distribution(kind, monkeypatch):
     np.testing.assert_allclose(freq, p, atol=0.03)
 
 
-@pytest.mark.skipif(LEGACY, reason="keras.src.testing is Keras 3")
 @pytest.mark.parametrize("cls,kw", [(BernoulliEnergy, {}), (KOBEEnergy, {"order": 2})])
-def test_energy_keras_layer_contract(cls, kw):
-    from keras.src import testing
-
-    class Case(testing.TestCase):
-        def runTest(self):
-            pass
-
-    Case().run_layer_test(
+def test_energy_keras_layer_contract(cls, kw, run_layer_test):
+    run_layer_test(
         cls,
         dict(n_bits=3, **kw),
         input_data=np.array([[0, 1, 1], [1, 0, 0]], np.int32),
@@ -370,6 +363,7 @@ def test_density_matrix_refuses_large_registers():
 
 
 # ------------------------------------------------------------------------------------ recipes
+@pytest.mark.slow  # a recipe run end to end: `make test-slow`
 @pytest.mark.parametrize("name", ["vqt", "qmhl"])
 def test_recipe_quick_run_prints_the_fidelity_line(name, tmp_path, capsys):
     import importlib

@@ -3,13 +3,12 @@ finite differences and Keras's contract check, on both backends."""
 
 import cirq
 import numpy as np
-import pytest
 import sympy
 import tensorflow as tf
 
 import reference
 from tfq_layers import PQCProbabilities, PQCSample, PQCState, PQCUnitary
-from tfq_layers._keras import LEGACY, keras
+from tfq_layers._keras import keras
 
 Q = cirq.LineQubit.range(3)
 X0, X1, W0, W1 = sympy.symbols("x0 x1 w0 w1")
@@ -151,20 +150,12 @@ def test_state_gradient_reaches_features_and_weights_on_the_statevector_backend(
     )
 
 
-@pytest.mark.skipif(LEGACY, reason="keras.src.testing is Keras 3")
-def test_keras_layer_contract(backend):
+def test_keras_layer_contract(backend, run_layer_test):
     """run_layer_test; the training check applies to PQCProbabilities (a float output), not to
     complex states/unitaries or integer samples, nor does their mixed-precision check."""
-    from keras.src import testing
-
-    class Case(testing.TestCase):
-        def runTest(self):
-            pass
-
     c = _circuit(backend)
     kw = {"circuit": c, "input_symbols": ["x0", "x1"], "backend": backend}
-    case = Case()
-    case.run_layer_test(
+    run_layer_test(
         PQCProbabilities,
         kw,
         input_data=FEATS,
@@ -177,7 +168,7 @@ def test_keras_layer_contract(backend):
         (PQCUnitary, {}, (3, 8, 8)),
         (PQCSample, {"repetitions": 5}, (3, 5, 3)),
     ):
-        case.run_layer_test(
+        run_layer_test(
             cls,
             dict(kw, **extra),
             input_data=FEATS,

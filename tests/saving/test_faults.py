@@ -11,6 +11,11 @@ import pytest
 
 import reference
 
+# Every test here runs Keras in subprocesses (killed, or writing into a full disk): `make
+# test-slow`. What they check is this package's atomic writes and Keras's BackupAndRestore, not
+# anything that changes with the TensorFlow version, so CI runs them on the 3.11 lane only.
+pytestmark = pytest.mark.slow
+
 TRAIN_SCRIPT = r"""
 import os, sys, json, numpy as np, cirq, sympy
 import tfq_layers

@@ -115,7 +115,7 @@ import json, os
 import numpy as np
 import tensorflow as tf
 import tfq_layers
-from tests.test_speedups import OBS, XS, circuit
+from tests.backends.test_batch_buckets import OBS, XS, circuit
 
 dump = DUMP
 

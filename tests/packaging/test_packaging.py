@@ -1,6 +1,6 @@
 """The package is whole and releasable: one version, one metadata file, licence, typing marker.
 
-Fast checks on the source tree; ``tests/test_wheel.py`` builds and installs the wheel itself.
+Fast checks on the source tree; ``tests/packaging/test_wheel.py`` builds and installs the wheel itself.
 """
 
 import os
@@ -10,7 +10,7 @@ import subprocess
 
 import reference
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ROOT = reference.ROOT
 
 
 def _toml():

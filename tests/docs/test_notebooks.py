@@ -7,7 +7,7 @@
 * The built notebook is: Colab badge, title, the Colab install cell, the parameters cell (tagged
   ``parameters``, starting with ``QUICK = False``), then the source's cells. The install cell is
   valid Python, installs ``tfq-layers`` only under Colab, and its Colab branch runs without error
-  when the package is already importable (no network); ``tests/test_colab_cell.py`` runs it
+  when the package is already importable (no network); ``tests/docs/test_colab_cell.py`` runs it
   through a clean Colab runtime with a faked ``google.colab``.
 * Each notebook is executed in quick mode (``_build.quick`` rewrites the parameters cell's first
   line to ``QUICK = True``) with nbclient in a temporary directory (its files land there, not in
@@ -37,7 +37,7 @@ nbclient = pytest.importorskip("nbclient")
 pytest.importorskip("ipykernel")
 pytest.importorskip("jupytext")
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 NB_DIR = os.path.join(ROOT, "notebooks")
 
 
@@ -258,6 +258,7 @@ def _uses_tfq(name):
 NEEDS_TFQ_OP = {"11_mnist_qnn.ipynb"}  # 17 qubits
 
 
+@pytest.mark.slow  # 14 notebooks, each in its own kernel: `make test-slow`
 @pytest.mark.parametrize(
     "name", [pytest.param(n, marks=pytest.mark.tfq) if _uses_tfq(n) else n for n in NAMES]
 )

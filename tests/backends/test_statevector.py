@@ -12,6 +12,8 @@ import tensorflow as tf  # noqa: E402
 
 from tfq_layers.backends.statevector import StatevectorSimulator, estimate_memory_bytes  # noqa: E402
 
+import reference  # noqa: E402
+
 Q = cirq.LineQubit.range(4)
 SYMS = sympy.symbols("s0:8")
 NAMES = [s.name for s in SYMS]
@@ -558,7 +560,7 @@ def test_savedmodel_export_without_tfq(tmp_path):
     import subprocess
     import sys
 
-    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    root = reference.ROOT
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}
     path = str(tmp_path / "sm")
     out = subprocess.run(

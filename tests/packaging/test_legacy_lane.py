@@ -10,19 +10,20 @@ from tfq_layers._keras import LEGACY
 
 import reference
 
-HERE = os.path.dirname(os.path.abspath(__file__))
+#: The layer test modules run again under tf_keras, relative to tests/.
 LEGACY_MODULES = [
-    "test_pqc.py",
-    "test_pqc_errors.py",
-    "test_saving.py",
-    "test_compat_layers.py",
-    "test_bounded_expressions.py",
-    "test_generator_data_checks.py",
-    "test_outputs.py",
-    "test_mixed_precision.py",
+    "layers/test_pqc.py",
+    "errors/test_pqc_errors.py",
+    "saving/test_saving.py",
+    "compat/test_compat_layers.py",
+    "compile/test_bounded_expressions.py",
+    "generative/test_generator_data_checks.py",
+    "layers/test_outputs.py",
+    "layers/test_mixed_precision.py",
 ]
 
 
+@pytest.mark.slow  # the eight modules again, in a subprocess: `make test-slow`
 @pytest.mark.skipif(LEGACY, reason="already running in the legacy lane")
 def test_layer_suite_passes_under_tf_keras():
     pytest.importorskip("tf_keras", reason="the legacy lane (tf_keras) is not installed here")
@@ -35,12 +36,12 @@ def test_layer_suite_passes_under_tf_keras():
             "-q",
             "-p",
             "no:cacheprovider",
-            *[os.path.join(HERE, m) for m in LEGACY_MODULES],
+            *[os.path.join(reference.TESTS, m) for m in LEGACY_MODULES],
         ],
         capture_output=True,
         text=True,
         env=env,
-        cwd=os.path.dirname(HERE),
+        cwd=reference.ROOT,
         timeout=1200,
     )
     tail = "\n".join(proc.stdout.splitlines()[-25:])

@@ -24,7 +24,8 @@ pytestmark = [
     pytest.mark.tfq,
     pytest.mark.skipif(LEGACY, reason="compares the Keras 3 lane with TFQ's legacy lane"),
 ]
-HERE = os.path.dirname(os.path.abspath(__file__))
+# The subprocess imports compat_cases (K) from where this process found it.
+HELPERS = os.path.dirname(os.path.abspath(K.__file__))
 
 
 @pytest.fixture(scope="module")
@@ -34,7 +35,7 @@ def tfq_out(tmp_path_factory):
         os.environ,
         TF_USE_LEGACY_KERAS="1",
         TF_CPP_MIN_LOG_LEVEL="3",
-        PYTHONPATH=HERE + os.pathsep + os.environ.get("PYTHONPATH", ""),
+        PYTHONPATH=HELPERS + os.pathsep + os.environ.get("PYTHONPATH", ""),
     )
     proc = subprocess.run(
         [sys.executable, "-c", K.TFQ_SCRIPT, path],

@@ -613,7 +613,7 @@ def test_bad_arguments(call, exc, phrase):
 
 # --------------------------------------------------------------------------- no TensorFlow import
 def test_circuits_package_does_not_import_tensorflow():
-    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    root = reference.ROOT
     code = textwrap.dedent(f"""
         import sys, types
         pkg = types.ModuleType("tfq_layers")

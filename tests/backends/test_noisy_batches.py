@@ -154,7 +154,7 @@ import json, os, sys
 import numpy as np
 import tensorflow as tf
 import tfq_layers
-from tests.test_noisy_batches import OBS, XS, noisy_circuit
+from tests.backends.test_noisy_batches import OBS, XS, noisy_circuit
 
 dump = sys.argv[1]
 

@@ -9,7 +9,7 @@ run: Keras 3 (with the fix) and tf_keras (``TF_USE_LEGACY_KERAS=1``, no fix need
 The worker is generic: ``--build-model MODULE:FUNCTION`` returns a compiled model (built inside
 the strategy scope), ``--data MODULE:FUNCTION`` returns ``(x, y)`` NumPy arrays; swap in a PQC
 model by pointing them elsewhere, e.g.
-``python -m tfq_layers.distribute --workers 2 -- tests/test_distribute.py --out /tmp/run
+``python -m tfq_layers.distribute --workers 2 -- tests/distribute/test_distribute.py --out /tmp/run
 --build-model mypkg.models:build_pqc --data mypkg.models:make_data``.
 """
 
@@ -26,7 +26,7 @@ import time
 import numpy as np
 import pytest
 
-REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 THIS = os.path.abspath(__file__)
 GLOBAL_BATCH = 16
 EPOCHS = 4
@@ -34,7 +34,7 @@ N_SAMPLES = 64
 
 
 # ------------------------------------------------------------------------------------------
-# Models and data for the worker (importable as tests.test_distribute:...)
+# Models and data for the worker (importable as tests.distribute.test_distribute:...)
 # ------------------------------------------------------------------------------------------
 
 
@@ -129,8 +129,10 @@ def _split_check(strategy, keras, tf):
 def worker_main(argv=None):
     parser = argparse.ArgumentParser(description="one worker of the multi-worker fit test")
     parser.add_argument("--out", required=True, help="directory for worker{i}.npz")
-    parser.add_argument("--build-model", default="tests.test_distribute:build_dense_model")
-    parser.add_argument("--data", default="tests.test_distribute:make_regression_data")
+    parser.add_argument(
+        "--build-model", default="tests.distribute.test_distribute:build_dense_model"
+    )
+    parser.add_argument("--data", default="tests.distribute.test_distribute:make_regression_data")
     parser.add_argument("--batch-size", type=int, default=GLOBAL_BATCH)
     parser.add_argument("--epochs", type=int, default=EPOCHS)
     parser.add_argument("--split-check", action="store_true")
@@ -331,9 +333,9 @@ def _run_as_user(script, legacy, out_dir, timeout=170):
 # The lane runs train the zoo's hybrid classifier (Dense -> PQC -> Dense on breast cancer).
 PQC_ARGS = [
     "--build-model",
-    "tests.test_distribute:build_zoo_hybrid_classifier",
+    "tests.distribute.test_distribute:build_zoo_hybrid_classifier",
     "--data",
-    "tests.test_distribute:zoo_hybrid_classifier_data",
+    "tests.distribute.test_distribute:zoo_hybrid_classifier_data",
     "--epochs",
     "8",
 ]

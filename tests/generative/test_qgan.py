@@ -129,6 +129,7 @@ def test_published_generator_matches_an_explicit_matrix_build():
     assert qgan.relative_entropy(t, p) == pytest.approx(scipy.stats.entropy(t, p), abs=1e-12)
 
 
+@pytest.mark.slow  # a recipe run end to end: `make test-slow`
 def test_recipe_quick_run_prints_the_kl_line(tmp_path, capsys):
     from models import qgan
 
