@@ -17,6 +17,10 @@ Only the binary wire format is accepted (what ``tfq.convert_to_tensor`` and
 ``tfq_layers.compat.convert_to_tensor`` write).
 """
 
+import functools
+
+from tfq_layers.backends.check_once import CheckOnce
+
 #: The protobuf fields of a serialized circuit, from the Program down to an argument's symbol.
 _PROGRAM = "tfq.proto.Program"
 
@@ -348,11 +352,30 @@ def _operators_message(problem):
     )
 
 
+#: The operator checks of each circuit register (``None``: any qubits): one traced check each,
+#: shared by every layer and graph of the process.
+_OPERATOR_CHECKS = {}
+
+
 def checked_operators(operators, qubit_ids=None):
     """The ``(batch, n_ops)`` string tensor ``operators`` behind in-graph checks that every
     element is a serialized PauliSum as TFQ writes it (canonical bytes, Pauli types X/Y/Z, real
     finite coefficients) and, when ``qubit_ids`` (TFQ's ids of the circuit qubits) is given, acts
-    on those qubits only. Bytes that do not parse fail in :data:`PAULI_DECODE_OP_NAME`."""
+    on those qubits only. Bytes that do not parse fail in :data:`PAULI_DECODE_OP_NAME`.
+
+    The checks are one traced function per register (:class:`~.check_once.CheckOnce`): a graph
+    calls it on the distinct elements, an eager call skips content that already passed."""
+    key = None if qubit_ids is None else tuple(sorted(qubit_ids))
+    check = _OPERATOR_CHECKS.get(key)
+    if check is None:
+        check = _OPERATOR_CHECKS[key] = CheckOnce(
+            functools.partial(_checked_operators, qubit_ids=None if key is None else list(key))
+        )
+    return check(operators)
+
+
+def _checked_operators(operators, qubit_ids=None):
+    """:func:`checked_operators`'s checks, in TensorFlow ops."""
     import tensorflow as tf
 
     # a batch usually repeats a few operators: decode each distinct element once
