@@ -40,6 +40,9 @@ class CheckOnce:
             ``tf.errors.InvalidArgumentError`` when a check fails), row by row: a tensor passes
             if and only if each of its rows would pass alone (so repeated rows are checked once).
         limit: how many passed contents to remember.
+        host: optional ``host(values) -> bool``: for an eager call, whether every element of the
+            NumPy array ``values`` passes, decided in Python without tracing the check. It must
+            never pass what ``check`` refuses; ``False`` (refused, or not known) runs ``check``.
 
     Example:
         >>> import tensorflow as tf
@@ -50,8 +53,9 @@ class CheckOnce:
         TensorShape([2])
     """
 
-    def __init__(self, check, limit=1024):
+    def __init__(self, check, limit=1024, host=None):
         self._check = check
+        self._host = host
         self._limit = int(limit)
         self._graph = None
         self._passed = collections.OrderedDict()
@@ -68,11 +72,15 @@ class CheckOnce:
             checked = self._graph(tf.unique(tf.reshape(tensor, [-1])).y)
             with tf.control_dependencies([checked]):
                 return tf.identity(tensor)
-        key = _digest(np.asarray(tensor.numpy()))
+        value = np.asarray(tensor.numpy())
+        key = _digest(value)
         with self._lock:
             if key in self._passed:
                 self._passed.move_to_end(key)
                 return tensor
+        if self._host is not None and self._host(value.reshape(-1)):
+            self._remember(key)
+            return tensor
         try:
             out = self._graph(tensor)
         except (tf.errors.InvalidArgumentError, tf.errors.DataLossError):
@@ -80,8 +88,11 @@ class CheckOnce:
             # raises, and nothing is remembered
             return self._check(tensor)
         self.graph_runs += 1
+        self._remember(key)
+        return out
+
+    def _remember(self, key):
         with self._lock:
             self._passed[key] = None
             while len(self._passed) > self._limit:
                 self._passed.popitem(last=False)
-        return out

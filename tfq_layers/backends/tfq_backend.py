@@ -518,19 +518,29 @@ class TFQBackend(Backend):
             key = (self.noisy, self._empty, names, register)
             self._data_checks = _DATA_CHECKS.get(key)
             if self._data_checks is None:
+                setting = dict(
+                    noisy=self.noisy,
+                    layer_names=None if self._empty else list(names),
+                    register=None if register is None else list(register),
+                )
                 self._data_checks = _DATA_CHECKS[key] = CheckOnce(
                     functools.partial(
-                        _data_check,
-                        noisy=self.noisy,
-                        names=list(names),
-                        layer_names=None if self._empty else list(names),
-                        register=None if register is None else list(register),
-                        qubits=self.qubits,
-                    )
+                        _data_check, names=list(names), qubits=self.qubits, **setting
+                    ),
+                    host=functools.partial(
+                        quantum_data.host_passes,
+                        value_names=list(names),
+                        channel_ids=_CHANNEL_IDS,
+                        **setting,
+                    ),
                 )
         data = self._data_checks(data)
         if self._empty:  # the data is the whole program: its own register sets the width
-            width = _data_width()(tf.reshape(data, [-1]))
+            width = None
+            if tf.executing_eagerly() and hasattr(data, "numpy"):
+                width = quantum_data.host_width(data.numpy().reshape(-1))
+            if width is None:
+                width = _data_width()(tf.reshape(data, [-1]))
         else:  # the data's qubits are among the layer's (checked above)
             width = self.n_qubits
         return memory.guard_data_width(data, width, self.n_qubits, repetitions, unitary)
@@ -542,9 +552,8 @@ class TFQBackend(Backend):
         if self._qubit_ids is None:
             with tf.init_scope():  # the register's ids as TFQ writes them, once
                 register = self._tfq.convert_to_tensor([cirq.Circuit(cirq.I.on_each(self.qubits))])
-                self._qubit_ids = sorted(
-                    {i.decode() for i in quantum_data.qubit_ids(register).numpy()}
-                )
+                summary = quantum_data.host_summary(bytes(register.numpy()[0]))
+                self._qubit_ids = sorted(summary[2])
         return self._qubit_ids
 
     def _trajectories(self):
