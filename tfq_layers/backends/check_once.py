@@ -60,7 +60,8 @@ class CheckOnce:
         self._graph = None
         self._passed = collections.OrderedDict()
         self._lock = threading.Lock()
-        self.graph_runs = 0  # eager contents checked (not found among the passed ones)
+        self.graph_runs = 0  # eager contents checked by the traced check
+        self.host_runs = 0  # eager contents that ``host`` passed (no trace, no graph run)
 
     def __call__(self, tensor):
         import tensorflow as tf
@@ -79,6 +80,7 @@ class CheckOnce:
                 self._passed.move_to_end(key)
                 return tensor
         if self._host is not None and self._host(value.reshape(-1)):
+            self.host_runs += 1
             self._remember(key)
             return tensor
         try:

@@ -68,7 +68,8 @@ def _flat(sizes, values):
     """The entries of a repeated field, flattened in message order."""
     import tensorflow as tf
 
-    return tf.boolean_mask(values, tf.sequence_mask(sizes, tf.shape(values)[1]))
+    # gather_nd of the mask's positions: boolean_mask's result in a third of its ops
+    return tf.gather_nd(values, tf.where(tf.sequence_mask(sizes, tf.shape(values)[1])))
 
 
 def _field(strings, message, field):
