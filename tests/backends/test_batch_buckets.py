@@ -202,25 +202,26 @@ def test_quantum_data_outputs_equal_before_and_after_caching_and_bad_data_refuse
             row, expectations(prep + model, [cirq.Z(q)], resolver), atol=1e-5
         )
     checks = layer.simulator_backend._data_checks
-    runs = checks.graph_runs  # 1 here; checks are shared by layers of one setting in a process
+
+    def runs_now():  # contents checked eagerly, on the host or by the traced check
+        return checks.graph_runs + checks.host_runs
+
+    runs = runs_now()  # 1 here; checks are shared by layers of one setting in a process
     traces = checks._graph.experimental_get_tracing_count()  # eager and in-graph signatures
-    (qubits,) = layer.simulator_backend._qubit_checks.values()  # the register check, likewise
-    qubit_runs = qubits.graph_runs
     layer([data, values])
     layer([tfq.convert_to_tensor(preps[::-1]), values])
-    assert checks.graph_runs == runs + 1  # new content checked, ...
-    assert qubits.graph_runs == qubit_runs + 1
+    assert runs_now() == runs + 1  # new content checked, ...
     assert checks._graph.experimental_get_tracing_count() == traces  # ... with no new trace
     bad = tfq.convert_to_tensor([cirq.Circuit(cirq.rx(sympy.Symbol("free"))(q))] * 2)
     for _ in range(2):
         with pytest.raises(tf.errors.InvalidArgumentError, match="get no value"):
             layer([bad, values])
     layer([data, values])
-    assert checks.graph_runs == runs + 1  # the good data still known; the bad never remembered
+    assert runs_now() == runs + 1  # the good data still known; the bad never remembered
     again = layers.ControlledPQC(model, cirq.Z(q))  # a new layer of the same setting ...
     np.testing.assert_array_equal(again([data, values]).numpy(), first)
     assert again.simulator_backend._data_checks is checks  # ... shares the checks
-    assert checks.graph_runs == runs + 1
+    assert runs_now() == runs + 1
 
 
 def test_repeated_compat_calls_trace_nothing_new():
@@ -244,3 +245,63 @@ def test_repeated_compat_calls_trace_nothing_new():
         out = call().numpy()
     assert len(context.context().list_function_names()) == count
     assert out.shape == first.shape == (4, 2)
+
+
+def test_host_decided_checks_never_pass_what_the_graph_checks_refuse():
+    """An eager call skips tracing the quantum-data checks when the host decodes the data and
+    finds it valid (``quantum_data.host_passes``): it passes exactly the valid circuits of this
+    set (so the fast path is taken) and nothing the in-graph checks refuse; the host's register
+    width equals the graph's."""
+    import functools
+
+    from tfq_layers import wire
+    from tfq_layers.backends import quantum_data, tfq_backend
+
+    a, b, c = cirq.GridQubit.rect(1, 3)
+    d, w = sympy.symbols("d w")
+    circuits = {
+        "plain": cirq.Circuit(cirq.rx(0.3)(a), cirq.CNOT(a, b)),
+        "empty": cirq.Circuit(),
+        "data symbol": cirq.Circuit(cirq.rx(d)(a)),
+        "layer symbol": cirq.Circuit(cirq.rx(w)(a)),
+        "channel": cirq.Circuit(cirq.rx(0.3)(a), cirq.depolarize(0.1)(b)),
+        "outside": cirq.Circuit(cirq.X(c)),
+        "control outside": cirq.Circuit(cirq.X(a).controlled_by(c)),
+        "control inside": cirq.Circuit(cirq.X(a).controlled_by(b)),
+    }
+    raws = {k: wire.convert_to_tensor([v]).numpy()[0] for k, v in circuits.items()}
+    raws["text"] = b"hello"
+    raws["truncated"] = raws["plain"][:-3]
+    settings = [
+        dict(noisy=False, layer_names=["w"], names=["w"], register=["0_0", "0_1"]),
+        dict(noisy=True, layer_names=["w"], names=["w", "d"], register=["0_0", "0_1"]),
+        dict(noisy=False, layer_names=None, names=["d"], register=None),
+    ]
+    for setting in settings:
+        graph = tf.function(
+            functools.partial(tfq_backend._data_check, qubits=[a, b], **setting),
+            autograph=False,
+        )
+        passed = set()
+        for name, raw in raws.items():
+            host = quantum_data.host_passes(
+                [raw],
+                noisy=setting["noisy"],
+                layer_names=setting["layer_names"],
+                value_names=setting["names"],
+                channel_ids=tfq_backend._CHANNEL_IDS,
+                register=setting["register"],
+            )
+            try:
+                graph(tf.constant([raw]))
+                ok = True
+            except (tf.errors.InvalidArgumentError, tf.errors.DataLossError):
+                ok = False
+            assert host == ok, (setting, name, host, ok)
+            if ok:
+                passed.add(name)
+        assert {"plain", "empty", "control inside"} <= passed, (setting, passed)
+    width = tfq_backend._data_width()
+    for name in ("plain", "empty", "outside", "control outside"):
+        assert quantum_data.host_width([raws[name]]) == int(width(tf.constant([raws[name]])))
+    assert quantum_data.host_width([raws["text"]]) is None

@@ -340,13 +340,15 @@ def make_backend(
 ):
     """Build backend ``name`` for a compiled :class:`~tfq_layers.program.Program`.
 
-    The first one built in a process starts XLA with its start-up lines filtered
-    (:func:`tfq_layers._quiet.quiet_xla_start`): the import of the package leaves TensorFlow's
-    runtime alone, so ``tf.config`` calls after it still work."""
+    The first one built in a process that compiles with XLA starts XLA with its start-up lines
+    filtered (:func:`tfq_layers._quiet.quiet_xla_start`): the import of the package leaves
+    TensorFlow's runtime alone, so ``tf.config`` calls after it still work."""
     from tfq_layers._quiet import quiet_xla_start
 
-    quiet_xla_start()
-    return backend_class(name)(
+    cls = backend_class(name)
+    if cls.supports_xla:  # TFQ's and Cirq's backends never compile with XLA
+        quiet_xla_start()
+    return cls(
         program.compiled_circuits,
         batched_names,
         shared_names,

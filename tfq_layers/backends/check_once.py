@@ -40,9 +40,9 @@ class CheckOnce:
             ``tf.errors.InvalidArgumentError`` when a check fails), row by row: a tensor passes
             if and only if each of its rows would pass alone (so repeated rows are checked once).
         limit: how many passed contents to remember.
-        rowwise: whether the check is row by row (as above); ``False`` for a check of the
-            whole tensor (e.g. of the memory its batch needs): a graph then checks the tensor
-            as it is, not its distinct rows.
+        host: optional ``host(values) -> bool``: for an eager call, whether every element of the
+            NumPy array ``values`` passes, decided in Python without tracing the check. It must
+            never pass what ``check`` refuses; ``False`` (refused, or not known) runs ``check``.
 
     Example:
         >>> import tensorflow as tf
@@ -53,14 +53,15 @@ class CheckOnce:
         TensorShape([2])
     """
 
-    def __init__(self, check, limit=1024, rowwise=True):
+    def __init__(self, check, limit=1024, host=None):
         self._check = check
+        self._host = host
         self._limit = int(limit)
-        self._rowwise = bool(rowwise)
         self._graph = None
         self._passed = collections.OrderedDict()
         self._lock = threading.Lock()
-        self.graph_runs = 0  # eager contents checked (not found among the passed ones)
+        self.graph_runs = 0  # eager contents checked by the traced check
+        self.host_runs = 0  # eager contents that ``host`` passed (no trace, no graph run)
 
     def __call__(self, tensor):
         import tensorflow as tf
@@ -69,15 +70,19 @@ class CheckOnce:
             self._graph = tf.function(self._check, autograph=False, reduce_retracing=True)
         if not tf.executing_eagerly() or not hasattr(tensor, "numpy"):
             # traced once, shared by every graph that checks; each distinct row checked once
-            rows = tf.unique(tf.reshape(tensor, [-1])).y if self._rowwise else tensor
-            checked = self._graph(rows)
+            checked = self._graph(tf.unique(tf.reshape(tensor, [-1])).y)
             with tf.control_dependencies([checked]):
                 return tf.identity(tensor)
-        key = _digest(np.asarray(tensor.numpy()))
+        value = np.asarray(tensor.numpy())
+        key = _digest(value)
         with self._lock:
             if key in self._passed:
                 self._passed.move_to_end(key)
                 return tensor
+        if self._host is not None and self._host(value.reshape(-1)):
+            self.host_runs += 1
+            self._remember(key)
+            return tensor
         try:
             out = self._graph(tensor)
         except (tf.errors.InvalidArgumentError, tf.errors.DataLossError):
@@ -85,8 +90,11 @@ class CheckOnce:
             # raises, and nothing is remembered
             return self._check(tensor)
         self.graph_runs += 1
+        self._remember(key)
+        return out
+
+    def _remember(self, key):
         with self._lock:
             self._passed[key] = None
             while len(self._passed) > self._limit:
                 self._passed.popitem(last=False)
-        return out

@@ -272,6 +272,8 @@ def guard_data_width(data, width, n_qubits, repetitions=None, unitary=False):
     per_qubit_power = 2 if unitary else 1
     unit = 2 * BYTES_PER_AMPLITUDE if unitary else BYTES_PER_AMPLITUDE * TFQ_STATES_KEPT
     most = max((int(have // unit).bit_length() - 1) // per_qubit_power, 0)
+    if _fits_now(data, width, n_qubits, per_qubit_power, unit, repetitions, have):
+        return data  # an eager call that fits: no ops to run
     batch = tf.cast(tf.maximum(tf.shape(data)[0], 1), tf.float64)
     width = tf.maximum(tf.cast(width, tf.int32), int(n_qubits))
     exponent = tf.cast(per_qubit_power * tf.minimum(width, 500), tf.float64)
@@ -302,6 +304,26 @@ def guard_data_width(data, width, n_qubits, repetitions=None, unitary=False):
     )
     with tf.control_dependencies([check]):
         return tf.identity(data)
+
+
+def _fits_now(data, width, n_qubits, per_qubit_power, unit, repetitions, have):
+    """For an eager call (concrete ``data`` and ``width``), whether :func:`guard_data_width`'s
+    check passes, computed in Python; ``False`` when it does not or cannot be known now (the
+    check's ops then run, and raise)."""
+    import tensorflow as tf
+
+    if not tf.executing_eagerly() or not hasattr(data, "numpy"):
+        return False
+    try:
+        width = int(width)
+    except TypeError:
+        return False
+    batch = max(int(data.shape[0]), 1)
+    width = min(max(width, int(n_qubits)), 500)
+    if batch * float(unit) * 2.0 ** (per_qubit_power * width) > have:
+        return False
+    shots = 0 if repetitions is None else int(repetitions)
+    return not shots or batch * float(shots) * (4.0 * width + 16.0) <= have
 
 
 __all__ = [

@@ -17,6 +17,10 @@ Only the binary wire format is accepted (what ``tfq.convert_to_tensor`` and
 ``tfq_layers.compat.convert_to_tensor`` write).
 """
 
+import functools
+
+from tfq_layers.backends.check_once import CheckOnce
+
 #: The protobuf fields of a serialized circuit, from the Program down to an argument's symbol.
 _PROGRAM = "tfq.proto.Program"
 
@@ -64,7 +68,8 @@ def _flat(sizes, values):
     """The entries of a repeated field, flattened in message order."""
     import tensorflow as tf
 
-    return tf.boolean_mask(values, tf.sequence_mask(sizes, tf.shape(values)[1]))
+    # gather_nd of the mask's positions: boolean_mask's result in a third of its ops
+    return tf.gather_nd(values, tf.where(tf.sequence_mask(sizes, tf.shape(values)[1])))
 
 
 def _field(strings, message, field):
@@ -145,6 +150,67 @@ def _decode(data):
     return gate_ids, symbols
 
 
+@functools.lru_cache(maxsize=4096)
+def host_summary(raw):
+    """What the checks read from one serialized circuit ``raw`` (bytes), decoded on the host
+    with this package's protobuf schema: ``(gate_ids, symbols, qubit_ids)`` as frozensets of
+    str (the same fields :func:`decode` and :func:`qubit_ids` read in the graph), or ``None``
+    when ``raw`` does not parse as a binary Program (the graph's checks then say why)."""
+    from google.protobuf.message import DecodeError
+
+    from tfq_layers import wire
+
+    if raw and raw[0] not in _FIRST_BYTES:
+        return None
+    try:
+        program = wire.message_class("Program").FromString(raw)
+    except DecodeError:
+        return None
+    gates, symbols, qubits = set(), set(), set()
+    for moment in program.circuit.moments:
+        for op in moment.operations:
+            gates.add(op.gate.id)
+            qubits.update(q.id for q in op.qubits)
+            for key, arg in op.args.items():
+                if arg.WhichOneof("arg") == "symbol":
+                    symbols.add(arg.symbol)
+                if key == "control_qubits" and arg.WhichOneof("arg") == "arg_value":
+                    qubits.update(x for x in arg.arg_value.string_value.split(",") if x)
+    return frozenset(gates), frozenset(symbols), frozenset(qubits)
+
+
+def host_passes(raws, *, noisy, layer_names, value_names, channel_ids, register=None):
+    """Whether every serialized circuit in ``raws`` (bytes) passes :func:`checked` (and, with
+    ``register``, the register check of TFQ's backend), decided on the host. ``False`` also
+    when that cannot be told here: the graph's checks then run and name the problem."""
+    channels = {c.decode() if isinstance(c, bytes) else c for c in channel_ids}
+    layer = set(layer_names or ())
+    values = set(value_names)
+    allowed = None if register is None else set(register)
+    for raw in raws:
+        summary = host_summary(bytes(raw))
+        if summary is None:
+            return False
+        gates, symbols, qubits = summary
+        if (not noisy and gates & channels) or symbols & layer or not symbols <= values:
+            return False
+        if allowed is not None and not qubits <= allowed:
+            return False
+    return True
+
+
+def host_width(raws):
+    """How many distinct qubits the serialized circuits ``raws`` act on (host-decoded), or
+    ``None`` if one does not parse."""
+    found = set()
+    for raw in raws:
+        summary = host_summary(bytes(raw))
+        if summary is None:
+            return None
+        found |= summary[2]
+    return len(found)
+
+
 #: The name of the op decoding circuits to append, which appears in the error if a graph run
 #: meets bytes that are not serialized circuits.
 JOIN_OP_NAME = "add_circuit_inputs_are_not_serialized_circuits__use_convert_to_tensor"
@@ -188,8 +254,30 @@ def join(first, second):
     The moments of the second circuit follow those of the first; the result is written as
     :func:`tfq_layers.wire.serialize_circuit` writes a circuit (the moments' bytes unchanged).
     An element that is not a serialized circuit fails an assertion (or, if it does not parse,
-    the op named :data:`JOIN_OP_NAME`).
+    the op named :data:`JOIN_OP_NAME`). The ops are one traced function, shared by every graph
+    and eager call of the process.
     """
+    import tensorflow as tf
+
+    first, second = tf.convert_to_tensor(first), tf.convert_to_tensor(second)
+    n1, n2 = first.shape[0], second.shape[0]
+    if n1 is not None and n2 is not None and n1 != n2:
+        raise ValueError(f"{_JOIN_SIZES} (got {n1} and {n2}).")
+    if not _JOIN:
+        _JOIN.append(tf.function(_join, autograph=False, reduce_retracing=True))
+    return _JOIN[0](first, second)
+
+
+_JOIN = []
+
+_JOIN_SIZES = (
+    "tfq_layers: the circuits to join differ in number; give one circuit to append (or "
+    "prepend) per input circuit, or a single cirq.Circuit for all"
+)
+
+
+def _join(first, second):
+    """:func:`join` as TensorFlow ops."""
     import tensorflow as tf
 
     from tfq_layers import wire
@@ -214,15 +302,7 @@ def join(first, second):
         counts = counts * tf.cast(circ_n, counts.dtype)
         return tf.RaggedTensor.from_row_lengths(_embedded(0x12, _flat(counts, values)), counts)
 
-    first, second = tf.convert_to_tensor(first), tf.convert_to_tensor(second)
-    message = (
-        "tfq_layers: the circuits to join differ in number; give one circuit to append (or "
-        "prepend) per input circuit, or a single cirq.Circuit for all"
-    )
-    n1, n2 = first.shape[0], second.shape[0]
-    if n1 is not None and n2 is not None and n1 != n2:
-        raise ValueError(f"{message} (got {n1} and {n2}).")
-    check = tf.debugging.assert_equal(tf.shape(first)[0], tf.shape(second)[0], message=message)
+    check = tf.debugging.assert_equal(tf.shape(first)[0], tf.shape(second)[0], message=_JOIN_SIZES)
     with tf.control_dependencies([check]):
         first = tf.identity(first)
     both = tf.concat([moments(first), moments(second)], axis=1)
@@ -348,11 +428,30 @@ def _operators_message(problem):
     )
 
 
+#: The operator checks of each circuit register (``None``: any qubits): one traced check each,
+#: shared by every layer and graph of the process.
+_OPERATOR_CHECKS = {}
+
+
 def checked_operators(operators, qubit_ids=None):
     """The ``(batch, n_ops)`` string tensor ``operators`` behind in-graph checks that every
     element is a serialized PauliSum as TFQ writes it (canonical bytes, Pauli types X/Y/Z, real
     finite coefficients) and, when ``qubit_ids`` (TFQ's ids of the circuit qubits) is given, acts
-    on those qubits only. Bytes that do not parse fail in :data:`PAULI_DECODE_OP_NAME`."""
+    on those qubits only. Bytes that do not parse fail in :data:`PAULI_DECODE_OP_NAME`.
+
+    The checks are one traced function per register (:class:`~.check_once.CheckOnce`): a graph
+    calls it on the distinct elements, an eager call skips content that already passed."""
+    key = None if qubit_ids is None else tuple(sorted(qubit_ids))
+    check = _OPERATOR_CHECKS.get(key)
+    if check is None:
+        check = _OPERATOR_CHECKS[key] = CheckOnce(
+            functools.partial(_checked_operators, qubit_ids=None if key is None else list(key))
+        )
+    return check(operators)
+
+
+def _checked_operators(operators, qubit_ids=None):
+    """:func:`checked_operators`'s checks, in TensorFlow ops."""
     import tensorflow as tf
 
     # a batch usually repeats a few operators: decode each distinct element once

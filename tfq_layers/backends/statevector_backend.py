@@ -6,6 +6,8 @@ every output (states and unitaries included), XLA, GPU, and SavedModels with no 
 module never imports TensorFlow Quantum.
 """
 
+import functools
+
 import cirq
 import numpy as np
 import sympy
@@ -16,6 +18,7 @@ from tfq_layers.backends.tfq_backend import _CHANNEL_IDS, tfq_unavailable_reason
 from tfq_layers.backends import circuit_table, memory
 from tfq_layers.backends.base import Backend, GateSet
 from tfq_layers.backends.batch_buckets import bucketed
+from tfq_layers.backends.check_once import CheckOnce
 from tfq_layers.backends.statevector import StatevectorSimulator, as_seed, data_states
 
 
@@ -36,6 +39,10 @@ STATEVECTOR_GATES = GateSet(
 )
 
 DEFAULT_TRAJECTORIES = 100
+
+# The quantum-data checks of each setting (program without gates, symbol names): traced once and
+# shared by every backend in the process.
+_DATA_CHECKS = {}
 
 
 class StatevectorBackend(Backend):
@@ -151,15 +158,24 @@ class StatevectorBackend(Backend):
 
     def _checked_data(self, data, names):
         """``data`` behind the in-graph checks the TFQ backend runs too (same messages: bytes
-        that are not circuits, noise channels, unresolved or shared symbols)."""
+        that are not circuits, noise channels, unresolved or shared symbols): one traced check
+        per setting, shared by every backend of the process, and decided on the host for eager
+        calls (:class:`~tfq_layers.backends.check_once.CheckOnce`)."""
         empty = all(len(c) == 0 for c in self.circuits)
-        return quantum_data.checked(
-            data,
-            noisy=False,
-            layer_names=None if empty else names,
-            value_names=names,
-            channel_ids=_CHANNEL_IDS,
-        )
+        key = (empty, tuple(names))
+        check = _DATA_CHECKS.get(key)
+        if check is None:
+            setting = dict(
+                noisy=False,
+                layer_names=None if empty else list(names),
+                value_names=list(names),
+                channel_ids=_CHANNEL_IDS,
+            )
+            check = _DATA_CHECKS[key] = CheckOnce(
+                functools.partial(quantum_data.checked, **setting),
+                host=functools.partial(quantum_data.host_passes, **setting),
+            )
+        return check(data)
 
     def _data_psi(self, values, shared, index, data):
         """States of the quantum ``data`` after the program's circuit (:mod:`.data_states`)."""

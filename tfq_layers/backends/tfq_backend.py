@@ -448,7 +448,6 @@ class TFQBackend(Backend):
         self._ops = {}
         self._hadamard = None
         self._qubit_ids = None
-        self._qubit_checks = {}  # (repetitions, unitary) -> CheckOnce of the data's qubits
 
     def differentiator_for(self, sampled=False):
         spec = self._diff_arg or differentiator_spec(None, sampled or self.noisy)
@@ -542,68 +541,53 @@ class TFQBackend(Backend):
 
     def _checked_data(self, data, repetitions=None, unitary=False):
         """``data`` behind in-graph checks of what TFQ's ops would get wrong or report opaquely
-        (:mod:`tfq_layers.backends.quantum_data`), and of its register (:meth:`_checked_qubits`)."""
-        if self._data_checks is None:  # one traced check, shared by backends of one setting
-            names = tuple(n.decode() for n in self._names)
-            key = (self.noisy, self._empty, names)
-            self._data_checks = _DATA_CHECKS.get(key)
-            if self._data_checks is None:
-                self._data_checks = _DATA_CHECKS[key] = CheckOnce(
-                    functools.partial(
-                        quantum_data.checked,
-                        noisy=self.noisy,
-                        layer_names=None if self._empty else list(names),
-                        value_names=list(names),
-                        channel_ids=_CHANNEL_IDS,
-                    )
-                )
-        data = self._data_checks(data)
-        # after those checks, so bytes that are not circuits get their message first; once per
-        # content and setting like them (the qubit ids are decoded by many small ops)
-        setting = (None if repetitions is None else int(repetitions), bool(unitary))
-        check = self._qubit_checks.get(setting)
-        if check is None:
-            check = self._qubit_checks[setting] = CheckOnce(
-                functools.partial(self._checked_qubits, repetitions=setting[0], unitary=unitary),
-                rowwise=False,  # the memory check is of the whole batch
-            )
-        return check(data)
-
-    def _checked_qubits(self, data, repetitions=None, unitary=False):
-        """``data`` behind in-graph checks of the qubits its circuits act on: none outside the
-        layer's register when the layer has a circuit (TFQ's join of the two circuits computes
-        wrong expectations then), and no more than fit in memory (a state is allocated for the
-        largest register of data and layer)."""
+        (:mod:`tfq_layers.backends.quantum_data`), of its register (:func:`_register_checked`),
+        and that it fits in memory."""
         import tensorflow as tf
 
-        found = tf.unique(quantum_data.qubit_ids(data)).y
-        checks = []
-        if not self._empty:
-            with tf.init_scope():  # the register's ids as TFQ writes them, once
-                if self._qubit_ids is None:
-                    register = self._tfq.convert_to_tensor(
-                        [cirq.Circuit(cirq.I.on_each(self.qubits))]
-                    )
-                    self._qubit_ids = sorted(
-                        {i.decode() for i in quantum_data.qubit_ids(register).numpy()}
-                    )
-            outside = quantum_data._missing(found, self._qubit_ids)
-            checks.append(
-                quantum_data._refuse(
-                    outside,
-                    [
-                        "tfq_layers: the quantum-data circuits act on qubits the layer's circuit "
-                        f"does not have (the layer's register: {self.qubits}); TFQ would join "
-                        "them into a wrong result. Build the layer's circuit on every qubit of "
-                        "the data (add cirq.I on the missing ones) or map the data onto the "
-                        "layer's qubits. Qubit id(s) outside the register:"
-                    ],
+        if self._data_checks is None:  # one traced check, shared by backends of one setting
+            names = tuple(n.decode() for n in self._names)
+            register = None if self._empty else tuple(self._register_ids())
+            key = (self.noisy, self._empty, names, register)
+            self._data_checks = _DATA_CHECKS.get(key)
+            if self._data_checks is None:
+                setting = dict(
+                    noisy=self.noisy,
+                    layer_names=None if self._empty else list(names),
+                    register=None if register is None else list(register),
                 )
-            )
-        with tf.control_dependencies(checks):
-            return memory.guard_data_width(
-                data, tf.size(found), self.n_qubits, repetitions, unitary
-            )
+                self._data_checks = _DATA_CHECKS[key] = CheckOnce(
+                    functools.partial(
+                        _data_check, names=list(names), qubits=self.qubits, **setting
+                    ),
+                    host=functools.partial(
+                        quantum_data.host_passes,
+                        value_names=list(names),
+                        channel_ids=_CHANNEL_IDS,
+                        **setting,
+                    ),
+                )
+        data = self._data_checks(data)
+        if self._empty:  # the data is the whole program: its own register sets the width
+            width = None
+            if tf.executing_eagerly() and hasattr(data, "numpy"):
+                width = quantum_data.host_width(data.numpy().reshape(-1))
+            if width is None:
+                width = _data_width()(tf.reshape(data, [-1]))
+        else:  # the data's qubits are among the layer's (checked above)
+            width = self.n_qubits
+        return memory.guard_data_width(data, width, self.n_qubits, repetitions, unitary)
+
+    def _register_ids(self):
+        """TFQ's ids of the layer's qubits (``"row_col"``, ``"x"``), sorted."""
+        import tensorflow as tf
+
+        if self._qubit_ids is None:
+            with tf.init_scope():  # the register's ids as TFQ writes them, once
+                register = self._tfq.convert_to_tensor([cirq.Circuit(cirq.I.on_each(self.qubits))])
+                summary = quantum_data.host_summary(bytes(register.numpy()[0]))
+                self._qubit_ids = sorted(summary[2])
+        return self._qubit_ids
 
     def _trajectories(self):
         if self.trajectories is None:
@@ -696,6 +680,61 @@ class TFQBackend(Backend):
     def memory_bytes(self, batch):
         runs = self.trajectories if self.noisy and self.trajectories else 1
         return memory.state_bytes(self.n_qubits, batch * runs) * memory.TFQ_STATES_KEPT
+
+
+def _data_check(data, *, noisy, names, layer_names, register, qubits):
+    """The quantum-data checks of one setting (:func:`quantum_data.checked`, then
+    :func:`_register_checked` when the layer has a circuit), as one function for
+    :class:`CheckOnce`."""
+    data = quantum_data.checked(
+        data,
+        noisy=noisy,
+        layer_names=layer_names,
+        value_names=names,
+        channel_ids=_CHANNEL_IDS,
+    )
+    if register is None:
+        return data
+    return _register_checked(data, register, qubits)
+
+
+def _register_checked(data, register, qubits):
+    """``data`` behind a check that its circuits act on no qubit outside the layer's
+    ``register`` (TFQ's ids; ``qubits`` for the message): TFQ's join of the two circuits
+    computes wrong expectations then. Run after the other checks, so that bytes that are not
+    circuits get their message first."""
+    import tensorflow as tf
+
+    found = tf.unique(quantum_data.qubit_ids(data)).y
+    outside = quantum_data._missing(found, register)
+    check = quantum_data._refuse(
+        outside,
+        [
+            "tfq_layers: the quantum-data circuits act on qubits the layer's circuit "
+            f"does not have (the layer's register: {qubits}); TFQ would join "
+            "them into a wrong result. Build the layer's circuit on every qubit of "
+            "the data (add cirq.I on the missing ones) or map the data onto the "
+            "layer's qubits. Qubit id(s) outside the register:"
+        ],
+    )
+    with tf.control_dependencies([check]):
+        return tf.identity(data)
+
+
+_WIDTH = []
+
+
+def _data_width():
+    """``f(data) -> int32``: how many distinct qubits the 1-D ``data``'s circuits act on; one
+    traced function for every graph (and eager call) of the process."""
+    if not _WIDTH:
+        import tensorflow as tf
+
+        def width(data):
+            return tf.size(tf.unique(quantum_data.qubit_ids(data)).y)
+
+        _WIDTH.append(tf.function(width, autograph=False, reduce_retracing=True))
+    return _WIDTH[0]
 
 
 def z_string(qubits, mask):
