@@ -272,6 +272,9 @@ def test_host_decided_checks_never_pass_what_the_graph_checks_refuse():
     raws = {k: wire.convert_to_tensor([v]).numpy()[0] for k, v in circuits.items()}
     raws["text"] = b"hello"
     raws["truncated"] = raws["plain"][:-3]
+    evil = wire.serialize_circuit(circuits["plain"])
+    evil.circuit.moments[0].operations[0].gate.id = "EVIL"  # well-formed bytes, unknown gate
+    raws["unknown gate id"] = evil.SerializeToString()
     settings = [
         dict(noisy=False, layer_names=["w"], names=["w"], register=["0_0", "0_1"]),
         dict(noisy=True, layer_names=["w"], names=["w", "d"], register=["0_0", "0_1"]),

@@ -591,12 +591,10 @@ CATALOGUE = [
         r"cannot run state: it is not a cirq.SimulatesFinalState. Give a cirq.Simulator",
     ),
     (
-        "Cirq density-matrix simulator asked for a state",
-        lambda t: PQCState(CIRCUIT, input_symbols=["x"], backend=cirq.DensityMatrixSimulator())(
-            np.zeros((1, 1), np.float32)
-        ),
+        "compat Expectation on a Cirq object that only samples",
+        lambda t: compat.Expectation(backend=cirq.ZerosSampler()),
         TypeError,
-        r"cannot run state: its final states are .*density matrices.*Give a cirq.Simulator",
+        r"Sampler backends are not supported by Expectation; use SampledExpectation",
     ),
     (
         "Cirq simulator asked for a unitary",
@@ -613,12 +611,12 @@ CATALOGUE = [
         r"backend must be one of .*or a cirq.Sampler / cirq.SimulatesExpectationValues object",
     ),
     (
-        "Cirq simulator fed quantum data",
-        lambda t: PQC(cirq.Circuit(cirq.ry(W).on(Q[0])), cirq.Z(Q[0]), backend=cirq.Simulator())(
-            convert_to_tensor([cirq.Circuit(cirq.X(Q[0]))])
+        "Cirq simulator fed quantum data on qubits the layer lacks, asked for a state",
+        lambda t: PQCState(cirq.Circuit(cirq.ry(W).on(Q[0])), backend=cirq.Simulator())(
+            convert_to_tensor([cirq.Circuit(cirq.X(Q[1]))])
         ),
-        TypeError,
-        r"cannot read quantum data.*pass cirq.Circuit objects",
+        tf.errors.InvalidArgumentError,
+        r"a quantum-data circuit acts on qubits .*that the model's circuit does not use",
     ),
     # -- the migration tool (python -m tfq_layers.migrate) --
     (

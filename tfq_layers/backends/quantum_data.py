@@ -183,7 +183,10 @@ def host_passes(raws, *, noisy, layer_names, value_names, channel_ids, register=
     """Whether every serialized circuit in ``raws`` (bytes) passes :func:`checked` (and, with
     ``register``, the register check of TFQ's backend), decided on the host. ``False`` also
     when that cannot be told here: the graph's checks then run and name the problem."""
+    from tfq_layers import wire
+
     channels = {c.decode() if isinstance(c, bytes) else c for c in channel_ids}
+    known = set(wire.CIRCUIT_GATE_IDS)
     layer = set(layer_names or ())
     values = set(value_names)
     allowed = None if register is None else set(register)
@@ -192,6 +195,8 @@ def host_passes(raws, *, noisy, layer_names, value_names, channel_ids, register=
         if summary is None:
             return False
         gates, symbols, qubits = summary
+        if not gates <= known:
+            return False
         if (not noisy and gates & channels) or symbols & layer or not symbols <= values:
             return False
         if allowed is not None and not qubits <= allowed:
