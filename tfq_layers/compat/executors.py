@@ -94,7 +94,6 @@ class _Executor(keras.layers.Layer):
 
     _op = "expectation"
     _expects = "cirq.sim.simulator.SimulatesExpectationValues or None."
-    _needs_operators = True
     _may_own_weights = True
     _ragged_rank = 0
 
@@ -135,10 +134,9 @@ class _Executor(keras.layers.Layer):
         if not self._may_own_weights:
             build_at_init(self)
 
-    # -- the static part of a call ----------------------------------------------------------
-    def _configure(self, inputs, symbol_names, symbol_values, operators, repetitions, initializer):
-        if initializer is not None:
-            self.initializer = _initializer(initializer)
+    def _read_circuits(self, inputs):
+        """``(circuits, single)``: the call's circuits as a list (``None`` for a tensor of
+        serialized circuits, read when the graph runs) and whether one circuit was given."""
         if is_circuit(inputs):
             circuits, single = [inputs], True
         elif is_circuit_list(inputs):
@@ -168,6 +166,13 @@ class _Executor(keras.layers.Layer):
                 f"{self.name}: circuits must be cirq.Circuit objects, a list of them or a "
                 f"tf.string tensor from tfq_layers.compat.convert_to_tensor; got {type_name(inputs)}."
             )
+        return circuits, single
+
+    # -- the static part of a call ----------------------------------------------------------
+    def _configure(self, inputs, symbol_names, symbol_values, operators, repetitions, initializer):
+        if initializer is not None:
+            self.initializer = _initializer(initializer)
+        circuits, single = self._read_circuits(inputs)
         names = parse_symbol_names(symbol_names)
         values_given = symbol_values is not None
         value_rows = _check_value_rank(symbol_values, self.name)
@@ -181,22 +186,7 @@ class _Executor(keras.layers.Layer):
                         "cirq.Circuit, which is tiled to the rows of symbol_values).",
                     )
                 )
-        ops, op_index, op_input = (None, None, False)
-        if self._needs_operators:
-            if operators is None:
-                raise RuntimeError(
-                    "Value for operators not provided. operators must be one of "
-                    "cirq.PauliSum, cirq.PauliString, a list of them, or a tf.string tensor "
-                    "from tfq_layers.compat.convert_to_tensor([[psum, ...], ...])."
-                )
-            if operator_tensors.is_symbolic(operators):  # known when the graph runs
-                operator_tensors.check_symbolic(operators, self.name)
-                self._check_reads_operator_tensors(native_backend(self.backend_request))
-                op_input = True
-            else:
-                ops, op_index = parse_operators(operators, f"{self.name}")
-        elif operators is not None:
-            raise TypeError(f"{type(self).__name__} takes no operators.")
+        ops, op_index, op_input = self._parse_operators(operators)
         reps = self._check_repetitions(repetitions)
         if reps is not None and not isinstance(reps, (int, str)):
             _check_repetition_shape(reps, ops, op_index, self.name)
@@ -457,41 +447,55 @@ class _Executor(keras.layers.Layer):
             circuits, values = None, (inputs if setup.values_given else None)
             batch = None
         if values is not None:
-            values = checked_features(values, self.name, "symbol_values")
-            width = values.shape[-1]
-            if values.shape.rank != 2 or (width is not None and width != len(setup.names)):
-                raise ValueError(
-                    f"{self.name}: symbol_values has shape {tuple(values.shape)} but "
-                    f"symbol_names has {len(setup.names)} names {setup.names}; pass shape "
-                    f"(batch, {len(setup.names)})."
-                )
-            if batch is None:
-                batch = tf.shape(values)[0]
-                rows = setup.n_rows
-                if not setup.single and values.shape[0] is not None and values.shape[0] != rows:
-                    raise ValueError(
-                        f"{self.name}: {rows} circuits but symbol_values has "
-                        f"{values.shape[0]} rows; give one row of values per circuit."
-                    )
+            values, batch = self._given_values(values, batch)
         else:
-            if batch is None:
-                # one circuit and no values: one example per row of per-circuit operators
-                if operators is not None and setup.single:
-                    batch = tf.shape(operators)[0]
-                elif setup.op_index is not None and setup.single:
-                    batch = tf.constant(len(setup.op_index))
-                else:
-                    batch = tf.constant(setup.n_rows)
-            if self.circuit_weights is not None:
-                values = tf.tile(
-                    tf.convert_to_tensor(self.circuit_weights)[None, :], tf.stack([batch, 1])
-                )
-            else:
-                values = tf.zeros(tf.stack([batch, len(setup.names)]), tf.float32)
+            values, batch = self._default_values(batch, operators)
         index = None
         if not setup.data_mode and not setup.single:
             index = tf.constant(setup.index)
         return circuits, values, batch, index, operators, reps
+
+    def _given_values(self, values, batch):
+        """The call's ``symbol_values``, checked against the symbol names and the circuits,
+        and the batch size (theirs unless the circuits are data)."""
+        setup = self._setup
+        values = checked_features(values, self.name, "symbol_values")
+        width = values.shape[-1]
+        if values.shape.rank != 2 or (width is not None and width != len(setup.names)):
+            raise ValueError(
+                f"{self.name}: symbol_values has shape {tuple(values.shape)} but "
+                f"symbol_names has {len(setup.names)} names {setup.names}; pass shape "
+                f"(batch, {len(setup.names)})."
+            )
+        if batch is None:
+            batch = tf.shape(values)[0]
+            rows = setup.n_rows
+            if not setup.single and values.shape[0] is not None and values.shape[0] != rows:
+                raise ValueError(
+                    f"{self.name}: {rows} circuits but symbol_values has "
+                    f"{values.shape[0]} rows; give one row of values per circuit."
+                )
+        return values, batch
+
+    def _default_values(self, batch, operators):
+        """Values when the call gives none: the layer's weights (or zeros) on every row, and the
+        batch size."""
+        setup = self._setup
+        if batch is None:
+            # one circuit and no values: one example per row of per-circuit operators
+            if operators is not None and setup.single:
+                batch = tf.shape(operators)[0]
+            elif setup.op_index is not None and setup.single:
+                batch = tf.constant(len(setup.op_index))
+            else:
+                batch = tf.constant(setup.n_rows)
+        if self.circuit_weights is not None:
+            values = tf.tile(
+                tf.convert_to_tensor(self.circuit_weights)[None, :], tf.stack([batch, 1])
+            )
+        else:
+            values = tf.zeros(tf.stack([batch, len(setup.names)]), tf.float32)
+        return values, batch
 
     def _observables(self, operators, batch):
         """What the backend measures: the call's PauliSums, or the operators tensor behind
@@ -521,14 +525,16 @@ class _Executor(keras.layers.Layer):
         engine = self._engine()
         circuits, values, batch, index, operators, reps = self._unpack(inputs)
         placeholders, shared = self._values(engine, values, batch)
-        if self._needs_operators:
-            observables = self._observables(operators, batch)
-            if reps is not None:  # counts per (circuit, operator), known when the graph runs
-                return self._run(
-                    engine, placeholders, shared, index, circuits, batch, observables, reps
-                )
-            return self._run(engine, placeholders, shared, index, circuits, batch, observables)
-        return self._run(engine, placeholders, shared, index, circuits, batch)
+        return self._run_with(engine, placeholders, shared, index, circuits, batch, operators, reps)
+
+    # -- what differs between the two families (operator readers and the others) ----------
+    def _parse_operators(self, operators):
+        """``(ops, op_index, op_input)`` of the call's ``operators`` argument."""
+        raise NotImplementedError
+
+    def _run_with(self, engine, values, shared, index, circuits, batch, operators, reps):
+        """The simulation of one call, given the unpacked operator and repetition inputs."""
+        raise NotImplementedError
 
     def _run(self, engine, values, shared, index, circuits, batch):
         raise NotImplementedError
@@ -592,8 +598,28 @@ class _Executor(keras.layers.Layer):
 
 
 class _ManagedWeights(_Executor):
-    """An executor that creates TFQ's ``circuit_learnable_parameters`` when called without
-    ``symbol_values``."""
+    """An executor of expectation values: it reads ``operators``, and creates TFQ's
+    ``circuit_learnable_parameters`` when called without ``symbol_values``."""
+
+    def _parse_operators(self, operators):
+        if operators is None:
+            raise RuntimeError(
+                "Value for operators not provided. operators must be one of "
+                "cirq.PauliSum, cirq.PauliString, a list of them, or a tf.string tensor "
+                "from tfq_layers.compat.convert_to_tensor([[psum, ...], ...])."
+            )
+        if operator_tensors.is_symbolic(operators):  # known when the graph runs
+            operator_tensors.check_symbolic(operators, self.name)
+            self._check_reads_operator_tensors(native_backend(self.backend_request))
+            return None, None, True
+        ops, op_index = parse_operators(operators, f"{self.name}")
+        return ops, op_index, False
+
+    def _run_with(self, engine, values, shared, index, circuits, batch, operators, reps):
+        observables = self._observables(operators, batch)
+        if reps is not None:  # counts per (circuit, operator), known when the graph runs
+            return self._run(engine, values, shared, index, circuits, batch, observables, reps)
+        return self._run(engine, values, shared, index, circuits, batch, observables)
 
     def build(self, input_shape):
         setup = self._setup
@@ -786,9 +812,18 @@ def _ragged(padded, rank):
 
 
 class _NoWeights(_Executor):
-    _needs_operators = False
+    """An executor of circuits alone (samples, states, unitaries): no operators, no weights."""
+
     _may_own_weights = False
     _kind = None
+
+    def _parse_operators(self, operators):
+        if operators is not None:
+            raise TypeError(f"{type(self).__name__} takes no operators.")
+        return None, None, False
+
+    def _run_with(self, engine, values, shared, index, circuits, batch, operators, reps):
+        return self._run(engine, values, shared, index, circuits, batch)
 
     def _check_repetitions(self, repetitions):
         if repetitions is not None:
