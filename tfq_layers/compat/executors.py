@@ -253,6 +253,14 @@ class _Executor(keras.layers.Layer):
         initializer=None,
         **kwargs,
     ):
+        """TFQ's call signature, in front of Keras' own ``__call__``.
+
+        TFQ's arguments are Python objects (``cirq.Circuit`` lists, PauliSums, symbol names)
+        that Keras would try to turn into tensors or could not save. They are resolved here
+        into a :class:`CallSetup` (kept in the layer's config) and the tensors of the call;
+        Keras' ``__call__`` then sees tensors only (so functional models, tracing and saving
+        work as for any layer) and :meth:`call` does the simulation.
+        """
         inputs = self._read_circuit_tensor(inputs)
         static = (
             is_circuit(inputs)
