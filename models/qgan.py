@@ -208,8 +208,7 @@ def circuit_floor(target, depth=DEPTH, steps=300, seed=0):
     run = tf.function(step) if steps > 20 else step  # a few steps: cheaper than tracing
     for _ in range(steps):
         run()
-    p = np.asarray(gen.probabilities(), dtype=np.float64)
-    return float(np.sum(target * np.log(target / np.maximum(p, 1e-12))))
+    return relative_entropy(target, gen.probabilities())
 
 
 def _plot(path, target, probs, kl_curve):
