@@ -44,14 +44,14 @@ def _descriptor_source():
     return b"bytes://" + wire.descriptor_set()
 
 
-def _decode_fields(strings, message, fields, types, op_name):
-    """``decode_proto`` of the 1-D ``strings`` as ``tfq.proto.<message>``: per field, the
-    ``(sizes, values)`` of every message (``values`` padded to at least one column, with the
-    field's default where a message lacks it)."""
+def _decode_padded(strings, message, fields, types, op_name):
+    """``decode_proto`` of the 1-D ``strings`` as ``tfq.proto.<message>``, with one empty
+    message appended (``decode_proto`` needs a non-empty input at every level): per field, the
+    sizes (1-D) and the padded table of values (at least one column, the field's default where
+    a message lacks it). The appended message is the last row; its repeated fields have size
+    0, so :func:`_flat` skips it."""
     import tensorflow as tf
 
-    # an empty message (valid for every type) keeps the op's input non-empty at every level
-    n = tf.shape(strings)[0]
     strings = tf.concat([strings, tf.constant([b""])], axis=0)
     sizes, values = tf.io.decode_proto(
         strings,
@@ -61,24 +61,28 @@ def _decode_fields(strings, message, fields, types, op_name):
         descriptor_source=_descriptor_source(),
         name=op_name,
     )
-    return [(sizes[:n, i], v[:n]) for i, v in enumerate(values)]
+    return tf.unstack(sizes, num=len(fields), axis=1), values
 
 
 def _flat(sizes, values):
     """The entries of a repeated field, flattened in message order."""
     import tensorflow as tf
 
-    # gather_nd of the mask's positions: boolean_mask's result in a third of its ops
-    return tf.gather_nd(values, tf.where(tf.sequence_mask(sizes, tf.shape(values)[1])))
+    # positions of the filled cells, gathered: a handful of ops (boolean_mask is ~20)
+    width = tf.gather(tf.shape(values), 1)
+    filled = tf.range(width) < tf.expand_dims(sizes, 1)
+    return tf.gather_nd(values, tf.where(filled))
 
 
-def _field(strings, message, field):
-    """The serialized values of the repeated (or single) string/message ``field`` of every
-    ``message`` in the 1-D ``strings``, flattened into one 1-D tensor."""
+def _fields(strings, message, fields, op_name=None):
+    """The flattened values of each string/message ``field`` (repeated or single) of every
+    ``message`` in the 1-D ``strings``, from one ``decode_proto``: a list of 1-D tensors."""
     import tensorflow as tf
 
-    ((sizes, values),) = _decode_fields(strings, message, [field], [tf.string], DECODE_OP_NAME)
-    return _flat(sizes, values)
+    sizes, values = _decode_padded(
+        strings, message, fields, [tf.string] * len(fields), op_name or DECODE_OP_NAME
+    )
+    return [_flat(n, v) for n, v in zip(sizes, values)]
 
 
 def _first_bad_element(data):
@@ -132,22 +136,59 @@ def decode(data):
 
 def _decode(data):
     """:func:`decode` as graph ops (eagerly: run at once)."""
+    gate_ids, symbols, _ = _circuit_fields(data)
+    return gate_ids, symbols
+
+
+def _circuit_fields(data, qubits=False):
+    """The gate ids, argument symbols and (with ``qubits``, else None) qubit ids, controls
+    included, of every circuit in the 1-D string ``data``: one ``decode_proto`` per level of
+    the message, shared by the three, behind a first-byte check of the elements."""
     import tensorflow as tf
 
     first = tf.strings.substr(data, 0, 1)
     starts = tf.constant([[bytes([b]) for b in _FIRST_BYTES]])
     looks_binary = tf.reduce_all(
-        (tf.strings.length(data) == 0) | tf.reduce_any(tf.equal(first[:, None], starts), axis=1)
+        (tf.strings.length(data) == 0)
+        | tf.reduce_any(tf.equal(tf.expand_dims(first, 1), starts), axis=1)
     )
     check = tf.debugging.Assert(looks_binary, [_not_circuits_message("an element")])
     with tf.control_dependencies([check]):
         data = tf.identity(data)
-    moments = _field(_field(data, "Program", "circuit"), "Circuit", "moments")
-    operations = _field(moments, "Moment", "operations")
-    gate_ids = _field(_field(operations, "Operation", "gate"), "Gate", "id")
-    arguments = _field(_field(operations, "Operation", "args"), "Operation.ArgsEntry", "value")
-    symbols = _field(arguments, "Arg", "symbol")
-    return gate_ids, symbols
+    (circuits,) = _fields(data, "Program", ["circuit"])
+    (moments,) = _fields(circuits, "Circuit", ["moments"])
+    (operations,) = _fields(moments, "Moment", ["operations"])
+    gates, entries, targets = _fields(operations, "Operation", ["gate", "args", "qubits"])
+    (gate_ids,) = _fields(gates, "Gate", ["id"])
+    # map entries: key and value are single fields, one row per entry (the padding row last,
+    # with empty defaults that name no symbol and no control qubits)
+    (_, (keys, values)) = _decode_padded(
+        entries,
+        "Operation.ArgsEntry",
+        ["key", "value"],
+        [tf.string, tf.string],
+        DECODE_OP_NAME,
+    )
+    keys, values = tf.reshape(keys, [-1]), tf.reshape(values, [-1])
+    if not qubits:
+        (symbols,) = _fields(values, "Arg", ["symbol"])
+        return gate_ids, symbols, None
+    # an entry's Arg holds a symbol or an arg_value; the control-qubit lists are the
+    # arg_values of the entries keyed "control_qubits" (the padding row of this decode, last,
+    # is dropped to keep the rows aligned with the keys)
+    (symbol_n, _), (symbol, arg_value) = _decode_padded(
+        values, "Arg", ["symbol", "arg_value"], [tf.string, tf.string], DECODE_OP_NAME
+    )
+    symbols = _flat(symbol_n, symbol)
+    controls = tf.gather(
+        tf.reshape(arg_value[:-1], [-1]),
+        tf.reshape(tf.where(tf.equal(keys, "control_qubits")), [-1]),
+    )
+    (listed,) = _fields(controls, "ArgValue", ["string_value"])
+    named = tf.strings.split(listed, ",").flat_values
+    named = tf.gather(named, tf.reshape(tf.where(tf.strings.length(named) > 0), [-1]))
+    (target_ids,) = _fields(targets, "Qubit", ["id"])
+    return gate_ids, symbols, tf.concat([target_ids, named], axis=0)
 
 
 @functools.lru_cache(maxsize=4096)
@@ -221,34 +262,21 @@ def host_width(raws):
 JOIN_OP_NAME = "add_circuit_inputs_are_not_serialized_circuits__use_convert_to_tensor"
 
 
-def _byte_strings(values):
-    """One-byte strings of the int32 ``values`` (0-255)."""
-    import tensorflow as tf
-
-    table = tf.constant([bytes([i]) for i in range(256)])
-    return tf.gather(table, values)
-
-
-def _varint(n):
-    """The protobuf varint of each non-negative int32 in ``n``, as strings."""
-    import tensorflow as tf
-
-    pieces = []
-    for k in range(5):
-        rest = tf.bitwise.right_shift(n, 7 * k)
-        more = tf.bitwise.right_shift(n, 7 * (k + 1)) > 0
-        byte = tf.bitwise.bitwise_and(rest, 0x7F) + tf.where(more, 0x80, 0)
-        used = (rest > 0) | (k == 0)
-        pieces.append(tf.where(used, _byte_strings(byte), b""))
-    return tf.strings.join(pieces)
-
-
 def _embedded(field_tag, payloads):
-    """Each string of ``payloads`` as a length-delimited field with the one-byte ``field_tag``."""
+    """Each string of ``payloads`` as a length-delimited field with the one-byte ``field_tag``
+    (0x12: field 2, as Program.circuit and Circuit.moments are): one ``encode_proto`` writes
+    the tag, the length varint and the bytes."""
     import tensorflow as tf
 
-    return tf.strings.join(
-        [tf.constant(bytes([field_tag])), _varint(tf.strings.length(payloads)), payloads]
+    if field_tag != 0x12:
+        raise ValueError(f"_embedded writes field 2 (tag 0x12) only; got tag {field_tag:#x}")
+    column = tf.expand_dims(payloads, 1)
+    return tf.io.encode_proto(
+        tf.ones_like(column, dtype=tf.int32),
+        [column],
+        ["circuit"],
+        f"{_PROGRAM}",
+        descriptor_source=_descriptor_source(),
     )
 
 
@@ -282,59 +310,59 @@ _JOIN_SIZES = (
 
 
 def _join(first, second):
-    """:func:`join` as TensorFlow ops."""
+    """:func:`join` as TensorFlow ops: the moments of each circuit decoded as a padded table,
+    then written back by ``encode_proto`` (the first circuit with the scheduling strategy, the
+    second with its moments only: concatenated, the two are one Circuit message)."""
     import tensorflow as tf
 
     from tfq_layers import wire
 
     def moments(data):
-        (lang_n, language), (circ_n, circuit) = _decode_fields(
+        # each decode appends one padding row (empty, no moments); every level keeps the rows
+        (lang_n, _), (language, circuit) = _decode_padded(
             data, "Program", ["language", "circuit"], [tf.string, tf.string], JOIN_OP_NAME
         )
-        ((set_n, gate_set),) = _decode_fields(
-            _flat(lang_n, language), "Language", ["gate_set"], [tf.string], JOIN_OP_NAME
+        (_,), (gate_set,) = _decode_padded(
+            tf.reshape(language, [-1]), "Language", ["gate_set"], [tf.string], JOIN_OP_NAME
         )
-        ok = tf.reduce_all(tf.equal(lang_n, 1)) & tf.reduce_all(
-            tf.equal(gate_set[:, 0], wire.GATE_SET)
+        ok = tf.reduce_all(tf.equal(lang_n[:-1], 1)) & tf.reduce_all(
+            tf.equal(gate_set[:-2], wire.GATE_SET)
         )
         check = tf.debugging.Assert(ok, [_not_circuits_message("an element to join")])
         with tf.control_dependencies([check]):
-            circuit = tf.identity(circuit[:, 0])
-        # a Program without a circuit field holds no moments
-        ((counts, values),) = _decode_fields(
+            circuit = tf.reshape(circuit, [-1])
+        # a Program without a circuit field has the empty default: no moments
+        (counts,), (values,) = _decode_padded(
             circuit, "Circuit", ["moments"], [tf.string], JOIN_OP_NAME
         )
-        counts = counts * tf.cast(circ_n, counts.dtype)
-        return tf.RaggedTensor.from_row_lengths(_embedded(0x12, _flat(counts, values)), counts)
+        return counts[:-1], values[:-1]  # one row per element, and the first padding row
 
     check = tf.debugging.assert_equal(tf.shape(first)[0], tf.shape(second)[0], message=_JOIN_SIZES)
     with tf.control_dependencies([check]):
         first = tf.identity(first)
-    both = tf.concat([moments(first), moments(second)], axis=1)
-    circuit = tf.strings.join([b"\x08\x01", tf.strings.reduce_join(both, axis=1)])
+    (n1, m1), (n2, m2) = moments(first), moments(second)
+    source = _descriptor_source()
+    head = tf.io.encode_proto(
+        tf.stack([tf.ones_like(n1), n1], axis=1),
+        [tf.expand_dims(tf.ones_like(n1), 1), m1],
+        ["scheduling_strategy", "moments"],
+        "tfq.proto.Circuit",
+        descriptor_source=source,
+    )
+    tail = tf.io.encode_proto(
+        tf.expand_dims(n2, 1), [m2], ["moments"], "tfq.proto.Circuit", descriptor_source=source
+    )
     header = wire.message_class("Program")()
     header.language.gate_set = wire.GATE_SET
-    return tf.strings.join([header.SerializeToString(), _embedded(0x12, circuit)])
+    joined = tf.strings.join([header.SerializeToString(), _embedded(0x12, head + tail)])
+    return joined[:-1]  # without the padding row
 
 
 def qubit_ids(data):
     """TFQ's ids (``"row_col"`` for a GridQubit, ``"x"`` for a LineQubit) of every qubit the
     circuits of the 1-D string tensor ``data`` act on, controls included: one 1-D ``tf.string``
     tensor over the whole batch (repeats kept). Decoded in the graph, like :func:`decode`."""
-    import tensorflow as tf
-
-    moments = _field(_field(data, "Program", "circuit"), "Circuit", "moments")
-    operations = _field(moments, "Moment", "operations")
-    targets = _field(_field(operations, "Operation", "qubits"), "Qubit", "id")
-    entries = _field(operations, "Operation", "args")
-    (_, keys), (_, values) = _decode_fields(
-        entries, "Operation.ArgsEntry", ["key", "value"], [tf.string, tf.string], DECODE_OP_NAME
-    )
-    controls = tf.boolean_mask(values[:, 0], tf.equal(keys[:, 0], "control_qubits"))
-    listed = _field(_field(controls, "Arg", "arg_value"), "ArgValue", "string_value")
-    named = tf.strings.split(listed, ",").flat_values
-    named = tf.boolean_mask(named, tf.strings.length(named) > 0)
-    return tf.concat([targets, named], axis=0)
+    return _circuit_fields(data, qubits=True)[2]
 
 
 #: The name of the op decoding an operators tensor, which appears in the error if a graph run
@@ -342,23 +370,29 @@ def qubit_ids(data):
 PAULI_DECODE_OP_NAME = "operators_are_not_serialized_pauli_sums__use_tfq_convert_to_tensor"
 
 
-def _varint_bytes(n):
-    """Bytes of the protobuf varint of the non-negative int32 ``n``."""
+def _scatter_back(sizes, values, flat):
+    """``values`` (padded table of a repeated field) with its filled cells replaced by ``flat``,
+    in the order :func:`_flat` reads them."""
     import tensorflow as tf
 
-    return 1 + sum(tf.cast(n >= 1 << (7 * k), tf.int32) for k in range(1, 5))
+    width = tf.gather(tf.shape(values), 1)
+    return tf.tensor_scatter_nd_update(
+        values, tf.where(tf.range(width) < tf.expand_dims(sizes, 1)), flat
+    )
 
 
-def _embedded_bytes(lengths):
-    """Wire bytes of length-delimited fields (tag, length varint, payload) of ``lengths``."""
-    return 1 + _varint_bytes(lengths) + lengths
-
-
-def _per_message(pieces, counts):
-    """Sum of ``pieces`` (flat, in message order) per message with ``counts`` pieces each."""
+def _encode(sizes, values, message, fields):
+    """``encode_proto`` of the rows of ``values`` (one table per field) as ``tfq.proto.<message>``
+    with the per-field ``sizes``."""
     import tensorflow as tf
 
-    return tf.reduce_sum(tf.RaggedTensor.from_row_lengths(pieces, counts), axis=1)
+    return tf.io.encode_proto(
+        tf.stack(sizes, axis=1),
+        list(values),
+        list(fields),
+        f"tfq.proto.{message}",
+        descriptor_source=_descriptor_source(),
+    )
 
 
 def decode_pauli_sums(operators):
@@ -383,44 +417,45 @@ def decode_pauli_sums(operators):
     import tensorflow as tf
 
     name = PAULI_DECODE_OP_NAME
-    ((term_counts, terms),) = _decode_fields(operators, "PauliSum", ["terms"], [tf.string], name)
-    terms = _flat(term_counts, terms)
-    (re_n, real), (im_n, imag), (pauli_counts, pairs) = _decode_fields(
-        terms,
-        "PauliTerm",
-        ["coefficient_real", "coefficient_imag", "paulis"],
-        [tf.float32, tf.float32, tf.string],
-        name,
+    sum_fields = ["terms"]
+    term_fields = ["coefficient_real", "coefficient_imag", "paulis"]
+    pair_fields = ["qubit_id", "pauli_type"]
+    # every decode appends one empty padding row (the last), which re-encodes to b""
+    (term_counts,), (term_table,) = _decode_padded(
+        operators, "PauliSum", sum_fields, [tf.string], name
     )
-    pairs = _flat(pauli_counts, pairs)
-    (id_n, qubit_ids), (type_n, pauli_types) = _decode_fields(
-        pairs, "PauliQubitPair", ["qubit_id", "pauli_type"], [tf.string, tf.string], name
+    terms = _flat(term_counts, term_table)
+    (re_n, im_n, pauli_counts), (real, imag, pair_table) = _decode_padded(
+        terms, "PauliTerm", term_fields, [tf.float32, tf.float32, tf.string], name
     )
-    qubit_ids, pauli_types = qubit_ids[:, 0], pauli_types[:, 0]
+    pairs = _flat(pauli_counts, pair_table)
+    (id_n, type_n), (qubit_ids, pauli_types) = _decode_padded(
+        pairs, "PauliQubitPair", pair_fields, [tf.string, tf.string], name
+    )
 
-    # Re-encode (sizes only) bottom-up and compare with the bytes given.
-    pair_len = id_n * _embedded_bytes(tf.strings.length(qubit_ids)) + type_n * _embedded_bytes(
-        tf.strings.length(pauli_types)
+    # Encode the decoded fields again, bottom-up, each level from the level below as encoded
+    # again: an element is canonical if and only if this gives back its bytes.
+    pairs_again = _encode([id_n, type_n], [qubit_ids, pauli_types], "PauliQubitPair", pair_fields)
+    terms_again = _encode(
+        [re_n, im_n, pauli_counts],
+        [real, imag, _scatter_back(pauli_counts, pair_table, pairs_again[:-1])],
+        "PauliTerm",
+        term_fields,
     )
-    pairs_ok = tf.equal(pair_len, tf.strings.length(pairs))
-    term_len = (
-        5 * re_n + 5 * im_n + _per_message(_embedded_bytes(tf.strings.length(pairs)), pauli_counts)
-    )
-    terms_ok = tf.equal(term_len, tf.strings.length(terms)) & tf.reduce_all(
-        tf.RaggedTensor.from_row_lengths(pairs_ok, pauli_counts), axis=1
-    )
-    sum_len = _per_message(_embedded_bytes(tf.strings.length(terms)), term_counts)
-    canonical = tf.equal(sum_len, tf.strings.length(operators)) & tf.reduce_all(
-        tf.RaggedTensor.from_row_lengths(terms_ok, term_counts), axis=1
+    sums_again = _encode(
+        [term_counts],
+        [_scatter_back(term_counts, term_table, terms_again[:-1])],
+        "PauliSum",
+        sum_fields,
     )
     return dict(
-        term_counts=term_counts,
-        real=real[:, 0],
-        imag=imag[:, 0],
-        pauli_counts=pauli_counts,
-        qubit_ids=qubit_ids,
-        pauli_types=pauli_types,
-        canonical=canonical,
+        term_counts=term_counts[:-1],
+        real=real[:-1, 0],
+        imag=imag[:-1, 0],
+        pauli_counts=pauli_counts[:-1],
+        qubit_ids=qubit_ids[:-1, 0],
+        pauli_types=pauli_types[:-1, 0],
+        canonical=tf.equal(sums_again[:-1], operators),
     )
 
 
@@ -512,9 +547,9 @@ def _missing(found, allowed):
     if not allowed:
         return found
     known = tf.reduce_any(
-        tf.equal(found[:, None], tf.constant(allowed, tf.string)[None, :]), axis=1
+        tf.equal(tf.expand_dims(found, 1), tf.constant([allowed], tf.string)), axis=1
     )
-    return tf.boolean_mask(found, tf.logical_not(known))
+    return tf.gather(found, tf.reshape(tf.where(tf.logical_not(known)), [-1]))
 
 
 def _present(found, names):
@@ -522,8 +557,8 @@ def _present(found, names):
     import tensorflow as tf
 
     names = tf.constant(names, tf.string)
-    hit = tf.reduce_any(tf.equal(names[:, None], found[None, :]), axis=1)
-    return tf.boolean_mask(names, hit)
+    hit = tf.reduce_any(tf.equal(tf.expand_dims(names, 1), tf.expand_dims(found, 0)), axis=1)
+    return tf.gather(names, tf.reshape(tf.where(hit), [-1]))
 
 
 def _refuse(found, message):
@@ -533,7 +568,7 @@ def _refuse(found, message):
     return tf.debugging.Assert(tf.equal(tf.size(found), 0), message + [found])
 
 
-def checked(data, *, noisy, layer_names, value_names, channel_ids):
+def checked(data, *, noisy, layer_names, value_names, channel_ids, register=None, qubits=None):
     """``data`` behind in-graph checks, for an op that runs the data circuits (joined with the
     layer's own circuit when ``layer_names`` is not None).
 
@@ -544,12 +579,19 @@ def checked(data, *, noisy, layer_names, value_names, channel_ids):
             or None when the data circuits are the whole program (TFQ's executor layers).
         value_names: the symbols the op gets values for, in TFQ's parameter map.
         channel_ids: TFQ's gate ids of noise channels.
+        register: optional TFQ ids of the layer's qubits: the data circuits may act on no
+            other qubit (TFQ's join of the two circuits computes wrong expectations then).
+            Checked after the others, so that bytes that are not circuits get their message
+            first.
+        qubits: the layer's qubits, named in the register check's message.
     """
     import tensorflow as tf
 
     from tfq_layers import wire
 
-    gate_ids, symbols = decode(data)
+    if tf.executing_eagerly() and hasattr(data, "numpy"):
+        decode(data)  # an element that is not a circuit: named, as a ValueError
+    gate_ids, symbols, found = _circuit_fields(data, qubits=register is not None)
     checks = [
         _refuse(
             _missing(gate_ids, list(wire.CIRCUIT_GATE_IDS)),
@@ -608,6 +650,22 @@ def checked(data, *, noisy, layer_names, value_names, channel_ids):
         )
     )
     with tf.control_dependencies(checks):
+        data = tf.identity(data)
+    if register is None:
+        return data
+    with tf.control_dependencies([data]):
+        outside = _missing(found, list(register))
+    check = _refuse(
+        outside,
+        [
+            "tfq_layers: the quantum-data circuits act on qubits the layer's circuit "
+            f"does not have (the layer's register: {qubits}); TFQ would join "
+            "them into a wrong result. Build the layer's circuit on every qubit of "
+            "the data (add cirq.I on the missing ones) or map the data onto the "
+            "layer's qubits. Qubit id(s) outside the register:"
+        ],
+    )
+    with tf.control_dependencies([check]):
         return tf.identity(data)
 
 

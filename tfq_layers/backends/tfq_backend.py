@@ -541,7 +541,7 @@ class TFQBackend(Backend):
 
     def _checked_data(self, data, repetitions=None, unitary=False):
         """``data`` behind in-graph checks of what TFQ's ops would get wrong or report opaquely
-        (:mod:`tfq_layers.backends.quantum_data`), of its register (:func:`_register_checked`),
+        (:mod:`tfq_layers.backends.quantum_data`), of its register,
         and that it fits in memory."""
         import tensorflow as tf
 
@@ -683,42 +683,17 @@ class TFQBackend(Backend):
 
 
 def _data_check(data, *, noisy, names, layer_names, register, qubits):
-    """The quantum-data checks of one setting (:func:`quantum_data.checked`, then
-    :func:`_register_checked` when the layer has a circuit), as one function for
-    :class:`CheckOnce`."""
-    data = quantum_data.checked(
+    """The quantum-data checks of one setting (:func:`quantum_data.checked`, with the register
+    check when the layer has a circuit), as one function for :class:`CheckOnce`."""
+    return quantum_data.checked(
         data,
         noisy=noisy,
         layer_names=layer_names,
         value_names=names,
         channel_ids=_CHANNEL_IDS,
+        register=register,
+        qubits=qubits,
     )
-    if register is None:
-        return data
-    return _register_checked(data, register, qubits)
-
-
-def _register_checked(data, register, qubits):
-    """``data`` behind a check that its circuits act on no qubit outside the layer's
-    ``register`` (TFQ's ids; ``qubits`` for the message): TFQ's join of the two circuits
-    computes wrong expectations then. Run after the other checks, so that bytes that are not
-    circuits get their message first."""
-    import tensorflow as tf
-
-    found = tf.unique(quantum_data.qubit_ids(data)).y
-    outside = quantum_data._missing(found, register)
-    check = quantum_data._refuse(
-        outside,
-        [
-            "tfq_layers: the quantum-data circuits act on qubits the layer's circuit "
-            f"does not have (the layer's register: {qubits}); TFQ would join "
-            "them into a wrong result. Build the layer's circuit on every qubit of "
-            "the data (add cirq.I on the missing ones) or map the data onto the "
-            "layer's qubits. Qubit id(s) outside the register:"
-        ],
-    )
-    with tf.control_dependencies([check]):
-        return tf.identity(data)
 
 
 _WIDTH = []
