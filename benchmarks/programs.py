@@ -3,7 +3,9 @@
 Each program is the training part of a TensorFlow Quantum tutorial as notebooks 06-13 port it,
 written once (:data:`PROGRAMS`) against a namespace ``q`` holding ``layers`` (``tfq.layers`` or
 ``tfq_layers.compat.layers``), ``keras`` (``tf.keras`` = tf_keras, or Keras 3),
-``convert_to_tensor`` (TFQ's, on both sides) and ``differentiators``. The same source runs on
+``convert_to_tensor`` (``tfq.convert_to_tensor``, or ``tfq_layers.compat.convert_to_tensor`` as
+the ported notebooks use it: the same bytes) and ``differentiators`` (TFQ's on both sides, as
+notebook 07 uses them). The same source runs on
 
 * ``tfq``: TensorFlow Quantum's own layers under legacy Keras (``TF_USE_LEGACY_KERAS=1``);
 * ``ours``: ``tfq_layers.compat`` under Keras 3.
@@ -59,9 +61,14 @@ class Side:
 
             self.keras = keras
             self.layers = layers
-        import tensorflow_quantum as tfq  # serialized circuits and differentiators: TFQ's
+        import tensorflow_quantum as tfq  # differentiators: TFQ's on both sides (notebook 07)
 
-        self.convert_to_tensor = tfq.convert_to_tensor
+        if side == "tfq":
+            self.convert_to_tensor = tfq.convert_to_tensor
+        else:  # as notebooks 06-13 port it: the same bytes, written without TFQ
+            from tfq_layers.compat import convert_to_tensor
+
+            self.convert_to_tensor = convert_to_tensor
         self.differentiators = tfq.differentiators
 
 

@@ -401,6 +401,19 @@ def _put(arg, value):
         arg.arg_value.float_value = value
 
 
+class _Described:
+    """``"<where>: <repr(op)>"`` for an error message, formatted only if one is raised (a
+    circuit's reprs would cost more than writing it)."""
+
+    __slots__ = ("where", "op")
+
+    def __init__(self, where, op):
+        self.where, self.op = where, op
+
+    def __str__(self):
+        return f"{self.where}: {self.op!r}"
+
+
 def _write_operation(message, op, where):
     controls, values = (), ()
     if isinstance(op, cirq.ControlledOperation):
@@ -426,7 +439,7 @@ def _write_operation(message, op, where):
         )
     if controls and gate_id in _CHANNELS:
         raise ValueError(f"{where}: a controlled noise channel ({op!r}) is not in TFQ's format.")
-    args = _gate_values(gate, gate_id, f"{where}: {op!r}")
+    args = _gate_values(gate, gate_id, _Described(where, op))
     args += [",".join(qubit_id(q) for q in controls), ",".join(str(v) for v in values)]
     message.gate.id = gate_id
     for qubit in op.qubits:
