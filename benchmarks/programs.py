@@ -490,7 +490,8 @@ def fit_overhead(q, quick, clock):
     (no circuit), and ``tfq_layers.PQC`` (2 qubits, statevector) with fit's defaults, with the
     whole step under XLA (``jit_compile=True``) and with ``steps_per_execution=8``. The same
     tfq_layers code on both sides; only Keras differs. A step's time is its epoch's (32 steps of
-    batch 4) divided by 32, median over epochs after the first."""
+    batch 4) divided by 32, median over epochs after the first. Also the Dense model's epoch of
+    one step (the whole data as one batch): ``fit``'s fixed cost per epoch."""
     import cirq
     import numpy as np
     import sympy
@@ -534,6 +535,18 @@ def fit_overhead(q, quick, clock):
         model.fit(x, y, batch_size=4, epochs=4 if quick else 10, verbose=0, callbacks=[cb])
         epochs = [b - a for a, b in zip(ends[0::2], ends[1::2])]
         clock.add(f"fit step, {label}", statistics.median(epochs[1:]) / 32)
+        if label == "Dense":
+            # one step per epoch, as hello_many_worlds trains: epoch start to epoch start,
+            # fit's per-epoch work (a new dataset iterator, callbacks, metrics) included
+            starts = []
+            cb = keras.callbacks.LambdaCallback(
+                on_epoch_begin=lambda e, logs, starts=starts: starts.append(time.perf_counter())
+            )
+            model.fit(x, y, batch_size=128, epochs=10, verbose=0, callbacks=[cb])
+            clock.add(
+                "epoch of one step, Dense",
+                statistics.median([b - a for a, b in zip(starts[1:], starts[2:])]),
+            )
 
 
 def compat_vs_native(q, quick, clock):
