@@ -100,9 +100,9 @@ def parse_symbol_names(symbol_names):
                 f"Each element in symbol_names must be a string or sympy.Symbol; got "
                 f"{s!r} of type {type(s).__name__}."
             )
-        out.append(str(s))
-    dups = sorted({s for s in out if out.count(s) > 1})
-    if dups:
+        out.append(str(s) if isinstance(s, str) else s.name)  # sympy's str() runs its printer
+    if len(set(out)) != len(out):
+        dups = sorted({s for s in out if out.count(s) > 1})
         raise ValueError(
             f"All elements of symbol_names must be unique; {dups} appear more than once."
         )
