@@ -287,6 +287,8 @@ class SimulatorEngine:
             return fn
         f = builder()
         fwd = tf.function(f, jit_compile=self.jit_compile, reduce_retracing=True, autograph=False)
+        if self.jit_compile:
+            fwd = _batch_relaxed(fwd, batched=(0,))
         if not (self.jit_compile and self.fused_vjp):
             self._fn_cache[key] = fwd
             return fwd
@@ -300,6 +302,7 @@ class SimulatorEngine:
             )
 
         vjp = tf.function(vjp_py, jit_compile=True, reduce_retracing=True, autograph=False)
+        vjp = _batch_relaxed(vjp, batched=(0, 3))
 
         def call(v, s, sd):
             @tf.custom_gradient
@@ -579,3 +582,31 @@ class SimulatorEngine:
         return tf.tile(values, [t, 1])
 
     # ------------------------------------------------------------------ public API
+
+
+def _batch_relaxed(function, batched):
+    """``function`` (an XLA-compiled ``tf.function``) called through one trace per argument
+    structure whose batch axis (axis 0 of the arguments at positions ``batched``) is unknown.
+
+    A ``tf.function`` first traces the static shapes it is called with, and a caller that later
+    traces again with the batch unknown (Keras retraces its train step when a batch of another
+    size arrives) gets a second trace, which XLA compiles again for a batch it has compiled
+    already. Through one relaxed trace, XLA compiles once per batch size it meets (once per
+    bucket, see :mod:`tfq_layers.backends.batch_buckets`), whoever traces the call."""
+    traces = {}
+
+    def call(*args):
+        specs = []
+        for i, a in enumerate(args):
+            a = tf.convert_to_tensor(a)
+            shape = a.shape
+            if i in batched and shape.rank:
+                shape = tf.TensorShape([None]).concatenate(shape[1:])
+            specs.append(tf.TensorSpec(shape, a.dtype))
+        key = tuple(specs)
+        concrete = traces.get(key)
+        if concrete is None:
+            concrete = traces[key] = function.get_concrete_function(*specs)
+        return concrete(*args)
+
+    return call
