@@ -536,6 +536,7 @@ def fit_overhead(q, quick, clock):
         epochs = [b - a for a, b in zip(ends[0::2], ends[1::2])]
         clock.add(f"fit step, {label}", statistics.median(epochs[1:]) / 32)
         if label == "Dense":
+            clock.add("first epoch, Dense", epochs[0])  # Keras's trace of its train step
             # one step per epoch, as hello_many_worlds trains: epoch start to epoch start,
             # fit's per-epoch work (a new dataset iterator, callbacks, metrics) included
             starts = []
