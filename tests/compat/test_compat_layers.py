@@ -56,6 +56,39 @@ def test_random_expression_circuits_match_cirq(backend, seed):
         )
 
 
+def test_repeated_eager_calls_follow_circuits_and_names_changed_in_place(backend):
+    """An eager loop calls the layer with the same objects (TFQ's tutorials do); a circuit or a
+    names list changed in place between calls is read again, not taken from the last call."""
+    qubit = cirq.GridQubit(0, 0)
+    a, b = sympy.symbols("a b")
+    circuit = cirq.Circuit(cirq.rx(a)(qubit))
+    names = ["a"]
+    values = np.array([[0.3], [1.1]], np.float32)
+    layer = L.Expectation(backend=backend)
+
+    def call():
+        return layer(circuit, symbol_names=names, symbol_values=values, operators=cirq.Z(qubit))
+
+    def cirq_z(resolved):
+        return [
+            cirq.Simulator()
+            .simulate_expectation_values(
+                cirq.resolve_parameters(resolved, {names[0]: v[0]}), [cirq.Z(qubit)]
+            )[0]
+            .real
+            for v in values
+        ]
+
+    first, again = call().numpy()[:, 0], call().numpy()[:, 0]
+    np.testing.assert_allclose(first, cirq_z(circuit), atol=1e-5)
+    np.testing.assert_array_equal(again, first)
+    circuit.append(cirq.X(qubit))  # in place: the same object, another circuit
+    np.testing.assert_allclose(call().numpy()[:, 0], cirq_z(circuit), atol=1e-5)
+    circuit = cirq.Circuit(cirq.ry(b)(qubit))
+    names[0] = "b"  # the same list, another name
+    np.testing.assert_allclose(call().numpy()[:, 0], cirq_z(circuit), atol=1e-5)
+
+
 def test_gates_tfq_rejects_run_on_the_statevector_backend():
     q = cirq.LineQubit.range(3)
     a = sympy.Symbol("a")

@@ -45,6 +45,29 @@ def _initializer(identifier):
         ) from None
 
 
+def _repeat_key(inputs, symbol_names, symbol_values, operators, repetitions):
+    """What decides an eager call's :class:`CallSetup`, when it can be told cheaply that a call
+    repeats the last one (the loop of TFQ's gradient and RL tutorials); ``None`` otherwise.
+
+    Only one circuit, symbol names as str, one ``cirq.PauliString`` (immutable) or none, and no
+    repetitions: the circuit is compared by its frozen copy, which Cirq keeps until the circuit
+    is mutated, so a circuit changed in place between calls is read again. With one circuit and
+    one operator the number of value rows does not enter the setup."""
+    if not is_circuit(inputs) or repetitions is not None:
+        return None
+    if operators is not None and not isinstance(operators, cirq.PauliString):
+        return None
+    if not isinstance(symbol_names, (list, tuple)) or not all(type(s) is str for s in symbol_names):
+        return None
+    return (inputs.freeze(), tuple(symbol_names), symbol_values is not None, operators)
+
+
+def _same_call(key, last):
+    """Whether :func:`_repeat_key` ``key`` repeats ``last``: the circuit by identity of its
+    frozen copy (a new one after any change in place), the rest by value (immutable)."""
+    return last is not None and key[0] is last[0] and key[1:] == last[1:]
+
+
 def _check_value_rank(symbol_values, where):
     """The number of rows of concrete ``symbol_values`` (``None`` if symbolic or absent), after
     TFQ's rank check."""
@@ -131,6 +154,7 @@ class _Executor(keras.layers.Layer):
         self.circuit_weights = None
         self._engines = {}
         self._setup = None if setup is None else CallSetup.from_config(setup)
+        self._last_call = None  # what the last call was given (see _repeat_key)
         if not self._may_own_weights:
             build_at_init(self)
 
@@ -269,13 +293,21 @@ class _Executor(keras.layers.Layer):
             or self._setup is None
         )
         if static:
-            setup = self._configure(
-                inputs, symbol_names, symbol_values, operators, repetitions, initializer
-            )
+            memo = _repeat_key(inputs, symbol_names, symbol_values, operators, repetitions)
+            repeat = memo is not None and initializer is None and _same_call(memo, self._last_call)
+            self._last_call = None  # until this call's setup is in use
+            if repeat:
+                _check_value_rank(symbol_values, self.name)  # rows may differ from call to call
+                setup = self._setup
+            else:
+                setup = self._configure(
+                    inputs, symbol_names, symbol_values, operators, repetitions, initializer
+                )
             if isinstance(symbol_values, (list, tuple, np.ndarray)):
                 symbol_values = tf.convert_to_tensor(np.asarray(symbol_values, np.float32))
             tensors = self._pack(setup, inputs, symbol_values, operators, repetitions)
             self._use(setup)
+            self._last_call = memo
         else:  # a reloaded model calls again with the tensors it recorded
             tensors = inputs
         return super().__call__(tensors, **kwargs)
