@@ -33,6 +33,7 @@ class CallSetup:
         self.single = single
         self.operator_input = operator_input  # operators come as a tensor input of each call
         self._key = None
+        self._operator_tuple = None
         self.distinct, self.index = None, None
         if circuits is not None:
             keys, self.distinct, index = {}, [], []
@@ -43,6 +44,14 @@ class CallSetup:
                     self.distinct.append(c.unfreeze() if isinstance(c, cirq.FrozenCircuit) else c)
                 index.append(keys[key])
             self.index = np.array(index, np.int32)
+
+    @property
+    def operator_tuple(self):
+        """The operators as one tuple, the same object on every call of this setup (a backend
+        may recognise a repeated call by it)."""
+        if self._operator_tuple is None and self.operators is not None:
+            self._operator_tuple = tuple(self.operators)
+        return self._operator_tuple
 
     @property
     def repetitions_input(self):

@@ -508,7 +508,9 @@ class _Executor(keras.layers.Layer):
                 f"(batch, {len(setup.names)})."
             )
         if batch is None:
-            batch = tf.shape(values)[0]
+            known = values.shape[0] if tf.executing_eagerly() else None
+            # eagerly the batch is known: one constant instead of two ops
+            batch = tf.shape(values)[0] if known is None else tf.constant(known)
             rows = setup.n_rows
             if not setup.single and values.shape[0] is not None and values.shape[0] != rows:
                 raise ValueError(
@@ -542,7 +544,7 @@ class _Executor(keras.layers.Layer):
         in-graph checks (qubits checked against the circuits when they are known)."""
         setup = self._setup
         if operators is None:
-            return setup.operators
+            return setup.operator_tuple
         qubit_ids = None
         if not setup.data_mode:
             qubit_ids = operator_tensors.qubit_ids(setup.distinct)

@@ -157,6 +157,7 @@ class SimulatorEngine:
         self._final_t = group_transpose(n, fperm)
         self._final_inv_t = group_transpose(n, list(np.argsort(fperm)))
         self._obs_cache: Dict[tuple, ObsPlan] = {}
+        self._obs_last = None  # (tuple of PauliStrings, its plan): a repeated call's fast path
         self._fn_cache: Dict[tuple, object] = {}
         self._default_obs = None
         if observables is not None:
@@ -216,11 +217,18 @@ class SimulatorEngine:
             return self._default_obs
         if isinstance(observables, ObsPlan):
             return observables
+        last = self._obs_last
+        if last is not None and observables is last[0]:
+            return last[1]
         key = obs_key(observables)
         plan = self._obs_cache.get(key)
         if plan is None:
             plan = ObsPlan(observables, self._qindex, self.n_qubits, self.large_register)
             self._obs_cache[key] = plan
+        # a tuple of PauliStrings cannot change: the same object next time is the same plan
+        # (a list, or a PauliSum, can change in place, so those are keyed by their reprs)
+        if type(observables) is tuple and all(isinstance(o, cirq.PauliString) for o in observables):
+            self._obs_last = (observables, plan)
         return plan
 
     def _layout_plan(self, plan: ObsPlan) -> ObsPlan:
