@@ -152,9 +152,14 @@ class _Executor(keras.layers.Layer):
             backends.backend_class(request).check_operation(self._op)
         self.initializer = keras.initializers.get(initializer or default_initializer())
         self.circuit_weights = None
-        self._engines = {}
+        # one engine per call setup, keyed by CallSetup.key() (which holds Cirq circuits): kept out
+        # of attribute tracking, whose dict wrapper (tf_keras's) sorts keys, and circuits do not
+        # sort; engines hold no Keras state (the weights are the layer's own)
+        object.__setattr__(self, "_engines", {})
         self._setup = None if setup is None else CallSetup.from_config(setup)
-        self._last_call = None  # what the last call was given (see _repeat_key)
+        # what the last call was given (see _repeat_key); set around Keras's attribute tracking,
+        # which would wrap the tuple (and tf_keras's cannot wrap one holding Cirq objects)
+        object.__setattr__(self, "_last_call", None)
         if not self._may_own_weights:
             build_at_init(self)
 
@@ -295,7 +300,7 @@ class _Executor(keras.layers.Layer):
         if static:
             memo = _repeat_key(inputs, symbol_names, symbol_values, operators, repetitions)
             repeat = memo is not None and initializer is None and _same_call(memo, self._last_call)
-            self._last_call = None  # until this call's setup is in use
+            object.__setattr__(self, "_last_call", None)  # until this call's setup is in use
             if repeat:
                 _check_value_rank(symbol_values, self.name)  # rows may differ from call to call
                 setup = self._setup
@@ -307,7 +312,7 @@ class _Executor(keras.layers.Layer):
                 symbol_values = tf.convert_to_tensor(np.asarray(symbol_values, np.float32))
             tensors = self._pack(setup, inputs, symbol_values, operators, repetitions)
             self._use(setup)
-            self._last_call = memo
+            object.__setattr__(self, "_last_call", memo)
         else:  # a reloaded model calls again with the tensors it recorded
             tensors = inputs
         return super().__call__(tensors, **kwargs)
