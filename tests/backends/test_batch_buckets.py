@@ -115,6 +115,7 @@ import json, os
 import numpy as np
 import tensorflow as tf
 import tfq_layers
+from tfq_layers.backends.statevector.engine import EAGER_PLAIN_CALLS
 from tests.backends.test_batch_buckets import OBS, XS, circuit
 
 dump = DUMP
@@ -133,7 +134,8 @@ def step(x):
     return tape.gradient(loss, layer.circuit_weights)
 
 counts = []
-for sizes in ((9,), range(10, 17), (17,)):
+# the first group calls often enough for the eager calls to reach XLA too (see _EAGER_TIERS)
+for sizes in ((9,) * (EAGER_PLAIN_CALLS + 1), range(10, 17), (17,)):
     before = modules()
     for b in sizes:
         step(tf.ones([b, 3])).numpy()
@@ -151,6 +153,43 @@ def test_new_batch_sizes_in_a_seen_bucket_compile_nothing(tmp_path):
     first, same_bucket, next_bucket = json.loads(out.strip().splitlines()[-1])
     assert first >= 1 and next_bucket >= 1, (first, same_bucket, next_bucket)  # counts compiles
     assert same_bucket == 0, (first, same_bucket, next_bucket)
+
+
+# A fresh process: the first EAGER_PLAIN_CALLS eager calls compile nothing, the next compiles.
+_EAGER_TIERS = r"""
+import json, os
+import numpy as np
+import tfq_layers
+from tfq_layers.backends.statevector.engine import EAGER_PLAIN_CALLS
+from tests.backends.test_batch_buckets import OBS, XS, circuit
+
+dump = DUMP
+
+def modules():
+    return len([f for f in os.listdir(dump) if f.endswith(".before_optimizations.txt")]) \
+        if os.path.isdir(dump) else 0
+
+layer = tfq_layers.PQC(circuit(), OBS, input_symbols=XS, backend="statevector")
+x = np.linspace(0.1, 1.2, 12, dtype=np.float32).reshape(4, 3)
+layer.build((None, 3))
+before = modules()
+outs = [layer(x).numpy() for _ in range(EAGER_PLAIN_CALLS)]
+plain = modules() - before
+outs.append(layer(x).numpy())
+diff = np.abs(outs[-1] - outs[0]).max().item()
+print(json.dumps([EAGER_PLAIN_CALLS, plain, modules() - before - plain, diff]))
+"""
+
+
+def test_first_eager_calls_run_uncompiled_then_xla_compiles(tmp_path):
+    dump = str(tmp_path / "xla")
+    out = run_python(
+        _EAGER_TIERS.replace("DUMP", repr(dump)), env_extra={"XLA_FLAGS": f"--xla_dump_to={dump}"}
+    )
+    tiers, plain, compiled, diff = json.loads(out.strip().splitlines()[-1])
+    assert tiers >= 1 and plain == 0, (tiers, plain, compiled)
+    assert compiled >= 1, (plain, compiled)
+    assert diff < 1e-5  # both tiers compute the same expectations
 
 
 # -- quantum-data checks, once per content ---------------------------------------------------

@@ -284,7 +284,8 @@ class SimulatorEngine:
     def _fn(self, key, builder):
         """The compiled function `f(values, shared_values, seed)` for `key`.
 
-        In XLA mode the returned callable has a custom gradient that re-runs the simulation
+        In XLA mode the first eager calls of a noiseless circuit run as a plain graph
+        (:func:`_eager_tiers`), and the compiled callable has a custom gradient that re-runs the simulation
         inside ONE XLA computation (forward + backward), instead of letting TF differentiate
         the XLA call: that would make the forward computation export every intermediate to
         the TF executor, which costs more than recomputing them on small registers. Higher derivatives still work: the vector-Jacobian product is
@@ -295,11 +296,19 @@ class SimulatorEngine:
             return fn
         f = builder()
         fwd = tf.function(f, jit_compile=self.jit_compile, reduce_retracing=True, autograph=False)
-        if self.jit_compile:
-            fwd = _batch_relaxed(fwd, batched=(0,))
-        if not (self.jit_compile and self.fused_vjp):
+        if not self.jit_compile:
             self._fn_cache[key] = fwd
             return fwd
+        fwd = _batch_relaxed(fwd, batched=(0,))
+        fn = fwd if not self.fused_vjp else self._with_fused_vjp(f, fwd)
+        if not self.n_channels:  # noise trajectories draw random numbers: one compiled function
+            fn = _eager_tiers(f, fn)
+        self._fn_cache[key] = fn
+        return fn
+
+    @staticmethod
+    def _with_fused_vjp(f, fwd):
+        """``fwd`` (XLA) with a custom gradient: one XLA computation runs forward and backward."""
 
         def vjp_py(v, s, sd, dy):
             with tf.GradientTape() as tape:
@@ -322,7 +331,6 @@ class SimulatorEngine:
 
             return op(v, s)
 
-        self._fn_cache[key] = call
         return call
 
     # ------------------------------------------------------------------ core
@@ -590,6 +598,28 @@ class SimulatorEngine:
         return tf.tile(values, [t, 1])
 
     # ------------------------------------------------------------------ public API
+
+
+#: Eager calls of one compiled function that run as a plain graph before XLA compiles it: XLA's
+#: compile (0.1-0.3 s for a one-qubit circuit, seconds at 12 qubits) is paid only by a loop that
+#: goes on calling, not by a few calls (BENCHMARKS.md, "TFQ's programs, fourth session").
+EAGER_PLAIN_CALLS = 5
+
+
+def _eager_tiers(f, compiled):
+    """``compiled`` (the XLA function of ``f``), except that the first :data:`EAGER_PLAIN_CALLS`
+    eager calls run ``f`` as a plain graph (traced, not compiled). Calls inside a graph
+    (``model.fit``, ``predict``, exports) always take ``compiled``."""
+    plain = tf.function(f, reduce_retracing=True, autograph=False)
+    eager_calls = [0]
+
+    def call(v, s, sd):
+        if eager_calls[0] < EAGER_PLAIN_CALLS and tf.executing_eagerly():
+            eager_calls[0] += 1
+            return plain(v, s, sd)
+        return compiled(v, s, sd)
+
+    return call
 
 
 def _batch_relaxed(function, batched):
