@@ -26,9 +26,12 @@ scalar ``2/pi`` rounded to 6 decimals). Controls (``cirq.ControlledOperation``) 
 are dropped. Numbers read back are rounded to 6 decimals, as TFQ's reader does.
 """
 
+import collections
 import functools
+import hashlib
 import numbers
 import re
+import threading
 
 import cirq
 import numpy as np
@@ -49,6 +52,7 @@ __all__ = [
     "qubit_id",
     "serialize_circuit",
     "serialize_pauli_sum",
+    "written_summary",
 ]
 
 #: The gate-set name every serialized circuit carries (how a circuit is told from a PauliSum).
@@ -414,7 +418,7 @@ class _Described:
         return f"{self.where}: {self.op!r}"
 
 
-def _write_operation(message, op, where):
+def _write_operation(message, op, where, seen=None):
     controls, values = (), ()
     if isinstance(op, cirq.ControlledOperation):
         controls = op.controls
@@ -446,6 +450,21 @@ def _write_operation(message, op, where):
         message.qubits.add().id = qubit_id(qubit)
     for name, value in zip(_ARGS[gate_id], args):
         _put(message.args[name], value)
+    if seen is not None:  # what was written, as a reader of the bytes finds it
+        _note_written(seen, message, zip(_ARGS[gate_id], args))
+
+
+def _note_written(seen, message, named_args):
+    """Add an operation's gate id, symbol names and qubit ids (controls included) to ``seen``,
+    the three sets :func:`serialize_circuit` fills: the fields the quantum-data checks read."""
+    gates, symbols, qubits = seen
+    gates.add(message.gate.id)
+    qubits.update(q.id for q in message.qubits)
+    for name, value in named_args:
+        if isinstance(value, sympy.Symbol):
+            symbols.add(value.name)
+        elif name == "control_qubits" and isinstance(value, str):
+            qubits.update(x for x in value.split(",") if x)
 
 
 def _without_terminal_measurements(circuit, where):
@@ -471,13 +490,15 @@ def _without_terminal_measurements(circuit, where):
     return moments
 
 
-def serialize_circuit(circuit, where="circuit"):
+def serialize_circuit(circuit, where="circuit", seen=None):
     """The ``tfq.proto.Program`` message of ``circuit``, as TFQ 0.7.6 writes it.
 
     Args:
         circuit: a ``cirq.Circuit`` (or ``cirq.FrozenCircuit``) on grid or line qubits, with
             gates of TFQ's gate set.
         where: how the circuit is named in errors.
+        seen: optional three sets, filled with the gate ids, the symbol names and the qubit ids
+            (controls included) written.
 
     Returns:
         A message of :func:`message_class` ``("Program")``.
@@ -492,8 +513,38 @@ def serialize_circuit(circuit, where="circuit"):
     for i, ops in enumerate(_without_terminal_measurements(circuit, where)):
         moment = program.circuit.moments.add()
         for op in ops:
-            _write_operation(moment.operations.add(), op, f"{where}, moment {i}")
+            _write_operation(moment.operations.add(), op, f"{where}, moment {i}", seen)
     return program
+
+
+# What :func:`convert_to_tensor` wrote recently, by a digest of the bytes: the quantum-data
+# checks read a circuit's gate ids, symbols and qubits from here instead of parsing the bytes
+# again (Python's protobuf walks a deep circuit at ~6 us an operation). Bounded; thread-safe.
+_WRITTEN = collections.OrderedDict()
+_WRITTEN_LIMIT = 8192
+_WRITTEN_LOCK = threading.Lock()
+
+
+def _digest(raw):
+    return hashlib.blake2b(raw, digest_size=20).digest()
+
+
+def _remember_written(raw, seen):
+    summary, key = tuple(frozenset(x) for x in seen), _digest(raw)
+    with _WRITTEN_LOCK:
+        _WRITTEN[key] = summary
+        _WRITTEN.move_to_end(key)
+        while len(_WRITTEN) > _WRITTEN_LIMIT:
+            _WRITTEN.popitem(last=False)
+
+
+def written_summary(raw):
+    """``(gate_ids, symbols, qubit_ids)`` (frozensets of str) of a serialized circuit ``raw``
+    (bytes) that :func:`convert_to_tensor` wrote in this process (among the last 8192), else
+    ``None``. The same sets a reader decoding ``raw`` finds (controls among the qubits)."""
+    key = _digest(raw)
+    with _WRITTEN_LOCK:
+        return _WRITTEN.get(key)
 
 
 def serialize_pauli_sum(psum, where="operator"):
@@ -818,7 +869,8 @@ def convert_to_tensor(items_to_convert, deterministic_proto_serialize=False):
                 message = serialize_pauli_sum(item, where)
             elif isinstance(item, (cirq.Circuit, cirq.FrozenCircuit)):
                 kinds.add("circuit")
-                message = serialize_circuit(item, where)
+                seen = (set(), set(), set())
+                message = serialize_circuit(item, where, seen)
             else:
                 raise TypeError(
                     f"{where} is a {type(item).__name__}; convert_to_tensor takes (nested) lists "
@@ -830,6 +882,8 @@ def convert_to_tensor(items_to_convert, deterministic_proto_serialize=False):
                     "to its own tensor."
                 )
             out.append(message.SerializeToString(deterministic=deterministic_proto_serialize))
+            if "circuit" in kinds:
+                _remember_written(out[-1], seen)
         return out
 
     if not isinstance(items_to_convert, (list, tuple, np.ndarray)):

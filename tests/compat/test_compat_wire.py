@@ -315,6 +315,22 @@ def test_schema_is_private_and_matches_field_numbers():
     )
 
 
+@pytest.mark.parametrize("deterministic", [False, True])
+def test_the_writers_summary_is_what_a_reader_of_the_bytes_finds(deterministic):
+    """The gate ids, symbols and qubit ids (controls included) that ``convert_to_tensor`` notes
+    for each circuit it writes (the quantum-data checks read them instead of decoding the bytes)
+    are exactly those the protobuf decoder finds in the bytes."""
+    from tfq_layers.backends import quantum_data
+
+    circuits = _circuits(GRID) + _noisy(GRID) + _circuits(LINE)
+    circuits.append(cirq.Circuit(_gate_ops(LINE), cirq.depolarize(0.1).on_each(*LINE)))
+    raws = wire.convert_to_tensor(circuits, deterministic).numpy()
+    for circuit, raw in zip(circuits, raws):
+        written = wire.written_summary(raw)
+        assert written is not None and written == quantum_data._parsed_summary(raw), circuit
+    assert wire.written_summary(raws[0] + b"\x00") is None  # other bytes: not known
+
+
 # -- against TensorFlow Quantum --------------------------------------------------------------------
 
 

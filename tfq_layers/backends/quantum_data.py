@@ -191,12 +191,21 @@ def _circuit_fields(data, qubits=False):
     return gate_ids, symbols, tf.concat([target_ids, named], axis=0)
 
 
-@functools.lru_cache(maxsize=4096)
 def host_summary(raw):
-    """What the checks read from one serialized circuit ``raw`` (bytes), decoded on the host
-    with this package's protobuf schema: ``(gate_ids, symbols, qubit_ids)`` as frozensets of
-    str (the same fields :func:`decode` and :func:`qubit_ids` read in the graph), or ``None``
-    when ``raw`` does not parse as a binary Program (the graph's checks then say why)."""
+    """What the checks read from one serialized circuit ``raw`` (bytes), on the host:
+    ``(gate_ids, symbols, qubit_ids)`` as frozensets of str (the same fields :func:`decode` and
+    :func:`qubit_ids` read in the graph), or ``None`` when ``raw`` does not parse as a binary
+    Program (the graph's checks then say why). Bytes that ``convert_to_tensor`` wrote in this
+    process are looked up (:func:`tfq_layers.wire.written_summary`); others are decoded."""
+    from tfq_layers import wire
+
+    summary = wire.written_summary(raw)
+    return summary if summary is not None else _parsed_summary(raw)
+
+
+@functools.lru_cache(maxsize=4096)
+def _parsed_summary(raw):
+    """:func:`host_summary` of ``raw`` decoded with this package's protobuf schema."""
     from google.protobuf.message import DecodeError
 
     from tfq_layers import wire
