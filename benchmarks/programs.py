@@ -41,6 +41,13 @@ import time
 # -- the namespace a program body runs against ------------------------------------------------
 
 
+#: The two floors: the programs with every quantum layer replaced by a stand-in that does no
+#: quantum work (:func:`_floor_layers`), under Keras 3 (with the ``ours`` side's imports and
+#: serializer) and under tf_keras (with the ``tfq`` side's). A floor is what the framework
+#: alone costs a program: no quantum backend can bring a side below its floor.
+FLOORS = {"floor-keras3": "ours", "floor-tf_keras": "tfq"}
+
+
 class Side:
     """What a program body sees: the layers, Keras, convert_to_tensor, differentiators."""
 
@@ -49,6 +56,8 @@ class Side:
 
         self.side = side
         self.tf = tf
+        floor = side in FLOORS
+        side = FLOORS.get(side, side)
         if side == "tfq":
             import tensorflow_quantum as tfq
 
@@ -70,6 +79,76 @@ class Side:
 
             self.convert_to_tensor = convert_to_tensor
         self.differentiators = tfq.differentiators
+        if floor:
+            self.layers = _floor_layers(self.keras, tf)
+
+
+def _floor_zeros(tf, operators):
+    """``zeros(rows)``: ``(batch, n_operators)`` zeros to add a row's value to."""
+    if tf.is_tensor(operators):
+        return lambda rows: tf.zeros(tf.shape(operators))
+    n = len(operators) if isinstance(operators, (list, tuple)) else 1
+    return lambda rows: tf.zeros(tf.stack([tf.shape(rows)[0], n]))
+
+
+def _floor_layers(keras, tf):
+    """Stand-ins for TFQ's layers as the programs call them: the same constructor and call
+    arguments, the output shape ``(batch, n_operators)`` and a gradient with respect to the
+    symbol values and weights, and no quantum work (the output is a cosine mean of the values or
+    weights). ``keras`` is Keras 3 or tf_keras, whichever the side uses."""
+    import types
+
+    import cirq
+
+    def width(operators):
+        return _floor_zeros(tf, operators)
+
+    class Expectation(keras.layers.Layer):
+        def __init__(self, backend=None, differentiator=None, **kwargs):
+            super().__init__(**kwargs)
+
+        def __call__(self, inputs, **kwargs):
+            if not hasattr(inputs, "dtype"):  # a Cirq circuit: Keras takes tensors only
+                inputs = kwargs["symbol_values"]
+            return super().__call__(inputs, **kwargs)
+
+        def call(self, inputs, symbol_names=None, symbol_values=None, operators=None, **_):
+            row = tf.reduce_mean(tf.cos(symbol_values), axis=1, keepdims=True)
+            return row + width(operators)(symbol_values)
+
+    class ControlledPQC(keras.layers.Layer):
+        def __init__(self, model_circuit, operators, **kwargs):
+            super().__init__(**{k: v for k, v in kwargs.items() if k == "name"})
+            self.zeros = width(operators)
+
+        def call(self, inputs):
+            row = tf.reduce_mean(tf.cos(inputs[1]), axis=1, keepdims=True)
+            return row + self.zeros(inputs[1])
+
+    class PQC(keras.layers.Layer):
+        def __init__(self, model_circuit, operators, **kwargs):
+            super().__init__(**{k: v for k, v in kwargs.items() if k == "name"})
+            self.zeros = width(operators)
+            self.n_symbols = len(cirq.parameter_names(model_circuit))
+
+        def build(self, input_shape):
+            self.w = self.add_weight(name="w", shape=(self.n_symbols,), initializer="uniform")
+
+        def call(self, circuits):
+            return tf.reduce_mean(tf.cos(self.w)) + self.zeros(circuits)
+
+    class AddCircuit(keras.layers.Layer):
+        def call(self, circuits, append=None, prepend=None):
+            return tf.identity(circuits)
+
+    return types.SimpleNamespace(
+        Expectation=Expectation,
+        SampledExpectation=Expectation,
+        ControlledPQC=ControlledPQC,
+        PQC=PQC,
+        NoisyPQC=PQC,
+        AddCircuit=AddCircuit,
+    )
 
 
 class Clock:
@@ -661,6 +740,15 @@ PROGRAMS = {
     "first-call": first_call,
     "fit-overhead": fit_overhead,
 }
+#: The tutorials' programs, which the floors run too.
+TUTORIALS = [
+    "hello_many_worlds",
+    "gradients",
+    "qcnn",
+    "barren_plateaus",
+    "noise",
+    "quantum_reinforcement_learning",
+]
 OURS_ONLY = {"compat-vs-native": compat_vs_native, "new-batch": new_batch}
 
 
@@ -691,7 +779,7 @@ def run_child(name, side, quick):
     env = dict(os.environ)
     env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     env.pop("TF_USE_LEGACY_KERAS", None)
-    if side == "tfq":
+    if FLOORS.get(side, side) == "tfq":
         env["TF_USE_LEGACY_KERAS"] = "1"
     args = [sys.executable, "-m", "benchmarks.programs", "--child", name, "--side", side]
     args.append("--quick" if quick else "--full")
@@ -724,12 +812,17 @@ def machine():
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--child")
-    parser.add_argument("--side", choices=["tfq", "ours"])
+    parser.add_argument("--side", choices=["tfq", "ours", *FLOORS])
     mode = parser.add_mutually_exclusive_group()
     mode.add_argument("--quick", action="store_true", default=True)
     mode.add_argument("--full", action="store_true")
     parser.add_argument("--only", nargs="*", help="program names (default: all)")
     parser.add_argument("--rounds", type=int, default=1, help="fresh processes per side")
+    parser.add_argument(
+        "--no-floors",
+        action="store_true",
+        help="skip the floors (the programs with stand-ins for the quantum layers)",
+    )
     args = parser.parse_args(argv)
     sys.stdout.reconfigure(line_buffering=True)
     quick = not args.full
@@ -741,9 +834,12 @@ def main(argv=None):
         if name in OURS_ONLY:
             runs = {"ours": [run_child(name, "ours", quick) for _ in range(args.rounds)]}
         else:
-            runs = {"tfq": [], "ours": []}
+            sides = ["tfq", "ours"]
+            if not args.no_floors and name in TUTORIALS:
+                sides += list(FLOORS)
+            runs = {side: [] for side in sides}
             for r in range(args.rounds):
-                for side in ("tfq", "ours") if (i + r) % 2 == 0 else ("ours", "tfq"):
+                for side in sides if (i + r) % 2 == 0 else sides[::-1]:
                     runs[side].append(run_child(name, side, quick))
         report(name, runs)
     return 0
@@ -757,15 +853,27 @@ def report(name, runs):
 
     print(f"\n## {name}")
     if "tfq" in runs:
-        t, o = med("tfq", "total"), med("ours", "total")
-        print(f"{'phase':<24}{'TFQ (tf_keras)':>16}{'ours (Keras 3)':>16}{'TFQ / ours':>12}")
-        print(f"{'end to end':<24}{_fmt(t):>16}{_fmt(o):>16}{_ratio(t, o):>12}")
+        floors = [f for f in FLOORS if f in runs]
+        head = f"{'phase':<24}{'TFQ (tf_keras)':>16}{'ours (Keras 3)':>16}{'TFQ / ours':>12}"
+        print(head + "".join(f"{f:>16}" for f in floors))
+
+        def row(label, key, sub=None):
+            t, o = med("tfq", key, sub), med("ours", key, sub)
+            cells = "".join(f"{_fmt(med(f, key, sub)):>16}" for f in floors)
+            print(f"{label:<24}{_fmt(t):>16}{_fmt(o):>16}{_ratio(t, o):>12}{cells}")
+
+        row("end to end", "total")
         phases = sorted(set().union(*(r["phases"] for rs in runs.values() for r in rs)))
         for p in phases:
-            t, o = med("tfq", "phases", p), med("ours", "phases", p)
-            print(f"{p:<24}{_fmt(t):>16}{_fmt(o):>16}{_ratio(t, o):>12}")
+            row(p, "phases", p)
         t, o = med("tfq", "rss_mb"), med("ours", "rss_mb")
         print(f"{'peak RSS':<24}{t:>13.0f} MB{o:>13.0f} MB{_ratio(t, o):>12}")
+        if floors:
+            t, f3 = med("tfq", "total"), med("floor-keras3", "total")
+            print(
+                f"the most TFQ / ours can reach under Keras 3 (no quantum work at all): "
+                f"TFQ / floor-keras3 = {_ratio(t, f3)}"
+            )
         return
     phases = {p for r in runs["ours"] for p in r["phases"]}
     for p in sorted(phases):
