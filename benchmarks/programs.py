@@ -532,8 +532,8 @@ def quantum_reinforcement_learning(q, quick, clock):
 
 def first_call(q, quick, clock):
     """First-call latency (trace + compile) of a PQC model at 4, 8 and 12 qubits: one predict and
-    one training step each. ``ours`` runs the native statevector PQC under XLA
-    (``jit_compile=True``), ``tfq`` TFQ's ControlledPQC."""
+    one training step each. ``ours`` runs the native statevector PQC (its kernels XLA-compiled),
+    ``tfq`` TFQ's ControlledPQC; the floors the same model with a Dense layer for the circuit."""
     import cirq
     import numpy as np
 
@@ -544,7 +544,11 @@ def first_call(q, quick, clock):
         y = np.zeros((32, 1), np.float32)
         features = keras.Input((n,))
         obs = cirq.Z(qubits[0])
-        if q.side == "tfq":
+        if q.side in FLOORS:  # the framework's own first call: the same model, no circuit
+            values = keras.layers.Dense(len(params) + len(inputs))(features)
+            out = keras.layers.Dense(1)(values)
+            jit = False
+        elif q.side == "tfq":
             empty = q.convert_to_tensor([cirq.Circuit()])
             values = keras.layers.Dense(len(params) + len(inputs))(features)
             circuits = keras.layers.Lambda(lambda f, empty=empty: tf.repeat(empty, tf.shape(f)[0]))(
@@ -835,7 +839,7 @@ def main(argv=None):
             runs = {"ours": [run_child(name, "ours", quick) for _ in range(args.rounds)]}
         else:
             sides = ["tfq", "ours"]
-            if not args.no_floors and name in TUTORIALS:
+            if not args.no_floors and name in TUTORIALS + ["first-call"]:
                 sides += list(FLOORS)
             runs = {side: [] for side in sides}
             for r in range(args.rounds):
