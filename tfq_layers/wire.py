@@ -419,7 +419,7 @@ class _Described:
 
 
 def _write_operation(message, op, where, seen=None):
-    controls, values = (), ()
+    controls, values, qubits = (), (), op.qubits  # a controlled operation's controls included
     if isinstance(op, cirq.ControlledOperation):
         controls = op.controls
         try:
@@ -450,21 +450,12 @@ def _write_operation(message, op, where, seen=None):
         message.qubits.add().id = qubit_id(qubit)
     for name, value in zip(_ARGS[gate_id], args):
         _put(message.args[name], value)
-    if seen is not None:  # what was written, as a reader of the bytes finds it
-        _note_written(seen, message, zip(_ARGS[gate_id], args))
-
-
-def _note_written(seen, message, named_args):
-    """Add an operation's gate id, symbol names and qubit ids (controls included) to ``seen``,
-    the three sets :func:`serialize_circuit` fills: the fields the quantum-data checks read."""
-    gates, symbols, qubits = seen
-    gates.add(message.gate.id)
-    qubits.update(q.id for q in message.qubits)
-    for name, value in named_args:
-        if isinstance(value, sympy.Symbol):
-            symbols.add(value.name)
-        elif name == "control_qubits" and isinstance(value, str):
-            qubits.update(x for x in value.split(",") if x)
+    if seen is not None:  # what a reader of the bytes finds (see written_summary)
+        seen[0].add(gate_id)
+        for value in args:
+            if isinstance(value, sympy.Symbol):
+                seen[1].add(value.name)
+        seen[2].update(qubits)
 
 
 def _without_terminal_measurements(circuit, where):
@@ -497,8 +488,8 @@ def serialize_circuit(circuit, where="circuit", seen=None):
         circuit: a ``cirq.Circuit`` (or ``cirq.FrozenCircuit``) on grid or line qubits, with
             gates of TFQ's gate set.
         where: how the circuit is named in errors.
-        seen: optional three sets, filled with the gate ids, the symbol names and the qubit ids
-            (controls included) written.
+        seen: optional three sets, filled with the gate ids and the symbol names written and
+            the qubits (``cirq.Qid``, controls included) of the operations written.
 
     Returns:
         A message of :func:`message_class` ``("Program")``.
@@ -530,7 +521,9 @@ def _digest(raw):
 
 
 def _remember_written(raw, seen):
-    summary, key = tuple(frozenset(x) for x in seen), _digest(raw)
+    gates, symbols, qubits = seen
+    summary = (frozenset(gates), frozenset(symbols), frozenset(qubit_id(q) for q in qubits))
+    key = _digest(raw)
     with _WRITTEN_LOCK:
         _WRITTEN[key] = summary
         _WRITTEN.move_to_end(key)
