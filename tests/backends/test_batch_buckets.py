@@ -109,8 +109,8 @@ def test_bucketed_passes_a_full_bucket_through():
     assert calls[-1] == MIN_BUCKET and out.shape == (3, 2)
 
 
-# A fresh process dumps one XLA module per compile: batch sizes 9..16 share one bucket.
-_XLA_COUNT = r"""
+# The start of a fresh process that counts XLA's compiles: it dumps one module per compile.
+_XLA_PRELUDE = r"""
 import json, os
 import numpy as np
 import tensorflow as tf
@@ -126,7 +126,21 @@ def modules():
 
 layer = tfq_layers.PQC(circuit(), OBS, input_symbols=XS, backend="statevector")
 layer.build((None, 3))
+"""
 
+
+def _compiles(script, tmp_path):
+    """The JSON the fresh process running :data:`_XLA_PRELUDE` + ``script`` prints last."""
+    dump = str(tmp_path / "xla")
+    out = run_python(
+        (_XLA_PRELUDE + script).replace("DUMP", repr(dump)),
+        env_extra={"XLA_FLAGS": f"--xla_dump_to={dump}"},
+    )
+    return json.loads(out.strip().splitlines()[-1])
+
+
+# Batch sizes 9..16 share one bucket.
+_XLA_COUNT = r"""
 @tf.function(input_signature=[tf.TensorSpec([None, 3], tf.float32)])
 def step(x):
     with tf.GradientTape() as tape:
@@ -146,32 +160,14 @@ print(json.dumps(counts))
 
 
 def test_new_batch_sizes_in_a_seen_bucket_compile_nothing(tmp_path):
-    dump = str(tmp_path / "xla")
-    out = run_python(
-        _XLA_COUNT.replace("DUMP", repr(dump)), env_extra={"XLA_FLAGS": f"--xla_dump_to={dump}"}
-    )
-    first, same_bucket, next_bucket = json.loads(out.strip().splitlines()[-1])
+    first, same_bucket, next_bucket = _compiles(_XLA_COUNT, tmp_path)
     assert first >= 1 and next_bucket >= 1, (first, same_bucket, next_bucket)  # counts compiles
     assert same_bucket == 0, (first, same_bucket, next_bucket)
 
 
-# A fresh process: the first EAGER_PLAIN_CALLS eager calls compile nothing, the next compiles.
+# The first EAGER_PLAIN_CALLS eager calls compile nothing, the next compiles.
 _EAGER_TIERS = r"""
-import json, os
-import numpy as np
-import tfq_layers
-from tfq_layers.backends.statevector.engine import EAGER_PLAIN_CALLS
-from tests.backends.test_batch_buckets import OBS, XS, circuit
-
-dump = DUMP
-
-def modules():
-    return len([f for f in os.listdir(dump) if f.endswith(".before_optimizations.txt")]) \
-        if os.path.isdir(dump) else 0
-
-layer = tfq_layers.PQC(circuit(), OBS, input_symbols=XS, backend="statevector")
 x = np.linspace(0.1, 1.2, 12, dtype=np.float32).reshape(4, 3)
-layer.build((None, 3))
 before = modules()
 outs = [layer(x).numpy() for _ in range(EAGER_PLAIN_CALLS)]
 plain = modules() - before
@@ -182,11 +178,7 @@ print(json.dumps([EAGER_PLAIN_CALLS, plain, modules() - before - plain, diff]))
 
 
 def test_first_eager_calls_run_uncompiled_then_xla_compiles(tmp_path):
-    dump = str(tmp_path / "xla")
-    out = run_python(
-        _EAGER_TIERS.replace("DUMP", repr(dump)), env_extra={"XLA_FLAGS": f"--xla_dump_to={dump}"}
-    )
-    tiers, plain, compiled, diff = json.loads(out.strip().splitlines()[-1])
+    tiers, plain, compiled, diff = _compiles(_EAGER_TIERS, tmp_path)
     assert tiers >= 1 and plain == 0, (tiers, plain, compiled)
     assert compiled >= 1, (plain, compiled)
     assert diff < 1e-5  # both tiers compute the same expectations
