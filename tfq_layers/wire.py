@@ -39,6 +39,7 @@ import sympy
 
 __all__ = [
     "CIRCUIT_GATE_IDS",
+    "DigestTable",
     "GATE_SET",
     "MAX_ELEMENT_BYTES",
     "MAX_OPERATIONS",
@@ -508,36 +509,59 @@ def serialize_circuit(circuit, where="circuit", seen=None):
     return program
 
 
-# What :func:`convert_to_tensor` wrote recently, by a digest of the bytes: the quantum-data
-# checks read a circuit's gate ids, symbols and qubits from here instead of parsing the bytes
-# again (Python's protobuf walks a deep circuit at ~6 us an operation). Bounded; thread-safe.
-_WRITTEN = collections.OrderedDict()
-_WRITTEN_LIMIT = 8192
-_WRITTEN_LOCK = threading.Lock()
+class DigestTable:
+    """A bounded, thread-safe table keyed by a 20-byte BLAKE2b digest of ``bytes`` (never the
+    bytes themselves, so its memory does not grow with their size); least recently used out.
+
+    Args:
+        limit: how many entries it holds.
+    """
+
+    def __init__(self, limit):
+        self._limit = int(limit)
+        self._entries = collections.OrderedDict()
+        self._lock = threading.Lock()
+
+    @staticmethod
+    def _key(raw):
+        return hashlib.blake2b(raw, digest_size=20).digest()
+
+    def get(self, raw):
+        """The value put for ``raw``, or ``None``."""
+        key = self._key(raw)
+        with self._lock:
+            value = self._entries.get(key)
+            if value is not None:
+                self._entries.move_to_end(key)
+            return value
+
+    def put(self, raw, value):
+        key = self._key(raw)
+        with self._lock:
+            self._entries[key] = value
+            self._entries.move_to_end(key)
+            while len(self._entries) > self._limit:
+                self._entries.popitem(last=False)
 
 
-def _digest(raw):
-    return hashlib.blake2b(raw, digest_size=20).digest()
+# What :func:`convert_to_tensor` wrote recently: the quantum-data checks read a circuit's gate
+# ids, symbols and qubits from here instead of parsing the bytes again (Python's protobuf walks a
+# deep circuit at ~6 us an operation).
+_WRITTEN = DigestTable(8192)
 
 
 def _remember_written(raw, seen):
     gates, symbols, qubits = seen
-    summary = (frozenset(gates), frozenset(symbols), frozenset(qubit_id(q) for q in qubits))
-    key = _digest(raw)
-    with _WRITTEN_LOCK:
-        _WRITTEN[key] = summary
-        _WRITTEN.move_to_end(key)
-        while len(_WRITTEN) > _WRITTEN_LIMIT:
-            _WRITTEN.popitem(last=False)
+    _WRITTEN.put(
+        raw, (frozenset(gates), frozenset(symbols), frozenset(qubit_id(q) for q in qubits))
+    )
 
 
 def written_summary(raw):
     """``(gate_ids, symbols, qubit_ids)`` (frozensets of str) of a serialized circuit ``raw``
     (bytes) that :func:`convert_to_tensor` wrote in this process (among the last 8192), else
     ``None``. The same sets a reader decoding ``raw`` finds (controls among the qubits)."""
-    key = _digest(raw)
-    with _WRITTEN_LOCK:
-        return _WRITTEN.get(key)
+    return _WRITTEN.get(raw)
 
 
 def serialize_pauli_sum(psum, where="operator"):

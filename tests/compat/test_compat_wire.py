@@ -331,6 +331,23 @@ def test_the_writers_summary_is_what_a_reader_of_the_bytes_finds(deterministic):
     assert wire.written_summary(raws[0] + b"\x00") is None  # other bytes: not known
 
 
+def test_digest_table_is_bounded_and_keeps_the_recently_used():
+    table = wire.DigestTable(2)
+    table.put(b"a" * 10_000, 1)
+    table.put(b"b", 2)
+    assert table.get(b"a" * 10_000) == 1  # now the most recently used
+    table.put(b"c", 3)
+    assert (table.get(b"a" * 10_000), table.get(b"b"), table.get(b"c")) == (1, None, 3)
+    assert len(table._entries) == 2 and all(len(k) == 20 for k in table._entries)
+
+
+def test_host_summary_of_bytes_that_do_not_parse_is_none_each_time():
+    from tfq_layers.backends import quantum_data
+
+    for _ in range(2):  # the second answer comes from the table
+        assert quantum_data.host_summary(b"\x0a\xff\xff") is None
+
+
 # -- against TensorFlow Quantum --------------------------------------------------------------------
 
 

@@ -200,10 +200,31 @@ def host_summary(raw):
     from tfq_layers import wire
 
     summary = wire.written_summary(raw)
-    return summary if summary is not None else _parsed_summary(raw)
+    if summary is None:
+        summary = _parsed(raw)
+    return None if summary is _UNPARSED else summary
 
 
-@functools.lru_cache(maxsize=4096)
+#: Summaries of bytes decoded here (:func:`_parsed_summary`), by digest; ``_UNPARSED`` marks
+#: bytes that do not parse. Created on first use: the module imports ``wire`` lazily.
+_PARSED = None
+_UNPARSED = ()
+
+
+def _parsed(raw):
+    global _PARSED
+    from tfq_layers import wire
+
+    if _PARSED is None:
+        _PARSED = wire.DigestTable(4096)
+    summary = _PARSED.get(raw)
+    if summary is None:
+        summary = _parsed_summary(raw)
+        summary = _UNPARSED if summary is None else summary
+        _PARSED.put(raw, summary)
+    return summary
+
+
 def _parsed_summary(raw):
     """:func:`host_summary` of ``raw`` decoded with this package's protobuf schema."""
     from google.protobuf.message import DecodeError
