@@ -285,11 +285,12 @@ class SimulatorEngine:
         """The compiled function `f(values, shared_values, seed)` for `key`.
 
         In XLA mode the first eager calls of a noiseless circuit run as a plain graph
-        (:func:`_eager_tiers`), and the compiled callable has a custom gradient that re-runs the simulation
-        inside ONE XLA computation (forward + backward), instead of letting TF differentiate
-        the XLA call: that would make the forward computation export every intermediate to
-        the TF executor, which costs more than recomputing them on small registers. Higher derivatives still work: the vector-Jacobian product is
-        itself an ordinary differentiable TF function.
+        (:func:`_eager_tiers`), and the compiled callable has a custom gradient that re-runs the
+        simulation inside ONE XLA computation (forward + backward), instead of letting TF
+        differentiate the XLA call: that would make the forward computation export every
+        intermediate to the TF executor, which costs more than recomputing them on small
+        registers. Higher derivatives still work: the vector-Jacobian product is itself an
+        ordinary differentiable TF function.
         """
         fn = self._fn_cache.get(key)
         if fn is not None:
