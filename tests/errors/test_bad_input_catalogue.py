@@ -27,6 +27,7 @@ from tfq_layers import (
 from tfq_layers._keras import keras
 from tfq_layers.datasets import bars_and_stripes
 from tfq_layers.errors import BackendUnavailableError
+from unavailable import without_tfq
 
 Q = cirq.GridQubit.rect(1, 2)
 X0, X1, W = sympy.symbols("x0 x1 w")
@@ -50,20 +51,6 @@ def _saved_model_file(tmp_path):
     path = tmp_path / "m.keras"
     model.save(str(path))
     return path
-
-
-def _without_tfq(action):
-    """``action()`` as where TFQ cannot run (its registry entry says why not), whether or not
-    TFQ is installed here."""
-    from tfq_layers import backends
-
-    info = backends.REGISTRY["tfq"]
-    saved = info._checked, info._reason
-    info._checked, info._reason = True, "TensorFlow Quantum (tensorflow-quantum) is not installed."
-    try:
-        return action()
-    finally:
-        info._checked, info._reason = saved
 
 
 def _data(operations):
@@ -187,7 +174,7 @@ CATALOGUE = [
     ),
     (
         "TFQ asked for where it cannot run",
-        lambda t: _without_tfq(lambda: pqc(backend="tfq")),
+        lambda t: without_tfq(lambda: pqc(backend="tfq")),
         BackendUnavailableError,
         r"backend='tfq' cannot run here.*Python 3\.\d+, TensorFlow .*pip install 'tfq-layers\[tfq\]'",
     ),

@@ -42,6 +42,7 @@ from tfq_layers._keras import keras
 from tfq_layers.compat import convert_to_tensor, from_tensor
 from tfq_layers.compat import layers as compat
 from tfq_layers.errors import BackendUnavailableError
+from unavailable import without_tfq
 from tfq_layers.generative.energy import BernoulliEnergy
 from tfq_layers.generative.qgan import QGAN
 from tfq_layers.generative.qhbm import QHBM, thermal_state
@@ -154,20 +155,6 @@ def _expectation(values, backend="statevector"):
 
 # -- the newer public surfaces: optional TFQ, Cirq objects as backends, the migration tool, the
 # wire format, TFLite export, the QHBM/QGAN generators ----------------------------------------
-def _without_tfq(action):
-    """``action()`` as where TFQ cannot run (its registry entry says why not), whether or not
-    TFQ is installed here."""
-    from tfq_layers import backends
-
-    info = backends.REGISTRY["tfq"]
-    saved = info._checked, info._reason
-    info._checked, info._reason = True, "TensorFlow Quantum (tensorflow-quantum) is not installed."
-    try:
-        return action()
-    finally:
-        info._checked, info._reason = saved
-
-
 def _evil_gate_id():
     """A serialized circuit whose gate id is not TFQ's (the bytes otherwise well formed)."""
     from tfq_layers import wire
@@ -547,7 +534,7 @@ CATALOGUE = [
     # -- optional TFQ --
     (
         "backends.require('tfq') where TFQ cannot run",
-        lambda t: _without_tfq(lambda: backends.require("tfq")),
+        lambda t: without_tfq(lambda: backends.require("tfq")),
         BackendUnavailableError,
         r"backend='tfq' cannot run here.*pip install 'tfq-layers\[tfq\]'",
     ),
