@@ -34,7 +34,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 TESTS = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(TESTS)
 # The project (tfq_layers, models, benchmarks) and this directory (reference.py, compat_cases.py,
-# import_cycles.py) importable from test modules at any depth under tests/.
+# unavailable.py, import_cycles.py) importable from test modules at any depth under tests/.
 for _path in (TESTS, ROOT):
     if _path not in sys.path:
         sys.path.insert(0, _path)
