@@ -26,20 +26,18 @@ scalar ``2/pi`` rounded to 6 decimals). Controls (``cirq.ControlledOperation``) 
 are dropped. Numbers read back are rounded to 6 decimals, as TFQ's reader does.
 """
 
-import collections
 import functools
-import hashlib
 import numbers
 import re
-import threading
 
 import cirq
 import numpy as np
 import sympy
 
+from tfq_layers._digests import DigestTable
+
 __all__ = [
     "CIRCUIT_GATE_IDS",
-    "DigestTable",
     "GATE_SET",
     "MAX_ELEMENT_BYTES",
     "MAX_OPERATIONS",
@@ -507,41 +505,6 @@ def serialize_circuit(circuit, where="circuit", seen=None):
         for op in ops:
             _write_operation(moment.operations.add(), op, f"{where}, moment {i}", seen)
     return program
-
-
-class DigestTable:
-    """A bounded, thread-safe table keyed by a 20-byte BLAKE2b digest of ``bytes`` (never the
-    bytes themselves, so its memory does not grow with their size); least recently used out.
-
-    Args:
-        limit: how many entries it holds.
-    """
-
-    def __init__(self, limit):
-        self._limit = int(limit)
-        self._entries = collections.OrderedDict()
-        self._lock = threading.Lock()
-
-    @staticmethod
-    def _key(raw):
-        return hashlib.blake2b(raw, digest_size=20).digest()
-
-    def get(self, raw):
-        """The value put for ``raw``, or ``None``."""
-        key = self._key(raw)
-        with self._lock:
-            value = self._entries.get(key)
-            if value is not None:
-                self._entries.move_to_end(key)
-            return value
-
-    def put(self, raw, value):
-        key = self._key(raw)
-        with self._lock:
-            self._entries[key] = value
-            self._entries.move_to_end(key)
-            while len(self._entries) > self._limit:
-                self._entries.popitem(last=False)
 
 
 # What :func:`convert_to_tensor` wrote recently: the quantum-data checks read a circuit's gate

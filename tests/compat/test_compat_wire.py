@@ -332,7 +332,9 @@ def test_the_writers_summary_is_what_a_reader_of_the_bytes_finds(deterministic):
 
 
 def test_digest_table_is_bounded_and_keeps_the_recently_used():
-    table = wire.DigestTable(2)
+    from tfq_layers._digests import DigestTable
+
+    table = DigestTable(2)
     table.put(b"a" * 10_000, 1)
     table.put(b"b", 2)
     assert table.get(b"a" * 10_000) == 1  # now the most recently used

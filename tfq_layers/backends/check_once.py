@@ -6,11 +6,11 @@ run op by op, each call. :class:`CheckOnce` runs them eagerly as one traced func
 for content it has not seen pass: a constant circuit tensor fed to every call is checked once.
 """
 
-import collections
 import hashlib
-import threading
 
 import numpy as np
+
+from tfq_layers._digests import DigestTable
 
 __all__ = ["CheckOnce"]
 
@@ -56,10 +56,8 @@ class CheckOnce:
     def __init__(self, check, limit=1024, host=None):
         self._check = check
         self._host = host
-        self._limit = int(limit)
         self._graph = None
-        self._passed = collections.OrderedDict()
-        self._lock = threading.Lock()
+        self._passed = DigestTable(limit)  # digests of the contents that passed
         self.graph_runs = 0  # eager contents checked by the traced check
         self.host_runs = 0  # eager contents that ``host`` passed (no trace, no graph run)
 
@@ -75,10 +73,8 @@ class CheckOnce:
                 return tf.identity(tensor)
         value = np.asarray(tensor.numpy())
         key = _digest(value)
-        with self._lock:
-            if key in self._passed:
-                self._passed.move_to_end(key)
-                return tensor
+        if self._passed.get(key):
+            return tensor
         if self._host is not None and self._host(value.reshape(-1)):
             self.host_runs += 1
             self._remember(key)
@@ -94,7 +90,4 @@ class CheckOnce:
         return out
 
     def _remember(self, key):
-        with self._lock:
-            self._passed[key] = None
-            while len(self._passed) > self._limit:
-                self._passed.popitem(last=False)
+        self._passed.put(key, True)

@@ -19,6 +19,7 @@ Only the binary wire format is accepted (what ``tfq.convert_to_tensor`` and
 
 import functools
 
+from tfq_layers._digests import DigestTable
 from tfq_layers.backends.check_once import CheckOnce
 
 #: The protobuf fields of a serialized circuit, from the Program down to an argument's symbol.
@@ -206,17 +207,12 @@ def host_summary(raw):
 
 
 #: Summaries of bytes decoded here (:func:`_parsed_summary`), by digest; ``_UNPARSED`` marks
-#: bytes that do not parse. Created on first use: the module imports ``wire`` lazily.
-_PARSED = None
+#: bytes that do not parse.
+_PARSED = DigestTable(4096)
 _UNPARSED = ()
 
 
 def _parsed(raw):
-    global _PARSED
-    from tfq_layers import wire
-
-    if _PARSED is None:
-        _PARSED = wire.DigestTable(4096)
     summary = _PARSED.get(raw)
     if summary is None:
         summary = _parsed_summary(raw)
